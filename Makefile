@@ -1,0 +1,43 @@
+# Two commands for a new user: `make run` and `make test`. Both create the environment first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+JS := interop/js
+
+.PHONY: run test lint typecheck pytest bench js clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# The JavaScript reference stack, for interop tests and the benchmark; skipped where Node is absent.
+js:
+	@if command -v npm >/dev/null 2>&1; then \
+	  if [ ! -d $(JS)/node_modules ] || [ $(JS)/package-lock.json -nt $(JS)/node_modules ]; then \
+	    (cd $(JS) && npm ci --silent --no-audit --no-fund) && touch $(JS)/node_modules; \
+	  fi; \
+	else echo "npm not found: interop tests will skip"; fi
+
+run: $(STAMP)
+	$(BIN)/microcred demo --out demo-output
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy src
+
+pytest: $(STAMP) js
+	$(BIN)/pytest
+
+test: lint typecheck pytest
+
+bench: $(STAMP) js
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) demo-output $(JS)/node_modules

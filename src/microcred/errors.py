@@ -1,0 +1,94 @@
+"""The exceptions microcred raises.
+
+Every error derives from :class:`MicrocredError`, whose ``diagnostics()`` explains what was
+expected and what was found. Foreign exceptions (cryptography, pyoxigraph, json) never escape a
+public function: they are re-raised as one of these, chained with ``raise ... from``.
+
+    MicrocredError
+    ├── InputError            input that cannot be read at all (not JSON, not a PNG, ...)
+    │   └── ModelError        well-formed input that breaks the data model (names the field)
+    ├── ContextError          a JSON-LD context the bundle does not hold, or a bad @context
+    ├── CanonicalizationError RDF conversion or canonicalization failed or exceeded a limit
+    ├── KeyError_             a key or DID that cannot be decoded or resolved
+    ├── ProofError            a proof that cannot be created or does not verify
+    ├── StatusListError       a malformed status list or status entry
+    └── BakingError           an image that cannot be baked or unbaked
+"""
+
+from __future__ import annotations
+
+
+class MicrocredError(Exception):
+    """Root of every microcred error."""
+
+    def __init__(self, message: str, *, expected: str | None = None, found: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.expected = expected
+        self.found = found
+
+    def diagnostics(self) -> str:
+        """A multi-line explanation fit for a person: the message, then expected and found."""
+        lines = [self.message]
+        if self.expected is not None:
+            lines.append(f"expected: {self.expected}")
+        if self.found is not None:
+            lines.append(f"found: {self.found}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        parts = [self.message]
+        if self.expected is not None:
+            parts.append(f"expected {self.expected}")
+        if self.found is not None:
+            parts.append(f"found {self.found}")
+        return "; ".join(parts)
+
+
+class InputError(MicrocredError):
+    """Input that cannot be read: not JSON, not an image, too large."""
+
+
+class ModelError(InputError):
+    """Input that is readable but breaks the data model. ``field`` is a dotted path."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str,
+        expected: str | None = None,
+        found: str | None = None,
+    ):
+        super().__init__(f"{field}: {message}", expected=expected, found=found)
+        self.field = field
+
+
+class ContextError(MicrocredError):
+    """A JSON-LD context that is not bundled, or an @context of the wrong shape."""
+
+
+class CanonicalizationError(MicrocredError):
+    """JSON-LD to RDF conversion or RDFC-1.0 canonicalization failed or hit a work limit."""
+
+
+class KeyError_(MicrocredError):  # noqa: N801 - the builtin KeyError is taken
+    """A key, multikey or DID that cannot be decoded or resolved."""
+
+
+class ProofError(MicrocredError):
+    """A proof that cannot be created, or that does not verify."""
+
+
+class StatusListError(MicrocredError):
+    """A malformed bitstring status list, status list credential or status entry."""
+
+
+class BakingError(MicrocredError):
+    """An image that cannot be baked or unbaked."""
+
+
+def short(value: object, limit: int = 60) -> str:
+    """A printable, bounded rendering of a found value for error messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
