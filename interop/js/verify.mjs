@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// Verifies a credential with the reference stack (vc.verifyCredential, DataIntegrityProof,
+// eddsa-rdfc-2022), offline.
+//
+//   node verify.mjs FILE           one JSON object on stdout
+//   node verify.mjs --batch DIR    one JSON object per line for every DIR/*.json, with "file"
+//   --unsafe-key-from-fragment     also resolve https://host/path#z6Mk... verification methods to
+//                                  the key in the fragment (published vectors only: this trusts
+//                                  the credential's own claim about its key)
+//
+// Output: {"verified": bool, "errors": [...], "proofVerified": bool, "proofErrors": [...]}.
+// `verified` is the verdict of vc.verifyCredential (which also requires the issuer to be the
+// controller of the verification method); `proofVerified` checks the proof alone.
+// Credentials with `credentialStatus` are not verified (status lists are out of scope here).
+// Exit 0 verified (every file, in batch mode), 1 not verified, 2 usage or I/O error.
+import {readdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {parseArgs} from 'node:util';
+
+import {documentLoader, unsafeKeyFromFragmentLoader} from './loader.mjs';
+import {EXIT, UsageError, readJson, runCli, verify} from './reference.mjs';
+
+async function main(argv) {
+  const {values, positionals} = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {batch: {type: 'string'}, 'unsafe-key-from-fragment': {type: 'boolean'}},
+  });
+  const loader = values['unsafe-key-from-fragment'] ?
+    unsafeKeyFromFragmentLoader(documentLoader) : documentLoader;
+  if(values.batch !== undefined) {
+    if(positionals.length > 0) {
+      throw new UsageError('usage: verify.mjs --batch DIR');
+    }
+    const names = readdirSync(values.batch).filter(name => name.endsWith('.json')).sort();
+    let allVerified = true;
+    for(const name of names) {
+      const result = await verify({credential: readJson(join(values.batch, name)), loader});
+      allVerified &&= result.verified;
+      process.stdout.write(`${JSON.stringify({file: name, ...result})}\n`);
+    }
+    return allVerified ? EXIT.OK : EXIT.FAILED;
+  }
+  if(positionals.length !== 1) {
+    throw new UsageError('usage: verify.mjs FILE | verify.mjs --batch DIR');
+  }
+  const result = await verify({credential: readJson(positionals[0]), loader});
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  return result.verified ? EXIT.OK : EXIT.FAILED;
+}
+
+await runCli(main);

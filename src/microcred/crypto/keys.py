@@ -1,0 +1,217 @@
+"""Signing keys (Ed25519, P-256) and their Multikey encoding.
+
+A key knows its public Multikey; it does not know who controls it. The DID that controls a key and
+the verification method id that names it are chosen by the caller (``crypto.did``), so that an
+issuer can rotate keys under one DID.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
+
+from microcred.crypto import multibase
+from microcred.errors import InputError, KeyError_, ProofError, short
+from microcred.types import Did, Multibase
+
+Algorithm = Literal["Ed25519", "P-256"]
+
+_PUBLIC_PREFIXES = {multibase.ED25519_PUB: 32, multibase.P256_PUB: 33}
+_SECRET_PREFIXES = {multibase.ED25519_PRIV: 32, multibase.P256_PRIV: 32}
+
+
+@dataclass(frozen=True, eq=False)
+class PublicKey:
+    """A public key that verifies signatures; ``verify`` raises, it never returns False."""
+
+    algorithm: Algorithm
+    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+    @property
+    def multibase(self) -> Multibase:
+        if isinstance(self._key, ed25519.Ed25519PublicKey):
+            raw = self._key.public_bytes_raw()
+            return multibase.encode_multikey(multibase.ED25519_PUB, raw)
+        raw = self._key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
+        )
+        return multibase.encode_multikey(multibase.P256_PUB, raw)
+
+    @property
+    def jws_algorithm(self) -> str:
+        return "EdDSA" if self.algorithm == "Ed25519" else "ES256"
+
+    @property
+    def did_key(self) -> Did:
+        """The did:key that this key is, e.g. ``did:key:z6Mk...``."""
+        return Did(f"did:key:{self.multibase}")
+
+    def verify(self, signature: bytes, data: bytes) -> None:
+        """Raise :class:`ProofError` unless ``signature`` signs ``data``.
+
+        P-256 signatures are raw ``r || s`` (64 bytes), as JOSE and Data Integrity use them.
+        """
+        try:
+            if isinstance(self._key, ed25519.Ed25519PublicKey):
+                self._key.verify(signature, data)
+            else:
+                if len(signature) != 64:
+                    raise ProofError(
+                        "P-256 signature has the wrong length",
+                        expected="64 bytes (r || s)",
+                        found=f"{len(signature)} bytes",
+                    )
+                der = encode_dss_signature(
+                    int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                )
+                self._key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+        except InvalidSignature as exc:
+            raise ProofError("signature does not match the data and the key") from exc
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PublicKey) and other.multibase == self.multibase
+
+    def __hash__(self) -> int:
+        return hash(self.multibase)
+
+    @classmethod
+    def from_multibase(cls, value: str) -> PublicKey:
+        prefix, raw = multibase.decode_multikey(value, _PUBLIC_PREFIXES)
+        if prefix == multibase.ED25519_PUB:
+            return cls("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(raw))
+        try:
+            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+        except ValueError as exc:
+            raise KeyError_("P-256 public key is not a point on the curve", found=short(value)) from exc
+        return cls("P-256", point)
+
+
+@dataclass(frozen=True, eq=False)
+class SigningKey:
+    """A key pair that signs. Its secret never appears in ``repr`` or logs."""
+
+    public: PublicKey
+    _secret: ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+
+    @classmethod
+    def generate(cls, algorithm: Algorithm = "Ed25519") -> SigningKey:
+        if algorithm == "Ed25519":
+            secret_ed = ed25519.Ed25519PrivateKey.generate()
+            return cls(PublicKey("Ed25519", secret_ed.public_key()), secret_ed)
+        secret_ec = ec.generate_private_key(ec.SECP256R1())
+        return cls(PublicKey("P-256", secret_ec.public_key()), secret_ec)
+
+    @classmethod
+    def from_multibase(cls, secret_multibase: str, public_multibase: str | None = None) -> SigningKey:
+        """Load a Multikey secret; if the public key is given it must match the secret."""
+        prefix, raw = multibase.decode_multikey(secret_multibase, _SECRET_PREFIXES)
+        key: SigningKey
+        if prefix == multibase.ED25519_PRIV:
+            secret_ed = ed25519.Ed25519PrivateKey.from_private_bytes(raw)
+            key = cls(PublicKey("Ed25519", secret_ed.public_key()), secret_ed)
+        else:
+            try:
+                secret_ec = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
+            except ValueError as exc:
+                raise KeyError_("P-256 secret key is out of range") from exc
+            key = cls(PublicKey("P-256", secret_ec.public_key()), secret_ec)
+        if public_multibase is not None and public_multibase != key.public.multibase:
+            raise KeyError_(
+                "public key does not belong to the secret key",
+                expected=key.public.multibase,
+                found=short(public_multibase),
+            )
+        return key
+
+    @property
+    def algorithm(self) -> Algorithm:
+        return self.public.algorithm
+
+    @property
+    def secret_multibase(self) -> Multibase:
+        if isinstance(self._secret, ed25519.Ed25519PrivateKey):
+            return multibase.encode_multikey(multibase.ED25519_PRIV, self._secret.private_bytes_raw())
+        raw = self._secret.private_numbers().private_value.to_bytes(32, "big")
+        return multibase.encode_multikey(multibase.P256_PRIV, raw)
+
+    def sign(self, data: bytes) -> bytes:
+        if isinstance(self._secret, ed25519.Ed25519PrivateKey):
+            return self._secret.sign(data)
+        r, s = decode_dss_signature(self._secret.sign(data, ec.ECDSA(hashes.SHA256())))
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def __repr__(self) -> str:
+        return f"SigningKey({self.algorithm}, public={self.public.multibase})"
+
+
+@dataclass(frozen=True)
+class KeyFile:
+    """A key with the DID that controls it and the verification method id that names it."""
+
+    key: SigningKey
+    controller: Did
+    verification_method: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.verification_method,
+            "type": "Multikey",
+            "controller": self.controller,
+            "did": self.controller,
+            "publicKeyMultibase": self.key.public.multibase,
+            "secretKeyMultibase": self.key.secret_multibase,
+        }
+
+    @classmethod
+    def for_did_key(cls, key: SigningKey) -> KeyFile:
+        did = key.public.did_key
+        return cls(key, did, f"{did}#{key.public.multibase}")
+
+    @classmethod
+    def from_json(cls, data: Any) -> KeyFile:
+        if not isinstance(data, dict):
+            raise InputError("key file is not a JSON object", found=type(data).__name__)
+        secret = data.get("secretKeyMultibase") or data.get("privateKeyMultibase")
+        if not isinstance(secret, str):
+            raise InputError(
+                "key file has no secret key",
+                expected="a 'secretKeyMultibase' string",
+                found=short(secret),
+            )
+        public = data.get("publicKeyMultibase")
+        key = SigningKey.from_multibase(secret, public if isinstance(public, str) else None)
+        did = data.get("did") or data.get("controller") or key.public.did_key
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise InputError("key file's 'did' is not a DID", expected="did:...", found=short(did))
+        vm = data.get("id")
+        if not isinstance(vm, str):
+            vm = f"{did}#{key.public.multibase}"
+        if did.startswith("did:key:") and did != key.public.did_key:
+            raise KeyError_(
+                "key file's did:key is not the key's own", expected=key.public.did_key, found=did
+            )
+        return cls(key, Did(did), vm)
+
+    @classmethod
+    def load(cls, path: Path) -> KeyFile:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputError(f"cannot read key file {path}", found=str(exc)) from exc
+        return cls.from_json(data)
+
+    def save(self, path: Path) -> None:
+        """Write the key file readable by its owner only."""
+        path.touch(mode=0o600, exist_ok=True)
+        path.chmod(0o600)
+        path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,99 @@
+"""Multibase (base58btc, base64url) and the multicodec prefixes of the key types we use.
+
+A generic multiformats library costs more than the signature it wraps, and these encodings are a
+few lines each, so they are written here and tested against the published key vectors.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from microcred.errors import KeyError_, short
+from microcred.types import Multibase
+
+_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
+
+# Multicodec table entries, already varint-encoded.
+ED25519_PUB = b"\xed\x01"
+ED25519_PRIV = b"\x80\x26"
+P256_PUB = b"\x80\x24"
+P256_PRIV = b"\x86\x26"
+
+
+def b58encode(data: bytes) -> str:
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    number = int.from_bytes(data, "big")
+    chars: list[str] = []
+    while number:
+        number, rem = divmod(number, 58)
+        chars.append(_B58_ALPHABET[rem])
+    return "1" * zeros + "".join(reversed(chars))
+
+
+def b58decode(text: str) -> bytes:
+    number = 0
+    for char in text:
+        digit = _B58_INDEX.get(char)
+        if digit is None:
+            raise KeyError_(
+                "invalid base58btc text", expected="characters of the base58btc alphabet", found=short(char)
+            )
+        number = number * 58 + digit
+    zeros = len(text) - len(text.lstrip("1"))
+    body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
+    return b"\0" * zeros + body
+
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise KeyError_("invalid base64url text", expected="base64url", found=short(text)) from exc
+
+
+def encode_b58btc(data: bytes) -> Multibase:
+    """Multibase base58btc: ``z`` + base58btc."""
+    return Multibase("z" + b58encode(data))
+
+
+def decode_b58btc(value: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("z"):
+        raise KeyError_(
+            "unsupported multibase encoding",
+            expected="base58btc multibase (starting with 'z')",
+            found=short(value),
+        )
+    return b58decode(value[1:])
+
+
+def encode_multikey(prefix: bytes, raw: bytes) -> Multibase:
+    return encode_b58btc(prefix + raw)
+
+
+def decode_multikey(value: str, prefixes: dict[bytes, int]) -> tuple[bytes, bytes]:
+    """Split a Multikey into (multicodec prefix, raw key), checking prefix and length.
+
+    ``prefixes`` maps each accepted prefix to the raw key length it requires.
+    """
+    data = decode_b58btc(value)
+    for prefix, length in prefixes.items():
+        if data.startswith(prefix):
+            raw = data[len(prefix) :]
+            if len(raw) != length:
+                raise KeyError_(
+                    "multikey has the wrong length",
+                    expected=f"{length} key bytes after the multicodec prefix",
+                    found=f"{len(raw)} bytes",
+                )
+            return prefix, raw
+    raise KeyError_(
+        "unsupported multikey type",
+        expected="multicodec prefix " + " or ".join(p.hex() for p in prefixes),
+        found=data[:2].hex(),
+    )

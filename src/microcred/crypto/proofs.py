@@ -1,0 +1,183 @@
+"""Data Integrity proofs with the EdDSA cryptosuites ``eddsa-rdfc-2022`` and ``eddsa-jcs-2022``.
+
+Both follow the W3C vc-di-eddsa steps: transform the unsecured document (RDFC-1.0 or JCS), hash
+it, canonicalize and hash the proof configuration, sign ``hash(proof config) || hash(document)``
+with Ed25519, encode the signature as multibase base58btc in ``proofValue``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+import rfc8785
+
+from microcred.crypto import multibase
+from microcred.crypto.canon import Limits, canonicalize
+from microcred.crypto.did import DidResolver, VerificationMethod
+from microcred.crypto.keys import SigningKey
+from microcred.errors import CanonicalizationError, KeyError_, MicrocredError, ProofError, short
+from microcred.types import JsonObject
+
+Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
+CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def xsd_datetime(moment: datetime) -> str:
+    """``2024-05-01T10:00:00Z``: second precision, always UTC, as the vectors write it."""
+    if moment.tzinfo is None:
+        raise ProofError("datetime has no timezone", expected="an aware UTC datetime", found=str(moment))
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class VerifiedProof:
+    """What a verified proof tells: which key signed, for whom, when, with which suite."""
+
+    cryptosuite: Cryptosuite
+    method: VerificationMethod
+    created: str | None
+    proof_purpose: str
+
+
+def sign(
+    document: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    verification_method: str,
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    proof_purpose: str = "assertionMethod",
+    created: datetime | None = None,
+    clock: Clock = utc_now,
+) -> JsonObject:
+    """A copy of ``document`` with a ``DataIntegrityProof`` added."""
+    if cryptosuite not in CRYPTOSUITES:
+        raise ProofError("unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite))
+    if key.algorithm != "Ed25519":
+        raise ProofError(f"{cryptosuite} signs with Ed25519", expected="an Ed25519 key", found=key.algorithm)
+    if "proof" in document:
+        raise ProofError("document already has a proof", expected="an unsecured document", found="proof")
+    if "@context" not in document:
+        raise ProofError("document has no @context", expected="a JSON-LD document")
+    proof: JsonObject = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": cryptosuite,
+        "created": xsd_datetime(created or clock()),
+        "verificationMethod": verification_method,
+        "proofPurpose": proof_purpose,
+    }
+    if cryptosuite == "eddsa-jcs-2022":
+        # The reference keeps the document's @context in a JCS proof and rejects proofs without it.
+        proof["@context"] = copy.deepcopy(document["@context"])
+    data = _hash_data(document, proof, cryptosuite, limits=None)
+    proof["proofValue"] = multibase.encode_b58btc(key.sign(data))
+    secured = dict(document)
+    secured["proof"] = proof
+    return secured
+
+
+def verify(
+    document: Mapping[str, Any],
+    resolver: DidResolver,
+    *,
+    expected_purpose: str = "assertionMethod",
+    limits: Limits | None = None,
+) -> VerifiedProof:
+    """Verify the document's single Data Integrity proof; raises :class:`ProofError`.
+
+    Also used for the proof of a status list credential. A ``proof`` list is accepted when it
+    holds exactly one proof; chains and sets of proofs are not supported yet.
+    """
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        if len(proof) != 1:
+            raise ProofError("only a single proof is supported", expected="1 proof", found=f"{len(proof)} proofs")
+        proof = proof[0]
+    if not isinstance(proof, Mapping):
+        raise ProofError("document has no proof", expected="a 'proof' object", found=short(proof))
+    proof = dict(proof)
+    # Step 1: the proof's own shape.
+    if proof.get("type") != "DataIntegrityProof":
+        raise ProofError("unsupported proof type", expected="DataIntegrityProof", found=short(proof.get("type")))
+    suite = proof.get("cryptosuite")
+    if suite not in CRYPTOSUITES:
+        raise ProofError("unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(suite))
+    if proof.get("proofPurpose") != expected_purpose:
+        raise ProofError("proof has the wrong purpose", expected=expected_purpose, found=short(proof.get("proofPurpose")))
+    proof_value = proof.pop("proofValue", None)
+    if not isinstance(proof_value, str):
+        raise ProofError("proof has no proofValue", expected="a multibase string", found=short(proof_value))
+    created = proof.get("created")
+    if created is not None and not _is_xsd_datetime(created):
+        raise ProofError("proof 'created' is not a date-time", expected="YYYY-MM-DDThh:mm:ssZ", found=short(created))
+    vm_url = proof.get("verificationMethod")
+    if not isinstance(vm_url, str):
+        raise ProofError("proof has no verificationMethod", expected="a DID URL", found=short(vm_url))
+    # Step 2: the key behind the verification method, allowed for this purpose.
+    try:
+        method = resolver.verification_method(vm_url, purpose=expected_purpose)
+    except MicrocredError as exc:
+        raise ProofError(f"cannot resolve the verification method: {exc.message}", expected=exc.expected, found=exc.found) from exc
+    try:
+        signature = multibase.decode_b58btc(proof_value)
+    except KeyError_ as exc:
+        raise ProofError("proofValue is not multibase base58btc", found=short(proof_value)) from exc
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    if suite == "eddsa-jcs-2022" and "@context" in proof:
+        _check_jcs_context(unsecured, proof["@context"])
+    # Step 3: transform, hash, verify.
+    data = _hash_data(unsecured, proof, suite, limits=limits)
+    if method.key.algorithm != "Ed25519":
+        raise ProofError(f"{suite} needs an Ed25519 key", expected="Ed25519", found=method.key.algorithm)
+    method.key.verify(signature, data)
+    return VerifiedProof(suite, method, created, expected_purpose)
+
+
+def _hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], suite: str, *, limits: Limits | None) -> bytes:
+    config = {k: v for k, v in proof.items() if k != "proofValue"}
+    if suite == "eddsa-rdfc-2022":
+        config["@context"] = document.get("@context")
+        try:
+            config_text = canonicalize(config, limits=limits)
+            doc_text = canonicalize(document, limits=limits)
+        except CanonicalizationError as exc:
+            raise ProofError(f"cannot canonicalize: {exc.message}", expected=exc.expected, found=exc.found) from exc
+        config_bytes, doc_bytes = config_text.encode(), doc_text.encode()
+    else:
+        try:
+            config_bytes = rfc8785.dumps(config)
+            doc_bytes = rfc8785.dumps(dict(document))
+        except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+            raise ProofError(f"cannot canonicalize with JCS: {exc}") from exc
+    return hashlib.sha256(config_bytes).digest() + hashlib.sha256(doc_bytes).digest()
+
+
+def _check_jcs_context(document: Mapping[str, Any], proof_context: Any) -> None:
+    doc_context = document.get("@context")
+    doc_list = doc_context if isinstance(doc_context, list) else [doc_context]
+    proof_list = proof_context if isinstance(proof_context, list) else [proof_context]
+    if doc_list[: len(proof_list)] != proof_list:
+        raise ProofError(
+            "proof @context does not match the document's",
+            expected=short(doc_list),
+            found=short(proof_list),
+        )
+
+
+def _is_xsd_datetime(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return parsed.tzinfo is not None or "T" in value

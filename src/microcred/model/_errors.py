@@ -1,0 +1,54 @@
+"""Turn a pydantic ValidationError into a ModelError that names the field, expected and found."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from microcred.errors import ModelError, short
+
+# What a person should have written, for pydantic's own error types.
+_EXPECTED = {
+    "missing": "a value (the field is required)",
+    "string_type": "a string",
+    "list_type": "a list",
+    "dict_type": "an object",
+    "model_type": "an object",
+    "model_attributes_type": "an object",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "int_type": "an integer",
+    "float_type": "a number",
+}
+
+
+def dotted_path(loc: Sequence[int | str], prefix: str = "") -> str:
+    """``("a", 1, "b")`` -> ``a[1].b``; union tags (written ``~name``) are left out."""
+    path = prefix
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part.startswith("~"):
+            continue
+        else:
+            path = f"{path}.{part}" if path else part
+    return path
+
+
+def to_model_error(error: ValidationError, prefix: str = "") -> ModelError:
+    """The first problem as a ModelError; the message says how many more there were."""
+    problems = error.errors(include_url=False)
+    first: ErrorDetails = problems[0]
+    context = first.get("ctx") or {}
+    loc: list[int | str] = list(first["loc"])
+    if "subfield" in context:
+        loc.append(str(context["subfield"]))
+    expected = str(context.get("expected") or _EXPECTED.get(first["type"], first["msg"]))
+    found = "nothing" if first["type"] == "missing" else short(first["input"])
+    message = first["msg"] if first["type"] == "microcred" else first["msg"].lower()
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    field = dotted_path(loc, prefix) or prefix or "(document)"
+    return ModelError(message, field=field, expected=expected, found=found)
