@@ -112,7 +112,12 @@ function errorMessages(result) {
       error.errors.forEach(visit);
       return;
     }
-    const message = error.message ?? String(error);
+    let message = error.message ?? String(error);
+    // jsonld.js wraps loader failures; keep the loader's own reason
+    const cause = error.details?.cause?.message;
+    if(cause && !message.includes(cause)) {
+      message = `${message} (cause: ${cause})`;
+    }
     if(!messages.includes(message)) {
       messages.push(message);
     }

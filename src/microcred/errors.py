@@ -9,7 +9,7 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   └── ModelError        well-formed input that breaks the data model (names the field)
     ├── ContextError          a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError RDF conversion or canonicalization failed or exceeded a limit
-    ├── KeyError_             a key or DID that cannot be decoded or resolved
+    ├── KeyResolutionError             a key or DID that cannot be decoded or resolved
     ├── ProofError            a proof that cannot be created or does not verify
     ├── StatusListError       a malformed status list or status entry
     └── BakingError           an image that cannot be baked or unbaked
@@ -72,7 +72,7 @@ class CanonicalizationError(MicrocredError):
     """JSON-LD to RDF conversion or RDFC-1.0 canonicalization failed or hit a work limit."""
 
 
-class KeyError_(MicrocredError):  # noqa: N801 - the builtin KeyError is taken
+class KeyResolutionError(MicrocredError):
     """A key, multikey or DID that cannot be decoded or resolved."""
 
 

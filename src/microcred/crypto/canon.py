@@ -80,13 +80,13 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
     text = json.dumps(inline_document(doc), ensure_ascii=False, allow_nan=False)
     if limits is not None and len(text) > limits.max_bytes * 8:
         # Inlined contexts add ~24 KB per context list; the raw size is checked by the verifier.
-        raise CanonicalizationError("document is too large", expected=f"<= {limits.max_bytes} bytes")
+        raise CanonicalizationError(
+            "document is too large", expected=f"<= {limits.max_bytes} bytes"
+        )
     try:
         quads = ox.parse(text, format=ox.RdfFormat.JSON_LD)
         dataset = ox.Dataset()
-        count = 0
-        for quad in quads:
-            count += 1
+        for count, quad in enumerate(quads, start=1):
             if limits is not None and count > limits.max_quads:
                 raise CanonicalizationError(
                     "document expands to too many RDF statements",
@@ -193,7 +193,7 @@ def _ambiguous_blank_nodes(nquads: str) -> int:
 
 def _canonicalize_in_child(nquads: str, timeout: float) -> str:
     try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and module, no shell
+        done = subprocess.run(
             [sys.executable, "-m", "microcred.crypto._canon_worker"],
             input=nquads.encode("utf-8"),
             capture_output=True,
@@ -250,7 +250,7 @@ def _fast_nquads(doc: Mapping[str, Any], limits: Limits | None) -> str | None:
     walker = _ShapeWalker()
     try:
         key = walker.shape(doc)
-    except _Unsafe:
+    except _UnsafeShapeError:
         return None
     template = _templates.get(key)
     if template is None:
@@ -265,7 +265,7 @@ def _fast_nquads(doc: Mapping[str, Any], limits: Limits | None) -> str | None:
     return _fill(template.parts, walker.leaves)
 
 
-class _Unsafe(Exception):
+class _UnsafeShapeError(Exception):
     pass
 
 
@@ -274,7 +274,10 @@ class _ShapeWalker:
 
     def __init__(self) -> None:
         self.leaves: list[str] = []
-        self._verbatim = {"@context", *(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS)}
+        self._verbatim = {
+            "@context",
+            *(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS),
+        }
         self._bundled = bundled_urls()
 
     def shape(self, node: Any) -> Hashable:
@@ -300,7 +303,8 @@ class _ShapeWalker:
     def _check_context(self, value: Any) -> None:
         urls = value if isinstance(value, list) else [value]
         if not all(isinstance(u, str) and u in self._bundled for u in urls):
-            raise _Unsafe  # inline context objects could define prefixes we do not know about
+            # Inline context objects could define prefixes the fast path does not know about.
+            raise _UnsafeShapeError
 
 
 _SLOT_KEYWORDS = frozenset({"@id", "@value"})

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from microcred.crypto.keys import PublicKey
-from microcred.errors import InputError, KeyError_, MicrocredError, short
+from microcred.errors import InputError, KeyResolutionError, MicrocredError, short
 from microcred.types import Did, JsonObject
 
 Fetcher = Callable[[str], bytes]
@@ -42,7 +42,7 @@ class VerificationMethod:
 def did_key_document(did: str) -> JsonObject:
     """Resolve a did:key to its DID document, without any network."""
     if not did.startswith("did:key:"):
-        raise KeyError_("not a did:key", expected="did:key:z...", found=short(did))
+        raise KeyResolutionError("not a did:key", expected="did:key:z...", found=short(did))
     fingerprint = did.removeprefix("did:key:").split("#", 1)[0]
     key = PublicKey.from_multibase(fingerprint)
     return build_did_document(Did(f"did:key:{fingerprint}"), [(f"#{fingerprint}", key)])
@@ -90,14 +90,14 @@ def did_web_from_url(url: str) -> Did:
 def did_web_document_url(did: str) -> str:
     """Where a did:web's document lives, per the did:web method specification."""
     if not did.startswith("did:web:"):
-        raise KeyError_("not a did:web", expected="did:web:host[:path]", found=short(did))
+        raise KeyResolutionError("not a did:web", expected="did:web:host[:path]", found=short(did))
     segments = did.removeprefix("did:web:").split("#", 1)[0].split(":")
     host = unquote(segments[0])
     if not host or "/" in host:
-        raise KeyError_("did:web has no valid host", found=short(did))
+        raise KeyResolutionError("did:web has no valid host", found=short(did))
     path = [unquote(s) for s in segments[1:]]
     if any(not s or s in (".", "..") or "/" in s for s in path):
-        raise KeyError_("did:web has an invalid path segment", found=short(did))
+        raise KeyResolutionError("did:web has an invalid path segment", found=short(did))
     scheme = "http" if host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
     if path:
         return f"{scheme}://{host}/{'/'.join(path)}/did.json"
@@ -136,7 +136,7 @@ class DidResolver:
         if did.startswith("did:web:"):
             body = self._fetcher(did_web_document_url(did))
             if len(body) > MAX_DID_DOCUMENT_BYTES:
-                raise KeyError_(
+                raise KeyResolutionError(
                     "DID document is too large",
                     expected=f"at most {MAX_DID_DOCUMENT_BYTES} bytes",
                     found=f"{len(body)} bytes",
@@ -144,20 +144,26 @@ class DidResolver:
             try:
                 document = json.loads(body)
             except ValueError as exc:
-                raise KeyError_(f"DID document of {did} is not JSON") from exc
+                raise KeyResolutionError(f"DID document of {did} is not JSON") from exc
             if not isinstance(document, dict) or document.get("id") != did:
                 found = document.get("id") if isinstance(document, dict) else document
-                raise KeyError_("DID document is for another DID", expected=did, found=short(found))
+                raise KeyResolutionError(
+                    "DID document is for another DID", expected=did, found=short(found)
+                )
             return document
-        raise KeyError_(
+        raise KeyResolutionError(
             "unsupported DID method", expected="did:key or did:web", found=short(did)
         )
 
-    def verification_method(self, url: str, *, purpose: str = "assertionMethod") -> VerificationMethod:
+    def verification_method(
+        self, url: str, *, purpose: str = "assertionMethod"
+    ) -> VerificationMethod:
         """The key behind a verification method URL, checked to be allowed for ``purpose``."""
         if not url.startswith("did:") or "#" not in url:
-            raise KeyError_(
-                "verification method is not a DID URL", expected="did:...#fragment", found=short(url)
+            raise KeyResolutionError(
+                "verification method is not a DID URL",
+                expected="did:...#fragment",
+                found=short(url),
             )
         did = url.split("#", 1)[0]
         document = self.resolve(did)
@@ -169,7 +175,7 @@ class DidResolver:
             if isinstance(a, str | dict)
         }
         if url not in allowed_ids:
-            raise KeyError_(
+            raise KeyResolutionError(
                 f"key is not authorised for {purpose}",
                 expected=f"{url} listed under {purpose} in the DID document",
                 found=", ".join(sorted(allowed_ids)) or "none",
@@ -177,7 +183,7 @@ class DidResolver:
         controller = method.get("controller", did)
         public = method.get("publicKeyMultibase")
         if not isinstance(public, str):
-            raise KeyError_(
+            raise KeyResolutionError(
                 "verification method has no publicKeyMultibase",
                 expected="a Multikey verification method",
                 found=short(method.get("type")),
@@ -197,4 +203,6 @@ def _find_method(document: Mapping[str, Any], url: str) -> Mapping[str, Any]:
     for method in candidates:
         if isinstance(method, dict) and _absolute(did, str(method.get("id", ""))) == url:
             return method
-    raise KeyError_("verification method not found in the DID document", expected=url, found=did)
+    raise KeyResolutionError(
+        "verification method not found in the DID document", expected=url, found=did
+    )

@@ -73,7 +73,9 @@ def inline_contexts(value: Any, _depth: int = 0) -> Any:
         return {k: _inline_definition(k, v, _depth) for k, v in value.items()}
     if value is None:
         return None
-    raise ContextError("@context entry has the wrong type", expected="URL, object or list", found=short(value))
+    raise ContextError(
+        "@context entry has the wrong type", expected="URL, object or list", found=short(value)
+    )
 
 
 def _inline_definition(key: str, value: Any, depth: int) -> Any:
@@ -124,7 +126,7 @@ def all_term_names() -> frozenset[str]:
 
 @cache
 def keyword_aliases() -> dict[str, str]:
-    """Terms the bundled contexts alias to a keyword, e.g. ``id`` -> ``@id``, ``type`` -> ``@type``."""
+    """Terms the bundled contexts alias to a keyword (``id`` -> ``@id``, ``type`` -> ``@type``)."""
     aliases: dict[str, str] = {}
 
     def walk(node: Any) -> None:

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 )
 
 from microcred.crypto import multibase
-from microcred.errors import InputError, KeyError_, ProofError, short
+from microcred.errors import InputError, KeyResolutionError, ProofError, short
 from microcred.types import Did, Multibase
 
 Algorithm = Literal["Ed25519", "P-256"]
@@ -50,6 +50,11 @@ class PublicKey:
     @property
     def jws_algorithm(self) -> str:
         return "EdDSA" if self.algorithm == "Ed25519" else "ES256"
+
+    @property
+    def native(self) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+        """The ``cryptography`` key object, for libraries (JOSE) that take one."""
+        return self._key
 
     @property
     def did_key(self) -> Did:
@@ -92,7 +97,9 @@ class PublicKey:
         try:
             point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
         except ValueError as exc:
-            raise KeyError_("P-256 public key is not a point on the curve", found=short(value)) from exc
+            raise KeyResolutionError(
+                "P-256 public key is not a point on the curve", found=short(value)
+            ) from exc
         return cls("P-256", point)
 
 
@@ -112,7 +119,9 @@ class SigningKey:
         return cls(PublicKey("P-256", secret_ec.public_key()), secret_ec)
 
     @classmethod
-    def from_multibase(cls, secret_multibase: str, public_multibase: str | None = None) -> SigningKey:
+    def from_multibase(
+        cls, secret_multibase: str, public_multibase: str | None = None
+    ) -> SigningKey:
         """Load a Multikey secret; if the public key is given it must match the secret."""
         prefix, raw = multibase.decode_multikey(secret_multibase, _SECRET_PREFIXES)
         key: SigningKey
@@ -123,10 +132,10 @@ class SigningKey:
             try:
                 secret_ec = ec.derive_private_key(int.from_bytes(raw, "big"), ec.SECP256R1())
             except ValueError as exc:
-                raise KeyError_("P-256 secret key is out of range") from exc
+                raise KeyResolutionError("P-256 secret key is out of range") from exc
             key = cls(PublicKey("P-256", secret_ec.public_key()), secret_ec)
         if public_multibase is not None and public_multibase != key.public.multibase:
-            raise KeyError_(
+            raise KeyResolutionError(
                 "public key does not belong to the secret key",
                 expected=key.public.multibase,
                 found=short(public_multibase),
@@ -140,9 +149,16 @@ class SigningKey:
     @property
     def secret_multibase(self) -> Multibase:
         if isinstance(self._secret, ed25519.Ed25519PrivateKey):
-            return multibase.encode_multikey(multibase.ED25519_PRIV, self._secret.private_bytes_raw())
+            return multibase.encode_multikey(
+                multibase.ED25519_PRIV, self._secret.private_bytes_raw()
+            )
         raw = self._secret.private_numbers().private_value.to_bytes(32, "big")
         return multibase.encode_multikey(multibase.P256_PRIV, raw)
+
+    @property
+    def native(self) -> ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey:
+        """The ``cryptography`` key object, for libraries (JOSE) that take one."""
+        return self._secret
 
     def sign(self, data: bytes) -> bytes:
         if isinstance(self._secret, ed25519.Ed25519PrivateKey):
@@ -197,7 +213,7 @@ class KeyFile:
         if not isinstance(vm, str):
             vm = f"{did}#{key.public.multibase}"
         if did.startswith("did:key:") and did != key.public.did_key:
-            raise KeyError_(
+            raise KeyResolutionError(
                 "key file's did:key is not the key's own", expected=key.public.did_key, found=did
             )
         return cls(key, Did(did), vm)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 
-from microcred.errors import KeyError_, short
+from microcred.errors import KeyResolutionError, short
 from microcred.types import Multibase
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
@@ -37,8 +37,10 @@ def b58decode(text: str) -> bytes:
     for char in text:
         digit = _B58_INDEX.get(char)
         if digit is None:
-            raise KeyError_(
-                "invalid base58btc text", expected="characters of the base58btc alphabet", found=short(char)
+            raise KeyResolutionError(
+                "invalid base58btc text",
+                expected="characters of the base58btc alphabet",
+                found=short(char),
             )
         number = number * 58 + digit
     zeros = len(text) - len(text.lstrip("1"))
@@ -54,7 +56,9 @@ def b64url_decode(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
-        raise KeyError_("invalid base64url text", expected="base64url", found=short(text)) from exc
+        raise KeyResolutionError(
+            "invalid base64url text", expected="base64url", found=short(text)
+        ) from exc
 
 
 def encode_b58btc(data: bytes) -> Multibase:
@@ -64,7 +68,7 @@ def encode_b58btc(data: bytes) -> Multibase:
 
 def decode_b58btc(value: str) -> bytes:
     if not isinstance(value, str) or not value.startswith("z"):
-        raise KeyError_(
+        raise KeyResolutionError(
             "unsupported multibase encoding",
             expected="base58btc multibase (starting with 'z')",
             found=short(value),
@@ -86,13 +90,13 @@ def decode_multikey(value: str, prefixes: dict[bytes, int]) -> tuple[bytes, byte
         if data.startswith(prefix):
             raw = data[len(prefix) :]
             if len(raw) != length:
-                raise KeyError_(
+                raise KeyResolutionError(
                     "multikey has the wrong length",
                     expected=f"{length} key bytes after the multicodec prefix",
                     found=f"{len(raw)} bytes",
                 )
             return prefix, raw
-    raise KeyError_(
+    raise KeyResolutionError(
         "unsupported multikey type",
         expected="multicodec prefix " + " or ".join(p.hex() for p in prefixes),
         found=data[:2].hex(),

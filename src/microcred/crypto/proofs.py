@@ -20,7 +20,13 @@ from microcred.crypto import multibase
 from microcred.crypto.canon import Limits, canonicalize
 from microcred.crypto.did import DidResolver, VerificationMethod
 from microcred.crypto.keys import SigningKey
-from microcred.errors import CanonicalizationError, KeyError_, MicrocredError, ProofError, short
+from microcred.errors import (
+    CanonicalizationError,
+    KeyResolutionError,
+    MicrocredError,
+    ProofError,
+    short,
+)
 from microcred.types import JsonObject
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
@@ -35,7 +41,9 @@ def utc_now() -> datetime:
 def xsd_datetime(moment: datetime) -> str:
     """``2024-05-01T10:00:00Z``: second precision, always UTC, as the vectors write it."""
     if moment.tzinfo is None:
-        raise ProofError("datetime has no timezone", expected="an aware UTC datetime", found=str(moment))
+        raise ProofError(
+            "datetime has no timezone", expected="an aware UTC datetime", found=str(moment)
+        )
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -61,11 +69,17 @@ def sign(
 ) -> JsonObject:
     """A copy of ``document`` with a ``DataIntegrityProof`` added."""
     if cryptosuite not in CRYPTOSUITES:
-        raise ProofError("unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite))
+        raise ProofError(
+            "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite)
+        )
     if key.algorithm != "Ed25519":
-        raise ProofError(f"{cryptosuite} signs with Ed25519", expected="an Ed25519 key", found=key.algorithm)
+        raise ProofError(
+            f"{cryptosuite} signs with Ed25519", expected="an Ed25519 key", found=key.algorithm
+        )
     if "proof" in document:
-        raise ProofError("document already has a proof", expected="an unsecured document", found="proof")
+        raise ProofError(
+            "document already has a proof", expected="an unsecured document", found="proof"
+        )
     if "@context" not in document:
         raise ProofError("document has no @context", expected="a JSON-LD document")
     proof: JsonObject = {
@@ -100,36 +114,58 @@ def verify(
     proof = document.get("proof")
     if isinstance(proof, list):
         if len(proof) != 1:
-            raise ProofError("only a single proof is supported", expected="1 proof", found=f"{len(proof)} proofs")
+            raise ProofError(
+                "only a single proof is supported", expected="1 proof", found=f"{len(proof)} proofs"
+            )
         proof = proof[0]
     if not isinstance(proof, Mapping):
         raise ProofError("document has no proof", expected="a 'proof' object", found=short(proof))
     proof = dict(proof)
     # Step 1: the proof's own shape.
     if proof.get("type") != "DataIntegrityProof":
-        raise ProofError("unsupported proof type", expected="DataIntegrityProof", found=short(proof.get("type")))
+        raise ProofError(
+            "unsupported proof type", expected="DataIntegrityProof", found=short(proof.get("type"))
+        )
     suite = proof.get("cryptosuite")
     if suite not in CRYPTOSUITES:
-        raise ProofError("unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(suite))
+        raise ProofError(
+            "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(suite)
+        )
     if proof.get("proofPurpose") != expected_purpose:
-        raise ProofError("proof has the wrong purpose", expected=expected_purpose, found=short(proof.get("proofPurpose")))
+        raise ProofError(
+            "proof has the wrong purpose",
+            expected=expected_purpose,
+            found=short(proof.get("proofPurpose")),
+        )
     proof_value = proof.pop("proofValue", None)
     if not isinstance(proof_value, str):
-        raise ProofError("proof has no proofValue", expected="a multibase string", found=short(proof_value))
+        raise ProofError(
+            "proof has no proofValue", expected="a multibase string", found=short(proof_value)
+        )
     created = proof.get("created")
     if created is not None and not _is_xsd_datetime(created):
-        raise ProofError("proof 'created' is not a date-time", expected="YYYY-MM-DDThh:mm:ssZ", found=short(created))
+        raise ProofError(
+            "proof 'created' is not a date-time",
+            expected="YYYY-MM-DDThh:mm:ssZ",
+            found=short(created),
+        )
     vm_url = proof.get("verificationMethod")
     if not isinstance(vm_url, str):
-        raise ProofError("proof has no verificationMethod", expected="a DID URL", found=short(vm_url))
+        raise ProofError(
+            "proof has no verificationMethod", expected="a DID URL", found=short(vm_url)
+        )
     # Step 2: the key behind the verification method, allowed for this purpose.
     try:
         method = resolver.verification_method(vm_url, purpose=expected_purpose)
     except MicrocredError as exc:
-        raise ProofError(f"cannot resolve the verification method: {exc.message}", expected=exc.expected, found=exc.found) from exc
+        raise ProofError(
+            f"cannot resolve the verification method: {exc.message}",
+            expected=exc.expected,
+            found=exc.found,
+        ) from exc
     try:
         signature = multibase.decode_b58btc(proof_value)
-    except KeyError_ as exc:
+    except KeyResolutionError as exc:
         raise ProofError("proofValue is not multibase base58btc", found=short(proof_value)) from exc
     unsecured = {k: v for k, v in document.items() if k != "proof"}
     if suite == "eddsa-jcs-2022" and "@context" in proof:
@@ -137,12 +173,16 @@ def verify(
     # Step 3: transform, hash, verify.
     data = _hash_data(unsecured, proof, suite, limits=limits)
     if method.key.algorithm != "Ed25519":
-        raise ProofError(f"{suite} needs an Ed25519 key", expected="Ed25519", found=method.key.algorithm)
+        raise ProofError(
+            f"{suite} needs an Ed25519 key", expected="Ed25519", found=method.key.algorithm
+        )
     method.key.verify(signature, data)
     return VerifiedProof(suite, method, created, expected_purpose)
 
 
-def _hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], suite: str, *, limits: Limits | None) -> bytes:
+def _hash_data(
+    document: Mapping[str, Any], proof: Mapping[str, Any], suite: str, *, limits: Limits | None
+) -> bytes:
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     if suite == "eddsa-rdfc-2022":
         config["@context"] = document.get("@context")
@@ -150,7 +190,9 @@ def _hash_data(document: Mapping[str, Any], proof: Mapping[str, Any], suite: str
             config_text = canonicalize(config, limits=limits)
             doc_text = canonicalize(document, limits=limits)
         except CanonicalizationError as exc:
-            raise ProofError(f"cannot canonicalize: {exc.message}", expected=exc.expected, found=exc.found) from exc
+            raise ProofError(
+                f"cannot canonicalize: {exc.message}", expected=exc.expected, found=exc.found
+            ) from exc
         config_bytes, doc_bytes = config_text.encode(), doc_text.encode()
     else:
         try:

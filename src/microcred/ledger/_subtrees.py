@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from microcred.ledger.hashing import EMPTY_ROOT, node_hash
 
 NodeKey = tuple[int, int]
-"""``(level, index)`` of a perfect subtree: it covers leaves [index * 2**level, (index+1) * 2**level)."""
+"""``(level, index)`` of a perfect subtree: leaves [index * 2**level, (index + 1) * 2**level)."""
 
 Span = tuple[int, int]
 """A half-open range of leaf indices ``[start, end)``."""

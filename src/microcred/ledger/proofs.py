@@ -136,7 +136,7 @@ def root_from_inclusion_proof(
 def verify_inclusion(
     *, leaf_hash: bytes, index: int, tree_size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
-    """Raise :class:`LogProofError` unless ``proof`` shows ``leaf_hash`` at ``index`` under ``root``."""
+    """Raise :class:`LogProofError` unless ``proof`` puts ``leaf_hash`` at ``index`` of ``root``."""
     computed = root_from_inclusion_proof(
         leaf_hash=leaf_hash, index=index, tree_size=tree_size, proof=proof
     )

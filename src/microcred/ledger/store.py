@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from microcred.errors import short
-from microcred.ledger._subtrees import NodeKey
+from microcred.ledger._subtrees import NodeKey as NodeKey
 from microcred.ledger.errors import LogStoreError
 from microcred.ledger.hashing import HASH_SIZE
 

@@ -46,7 +46,10 @@ def to_model_error(error: ValidationError, prefix: str = "") -> ModelError:
     if "subfield" in context:
         loc.append(str(context["subfield"]))
     expected = str(context.get("expected") or _EXPECTED.get(first["type"], first["msg"]))
-    found = "nothing" if first["type"] == "missing" else short(first["input"])
+    if "found" in context:
+        found = str(context["found"])
+    else:
+        found = "nothing" if first["type"] == "missing" else short(first["input"])
     message = first["msg"] if first["type"] == "microcred" else first["msg"].lower()
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"

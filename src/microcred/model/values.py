@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, GetCoreSchemaHandler
 from pydantic_core import PydanticCustomError, core_schema
 
+from microcred.errors import short
+
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`]+")
 # xsd:dateTime with a mandatory timezone; the year is four digits so fromisoformat can read it.
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?")
@@ -23,11 +25,18 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 _DURATION = re.compile(r"P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?")
 
 
-def fail(message: str, expected: str, *, subfield: str | None = None) -> PydanticCustomError:
-    """The error our validators raise; ``subfield`` extends the reported path below the field."""
+def fail(
+    message: str, expected: str, *, subfield: str | None = None, found: object = None
+) -> PydanticCustomError:
+    """The error our validators raise.
+
+    ``subfield`` extends the reported path below the field the validator is attached to (model
+    validators see the whole object); ``found`` then names the offending value.
+    """
     context: dict[str, str] = {"expected": expected}
     if subfield is not None:
         context["subfield"] = subfield
+        context["found"] = "nothing" if found is None else short(found)
     return PydanticCustomError("microcred", message, context)
 
 
@@ -35,7 +44,7 @@ def _iri(value: Any) -> str:
     if not isinstance(value, str):
         raise fail("not a string", "an absolute IRI")
     if not _IRI.fullmatch(value):
-        raise fail("not an absolute IRI", "an absolute IRI such as https://... , urn:... or did:...")
+        raise fail("not an absolute IRI", "an absolute IRI (https:, urn:, did:, ...)")
     return value
 
 
