@@ -194,19 +194,27 @@ CASES: dict[str, Case] = {
         ),
         tamper=_set(("credentialSubject", "creditsEarned"), 3),
     ),
-    # untyped: integral values (also 1.0, -0.0 and 1e20 written as floats) -> xsd:integer
+    # untyped terms: integral numbers below 1e21, even when written as floats -> xsd:integer
     "untyped-integers": Case(
-        build=_with(
-            results=_results([0, -42, 9007199254740991, -9007199254740991, 1.0, -0.0, 1e20])
-        ),
-        tamper=_results([0, -42, 9007199254740990, -9007199254740991, 1.0, -0.0, 1e20]),
+        build=_with(results=_results([0, -42, 9007199254740991, -9007199254740991, 1.0, -0.0])),
+        tamper=_results([0, -42, 9007199254740990, -9007199254740991, 1.0, -0.0]),
     ),
-    # untyped: non-integral or >= 1e21 -> xsd:double, 15 digits after the point
+    "untyped-integral-float-1e20": Case(
+        build=_with(results=_results([1e20])),
+        tamper=_results([1e19]),
+    ),
+    # untyped terms: non-integral, or at least 1e21 -> xsd:double
     "untyped-doubles": Case(
+        build=_with(results=_results([0.1, 1.5, -2.5e-7, 1e21, 123.456, -1.25e300])),
+        tamper=_results([0.1, 1.5, -2.5e-7, 1e21, 123.457, -1.25e300]),
+    ),
+    # doubles that need 17 significant digits: the canonical form keeps 15 after the point
+    "doubles-17-digits": Case(
         build=_with(
-            results=_results([0.1, 1.5, -2.5e-7, 1e21, 123.456, 1.7976931348623157e308, -1.25e300])
+            results=_results([1.7976931348623157e308, 0.30000000000000004]),
+            available=_set((*ACHIEVEMENT, "creditsAvailable"), 0.30000000000000004),
         ),
-        tamper=_results([0.1, 1.5, -2.5e-7, 1e21, 123.457, 1.7976931348623157e308, -1.25e300]),
+        tamper=_results([1.7976931348623157e308, 0.30000000000001]),
     ),
 }
 

@@ -13,7 +13,9 @@ def test_empty_root_is_the_hash_of_nothing() -> None:
 
 def test_leaf_hash_of_the_empty_entry() -> None:
     # The value RFC 6962 logs and the transparency-dev vectors use for D[0] = "".
-    assert leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    assert (
+        leaf_hash(b"").hex() == "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d"
+    )
 
 
 def test_leaf_and_node_hashes_follow_the_definition() -> None:

@@ -218,7 +218,8 @@ def test_a_forked_log_cannot_prove_consistency_with_a_checkpoint_it_forked_from(
     # 700 and sends a consistency proof computed from its forked tree.
     honest = _log(700)
     forked = _forked(700, changed=123)
-    with pytest.raises(LogProofError, match="root1"):
+    # Which root fails depends on the sizes: for a power of two the old root is the proof's start.
+    with pytest.raises(LogProofError, match=r"does not lead to root[12]"):
         verify_consistency(
             size1=size1,
             size2=700,
@@ -329,9 +330,7 @@ def test_proof_hashes_of_the_wrong_size_are_refused() -> None:
         verify_inclusion(leaf_hash=b"", index=0, tree_size=1, proof=[], root=b"")
 
 
-@pytest.mark.parametrize(
-    ("index", "tree_size"), [(0, 0), (1, 1), (-1, 5), (5, 5), (2**64 - 1, 1)]
-)
+@pytest.mark.parametrize(("index", "tree_size"), [(0, 0), (1, 1), (-1, 5), (5, 5), (2**64 - 1, 1)])
 def test_index_outside_the_tree(index: int, tree_size: int) -> None:
     with pytest.raises(LogProofError, match="outside the tree"):
         verify_inclusion(

@@ -49,6 +49,13 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
+# Like the reference's "safe mode": a term no context defines would silently drop out of the
+# signed statements. A leading @vocab (any later @vocab overrides it) makes such terms visible.
+_UNDEFINED_VOCAB = "urn:x-microcred-undefined-term:"
+_UNDEFINED_TERMS = {"@vocab": _UNDEFINED_VOCAB}
+# Likewise for relative IRIs, which a processor without a base IRI drops.
+_RELATIVE_BASE = "https://relative-iri.microcred.invalid/"
+
 # Blank nodes whose first-degree hashes collide need RDFC-1.0's n-degree hashing, the part that can
 # explode. A couple of look-alike nodes (say, two identical alignments) cost nothing; beyond that
 # the work moves to a child process with a deadline.
@@ -61,12 +68,16 @@ def canonicalize(
     """Canonical N-Quads (RDFC-1.0) of a JSON-LD document, as jsonld.js + rdf-canonize give them.
 
     With ``limits`` the input is treated as untrusted: its size, quads, blank nodes and time are
-    bounded, and exceeding any raises :class:`CanonicalizationError`.
+    bounded, and exceeding any raises :class:`CanonicalizationError`. A context that is not
+    bundled raises :class:`ContextError` naming it.
     """
     nquads = _fast_nquads(doc, limits) if use_fast_path else None
-    if nquads is None:
-        nquads = to_nquads(doc, limits=limits)
-    return canonicalize_nquads(nquads, limits=limits)
+    if nquads is not None:
+        try:
+            return canonicalize_nquads(nquads, limits=limits)
+        except CanonicalizationError:
+            pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
+    return canonicalize_nquads(to_nquads(doc, limits=limits), limits=limits)
 
 
 def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
@@ -77,14 +88,16 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         raise CanonicalizationError(
             "document has no @context", expected="an @context naming bundled contexts", found="none"
         )
-    text = json.dumps(inline_document(doc), ensure_ascii=False, allow_nan=False)
+    expanded = inline_document(doc)
+    expanded["@context"] = [_UNDEFINED_TERMS, *_as_list(expanded["@context"])]
+    text = json.dumps(expanded, ensure_ascii=False, allow_nan=False)
     if limits is not None and len(text) > limits.max_bytes * 8:
         # Inlined contexts add ~24 KB per context list; the raw size is checked by the verifier.
         raise CanonicalizationError(
             "document is too large", expected=f"<= {limits.max_bytes} bytes"
         )
     try:
-        quads = ox.parse(text, format=ox.RdfFormat.JSON_LD)
+        quads = ox.parse(text, format=ox.RdfFormat.JSON_LD, base_iri=_RELATIVE_BASE)
         dataset = ox.Dataset()
         for count, quad in enumerate(quads, start=1):
             if limits is not None and count > limits.max_quads:
@@ -94,9 +107,28 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
                     found=f"more than {limits.max_quads}",
                 )
             dataset.add(quad)
-        return _serialize(dataset)
+        nquads = _serialize(dataset)
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise CanonicalizationError(f"JSON-LD could not be converted to RDF: {exc}") from exc
+    if _RELATIVE_BASE in nquads:
+        found = sorted(set(re.findall(re.escape(_RELATIVE_BASE) + r"([^>]*)>", nquads)))
+        raise CanonicalizationError(
+            "document uses relative IRIs (they would not be signed)",
+            expected="absolute IRIs such as https://..., urn:..., did:...",
+            found=", ".join(found),
+        )
+    if _UNDEFINED_VOCAB in nquads:
+        terms = sorted(set(re.findall(re.escape(_UNDEFINED_VOCAB) + r"([^>]*)>", nquads)))
+        raise CanonicalizationError(
+            "document uses terms its contexts do not define (they would not be signed)",
+            expected="every property and type defined by a context",
+            found=", ".join(terms),
+        )
+    return nquads
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def canonicalize_nquads(nquads: str, *, limits: Limits | None = None) -> str:
@@ -218,7 +250,9 @@ def _canonicalize_in_child(nquads: str, timeout: float) -> str:
 _SLOT_PREFIX = "urn:x-microcred-slot:"
 _SLOT_RE = re.compile(r'([<"])urn:x-microcred-slot:(\d+):([>"])')
 # Characters an IRIREF cannot hold raw, and an absolute-IRI scheme, per RFC 3987 / N-Quads.
-_ABSOLUTE_IRI_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):[^\x00-\x20<>\"{}|^`\\\x7f]*")
+_ABSOLUTE_IRI_RE = re.compile(
+    r"([A-Za-z][A-Za-z0-9+.\-]*):(?:[^\x00-\x20<>\"{}|^`\\\x7f%]|%[0-9A-Fa-f]{2})*"
+)
 _IRI = 1
 _LITERAL = 2
 _LITERAL_ESCAPES = {

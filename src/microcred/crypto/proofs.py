@@ -22,6 +22,7 @@ from microcred.crypto.did import DidResolver, VerificationMethod
 from microcred.crypto.keys import SigningKey
 from microcred.errors import (
     CanonicalizationError,
+    ContextError,
     KeyResolutionError,
     MicrocredError,
     ProofError,
@@ -189,7 +190,7 @@ def _hash_data(
         try:
             config_text = canonicalize(config, limits=limits)
             doc_text = canonicalize(document, limits=limits)
-        except CanonicalizationError as exc:
+        except (CanonicalizationError, ContextError) as exc:
             raise ProofError(
                 f"cannot canonicalize: {exc.message}", expected=exc.expected, found=exc.found
             ) from exc

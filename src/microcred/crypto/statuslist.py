@@ -199,7 +199,9 @@ def _gunzip(compressed: bytes, max_bytes: int) -> bytes:
         )
     if not inflater.eof:
         raise StatusListError(
-            "encodedList GZIP data is truncated", expected="a complete GZIP stream", found="less"
+            "encodedList GZIP data is truncated",
+            expected="a complete GZIP stream",
+            found=f"{len(compressed)} bytes that end mid-stream",
         )
     if inflater.unused_data:
         raise StatusListError(

@@ -141,11 +141,14 @@ def parse_checkpoint(note: str) -> UnverifiedCheckpoint:
             found=short(text),
         )
     origin, size_line, root_line, *extension_lines = lines
+    check_key_name(origin)
     # Decimal without sign or leading zero: one text per size, so equal checkpoints are equal.
-    if not (size_line.isascii() and size_line.isdigit()) or size_line != str(int(size_line)):
+    # The length bound comes first so that int() never sees a huge string.
+    digits_ok = size_line.isascii() and size_line.isdigit() and len(size_line) <= 20
+    if not digits_ok or (size_line.startswith("0") and size_line != "0"):
         raise CheckpointError(
-            "checkpoint tree size is not a decimal number",
-            expected="ASCII digits, no leading zero",
+            "checkpoint tree size is not a decimal number below 2**64",
+            expected="at most 20 ASCII digits, no leading zero",
             found=short(size_line),
         )
     tree_size = int(size_line)
@@ -161,7 +164,6 @@ def parse_checkpoint(note: str) -> UnverifiedCheckpoint:
             expected=f"canonical base64 of {HASH_SIZE} bytes",
             found=short(root_line),
         )
-    check_key_name(origin)
     if tree_size > _MAX_TREE_SIZE:
         raise CheckpointError(
             "tree size is out of range", expected="0 <= size < 2**64", found=size_line

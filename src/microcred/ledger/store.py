@@ -76,19 +76,18 @@ class MemoryLogStore:
         for value in leaf_hashes:
             _check_hash(value)
         # Validate the whole batch before writing anything, so a bad batch leaves no trace.
-        next_index = [len(level) // HASH_SIZE for level in self._levels]
+        # Nodes of a level are completed left to right, so each must be the next at its level.
+        pending: dict[int, int] = {}
         for level, index, value in nodes:
             _check_hash(value)
-            while level >= len(next_index):
-                next_index.append(0)
-            if level < 1 or index != next_index[level] or (index + 1) << level > new_size:
+            next_index = self._count(level) + pending.get(level, 0)
+            if level < 1 or index != next_index or (index + 1) << level > new_size:
                 raise LogStoreError(
                     "node is out of place",
-                    expected=f"level >= 1, index {next_index[level] if level >= 1 else '-'}, "
-                    f"within {new_size} leaves",
+                    expected=f"level >= 1, index {next_index}, within {new_size} leaves",
                     found=f"level {level}, index {index}",
                 )
-            next_index[level] += 1
+            pending[level] = pending.get(level, 0) + 1
         self._levels[0] += b"".join(leaf_hashes)
         for level, _index, value in nodes:
             while level >= len(self._levels):
@@ -100,6 +99,9 @@ class MemoryLogStore:
 
     def node_hashes(self, keys: Sequence[NodeKey]) -> list[bytes]:
         return [self._get(level, index) for level, index in keys]
+
+    def _count(self, level: int) -> int:
+        return len(self._levels[level]) // HASH_SIZE if 0 <= level < len(self._levels) else 0
 
     def _get(self, level: int, index: int) -> bytes:
         if 0 <= level < len(self._levels):

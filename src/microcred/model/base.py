@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.alias_generators import to_camel
 
+from microcred.model._errors import to_model_error
 from microcred.types import JsonObject
 
 
@@ -26,6 +27,18 @@ class Node(BaseModel):
         serialize_by_alias=True,
         hide_input_in_errors=False,
     )
+
+    def __init__(self, **data: Any) -> None:
+        # Building a node in Python fails the same way as parsing one: with a ModelError.
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise to_model_error(error) from error
+
+    # Pydantic calls a custom __init__ for every nested node it validates, which would turn the
+    # inner failure into a ModelError with a truncated path. This marker (the one pydantic puts
+    # on BaseModel.__init__ and RootModel.__init__) keeps nested validation inside pydantic-core.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     def to_json(self) -> JsonObject:
         """The JSON object for this node: camelCase names, fields that are None left out."""

@@ -41,20 +41,17 @@ class EqfLevel(IntEnum):
 
 
 def _eqf(value: Any) -> EqfLevel:
+    # JSON carries the concept IRI; Python code passes an EqfLevel. A bare 6 is refused, since
+    # it would be written back as an IRI and the round trip would change the document.
     expected = f"an EQF level IRI {_EQF_BASE}1 ... {_EQF_BASE}8"
     if isinstance(value, EqfLevel):
         return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif (
-        isinstance(value, str) and value.startswith(_EQF_BASE) and value[len(_EQF_BASE) :].isdigit()
-    ):
-        number = int(value[len(_EQF_BASE) :])
-    else:
+    if not isinstance(value, str) or not value.startswith(_EQF_BASE):
         raise fail("not an EQF level", expected)
-    if not 1 <= number <= 8:
-        raise fail(f"EQF level {number} does not exist", expected)
-    return EqfLevel(number)
+    number = value[len(_EQF_BASE) :]
+    if not number.isdigit() or not 1 <= int(number) <= 8:
+        raise fail(f"EQF level {number!r} does not exist", expected)
+    return EqfLevel(int(number))
 
 
 EqfLevelIri = Annotated[
