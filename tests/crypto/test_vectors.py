@@ -1,4 +1,4 @@
-"""Published vectors reproduced exactly: W3C vc-di-eddsa (rdfc + jcs) and the 1EdTech OB 3.0 guide."""
+"""Published vectors reproduced exactly: W3C vc-di-eddsa (rdfc, jcs) and the OB 3.0 guide."""
 
 from __future__ import annotations
 
