@@ -96,7 +96,8 @@ def test_default_badge_png_is_a_valid_png() -> None:
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"width": 0}, {"height": 5000}, {"rgb": (0, 0, 256)}, {"rgb": (1, 2)}]
+    "kwargs",
+    [{"width": 0}, {"height": 5000}, {"width": 2.5}, {"rgb": (0, 0, 256)}, {"rgb": (1, 2)}],
 )
 def test_default_badge_png_refuses_bad_arguments(kwargs: dict[str, object]) -> None:
     with pytest.raises(BakingError) as info:

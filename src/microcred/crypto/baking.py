@@ -180,7 +180,7 @@ def default_badge_png(
 ) -> bytes:
     """A plain one-colour RGB PNG, for demos and tests (no imaging library needed)."""
     for name, size in (("width", width), ("height", height)):
-        if not 1 <= size <= 4096:
+        if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 4096:
             raise BakingError(f"badge {name} out of range", expected="1..4096", found=str(size))
     if len(rgb) != 3 or not all(0 <= c <= 255 for c in rgb):
         raise BakingError("bad badge colour", expected="three values in 0..255", found=str(rgb))

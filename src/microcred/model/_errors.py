@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
@@ -24,20 +24,25 @@ _EXPECTED = {
 }
 
 
-def dotted_path(loc: Sequence[int | str], prefix: str = "") -> str:
-    """``("a", 1, "b")`` -> ``a[1].b``; union tags (written ``~name``) are left out."""
-    path = prefix
+def dotted_path(loc: Sequence[int | str], aliases: Mapping[str, str] | None = None) -> str:
+    """``("a", 1, "b")`` -> ``a[1].b``; union tags (written ``~name``) are left out.
+
+    A node built in Python reports its snake_case names; ``aliases`` turns them into the JSON
+    names, so a path reads the same whichever way the node was made.
+    """
+    path = ""
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
         elif part.startswith("~"):
             continue
         else:
-            path = f"{path}.{part}" if path else part
+            name = (aliases or {}).get(part, part)
+            path = f"{path}.{name}" if path else name
     return path
 
 
-def to_model_error(error: ValidationError, prefix: str = "") -> ModelError:
+def to_model_error(error: ValidationError, json_names: Mapping[str, str]) -> ModelError:
     """The first problem as a ModelError; the message says how many more there were."""
     problems = error.errors(include_url=False)
     first: ErrorDetails = problems[0]
@@ -53,5 +58,5 @@ def to_model_error(error: ValidationError, prefix: str = "") -> ModelError:
     message = first["msg"] if first["type"] == "microcred" else first["msg"].lower()
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
-    field = dotted_path(loc, prefix) or prefix or "(document)"
+    field = dotted_path(loc, json_names) or "(document)"
     return ModelError(message, field=field, expected=expected, found=found)

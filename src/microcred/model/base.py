@@ -33,7 +33,7 @@ class Node(BaseModel):
         try:
             super().__init__(**data)
         except ValidationError as error:
-            raise to_model_error(error) from error
+            raise to_model_error(error, json_names()) from error
 
     # Pydantic calls a custom __init__ for every nested node it validates, which would turn the
     # inner failure into a ModelError with a truncated path. This marker (the one pydantic puts
@@ -44,3 +44,17 @@ class Node(BaseModel):
         """The JSON object for this node: camelCase names, fields that are None left out."""
         data: dict[str, Any] = self.model_dump(mode="json", by_alias=True, exclude_none=True)
         return data
+
+
+def json_names() -> dict[str, str]:
+    """Python field name -> JSON name, over every node class (for error paths)."""
+    names: dict[str, str] = {}
+    pending: list[type[Node]] = [Node]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        for name, info in cls.model_fields.items():
+            alias = info.serialization_alias or info.alias
+            if alias is not None and alias != name:
+                names[name] = alias
+    return names

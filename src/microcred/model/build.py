@@ -22,7 +22,6 @@ from microcred.model.identity import IdentityObject
 from microcred.model.parse import parse_credential
 from microcred.model.profile import Profile
 from microcred.model.subject import AchievementSubject, Result
-from microcred.model.values import Timestamp
 from microcred.types import JsonObject
 
 
@@ -52,10 +51,6 @@ def _subject_json(
     return data
 
 
-def _stamp(value: datetime | None) -> str | None:
-    return None if value is None else str(Timestamp(value))
-
-
 def build_credential(
     *,
     id: str,
@@ -78,7 +73,8 @@ def build_credential(
 
     ``subject`` is the learner: a DID or other IRI, a hashed identity (see
     :func:`hashed_email_identity`), or a full AchievementSubject (its achievement is replaced).
-    ``name`` defaults to the achievement's name. Datetimes must be timezone-aware.
+    ``name`` defaults to the achievement's name. Datetimes must be timezone-aware; anything the
+    parser would refuse raises :class:`~microcred.errors.ModelError` here too.
     """
     document: dict[str, Any] = {
         "@context": credential_contexts(achievement, extra_contexts),
@@ -88,9 +84,9 @@ def build_credential(
         "description": description,
         "image": None if image is None else image.to_json(),
         "issuer": issuer.to_json(),
-        "validFrom": _stamp(valid_from),
-        "validUntil": _stamp(valid_until),
-        "awardedDate": _stamp(awarded_date),
+        "validFrom": valid_from,
+        "validUntil": valid_until,
+        "awardedDate": awarded_date,
         "credentialSubject": _subject_json(subject, achievement, result),
         "evidence": [e.to_json() for e in evidence] or None,
         "credentialSchema": [s.to_json() for s in credential_schema] or None,

@@ -14,7 +14,7 @@ import re
 import secrets
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import StrictBool, field_validator, model_validator
 
 from microcred.model.achievement import IDENTIFIER_TYPES, check_ext_enum
 from microcred.model.base import Node
@@ -28,7 +28,7 @@ class IdentityObject(Node):
     """A recipient identifier, usually a salted hash of an e-mail address."""
 
     type: Literal["IdentityObject"] = "IdentityObject"
-    hashed: bool
+    hashed: StrictBool
     identity_hash: Text
     identity_type: Text
     salt: Text | None = None

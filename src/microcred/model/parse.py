@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from microcred.errors import ModelError, short
 from microcred.model._errors import to_model_error
 from microcred.model.achievement import Achievement
-from microcred.model.base import Node
+from microcred.model.base import Node, json_names
 from microcred.model.credential import EndorsementCredential, OpenBadgeCredential
 from microcred.model.profile import Profile
 from microcred.types import JsonObject
@@ -34,7 +34,7 @@ def _parse(model: type[_N], data: Mapping[str, Any], what: str) -> _N:
         # JSON is read by its camelCase names only; snake_case keys are extra fields there.
         return model.model_validate(dict(data), by_alias=True, by_name=False)
     except ValidationError as error:
-        raise to_model_error(error) from error
+        raise to_model_error(error, json_names()) from error
 
 
 def parse_credential(data: Mapping[str, Any]) -> OpenBadgeCredential | EndorsementCredential:
