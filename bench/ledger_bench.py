@@ -1,9 +1,11 @@
 """Benchmark of the pure transparency log: append rate, and proof time and size as the log grows.
 
 Run standalone: ``.venv/bin/python bench/ledger_bench.py [--max-entries N] [--budget SECONDS]``.
-The log grows by powers of ten up to ``--max-entries`` (default ten million) while the predicted
-time stays within the budget; at each size it times inclusion and consistency proofs (generation
-from the store, and verification) and reports their size, which should grow with log2(n).
+First the append rate (one million single appends, then one million in batches). Then, for tree
+sizes 10**3, 10**4, ... up to ``--max-entries`` (default ten million, skipped if the predicted
+time exceeds the budget), it times inclusion and consistency proofs (generation from the store,
+and verification) and reports their size in bytes, which grows with log2(n). Tree sizes below
+the log's current size are past tree heads, proved from the same stored nodes.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@
 // `verified` is the verdict of vc.verifyCredential (which also requires the issuer to be the
 // controller of the verification method); `proofVerified` checks the proof alone.
 // Credentials with `credentialStatus` are not verified (status lists are out of scope here).
-// Exit 0 verified (every file, in batch mode), 1 not verified, 2 usage or I/O error.
+// Exit 0 verified (every file, in batch mode), 1 not verified (in batch mode: also a file that
+// is not readable JSON), 2 usage or I/O error.
 import {readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
@@ -35,7 +36,18 @@ async function main(argv) {
     const names = readdirSync(values.batch).filter(name => name.endsWith('.json')).sort();
     let allVerified = true;
     for(const name of names) {
-      const result = await verify({credential: readJson(join(values.batch, name)), loader});
+      let result;
+      try {
+        result = await verify({credential: readJson(join(values.batch, name)), loader});
+      } catch(error) {
+        if(!(error instanceof UsageError)) {
+          throw error;
+        }
+        // an unreadable file fails verification without stopping the batch
+        result = {
+          verified: false, errors: [error.message], proofVerified: false, proofErrors: [],
+        };
+      }
       allVerified &&= result.verified;
       process.stdout.write(`${JSON.stringify({file: name, ...result})}\n`);
     }

@@ -606,3 +606,4 @@ def test_python_rejects_tampered_js_output(
     assert verdict.returncode == 1, verdict.details
     assert verdict.report is not None, verdict.details
     assert verdict.report["verified"] is False, verdict.details
+    assert any(check["status"] == "failed" for check in verdict.report["checks"]), verdict.details

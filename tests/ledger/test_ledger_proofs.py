@@ -8,7 +8,6 @@ from functools import cache
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ledger_reference import entry, mth, path, proof
 
 from microcred.ledger import (
     LogProofError,
@@ -24,6 +23,7 @@ from microcred.ledger import (
     verify_consistency,
     verify_inclusion,
 )
+from tests.ledger.ledger_reference import entry, mth, path, proof
 
 # No example database: the tests must not write outside their own directories.
 PROPERTY = settings(max_examples=60, deadline=None, database=None)

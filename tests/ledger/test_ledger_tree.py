@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from ledger_reference import entry, mth
 
 from microcred.ledger import (
     EMPTY_ROOT,
@@ -15,6 +14,7 @@ from microcred.ledger import (
     node_hash,
     prefix_root,
 )
+from tests.ledger.ledger_reference import entry, mth
 
 ENTRIES = [entry(i) for i in range(301)]
 

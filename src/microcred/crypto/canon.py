@@ -27,14 +27,16 @@ import re
 import subprocess
 import sys
 from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import pyoxigraph as ox
 
+from microcred.crypto import rdfc
 from microcred.crypto.jsonld import all_term_names, bundled_urls, inline_document, keyword_aliases
-from microcred.errors import CanonicalizationError, short
+from microcred.errors import CanonicalizationError
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,18 @@ def canonicalize(
     bounded, and exceeding any raises :class:`CanonicalizationError`. A context that is not
     bundled raises :class:`ContextError` naming it.
     """
-    nquads = _fast_nquads(doc, limits) if use_fast_path else None
-    if nquads is not None:
-        try:
-            return canonicalize_nquads(nquads, limits=limits)
-        except CanonicalizationError:
-            pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
-    return canonicalize_nquads(to_nquads(doc, limits=limits), limits=limits)
+    if use_fast_path:
+        quads = _fast_quads(doc, limits)
+        if quads is not None:
+            try:
+                return _canonicalize_quads(quads, limits)
+            except CanonicalizationError:
+                pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
+    nquads = to_nquads(doc, limits=limits)
+    quads = _split_quads(nquads)
+    if quads is None:
+        return canonicalize_nquads(nquads, limits=limits)
+    return _canonicalize_quads(quads, limits)
 
 
 def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
@@ -88,7 +95,8 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         raise CanonicalizationError(
             "document has no @context", expected="an @context naming bundled contexts", found="none"
         )
-    expanded = inline_document(doc)
+    numbers: list[int | float] = []
+    expanded = inline_document(_numbers_to_placeholders(doc, numbers))
     expanded["@context"] = [_UNDEFINED_TERMS, *_as_list(expanded["@context"])]
     text = json.dumps(expanded, ensure_ascii=False, allow_nan=False)
     if limits is not None and len(text) > limits.max_bytes * 8:
@@ -110,6 +118,14 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         nquads = _serialize(dataset)
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise CanonicalizationError(f"JSON-LD could not be converted to RDF: {exc}") from exc
+    if numbers:
+        nquads = _write_numbers(nquads, numbers)
+        if _NUMBER_PREFIX in nquads:
+            raise CanonicalizationError(
+                "numbers inside JSON literals are not supported",
+                expected="numbers as property values",
+                found="a number inside an @json value",
+            )
     if _RELATIVE_BASE in nquads:
         found = sorted(set(re.findall(re.escape(_RELATIVE_BASE) + r"([^>]*)>", nquads)))
         raise CanonicalizationError(
@@ -127,6 +143,64 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
     return nquads
 
 
+# --- numbers, as JSON-LD 1.1 and the reference write them ---------------------------------------
+# pyoxigraph writes 1e20 as a double where JSON-LD says integer (any integral number below 1e21),
+# and doubles with 17 significant digits where JSON-LD says 16 (JavaScript's toExponential(15)).
+# So each number goes to pyoxigraph as a placeholder string, and we write its literal ourselves.
+_NUMBER_PREFIX = "urn:x-microcred-number:"
+_NUMBER_RE = re.compile(
+    r'<urn:x-microcred-number:(\d+):>|"urn:x-microcred-number:(\d+):"(\^\^<[^>]*>|@[A-Za-z0-9-]+)?'
+)
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_MAX_SAFE_INTEGER = 2**53
+
+
+def _numbers_to_placeholders(node: Any, numbers: list[int | float]) -> Any:
+    if isinstance(node, bool) or node is None or isinstance(node, str):
+        return node
+    if isinstance(node, int | float):
+        numbers.append(node)
+        return f"{_NUMBER_PREFIX}{len(numbers) - 1}:"
+    if isinstance(node, dict):
+        return {
+            k: v if k == "@context" else _numbers_to_placeholders(v, numbers)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_numbers_to_placeholders(v, numbers) for v in node]
+    return node
+
+
+def _write_numbers(nquads: str, numbers: list[int | float]) -> str:
+    def literal(match: re.Match[str]) -> str:
+        index = int(match.group(1) or match.group(2))
+        suffix = match.group(3) or ""
+        coerced = suffix[3:-1] if suffix.startswith("^^") else None
+        return number_literal(numbers[index], coerced)
+
+    return _NUMBER_RE.sub(literal, nquads)
+
+
+def number_literal(value: int | float, datatype: str | None = None) -> str:
+    """A JSON number as an RDF literal (JSON-LD 1.1, object to RDF conversion).
+
+    Numbers are IEEE doubles, as in JavaScript: integers beyond 2^53 lose their low digits.
+    Integral values below 1e21 become xsd:integer unless coerced to xsd:double; the rest become
+    doubles written like ``toExponential(15)`` with trailing zeros trimmed (``1.5E0``).
+    """
+    if isinstance(value, int) and abs(value) > _MAX_SAFE_INTEGER:
+        value = float(value)
+    if datatype == _XSD + "string":
+        datatype = None
+    integral = isinstance(value, int) or (value.is_integer() and abs(value) < 1e21)
+    if integral and datatype != _XSD + "double":
+        return f'"{int(value)}"^^<{datatype or _XSD + "integer"}>'
+    mantissa, exponent = f"{float(value):.15e}".split("e")
+    mantissa = mantissa.rstrip("0")
+    mantissa = mantissa + "0" if mantissa.endswith(".") else mantissa
+    return f'"{mantissa}E{int(exponent)}"^^<{datatype or _XSD + "double"}>'
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
@@ -138,6 +212,32 @@ def canonicalize_nquads(nquads: str, *, limits: Limits | None = None) -> str:
         if _ambiguous_blank_nodes(nquads) > _MAX_AMBIGUOUS_IN_PROCESS:
             return _canonicalize_in_child(nquads, limits.timeout_seconds)
     return _canonicalize_text(nquads)
+
+
+def _canonicalize_quads(quads: list[rdfc.Quad], limits: Limits | None) -> str:
+    """Canonicalize quads whose terms are already in canonical N-Quads form (our serializers')."""
+    try:
+        result = rdfc.canonicalize_distinct(quads)
+    except UnicodeEncodeError as exc:
+        raise CanonicalizationError("text holds an unpaired surrogate", found=str(exc)) from exc
+    if result is not None:
+        if limits is not None:
+            _check_graph_limits(result, limits)
+        return result
+    # Look-alike blank nodes: RDFC-1.0's n-degree step, in pyoxigraph (under limits if given).
+    return canonicalize_nquads("".join(" ".join(q) + " .\n" for q in quads), limits=limits)
+
+
+def _split_quads(nquads: str) -> list[rdfc.Quad] | None:
+    quads: list[rdfc.Quad] = []
+    for line in nquads.split("\n"):
+        if not line:
+            continue
+        match = _QUAD_RE.match(line)
+        if match is None:
+            return None
+        quads.append(tuple(t for t in match.groups() if t is not None))
+    return quads
 
 
 def _canonicalize_text(nquads: str) -> str:
@@ -248,26 +348,20 @@ def _canonicalize_in_child(nquads: str, timeout: float) -> str:
 # --- fast path ---------------------------------------------------------------------------------
 
 _SLOT_PREFIX = "urn:x-microcred-slot:"
-_SLOT_RE = re.compile(r'([<"])urn:x-microcred-slot:(\d+):([>"])')
-# Characters an IRIREF cannot hold raw, and an absolute-IRI scheme, per RFC 3987 / N-Quads.
-_ABSOLUTE_IRI_RE = re.compile(
-    r"([A-Za-z][A-Za-z0-9+.\-]*):(?:[^\x00-\x20<>\"{}|^`\\\x7f%]|%[0-9A-Fa-f]{2})*"
+_SLOT_TERM_RE = re.compile(
+    r'<urn:x-microcred-slot:(\d+):>|"urn:x-microcred-slot:(\d+):"((?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
 )
+# Characters an IRIREF cannot hold raw, and an absolute-IRI scheme, per RFC 3987 / N-Quads.
+_ABSOLUTE_IRI_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):[^\x00-\x20<>\"{}|^`\\\x7f]*")
 _IRI = 1
 _LITERAL = 2
-_LITERAL_ESCAPES = {
-    ord("\\"): "\\\\",
-    ord('"'): '\\"',
-    ord("\n"): "\\n",
-    ord("\r"): "\\r",
-    **{c: f"\\u{c:04X}" for c in [*range(0x20), 0x7F] if c not in (0x0A, 0x0D)},
-}
 
 
 @dataclass(frozen=True)
 class _Template:
-    # Alternating text pieces and (slot index, role) pairs; None where the shape is unsafe.
-    parts: tuple[str | tuple[int, int], ...] | None
+    # Quads of terms: fixed text, or (slot index, role, literal suffix); None where unsafe.
+    quads: tuple[tuple[str | tuple[int, int, str], ...], ...] | None
+    iri_slots: tuple[int, ...] = ()
 
 
 _STRING = object()  # stands for any string in a shape key
@@ -279,24 +373,45 @@ def clear_fast_path_cache() -> None:
     _templates.clear()
 
 
-def _fast_nquads(doc: Mapping[str, Any], limits: Limits | None) -> str | None:
-    """N-Quads for ``doc`` from a cached template, or None where only the general path is safe."""
+def _fast_quads(doc: Mapping[str, Any], limits: Limits | None) -> list[rdfc.Quad] | None:
+    """The quads of ``doc`` from a cached template, or None where only the general path is safe."""
     walker = _ShapeWalker()
     try:
         key = walker.shape(doc)
     except _UnsafeShapeError:
         return None
+    leaves = walker.leaves
+    template = _cached_template(key, lambda: _build_template(doc, leaves, limits, frozenset()))
+    if template.quads is None:
+        return None
+    # Strings in IRI positions that are not plain absolute IRIs (vocabulary terms such as
+    # "assertionMethod", compact IRIs) expand through the contexts: pin their values into a
+    # second template so the general path expands them, once per distinct value.
+    pinned = frozenset(i for i in template.iri_slots if not _is_plain_iri(leaves[i]))
+    if pinned:
+        pinned_key = (key, tuple((i, leaves[i]) for i in sorted(pinned)))
+        checked = template.iri_slots
+        template = _cached_template(
+            pinned_key, lambda: _build_template(doc, leaves, limits, pinned)
+        )
+        if template.quads is None or not set(template.iri_slots) <= set(checked) - pinned:
+            return None
+    if template.quads is None:
+        return None
+    # Every IRI slot now holds a plain absolute IRI; a lone surrogate in any string makes the
+    # N-Quads parser fail, and the caller then takes the general path.
+    return _fill(template.quads, leaves)
+
+
+def _cached_template(key: Hashable, build: Callable[[], _Template]) -> _Template:
     template = _templates.get(key)
     if template is None:
-        template = _build_template(doc, len(walker.leaves), limits)
-        _templates[key] = template
+        template = _templates[key] = build()
         if len(_templates) > _CACHE_SIZE:
             _templates.popitem(last=False)
     else:
         _templates.move_to_end(key)
-    if template.parts is None:
-        return None
-    return _fill(template.parts, walker.leaves)
+    return template
 
 
 class _UnsafeShapeError(Exception):
@@ -308,10 +423,7 @@ class _ShapeWalker:
 
     def __init__(self) -> None:
         self.leaves: list[str] = []
-        self._verbatim = {
-            "@context",
-            *(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS),
-        }
+        self._verbatim = _verbatim_keys()
         self._bundled = bundled_urls()
 
     def shape(self, node: Any) -> Hashable:
@@ -344,6 +456,11 @@ class _ShapeWalker:
 _SLOT_KEYWORDS = frozenset({"@id", "@value"})
 
 
+def _verbatim_keys() -> frozenset[str]:
+    """Keys whose values shape the RDF (``type`` and other aliases of keywords but @id/@value)."""
+    return frozenset(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS)
+
+
 def _freeze(value: Any) -> Hashable:
     if isinstance(value, dict):
         return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
@@ -352,76 +469,86 @@ def _freeze(value: Any) -> Hashable:
     return (type(value).__name__, value)
 
 
-def _with_placeholders(node: Any, counter: list[int], verbatim: frozenset[str]) -> Any:
+def _with_placeholders(
+    node: Any, counter: list[int], verbatim: frozenset[str], pinned: frozenset[int]
+) -> Any:
     if isinstance(node, str):
         index = counter[0]
         counter[0] += 1
-        return f"{_SLOT_PREFIX}{index}:"
+        return node if index in pinned else f"{_SLOT_PREFIX}{index}:"
     if isinstance(node, dict):
         return {
             k: v
             if k == "@context" or k in verbatim or (k.startswith("@") and k not in _SLOT_KEYWORDS)
-            else _with_placeholders(v, counter, verbatim)
+            else _with_placeholders(v, counter, verbatim, pinned)
             for k, v in node.items()
         }
     if isinstance(node, list):
-        return [_with_placeholders(v, counter, verbatim) for v in node]
+        return [_with_placeholders(v, counter, verbatim, pinned) for v in node]
     return node
 
 
-def _build_template(doc: Mapping[str, Any], leaf_count: int, limits: Limits | None) -> _Template:
-    verbatim = frozenset(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS)
+def _build_template(
+    doc: Mapping[str, Any], leaves: list[str], limits: Limits | None, pinned: frozenset[int]
+) -> _Template:
     counter = [0]
-    placeholder_doc = _with_placeholders(doc, counter, verbatim)
-    if counter[0] != leaf_count:
+    placeholder_doc = _with_placeholders(doc, counter, _verbatim_keys(), pinned)
+    if counter[0] != len(leaves):
         return _Template(None)
     try:
         nquads = to_nquads(placeholder_doc, limits=limits)
     except CanonicalizationError:
         return _Template(None)
-    parts: list[str | tuple[int, int]] = []
-    position = 0
-    for match in _SLOT_RE.finditer(nquads):
-        opener, index, closer = match.groups()
-        if (opener, closer) not in (("<", ">"), ('"', '"')):
-            return _Template(None)
-        parts.append(nquads[position : match.start()])
-        parts.append((int(index), _IRI if opener == "<" else _LITERAL))
-        position = match.end()
-    parts.append(nquads[position:])
-    found = sum(1 for p in parts if isinstance(p, tuple))
-    if nquads.count(_SLOT_PREFIX) != found:
-        return _Template(None)  # a placeholder inside a larger string, e.g. an @json literal
-    return _Template(tuple(parts))
+    split = _split_quads(nquads)
+    if split is None:
+        return _Template(None)
+    quads: list[tuple[str | tuple[int, int, str], ...]] = []
+    iri_slots: set[int] = set()
+    for quad in split:
+        terms: list[str | tuple[int, int, str]] = []
+        for term in quad:
+            if _SLOT_PREFIX not in term:
+                terms.append(term)
+                continue
+            match = _SLOT_TERM_RE.fullmatch(term)
+            if match is None:
+                return _Template(None)  # a placeholder inside a larger string, e.g. @json
+            iri, literal, suffix = match.groups()
+            if iri is not None:
+                iri_slots.add(int(iri))
+                terms.append((int(iri), _IRI, ""))
+            else:
+                terms.append((int(literal), _LITERAL, suffix or ""))
+        quads.append(tuple(terms))
+    return _Template(tuple(quads), tuple(sorted(iri_slots)))
 
 
-def _fill(parts: tuple[str | tuple[int, int], ...], leaves: list[str]) -> str | None:
-    terms = all_term_names()
-    out: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            out.append(part)
-            continue
-        value = leaves[part[0]]
-        if part[1] == _IRI:
-            match = _ABSOLUTE_IRI_RE.fullmatch(value)
-            if match is None or match.group(1) in terms or _has_surrogate(value):
-                return None
-            out.append("<" + value + ">")
-        else:
-            if _has_surrogate(value):
-                return None
-            out.append('"' + value.translate(_LITERAL_ESCAPES) + '"')
-    return "".join(out)
-
-
-def _has_surrogate(value: str) -> bool:
+@lru_cache(maxsize=65536)
+def _is_plain_iri(value: str) -> bool:
+    """An absolute IRI that expands to itself: not a compact IRI, nothing N-Quads must escape,
+    and valid to pyoxigraph's IRI parser (which the general path applies)."""
+    match = _ABSOLUTE_IRI_RE.fullmatch(value)
+    if match is None or match.group(1) in all_term_names():
+        return False
     try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
 
 
-def describe(value: Any) -> str:
-    return short(value)
+def _fill(
+    quads: tuple[tuple[str | tuple[int, int, str], ...], ...], leaves: list[str]
+) -> list[rdfc.Quad]:
+    escapes = rdfc.LITERAL_ESCAPES
+    return [
+        tuple(
+            term
+            if isinstance(term, str)
+            else "<" + leaves[term[0]] + ">"
+            if term[1] == _IRI
+            else '"' + leaves[term[0]].translate(escapes) + '"' + term[2]
+            for term in quad
+        )
+        for quad in quads
+    ]

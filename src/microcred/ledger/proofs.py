@@ -158,6 +158,7 @@ def root_from_consistency_proof(
     """
     _check_sizes(size1, size2)
     if size1 == size2:
+        # Nothing is hashed, so the roots are compared as given, whatever their length.
         if proof:
             raise LogProofError(
                 "consistency proof has wrong size", expected="0", found=str(len(proof))
