@@ -66,7 +66,7 @@ def js_reference() -> dict[str, Any] | None:
     node = shutil.which("node")
     if node is None or not (JS_DIR / "node_modules").is_dir():
         return None
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [node, str(JS_DIR / "bench.mjs"), str(FIXTURE), "--seconds", str(int(SECONDS) + 1)],
         capture_output=True,
         text=True,
@@ -96,32 +96,57 @@ def main() -> None:
 
     rows: list[tuple[str, float, float]] = []
     for suite in proofs.CRYPTOSUITES:
-        signed = [proofs.sign(d, key.key, verification_method=key.verification_method, cryptosuite=suite) for d in docs[:256]]
-        issue = rate(lambda i, s=suite: proofs.sign(docs[i % len(docs)], key.key, verification_method=key.verification_method, cryptosuite=s))
-        verify = rate(lambda i, s=signed: proofs.verify(s[i % len(s)], resolver, limits=DEFAULT_LIMITS))
+        signed = [
+            proofs.sign(d, key.key, verification_method=key.verification_method, cryptosuite=suite)
+            for d in docs[:256]
+        ]
+        issue = rate(
+            lambda i, s=suite: proofs.sign(
+                docs[i % len(docs)],
+                key.key,
+                verification_method=key.verification_method,
+                cryptosuite=s,
+            )
+        )
+        verify = rate(
+            lambda i, s=signed: proofs.verify(s[i % len(s)], resolver, limits=DEFAULT_LIMITS)
+        )
         rows.append((suite, issue, verify))
     for label, k in [("vc-jwt EdDSA", key), ("vc-jwt ES256", p256)]:
         tokens = [jose.sign_jwt(d, k.key, kid=k.verification_method) for d in docs[:256]]
-        issue = rate(lambda i, k=k: jose.sign_jwt(docs[i % len(docs)], k.key, kid=k.verification_method))
+        issue = rate(
+            lambda i, k=k: jose.sign_jwt(docs[i % len(docs)], k.key, kid=k.verification_method)
+        )
         verify = rate(lambda i, t=tokens: jose.verify_jwt(t[i % len(t)], resolver))
         rows.append((label, issue, verify))
     general = rate(lambda i: canonicalize(docs[i % len(docs)], use_fast_path=False), 1.0)
     fast = rate(lambda i: canonicalize(docs[i % len(docs)]), 1.0)
 
-    print(f"{'format':<18}{'issue/s':>10}{'verify/s':>10}   (Ed25519 floor: {ed_sign:,.0f} sign/s, {ed_verify:,.0f} verify/s)")
+    floor = f"Ed25519 floor: {ed_sign:,.0f} sign/s, {ed_verify:,.0f} verify/s"
+    print(f"{'format':<18}{'issue/s':>10}{'verify/s':>10}   ({floor})")
     for name, issue, verify in rows:
-        print(f"{name:<18}{issue:>10,.0f}{verify:>10,.0f}   issue at {issue / ed_sign:.0%} of the sign floor, verify at {verify / ed_verify:.0%} of the verify floor")
-    print(f"\nRDFC-1.0 canonicalization of the credential: general path {general:,.0f}/s, fast path {fast:,.0f}/s ({fast / general:.1f}x)")
+        share = (
+            f"issue {issue / ed_sign:.0%} of sign floor, verify {verify / ed_verify:.0%} of verify"
+        )
+        print(f"{name:<18}{issue:>10,.0f}{verify:>10,.0f}   {share}")
+    print(
+        f"\nRDFC-1.0 canonicalization of the credential: general path {general:,.0f}/s, "
+        f"fast path {fast:,.0f}/s ({fast / general:.1f}x)"
+    )
 
     reference = js_reference()
     if reference is None:
         print("\nJS reference (Digital Bazaar): not measured (run `make js`; needs Node)")
         return
     ours = rows[0]
-    print(f"\nJS reference (Digital Bazaar, eddsa-rdfc-2022, {reference.get('node')}): "
-          f"{reference['issue_per_s']:,.0f} issue/s, {reference['verify_per_s']:,.0f} verify/s")
-    print(f"microcred / reference: issue {ours[1] / reference['issue_per_s']:.1f}x, "
-          f"verify {ours[2] / reference['verify_per_s']:.1f}x")
+    print(
+        f"\nJS reference (Digital Bazaar, eddsa-rdfc-2022, {reference.get('node')}): "
+        f"{reference['issue_per_s']:,.0f} issue/s, {reference['verify_per_s']:,.0f} verify/s"
+    )
+    print(
+        f"microcred / reference: issue {ours[1] / reference['issue_per_s']:.1f}x, "
+        f"verify {ours[2] / reference['verify_per_s']:.1f}x"
+    )
 
 
 if __name__ == "__main__":

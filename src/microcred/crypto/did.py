@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
@@ -159,6 +160,11 @@ class DidResolver:
         self, url: str, *, purpose: str = "assertionMethod"
     ) -> VerificationMethod:
         """The key behind a verification method URL, checked to be allowed for ``purpose``."""
+        if url.startswith("did:key:") and url.split("#", 1)[0] not in self._documents:
+            return _did_key_method(url, purpose)
+        return self._verification_method(url, purpose)
+
+    def _verification_method(self, url: str, purpose: str) -> VerificationMethod:
         if not url.startswith("did:") or "#" not in url:
             raise KeyResolutionError(
                 "verification method is not a DID URL",
@@ -189,6 +195,12 @@ class DidResolver:
                 found=short(method.get("type")),
             )
         return VerificationMethod(url, Did(str(controller)), PublicKey.from_multibase(public))
+
+
+@lru_cache(maxsize=4096)
+def _did_key_method(url: str, purpose: str) -> VerificationMethod:
+    # did:key documents are a pure function of the DID: resolve each once.
+    return DidResolver()._verification_method(url, purpose)
 
 
 def _absolute(did: str, ref: str) -> str:

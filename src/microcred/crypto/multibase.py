@@ -22,27 +22,41 @@ P256_PUB = b"\x80\x24"
 P256_PRIV = b"\x86\x26"
 
 
+# Ten base58 digits at a time: big-integer division by 58**10 once instead of by 58 ten times.
+_CHUNK = 10
+_CHUNK_BASE = 58**_CHUNK
+
+
 def b58encode(data: bytes) -> str:
     zeros = len(data) - len(data.lstrip(b"\0"))
     number = int.from_bytes(data, "big")
-    chars: list[str] = []
+    chunks: list[str] = []
     while number:
-        number, rem = divmod(number, 58)
-        chars.append(_B58_ALPHABET[rem])
-    return "1" * zeros + "".join(reversed(chars))
+        number, rem = divmod(number, _CHUNK_BASE)
+        digits = []
+        for _ in range(_CHUNK):
+            rem, digit = divmod(rem, 58)
+            digits.append(_B58_ALPHABET[digit])
+        chunks.append("".join(reversed(digits)))
+    body = "".join(reversed(chunks)).lstrip("1")
+    return "1" * zeros + body
 
 
 def b58decode(text: str) -> bytes:
     number = 0
-    for char in text:
-        digit = _B58_INDEX.get(char)
-        if digit is None:
-            raise KeyResolutionError(
-                "invalid base58btc text",
-                expected="characters of the base58btc alphabet",
-                found=short(char),
-            )
-        number = number * 58 + digit
+    for start in range(0, len(text), _CHUNK):
+        chunk = text[start : start + _CHUNK]
+        value = 0
+        for char in chunk:
+            digit = _B58_INDEX.get(char)
+            if digit is None:
+                raise KeyResolutionError(
+                    "invalid base58btc text",
+                    expected="characters of the base58btc alphabet",
+                    found=short(char),
+                )
+            value = value * 58 + digit
+        number = number * 58 ** len(chunk) + value
     zeros = len(text) - len(text.lstrip("1"))
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\0" * zeros + body

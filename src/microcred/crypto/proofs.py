@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-import rfc8785
-
-from microcred.crypto import multibase
+from microcred.crypto import jcs, multibase
 from microcred.crypto.canon import Limits, canonicalize
 from microcred.crypto.did import DidResolver, VerificationMethod
 from microcred.crypto.keys import SigningKey
@@ -197,10 +195,10 @@ def _hash_data(
         config_bytes, doc_bytes = config_text.encode(), doc_text.encode()
     else:
         try:
-            config_bytes = rfc8785.dumps(config)
-            doc_bytes = rfc8785.dumps(dict(document))
-        except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-            raise ProofError(f"cannot canonicalize with JCS: {exc}") from exc
+            config_bytes = jcs.canonicalize(config)
+            doc_bytes = jcs.canonicalize(dict(document))
+        except CanonicalizationError as exc:
+            raise ProofError(exc.message) from exc
     return hashlib.sha256(config_bytes).digest() + hashlib.sha256(doc_bytes).digest()
 
 
