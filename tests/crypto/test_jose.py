@@ -71,3 +71,13 @@ def test_vc_claim_form_is_accepted() -> None:
 def test_garbage_is_an_input_error() -> None:
     with pytest.raises(InputError, match="compact JWT"):
         verify_jwt("not-a-jwt", DidResolver())
+
+
+@pytest.mark.parametrize("extra", [{"crit": ["exp"]}, {"b64": False}, {"jwk": {"kty": "OKP"}}])
+def test_headers_we_do_not_implement_are_refused(extra: dict[str, object]) -> None:
+    key = KeyFile.for_did_key(SigningKey.generate())
+    header = {"alg": "EdDSA", "kid": key.verification_method, **extra}
+    signing_input = encode(header) + "." + encode({"a": 1})
+    token = signing_input + "." + multibase.b64url_encode(key.key.sign(signing_input.encode()))
+    with pytest.raises(ProofError, match="do not implement"):
+        verify_jwt(token, DidResolver())
