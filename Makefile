@@ -38,6 +38,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP) js
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/ledger_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output $(JS)/node_modules

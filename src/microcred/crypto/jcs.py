@@ -32,15 +32,22 @@ def canonicalize(value: Any) -> bytes:
 
 
 def _simple(value: Any) -> bool:
-    if isinstance(value, str) or value is None or isinstance(value, bool):
-        return True
-    if isinstance(value, int):
-        return -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER
-    if isinstance(value, dict):
-        return all(
-            isinstance(k, str) and (k.isascii() or max(k) <= "\uffff") and _simple(v)
-            for k, v in value.items()
-        )
-    if isinstance(value, list):
-        return all(_simple(v) for v in value)
-    return False  # floats and anything else
+    # Iterative and by exact type: this walk runs on every JCS proof, so it is kept cheap.
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is dict:
+            for key, item in node.items():
+                if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                    return False
+                if type(item) is not str:
+                    stack.append(item)
+        elif kind is list:
+            stack.extend(item for item in node if type(item) is not str)
+        elif kind is int:
+            if not -_MAX_SAFE_INTEGER <= node <= _MAX_SAFE_INTEGER:
+                return False
+        elif not (kind is str or kind is bool or node is None):
+            return False  # floats, and anything that is not JSON
+    return True
