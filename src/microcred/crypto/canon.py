@@ -57,6 +57,18 @@ _UNDEFINED_VOCAB = "urn:x-microcred-undefined-term:"
 _UNDEFINED_TERMS = {"@vocab": _UNDEFINED_VOCAB}
 # Likewise for relative IRIs, which a processor without a base IRI drops.
 _RELATIVE_BASE = "https://relative-iri.microcred.invalid/"
+_UNSIGNED_MARKERS = (
+    (
+        _RELATIVE_BASE,
+        "document uses relative IRIs (they would not be signed)",
+        "absolute IRIs such as https://..., urn:..., did:...",
+    ),
+    (
+        _UNDEFINED_VOCAB,
+        "document uses terms its contexts do not define (they would not be signed)",
+        "every property and type defined by a context",
+    ),
+)
 
 # Blank nodes whose first-degree hashes collide need RDFC-1.0's n-degree hashing, the part that can
 # explode. A couple of look-alike nodes (say, two identical alignments) cost nothing; beyond that
@@ -126,20 +138,10 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
                 expected="numbers as property values",
                 found="a number inside an @json value",
             )
-    if _RELATIVE_BASE in nquads:
-        found = sorted(set(re.findall(re.escape(_RELATIVE_BASE) + r"([^>]*)>", nquads)))
-        raise CanonicalizationError(
-            "document uses relative IRIs (they would not be signed)",
-            expected="absolute IRIs such as https://..., urn:..., did:...",
-            found=", ".join(found),
-        )
-    if _UNDEFINED_VOCAB in nquads:
-        terms = sorted(set(re.findall(re.escape(_UNDEFINED_VOCAB) + r"([^>]*)>", nquads)))
-        raise CanonicalizationError(
-            "document uses terms its contexts do not define (they would not be signed)",
-            expected="every property and type defined by a context",
-            found=", ".join(terms),
-        )
+    for marker, problem, expected in _UNSIGNED_MARKERS:
+        if marker in nquads:
+            found = sorted(set(re.findall(re.escape(marker) + r"([^>]*)>", nquads)))
+            raise CanonicalizationError(problem, expected=expected, found=", ".join(found))
     return nquads
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -101,6 +102,19 @@ def inline_document(doc: Any, _depth: int = 0) -> Any:
     return doc
 
 
+def _bundled_definitions() -> Iterator[tuple[str, Any]]:
+    """Every (key, value) pair in every bundled context, at any depth."""
+    stack: list[Any] = [load_context(url) for url in context_index()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key, value
+                stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 @cache
 def all_term_names() -> frozenset[str]:
     """Every term or prefix that any bundled context defines, at any depth.
@@ -108,38 +122,15 @@ def all_term_names() -> frozenset[str]:
     An IRI whose scheme is one of these could be read as a compact IRI, so the fast path sends
     such values down the general path.
     """
-    names: set[str] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            names.update(k for k in node if not k.startswith("@"))
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    for url in context_index():
-        walk(load_context(url))
-    return frozenset(names)
+    return frozenset(key for key, _ in _bundled_definitions() if not key.startswith("@"))
 
 
 @cache
 def keyword_aliases() -> dict[str, str]:
     """Terms the bundled contexts alias to a keyword (``id`` -> ``@id``, ``type`` -> ``@type``)."""
     aliases: dict[str, str] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for k, v in node.items():
-                target = v.get("@id") if isinstance(v, dict) else v
-                if not k.startswith("@") and isinstance(target, str) and target.startswith("@"):
-                    aliases[k] = target
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    for url in context_index():
-        walk(load_context(url))
+    for key, value in _bundled_definitions():
+        target = value.get("@id") if isinstance(value, dict) else value
+        if not key.startswith("@") and isinstance(target, str) and target.startswith("@"):
+            aliases[key] = target
     return aliases
