@@ -44,21 +44,24 @@ def b58encode(data: bytes) -> str:
     return "1" * zeros + body
 
 
+_PAIR_VALUES = {pair: i for i, pair in enumerate(_PAIRS)}
+
+
 def b58decode(text: str) -> bytes:
     number = 0
-    for start in range(0, len(text), _CHUNK):
-        chunk = text[start : start + _CHUNK]
-        value = 0
-        for char in chunk:
-            digit = _B58_INDEX.get(char)
-            if digit is None:
-                raise KeyResolutionError(
-                    "invalid base58btc text",
-                    expected="characters of the base58btc alphabet",
-                    found=short(char),
-                )
-            value = value * 58 + digit
-        number = number * 58 ** len(chunk) + value
+    odd = len(text) % 2
+    try:
+        if odd:
+            number = _B58_INDEX[text[0]]
+        for start in range(odd, len(text), 2):
+            number = number * 3364 + _PAIR_VALUES[text[start : start + 2]]
+    except KeyError:
+        bad = next(c for c in text if c not in _B58_INDEX)
+        raise KeyResolutionError(
+            "invalid base58btc text",
+            expected="characters of the base58btc alphabet",
+            found=short(bad),
+        ) from None
     zeros = len(text) - len(text.lstrip("1"))
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\0" * zeros + body

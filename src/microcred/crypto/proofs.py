@@ -90,7 +90,9 @@ def sign(
     }
     if cryptosuite == "eddsa-jcs-2022":
         # The reference keeps the document's @context in a JCS proof and rejects proofs without it.
-        proof["@context"] = copy.deepcopy(document["@context"])
+        context = document["@context"]
+        plain = isinstance(context, list) and all(isinstance(c, str) for c in context)
+        proof["@context"] = list(context) if plain else copy.deepcopy(context)
     data = _hash_data(document, proof, cryptosuite, limits=None)
     proof["proofValue"] = multibase.encode_b58btc(key.sign(data))
     secured = dict(document)
