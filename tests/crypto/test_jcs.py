@@ -73,3 +73,10 @@ def test_look_alike_blank_nodes_are_left_to_the_full_algorithm() -> None:
         ("_:y", "<http://example.org/p>", '"two"'),
     ]
     assert rdfc.canonicalize_distinct(distinct) is not None
+
+
+def test_look_alike_count() -> None:
+    same = [("_:x", "<http://example.org/p>", '"v"'), ("_:y", "<http://example.org/p>", '"v"')]
+    other = [("_:z", "<http://example.org/p>", '"w"')]
+    assert rdfc.look_alike_blank_nodes(same + other) == 2
+    assert rdfc.look_alike_blank_nodes(other) == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 
 from microcred.crypto import proofs
-from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
+from microcred.crypto.baking import _itxt_body, _png_chunk, bake_png, bake_svg, default_badge_png
 from microcred.crypto.did import FetchError
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.statuslist import BitstringStatusList, status_entry, status_list_credential
@@ -257,7 +256,20 @@ def test_oversized_input_is_refused_before_parsing() -> None:
     assert "too large" in result.checks[0].message
 
 
-def test_deep_copy_of_result_credential_is_not_shared() -> None:
+def test_a_json_key_never_passes_for_a_baked_ob2_assertion() -> None:
+    # Regression: the reader once marked OB 2.0 assertions with a dict key a credential could carry.
     document = credential()
-    result = Verifier(clock=clock).verify(copy.deepcopy(document))
-    assert result.credential == document
+    document["__ob2__"] = "x"
+    result = Verifier(clock=clock).verify(document)
+    assert "Open Badges 2.0" not in result.check("parse").message  # type: ignore[union-attr]
+    assert statuses(result)["proof"] == Status.FAILED  # the extra key was not signed
+
+
+def test_ob2_baked_assertion_is_reported_as_such() -> None:
+    baked = default_badge_png()
+    # An OB 2.0 hosted assertion: an iTXt "openbadges" chunk holding the assertion URL.
+    chunk = _png_chunk(b"iTXt", _itxt_body(b"openbadges", "https://issuer.example/assertions/1"))
+    baked = baked[:33] + chunk + baked[33:]
+    result = Verifier(clock=clock).verify(baked)
+    assert not result.verified
+    assert "Open Badges 2.0" in result.check("parse").message  # type: ignore[union-attr]

@@ -125,8 +125,9 @@ def verify(
     lists = {}
     for path in status_list or []:
         doc = _read_json(path, "status list")
-        if isinstance(doc, dict) and isinstance(doc.get("id"), str):
-            lists[doc["id"]] = doc
+        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
+            _fail(f"status list {path} has no 'id': expected a BitstringStatusListCredential")
+        lists[doc["id"]] = doc
     from microcred.crypto.did import DidResolver
 
     resolver = DidResolver()

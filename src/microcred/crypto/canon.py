@@ -211,7 +211,10 @@ def canonicalize_nquads(nquads: str, *, limits: Limits | None = None) -> str:
     """RDFC-1.0 over N-Quads text; returns the sorted canonical N-Quads."""
     if limits is not None:
         _check_graph_limits(nquads, limits)
-        if _ambiguous_blank_nodes(nquads) > _MAX_AMBIGUOUS_IN_PROCESS:
+        quads = _split_quads(nquads)
+        # Unparseable here: let the child process decide, under its deadline.
+        look_alikes = rdfc.look_alike_blank_nodes(quads) if quads is not None else sys.maxsize
+        if look_alikes > _MAX_AMBIGUOUS_IN_PROCESS:
             return _canonicalize_in_child(nquads, limits.timeout_seconds)
     return _canonicalize_text(nquads)
 
@@ -269,13 +272,6 @@ _TERM = r'<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?'
 _QUAD_RE = re.compile(rf"^({_TERM}) ({_TERM}) ({_TERM})(?: ({_TERM}))? \.$")
 
 
-def _blank_positions(line: str) -> tuple[str, ...] | None:
-    match = _QUAD_RE.match(line)
-    if match is None:
-        return None
-    return tuple(term if term and term.startswith("_:") else "" for term in match.groups())
-
-
 def _check_graph_limits(nquads: str, limits: Limits) -> None:
     lines = nquads.count("\n")
     if lines > limits.max_quads:
@@ -291,38 +287,6 @@ def _check_graph_limits(nquads: str, limits: Limits) -> None:
             expected=f"<= {limits.max_blank_nodes}",
             found=str(len(blanks)),
         )
-
-
-def _ambiguous_blank_nodes(nquads: str) -> int:
-    """How many blank nodes share their first-degree hash input with another blank node.
-
-    RDFC-1.0 section 4.6: a blank node's first-degree hash covers the quads it appears in, itself
-    written ``_:a`` and every other blank node ``_:z``. Unique inputs mean unique hashes, and then
-    canonicalization never reaches the costly n-degree step.
-    """
-    signatures: dict[str, list[str]] = {}
-    for line in nquads.split("\n"):
-        if not line or "_:" not in line:
-            continue
-        positions = _blank_positions(line)
-        if positions is None:
-            return sys.maxsize  # unparseable here: let the child process decide, under a deadline
-        match = _QUAD_RE.match(line)
-        assert match is not None
-        terms = match.groups()
-        for label in {p for p in positions if p}:
-            shown = " ".join(
-                ("_:a" if t == label else "_:z") if t and t.startswith("_:") else (t or "")
-                for t in terms
-            )
-            signatures.setdefault(label, []).append(shown)
-    if len(signatures) < 2:
-        return 0
-    counts: dict[tuple[str, ...], int] = {}
-    for quads in signatures.values():
-        key = tuple(sorted(quads))
-        counts[key] = counts.get(key, 0) + 1
-    return sum(n for n in counts.values() if n > 1)
 
 
 def _canonicalize_in_child(nquads: str, timeout: float) -> str:

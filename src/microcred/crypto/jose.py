@@ -49,7 +49,9 @@ def sign_jwt(credential: Mapping[str, Any], key: SigningKey, *, kid: str) -> str
     signing_input = (
         _b64json(header)
         + "."
-        + _b64(json.dumps(credential, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+        + multibase.b64url_encode(
+            json.dumps(credential, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        )
     )
     return signing_input + "." + multibase.b64url_encode(key.sign(signing_input.encode("ascii")))
 
@@ -141,9 +143,5 @@ def _decode_part(part: str, name: str) -> JsonObject:
     return value
 
 
-def _b64(data: bytes) -> str:
-    return multibase.b64url_encode(data)
-
-
 def _b64json(value: Mapping[str, Any]) -> str:
-    return _b64(json.dumps(value, separators=(",", ":")).encode("utf-8"))
+    return multibase.b64url_encode(json.dumps(value, separators=(",", ":")).encode("utf-8"))

@@ -31,15 +31,7 @@ LITERAL_ESCAPES: dict[int, str] = {
 def canonicalize_distinct(quads: Iterable[Quad]) -> str | None:
     """Canonical N-Quads, or None when two blank nodes share a first-degree hash."""
     unique = set(quads)
-    mentions: dict[str, list[Quad]] = {}
-    for quad in unique:
-        for term in set(quad):
-            if term[0] == "_":
-                mentions.setdefault(term, []).append(quad)
-    hashes: dict[str, str] = {}
-    for blank, its_quads in mentions.items():
-        lines = sorted(_line(q, blank) for q in its_quads)
-        hashes[blank] = hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
+    hashes = first_degree_hashes(unique)
     if len(set(hashes.values())) != len(hashes):
         return None
     labels = {blank: f"_:c14n{i}" for i, blank in enumerate(sorted(hashes, key=hashes.__getitem__))}
@@ -47,6 +39,29 @@ def canonicalize_distinct(quads: Iterable[Quad]) -> str | None:
         " ".join(labels[t] if t[0] == "_" else t for t in quad) + " .\n" for quad in unique
     )
     return "".join(out)
+
+
+def look_alike_blank_nodes(quads: Iterable[Quad]) -> int:
+    """How many blank nodes share their first-degree hash with another: the ones that send
+    RDFC-1.0 into its n-degree step, whose cost can explode."""
+    counts: dict[str, int] = {}
+    for digest in first_degree_hashes(set(quads)).values():
+        counts[digest] = counts.get(digest, 0) + 1
+    return sum(n for n in counts.values() if n > 1)
+
+
+def first_degree_hashes(unique: set[Quad]) -> dict[str, str]:
+    """RDFC-1.0 section 4.6: each blank node's hash over the quads that mention it, itself
+    written ``_:a`` and every other blank node ``_:z``."""
+    mentions: dict[str, list[Quad]] = {}
+    for quad in unique:
+        for term in set(quad):
+            if term[0] == "_":
+                mentions.setdefault(term, []).append(quad)
+    return {
+        blank: hashlib.sha256("".join(sorted(_line(q, blank) for q in its)).encode()).hexdigest()
+        for blank, its in mentions.items()
+    }
 
 
 def _line(quad: Quad, reference: str) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,16 @@ OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "Endorseme
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _STATE = {"revocation": "revoked", "suspension": "suspended"}
+
+
+@dataclass(frozen=True)
+class _Ob2Assertion:
+    """An Open Badges 2.0 assertion found baked in an image (its JSON, JWS or URL)."""
+
+    text: str
+
+
+_Payload = str | JsonObject | _Ob2Assertion
 
 
 class Verifier:
@@ -56,6 +67,7 @@ class Verifier:
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
         self._status_lists: dict[str, Mapping[str, Any]] = dict(status_lists or {})
+        self._verified_lists: set[str] = set()
         self._clock = clock
         self._limits = limits
 
@@ -91,7 +103,7 @@ class Verifier:
             )
             return VerificationResult(tuple(checks), format=fmt)
 
-    def _read(self, data: bytes | str | Mapping[str, Any]) -> tuple[str, str | JsonObject]:
+    def _read(self, data: bytes | str | Mapping[str, Any]) -> tuple[str, _Payload]:
         if isinstance(data, Mapping):
             return "JSON credential", dict(data)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
@@ -105,9 +117,9 @@ class Verifier:
         if raw.startswith(PNG_SIGNATURE) or stripped.startswith(b"<"):
             baked = unbake(raw)
             if baked.version == "ob2":
-                return f"Open Badges 2.0 assertion baked in {baked.format.upper()}", {
-                    "__ob2__": baked.text
-                }
+                return f"Open Badges 2.0 assertion baked in {baked.format.upper()}", _Ob2Assertion(
+                    baked.text
+                )
             return f"credential baked in {baked.format.upper()}", baked.text
         try:
             text = stripped.decode("utf-8")
@@ -126,9 +138,9 @@ class Verifier:
     # 2.. the credential -------------------------------------------------------------------------
 
     def _verify_payload(
-        self, fmt: str, payload: str | JsonObject, checks: list[Check]
+        self, fmt: str, payload: _Payload, checks: list[Check]
     ) -> VerificationResult:
-        if isinstance(payload, dict) and "__ob2__" in payload:
+        if isinstance(payload, _Ob2Assertion):
             checks.append(
                 Check(
                     "parse",
@@ -253,7 +265,9 @@ class Verifier:
             )
         try:
             list_credential = self._status_list(url)
-            proofs.verify(list_credential, self._resolver, limits=self._limits)
+            if url not in self._verified_lists:  # one list serves many credentials
+                proofs.verify(list_credential, self._resolver, limits=self._limits)
+                self._verified_lists.add(url)
             issuer = _issuer_id(credential)
             if _issuer_id(list_credential) != issuer:
                 return Check(
