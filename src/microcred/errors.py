@@ -12,7 +12,12 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── KeyResolutionError             a key or DID that cannot be decoded or resolved
     ├── ProofError            a proof that cannot be created or does not verify
     ├── StatusListError       a malformed status list or status entry
-    └── BakingError           an image that cannot be baked or unbaked
+    ├── BakingError           an image that cannot be baked or unbaked
+    ├── NotFoundError         no such thing, or not one the caller may see
+    ├── ConflictError         the request clashes with the current state
+    └── PermissionDeniedError the caller may see it but not do this
+
+Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from __future__ import annotations
 
 class MicrocredError(Exception):
     """Root of every microcred error."""
+
+    code = "error"
 
     def __init__(self, message: str, *, expected: str | None = None, found: str | None = None):
         super().__init__(message)
@@ -48,9 +55,13 @@ class MicrocredError(Exception):
 class InputError(MicrocredError):
     """Input that cannot be read: not JSON, not an image, too large."""
 
+    code = "invalid_input"
+
 
 class ModelError(InputError):
     """Input that is readable but breaks the data model. ``field`` is a dotted path."""
+
+    code = "invalid_model"
 
     def __init__(
         self,
@@ -67,25 +78,55 @@ class ModelError(InputError):
 class ContextError(MicrocredError):
     """A JSON-LD context that is not bundled, or an @context of the wrong shape."""
 
+    code = "unknown_context"
+
 
 class CanonicalizationError(MicrocredError):
     """JSON-LD to RDF conversion or RDFC-1.0 canonicalization failed or hit a work limit."""
+
+    code = "canonicalization_failed"
 
 
 class KeyResolutionError(MicrocredError):
     """A key, multikey or DID that cannot be decoded or resolved."""
 
+    code = "key_resolution_failed"
+
 
 class ProofError(MicrocredError):
     """A proof that cannot be created, or that does not verify."""
+
+    code = "invalid_proof"
 
 
 class StatusListError(MicrocredError):
     """A malformed bitstring status list, status list credential or status entry."""
 
+    code = "invalid_status_list"
+
 
 class BakingError(MicrocredError):
     """An image that cannot be baked or unbaked."""
+
+    code = "baking_failed"
+
+
+class NotFoundError(MicrocredError):
+    """No such thing, or one that belongs to another issuer (the two are not told apart)."""
+
+    code = "not_found"
+
+
+class ConflictError(MicrocredError):
+    """The request clashes with the current state (a duplicate, a revoked credential, ...)."""
+
+    code = "conflict"
+
+
+class PermissionDeniedError(MicrocredError):
+    """The caller is known but may not do this."""
+
+    code = "permission_denied"
 
 
 def short(value: object, limit: int = 60) -> str:

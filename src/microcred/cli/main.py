@@ -6,7 +6,9 @@ used (a missing file, bad JSON, a key that does not fit the credential).
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -224,6 +226,16 @@ def demo(
         out.print(f"  {label:<22} {path}", highlight=False, markup=False)
     raise typer.Exit(0 if report.result.verified else 1)
 
+
+def _register_command_modules() -> None:
+    """Each other module of this package adds its commands through ``register(app)``."""
+    package = sys.modules[__package__ or "microcred.cli"]
+    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
+        if module != "main" and not module.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module}").register(app)
+
+
+_register_command_modules()
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -1,0 +1,1 @@
+"""Background work on the huey job-queue engine (see docs/design/jobs.md)."""

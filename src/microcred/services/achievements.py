@@ -1,0 +1,208 @@
+"""Achievement definitions: everything the OB 3.0 + EU model holds, a validity rule, an image.
+
+An achievement is stored as its OB 3.0 JSON without ``id`` (the server assigns it). Credentials
+embed the achievement as it was when they were issued, so editing one only bumps ``version``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.errors import InputError, NotFoundError, short
+from microcred.model import Achievement, parse_achievement
+from microcred.services.actor import Actor
+from microcred.services.images import check_badge_image
+from microcred.store.db import transaction
+from microcred.store.repositories import AchievementRepository, AuditRepository
+from microcred.store.tables import AchievementRow
+from microcred.types import JsonObject
+
+MAX_VALIDITY_MONTHS = 1200
+
+
+class Unchanged:
+    """Marks an update argument that was not given (None means "no expiry" there)."""
+
+
+UNCHANGED = Unchanged()
+_SERVER_FIELDS = ("id", "image", "creator")
+
+
+def check_validity_months(value: Any) -> int | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_VALIDITY_MONTHS
+    ):
+        raise InputError(
+            "validityMonths must be a whole number of months",
+            expected=f"an integer from 1 to {MAX_VALIDITY_MONTHS}, or null for no expiry",
+            found=short(value),
+        )
+    return value
+
+
+class AchievementService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        base_url: str,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = sessions
+        self.base_url = base_url.rstrip("/")
+        self.clock = clock
+
+    def achievement_url(self, achievement_id: str) -> str:
+        return f"{self.base_url}/achievements/{achievement_id}"
+
+    def image_url(self, achievement_id: str) -> str:
+        return f"{self.achievement_url(achievement_id)}/image"
+
+    def to_model(self, row: AchievementRow) -> Achievement:
+        """The OB 3.0 Achievement a credential embeds, with server-assigned id and image."""
+        return parse_achievement(self.to_json(row))
+
+    def to_json(self, row: AchievementRow) -> JsonObject:
+        data: JsonObject = {"id": self.achievement_url(row.id), **row.definition}
+        data["image"] = {
+            "id": self.image_url(row.id),
+            "type": "Image",
+            "caption": f"{row.name} badge",
+        }
+        return data
+
+    def _definition(self, achievement_id: str, data: Mapping[str, Any]) -> tuple[JsonObject, str]:
+        if not isinstance(data, Mapping):
+            raise InputError("achievement is not a JSON object", found=type(data).__name__)
+        definition = {k: v for k, v in data.items() if k not in _SERVER_FIELDS}
+        definition.setdefault("type", ["Achievement"])
+        # Parse with the id the server will assign, so every model error surfaces now.
+        model = parse_achievement({"id": self.achievement_url(achievement_id), **definition})
+        checked = model.to_json()
+        checked.pop("id", None)
+        return checked, model.name
+
+    def create(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        data: Mapping[str, Any],
+        *,
+        validity_months: int | None = None,
+        image: bytes | None = None,
+    ) -> AchievementRow:
+        actor.require(issuer_id, "issuer")
+        achievement_id = str(uuid.uuid4())
+        definition, name = self._definition(achievement_id, data)
+        months = check_validity_months(validity_months)
+        stored_image, media_type = check_badge_image(image) if image else (None, None)
+        now = self.clock()
+        row = AchievementRow(
+            id=achievement_id,
+            issuer_id=issuer_id,
+            name=name,
+            definition=definition,
+            validity_months=months,
+            image=stored_image,
+            image_media_type=media_type,
+            version=1,
+            archived=False,
+            created_at=now,
+            updated_at=now,
+        )
+        with transaction(self.sessions) as session:
+            AchievementRepository(session).add(row)
+            AuditRepository(session).record(
+                issuer_id=issuer_id,
+                actor=actor.name,
+                action="achievement.created",
+                subject=self.achievement_url(achievement_id),
+                at=now,
+                details={"name": name},
+            )
+        return row
+
+    def update(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        achievement_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        validity_months: int | Unchanged | None = UNCHANGED,
+        image: bytes | None = None,
+        archived: bool | None = None,
+    ) -> AchievementRow:
+        """Change the definition, validity rule, image or archived flag; bumps ``version``."""
+        actor.require(issuer_id, "issuer")
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            row = self._get(session, issuer_id, achievement_id)
+            changed: list[str] = []
+            if data is not None:
+                row.definition, row.name = self._definition(achievement_id, data)
+                changed.append("definition")
+            if not isinstance(validity_months, Unchanged):
+                row.validity_months = check_validity_months(validity_months)
+                changed.append("validityMonths")
+            if image is not None:
+                row.image, row.image_media_type = check_badge_image(image)
+                changed.append("image")
+            if archived is not None:
+                row.archived = archived
+                changed.append("archived")
+            if changed:
+                row.version += 1
+                row.updated_at = now
+                AuditRepository(session).record(
+                    issuer_id=issuer_id,
+                    actor=actor.name,
+                    action="achievement.updated",
+                    subject=self.achievement_url(achievement_id),
+                    at=now,
+                    details={"fields": changed, "version": row.version},
+                )
+        return row
+
+    def get(self, actor: Actor, issuer_id: str, achievement_id: str) -> AchievementRow:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return self._get(session, issuer_id, achievement_id)
+
+    def get_public(self, achievement_id: str) -> AchievementRow:
+        with self.sessions() as session:
+            row = AchievementRepository(session).get_public(achievement_id)
+        if row is None:
+            raise NotFoundError("no such achievement", found=short(achievement_id))
+        return row
+
+    def list(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        *,
+        include_archived: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[AchievementRow]:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return AchievementRepository(session).list(
+                issuer_id, include_archived=include_archived, offset=offset, limit=limit
+            )
+
+    @staticmethod
+    def _get(session: Session, issuer_id: str, achievement_id: str) -> AchievementRow:
+        row = AchievementRepository(session).get(issuer_id, achievement_id)
+        if row is None:
+            raise NotFoundError("no such achievement", found=short(achievement_id))
+        return row

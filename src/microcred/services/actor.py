@@ -1,0 +1,37 @@
+"""Who is acting, for which issuer, with which role; every service call is checked against it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from microcred.errors import NotFoundError, PermissionDeniedError
+
+Role = Literal["owner", "issuer", "viewer"]
+ROLES: tuple[Role, ...] = ("owner", "issuer", "viewer")
+_RANK = {"viewer": 0, "issuer": 1, "owner": 2}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """``name`` goes into the audit log: ``api-key:<prefix>``, ``staff:<email>``, ``system``."""
+
+    issuer_id: str | None
+    name: str
+    role: Role
+
+    def require(self, issuer_id: str, role: Role) -> None:
+        """Refuse unless the actor acts for ``issuer_id`` with at least ``role``.
+
+        Another issuer's things are reported as not found, so their existence does not leak.
+        """
+        if self.issuer_id is not None and self.issuer_id != issuer_id:
+            raise NotFoundError("no such issuer", found=issuer_id)
+        if _RANK[self.role] < _RANK[role]:
+            raise PermissionDeniedError(
+                f"this needs the {role} role", expected=role, found=self.role
+            )
+
+
+SYSTEM = Actor(issuer_id=None, name="system", role="owner")
+"""The operator (CLI, demo setup, jobs): may act for any issuer."""

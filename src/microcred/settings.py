@@ -1,0 +1,85 @@
+"""Settings, read from ``MICROCRED_*`` environment variables (or passed in by tests).
+
+The embedded default needs nothing: a SQLite file and a job queue in the data directory, e-mail
+written to an outbox folder. At scale the same code runs with ``MICROCRED_DATABASE_URL``
+(PostgreSQL), ``MICROCRED_QUEUE_URL`` (Redis) and ``MICROCRED_SMTP_HOST`` set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from microcred.errors import InputError
+
+DEVELOPMENT_SECRET = "development-only-master-secret-do-not-use"  # noqa: S105 (named as such)
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MICROCRED_", extra="forbid")
+
+    mode: Literal["development", "production"] = "development"
+    data_dir: Path = Path("microcred-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite file in data_dir"
+    )
+    master_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Base URL under which credentials, profiles and status lists are public",
+    )
+    queue_url: str | None = Field(
+        default=None, description="redis://... for shared workers; default: SQLite in data_dir"
+    )
+    queue_immediate: bool = Field(
+        default=False, description="Run jobs synchronously in the caller (tests, scripts)"
+    )
+    workers: int = 2
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "microcred <no-reply@localhost>"
+    status_list_length: int = 131_072
+    status_list_max_age_seconds: int = 300
+    demo_issuer: str | None = Field(
+        default=None, description="Slug of the issuer that signs VC-API requests"
+    )
+
+    @model_validator(mode="after")
+    def _production_needs_a_secret(self) -> Settings:
+        secret = self.master_secret.get_secret_value()
+        if self.mode == "production" and (
+            secret == DEVELOPMENT_SECRET or len(secret) < MIN_SECRET_LENGTH
+        ):
+            raise InputError(
+                "refusing to run in production mode without a master secret",
+                expected=f"MICROCRED_MASTER_SECRET of at least {MIN_SECRET_LENGTH} characters",
+                found="the development default"
+                if secret == DEVELOPMENT_SECRET
+                else f"{len(secret)} characters",
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'microcred.db').resolve()}"
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.data_dir / "outbox"
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
+
+    @property
+    def base_url(self) -> str:
+        return self.public_url.rstrip("/")

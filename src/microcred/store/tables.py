@@ -1,0 +1,350 @@
+"""The database schema (SQLAlchemy 2.0). Rows are persistence only: no behaviour lives here.
+
+Every issuer-owned row carries ``issuer_id`` and every query the repositories make filters on
+it, which is how one issuer's data stays invisible to another. Datetimes are timezone-aware
+UTC on both SQLite and PostgreSQL (see :class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so Alembic migrations can name what they alter on both dialects.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; gives back aware UTC datetimes (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: microcred stores aware UTC datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads it as a class attribute)
+        datetime: UtcDateTime,
+        dict[str, Any]: Json,
+        list[Any]: Json,
+        bytes: LargeBinary,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Issuers, their keys and the people and programs acting for them
+
+
+class IssuerRow(Base):
+    __tablename__ = "issuers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    email: Mapped[str | None] = mapped_column(String(320))
+    description: Mapped[str | None] = mapped_column(Text)
+    address: Mapped[dict[str, Any] | None]
+    country: Mapped[str | None] = mapped_column(String(2))
+    logo: Mapped[bytes | None]
+    logo_media_type: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class IssuerKeyRow(Base):
+    """A signing key. ``purpose`` is ``assertion`` (credentials) or ``log`` (checkpoints).
+
+    Retired keys stay listed in the issuer's DID document so old credentials keep verifying.
+    """
+
+    __tablename__ = "issuer_keys"
+    __table_args__ = (UniqueConstraint("issuer_id", "fragment"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # NULL for the server's own keys (the transparency log's checkpoint key).
+    issuer_id: Mapped[str | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    fragment: Mapped[str] = mapped_column(String(100))
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_multibase: Mapped[str] = mapped_column(String(200))
+    sealed_secret: Mapped[bytes]
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class ApiKeyRow(Base):
+    """An issuer-scoped API key. Only a SHA-256 of the secret is kept (the secret is random)."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class StaffUserRow(Base):
+    """A person signing in to the console for one issuer; passwords are argon2 hashes."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Achievements
+
+
+class AchievementRow(Base):
+    """An achievement definition. ``definition`` is the OB 3.0 Achievement JSON without its id.
+
+    Issued credentials embed the achievement as it was, so edits only bump ``version``.
+    """
+
+    __tablename__ = "achievements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    definition: Mapped[dict[str, Any]]
+    validity_months: Mapped[int | None]
+    image: Mapped[bytes | None]
+    image_media_type: Mapped[str | None] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Credentials and their status
+
+
+class CredentialRow(Base):
+    """An issued credential, stored exactly as signed (``document``).
+
+    ``idempotency_key`` makes re-submitted work (a CSV row, an API retry) issue nothing twice.
+    The recipient's e-mail is kept for notification and the issuer's own search; the credential
+    itself carries only its salted hash.
+    """
+
+    __tablename__ = "credentials"
+    __table_args__ = (
+        UniqueConstraint("issuer_id", "idempotency_key"),
+        Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), index=True)
+    achievement_version: Mapped[int]
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    recipient_name: Mapped[str | None] = mapped_column(String(300))
+    recipient_email: Mapped[str | None] = mapped_column(String(320))
+    recipient_did: Mapped[str | None] = mapped_column(String(2000))
+    state: Mapped[str] = mapped_column(String(16), default="active")
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    status_list_seq: Mapped[int]
+    status_index: Mapped[int]
+    issued_at: Mapped[datetime]
+    valid_from: Mapped[datetime]
+    valid_until: Mapped[datetime | None]
+    suite: Mapped[str] = mapped_column(String(32))
+    document: Mapped[dict[str, Any]]
+
+
+class StatusListRow(Base):
+    """One bitstring of an issuer. A credential's index points into the revocation and the
+    suspension list with the same ``seq``; ``allocated`` counts the indices handed out."""
+
+    __tablename__ = "status_lists"
+    __table_args__ = (UniqueConstraint("issuer_id", "purpose", "seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int]
+    length: Mapped[int]
+    bits: Mapped[bytes]
+    allocated: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime]
+    signed: Mapped[dict[str, Any] | None]
+    signed_at: Mapped[datetime | None]
+
+
+class StatusIndexRow(Base):
+    """An index handed out in list ``seq``; the unique constraint makes allocation race-free."""
+
+    __tablename__ = "status_indices"
+    __table_args__ = (UniqueConstraint("issuer_id", "seq", "status_index"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    seq: Mapped[int]
+    status_index: Mapped[int]
+
+
+# --------------------------------------------------------------------------------------------
+# Bulk issuance
+
+
+class BatchRow(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    filename: Mapped[str | None] = mapped_column(String(500))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    total_rows: Mapped[int]
+    valid_rows: Mapped[int]
+    invalid_rows: Mapped[int]
+    issued_rows: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[list[Any]]
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class BatchRowRow(Base):
+    """One valid CSV row waiting to be issued; ``credential_id`` is set when it is."""
+
+    __tablename__ = "batch_rows"
+    __table_args__ = (UniqueConstraint("batch_id", "line"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    line: Mapped[int]
+    chunk: Mapped[int]
+    idempotency_key: Mapped[str] = mapped_column(String(200))
+    data: Mapped[dict[str, Any]]
+    credential_id: Mapped[str | None] = mapped_column(String(36))
+
+
+# --------------------------------------------------------------------------------------------
+# Notifications and audit
+
+
+class NotificationRow(Base):
+    """One e-mail per credential (the unique constraint is the "never twice" guarantee)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
+class AuditEventRow(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_issuer_at", "issuer_id", "at"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    issuer_id: Mapped[str | None] = mapped_column(ForeignKey("issuers.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str | None] = mapped_column(String(2000))
+    details: Mapped[dict[str, Any]]
+    at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Transparency log (issue 5): leaves, the frontier of perfect subtrees, signed checkpoints
+
+
+class LogLeafRow(Base):
+    __tablename__ = "log_leaves"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    leaf_hash: Mapped[bytes]
+    entry: Mapped[bytes]
+    credential_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    at: Mapped[datetime]
+
+
+class LogNodeRow(Base):
+    """Roots of perfect subtrees (level, index), kept so proofs never rehash the whole tree."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes]
+
+
+class LogCheckpointRow(Base):
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes]
+    note: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    anchor: Mapped[dict[str, Any] | None]

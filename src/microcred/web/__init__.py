@@ -1,0 +1,1 @@
+"""The HTTP service: JSON API, standard protocol endpoints and (later) pages."""

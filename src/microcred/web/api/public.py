@@ -1,0 +1,121 @@
+"""What anyone may read: issuer profiles and DID documents, credentials, achievement images.
+
+Public responses carry no recipient data beyond what the signed credential itself holds.
+"""
+
+from __future__ import annotations
+
+import json
+
+from fastapi import APIRouter, Response
+
+from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
+from microcred.services.images import default_badge_svg
+from microcred.web.deps import RuntimeDep
+
+router = APIRouter(tags=["public"])
+
+JSON_LD = "application/ld+json"
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def _json(
+    document: object, media_type: str = "application/json", cache: str = PUBLIC_CACHE
+) -> Response:
+    return Response(
+        json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        media_type=media_type,
+        headers={"Cache-Control": cache, "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/issuers/{slug}")
+def issuer_profile(slug: str, runtime: RuntimeDep) -> Response:
+    """The issuer's OB 3.0 Profile: what its did:web resolves to besides the DID document."""
+    issuer = runtime.issuers.by_slug(slug)
+    profile = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ],
+        **runtime.issuers.profile(issuer),
+    }
+    return _json(profile, JSON_LD)
+
+
+@router.get("/issuers/{slug}/did.json")
+def issuer_did_document(slug: str, runtime: RuntimeDep) -> Response:
+    return _json(runtime.issuers.did_document(slug), "application/did+ld+json")
+
+
+@router.get("/issuers/{slug}/logo")
+def issuer_logo(slug: str, runtime: RuntimeDep) -> Response:
+    issuer = runtime.issuers.by_slug(slug)
+    if not issuer.logo:
+        return Response(status_code=404)
+    return _image(issuer.logo, issuer.logo_media_type or "application/octet-stream")
+
+
+@router.get("/achievements/{achievement_id}")
+def achievement(achievement_id: str, runtime: RuntimeDep) -> Response:
+    row = runtime.achievements.get_public(achievement_id)
+    return _json(runtime.achievements.to_json(row), JSON_LD)
+
+
+@router.get("/achievements/{achievement_id}/image")
+def achievement_image(achievement_id: str, runtime: RuntimeDep) -> Response:
+    row = runtime.achievements.get_public(achievement_id)
+    if row.image:
+        return _image(row.image, row.image_media_type or "application/octet-stream")
+    issuer = runtime.issuers.get_public(row.issuer_id)
+    return _image(default_badge_svg(row.name, issuer.name), "image/svg+xml")
+
+
+@router.get("/credentials/{credential_id}")
+def credential(credential_id: str, runtime: RuntimeDep) -> Response:
+    """The credential exactly as signed. (Pages add HTML for browsers by content negotiation.)"""
+    row = runtime.credentials.get_public(credential_id)
+    return _json(row.document, "application/vc+ld+json", cache="no-cache")
+
+
+@router.get("/credentials/{credential_id}/badge.png")
+def credential_png(credential_id: str, runtime: RuntimeDep) -> Response:
+    row = runtime.credentials.get_public(credential_id)
+    achievement_row = runtime.achievements.get_public(row.achievement_id)
+    image = achievement_row.image if achievement_row.image_media_type == "image/png" else None
+    baked = bake_png(image or default_badge_png(), _compact(row.document))
+    return _download(baked, "image/png", f"{credential_id}.png")
+
+
+@router.get("/credentials/{credential_id}/badge.svg")
+def credential_svg(credential_id: str, runtime: RuntimeDep) -> Response:
+    row = runtime.credentials.get_public(credential_id)
+    achievement_row = runtime.achievements.get_public(row.achievement_id)
+    if achievement_row.image_media_type == "image/svg+xml" and achievement_row.image:
+        image = achievement_row.image
+    else:
+        issuer = runtime.issuers.get_public(row.issuer_id)
+        image = default_badge_svg(achievement_row.name, issuer.name)
+    baked = bake_svg(image, _compact(row.document))
+    return _download(baked, "image/svg+xml", f"{credential_id}.svg")
+
+
+def _compact(document: object) -> str:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+
+
+def _image(data: bytes, media_type: str) -> Response:
+    headers = {"Cache-Control": PUBLIC_CACHE, "X-Content-Type-Options": "nosniff"}
+    if media_type == "image/svg+xml":
+        # An SVG opened directly must not run anything, even if sanitising missed something.
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+        )
+    return Response(data, media_type=media_type, headers=headers)
+
+
+def _download(data: bytes, media_type: str, filename: str) -> Response:
+    response = _image(data, media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-cache"
+    return response

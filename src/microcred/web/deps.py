@@ -1,0 +1,63 @@
+"""Request dependencies: the runtime, and the actor an API token stands for."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from microcred.errors import InputError
+from microcred.runtime import Runtime
+from microcred.services.actor import Actor
+from microcred.web.errors import UnauthenticatedError
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def get_actor(request: Request, runtime: RuntimeDep) -> Actor:
+    """The API client: ``Authorization: Bearer mc_<prefix>_<secret>`` (an issuer's API key).
+
+    Pages add their own session-cookie actor; an API route never accepts a cookie, so a
+    cross-site request cannot act through a signed-in browser.
+    """
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise UnauthenticatedError(
+            "this needs an API key", expected="Authorization: Bearer mc_...", found="no key"
+        )
+    actor = runtime.issuers.authenticate(token.strip())
+    if actor is None:
+        raise UnauthenticatedError("unknown or revoked API key", expected="a valid API key")
+    return actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]
+
+
+MAX_UPLOAD_BYTES = 8 * 1024 * 1024
+
+
+async def raw_body(request: Request) -> bytes:
+    """The request body, refused once it passes the upload limit (never read whole first)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise InputError(
+                "upload is too large",
+                expected=f"at most {MAX_UPLOAD_BYTES} bytes",
+                found=f"more than {MAX_UPLOAD_BYTES} bytes",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
