@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JS := interop/js
 
-.PHONY: run test lint typecheck pytest bench js clean
+.PHONY: run demo test lint typecheck pytest bench js clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ js:
 	else echo "npm not found: interop tests will skip"; fi
 
 run: $(STAMP)
+	$(BIN)/microcred serve --demo
+
+# The offline library demo: key, credential, baked PNG, verification; no server.
+demo: $(STAMP)
 	$(BIN)/microcred demo --out demo-output
 
 lint: $(STAMP)
@@ -41,4 +45,4 @@ bench: $(STAMP) js
 	$(BIN)/python bench/ledger_bench.py
 
 clean:
-	rm -rf $(VENV) demo-output $(JS)/node_modules
+	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

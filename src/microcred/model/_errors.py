@@ -25,7 +25,8 @@ _EXPECTED = {
 
 
 def dotted_path(loc: Sequence[int | str], aliases: Mapping[str, str] | None = None) -> str:
-    """``("a", 1, "b")`` -> ``a[1].b``; union tags (written ``~name``) are left out.
+    """``("a", 1, "b")`` -> ``a[1].b``; union members (our ``~name`` tags, pydantic's
+    ``tagged-union[...]`` and ``list[...]``) are left out.
 
     A node built in Python reports its snake_case names; ``aliases`` turns them into the JSON
     names, so a path reads the same whichever way the node was made.
@@ -34,8 +35,8 @@ def dotted_path(loc: Sequence[int | str], aliases: Mapping[str, str] | None = No
     for part in loc:
         if isinstance(part, int):
             path += f"[{part}]"
-        elif part.startswith("~"):
-            continue
+        elif part.startswith(("~", "tagged-union[", "list[")):
+            continue  # names pydantic gives to union members, not JSON fields
         else:
             name = (aliases or {}).get(part, part)
             path = f"{path}.{name}" if path else name

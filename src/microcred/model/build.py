@@ -51,6 +51,19 @@ def _subject_json(
     return data
 
 
+def _status_json(
+    status: BitstringStatusListEntry
+    | CredentialStatus
+    | Sequence[BitstringStatusListEntry | CredentialStatus]
+    | None,
+) -> JsonObject | list[JsonObject] | None:
+    if status is None:
+        return None
+    if isinstance(status, Sequence):
+        return [s.to_json() for s in status]
+    return status.to_json()
+
+
 def build_credential(
     *,
     id: str,
@@ -65,7 +78,10 @@ def build_credential(
     image: Image | None = None,
     result: Sequence[Result] = (),
     evidence: Sequence[Evidence] = (),
-    credential_status: BitstringStatusListEntry | CredentialStatus | None = None,
+    credential_status: BitstringStatusListEntry
+    | CredentialStatus
+    | Sequence[BitstringStatusListEntry | CredentialStatus]
+    | None = None,
     credential_schema: Sequence[CredentialSchema] = (),
     extra_contexts: Sequence[str] = (),
 ) -> JsonObject:
@@ -90,7 +106,7 @@ def build_credential(
         "credentialSubject": _subject_json(subject, achievement, result),
         "evidence": [e.to_json() for e in evidence] or None,
         "credentialSchema": [s.to_json() for s in credential_schema] or None,
-        "credentialStatus": None if credential_status is None else credential_status.to_json(),
+        "credentialStatus": _status_json(credential_status),
     }
     credential = parse_credential({k: v for k, v in document.items() if v is not None})
     assert isinstance(credential, OpenBadgeCredential)

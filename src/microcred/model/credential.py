@@ -137,7 +137,8 @@ class VerifiableCredential(Node):
     valid_until: Timestamp | None = None
     awarded_date: Timestamp | None = None
     credential_schema: CredentialSchemas | None = None
-    credential_status: Status | None = None
+    # VC 2.0 allows several status entries (ours: a revocation and a suspension list).
+    credential_status: Status | list[Status] | None = None
 
     @field_validator("context")
     @classmethod

@@ -35,6 +35,7 @@ from microcred.model import (
     normalize_email,
     parse_profile,
 )
+from microcred.model.credential import BitstringStatusListEntry
 from microcred.model.subject import AchievementSubject
 from microcred.services.achievements import AchievementService
 from microcred.services.actor import Actor
@@ -215,16 +216,17 @@ class IssuanceService:
                 subject=self._subject(request, model),
                 valid_from=valid_from,
                 valid_until=valid_until,
-                credential_status=None,
+                credential_status=[
+                    BitstringStatusListEntry.model_validate(
+                        status_entry(
+                            list_url=self.status_list_url(issuer.slug, purpose, seq),
+                            index=index,
+                            purpose=purpose,
+                        )
+                    )
+                    for purpose in ("revocation", "suspension")
+                ],
             )
-            document["credentialStatus"] = [
-                status_entry(
-                    list_url=self.status_list_url(issuer.slug, purpose, seq),
-                    index=index,
-                    purpose=purpose,
-                )
-                for purpose in ("revocation", "suspension")
-            ]
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(

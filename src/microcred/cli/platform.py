@@ -1,0 +1,156 @@
+"""Operator commands for the platform: serve, issuers, API keys, single issuance.
+
+They read settings from ``MICROCRED_*`` environment variables (see ``microcred.settings``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from microcred.errors import MicrocredError
+from microcred.runtime import Runtime
+from microcred.services.actor import ROLES, SYSTEM
+from microcred.services.issuance import IssueRequest
+from microcred.services.issuers import IssuerInput
+from microcred.settings import Settings
+
+err = Console(stderr=True, emoji=False)
+out = Console(emoji=False, highlight=False, soft_wrap=True)
+
+issuers_app = typer.Typer(help="Issuer organisations.", no_args_is_help=True)
+api_keys_app = typer.Typer(help="Issuer-scoped API keys.", no_args_is_help=True)
+
+
+def _runtime(public_url: str | None = None) -> Runtime:
+    try:
+        settings = Settings()
+        if public_url and "public_url" not in settings.model_fields_set:
+            # Served locally without a configured public URL: name things where they are.
+            settings = settings.model_copy(update={"public_url": public_url})
+        return Runtime(settings)
+    except MicrocredError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _fail(exc: MicrocredError) -> typer.Exit:
+    err.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(2)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Create demo data first (only into an empty database).")
+    ] = False,
+) -> None:
+    """Serve the API, the public pages and the job consumer."""
+    import uvicorn
+
+    from microcred.seed import seed_demo
+    from microcred.web.app import create_app
+
+    url = f"http://{host}:{port}"
+    runtime = _runtime(url)
+    runtime.on_startup.append(runtime.queue.start)
+    runtime.on_shutdown.append(runtime.queue.stop)
+    out.print(f"microcred serving on {url}  (API docs: {url}/docs)")
+    if demo:
+        try:
+            access = seed_demo(runtime)
+        except MicrocredError as exc:
+            raise _fail(exc) from exc
+        if access is not None:
+            out.print(f"  demo issuer        {access.issuer_did}")
+            out.print(f"  issuer id          {access.issuer_id}")
+            out.print(f"  demo API key       {access.api_key}")
+            out.print(f"  staff sign-in      {access.staff_email} / {access.staff_password}")
+            out.print(
+                f"  try: curl -H 'Authorization: Bearer {access.api_key}' "
+                f"{url}/api/v1/issuers/{access.issuer_id}/credentials"
+            )
+    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+
+
+@issuers_app.command("create")
+def issuers_create(
+    slug: Annotated[str, typer.Option(help="URL name, e.g. example-university.")],
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+    url: Annotated[str | None, typer.Option(help="Its web site.")] = None,
+    email: Annotated[str | None, typer.Option(help="Contact e-mail.")] = None,
+    country: Annotated[str | None, typer.Option(help="ISO 3166-1 alpha-2 code.")] = None,
+) -> None:
+    """Create an issuer with a fresh signing key; prints its id and DID as JSON."""
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.create(
+            SYSTEM, IssuerInput(slug=slug, name=name, url=url, email=email, country=country)
+        )
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    print(json.dumps({"id": row.id, "slug": row.slug, "did": runtime.issuers.issuer_did(slug)}))
+
+
+@issuers_app.command("list")
+def issuers_list() -> None:
+    """Every issuer as JSON lines."""
+    runtime = _runtime()
+    for row in runtime.issuers.all():
+        print(json.dumps({"id": row.id, "slug": row.slug, "name": row.name}))
+
+
+@api_keys_app.command("create")
+def api_keys_create(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")],
+    role: Annotated[str, typer.Option(help=" | ".join(ROLES))] = "issuer",
+) -> None:
+    """Create an API key; the token is printed once and only its hash is stored."""
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.by_slug(issuer)
+        _key, token = runtime.issuers.create_api_key(SYSTEM, row.id, name, role)  # type: ignore[arg-type]
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    print(token)
+
+
+def issue(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    achievement: Annotated[str, typer.Option(help="The achievement's id.")],
+    email: Annotated[str | None, typer.Option(help="Recipient e-mail (stored hashed).")] = None,
+    did: Annotated[str | None, typer.Option(help="Recipient DID.")] = None,
+    name: Annotated[str | None, typer.Option(help="Recipient name.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--idempotency-key", help="Re-running with it issues once.")
+    ] = None,
+) -> None:
+    """Issue one credential; prints it as signed."""
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.by_slug(issuer)
+        (credential,) = runtime.issuance.issue(
+            SYSTEM,
+            row.id,
+            [
+                IssueRequest(
+                    achievement_id=achievement, email=email, did=did, name=name, idempotency_key=key
+                )
+            ],
+        )
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    sys.stdout.write(json.dumps(credential.document, indent=2, ensure_ascii=False) + "\n")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(issue)
+    app.add_typer(issuers_app, name="issuers")
+    app.add_typer(api_keys_app, name="api-keys")
