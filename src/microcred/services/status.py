@@ -2,7 +2,8 @@
 
 A credential's index points into two lists with the same ``seq``: the issuer's revocation list
 and its suspension list. A list is filled to at most half, so a random pick finds a free index
-in about two tries, and a new pair of lists starts when the current one is half full.
+in about two tries, and a new pair of lists starts when the current one is half full. Only the
+revocation row of a pair counts ``allocated`` (both share the same indices).
 """
 
 from __future__ import annotations
@@ -12,12 +13,26 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from microcred.crypto.statuslist import MIN_LENGTH
+from microcred.errors import ConflictError
 from microcred.store.tables import StatusIndexRow, StatusListRow
 
 PURPOSES = ("revocation", "suspension")
 FILL_LIMIT = 0.5
+_IN_CHUNK = 5000  # stay under bind-parameter limits
+
+
+def list_length(configured: int) -> int:
+    """The length new lists get: never below the spec's herd-privacy minimum, whole bytes.
+
+    A shorter list would be refused by every conforming verifier (STATUS_LIST_LENGTH_ERROR), so
+    a smaller configured value is raised to the minimum rather than honoured.
+    """
+    length = max(configured, MIN_LENGTH)
+    return length + (-length % 8)
 
 
 def _current_lists(session: Session, issuer_id: str) -> StatusListRow | None:
@@ -33,7 +48,8 @@ def _current_lists(session: Session, issuer_id: str) -> StatusListRow | None:
 
 def _new_lists(
     session: Session, issuer_id: str, seq: int, length: int, now: datetime
-) -> StatusListRow:
+) -> StatusListRow | None:
+    """Start list pair ``seq``; None if a concurrent allocator started it first."""
     rows = [
         StatusListRow(
             id=str(uuid.uuid4()),
@@ -47,8 +63,12 @@ def _new_lists(
         )
         for purpose in PURPOSES
     ]
-    session.add_all(rows)
-    session.flush()
+    # A savepoint, so losing the race (unique issuer/purpose/seq) leaves our transaction usable.
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError:
+        return None
     return rows[0]
 
 
@@ -60,13 +80,23 @@ def allocate_indices(
     Call inside a write transaction; the unique constraint on ``status_indices`` is the
     guarantee, the lock on the list row keeps concurrent allocators from tripping on it.
     """
+    length = list_length(length)
     result: list[tuple[int, int]] = []
+    races = 0
     while len(result) < count:
         lists = _current_lists(session, issuer_id)
-        capacity = int((lists.length if lists else length) * FILL_LIMIT)
-        if lists is None or lists.allocated >= capacity:
-            lists = _new_lists(session, issuer_id, (lists.seq + 1) if lists else 1, length, now)
-        want = min(count - len(result), capacity - lists.allocated)
+        if lists is None or lists.allocated >= _capacity(lists.length):
+            seq = (lists.seq + 1) if lists else 1
+            started = _new_lists(session, issuer_id, seq, length, now)
+            if started is None:
+                races += 1
+                if races > 3:  # not a race any more: something else breaks the insert
+                    raise ConflictError(
+                        "could not start a new status list", expected=f"list {seq}", found=issuer_id
+                    )
+                continue  # another transaction started it: lock and use theirs
+            lists = started
+        want = min(count - len(result), _capacity(lists.length) - lists.allocated)
         picked = _pick_free(session, issuer_id, lists.seq, lists.length, want)
         session.add_all(
             StatusIndexRow(issuer_id=issuer_id, seq=lists.seq, status_index=i) for i in picked
@@ -77,6 +107,10 @@ def allocate_indices(
     return result
 
 
+def _capacity(length: int) -> int:
+    return int(length * FILL_LIMIT)
+
+
 def _pick_free(session: Session, issuer_id: str, seq: int, length: int, want: int) -> list[int]:
     picked: set[int] = set()
     while len(picked) < want:
@@ -85,13 +119,13 @@ def _pick_free(session: Session, issuer_id: str, seq: int, length: int, want: in
         candidates -= picked
         taken: set[int] = set()
         ordered = sorted(candidates)
-        for start in range(0, len(ordered), 5000):  # stay under bind-parameter limits
+        for start in range(0, len(ordered), _IN_CHUNK):
             taken.update(
                 session.scalars(
                     select(StatusIndexRow.status_index).where(
                         StatusIndexRow.issuer_id == issuer_id,
                         StatusIndexRow.seq == seq,
-                        StatusIndexRow.status_index.in_(ordered[start : start + 5000]),
+                        StatusIndexRow.status_index.in_(ordered[start : start + _IN_CHUNK]),
                     )
                 )
             )

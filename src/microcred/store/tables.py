@@ -246,6 +246,14 @@ class StatusIndexRow(Base):
 
 
 class BatchRow(Base):
+    """One uploaded CSV. ``state``: queued, running, done or failed (``error`` says why).
+
+    ``report`` holds the bad rows found by validation (line and reason, capped); ``issued_rows``
+    counts rows that have their credential, ``new_rows`` those whose credential this batch
+    created (a re-uploaded file counts its rows as issued but not new). ``updated_at`` moves
+    with every finished chunk, so a batch that stops moving can be told from a slow one.
+    """
+
     __tablename__ = "batches"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -258,9 +266,13 @@ class BatchRow(Base):
     valid_rows: Mapped[int]
     invalid_rows: Mapped[int]
     issued_rows: Mapped[int] = mapped_column(Integer, default=0)
+    new_rows: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
     report: Mapped[list[Any]]
+    error: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
 
 
@@ -268,12 +280,16 @@ class BatchRowRow(Base):
     """One valid CSV row waiting to be issued; ``credential_id`` is set when it is."""
 
     __tablename__ = "batch_rows"
-    __table_args__ = (UniqueConstraint("batch_id", "line"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "line"),
+        # A chunk task reads its rows by (batch, chunk); recovery looks for unissued ones.
+        Index("ix_batch_rows_batch_chunk", "batch_id", "chunk"),
+    )
 
     id: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
-    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"), index=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id"))
     line: Mapped[int]
     chunk: Mapped[int]
     idempotency_key: Mapped[str] = mapped_column(String(200))
@@ -286,9 +302,14 @@ class BatchRowRow(Base):
 
 
 class NotificationRow(Base):
-    """One e-mail per credential (the unique constraint is the "never twice" guarantee)."""
+    """One e-mail per credential (the unique constraint is the "never twice" guarantee).
+
+    ``state``: pending -> sending -> sent, or back to pending after a temporary failure, or
+    failed. ``changed_at`` is when the state last changed; the sweep finds lost work by it.
+    """
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_state_changed", "state", "changed_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
@@ -298,6 +319,7 @@ class NotificationRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
+    changed_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 
 

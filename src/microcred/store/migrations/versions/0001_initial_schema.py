@@ -18,7 +18,6 @@ depends_on = None
 
 
 def upgrade() -> None:
-
     op.create_table(
         "issuers",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -241,13 +240,17 @@ def upgrade() -> None:
         sa.Column("valid_rows", sa.Integer(), nullable=False),
         sa.Column("invalid_rows", sa.Integer(), nullable=False),
         sa.Column("issued_rows", sa.Integer(), nullable=False),
+        sa.Column("new_rows", sa.Integer(), nullable=False),
+        sa.Column("chunks", sa.Integer(), nullable=False),
         sa.Column(
             "report",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=False,
         ),
+        sa.Column("error", sa.Text(), nullable=True),
         sa.Column("created_by", sa.String(length=200), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["achievement_id"],
@@ -287,7 +290,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("batch_id", "line", name=op.f("uq_batch_rows_batch_id")),
     )
     with op.batch_alter_table("batch_rows", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_batch_rows_batch_id"), ["batch_id"], unique=False)
+        batch_op.create_index("ix_batch_rows_batch_chunk", ["batch_id", "chunk"], unique=False)
 
     op.create_table(
         "credentials",
@@ -346,6 +349,7 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["credential_id"],
@@ -360,11 +364,14 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("notifications", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_notifications_issuer_id"), ["issuer_id"], unique=False)
+        batch_op.create_index(
+            "ix_notifications_state_changed", ["state", "changed_at"], unique=False
+        )
 
 
 def downgrade() -> None:
-
     with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_state_changed")
         batch_op.drop_index(batch_op.f("ix_notifications_issuer_id"))
 
     op.drop_table("notifications")
@@ -375,7 +382,7 @@ def downgrade() -> None:
 
     op.drop_table("credentials")
     with op.batch_alter_table("batch_rows", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_batch_rows_batch_id"))
+        batch_op.drop_index("ix_batch_rows_batch_chunk")
 
     op.drop_table("batch_rows")
     with op.batch_alter_table("batches", schema=None) as batch_op:

@@ -1,0 +1,215 @@
+"""Sending one e-mail: the :class:`Mailer` port and its two adapters.
+
+:class:`SmtpMailer` hands messages to an SMTP server (at scale); :class:`OutboxMailer` writes
+them as ``.eml`` files into a folder (the embedded default, and for looking at what would be
+sent). :func:`mailer_for` picks one from the settings. Delivery bookkeeping (claims, retries,
+"never twice") is the caller's: see :mod:`microcred.services.notifications`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Protocol
+
+from microcred.errors import MicrocredError
+from microcred.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SMTP_TIMEOUT_SECONDS = 30.0
+UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class MailError(MicrocredError):
+    """A message was not delivered. ``temporary`` says whether trying again may help."""
+
+    code = "mail_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        temporary: bool,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        super().__init__(message, expected=expected, found=found)
+        self.temporary = temporary
+
+
+class Mailer(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Deliver ``message`` (its To header names the recipient), or raise :class:`MailError`.
+
+        Returning means the message was accepted; nothing may fail after acceptance.
+        """
+        ...
+
+
+class SmtpMailer:
+    """Sends over SMTP with a timeout on every socket operation, optional STARTTLS and login.
+
+    ``tls_context`` defaults to the system's trust store; tests pass one that trusts their own
+    certificate.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int = 25,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = SMTP_TIMEOUT_SECONDS,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        if username and password is None:
+            raise MailError(
+                "SMTP login needs a password",
+                temporary=False,
+                expected="MICROCRED_SMTP_PASSWORD with MICROCRED_SMTP_USERNAME",
+            )
+        self.host = host
+        self.port = port
+        self.username = username
+        self._password = password  # never logged, never put into an error
+        self.starttls = starttls
+        self.timeout = timeout
+        self.tls_context = tls_context
+
+    def __repr__(self) -> str:  # keeps the password out of reprs in tracebacks and logs
+        return f"SmtpMailer(host={self.host!r}, port={self.port}, starttls={self.starttls})"
+
+    def send(self, message: EmailMessage) -> None:
+        try:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        except OSError as error:
+            raise MailError(
+                "cannot connect to the SMTP server",
+                temporary=True,
+                expected=f"an SMTP server at {self.host}:{self.port}",
+                found=type(error).__name__,
+            ) from error
+        try:
+            self._deliver(smtp, message)
+        finally:
+            # After DATA was accepted the message is the server's; a failing QUIT changes
+            # nothing, so it must not turn a delivery into a reported failure.
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                smtp.close()
+
+    def _deliver(self, smtp: smtplib.SMTP, message: EmailMessage) -> None:
+        try:
+            smtp.ehlo()
+            if self.starttls:
+                smtp.starttls(context=self.tls_context or ssl.create_default_context())
+                smtp.ehlo()
+            if self.username:
+                assert self._password is not None  # checked in __init__
+                smtp.login(self.username, self._password)
+            smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            # One recipient per message, so "refused" means that one; its code decides.
+            code = min((c for c, _ in error.recipients.values()), default=550)
+            raise MailError(
+                "the SMTP server refused the recipient",
+                temporary=400 <= code < 500,
+                found=f"{code}",
+            ) from error
+        except smtplib.SMTPAuthenticationError as error:
+            # A configuration problem, not the recipient's: retrying gives the operator time.
+            raise MailError(
+                "SMTP login failed",
+                temporary=True,
+                expected="valid MICROCRED_SMTP_USERNAME and MICROCRED_SMTP_PASSWORD",
+                found=f"{error.smtp_code}",
+            ) from error
+        except smtplib.SMTPResponseException as error:
+            raise MailError(
+                "the SMTP server rejected the message",
+                temporary=not 500 <= error.smtp_code < 600,
+                found=_reply(error.smtp_code, error.smtp_error),
+            ) from error
+        except smtplib.SMTPNotSupportedError as error:
+            raise MailError(
+                "the SMTP server lacks a required extension",
+                temporary=False,
+                expected="STARTTLS and AUTH as configured",
+                found=str(error)[:200],
+            ) from error
+        except (smtplib.SMTPException, OSError) as error:  # disconnects, timeouts, TLS errors
+            raise MailError(
+                "SMTP delivery was interrupted", temporary=True, found=type(error).__name__
+            ) from error
+
+
+def _reply(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}"[:200]
+
+
+class OutboxMailer:
+    """Writes each message to ``<directory>/<Message-ID>.eml`` and logs the path.
+
+    The file appears whole or not at all (written beside it, then renamed), so a reader never
+    sees half a message; one file per Message-ID means a re-sent message replaces its copy.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def path_for(self, message: EmailMessage) -> Path:
+        message_id = str(message.get("Message-ID", "")).strip("<> ")
+        if not message_id:
+            raise MailError("an outbox message needs a Message-ID", temporary=False)
+        return self.directory / f"{UNSAFE_FILENAME.sub('_', message_id)}.eml"
+
+    def send(self, message: EmailMessage) -> None:
+        path = self.path_for(message)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(message.as_bytes())
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temporary, path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError as error:
+            raise MailError(
+                "cannot write to the outbox",
+                temporary=True,
+                expected=f"a writable folder at {self.directory}",
+                found=type(error).__name__,
+            ) from error
+        log.info("e-mail written to the outbox: %s", path)
+
+
+def mailer_for(settings: Settings) -> Mailer:
+    """SMTP when ``smtp_host`` is set, else the outbox folder."""
+    if settings.smtp_host:
+        return SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            starttls=settings.smtp_starttls,
+        )
+    return OutboxMailer(settings.outbox_dir)
+
+
+__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for"]

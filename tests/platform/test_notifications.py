@@ -1,0 +1,512 @@
+"""E-mail to recipients: through a real SMTP server on loopback, and into the outbox folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from sqlalchemy import select, update
+
+from microcred.runtime import Runtime
+from microcred.services.actor import SYSTEM
+from microcred.services.issuance import IssueRequest
+from microcred.services.mail import MailError, OutboxMailer, SmtpMailer, mailer_for
+from microcred.services.notifications import ABANDONED, MAX_ATTEMPTS
+from microcred.settings import Settings
+from microcred.store.tables import NotificationRow
+
+from .conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
+
+LATER = dt.timedelta(hours=1)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps what it accepts and can refuse recipients on demand."""
+
+    messages: list[EmailMessage] = field(default_factory=list)
+    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
+    refuse: int = 0  # refuse this many RCPT commands (-1: all) with ``refusal``
+    refusal: str = "451 4.3.0 Mailbox busy, try again later"
+    rcpt_commands: int = 0
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        self.rcpt_commands += 1
+        if self.refuse:
+            self.refuse -= 1 if self.refuse > 0 else 0
+            return self.refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        parsed = email.message_from_bytes(envelope.original_content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        return "250 OK accepted"
+
+
+@dataclass
+class SmtpServer:
+    inbox: Inbox
+    port: int
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer(inbox, controller.port)
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """The platform settings, pointed at the ``smtp`` server when the test uses one (else
+    mail goes to the outbox folder, the default)."""
+    if "smtp" not in request.fixturenames:
+        return settings
+    server: SmtpServer = request.getfixturevalue("smtp")
+    return settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": server.port})
+
+
+class RetryingQueue:
+    """The job-queue contract with its retries honoured at once (the delay is skipped)."""
+
+    def __init__(self) -> None:
+        self.tasks: dict[str, tuple[Callable[..., Any], int]] = {}
+        self.runs: list[str] = []
+
+    def register(
+        self, name: str, fn: Callable[..., Any], *, retries: int = 0, retry_delay: int = 0
+    ) -> None:
+        self.tasks[name] = (fn, retries)
+
+    def register_periodic(self, name: str, fn: Callable[[], Any], *, minutes: int) -> None:
+        self.tasks[name] = (fn, 0)
+
+    def enqueue(self, name: str, *args: Any) -> None:
+        fn, retries = self.tasks[name]
+        for attempt in range(retries + 1):
+            self.runs.append(name)
+            try:
+                fn(*args)
+                return
+            except MailError:
+                if attempt == retries:
+                    raise
+
+
+def use_retrying_queue(runtime: Runtime) -> RetryingQueue:
+    queue = RetryingQueue()
+    runtime.notifications.register_jobs(queue)  # type: ignore[arg-type]
+    runtime.__dict__["queue"] = queue  # replaces the cached property for this runtime
+    return queue
+
+
+def issue(
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    *,
+    email_address: str | None = "ada@example.org",
+    name: str | None = "Ada Lovelace",
+    key: str | None = "row-1",
+    did: str | None = None,
+) -> str:
+    [row] = runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [
+            IssueRequest(
+                achievement_id=achievement_id,
+                email=email_address,
+                name=name,
+                idempotency_key=key,
+                did=did,
+            )
+        ],
+    )
+    return row.id
+
+
+def notifications(runtime: Runtime) -> list[NotificationRow]:
+    with runtime.sessions() as session:
+        return list(session.scalars(select(NotificationRow)).all())
+
+
+def only_notification(runtime: Runtime) -> NotificationRow:
+    [row] = notifications(runtime)
+    return row
+
+
+def bodies(message: EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None
+    assert html is not None
+    return text.get_content(), html.get_content()
+
+
+# ---- SMTP ----------------------------------------------------------------------------------
+
+
+def test_issuing_sends_one_email_with_the_credential_link(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    credential_id = issue(runtime, issuer, achievement_id)
+
+    [message] = smtp.inbox.messages
+    assert smtp.inbox.envelopes == [("no-reply@localhost", ["ada@example.org"])]
+    assert message["To"] == "Ada Lovelace <ada@example.org>"
+    assert message["From"] == "microcred <no-reply@localhost>"
+    assert message["Subject"] == (
+        "Alpha Academy issued you a credential: Data Analysis with Python"
+    )
+    assert message["Message-ID"].strip() == f"<{credential_id}@badges.example.org>"
+    assert message["Auto-Submitted"] == "auto-generated"
+    text, html = bodies(message)
+    url = f"https://badges.example.org/credentials/{credential_id}"
+    assert url in text
+    assert f'href="{url}"' in html
+    assert "Hello Ada Lovelace," in text
+
+    row = only_notification(runtime)
+    assert (row.state, row.attempts, row.recipient) == ("sent", 1, "ada@example.org")
+    assert row.sent_at is not None
+    assert row.credential_id == credential_id
+
+
+def test_no_second_email_for_the_same_credential(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    credential_id = issue(runtime, issuer, achievement_id, key="same")
+    assert issue(runtime, issuer, achievement_id, key="same") == credential_id
+
+    runtime.queue.enqueue("mail.send", credential_id)  # the job delivered twice
+    assert runtime.notifications.send(credential_id) == "skipped"
+    report = runtime.notifications.sweep(runtime.clock() + LATER)
+
+    assert (report.requeued, report.abandoned) == (0, 0)
+    assert len(smtp.inbox.messages) == 1
+    assert only_notification(runtime).attempts == 1
+
+
+def test_each_new_credential_gets_its_own_email(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    first = issue(runtime, issuer, achievement_id, key="a")
+    second = issue(runtime, issuer, achievement_id, key="b")
+
+    ids = sorted(str(m["Message-ID"]).strip() for m in smtp.inbox.messages)
+    assert ids == sorted(f"<{c}@badges.example.org>" for c in (first, second))
+
+
+def test_a_recipient_without_email_gets_no_notification(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    issue(runtime, issuer, achievement_id, email_address=None, did="did:example:ada")
+
+    assert notifications(runtime) == []
+    assert smtp.inbox.messages == []
+
+
+def test_a_temporary_refusal_is_retried(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    queue = use_retrying_queue(runtime)
+    smtp.inbox.refuse = 1
+
+    issue(runtime, issuer, achievement_id)
+
+    assert queue.runs == ["mail.send", "mail.send"]
+    assert smtp.inbox.rcpt_commands == 2
+    assert len(smtp.inbox.messages) == 1
+    row = only_notification(runtime)
+    assert (row.state, row.attempts) == ("sent", 2)
+    assert row.last_error is not None
+    assert "451" in row.last_error
+
+
+def test_retries_stop_at_the_limit_and_the_row_fails(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    use_retrying_queue(runtime)
+    smtp.inbox.refuse = -1
+
+    credential_id = issue(runtime, issuer, achievement_id)
+
+    assert smtp.inbox.rcpt_commands == MAX_ATTEMPTS
+    row = only_notification(runtime)
+    assert (row.state, row.attempts) == ("failed", MAX_ATTEMPTS)
+    # Neither a late job nor the sweep tries a failed row again.
+    smtp.inbox.refuse = 0
+    assert runtime.notifications.send(credential_id) == "skipped"
+    assert runtime.notifications.sweep(runtime.clock() + LATER).requeued == 0
+    assert smtp.inbox.messages == []
+
+
+def test_a_permanent_refusal_fails_at_once(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    queue = use_retrying_queue(runtime)
+    smtp.inbox.refuse = -1
+    smtp.inbox.refusal = "550 5.1.1 No such mailbox"
+
+    issue(runtime, issuer, achievement_id)
+
+    assert queue.runs == ["mail.send"]
+    row = only_notification(runtime)
+    assert (row.state, row.attempts) == ("failed", 1)
+    assert row.last_error is not None
+    assert "550" in row.last_error
+
+
+def test_the_sweep_requeues_a_pending_row_whose_job_was_lost(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    smtp.inbox.refuse = -1  # the queued attempt fails; its retry is "lost"
+
+    issue(runtime, issuer, achievement_id)  # the request itself succeeds
+    row = only_notification(runtime)
+    assert row.state == "pending"
+    assert row.attempts >= 1
+
+    smtp.inbox.refuse = 0
+    assert runtime.notifications.sweep().requeued == 0  # too soon: the queue retries first
+    report = runtime.notifications.sweep(runtime.clock() + LATER)
+
+    assert report.requeued == 1
+    assert len(smtp.inbox.messages) == 1
+    assert only_notification(runtime).state == "sent"
+
+
+def test_a_row_stuck_in_sending_is_given_up_not_sent_again(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    smtp.inbox.refuse = -1
+    credential_id = issue(runtime, issuer, achievement_id)
+    smtp.inbox.refuse = 0
+    # A worker claimed the row and died before recording the outcome.
+    with runtime.sessions() as session, session.begin():
+        session.execute(update(NotificationRow).values(state="sending"))
+
+    assert runtime.notifications.sweep().abandoned == 0  # it may still be sending
+    report = runtime.notifications.sweep(runtime.clock() + LATER)
+
+    assert (report.abandoned, report.requeued) == (1, 0)
+    row = only_notification(runtime)
+    assert (row.state, row.last_error) == ("failed", ABANDONED)
+    assert runtime.notifications.send(credential_id) == "skipped"
+    assert smtp.inbox.messages == []
+
+
+def test_hostile_names_are_escaped_and_cannot_add_headers(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    runtime.issuers.update(SYSTEM, issuer.id, {"name": "<img src=x onerror=alert(1)> & Co"})
+    hostile_achievement = runtime.achievements.create(
+        SYSTEM, issuer.id, {**SIMPLE_ACHIEVEMENT, "name": "Safety <b>first</b>"}
+    ).id
+    hostile = "<script>alert('x')</script>\r\nBcc: victim@example.org"
+
+    issue(runtime, issuer, hostile_achievement, name=hostile)
+
+    [message] = smtp.inbox.messages
+    assert smtp.inbox.envelopes[0][1] == ["ada@example.org"]
+    assert message["Bcc"] is None
+    assert "\n" not in str(message["Subject"])
+    text, html = bodies(message)
+    assert "<script>" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
+    assert "<img" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt; &amp; Co" in html
+    assert "Safety &lt;b&gt;first&lt;/b&gt;" in html
+    assert "<b>first" not in html
+    # Plain text is not HTML: the name appears as written, on one line.
+    assert "Hello <script>alert('x')</script> Bcc: victim@example.org," in text
+
+
+# ---- the outbox (embedded default) ---------------------------------------------------------
+
+
+def test_without_smtp_the_email_is_written_to_the_outbox(
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert isinstance(runtime.notifications.mailer, OutboxMailer)
+    with caplog.at_level(logging.INFO, logger="microcred.services.mail"):
+        credential_id = issue(runtime, issuer, achievement_id)
+
+    [path] = sorted(settings.outbox_dir.iterdir())  # no temporary file left beside it
+    assert path.name == f"{credential_id}_badges.example.org.eml"
+    assert str(path) in caplog.text
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert isinstance(message, EmailMessage)
+    assert message["To"] == "Ada Lovelace <ada@example.org>"
+    text, _html = bodies(message)
+    assert f"https://badges.example.org/credentials/{credential_id}" in text
+    assert only_notification(runtime).state == "sent"
+
+
+def test_outbox_write_failure_is_temporary(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the outbox should be")
+    message = EmailMessage()
+    message["Message-ID"] = "<x@example.org>"
+
+    with pytest.raises(MailError) as raised:
+        OutboxMailer(blocker).send(message)
+    assert raised.value.temporary
+
+
+# ---- the SMTP adapter ----------------------------------------------------------------------
+
+
+def test_mailer_follows_the_settings(tmp_path: Path) -> None:
+    outbox = mailer_for(Settings(data_dir=tmp_path))
+    assert isinstance(outbox, OutboxMailer)
+    assert outbox.directory == tmp_path / "outbox"
+    smtp_mailer = mailer_for(
+        Settings(data_dir=tmp_path, smtp_host="mail.example", smtp_password="hunter2-secret")
+    )
+    assert isinstance(smtp_mailer, SmtpMailer)
+    assert "hunter2" not in repr(smtp_mailer)
+
+
+def test_an_unreachable_server_is_a_temporary_error() -> None:
+    message = EmailMessage()
+    message["From"] = "a@example.org"
+    message["To"] = "b@example.org"
+    message.set_content("hello")
+
+    with pytest.raises(MailError) as raised:
+        SmtpMailer("127.0.0.1", free_port(), timeout=5).send(message)
+    assert raised.value.temporary
+    assert raised.value.expected is not None
+
+
+@dataclass
+class TlsFiles:
+    cert: Path
+    key: Path
+
+
+@pytest.fixture
+def tls_files(tmp_path: Path) -> TlsFiles:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    files = TlsFiles(tmp_path / "cert.pem", tmp_path / "key.pem")
+    files.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    files.key.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return files
+
+
+def test_starttls_and_login(tls_files: TlsFiles) -> None:
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(tls_files.cert, tls_files.key)
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        assert isinstance(data, LoginPassword)
+        logins.append((data.login, data.password))
+        ok = (data.login, data.password) == (b"mailer", b"s3cret-password")
+        # handled=False: the server itself answers 535 to a failed login.
+        return AuthResult(success=ok, handled=False)
+
+    inbox = Inbox()
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=free_port(),
+        server_hostname="localhost",
+        tls_context=server_tls,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        client_tls = ssl.create_default_context(cafile=str(tls_files.cert))
+        client_tls.check_hostname = False  # we connect by IP; the chain is still verified
+        message = EmailMessage()
+        message["From"] = "no-reply@example.org"
+        message["To"] = "ada@example.org"
+        message["Subject"] = "hello"
+        message.set_content("hello")
+
+        SmtpMailer(
+            "127.0.0.1",
+            controller.port,
+            username="mailer",
+            password="s3cret-password",
+            starttls=True,
+            tls_context=client_tls,
+        ).send(message)
+        with pytest.raises(MailError) as raised:
+            SmtpMailer(
+                "127.0.0.1",
+                controller.port,
+                username="mailer",
+                password="wrong-password",
+                starttls=True,
+                tls_context=client_tls,
+            ).send(message)
+    finally:
+        controller.stop()
+
+    assert len(inbox.messages) == 1
+    assert logins[0] == (b"mailer", b"s3cret-password")
+    assert "wrong-password" not in str(raised.value)
