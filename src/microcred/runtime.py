@@ -23,6 +23,7 @@ from microcred.services.credentials import CredentialService
 from microcred.services.issuance import IssuanceHook, IssuanceService
 from microcred.services.issuers import IssuerService
 from microcred.services.lifecycle import LifecycleService
+from microcred.services.staff import StaffService
 from microcred.services.notifications import NotificationService
 from microcred.services.statuslists import StatusListService
 from microcred.services.transparency import TransparencyService
@@ -106,6 +107,10 @@ class Runtime:
     @cached_property
     def verification(self) -> VerificationService:
         return VerificationService(self)
+
+    @cached_property
+    def staff(self) -> StaffService:
+        return StaffService(self.sessions, clock=self.clock)
 
     @cached_property
     def queue(self) -> JobQueue:

@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "microcred <no-reply@localhost>"
-    status_list_length: int = 131_072
+    status_list_length: int = Field(
+        default=131_072, ge=131_072, description="Entries per status list (herd privacy)"
+    )
     status_list_max_age_seconds: int = 300
     demo_issuer: str | None = Field(
         default=None, description="Slug of the issuer that signs VC-API requests"

@@ -1,5 +1,6 @@
-"""The FastAPI application. Routers are found in :mod:`microcred.web.api` (one module each,
-exporting ``router``), so a feature adds its routes without touching this file."""
+"""The FastAPI application. API routers are found in :mod:`microcred.web.api` (one module
+each, exporting ``router``), so a feature adds its routes without touching this file; the
+HTML pages, their middleware and static files come from :mod:`microcred.web.pages`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fastapi import FastAPI
 
 from microcred import __version__
 from microcred.runtime import Runtime
-from microcred.web import api, errors
+from microcred.web import api, errors, pages
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -36,4 +37,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     errors.install(app)
     for module in sorted(m.name for m in pkgutil.iter_modules(api.__path__)):
         app.include_router(importlib.import_module(f"{api.__name__}.{module}").router)
+    pages.install(app)
     return app

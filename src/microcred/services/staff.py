@@ -1,0 +1,191 @@
+"""Console staff: people who sign in for one issuer with an e-mail address and a password.
+
+Passwords are kept as argon2id hashes. After ``MAX_FAILED_LOGINS`` wrong passwords in a row the
+account is locked for ``LOCKOUT``; a correct password during the lock is refused too, so a
+guesser learns nothing from trying on. Wrong e-mail and wrong password give the same error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError, short
+from microcred.services.actor import ROLES, Actor, Role
+from microcred.store.db import transaction
+from microcred.store.repositories import AuditRepository, IssuerRepository, StaffRepository
+from microcred.store.tables import StaffUserRow
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # argon2 takes anything, but hashing megabytes is a cheap DoS
+
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so both failures cost the same time.
+_DUMMY_HASH = _hasher.hash("microcred-dummy-password")
+
+
+class SignInError(MicrocredError):
+    """Wrong e-mail or password (deliberately not told apart)."""
+
+    code = "sign_in_failed"
+
+
+class AccountLockedError(SignInError):
+    code = "account_locked"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many failed sign-ins; try again later", found=until.isoformat())
+        self.until = until
+
+
+def normalize_staff_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class StaffService:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def create(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        *,
+        email: str,
+        name: str,
+        role: Role,
+        password: str,
+    ) -> StaffUserRow:
+        actor.require(issuer_id, "owner")
+        email = normalize_staff_email(email)
+        if "@" not in email or len(email) > 320:
+            raise InputError("staff e-mail is not an address", found=short(email))
+        if role not in ROLES:
+            raise InputError("unknown role", expected=" | ".join(ROLES), found=short(role))
+        if not name.strip() or len(name) > 300:
+            raise InputError("staff name must be 1-300 characters", found=short(name))
+        check_password(password)
+        now = self.clock()
+        row = StaffUserRow(
+            id=str(uuid.uuid4()),
+            issuer_id=issuer_id,
+            email=email,
+            name=name.strip(),
+            role=role,
+            password_hash=_hasher.hash(password),
+            failed_logins=0,
+            locked_until=None,
+            created_at=now,
+        )
+        with transaction(self.sessions) as session:
+            if IssuerRepository(session).get(issuer_id) is None:
+                raise NotFoundError("no such issuer", found=short(issuer_id))
+            staff = StaffRepository(session)
+            if staff.by_email(email) is not None:
+                raise ConflictError("a staff user with this e-mail exists", found=short(email))
+            staff.add(row)
+            AuditRepository(session).record(
+                issuer_id=issuer_id,
+                actor=actor.name,
+                action="staff.created",
+                subject=f"staff:{email}",
+                at=now,
+                details={"role": role},
+            )
+        return row
+
+    def set_password(self, actor: Actor, user_id: str, password: str) -> None:
+        check_password(password)
+        with transaction(self.sessions) as session:
+            row = StaffRepository(session).get(user_id)
+            if row is None:
+                raise NotFoundError("no such staff user", found=short(user_id))
+            actor.require(row.issuer_id, "owner")
+            row.password_hash = _hasher.hash(password)
+            row.failed_logins = 0
+            row.locked_until = None
+
+    def authenticate(self, email: str, password: str) -> StaffUserRow:
+        """The staff user, or SignInError / AccountLockedError. Counts failures, locks."""
+        email = normalize_staff_email(email)
+        now = self.clock()
+        error: SignInError | None = None
+        with transaction(self.sessions) as session:
+            row = StaffRepository(session).by_email(email)
+            if row is None or len(password) > MAX_PASSWORD_LENGTH:
+                _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+                raise SignInError("wrong e-mail or password")
+            if row.locked_until is not None and row.locked_until > now:
+                raise AccountLockedError(row.locked_until)
+            if _verify(row.password_hash, password):
+                row.failed_logins = 0
+                row.locked_until = None
+                if _hasher.check_needs_rehash(row.password_hash):
+                    row.password_hash = _hasher.hash(password)
+                _audit(session, row, "staff.signed_in", now)
+            else:
+                # The count must be committed, so the error is raised after the transaction.
+                row.failed_logins = (row.failed_logins or 0) + 1
+                error = SignInError("wrong e-mail or password")
+                if row.failed_logins >= MAX_FAILED_LOGINS:
+                    row.locked_until = now + LOCKOUT
+                    row.failed_logins = 0
+                    _audit(session, row, "staff.locked", now)
+                    error = AccountLockedError(row.locked_until)
+        if error is not None:
+            raise error
+        return row
+
+    def get(self, user_id: str) -> StaffUserRow | None:
+        """The user a session names, or None when it was deleted (the session then ends)."""
+        with self.sessions() as session:
+            return StaffRepository(session).get(user_id)
+
+    def list(self, actor: Actor, issuer_id: str) -> list[StaffUserRow]:
+        actor.require(issuer_id, "owner")
+        with self.sessions() as session:
+            return StaffRepository(session).for_issuer(issuer_id)
+
+
+def actor_for(user: StaffUserRow) -> Actor:
+    return Actor(issuer_id=user.issuer_id, name=f"staff:{user.email}", role=user.role)  # type: ignore[arg-type]
+
+
+def check_password(password: str) -> None:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InputError(
+            "password length is out of range",
+            expected=f"{MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters",
+            found=f"{len(password)} characters",
+        )
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _audit(session: Session, row: StaffUserRow, action: str, at: datetime) -> None:
+    AuditRepository(session).record(
+        issuer_id=row.issuer_id, actor=f"staff:{row.email}", action=action, subject=None, at=at
+    )
+
+
+__all__ = [
+    "LOCKOUT",
+    "MAX_FAILED_LOGINS",
+    "AccountLockedError",
+    "SignInError",
+    "StaffService",
+    "actor_for",
+]

@@ -1,0 +1,30 @@
+"""HTML pages: the public credential page, the verifier and the staff console.
+
+``install(app)`` adds the security-header middleware, the HTML error pages, the static files
+and the page routers to an app made by :func:`microcred.web.app.create_app`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from microcred.web.pages import console, public, verify
+from microcred.web.pages.core import install_error_pages
+from microcred.web.pages.security import SecurityHeaders
+
+STATIC = Path(__file__).parent / "static"
+routers: tuple[APIRouter, ...] = (public.router, verify.router, console.router)
+
+
+def install(app: FastAPI) -> None:
+    app.add_middleware(SecurityHeaders)
+    install_error_pages(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in routers:
+        app.include_router(router)
+
+
+__all__ = ["install", "routers"]

@@ -1,0 +1,203 @@
+"""The staff console: sign-in and -out, a dashboard, issuing, and status changes.
+
+Every route takes its actor from :func:`require`, so each one states the role it needs; the
+services check the same actor again.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+
+from microcred.errors import (
+    ConflictError,
+    MicrocredError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from microcred.services.actor import Actor
+from microcred.services.issuance import IssueRequest
+from microcred.services.staff import AccountLockedError, SignInError
+from microcred.store.repositories import CredentialFilter
+from microcred.web.pages.core import (
+    CsrfChecked,
+    PageNotFoundError,
+    current_user,
+    get_pages,
+    render,
+    require,
+    safe_next,
+)
+from microcred.web.pages.credential_view import live_state
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+
+Viewer = Annotated[Actor, Depends(require("viewer"))]
+Issuer = Annotated[Actor, Depends(require("issuer"))]
+ACTIONS = ("revoke", "suspend", "reinstate")
+STATES = ("active", "suspended", "revoked")
+
+
+@router.get("/sign-in")
+def sign_in_form(request: Request) -> Response:
+    if current_user(request) is not None:
+        return RedirectResponse(safe_next(request.query_params.get("next")), 303)
+    return render(request, "sign_in.html", {"next": request.query_params.get("next", "")})
+
+
+@router.post("/sign-in", dependencies=[CsrfChecked])
+async def sign_in(request: Request) -> Response:
+    form = await request.form()
+    email, password = str(form.get("email") or ""), str(form.get("password") or "")
+    target = str(form.get("next") or "")
+    pages = get_pages(request)
+    try:
+        user = pages.staff.authenticate(email, password)
+    except AccountLockedError:
+        context = {"next": target, "email": email, "problem": "locked"}
+        return render(request, "sign_in.html", context, status_code=429)
+    except SignInError:
+        context = {"next": target, "email": email, "problem": "wrong"}
+        return render(request, "sign_in.html", context, status_code=401)
+    response = RedirectResponse(safe_next(target), 303)
+    pages.keys.set_session(response, user.id)
+    return response
+
+
+@router.post("/sign-out", dependencies=[CsrfChecked])
+def sign_out(request: Request) -> Response:
+    response = RedirectResponse("/console/sign-in", 303)
+    get_pages(request).keys.clear_session(response)
+    return response
+
+
+@router.get("")
+def dashboard(request: Request, actor: Viewer) -> Response:
+    runtime = get_pages(request).runtime
+    issuer_id = _issuer_id(actor)
+    state = request.query_params.get("state")
+    where = CredentialFilter(state=state if state in STATES else None)
+    credentials, total = runtime.credentials.list(actor, issuer_id, where, limit=50)
+    achievements = runtime.achievements.list(actor, issuer_id)
+    names = {a.id: a.name for a in achievements}
+    rows = [
+        (row, names.get(row.achievement_id, ""), live_state(runtime, row)) for row in credentials
+    ]
+    return render(
+        request,
+        "console/dashboard.html",
+        {
+            "issuer": runtime.issuers.get_public(issuer_id),
+            "achievements": achievements,
+            "credentials": rows,
+            "total": total,
+            "state": where.state,
+        },
+    )
+
+
+@router.get("/issue")
+def issue_form(request: Request, actor: Issuer) -> Response:
+    return _issue_page(request, actor, {})
+
+
+@router.post("/issue", dependencies=[CsrfChecked])
+async def issue(request: Request, actor: Issuer) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k) or "").strip() for k in ("achievement", "email", "name", "did")}
+    key = str(form.get("key") or "")
+    issue_request = IssueRequest(
+        achievement_id=values["achievement"],
+        email=values["email"] or None,
+        did=values["did"] or None,
+        name=values["name"] or None,
+        # The form's one-time key makes a double submit issue once.
+        idempotency_key=f"console:{key}" if 8 <= len(key) <= 100 else None,
+    )
+    runtime = get_pages(request).runtime
+    try:
+        (row,) = runtime.issuance.issue(actor, _issuer_id(actor), [issue_request])
+    except MicrocredError as error:
+        return _issue_page(request, actor, {"values": values, "error": error}, 422)
+    return RedirectResponse(f"/console/credentials/{row.id}?done=issued", 303)
+
+
+def _issue_page(
+    request: Request, actor: Actor, context: dict[str, object], status_code: int = 200
+) -> Response:
+    runtime = get_pages(request).runtime
+    achievements = runtime.achievements.list(actor, _issuer_id(actor))
+    return render(
+        request,
+        "console/issue.html",
+        {"achievements": achievements, "key": secrets.token_urlsafe(16), **context},
+        status_code=status_code,
+    )
+
+
+@router.get("/credentials/{credential_id}")
+def credential_detail(request: Request, credential_id: str, actor: Viewer) -> Response:
+    return _detail(request, actor, credential_id, {"done": request.query_params.get("done")})
+
+
+def _detail(
+    request: Request,
+    actor: Actor,
+    credential_id: str,
+    context: dict[str, object],
+    status_code: int = 200,
+) -> Response:
+    pages = get_pages(request)
+    runtime = pages.runtime
+    try:
+        row = runtime.credentials.get(actor, _issuer_id(actor), credential_id)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    achievement = runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
+    public_url = f"{runtime.settings.base_url}/credentials/{row.id}"
+    return render(
+        request,
+        "console/credential.html",
+        {
+            "row": row,
+            "achievement": achievement,
+            "state": live_state(runtime, row),
+            "public_url": public_url,
+            "share_url": f"{public_url}?show={pages.keys.name_token(row.id)}",
+            "actions": ACTIONS,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/credentials/{credential_id}/{action}", dependencies=[CsrfChecked])
+async def change_status(
+    request: Request, credential_id: str, action: str, actor: Issuer
+) -> Response:
+    if action not in ACTIONS:
+        raise PageNotFoundError("no such action", found=action[:40])
+    form = await request.form()
+    reason = str(form.get("reason") or "") or None  # the service checks and trims it
+    lifecycle = get_pages(request).runtime.lifecycle
+    change = getattr(lifecycle, action, None)
+    if change is None:
+        error = MicrocredError("status changes are not available on this server yet")
+        return _detail(request, actor, credential_id, {"error": error}, 501)
+    try:
+        change(actor, _issuer_id(actor), credential_id, reason=reason)
+    except PermissionDeniedError:
+        raise
+    except MicrocredError as error:
+        status = 409 if isinstance(error, ConflictError) else 422
+        return _detail(request, actor, credential_id, {"error": error}, status)
+    return RedirectResponse(f"/console/credentials/{credential_id}?done={action}", 303)
+
+
+def _issuer_id(actor: Actor) -> str:
+    # Staff always belong to one issuer (StaffUserRow.issuer_id is not nullable).
+    assert actor.issuer_id is not None
+    return actor.issuer_id

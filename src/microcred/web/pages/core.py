@@ -1,0 +1,192 @@
+"""What every page shares: the Jinja2 environments (one per language), rendering, the
+signed-in staff user, and the errors pages turn into HTML instead of JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from microcred.errors import MicrocredError, NotFoundError, PermissionDeniedError
+from microcred.runtime import Runtime
+from microcred.services.actor import Actor, Role
+from microcred.services.staff import StaffService, actor_for
+from microcred.store.tables import StaffUserRow
+from microcred.web.pages import i18n
+from microcred.web.pages.security import SESSION_COOKIE, CsrfError, Keys
+
+TEMPLATES = Path(__file__).parent / "templates"
+_RANK = {"viewer": 0, "issuer": 1, "owner": 2}
+
+
+class SignInRequiredError(MicrocredError):
+    code = "sign_in_required"
+
+
+class PageForbiddenError(PermissionDeniedError):
+    """A signed-in user without the role a console page needs."""
+
+
+class PageNotFoundError(NotFoundError):
+    """A missing thing on an HTML page (rendered as a page, not as JSON)."""
+
+
+class Pages:
+    """Per-app state for the HTML side, built lazily from the runtime."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.keys = Keys(
+            runtime.settings.master_secret.get_secret_value(),
+            secure_cookies=runtime.settings.base_url.startswith("https://"),
+        )
+        self._environments: dict[str, Environment] = {}
+
+    @cached_property
+    def staff(self) -> StaffService:
+        existing = getattr(self.runtime, "staff", None)  # once the runtime wires one
+        if isinstance(existing, StaffService):
+            return existing
+        return StaffService(self.runtime.sessions, clock=self.runtime.clock)
+
+    def environment(self, language: str) -> Environment:
+        if language not in self._environments:
+            env = Environment(
+                loader=FileSystemLoader(TEMPLATES),
+                autoescape=select_autoescape(default=True, default_for_string=True),
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            env.install_gettext_translations(i18n.translations(language), newstyle=True)  # type: ignore[attr-defined]
+            env.filters["date"] = lambda value, form="long": i18n.format_date(value, language, form)
+            env.filters["datetime"] = lambda value: i18n.format_datetime(value, language)
+            env.filters["number"] = lambda value: i18n.format_number(value, language)
+            env.filters["urlencode_path"] = lambda value: quote(str(value), safe="/")
+            self._environments[language] = env
+        return self._environments[language]
+
+
+def get_pages(request: Request) -> Pages:
+    state = request.app.state
+    pages: Pages | None = getattr(state, "pages", None)
+    if pages is None:
+        pages = state.pages = Pages(state.runtime)
+    return pages
+
+
+PagesDep = Annotated[Pages, Depends(get_pages)]
+
+
+def language_of(request: Request) -> str:
+    return i18n.negotiate(
+        request.cookies.get(i18n.LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: Mapping[str, Any] | None = None,
+    *,
+    status_code: int = 200,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
+    pages = get_pages(request)
+    language = language_of(request)
+    user = current_user(request)
+    values: dict[str, Any] = {
+        "request": request,
+        "lang": language,
+        "languages": i18n.LANGUAGES,
+        "csrf_token": pages.keys.csrf_token(request),
+        "user": user,
+        "here": _here(request),
+        "base_url": pages.runtime.settings.base_url,
+        **(context or {}),
+    }
+    html = pages.environment(language).get_template(template).render(values)
+    response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
+    response.headers.setdefault("Cache-Control", "no-store" if user else "no-cache")
+    response.headers["Vary"] = "Accept, Accept-Language, Cookie"
+    response.headers["Content-Language"] = language
+    pages.keys.attach_csrf_cookie(request, response)
+    return response
+
+
+def _here(request: Request) -> str:
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}"
+
+
+def safe_next(target: str | None, default: str = "/console") -> str:
+    """A local path to return to; anything else (//evil, https://...) becomes ``default``."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def current_user(request: Request) -> StaffUserRow | None:
+    if hasattr(request.state, "staff_user"):
+        user: StaffUserRow | None = request.state.staff_user
+        return user
+    pages = get_pages(request)
+    session = pages.keys.decode_session(request.cookies.get(SESSION_COOKIE))
+    user = pages.staff.get(session.user_id) if session else None
+    request.state.staff_user = user
+    return user
+
+
+def require(role: Role) -> Callable[[Request], Actor]:
+    """A dependency: the signed-in staff user acting with at least ``role``."""
+
+    def dependency(request: Request) -> Actor:
+        user = current_user(request)
+        if user is None:
+            raise SignInRequiredError("sign in to use the console")
+        if _RANK.get(user.role, -1) < _RANK[role]:
+            raise PageForbiddenError(f"this needs the {role} role", expected=role, found=user.role)
+        return actor_for(user)
+
+    return dependency
+
+
+async def check_csrf(request: Request) -> None:
+    """A dependency for every POST from a page form."""
+    # The first parse is cached on the request, so these limits hold for the route too.
+    form = await request.form(max_files=1, max_fields=20)
+    get_pages(request).keys.check_csrf(request, form.get("csrf_token"))
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def install_error_pages(app: FastAPI) -> None:
+    @app.exception_handler(SignInRequiredError)
+    async def _sign_in(request: Request, _error: SignInRequiredError) -> Response:
+        target = quote(_here(request), safe="/")
+        return RedirectResponse(f"/console/sign-in?next={target}", status_code=303)
+
+    @app.exception_handler(PageForbiddenError)
+    async def _forbidden(request: Request, error: PageForbiddenError) -> Response:
+        return error_page(request, 403, error)
+
+    @app.exception_handler(PageNotFoundError)
+    async def _not_found(request: Request, error: PageNotFoundError) -> Response:
+        return error_page(request, 404, error)
+
+    @app.exception_handler(CsrfError)
+    async def _csrf(request: Request, error: CsrfError) -> Response:
+        return error_page(request, 403, error)
+
+
+def error_page(request: Request, status_code: int, error: MicrocredError) -> HTMLResponse:
+    return render(
+        request, "error.html", {"status": status_code, "error": error}, status_code=status_code
+    )

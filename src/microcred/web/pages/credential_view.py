@@ -1,0 +1,175 @@
+"""What the public credential page shows, read from the credential exactly as signed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from microcred.runtime import Runtime
+from microcred.store.tables import CredentialRow
+from microcred.web.pages import links
+
+EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    url: str | None
+    framework: str | None
+
+
+@dataclass(frozen=True)
+class CredentialView:
+    id: str
+    url: str
+    name: str
+    description: str
+    criteria: str
+    image_url: str
+    issuer_name: str
+    issuer_url: str | None
+    issuer_profile: str | None
+    recipient_name: str | None
+    state: str
+    reason: str | None
+    issued: datetime
+    valid_from: datetime
+    valid_until: datetime | None
+    skills: list[Skill]
+    tags: list[str]
+    credits: float | None
+    eu: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def linkedin_add(self) -> str:
+        return links.linkedin_add_url(
+            name=self.name,
+            organization=self.issuer_name,
+            issued=self.valid_from,
+            expires=self.valid_until,
+            url=self.url,
+            credential_id=self.id,
+        )
+
+    @property
+    def linkedin_share(self) -> str:
+        return links.linkedin_share_url(self.url)
+
+
+def live_state(runtime: Runtime, row: CredentialRow) -> str:
+    """active | expired | suspended | revoked, as the lifecycle service sees it now."""
+    effective = getattr(runtime.lifecycle, "effective_state", None)
+    if callable(effective):
+        return str(effective(row))
+    # Until the lifecycle service lands: the stored state, and expiry by the clock.
+    if row.state != "active":
+        return row.state
+    if row.valid_until is not None and row.valid_until <= runtime.clock():
+        return "expired"
+    return "active"
+
+
+def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> CredentialView:
+    document = row.document
+    subject = _first(document.get("credentialSubject"))
+    achievement = _first(subject.get("achievement"))
+    issuer = document.get("issuer")
+    issuer_doc: dict[str, Any] = issuer if isinstance(issuer, dict) else {}
+    issuer_row = runtime.issuers.get_public(row.issuer_id)
+    profile = runtime.issuers.issuer_url(issuer_row.slug)
+    credits = achievement.get("creditsAvailable")
+    base = runtime.settings.base_url
+    return CredentialView(
+        id=row.id,
+        url=f"{base}/credentials/{row.id}",
+        name=str(achievement.get("name") or document.get("name") or ""),
+        description=str(achievement.get("description") or ""),
+        criteria=str((achievement.get("criteria") or {}).get("narrative") or ""),
+        image_url=f"{base}/achievements/{row.achievement_id}/image",
+        issuer_name=str(issuer_doc.get("name") or issuer_row.name),
+        issuer_url=_http(issuer_doc.get("url")),
+        issuer_profile=profile,
+        recipient_name=_text(subject.get("name")) if show_name else None,
+        state=live_state(runtime, row),
+        reason=row.state_reason,
+        issued=row.issued_at,
+        valid_from=row.valid_from,
+        valid_until=row.valid_until,
+        skills=[_skill(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)],
+        tags=[str(t) for t in achievement.get("tag") or []],
+        credits=float(credits) if isinstance(credits, int | float) else None,
+        eu=_eu(achievement),
+    )
+
+
+def _first(value: object) -> dict[str, Any]:
+    value = value[0] if isinstance(value, list) and value else value
+    return value if isinstance(value, dict) else {}
+
+
+def _skill(alignment: dict[str, Any]) -> Skill:
+    return Skill(
+        name=str(alignment.get("targetName") or alignment.get("targetUrl") or ""),
+        url=_http(alignment.get("targetUrl")),
+        framework=_text(alignment.get("targetFramework")),
+    )
+
+
+def _eu(achievement: dict[str, Any]) -> dict[str, Any]:
+    """The EU micro-credential elements present, as plain values for the template."""
+    eu: dict[str, Any] = {}
+    level = achievement.get("eqfLevel")
+    if isinstance(level, str) and level.startswith(EQF_PREFIX):
+        eu["eqf_level"] = level.removeprefix(EQF_PREFIX)
+    hours = _hours(achievement.get("volumeOfLearning"))
+    if hours is not None:
+        eu["hours"] = hours
+    outcomes = achievement.get("learningOutcome") or []
+    titles = [str(o.get("title")) for o in outcomes if isinstance(o, dict) and o.get("title")]
+    if titles:
+        eu["learning_outcomes"] = titles
+    for key, name in (
+        ("assessmentType", "assessment"),
+        ("qualityAssurance", "quality_assurance"),
+    ):
+        values = achievement.get(key)
+        if values:
+            eu[name] = [str(v) for v in (values if isinstance(values, list) else [values])]
+    for key, name in (
+        ("participationForm", "participation"),
+        ("assessmentSupervision", "supervision"),
+        ("stackability", "stackability"),
+        ("prerequisites", "prerequisites"),
+    ):
+        if achievement.get(key):
+            eu[name] = str(achievement[key])
+    for key, name in (("furtherInformation", "further_information"), ("accreditation", "accr")):
+        url = _http(achievement.get(key))
+        if url:
+            eu[name] = url
+    return eu
+
+
+def _hours(duration: object) -> float | None:
+    if not isinstance(duration, str):
+        return None
+    match = _DURATION.match(duration)
+    if not match or not any(match.groups()):
+        return None
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    return days * 24 + hours + minutes / 60
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _http(value: object) -> str | None:
+    """Only http(s) links become hrefs (a javascript: URL in a credential stays text)."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")):
+        return value
+    return None
