@@ -23,8 +23,8 @@ from microcred.services.credentials import CredentialService
 from microcred.services.issuance import IssuanceHook, IssuanceService
 from microcred.services.issuers import IssuerService
 from microcred.services.lifecycle import LifecycleService
-from microcred.services.staff import StaffService
 from microcred.services.notifications import NotificationService
+from microcred.services.staff import StaffService
 from microcred.services.statuslists import StatusListService
 from microcred.services.transparency import TransparencyService
 from microcred.services.verification import VerificationService

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -234,6 +235,9 @@ def test_issued_credential_hides_the_email_and_matches_it(
     assert {e["statusPurpose"] for e in entries} == {"revocation", "suspension"}
     assert {e["statusListIndex"] for e in entries} == {str(row.status_index)}
     assert _verify_proof(runtime, issuer.slug, row.document)
+    # Stored as signed, key order included (PostgreSQL's JSONB would reorder it).
+    stored = runtime.credentials.get_public(row.id).document
+    assert json.dumps(stored) == json.dumps(row.document)
 
 
 def test_idempotency_keys_issue_once_across_and_within_calls(

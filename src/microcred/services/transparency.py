@@ -1,17 +1,67 @@
-"""STUB, to be replaced: the transparency log (issue 5) on the platform."""
+"""The transparency log on the platform: every issuance and status change is appended, and every
+append is sealed by a signed checkpoint.
+
+- Entries are hash commitments (see :mod:`microcred.verify.log_check`): no personal data.
+- Appends happen inside the transaction that stores the event, under the log lock
+  (:meth:`SqlLogStore.lock`), so an event and its entry commit together or not at all.
+- Each appending transaction signs one checkpoint for the tree it leaves and stores it in the
+  same transaction. Signing under the lock means two checkpoints can never disagree, and a
+  credential is provable the moment its transaction commits. One Ed25519 signature per
+  transaction (about 50 us) is cheap next to the transaction itself; batch issuance appends a
+  whole chunk in one transaction, so it signs once per chunk.
+- The log key is the server's own (``issuer_id`` NULL, purpose ``log``), sealed at rest,
+  created on first use under the log lock, and published in the server's DID document
+  (``/.well-known/did.json``) together with its C2SP vkey.
+"""
 
 from __future__ import annotations
 
+import base64
+import re
+import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microcred.store.tables import CredentialRow
+from microcred.crypto.did import DID_CONTEXTS, did_web_from_url
+from microcred.crypto.keys import PublicKey, SigningKey
+from microcred.errors import ConflictError, InputError, NotFoundError, short
+from microcred.ledger import (
+    EMPTY_ROOT,
+    Checkpoint,
+    LogProofError,
+    consistency_proof,
+    inclusion_proof,
+    sign_checkpoint,
+    verifier_key,
+)
+from microcred.store.db import transaction
+from microcred.store.log import NewEntry, SqlLogStore
+from microcred.store.tables import CredentialRow, IssuerKeyRow, LogCheckpointRow
+from microcred.types import Did, JsonObject
+from microcred.verify.log_check import BUNDLE_TYPE, issuance_entry, status_entry
 
 if TYPE_CHECKING:
     from microcred.runtime import Runtime
+
+LOG_PURPOSE = "log"
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    credential_id: str
+    credential_url: str
+    leaf_index: int
+    checkpoint: LogCheckpointRow
+    proof: list[bytes]
 
 
 class TransparencyService:
@@ -19,15 +69,275 @@ class TransparencyService:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self._key: tuple[str, SigningKey] | None = None  # (key row id, unsealed key)
+
+    # ---- identity -----------------------------------------------------------------------------
+
+    @cached_property
+    def server_did(self) -> Did:
+        return did_web_from_url(self.runtime.settings.base_url)
+
+    @cached_property
+    def origin(self) -> str:
+        """The log's name in checkpoints: host and path of the public URL, then ``/log``."""
+        parts = urlsplit(self.runtime.settings.base_url)
+        return f"{parts.netloc}{parts.path.rstrip('/')}/log"
+
+    def credential_url(self, credential_id: str) -> str:
+        return f"{self.runtime.settings.base_url}/credentials/{credential_id}"
+
+    # ---- appending (the issuance hook and the lifecycle's call) -----------------------------
 
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
-        pass
+        self._append(
+            session,
+            [NewEntry(issuance_entry(c.document), c.id, c.issued_at) for c in credentials],
+        )
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
-        pass
+        """Nothing: the checkpoint was signed inside the transaction (see the module doc)."""
 
     def record_status_change(
         self, session: Session, credential: CredentialRow, action: str, at: datetime
     ) -> None:
         """Append a commitment to a revocation, suspension or reinstatement, in the caller's
         transaction (``action`` is ``revoked``, ``suspended`` or ``reinstated``)."""
+        entry = status_entry(self.credential_url(credential.id), action, at)
+        self._append(session, [NewEntry(entry, credential.id, at)])
+
+    def _append(self, session: Session, entries: Sequence[NewEntry]) -> None:
+        if not entries:
+            return
+        store = SqlLogStore(session)
+        store.lock()
+        key = self._signing_key(session)
+        log = store.append_entries(entries)
+        self._sign(store, key, log.size, log.root())
+
+    def _sign(self, store: SqlLogStore, key: SigningKey, size: int, root: bytes) -> None:
+        now = self.runtime.clock()
+        checkpoint = Checkpoint(origin=self.origin, tree_size=size, root_hash=root, timestamp=now)
+        note = sign_checkpoint(checkpoint, _ed25519_secret(key))
+        store.add_checkpoint(size=size, root_hash=root, note=note, at=checkpoint.timestamp)
+
+    # ---- the log key --------------------------------------------------------------------------
+
+    def _signing_key(self, session: Session) -> SigningKey:
+        """The current log key, created if there is none. Call under the log lock."""
+        row = session.scalar(
+            select(IssuerKeyRow)
+            .where(
+                IssuerKeyRow.issuer_id.is_(None),
+                IssuerKeyRow.purpose == LOG_PURPOSE,
+                IssuerKeyRow.retired_at.is_(None),
+            )
+            .order_by(IssuerKeyRow.created_at.desc())
+            .limit(1)
+        )
+        if row is None:
+            return self._new_key(session)
+        if self._key is not None and self._key[0] == row.id:
+            return self._key[1]
+        secret = self.runtime.sealer.open(
+            row.sealed_secret, bound_to=f"{self.server_did}{row.fragment}"
+        ).decode()
+        key = SigningKey.from_multibase(secret, row.public_multibase)
+        self._key = (row.id, key)
+        return key
+
+    def _new_key(self, session: Session) -> SigningKey:
+        key = SigningKey.generate("Ed25519")
+        fragment = f"#log-{key.public.multibase}"
+        row = IssuerKeyRow(
+            id=str(uuid.uuid4()),
+            issuer_id=None,
+            purpose=LOG_PURPOSE,
+            fragment=fragment,
+            algorithm=key.algorithm,
+            public_multibase=key.public.multibase,
+            sealed_secret=self.runtime.sealer.seal(
+                key.secret_multibase.encode(), bound_to=f"{self.server_did}{fragment}"
+            ),
+            created_at=self.runtime.clock(),
+        )
+        session.add(row)
+        session.flush()
+        self._key = (row.id, key)
+        return key
+
+    def _log_keys(self, session: Session) -> list[IssuerKeyRow]:
+        """Every log key, current first: retired ones still verify old checkpoints."""
+        rows = list(
+            session.scalars(
+                select(IssuerKeyRow).where(
+                    IssuerKeyRow.issuer_id.is_(None), IssuerKeyRow.purpose == LOG_PURPOSE
+                )
+            )
+        )
+        rows.sort(key=lambda k: (k.retired_at is not None, -k.created_at.timestamp()))
+        return rows
+
+    def _start(self) -> None:
+        """Make the log key and the checkpoint of the empty log, if the log has neither."""
+        with transaction(self.runtime.sessions) as session:
+            store = SqlLogStore(session)
+            store.lock()
+            key = self._signing_key(session)
+            if store.latest_checkpoint() is None:
+                self._sign(store, key, 0, EMPTY_ROOT)
+
+    def verifier_keys(self) -> list[str]:
+        """The log keys as C2SP vkeys, current first."""
+        with self.runtime.sessions() as session:
+            rows = self._log_keys(session)
+        if not rows:
+            self._start()
+            with self.runtime.sessions() as session:
+                rows = self._log_keys(session)
+        return [verifier_key(self.origin, _ed25519_public(r.public_multibase)) for r in rows]
+
+    def did_document(self) -> JsonObject:
+        """The server's did:web document: its log keys, and the log as a service."""
+        vkeys = self.verifier_keys()
+        with self.runtime.sessions() as session:
+            rows = self._log_keys(session)
+        did = self.server_did
+        methods = [
+            {
+                "id": f"{did}{row.fragment}",
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": row.public_multibase,
+            }
+            for row in rows
+        ]
+        # Log keys sign checkpoints only, so they are listed for no verification relationship:
+        # a credential claiming this DID as issuer must not verify with them.
+        return {
+            "@context": list(DID_CONTEXTS),
+            "id": did,
+            "verificationMethod": methods,
+            "service": [
+                {
+                    "id": f"{did}#transparency-log",
+                    "type": "TransparencyLog",
+                    "serviceEndpoint": f"{self.runtime.settings.base_url}/log",
+                    "origin": self.origin,
+                    "verifierKeys": vkeys,
+                }
+            ],
+        }
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def latest_checkpoint(self) -> LogCheckpointRow:
+        with self.runtime.sessions() as session:
+            row = SqlLogStore(session).latest_checkpoint()
+        if row is None:
+            self._start()
+            with self.runtime.sessions() as session:
+                row = SqlLogStore(session).latest_checkpoint()
+        assert row is not None  # _start signed one
+        return row
+
+    def checkpoint(self, size: int) -> LogCheckpointRow:
+        with self.runtime.sessions() as session:
+            row = SqlLogStore(session).checkpoint(size)
+        if row is None:
+            raise NotFoundError("no checkpoint of this size", found=str(size))
+        return row
+
+    def inclusion(self, reference: str, size: int | None = None) -> InclusionProof:
+        """The inclusion proof of a credential's issuance entry under a stored checkpoint
+        (default: the latest). ``reference`` is the credential's id or URL."""
+        credential_id = self._credential_id(reference)
+        checkpoint = self.latest_checkpoint() if size is None else self.checkpoint(size)
+        with self.runtime.sessions() as session:
+            store = SqlLogStore(session)
+            leaves = store.leaves_for_credential(credential_id)
+            if not leaves:
+                raise NotFoundError("this credential is not in the log", found=short(reference))
+            index = leaves[0].index
+            if index >= checkpoint.size:
+                raise ConflictError(
+                    "the credential was logged after this checkpoint",
+                    expected=f"a checkpoint larger than {index}",
+                    found=f"size {checkpoint.size}",
+                )
+            proof = inclusion_proof(store, index, checkpoint.size)
+        return InclusionProof(
+            credential_id, self.credential_url(credential_id), index, checkpoint, proof
+        )
+
+    def consistency(self, first: int, second: int) -> list[bytes]:
+        """The RFC 9162 consistency proof between two tree sizes up to the latest checkpoint."""
+        latest = self.latest_checkpoint().size
+        if not 0 < first <= second <= latest:
+            raise InputError(
+                "tree sizes admit no consistency proof",
+                expected=f"0 < first <= second <= {latest}",
+                found=f"first {first}, second {second}",
+            )
+        with self.runtime.sessions() as session:
+            try:
+                return consistency_proof(SqlLogStore(session), first, second)
+            except LogProofError as error:  # cannot happen for checked sizes; never a 500
+                raise InputError(
+                    error.message, expected=error.expected, found=error.found
+                ) from error
+
+    def bundle(self, reference: str) -> JsonObject:
+        """What an exported credential carries to prove its issuance offline."""
+        proof = self.inclusion(reference)
+        return {
+            "type": BUNDLE_TYPE,
+            "credentialId": proof.credential_url,
+            "leafIndex": proof.leaf_index,
+            "treeSize": proof.checkpoint.size,
+            "inclusionProof": [_b64(value) for value in proof.proof],
+            "checkpoint": proof.checkpoint.note,
+            "logKey": self.verifier_keys()[0],
+            "logDid": self.server_did,
+        }
+
+    def _credential_id(self, reference: str) -> str:
+        prefix = f"{self.runtime.settings.base_url}/credentials/"
+        candidate = reference.removeprefix(prefix)
+        if not _UUID.match(candidate):
+            raise InputError(
+                "not a credential id or URL",
+                expected=f"a UUID or {prefix}<UUID>",
+                found=short(reference),
+            )
+        return candidate
+
+
+def checkpoint_json(row: LogCheckpointRow, origin: str) -> JsonObject:
+    return {
+        "origin": origin,
+        "treeSize": row.size,
+        "rootHash": _b64(row.root_hash),
+        "timestamp": row.at.isoformat().replace("+00:00", "Z"),
+        "note": row.note,
+    }
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+def _ed25519_secret(key: SigningKey) -> Ed25519PrivateKey:
+    native = key.native
+    if not isinstance(native, Ed25519PrivateKey):
+        raise InputError("the log key must be Ed25519", found=key.algorithm)
+    return native
+
+
+def _ed25519_public(multibase: str) -> Ed25519PublicKey:
+    native = PublicKey.from_multibase(multibase).native
+    if not isinstance(native, Ed25519PublicKey):
+        raise InputError("the log key must be Ed25519", found=short(multibase))
+    return native
+
+
+__all__ = ["InclusionProof", "TransparencyService", "checkpoint_json"]

@@ -205,7 +205,8 @@ class CredentialRow(Base):
     valid_from: Mapped[datetime]
     valid_until: Mapped[datetime | None]
     suite: Mapped[str] = mapped_column(String(32))
-    document: Mapped[dict[str, Any]]
+    # JSON, not JSONB: PostgreSQL keeps the text as signed (JSONB would reorder the keys).
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class StatusListRow(Base):
@@ -223,7 +224,7 @@ class StatusListRow(Base):
     bits: Mapped[bytes]
     allocated: Mapped[int] = mapped_column(Integer, default=0)
     changed_at: Mapped[datetime]
-    signed: Mapped[dict[str, Any] | None]
+    signed: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     signed_at: Mapped[datetime | None]
 
 

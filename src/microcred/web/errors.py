@@ -27,6 +27,8 @@ class UnauthenticatedError(MicrocredError):
 def status_for(error: MicrocredError) -> int:
     if isinstance(error, UnauthenticatedError):
         return 401
+    if error.code == "not_configured":
+        return 503
     if isinstance(error, PermissionDeniedError):
         return 403
     if isinstance(error, NotFoundError):

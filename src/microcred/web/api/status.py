@@ -20,7 +20,8 @@ MEDIA_TYPE = "application/vc+ld+json"
 MAX_SEQ = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
 
 
-@router.api_route("/status/{slug}/{purpose}/{seq}", methods=["GET", "HEAD"])
+@router.head("/status/{slug}/{purpose}/{seq}", include_in_schema=False)
+@router.get("/status/{slug}/{purpose}/{seq}")
 def status_list(
     slug: Annotated[str, Path(max_length=64)],
     purpose: Annotated[str, Path(max_length=32)],

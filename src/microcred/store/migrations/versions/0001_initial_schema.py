@@ -213,11 +213,7 @@ def upgrade() -> None:
         sa.Column("bits", sa.LargeBinary(), nullable=False),
         sa.Column("allocated", sa.Integer(), nullable=False),
         sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column(
-            "signed",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
+        sa.Column("signed", sa.JSON(), nullable=True),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["issuer_id"], ["issuers.id"], name=op.f("fk_status_lists_issuer_id_issuers")
@@ -311,11 +307,7 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False),
         sa.Column("valid_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("suite", sa.String(length=32), nullable=False),
-        sa.Column(
-            "document",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
+        sa.Column("document", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["achievement_id"],
             ["achievements.id"],

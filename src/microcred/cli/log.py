@@ -1,0 +1,390 @@
+"""``microcred log``: audit the transparency log, and verify a credential's proof bundle offline.
+
+``audit OLD NEW`` checks that NEW extends OLD: both checkpoints must be signed by the log key,
+and the log must prove, with an RFC 9162 consistency proof, that the tree of OLD is a prefix of
+the tree of NEW. A rewritten history or a fork (two trees that do not extend each other) fails.
+Exit codes: 0 consistent / verified, 1 not, 2 input that cannot be read or fetched.
+
+Fetching goes through :data:`make_fetcher` (tests replace it): time- and size-limited, and
+refusing anything but loopback addresses unless ``--allow-remote`` is given.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Final
+from urllib.parse import urlsplit
+
+import typer
+from rich.console import Console
+
+from microcred.crypto.did import FetchError
+from microcred.errors import InputError, MicrocredError, short
+from microcred.ledger import (
+    EMPTY_ROOT,
+    Checkpoint,
+    CheckpointError,
+    LogProofError,
+    verify_checkpoint,
+    verify_consistency,
+)
+from microcred.verify.log_check import check_transparency, parse_vkey
+from microcred.verify.result import Status
+
+Fetcher = Callable[[str], bytes]
+MAX_FETCH_BYTES: Final = 1024 * 1024
+FETCH_TIMEOUT_SECONDS: Final = 10.0
+CHECKPOINT_PATH: Final = "/log/checkpoint"
+
+log_app = typer.Typer(help="The transparency log: audit checkpoints, verify bundles.")
+out = Console(emoji=False, highlight=False)
+err = Console(stderr=True, emoji=False, highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(log_app, name="log", no_args_is_help=True)
+
+
+# --- fetching --------------------------------------------------------------------------------
+
+
+def http_fetcher(
+    *,
+    allow_remote: bool = False,
+    max_bytes: int = MAX_FETCH_BYTES,
+    timeout: float = FETCH_TIMEOUT_SECONDS,
+) -> Fetcher:
+    """A GET fetcher: http(s) only, no redirects, at most ``max_bytes``, ``timeout`` seconds."""
+
+    def fetch(url: str) -> bytes:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchError("only http(s) URLs can be fetched", found=short(url))
+        if not allow_remote:
+            _require_loopback(
+                parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
+            )
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (scheme checked above)
+        try:
+            with _NO_REDIRECTS.open(request, timeout=timeout) as response:
+                body = response.read(max_bytes + 1)
+        except urllib.error.HTTPError as error:
+            raise FetchError(
+                "the server did not answer 200", expected="200", found=str(error.code)
+            ) from error
+        except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
+            raise FetchError(f"cannot fetch {url}", found=type(error).__name__) from error
+        if len(body) > max_bytes:
+            raise FetchError("response is too large", expected=f"<= {max_bytes} bytes")
+        return bytes(body)
+
+    return fetch
+
+
+class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead past the loopback check, so none is followed.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
+
+
+def _require_loopback(host: str, port: int) -> None:
+    # Every address the name resolves to must be loopback, so a name cannot point elsewhere.
+    try:
+        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    except OSError as error:
+        raise FetchError("cannot resolve host", found=short(host)) from error
+    addresses = {str(info[4][0]) for info in infos}
+    if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
+        raise FetchError(
+            "refusing to fetch from a non-loopback address",
+            expected="127.0.0.1 or ::1 (or pass --allow-remote)",
+            found=", ".join(sorted(addresses)) or host,
+        )
+
+
+make_fetcher: Callable[..., Fetcher] = http_fetcher
+"""How commands get their fetcher: ``make_fetcher(allow_remote=...)``. Tests replace it."""
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    old: Checkpoint
+    new: Checkpoint
+    message: str
+
+
+class AuditError(LogProofError):
+    """The two checkpoints do not describe one append-only log."""
+
+
+def audit(
+    old_note: str,
+    new_note: str,
+    *,
+    log_keys: list[str],
+    consistency: Callable[[int, int], list[bytes]],
+) -> AuditResult:
+    """Check that the log of ``new_note`` extends that of ``old_note``.
+
+    Raises :class:`AuditError` (a fork, a rewritten history, a bad signature) or
+    :class:`InputError`/:class:`FetchError` when the inputs cannot be used.
+    """
+    old = _verified(old_note, log_keys, "OLD")
+    new = _verified(new_note, log_keys, "NEW")
+    if old.origin != new.origin:
+        raise AuditError(
+            "the checkpoints are from different logs", expected=old.origin, found=new.origin
+        )
+    if old.tree_size > new.tree_size:
+        old, new = new, old  # order does not matter: the smaller tree must be a prefix
+    if old.tree_size == new.tree_size:
+        if old.root_hash != new.root_hash:
+            raise AuditError(
+                f"fork: two signed checkpoints of size {old.tree_size} with different roots",
+                expected=_b64(old.root_hash),
+                found=_b64(new.root_hash),
+            )
+        return AuditResult(old, new, f"both checkpoints are the same tree of size {old.tree_size}")
+    if old.tree_size == 0:
+        if old.root_hash != EMPTY_ROOT:
+            raise AuditError("the empty checkpoint has a root other than the empty tree's")
+        return AuditResult(old, new, f"size {new.tree_size} extends the empty log")
+    proof = consistency(old.tree_size, new.tree_size)
+    try:
+        verify_consistency(
+            size1=old.tree_size,
+            size2=new.tree_size,
+            proof=proof,
+            root1=old.root_hash,
+            root2=new.root_hash,
+        )
+    except LogProofError as error:
+        raise AuditError(
+            f"NOT consistent: the log of size {new.tree_size} does not extend the one of size "
+            f"{old.tree_size} (history rewritten or forked): {error.message}",
+            expected=error.expected,
+            found=error.found,
+        ) from error
+    return AuditResult(
+        old, new, f"size {new.tree_size} extends size {old.tree_size} ({len(proof)} proof hashes)"
+    )
+
+
+def _verified(note: str, log_keys: list[str], label: str) -> Checkpoint:
+    failure: CheckpointError | None = None
+    for vkey in log_keys:
+        origin, public_key = parse_vkey(vkey)
+        try:
+            return verify_checkpoint(note, public_key, origin=origin)
+        except CheckpointError as error:
+            failure = error
+    raise AuditError(
+        f"{label} checkpoint is not signed by the log key: "
+        + (failure.message if failure else "no log key given"),
+        expected=failure.expected if failure else None,
+        found=failure.found if failure else None,
+    )
+
+
+# --- reading inputs --------------------------------------------------------------------------
+
+
+def _is_url(source: str) -> bool:
+    return source.startswith(("http://", "https://"))
+
+
+def _server_of(url: str) -> str:
+    index = url.find(CHECKPOINT_PATH)
+    return (url[:index] if index >= 0 else url).rstrip("/")
+
+
+def _load_checkpoint(source: str, fetch: Fetcher) -> str:
+    if _is_url(source):
+        url = source if CHECKPOINT_PATH in source else f"{source.rstrip('/')}{CHECKPOINT_PATH}"
+        raw = fetch(url)
+    else:
+        try:
+            raw = Path(source).read_bytes()[: MAX_FETCH_BYTES + 1]
+        except OSError as error:
+            raise InputError(f"cannot read {source}", found=error.strerror) from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError("checkpoint is not UTF-8 text", found=short(source)) from error
+    if text.lstrip().startswith("{"):
+        document = _json(text, source)
+        note = document.get("note") if isinstance(document, dict) else None
+        if not isinstance(note, str):
+            raise InputError("checkpoint JSON has no 'note'", found=short(source))
+        return note
+    return text
+
+
+def _json(text: str | bytes, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise InputError(f"{source} is not valid JSON", found=str(error)) from error
+
+
+def _hashes(values: object, source: str) -> list[bytes]:
+    if not isinstance(values, list) or len(values) > 128:
+        raise InputError("proof is not a list of hashes", found=short(source))
+    result = []
+    for value in values:
+        if not isinstance(value, str):
+            raise InputError("proof hash is not a string", found=short(value))
+        try:
+            result.append(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError) as error:
+            raise InputError("proof hash is not base64", found=short(value)) from error
+    return result
+
+
+def _server_log_keys(server: str, fetch: Fetcher) -> list[str]:
+    document = _json(fetch(f"{server}/.well-known/did.json"), "the server's DID document")
+    services = document.get("service") if isinstance(document, dict) else None
+    for service in services if isinstance(services, list) else []:
+        if isinstance(service, dict) and service.get("type") == "TransparencyLog":
+            keys = service.get("verifierKeys")
+            if isinstance(keys, list) and all(isinstance(k, str) for k in keys) and keys:
+                return list(keys)
+    raise InputError("the server's DID document lists no transparency log key", found=server)
+
+
+def _read_vkey(value: str) -> str:
+    path = Path(value)
+    if value.count("+") < 2 and path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    return value.strip()
+
+
+def _fail(error: MicrocredError | str, code: int) -> typer.Exit:
+    message = (
+        error.diagnostics().replace("\n", "\n  ") if isinstance(error, MicrocredError) else error
+    )
+    err.print(f"[red]error:[/] {message}", markup=True)
+    return typer.Exit(code)
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+@log_app.command("audit")
+def audit_command(
+    old: Annotated[str, typer.Argument(help="The older checkpoint: a file, or a server URL.")],
+    new: Annotated[str, typer.Argument(help="The newer checkpoint: a file, or a server URL.")],
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The log's vkey (or a file holding it). Default: the server's DID document.",
+        ),
+    ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option("--server", help="Server to ask for the consistency proof."),
+    ] = None,
+    proof_file: Annotated[
+        Path | None, typer.Option("--proof", help="A consistency proof JSON instead of a server.")
+    ] = None,
+    allow_remote: Annotated[
+        bool, typer.Option("--allow-remote", help="Allow fetching from non-loopback hosts.")
+    ] = False,
+) -> None:
+    """Check that NEW extends OLD; detect a rewritten or forked log. Exit 0, 1 or 2."""
+    fetch = make_fetcher(allow_remote=allow_remote)
+    base = server or next((_server_of(s) for s in (new, old) if _is_url(s)), None)
+    try:
+        old_note = _load_checkpoint(old, fetch)
+        new_note = _load_checkpoint(new, fetch)
+        if log_key is not None:
+            keys = [_read_vkey(log_key)]
+        elif base is not None:
+            keys = _server_log_keys(base.rstrip("/"), fetch)
+            err.print(f"log key taken from {base} (trusted on first use): {keys[0]}")
+        else:
+            raise InputError("no log key", expected="--log-key, or a server URL to take it from")
+
+        def consistency(first: int, second: int) -> list[bytes]:
+            if proof_file is not None:
+                try:
+                    document = _json(proof_file.read_bytes(), str(proof_file))
+                except OSError as error:
+                    raise InputError(f"cannot read {proof_file}", found=error.strerror) from error
+            elif base is not None:
+                url = f"{base.rstrip('/')}/log/consistency?first={first}&second={second}"
+                document = _json(fetch(url), url)
+            else:
+                raise InputError("no consistency proof", expected="--server or --proof")
+            values = document.get("consistencyProof") if isinstance(document, dict) else document
+            return _hashes(values, "consistency proof")
+
+        result = audit(old_note, new_note, log_keys=keys, consistency=consistency)
+    except AuditError as error:
+        out.print("[bold red]NOT CONSISTENT[/]", markup=True)
+        raise _fail(error, 1) from error
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    out.print(f"[bold green]CONSISTENT[/]  {result.message}", markup=True)
+    out.print(f"  old: size {result.old.tree_size}, root {_b64(result.old.root_hash)}")
+    out.print(f"  new: size {result.new.tree_size}, root {_b64(result.new.root_hash)}")
+
+
+@log_app.command("verify-bundle")
+def verify_bundle_command(
+    credential: Annotated[
+        Path, typer.Argument(help="The credential JSON, or {credential, logBundle}.")
+    ],
+    bundle: Annotated[
+        Path | None, typer.Argument(help="The proof bundle (/credentials/<id>/log-bundle).")
+    ] = None,
+    log_key: Annotated[
+        str, typer.Option("--log-key", help="The log's vkey you trust (or a file holding it).")
+    ] = "",
+) -> None:
+    """Check offline that a credential's issuance is in the signed log. Exit 0, 1 or 2."""
+    try:
+        if not log_key:
+            raise InputError("no log key", expected="--log-key <origin>+<id>+<key>")
+        document: Any = _json(credential.read_bytes(), str(credential))
+        proof: Any
+        if bundle is not None:
+            proof = _json(bundle.read_bytes(), str(bundle))
+        elif isinstance(document, dict) and "logBundle" in document:
+            proof = document["logBundle"]
+            document = document.get("credential")
+        else:
+            raise InputError("no proof bundle", expected="a BUNDLE file or {credential, logBundle}")
+        if not isinstance(document, dict) or not isinstance(proof, dict):
+            raise InputError("credential and bundle must be JSON objects")
+        vkey = _read_vkey(log_key)
+        parse_vkey(vkey)
+    except OSError as error:
+        raise _fail(f"cannot read input: {error.strerror}", 2) from error
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    check = check_transparency(document, proof, vkey)
+    mark = "[green]passed[/]" if check.status is Status.PASSED else "[red]failed[/]"
+    out.print(f"{check.name} {mark}  ", markup=True, end="")
+    out.print(check.message, markup=False)
+    raise typer.Exit(0 if check.status is Status.PASSED else 1)
+
+
+def _b64(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")

@@ -1,0 +1,429 @@
+"""The W3C VC-API subset the W3C test suites drive: issue, verify a credential, verify a
+presentation.
+
+* Issue signs what it is given with ``eddsa-rdfc-2022`` as the configured issuer
+  (``settings.demo_issuer``), setting that issuer's DID where the credential names none. It is
+  a signing oracle for that issuer, so it takes an API key of that issuer with the issuer role.
+* Verify runs the platform's :class:`~microcred.verify.Verifier`: did:key is resolved locally,
+  this server's did:web issuers from the store; nothing is fetched from the network.
+* A presentation's embedded credentials are each verified; its own proof (purpose
+  ``authentication``) is checked with the same Data Integrity code, against the options'
+  challenge and domain, and against its ``holder``.
+
+Results follow the VC-API shape ``{verified, checks, warnings, errors}``; ``results`` adds the
+verifier's explained checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from microcred.crypto import proofs
+from microcred.crypto.did import DidResolver, FetchError
+from microcred.crypto.jsonld import bundled_urls
+from microcred.errors import (
+    ContextError,
+    InputError,
+    MicrocredError,
+    ModelError,
+    PermissionDeniedError,
+    short,
+)
+from microcred.services.actor import Actor
+from microcred.signing import sign_credential
+from microcred.store.db import transaction
+from microcred.store.repositories import AuditRepository
+from microcred.store.tables import IssuerRow
+from microcred.types import JsonObject
+from microcred.verify.result import Status, VerificationResult
+
+if TYPE_CHECKING:
+    from microcred.runtime import Runtime
+
+SUITE = "eddsa-rdfc-2022"
+VC_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+# xsd:dateTimeStamp: a date-time that states its time zone.
+DATE_TIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# Checks that always count toward the verdict; the others can be left out with options.checks.
+CORE_CHECKS = frozenset({"input", "parse", "contexts", "proof", "issuer", "internal"})
+# VC-API check names (and common spellings) -> the verifier's check names.
+CHECK_ALIASES = {
+    "proof": "proof",
+    "status": "status",
+    "credentialstatus": "status",
+    "revocation": "status",
+    "validity": "validity",
+    "expiration": "validity",
+    "validfrom": "validity",
+    "validuntil": "validity",
+}
+ENVELOPED_JWT = ("data:application/vc+jwt,", "data:application/jwt,")
+
+
+class NotConfiguredError(MicrocredError):
+    """The server has no issuer configured to sign VC-API requests (HTTP 503)."""
+
+    code = "not_configured"
+
+
+@dataclass
+class VcApiResult:
+    """A VC-API verification result: which checks ran, what failed, what deserves a look."""
+
+    verified: bool
+    checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    results: list[JsonObject] = field(default_factory=list)
+    credential_results: list[VcApiResult] | None = None
+    presentation: JsonObject | None = None
+
+    def to_json(self) -> JsonObject:
+        body: JsonObject = {
+            "verified": self.verified,
+            "checks": self.checks,
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "results": self.results,
+        }
+        if self.credential_results is not None:
+            body["credentialResults"] = [r.to_json() for r in self.credential_results]
+        if self.presentation is not None:
+            body["verifiablePresentation"] = self.presentation
+        return body
+
+
+class VcApiService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    # ---- issue ---------------------------------------------------------------------------
+
+    def issuer(self) -> IssuerRow:
+        """The configured signing issuer, or :class:`NotConfiguredError`."""
+        slug = self.runtime.settings.demo_issuer
+        if not slug:
+            raise NotConfiguredError(
+                "this server signs no VC-API requests: no issuer is configured",
+                expected="MICROCRED_DEMO_ISSUER set to an issuer's slug",
+                found="none",
+            )
+        try:
+            return self.runtime.issuers.by_slug(slug)
+        except MicrocredError as exc:
+            raise NotConfiguredError(
+                "the configured VC-API issuer does not exist",
+                expected="MICROCRED_DEMO_ISSUER naming an existing issuer",
+                found=short(slug),
+            ) from exc
+
+    def issue(self, actor: Actor, credential: Any, options: Mapping[str, Any]) -> JsonObject:
+        issuer = self.issuer()
+        if actor.issuer_id is not None and actor.issuer_id != issuer.id:
+            # The route is public knowledge, so another issuer's key gets 403, not 404.
+            raise PermissionDeniedError(
+                "this API key belongs to another issuer than the VC-API issuer",
+                expected=f"an API key of {issuer.slug}",
+                found=actor.name,
+            )
+        actor.require(issuer.id, "issuer")
+        _check_issue_options(options)
+        document = _check_unsecured(credential)
+        with self.runtime.sessions() as session:
+            key_file = self.runtime.issuers.signing_key(session, issuer.id)
+        now = self.runtime.clock()
+        if _first_context(document) == VC_V1:
+            # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
+            document.setdefault("issuanceDate", proofs.xsd_datetime(now))
+            context = document["@context"]
+            context = context if isinstance(context, list) else [context]
+            if DATA_INTEGRITY_V2 not in context:
+                document["@context"] = [*context, DATA_INTEGRITY_V2]
+        signed = sign_credential(document, key_file, suite=SUITE, created=now)
+        if not isinstance(signed, dict):  # pragma: no cover - only vc-jwt returns a string
+            raise InputError("unexpected proof format", expected=SUITE)
+        with transaction(self.runtime.sessions) as session:
+            AuditRepository(session).record(
+                issuer_id=issuer.id,
+                actor=actor.name,
+                action="vcapi.issued",
+                subject=_credential_id(signed, options),
+                at=now,
+                details={"type": _types(signed)},
+            )
+        return signed
+
+    # ---- verify --------------------------------------------------------------------------
+
+    def verify_credential(self, credential: Any, options: Mapping[str, Any]) -> VcApiResult:
+        optional = _requested_checks(options)
+        data = _unwrap_credential(credential)
+        result = self.runtime.verification.verifier().verify(data)
+        return _to_vcapi(result, optional)
+
+    def verify_presentation(
+        self, presentation: Any, options: Mapping[str, Any], *, proofless: bool = False
+    ) -> VcApiResult:
+        if not isinstance(presentation, Mapping):
+            raise InputError(
+                "the presentation is not a JSON object",
+                expected="a VerifiablePresentation object",
+                found=type(presentation).__name__,
+            )
+        vp = dict(presentation)
+        result = VcApiResult(verified=False)
+        if "VerifiablePresentation" not in _types(vp):
+            result.errors.append(
+                f"presentation: its type {short(vp.get('type'))} "
+                "does not include VerifiablePresentation"
+            )
+        self._presentation_proof(vp, options, result, proofless=proofless)
+
+        credentials = vp.get("verifiableCredential", [])
+        embedded = credentials if isinstance(credentials, list) else [credentials]
+        result.credential_results = [self.verify_credential(c, options) for c in embedded]
+        for index, outcome in enumerate(result.credential_results):
+            if not outcome.verified:
+                detail = "; ".join(outcome.errors) or "not verified"
+                result.errors.append(f"verifiableCredential[{index}]: {detail}")
+            result.warnings += [f"verifiableCredential[{index}]: {w}" for w in outcome.warnings]
+        result.verified = not result.errors
+        if options.get("returnPresentation") is True:
+            result.presentation = vp
+        return result
+
+    def _presentation_proof(
+        self,
+        vp: JsonObject,
+        options: Mapping[str, Any],
+        result: VcApiResult,
+        *,
+        proofless: bool,
+    ) -> None:
+        challenge, domain = options.get("challenge"), options.get("domain")
+        if "proof" not in vp:
+            checks = options.get("checks")
+            waived = proofless or (isinstance(checks, list) and "proof" not in checks)
+            if waived and challenge is None and domain is None:
+                result.warnings.append(
+                    "presentation: it carries no proof, so its holder is not authenticated"
+                )
+            else:
+                result.errors.append(
+                    "presentation: it carries no proof"
+                    + (" (a challenge or domain was given)" if challenge or domain else "")
+                )
+            return
+        result.checks.append("proof")
+        try:
+            verified = proofs.verify(vp, self._resolver(), expected_purpose="authentication")
+        except MicrocredError as exc:
+            result.errors.append(f"presentation proof: {exc}")
+            return
+        proof = _single_proof(vp)
+        for name, expected in (("challenge", challenge), ("domain", domain)):
+            if expected is None:
+                continue
+            result.checks.append(name)
+            if not _matches(proof.get(name), expected):
+                result.errors.append(
+                    f"presentation proof: {name} {short(proof.get(name))} "
+                    f"is not the expected {short(expected)}"
+                )
+        holder = vp.get("holder")
+        holder_id = holder.get("id") if isinstance(holder, Mapping) else holder
+        if holder_id is not None:
+            result.checks.append("holder")
+            signer = verified.method.id.split("#", 1)[0]
+            if holder_id != verified.method.controller or holder_id != signer:
+                result.errors.append(
+                    f"presentation proof: signed by a key of {verified.method.controller}, "
+                    f"not of the holder {short(holder_id)}"
+                )
+
+    def _resolver(self) -> DidResolver:
+        """did:key locally; this server's own did:web documents from the store; nothing else."""
+        prefix = f"{self.runtime.settings.base_url}/issuers/"
+        scheme_less = prefix.split("://", 1)[1]
+
+        def own_documents(url: str) -> bytes:
+            # did:web resolution asks for https://<host>/issuers/<slug>/did.json.
+            rest = url.split("://", 1)[-1]
+            if rest.startswith(scheme_less) and rest.endswith("/did.json"):
+                slug = unquote(rest[len(scheme_less) : -len("/did.json")])
+                if "/" not in slug:
+                    try:
+                        return json.dumps(self.runtime.issuers.did_document(slug)).encode()
+                    except MicrocredError as exc:
+                        raise FetchError("no such issuer on this server", found=slug) from exc
+            raise FetchError("only this server's issuers are resolved (offline)", found=url)
+
+        return DidResolver(fetcher=own_documents)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _check_issue_options(options: Mapping[str, Any]) -> None:
+    suite = options.get("cryptosuite")
+    if suite is not None and suite != SUITE:
+        raise InputError("unsupported cryptosuite", expected=SUITE, found=short(suite))
+    proof_type = options.get("type")
+    if proof_type is not None and proof_type != "DataIntegrityProof":
+        raise InputError(
+            "unsupported proof type", expected="DataIntegrityProof", found=short(proof_type)
+        )
+
+
+def _check_unsecured(credential: Any) -> JsonObject:
+    """The credential, if it is an unsecured VC we can sign offline; a ModelError otherwise."""
+    if not isinstance(credential, Mapping):
+        raise InputError(
+            "credential is not a JSON object",
+            expected="an unsecured credential object",
+            found=type(credential).__name__,
+        )
+    document = dict(credential)
+    context = document.get("@context")
+    contexts = context if isinstance(context, list) else [context]
+    if not contexts or contexts[0] not in (VC_V2, VC_V1):
+        raise ModelError(
+            "the first @context must be the VC context",
+            field="@context",
+            expected=f"[{VC_V2!r}, ...]",
+            found=short(context),
+        )
+    unknown = [c for c in contexts if isinstance(c, str) and c not in bundled_urls()]
+    if unknown:
+        raise ContextError(
+            "the credential uses a JSON-LD context this server does not hold (nothing is fetched)",
+            expected="bundled contexts only",
+            found=short(unknown),
+        )
+    if "VerifiableCredential" not in _types(document):
+        raise ModelError(
+            "type must include VerifiableCredential",
+            field="type",
+            expected="['VerifiableCredential', ...]",
+            found=short(document.get("type")),
+        )
+    subject = document.get("credentialSubject")
+    subjects = subject if isinstance(subject, list) else [subject]
+    if not subjects or not all(isinstance(s, Mapping) and s for s in subjects):
+        raise ModelError(
+            "credentialSubject must be a non-empty object or list of objects",
+            field="credentialSubject",
+            found=short(subject),
+        )
+    if "proof" in document:
+        raise ModelError("the credential is already secured", field="proof", expected="no proof")
+    if "id" in document and not (isinstance(document["id"], str) and ":" in document["id"]):
+        raise ModelError("id must be a URL", field="id", found=short(document["id"]))
+    for name in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
+        value = document.get(name)
+        if value is not None and not (isinstance(value, str) and DATE_TIME_STAMP.match(value)):
+            raise ModelError(
+                "not a date-time with a time zone",
+                field=name,
+                expected="YYYY-MM-DDThh:mm:ssZ",
+                found=short(value),
+            )
+    return document
+
+
+def _credential_id(signed: Mapping[str, Any], options: Mapping[str, Any]) -> str | None:
+    value = signed.get("id") or options.get("credentialId")
+    return value if isinstance(value, str) else None
+
+
+def _first_context(document: Mapping[str, Any]) -> Any:
+    context = document.get("@context")
+    return context[0] if isinstance(context, list) and context else context
+
+
+def _types(document: Mapping[str, Any]) -> list[str]:
+    value = document.get("type", [])
+    return [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)]
+
+
+def _requested_checks(options: Mapping[str, Any]) -> frozenset[str] | None:
+    """The optional checks to count (None: all of them), from VC-API ``options.checks``."""
+    checks = options.get("checks")
+    if checks is None:
+        return None
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise InputError(
+            "options.checks must be a list of check names",
+            expected="e.g. ['proof', 'credentialStatus']",
+            found=short(checks),
+        )
+    return frozenset(CHECK_ALIASES.get(c.lower(), c.lower()) for c in checks)
+
+
+def _unwrap_credential(credential: Any) -> Mapping[str, Any] | str:
+    """A credential object, or the JWT inside an EnvelopedVerifiableCredential / given bare."""
+    if isinstance(credential, str):
+        return credential
+    if not isinstance(credential, Mapping):
+        raise InputError(
+            "verifiableCredential is not a credential",
+            expected="a JSON object (or a VC-JWT)",
+            found=type(credential).__name__,
+        )
+    if "EnvelopedVerifiableCredential" in _types(credential):
+        data = credential.get("id")
+        if isinstance(data, str):
+            for prefix in ENVELOPED_JWT:
+                if data.startswith(prefix):
+                    return data[len(prefix) :]
+        raise InputError(
+            "unsupported enveloped credential",
+            expected="id: data:application/vc+jwt,<JWT>",
+            found=short(data),
+        )
+    return credential
+
+
+def _to_vcapi(result: VerificationResult, optional: frozenset[str] | None) -> VcApiResult:
+    out = VcApiResult(verified=False, results=[c.to_json() for c in result.checks])
+    for check in result.checks:
+        counted = check.name in CORE_CHECKS or optional is None or check.name in optional
+        if check.status == Status.SKIPPED:
+            continue
+        if not counted:
+            if check.status == Status.FAILED:
+                out.warnings.append(f"{check.name} (not requested): {check.message}")
+            continue
+        out.checks.append(check.name)
+        if check.status == Status.FAILED:
+            out.errors.append(f"{check.name}: {check.message}")
+        elif check.status == Status.WARNING:
+            out.warnings.append(f"{check.name}: {check.message}")
+    proof = result.check("proof")
+    out.verified = (
+        result.readable and proof is not None and proof.status == Status.PASSED and not out.errors
+    )
+    return out
+
+
+def _single_proof(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        proof = proof[0] if proof else {}
+    return proof if isinstance(proof, Mapping) else {}
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    if isinstance(value, list):
+        return expected in value
+    return bool(value == expected)
+
+
+__all__ = ["NotConfiguredError", "VcApiResult", "VcApiService"]
