@@ -14,7 +14,7 @@ from rich.console import Console
 
 from microcred.errors import MicrocredError
 from microcred.runtime import Runtime
-from microcred.services.actor import ROLES, SYSTEM
+from microcred.services.actor import ROLES, SYSTEM, parse_role
 from microcred.services.issuance import IssueRequest
 from microcred.services.issuers import IssuerInput
 from microcred.settings import Settings
@@ -24,6 +24,7 @@ out = Console(emoji=False, highlight=False, soft_wrap=True)
 
 issuers_app = typer.Typer(help="Issuer organisations.", no_args_is_help=True)
 api_keys_app = typer.Typer(help="Issuer-scoped API keys.", no_args_is_help=True)
+staff_app = typer.Typer(help="People who sign in to the console.", no_args_is_help=True)
 
 
 def _runtime(public_url: str | None = None) -> Runtime:
@@ -115,10 +116,35 @@ def api_keys_create(
     runtime = _runtime()
     try:
         row = runtime.issuers.by_slug(issuer)
-        _key, token = runtime.issuers.create_api_key(SYSTEM, row.id, name, role)  # type: ignore[arg-type]
+        _key, token = runtime.issuers.create_api_key(SYSTEM, row.id, name, parse_role(role))
     except MicrocredError as exc:
         raise _fail(exc) from exc
     print(token)
+
+
+@staff_app.command("create")
+def staff_create(
+    issuer: Annotated[str, typer.Option(help="The issuer's slug.")],
+    email: Annotated[str, typer.Option(help="Sign-in e-mail.")],
+    name: Annotated[str, typer.Option(help="Display name.")],
+    role: Annotated[str, typer.Option(help=" | ".join(ROLES))] = "issuer",
+) -> None:
+    """Create a console account; the password is read from the terminal (or stdin)."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=sys.stdin.isatty())
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.by_slug(issuer)
+        runtime.staff.create(
+            SYSTEM,
+            row.id,
+            email=email,
+            name=name,
+            role=parse_role(role),
+            password=password,
+        )
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    out.print(f"created {role} {email} for {issuer}")
 
 
 def issue(
@@ -154,3 +180,4 @@ def register(app: typer.Typer) -> None:
     app.command()(issue)
     app.add_typer(issuers_app, name="issuers")
     app.add_typer(api_keys_app, name="api-keys")
+    app.add_typer(staff_app, name="staff")

@@ -5,11 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from microcred.errors import NotFoundError, PermissionDeniedError
+from microcred.errors import InputError, NotFoundError, PermissionDeniedError, short
 
 Role = Literal["owner", "issuer", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "issuer", "viewer")
 _RANK = {"viewer": 0, "issuer": 1, "owner": 2}
+
+
+def parse_role(value: str) -> Role:
+    for role in ROLES:
+        if value == role:
+            return role
+    raise InputError("unknown role", expected=" | ".join(ROLES), found=short(value))
 
 
 @dataclass(frozen=True)
