@@ -118,6 +118,14 @@ def verify(
             "--did-document", help="A DID document to trust for did:web keys (repeatable)."
         ),
     ] = None,
+    log_bundle: Annotated[
+        Path | None,
+        typer.Option(help="The credential's transparency-log proof bundle (JSON)."),
+    ] = None,
+    log_key: Annotated[
+        str | None,
+        typer.Option(help="The log's verifier key to trust (name+hash+key); needs --log-bundle."),
+    ] = None,
 ) -> None:
     """Verify a credential and explain each check. Exit 0 verified, 1 not, 2 unreadable."""
     try:
@@ -138,7 +146,12 @@ def verify(
             resolver.add_document(_read_json(path, "DID document"))
         except MicrocredError as exc:
             _fail(str(exc))
-    result = Verifier(resolver=resolver, status_lists=lists).verify(data)
+    if (log_bundle is None) != (log_key is None):
+        _fail("--log-bundle and --log-key go together: a bundle proves nothing without a key")
+    bundle = _read_json(log_bundle, "log bundle") if log_bundle is not None else None
+    result = Verifier(resolver=resolver, status_lists=lists, log_key=log_key).verify(
+        data, log_bundle=bundle
+    )
     if as_json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from microcred.crypto.did import DidResolver, Fetcher, FetchError, did_web_from_url, no_network
-from microcred.errors import KeyResolutionError, NotFoundError, short
+from microcred.errors import KeyResolutionError, MicrocredError, NotFoundError, short
+from microcred.types import JsonObject
 from microcred.verify import Verifier
 
 if TYPE_CHECKING:
@@ -59,7 +60,18 @@ class VerificationService:
             resolver=_LocalResolver(self.runtime, local),
             fetcher=local,
             clock=self.runtime.clock,
+            log_key=self.runtime.transparency.verifier_keys()[0],
+            log_bundles=self._log_bundle,
         )
+
+    def _log_bundle(self, credential_id: str) -> JsonObject | None:
+        """Our own credentials' inclusion proofs; nothing for other servers' credentials."""
+        if not credential_id.startswith(self.runtime.settings.base_url + "/credentials/"):
+            return None
+        try:
+            return self.runtime.transparency.bundle(credential_id)
+        except MicrocredError:
+            return None
 
     def _local_fetcher(self, fallback: Fetcher) -> Fetcher:
         base = self.runtime.settings.base_url

@@ -29,6 +29,7 @@ from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import check_status_entry
 from microcred.errors import InputError, MicrocredError, short
 from microcred.types import JsonObject
+from microcred.verify.log_check import check_transparency, with_transparency_check
 from microcred.verify.result import Check, Status, VerificationResult
 
 Clock = Callable[[], datetime]
@@ -63,7 +64,14 @@ class Verifier:
         status_lists: Mapping[str, Mapping[str, Any]] | None = None,
         clock: Clock = proofs.utc_now,
         limits: Limits = DEFAULT_LIMITS,
+        log_key: str | None = None,
+        log_bundles: Callable[[str], Mapping[str, Any] | None] | None = None,
     ) -> None:
+        """``log_key`` (a C2SP verifier key) turns on the transparency-log check; its proof
+        comes with each call (``verify(..., log_bundle=)``) or from ``log_bundles``, which
+        maps a credential id to its bundle (None when it has none)."""
+        self._log_key = log_key
+        self._log_bundles = log_bundles
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
         self._status_lists: dict[str, Mapping[str, Any]] = dict(status_lists or {})
@@ -73,8 +81,25 @@ class Verifier:
 
     # 1. input ---------------------------------------------------------------------------------
 
-    def verify(self, data: bytes | str | Mapping[str, Any]) -> VerificationResult:
+    def verify(
+        self,
+        data: bytes | str | Mapping[str, Any],
+        *,
+        log_bundle: Mapping[str, Any] | None = None,
+    ) -> VerificationResult:
         """Verify a credential given as JSON text/bytes, a JWT, a baked PNG/SVG, or a dict."""
+        result = self._verify(data)
+        if self._log_key is None or result.credential is None:
+            return result
+        if log_bundle is None and self._log_bundles is not None:
+            credential_id = result.credential.get("id")
+            if isinstance(credential_id, str):
+                log_bundle = self._log_bundles(credential_id)
+        return with_transparency_check(
+            result, check_transparency(result.credential, log_bundle, self._log_key)
+        )
+
+    def _verify(self, data: bytes | str | Mapping[str, Any]) -> VerificationResult:
         try:
             fmt, payload = self._read(data)
         except MicrocredError as exc:
