@@ -489,7 +489,7 @@ def _build_template(
     return _Template(tuple(quads), tuple(sorted(iri_slots)))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)  # bounded: per-credential IRIs (ids, status URLs) pass through here
 def _is_plain_iri(value: str) -> bool:
     """An absolute IRI that expands to itself: not a compact IRI, nothing N-Quads must escape,
     and valid to pyoxigraph's IRI parser (which the general path applies)."""

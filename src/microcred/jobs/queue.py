@@ -1,35 +1,161 @@
-"""STUB, to be replaced by the bulk-issuance work: the job queue on huey.
+"""The job queue, on huey (see docs/design/jobs.md for why huey and how recovery works).
 
 Contract (other modules rely on it):
 - ``JobQueue(runtime)``; ``register(name, fn, *, retries=0, retry_delay=0)`` adds a task whose
   function takes JSON-able positional args; ``enqueue(name, *args)`` runs it (immediately when
   ``settings.queue_immediate``); ``start()``/``stop()`` run an in-process consumer for serve.
+- ``on_consumer_start(fn)``: run once before a consumer's workers start (recovery).
+- ``register_periodic(name, fn, *, minutes)`` adds a task the consumers' schedulers run every
+  ``minutes`` minutes; ``consumer(workers, worker_type)`` makes a consumer for ``microcred
+  worker`` and ``issue-bulk``.
+
+Backends: embedded default, huey's SQLite storage at ``settings.queue_path`` (no server);
+``settings.queue_url`` ``redis://...``, huey's Redis storage, which workers on any number of
+machines share. ``settings.queue_immediate`` runs each task in the caller and lets its error
+propagate (tests and scripts want to see failures, not a log line).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from huey import Huey, RedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
+from huey.api import TaskWrapper  # type: ignore[import-untyped]
+from huey.consumer import Consumer  # type: ignore[import-untyped]
+from huey.storage import SqliteStorage  # type: ignore[import-untyped]
+
+from microcred.errors import ConflictError, InputError, NotFoundError
 
 if TYPE_CHECKING:
     from microcred.runtime import Runtime
+    from microcred.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WorkerType = Literal["thread", "process"]
+# An idle worker polls SQLite at most this far apart; Redis workers block on the list instead.
+MAX_POLL_SECONDS = 1.0
+
+
+class _SqliteStorage(SqliteStorage):  # type: ignore[misc]
+    """huey's SQLite storage with WAL and ``synchronous=NORMAL``: an enqueue then costs no
+    fsync (a job per issued e-mail adds up). A crashed process loses nothing; a power cut may
+    lose the last jobs queued, which the batch watchdog and the e-mail sweep queue again."""
+
+    def _create_connection(self) -> Any:
+        connection = super()._create_connection()
+        connection.execute("pragma synchronous=NORMAL")
+        return connection
+
+
+class _SqliteHuey(SqliteHuey):  # type: ignore[misc]
+    storage_class = _SqliteStorage
+
+
+def make_huey(settings: Settings) -> Huey:
+    """The huey instance the settings ask for (tasks are added by :class:`JobQueue`)."""
+    url = settings.queue_url
+    if url:
+        if not url.startswith(("redis://", "rediss://", "unix://")):
+            raise InputError(
+                "unsupported queue URL", expected="redis://host:port/db", found=url.split(":")[0]
+            )
+        # results=False: tasks report through the database, never through huey's result store.
+        return RedisHuey("microcred", url=url, results=False, blocking=True)
+    settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("microcred", filename=str(settings.queue_path), results=False, timeout=30)
+
+
+class InProcessConsumer(Consumer):  # type: ignore[misc]  # huey has no type hints
+    """A consumer that leaves signal handling to its host (uvicorn, the CLI)."""
+
+    def _set_signal_handlers(self) -> None:
+        pass
 
 
 class JobQueue:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._tasks: dict[str, Callable[..., Any]] = {}
+        self.immediate = runtime.settings.queue_immediate
+        self.huey: Huey = make_huey(runtime.settings)
+        self._tasks: dict[str, TaskWrapper] = {}
+        self._consumer: Consumer | None = None
+        self._on_consumer_start: list[Callable[[], Any]] = []
+        self._pid = os.getpid()
+        # A forked worker must not reuse the parent's pooled database connections.
+        self.huey.on_startup("microcred-fork-safety")(self._after_fork)
+
+    def _after_fork(self) -> None:
+        if os.getpid() != self._pid:
+            self.runtime.engine.dispose(close=False)
+            self._pid = os.getpid()
 
     def register(
         self, name: str, fn: Callable[..., Any], *, retries: int = 0, retry_delay: int = 0
     ) -> None:
-        self._tasks[name] = fn
+        if name in self._tasks:
+            raise ConflictError("a job with this name is already registered", found=name)
+        self._tasks[name] = self.huey.task(retries=retries, retry_delay=retry_delay, name=name)(fn)
+
+    def register_periodic(self, name: str, fn: Callable[[], Any], *, minutes: int) -> None:
+        """Run ``fn`` every ``minutes`` minutes in whichever consumers run a scheduler."""
+        if name in self._tasks:
+            raise ConflictError("a job with this name is already registered", found=name)
+        schedule = crontab(minute=f"*/{minutes}")
+        self._tasks[name] = self.huey.periodic_task(schedule, name=name)(fn)
+
+    def on_consumer_start(self, fn: Callable[[], Any]) -> None:
+        """Run ``fn`` once whenever a consumer starts over this queue (recovery work)."""
+        self._on_consumer_start.append(fn)
+
+    def run_startup(self) -> None:
+        """What a consumer runs once before its workers start (see :meth:`on_consumer_start`)."""
+        for fn in self._on_consumer_start:
+            fn()
 
     def enqueue(self, name: str, *args: Any) -> None:
-        self._tasks[name](*args)
+        task = self._tasks.get(name)
+        if task is None:
+            raise NotFoundError("no such job", expected=", ".join(sorted(self._tasks)), found=name)
+        if self.immediate:
+            task.call_local(*args)
+        else:
+            task(*args)
+
+    def pending(self) -> int:
+        """Tasks waiting in the queue (not those being run)."""
+        return 0 if self.immediate else int(self.huey.pending_count())
+
+    def consumer(
+        self, workers: int, worker_type: WorkerType = "process", *, in_process: bool = False
+    ) -> Consumer:
+        """A huey consumer over this queue; ``in_process`` leaves signals to the host."""
+        if self.immediate:
+            raise ConflictError(
+                "jobs run in the caller when queue_immediate is set; there is nothing to consume",
+                expected="MICROCRED_QUEUE_IMMEDIATE unset",
+            )
+        cls = InProcessConsumer if in_process else Consumer
+        return cls(
+            self.huey,
+            workers=max(1, workers),
+            worker_type=worker_type,
+            max_delay=MAX_POLL_SECONDS,
+            periodic=True,
+        )
 
     def start(self) -> None:
-        pass
+        """Consume in this process (threads) until :meth:`stop`; a no-op in immediate mode."""
+        if self.immediate or self._consumer is not None:
+            return
+        self.run_startup()
+        self._consumer = self.consumer(self.runtime.settings.workers, "thread", in_process=True)
+        self._consumer.start()
 
     def stop(self) -> None:
-        pass
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None

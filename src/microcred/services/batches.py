@@ -1,17 +1,337 @@
-"""STUB, to be replaced: bulk issuance from CSV."""
+"""Bulk issuance from CSV: validate every row, store the good ones, issue them in chunk jobs.
+
+:meth:`BatchService.create` reads the file once, in one transaction: a ``batches`` row with the
+report of bad rows, and a ``batch_rows`` row per good one, numbered into chunks. After commit it
+queues one ``batches.chunk`` job per chunk. A chunk job issues its rows that have no credential
+yet through :meth:`IssuanceService.issue_reporting` with each row's idempotency key, then marks
+them and moves the batch's counters in one transaction. Running a chunk twice, or two workers
+running it at once, therefore issues nothing twice.
+
+A worker killed mid-chunk loses that huey job (huey removes a job from the queue when it starts
+it). :meth:`recover` puts back every unfinished chunk; consumers run it when they start, and a
+periodic watchdog runs it for batches that stopped moving (see docs/design/jobs.md).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import builtins
+import hashlib
+import io
+import logging
+import uuid
+from datetime import timedelta
+from typing import IO, TYPE_CHECKING
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from microcred.errors import InputError, MicrocredError, NotFoundError, short
+from microcred.services.actor import Actor
+from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader, GoodRow
+from microcred.services.issuance import IssueRequest
+from microcred.store.db import transaction
+from microcred.store.repositories import AchievementRepository, IssuerRepository
+from microcred.store.tables import BatchRow, BatchRowRow
 
 if TYPE_CHECKING:
     from microcred.jobs.queue import JobQueue
     from microcred.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
+CHUNK_JOB = "batches.chunk"
+WATCHDOG_JOB = "batches.watchdog"
+CHUNK_SIZE = 250
+MAX_REPORTED = 1000  # bad rows kept in the report; all are counted
+INSERT_ROWS = 1000  # batch_rows written per statement while reading, so memory stays flat
+STALLED_AFTER = timedelta(minutes=5)
+OPEN_STATES = ("queued", "running")
+
 
 class BatchService:
+    chunk_size = CHUNK_SIZE
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
     def register_jobs(self, queue: JobQueue) -> None:
-        pass
+        # Retries cover transient failures (a lock timeout, a dropped connection); the
+        # watchdog covers jobs lost with their worker.
+        queue.register(CHUNK_JOB, self.run_chunk, retries=3, retry_delay=5)
+        queue.register_periodic(WATCHDOG_JOB, self.watchdog, minutes=1)
+        queue.on_consumer_start(self.recover)
+
+    # -- upload --------------------------------------------------------------------------------
+
+    def create(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        achievement_id: str,
+        source: IO[bytes] | bytes,
+        *,
+        filename: str | None = None,
+        encoding: str | None = None,
+    ) -> BatchRow:
+        """Validate the CSV, store its good rows and queue their issuance; returns the batch
+        (already finished when jobs run immediately). A file that cannot be read at all raises
+        :class:`InputError` and stores nothing."""
+        actor.require(issuer_id, "issuer")
+        stream = io.BytesIO(source) if isinstance(source, bytes) else source
+        sha256 = _digest(stream)
+        now = self.runtime.clock()
+        batch_id = str(uuid.uuid4())
+        with transaction(self.runtime.sessions) as session:
+            self._check_target(session, issuer_id, achievement_id)
+            reader = CsvReader(
+                stream, issuer_id=issuer_id, achievement_id=achievement_id, encoding=encoding
+            )
+            batch = BatchRow(
+                id=batch_id,
+                issuer_id=issuer_id,
+                achievement_id=achievement_id,
+                filename=filename[:500] if filename else None,
+                file_sha256=sha256,
+                state="queued",
+                total_rows=0,
+                valid_rows=0,
+                invalid_rows=0,
+                issued_rows=0,
+                new_rows=0,
+                chunks=0,
+                report=[],
+                created_by=actor.name,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(batch)
+            session.flush()
+            report, valid, invalid = self._store_rows(session, batch_id, reader)
+            batch.total_rows = reader.rows
+            batch.valid_rows = valid
+            batch.invalid_rows = invalid
+            batch.chunks = -(-valid // self.chunk_size)
+            batch.report = report
+            if reader.header.ignored:
+                batch.report = [{"ignoredColumns": reader.header.ignored}, *report]
+            if valid == 0:
+                batch.state, batch.finished_at = "done", now
+            chunks = batch.chunks
+        for chunk in range(chunks):
+            self.runtime.queue.enqueue(CHUNK_JOB, batch_id, chunk)
+        return self._load(batch_id)
+
+    @staticmethod
+    def _check_target(session: Session, issuer_id: str, achievement_id: str) -> None:
+        if IssuerRepository(session).get(issuer_id) is None:
+            raise NotFoundError("no such issuer", found=short(issuer_id))
+        achievement = AchievementRepository(session).get(issuer_id, achievement_id)
+        if achievement is None:
+            raise NotFoundError("no such achievement", found=short(achievement_id))
+        if achievement.archived:
+            raise InputError(
+                "achievement is archived", expected="an active achievement", found=achievement_id
+            )
+
+    def _store_rows(
+        self, session: Session, batch_id: str, reader: CsvReader
+    ) -> tuple[list[dict[str, object]], int, int]:
+        report: list[dict[str, object]] = []
+        pending: list[dict[str, object]] = []
+        valid = invalid = 0
+        for row in reader:
+            if isinstance(row, BadRow):
+                invalid += 1
+                if len(report) < MAX_REPORTED:
+                    report.append(row.to_json())
+                continue
+            assert isinstance(row, GoodRow)
+            pending.append(
+                {
+                    "batch_id": batch_id,
+                    "line": row.line,
+                    "chunk": valid // self.chunk_size,
+                    "idempotency_key": row.key,
+                    "data": row.data,
+                }
+            )
+            valid += 1
+            if len(pending) >= INSERT_ROWS:
+                session.execute(insert(BatchRowRow), pending)
+                pending = []
+        if pending:
+            session.execute(insert(BatchRowRow), pending)
+        return report, valid, invalid
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def get(self, actor: Actor, issuer_id: str, batch_id: str) -> BatchRow:
+        actor.require(issuer_id, "viewer")
+        with self.runtime.sessions() as session:
+            batch = session.get(BatchRow, batch_id)
+        if batch is None or batch.issuer_id != issuer_id:
+            raise NotFoundError("no such batch", found=short(batch_id))
+        return batch
+
+    def list(
+        self, actor: Actor, issuer_id: str, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[BatchRow], int]:
+        actor.require(issuer_id, "viewer")
+        where = BatchRow.issuer_id == issuer_id
+        with self.runtime.sessions() as session:
+            total = session.scalar(select(func.count()).select_from(BatchRow).where(where)) or 0
+            rows = session.scalars(
+                select(BatchRow)
+                .where(where)
+                .order_by(BatchRow.created_at.desc(), BatchRow.id)
+                .offset(offset)
+                .limit(limit)
+            )
+            return list(rows), total
+
+    def _load(self, batch_id: str) -> BatchRow:
+        with self.runtime.sessions() as session:
+            batch = session.get(BatchRow, batch_id)
+        assert batch is not None
+        return batch
+
+    # -- the jobs ------------------------------------------------------------------------------
+
+    def run_chunk(self, batch_id: str, chunk: int) -> None:
+        """Issue the rows of one chunk that have no credential yet (a no-op when none)."""
+        with self.runtime.sessions() as session:
+            batch = session.get(BatchRow, batch_id)
+            if batch is None or batch.state not in OPEN_STATES:
+                return
+            rows = session.execute(
+                select(BatchRowRow.id, BatchRowRow.idempotency_key, BatchRowRow.data)
+                .where(
+                    BatchRowRow.batch_id == batch_id,
+                    BatchRowRow.chunk == chunk,
+                    BatchRowRow.credential_id.is_(None),
+                )
+                .order_by(BatchRowRow.line)
+            ).all()
+        if not rows:
+            return
+        # The audit log names who uploaded the batch, acting with the role issuing needs.
+        actor = Actor(issuer_id=batch.issuer_id, name=batch.created_by, role="issuer")
+        requests = [
+            IssueRequest(
+                achievement_id=batch.achievement_id,
+                email=data.get("email"),
+                did=data.get("did"),
+                name=data.get("name"),
+                idempotency_key=key,
+                batch_id=batch_id,
+            )
+            for _id, key, data in rows
+        ]
+        try:
+            issued = self.runtime.issuance.issue(actor, batch.issuer_id, requests)
+        except MicrocredError as exc:
+            # Not transient (the achievement was archived, the issuer removed): retrying
+            # cannot help, so the batch stops and says why.
+            self._fail(batch_id, exc)
+            return
+        self._record(
+            batch_id,
+            [(row[0], cred.id, cred.batch_id) for row, cred in zip(rows, issued, strict=True)],
+        )
+
+    def _record(self, batch_id: str, done: builtins.list[tuple[int, str, str | None]]) -> None:
+        """Mark rows issued and move the counters, counting only rows nobody marked before."""
+        now = self.runtime.clock()
+        with transaction(self.runtime.sessions) as session:
+            unmarked = set(
+                session.scalars(
+                    select(BatchRowRow.id)
+                    .where(
+                        BatchRowRow.id.in_([row_id for row_id, _, _ in done]),
+                        BatchRowRow.credential_id.is_(None),
+                    )
+                    .with_for_update()
+                )
+            )
+            marks = [{"id": r, "credential_id": c} for r, c, _ in done if r in unmarked]
+            if marks:
+                session.execute(update(BatchRowRow), marks)
+            new = sum(1 for r, _, b in done if r in unmarked and b == batch_id)
+            batch = session.get(BatchRow, batch_id, with_for_update=True)
+            assert batch is not None
+            batch.issued_rows += len(marks)
+            batch.new_rows += new
+            batch.updated_at = now
+            if batch.state == "queued":
+                batch.state = "running"
+            if batch.issued_rows >= batch.valid_rows:
+                batch.state, batch.finished_at = "done", now
+
+    def _fail(self, batch_id: str, error: MicrocredError) -> None:
+        log.warning("batch %s failed: %s", batch_id, error)
+        now = self.runtime.clock()
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(BatchRow)
+                .where(BatchRow.id == batch_id, BatchRow.state.in_(OPEN_STATES))
+                .values(state="failed", error=str(error)[:2000], updated_at=now, finished_at=now)
+            )
+
+    def recover(self, stalled_after: timedelta | None = None) -> int:
+        """Queue again every chunk of an open batch that still has rows without a credential;
+        with ``stalled_after``, only for batches that have not moved for that long. Returns the
+        number of chunks queued. Chunks that are still queued will simply run twice; the second
+        run finds nothing to do."""
+        now = self.runtime.clock()
+        work: list[tuple[str, int]] = []
+        with transaction(self.runtime.sessions) as session:
+            query = select(BatchRow).where(BatchRow.state.in_(OPEN_STATES))
+            if stalled_after is not None:
+                query = query.where(BatchRow.updated_at < now - stalled_after)
+            for batch in session.scalars(query).all():
+                chunks = session.scalars(
+                    select(BatchRowRow.chunk)
+                    .where(BatchRowRow.batch_id == batch.id, BatchRowRow.credential_id.is_(None))
+                    .distinct()
+                    .order_by(BatchRowRow.chunk)
+                ).all()
+                if not chunks:  # every row issued, the last mark lost with its worker
+                    batch.state, batch.finished_at = "done", now
+                batch.updated_at = now  # so the watchdog waits a full period before next time
+                work.extend((batch.id, chunk) for chunk in chunks)
+        for batch_id, chunk in work:
+            self.runtime.queue.enqueue(CHUNK_JOB, batch_id, chunk)
+        if work:
+            log.info("re-queued %d unfinished chunks", len(work))
+        return len(work)
+
+    def watchdog(self) -> None:
+        self.recover(stalled_after=STALLED_AFTER)
+
+
+def bad_rows(batch: BatchRow) -> builtins.list[dict[str, object]]:
+    """The report's bad rows (line, reason, expected, found)."""
+    return [entry for entry in batch.report if "reason" in entry]
+
+
+def ignored_columns(batch: BatchRow) -> builtins.list[str]:
+    """Header columns the upload did not use."""
+    for entry in batch.report:
+        if "ignoredColumns" in entry:
+            return list(entry["ignoredColumns"])
+    return []
+
+
+def _digest(stream: IO[bytes]) -> str:
+    """The file's SHA-256, refusing files over the limit; leaves the stream at its start."""
+    size = stream.seek(0, io.SEEK_END)
+    if size > MAX_FILE_BYTES:
+        raise InputError(
+            "the file is too large", expected=f"at most {MAX_FILE_BYTES} bytes", found=f"{size}"
+        )
+    stream.seek(0)
+    digest = hashlib.sha256()
+    while block := stream.read(1 << 20):
+        digest.update(block)
+    stream.seek(0)
+    return digest.hexdigest()

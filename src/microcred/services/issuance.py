@@ -29,14 +29,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.crypto.statuslist import status_entry
 from microcred.errors import InputError, NotFoundError, short
 from microcred.model import (
-    Achievement,
-    build_credential,
     hashed_email_identity,
     normalize_email,
     parse_profile,
 )
-from microcred.model.credential import BitstringStatusListEntry
-from microcred.model.subject import AchievementSubject
+from microcred.model.template import CredentialTemplate
 from microcred.services.achievements import AchievementService
 from microcred.services.actor import Actor
 from microcred.services.issuers import IssuerService
@@ -197,7 +194,12 @@ class IssuanceService:
         profile = parse_profile(self.issuers.profile(issuer))
         models = {k: self.achievements.to_model(row) for k, row in achievements.items()}
 
-        # 2. Build and sign, outside the transaction.
+        # 2. Build and sign, outside the transaction. A template per achievement validates the
+        # issuer and achievement once and fills in each recipient (see model/template.py).
+        templates = {
+            key: CredentialTemplate(issuer=profile, achievement=model)
+            for key, model in models.items()
+        }
         rows: list[CredentialRow] = []
         for request, (seq, index) in zip(fresh, indices, strict=True):
             achievement = achievements[request.achievement_id]
@@ -208,25 +210,22 @@ class IssuanceService:
                 if achievement.validity_months
                 else None
             )
-            model = models[achievement.id]
-            document = build_credential(
+            document = templates[achievement.id].build(
                 id=self.credential_url(credential_id),
-                issuer=profile,
-                achievement=model,
-                subject=self._subject(request, model),
                 valid_from=valid_from,
                 valid_until=valid_until,
-                credential_status=[
-                    BitstringStatusListEntry.model_validate(
-                        status_entry(
-                            list_url=self.status_list_url(issuer.slug, purpose, seq),
-                            index=index,
-                            purpose=purpose,
-                        )
-                    )
-                    for purpose in ("revocation", "suspension")
-                ],
+                did=request.did,
+                identity=hashed_email_identity(request.email) if request.email else None,
+                name=request.name,
             )
+            document["credentialStatus"] = [
+                status_entry(
+                    list_url=self.status_list_url(issuer.slug, purpose, seq),
+                    index=index,
+                    purpose=purpose,
+                )
+                for purpose in ("revocation", "suspension")
+            ]
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(
@@ -322,17 +321,6 @@ class IssuanceService:
                 raise InputError("achievement is archived", found=short(achievement_id))
             found[achievement_id] = row
         return found
-
-    @staticmethod
-    def _subject(request: IssueRequest, achievement: Achievement) -> AchievementSubject:
-        data: dict[str, Any] = {"achievement": achievement}
-        if request.did:
-            data["id"] = request.did
-        if request.email:
-            data["identifier"] = [hashed_email_identity(request.email)]
-        if request.name:
-            data["name"] = request.name
-        return AchievementSubject(**data)
 
 
 def _dedupe(requests: list[IssueRequest]) -> list[IssueRequest]:

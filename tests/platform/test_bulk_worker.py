@@ -1,0 +1,139 @@
+"""The real job engine: huey consumers in other processes, killed with SIGKILL mid-batch."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from microcred.runtime import Runtime
+from microcred.services.actor import SYSTEM
+from microcred.settings import Settings
+from microcred.store.tables import BatchRow, CredentialRow
+from tests.platform.conftest import SIMPLE_ACHIEVEMENT, make_issuer
+
+ROWS = 400
+
+
+@pytest.fixture
+def env(database_url: str, tmp_path: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MICROCRED_DATA_DIR": str(tmp_path / "data"),
+        "MICROCRED_DATABASE_URL": database_url,
+        "MICROCRED_PUBLIC_URL": "https://badges.example.org",
+        "MICROCRED_WORKERS": "2",
+    }
+
+
+@pytest.fixture
+def queued_runtime(env: dict[str, str]) -> Iterator[Runtime]:
+    settings = Settings(
+        data_dir=Path(env["MICROCRED_DATA_DIR"]),
+        database_url=env["MICROCRED_DATABASE_URL"],
+        public_url=env["MICROCRED_PUBLIC_URL"],
+    )
+    runtime = Runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    # Its own session, so SIGKILL reaches the consumer and every worker process it forked.
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "microcred.cli.main", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def counts(runtime: Runtime, batch_id: str) -> tuple[int, int, str]:
+    with runtime.sessions() as session:
+        credentials = session.scalar(
+            select(func.count())
+            .select_from(CredentialRow)
+            .where(CredentialRow.batch_id == batch_id)
+        )
+        batch = session.get(BatchRow, batch_id)
+        assert batch is not None
+        return credentials or 0, batch.issued_rows, batch.state
+
+
+def wait_for(condition: object, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():  # type: ignore[operator]
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.slow
+def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
+    queued_runtime: Runtime, env: dict[str, str], tmp_path: Path
+) -> None:
+    runtime = queued_runtime
+    issuer = make_issuer(runtime, "alpha")
+    achievement = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT).id
+    runtime.batches.chunk_size = 25
+    rows = b"".join(b"learner%d@example.org,Learner %d\n" % (i, i) for i in range(ROWS))
+    batch = runtime.batches.create(SYSTEM, issuer.id, achievement, b"email,name\n" + rows)
+    assert (batch.state, batch.valid_rows, batch.chunks) == ("queued", ROWS, ROWS // 25)
+
+    log = tmp_path / "worker.log"
+    worker = start_worker(env, log)
+    try:
+        wait_for(lambda: counts(runtime, batch.id)[0] >= ROWS // 4, 120, "the first credentials")
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        issued, marked, state = counts(runtime, batch.id)
+        assert 0 < issued < ROWS, "the kill must land mid-batch"
+        assert state == "running"
+        time.sleep(0.5)
+        assert counts(runtime, batch.id)[0] == issued  # nothing runs while no worker does
+
+        worker = start_worker(env, log)
+        wait_for(lambda: counts(runtime, batch.id)[2] == "done", 180, "the batch to finish")
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGTERM)
+            worker.wait(20)
+
+    issued, marked, state = counts(runtime, batch.id)
+    assert (issued, marked, state) == (ROWS, ROWS, "done")
+    with runtime.sessions() as session:
+        keys = session.scalars(
+            select(CredentialRow.idempotency_key).where(CredentialRow.issuer_id == issuer.id)
+        ).all()
+        emails = session.scalars(select(CredentialRow.recipient_email)).all()
+    assert len(keys) == len(set(keys)) == ROWS
+    assert sorted(emails) == sorted(f"learner{i}@example.org" for i in range(ROWS))
+    done = runtime.batches.get(SYSTEM, issuer.id, batch.id)
+    assert done.new_rows == ROWS
+
+
+@pytest.mark.slow
+def test_in_process_consumer_runs_queued_jobs(queued_runtime: Runtime) -> None:
+    """``start()``/``stop()`` (what ``serve`` uses) consume the embedded SQLite queue."""
+    runtime = queued_runtime
+    issuer = make_issuer(runtime, "alpha")
+    achievement = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT).id
+    batch = runtime.batches.create(SYSTEM, issuer.id, achievement, b"email\na@example.org\n")
+    assert batch.state == "queued"
+    assert runtime.queue.pending() == 1
+    runtime.queue.start()
+    try:
+        wait_for(lambda: counts(runtime, batch.id)[2] == "done", 60, "the batch")
+    finally:
+        runtime.queue.stop()
+    assert counts(runtime, batch.id) == (1, 1, "done")
