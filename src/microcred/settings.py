@@ -49,6 +49,10 @@ class Settings(BaseSettings):
         default=131_072, ge=131_072, description="Entries per status list (herd privacy)"
     )
     status_list_max_age_seconds: int = 300
+    fetch_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDR ranges the URL verifier may fetch from although they are private",
+    )
     demo_issuer: str | None = Field(
         default=None, description="Slug of the issuer that signs VC-API requests"
     )

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from microcred.model.template import _DID, CredentialTemplate
 from microcred.model import Achievement, build_credential, hashed_email_identity, parse_profile
 from microcred.model.subject import AchievementSubject
+from microcred.model.template import _DID, CredentialTemplate
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT
 
 ISSUER = parse_profile(

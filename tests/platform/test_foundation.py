@@ -126,9 +126,10 @@ def test_key_rotation_new_credentials_use_new_key_old_ones_keep_verifying(
     )
     assert new.document["proof"]["verificationMethod"] == new_method
     assert old.document["proof"]["verificationMethod"] != new_method
-    assert _verify_proof(runtime, issuer.slug, old.document) == old.document["proof"][
-        "verificationMethod"
-    ]
+    assert (
+        _verify_proof(runtime, issuer.slug, old.document)
+        == old.document["proof"]["verificationMethod"]
+    )
     assert _verify_proof(runtime, issuer.slug, new.document) == new_method
     document = runtime.issuers.did_document(issuer.slug)
     assert document["assertionMethod"][0] == new_method  # current key first

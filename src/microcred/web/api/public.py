@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import json
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
 from microcred.services.images import default_badge_svg
 from microcred.web.deps import RuntimeDep
+from microcred.web.pages.public import credential_page, prefers_html
 
 router = APIRouter(tags=["public"])
 
@@ -72,10 +73,14 @@ def achievement_image(achievement_id: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/credentials/{credential_id}")
-def credential(credential_id: str, runtime: RuntimeDep) -> Response:
-    """The credential exactly as signed. (Pages add HTML for browsers by content negotiation.)"""
+def credential(credential_id: str, runtime: RuntimeDep, request: Request) -> Response:
+    """The credential exactly as signed; a browser asking for HTML gets the credential page."""
+    if prefers_html(request):
+        return credential_page(request, credential_id)
     row = runtime.credentials.get_public(credential_id)
-    return _json(row.document, "application/vc+ld+json", cache="no-cache")
+    response = _json(row.document, "application/vc+ld+json", cache="no-cache")
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @router.get("/credentials/{credential_id}/badge.png")

@@ -11,12 +11,21 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from microcred.web.pages import console, public, verify
+from microcred.web.pages import achievements, admin, bulk, charts, console, extras, public, verify
 from microcred.web.pages.core import install_error_pages
 from microcred.web.pages.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
-routers: tuple[APIRouter, ...] = (public.router, verify.router, console.router)
+routers: tuple[APIRouter, ...] = (
+    public.router,
+    verify.router,
+    console.router,
+    achievements.router,
+    bulk.router,
+    admin.router,
+    charts.router,
+    extras.router,
+)
 
 
 def install(app: FastAPI) -> None:

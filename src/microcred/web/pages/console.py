@@ -22,6 +22,7 @@ from microcred.services.actor import Actor
 from microcred.services.issuance import IssueRequest
 from microcred.services.staff import AccountLockedError, SignInError
 from microcred.store.repositories import CredentialFilter
+from microcred.web.pages import charts
 from microcred.web.pages.core import (
     CsrfChecked,
     PageNotFoundError,
@@ -95,6 +96,7 @@ def dashboard(request: Request, actor: Viewer) -> Response:
             "credentials": rows,
             "total": total,
             "state": where.state,
+            "figures": charts.figures(runtime, actor, issuer_id),
         },
     )
 

@@ -10,6 +10,7 @@ from microcred.errors import NotFoundError
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import CsrfChecked, PageNotFoundError, get_pages, render, safe_next
 from microcred.web.pages.credential_view import build_view
+from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.security import EMBED_CSP
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +51,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
     show = request.query_params.get("show")
     view = build_view(runtime, row, show_name=pages.keys.name_allowed(row.id, show))
     embed_url = f"{view.url}/embed"
+    certificate = f"/credentials/{view.id}/certificate.pdf"
     return render(
         request,
         "credential.html",
@@ -57,6 +59,10 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "c": view,
             "qr": links.qr_svg(view.url, view.name),
             "embed": links.embed_snippet(embed_url, view.name),
+            "signature": signature_snippet(view, runtime.settings.base_url),
+            "og_image": f"{view.url}/og.png",
+            # The name-showing token carries over to the certificate, as to the page.
+            "certificate_url": f"{certificate}?show={show}" if view.recipient_name else certificate,
         },
     )
 

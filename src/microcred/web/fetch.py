@@ -1,0 +1,254 @@
+"""A guarded HTTP(S) client for URLs that strangers hand us (the verifier's "verify by URL").
+
+Anyone may ask the server to fetch a URL, so every request is treated as a possible attack on
+the server's own network (SSRF):
+
+* only ``http`` and ``https``, no user:password in the URL;
+* the host is resolved once, every address it resolves to must be public (not private,
+  loopback, link-local, multicast, reserved, unspecified, shared or otherwise non-global),
+  unless it lies in ``FetchPolicy.allowed_networks``;
+* the connection goes to the address that was checked, so a second DNS answer cannot swap in
+  another one (no rebinding gap); TLS still checks the certificate against the host name;
+* one overall time limit, a size limit on the body (read in blocks, never whole), no
+  compression (no zip bombs), no cookies, and at most a few redirects, each checked again.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from microcred.crypto.did import FetchError
+from microcred.errors import short
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+Resolver = Callable[[str, int], list[str]]
+REDIRECTS = (301, 302, 303, 307, 308)
+USER_AGENT = "microcred-verifier/1 (+credential verification)"
+
+
+class UrlRefusedError(FetchError):
+    """The URL points somewhere the server will not go (scheme, credentials, address)."""
+
+    code = "url_refused"
+
+
+def system_resolver(host: str, port: int) -> list[str]:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise FetchError("the host name does not resolve", found=short(host)) from exc
+    return [str(info[4][0]) for info in infos]
+
+
+@dataclass(frozen=True)
+class FetchPolicy:
+    """Limits for one fetch. ``allowed_networks`` opens non-public ranges (tests, intranets)."""
+
+    allowed_networks: tuple[IpNetwork, ...] = ()
+    timeout: float = 10.0
+    max_bytes: int = 2 * 1024 * 1024
+    max_redirects: int = 3
+    resolver: Resolver = field(default=system_resolver, compare=False)
+
+    @classmethod
+    def allowing(cls, networks: Iterable[str], **limits: Any) -> FetchPolicy:
+        return cls(tuple(ipaddress.ip_network(n, strict=False) for n in networks), **limits)
+
+    def permits(self, address: IpAddress) -> bool:
+        if any(address in network for network in self.allowed_networks):
+            return True
+        mapped = getattr(address, "ipv4_mapped", None)
+        if mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+            return self.permits(mapped)
+        return address.is_global and not (
+            address.is_multicast
+            or address.is_reserved
+            or address.is_loopback
+            or address.is_link_local
+            or address.is_private
+            or address.is_unspecified
+        )
+
+    def fetcher(self, accept: str = "application/json") -> Callable[[str], bytes]:
+        """A ``Fetcher`` for the verifier (DID documents, status lists): body only."""
+        return lambda url: fetch(url, self, accept=accept).body
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str  # after redirects
+    status: int
+    content_type: str
+    body: bytes
+
+
+def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
+    """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError)."""
+    deadline = time.monotonic() + policy.timeout
+    for _hop in range(policy.max_redirects + 1):
+        response = _get_once(url, policy, accept, deadline)
+        if isinstance(response, Fetched):
+            return response
+        url = response  # a redirect target, checked on the next hop
+    raise FetchError(
+        "too many redirects",
+        expected=f"at most {policy.max_redirects} redirects",
+        found=short(url),
+    )
+
+
+def _target(url: str, policy: FetchPolicy) -> tuple[str, str, int, str, str]:
+    """scheme, host, port, path+query, and the checked IP address to connect to."""
+    if len(url) > 2000:
+        raise UrlRefusedError("the URL is too long", expected="at most 2000 characters")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise UrlRefusedError("not a valid URL", found=short(url)) from exc
+    if parts.scheme not in ("http", "https"):
+        raise UrlRefusedError(
+            "only http and https URLs", expected="http(s)://...", found=short(url)
+        )
+    if parts.username is not None or parts.password is not None:
+        raise UrlRefusedError("URLs with a user name or password are refused", found="userinfo")
+    host = parts.hostname
+    if not host:
+        raise UrlRefusedError("the URL has no host", found=short(url))
+    port = port or (443 if parts.scheme == "https" else 80)
+    addresses = policy.resolver(host, port)
+    if not addresses:
+        raise FetchError("the host name does not resolve", found=short(host))
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if not policy.permits(address):
+            # Any forbidden answer refuses the host: we must not pick among them by luck.
+            raise UrlRefusedError(
+                "the URL points into a private or reserved network",
+                expected="a public internet address",
+                found=f"{host} -> {address}",
+            )
+    path = parts.path or "/"
+    if parts.query:
+        path = f"{path}?{parts.query}"
+    return parts.scheme, host, port, path, addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the IP we checked, whatever DNS says now."""
+
+    def __init__(self, host: str, ip: str, port: int, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._ip = ip
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._ip, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, ip: str, port: int, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._ip = ip
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._ip, self.port), self.timeout)
+        # SNI and certificate checks use the host name, the socket the checked address.
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def _get_once(url: str, policy: FetchPolicy, accept: str, deadline: float) -> Fetched | str:
+    scheme, host, port, path, ip = _target(url, policy)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+    kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = kind(host, ip, port, remaining)
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request(
+            "GET",
+            path,
+            headers={
+                "Accept": accept,
+                "Accept-Encoding": "identity",
+                "User-Agent": USER_AGENT,
+                "Connection": "close",
+            },
+        )
+        sock = connection.sock  # getresponse() hands it to the response and forgets it
+        response = connection.getresponse()
+        if response.status in REDIRECTS:
+            location = response.getheader("Location")
+            if not location:
+                raise FetchError("a redirect without a Location", found=str(response.status))
+            return urljoin(url, location)
+        if response.status != 200:
+            raise FetchError(
+                "the server did not return the document",
+                expected="HTTP 200",
+                found=f"HTTP {response.status}",
+            )
+        body = _read_limited(response, sock, policy, deadline)
+        content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
+        return Fetched(url, response.status, content_type, body)
+    except (OSError, http.client.HTTPException) as exc:
+        if isinstance(exc, FetchError):  # pragma: no cover - FetchError is no OSError
+            raise
+        what = "the server took too long" if isinstance(exc, TimeoutError) else "fetch failed"
+        raise FetchError(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
+    finally:
+        # With "Connection: close" the response owns the socket, so it is closed too.
+        if response is not None:
+            response.close()
+        connection.close()
+
+
+def _read_limited(
+    response: http.client.HTTPResponse,
+    sock: socket.socket | None,
+    policy: FetchPolicy,
+    deadline: float,
+) -> bytes:
+    declared = response.getheader("Content-Length")
+    too_large = FetchError(
+        "the document is too large", expected=f"at most {policy.max_bytes} bytes"
+    )
+    if declared and declared.isdigit() and int(declared) > policy.max_bytes:
+        raise too_large
+    blocks: list[bytes] = []
+    size = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+        if sock is not None:  # a slow drip must not outlast the overall limit
+            sock.settimeout(remaining)
+        block = response.read1(64 * 1024)
+        if not block:
+            break
+        size += len(block)
+        if size > policy.max_bytes:
+            raise too_large
+        blocks.append(block)
+    return b"".join(blocks)
+
+
+def policy_for(state: object, settings: object) -> FetchPolicy:
+    """The app's policy: one set on ``app.state.fetch_policy`` (tests), else from settings
+    (``fetch_allow_networks`` once Settings has it), else public addresses only."""
+    policy = getattr(state, "fetch_policy", None)
+    if isinstance(policy, FetchPolicy):
+        return policy
+    return FetchPolicy.allowing(getattr(settings, "fetch_allow_networks", None) or ())
+
+
+__all__ = ["FetchPolicy", "Fetched", "UrlRefusedError", "fetch", "policy_for", "system_resolver"]

@@ -1,0 +1,115 @@
+"""Public extras of a credential: a PDF certificate, an Open Graph image, an e-mail signature.
+
+All three are drawn from the public view of the credential (as signed), so they show nothing
+the public page does not. The recipient's name appears on the certificate only with the same
+``?show=<token>`` the page needs.
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from microcred.errors import NotFoundError
+from microcred.web.pages import i18n
+from microcred.web.pages.artwork import card_png
+from microcred.web.pages.certificate import CertificateText, render_certificate
+from microcred.web.pages.core import PageNotFoundError, get_pages, language_of
+from microcred.web.pages.credential_view import CredentialView, build_view
+
+router = APIRouter(include_in_schema=False)
+
+OG_SIZE = (1200, 630)
+SIGNATURE_SIZE = (600, 150)  # shown at half size, so it stays sharp on dense screens
+CACHE = "public, max-age=300"
+
+
+def _view(request: Request, credential_id: str, *, show_name: bool = False) -> CredentialView:
+    pages = get_pages(request)
+    try:
+        row = pages.runtime.credentials.get_public(credential_id)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    allowed = show_name and pages.keys.name_allowed(row.id, request.query_params.get("show"))
+    return build_view(pages.runtime, row, show_name=allowed)
+
+
+def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | None, str | None]:
+    runtime = get_pages(request).runtime
+    row = runtime.credentials.get_public(credential_id)
+    achievement = runtime.achievements.get_public(row.achievement_id)
+    return achievement.image, achievement.image_media_type
+
+
+@router.get("/credentials/{credential_id}/certificate.pdf")
+def certificate(request: Request, credential_id: str) -> Response:
+    view = _view(request, credential_id, show_name=True)
+    language = language_of(request)
+    _ = i18n.translations(language).gettext
+    states = {"expired": _("Expired"), "suspended": _("Suspended"), "revoked": _("Revoked")}
+    text = CertificateText(
+        heading=_("Certificate"),
+        achievement=view.name,
+        recipient=view.recipient_name,
+        awarded_to=_("Awarded to"),
+        issuer=view.issuer_name,
+        issued_label=_("Issued on"),
+        issued=i18n.format_date(view.valid_from, language),
+        valid_until=i18n.format_date(view.valid_until, language) if view.valid_until else None,
+        description=view.description,
+        url=view.url,
+        verify_hint=_("Check this certificate: the signed credential is at this address."),
+        state=states.get(view.state),
+    )
+    pdf = render_certificate(text, created=get_pages(request).runtime.clock())
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="certificate-{view.id}.pdf"',
+            "Cache-Control": "no-cache",
+            "Vary": "Accept-Language, Cookie",
+        },
+    )
+
+
+@router.get("/credentials/{credential_id}/og.png")
+def open_graph_image(request: Request, credential_id: str) -> Response:
+    return _card(request, credential_id, OG_SIZE)
+
+
+@router.get("/credentials/{credential_id}/signature.png")
+def signature_image(request: Request, credential_id: str) -> Response:
+    return _card(request, credential_id, SIGNATURE_SIZE)
+
+
+def _card(request: Request, credential_id: str, size: tuple[int, int]) -> Response:
+    view = _view(request, credential_id)
+    image, media_type = _achievement_image(request, credential_id)
+    # No words to translate: crawlers send no language, the card shows data only.
+    line = view.valid_from.date().isoformat()
+    if view.state != "active":
+        line = f"{line} · {view.state.upper()}"
+    png = card_png(
+        title=view.name,
+        issuer=view.issuer_name,
+        line=line,
+        image=image,
+        media_type=media_type,
+        width=size[0],
+        height=size[1],
+    )
+    return Response(png, media_type="image/png", headers={"Cache-Control": CACHE})
+
+
+def signature_snippet(view: CredentialView, base_url: str) -> str:
+    """HTML for an e-mail signature: the hosted banner, linking to the credential page."""
+    alt = escape(f"{view.name} · {view.issuer_name}", quote=True)
+    width, height = SIGNATURE_SIZE[0] // 2, SIGNATURE_SIZE[1] // 2
+    return (
+        f'<a href="{escape(view.url, quote=True)}">'
+        f'<img src="{escape(base_url, quote=True)}/credentials/{escape(view.id, quote=True)}'
+        f'/signature.png" alt="{alt}" width="{width}" height="{height}"></a>'
+    )
