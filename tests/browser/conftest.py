@@ -18,7 +18,6 @@ import uvicorn
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuers import IssuerInput
-from microcred.services.staff import StaffService
 from microcred.settings import Settings
 from microcred.web import pages
 from microcred.web.app import create_app
@@ -75,7 +74,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
     achievement = runtime.achievements.create(
         SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT, validity_months=24
     )
-    StaffService(runtime.sessions, clock=runtime.clock).create(
+    runtime.staff.create(
         SYSTEM, issuer.id, email="ines@alpha.example", name="Ines", role="issuer", password=PASSWORD
     )
     app = create_app(runtime)

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from microcred.services.actor import SYSTEM
-from microcred.services.staff import StaffService
 from tests.browser.conftest import Server
 from tests.browser.test_pages_browser import check_accessibility, sign_in
 
@@ -83,7 +82,7 @@ def test_achievement_and_bulk_csv(browser: Any, server: Server, tmp_path: Path) 
 
 
 def test_owner_pages_and_verify_by_url(browser: Any, server: Server) -> None:
-    StaffService(server.runtime.sessions, clock=server.runtime.clock).create(
+    server.runtime.staff.create(
         SYSTEM,
         server.issuer_id,
         email="olga@alpha.example",

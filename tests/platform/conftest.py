@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from microcred.crypto.proofs import utc_now
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuers import IssuerInput
@@ -90,9 +92,28 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
     )
 
 
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
 @pytest.fixture
-def runtime(settings: Settings) -> Iterator[Runtime]:
-    rt = Runtime(settings)
+def clock() -> Callable[[], datetime]:
+    """The runtime's clock; a test module overrides this fixture with a FakeClock."""
+    return utc_now
+
+
+@pytest.fixture
+def runtime(settings: Settings, clock: Callable[[], datetime]) -> Iterator[Runtime]:
+    rt = Runtime(settings, clock=clock)
     yield rt
     rt.close()
 

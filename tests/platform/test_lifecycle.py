@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,36 +16,17 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM, Actor
 from microcred.services.issuance import IssueRequest
 from microcred.services.lifecycle import effective_state
-from microcred.settings import Settings
 from microcred.store.repositories import AuditRepository
 from microcred.store.tables import CredentialRow, StatusListRow
 from microcred.verify.result import Status, VerificationResult
-from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
+from tests.platform.conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
 
 START = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
-    rt = Runtime(settings, clock=clock)
-    yield rt
-    rt.close()
 
 
 def issue(runtime: Runtime, issuer: IssuerFixture, achievement_id: str) -> CredentialRow:

@@ -39,7 +39,7 @@ def web(runtime: Runtime) -> Iterator[TestClient]:
 
 def staff(runtime: Runtime, issuer: IssuerFixture, role: Role = "issuer", email: str = "") -> str:
     email = email or f"{role}@alpha.example"
-    StaffService(runtime.sessions, clock=runtime.clock).create(
+    runtime.staff.create(
         SYSTEM, issuer.id, email=email, name=f"{role.title()} Person", role=role, password=PASSWORD
     )
     return email
@@ -262,7 +262,7 @@ def test_lockout_ends_after_fifteen_minutes(runtime: Runtime, issuer: IssuerFixt
 
 
 def test_passwords_are_argon2_hashes(runtime: Runtime, issuer: IssuerFixture) -> None:
-    service = StaffService(runtime.sessions, clock=runtime.clock)
+    service = runtime.staff
     row = service.create(
         SYSTEM, issuer.id, email="h@alpha.example", name="H", role="owner", password=PASSWORD
     )
@@ -303,7 +303,7 @@ def test_staff_only_see_their_issuer(
     achievement_id: str,
 ) -> None:
     credential_id = issue(runtime, issuer, achievement_id)
-    StaffService(runtime.sessions, clock=runtime.clock).create(
+    runtime.staff.create(
         SYSTEM, other_issuer.id, email="b@beta.example", name="B", role="owner", password=PASSWORD
     )
     sign_in(web, "b@beta.example")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,37 +19,18 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
 from microcred.services.status import allocate_indices, list_length
-from microcred.settings import Settings
 from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow, StatusIndexRow, StatusListRow
 from microcred.types import JsonObject
-from tests.platform.conftest import IssuerFixture
+from tests.platform.conftest import FakeClock, IssuerFixture
 
 START = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
 MAX_AGE = 300  # the settings default the fixtures use
 
 
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def runtime(settings: Settings, clock: FakeClock) -> Iterator[Runtime]:
-    rt = Runtime(settings, clock=clock)
-    yield rt
-    rt.close()
 
 
 def issue(

@@ -27,6 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from microcred.crypto.did import FetchError
 from microcred.errors import short
+from microcred.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -242,13 +243,13 @@ def _read_limited(
     return b"".join(blocks)
 
 
-def policy_for(state: object, settings: object) -> FetchPolicy:
+def policy_for(state: object, settings: Settings) -> FetchPolicy:
     """The app's policy: one set on ``app.state.fetch_policy`` (tests), else from settings
-    (``fetch_allow_networks`` once Settings has it), else public addresses only."""
+    (public addresses plus ``fetch_allow_networks``)."""
     policy = getattr(state, "fetch_policy", None)
     if isinstance(policy, FetchPolicy):
         return policy
-    return FetchPolicy.allowing(getattr(settings, "fetch_allow_networks", None) or ())
+    return FetchPolicy.allowing(settings.fetch_allow_networks)
 
 
 __all__ = ["FetchPolicy", "Fetched", "UrlRefusedError", "fetch", "policy_for", "system_resolver"]

@@ -56,7 +56,7 @@ async def sign_in(request: Request) -> Response:
     target = str(form.get("next") or "")
     pages = get_pages(request)
     try:
-        user = pages.staff.authenticate(email, password)
+        user = pages.runtime.staff.authenticate(email, password)
     except AccountLockedError:
         context = {"next": target, "email": email, "problem": "locked"}
         return render(request, "sign_in.html", context, status_code=429)
@@ -185,10 +185,11 @@ async def change_status(
     form = await request.form()
     reason = str(form.get("reason") or "") or None  # the service checks and trims it
     lifecycle = get_pages(request).runtime.lifecycle
-    change = getattr(lifecycle, action, None)
-    if change is None:
-        error = MicrocredError("status changes are not available on this server yet")
-        return _detail(request, actor, credential_id, {"error": error}, 501)
+    change = {
+        "revoke": lifecycle.revoke,
+        "suspend": lifecycle.suspend,
+        "reinstate": lifecycle.reinstate,
+    }[action]
     try:
         change(actor, _issuer_id(actor), credential_id, reason=reason)
     except PermissionDeniedError:

@@ -4,7 +4,6 @@ signed-in staff user, and the errors pages turn into HTML instead of JSON."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -16,7 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from microcred.errors import MicrocredError, NotFoundError, PermissionDeniedError
 from microcred.runtime import Runtime
 from microcred.services.actor import Actor, Role
-from microcred.services.staff import StaffService, actor_for
+from microcred.services.staff import actor_for
 from microcred.store.tables import StaffUserRow
 from microcred.web.pages import i18n
 from microcred.web.pages.security import SESSION_COOKIE, CsrfError, Keys
@@ -47,13 +46,6 @@ class Pages:
             secure_cookies=runtime.settings.base_url.startswith("https://"),
         )
         self._environments: dict[str, Environment] = {}
-
-    @cached_property
-    def staff(self) -> StaffService:
-        existing = getattr(self.runtime, "staff", None)  # once the runtime wires one
-        if isinstance(existing, StaffService):
-            return existing
-        return StaffService(self.runtime.sessions, clock=self.runtime.clock)
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
@@ -138,7 +130,7 @@ def current_user(request: Request) -> StaffUserRow | None:
         return user
     pages = get_pages(request)
     session = pages.keys.decode_session(request.cookies.get(SESSION_COOKIE))
-    user = pages.staff.get(session.user_id) if session else None
+    user = pages.runtime.staff.get(session.user_id) if session else None
     request.state.staff_user = user
     return user
 

@@ -62,15 +62,7 @@ class CredentialView:
 
 def live_state(runtime: Runtime, row: CredentialRow) -> str:
     """active | expired | suspended | revoked, as the lifecycle service sees it now."""
-    effective = getattr(runtime.lifecycle, "effective_state", None)
-    if callable(effective):
-        return str(effective(row))
-    # Until the lifecycle service lands: the stored state, and expiry by the clock.
-    if row.state != "active":
-        return row.state
-    if row.valid_until is not None and row.valid_until <= runtime.clock():
-        return "expired"
-    return "active"
+    return runtime.lifecycle.effective_state(row)
 
 
 def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> CredentialView:
