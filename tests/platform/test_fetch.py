@@ -344,7 +344,47 @@ def test_ob2_revoked_or_foreign_origin_fails(web_local: TestClient, local: Local
     body = web_local.post("/api/v1/verify", json={"url": url}).json()
     proof = next(c for c in body["checks"] if c["name"] == "proof")
     assert proof["status"] == "failed"
-    assert "not on the issuer's origin" in proof["message"]
+    assert "not on an origin its issuer allows" in proof["message"]
+
+
+def test_ob2_trusts_only_what_is_served_at_the_ids(
+    web_local: TestClient, local: LocalServer
+) -> None:
+    # A stale copy elsewhere says "not revoked"; the assertion at its own id is revoked.
+    url = _ob2(local, revoked=True)
+    stale = json.loads(local.routes["/assertions/1"].body)
+    del stale["revoked"], stale["revocationReason"]
+    local.routes["/copy"] = Route(body=json.dumps(stale).encode())
+    body = web_local.post("/api/v1/verify", json={"url": f"{local.url}/copy"}).json()
+    assert body["verified"] is False
+    assert next(c for c in body["checks"] if c["name"] == "status")["status"] == "failed"
+    assert body["summary"]["id"] == url
+
+    # An embedded issuer claiming another origin, and an allowedOrigins the assertion sets for
+    # itself, count for nothing: the issuer profile at its own id decides.
+    spoofed = json.loads(local.routes["/assertions/1"].body)
+    del spoofed["revoked"]
+    spoofed["id"] = f"{local.url}/assertions/2"
+    spoofed["verification"] = {"type": "hosted", "allowedOrigins": [f"127.0.0.1:{local.port}"]}
+    spoofed["badge"] = {
+        "id": f"{local.url}/badge2",
+        "type": "BadgeClass",
+        "name": "Famous Badge",
+        "issuer": {
+            "id": f"http://localhost:{local.port}/famous",
+            "type": "Profile",
+            "name": "Famous University",
+            "verification": {"allowedOrigins": [f"127.0.0.1:{local.port}"]},
+        },
+    }
+    famous = {"id": f"http://localhost:{local.port}/famous", "type": "Profile", "name": "F"}
+    local.routes["/assertions/2"] = Route(body=json.dumps(spoofed).encode())
+    local.routes["/famous"] = Route(body=json.dumps(famous).encode())
+    body = web_local.post("/api/v1/verify", json={"url": spoofed["id"]}).json()
+    assert body["verified"] is False
+    proof = next(c for c in body["checks"] if c["name"] == "proof")
+    assert proof["status"] == "failed"
+    assert f"localhost:{local.port}" in proof["message"]
 
 
 def test_verify_page_by_url(

@@ -96,8 +96,10 @@ def _ob2_assertion(data: bytes) -> dict[str, Any] | str | None:
 
 
 class Ob2HostedVerifier:
-    """OB 2.0 hosted verification: the assertion must be served at its ``id`` on an origin
-    the issuer allows (``verification.allowedOrigins``, else the issuer profile's origin)."""
+    """OB 2.0 hosted verification. Nothing the caller hands in is trusted: the assertion is
+    read again from its own ``id``, the issuer profile from its ``id``, and the assertion must
+    be hosted on an origin that *profile* allows (``verification.allowedOrigins``, else the
+    origin of the issuer's id). Everything after that reads the fetched copies."""
 
     def __init__(self, runtime: Runtime, policy: FetchPolicy) -> None:
         self.runtime = runtime
@@ -113,16 +115,18 @@ class Ob2HostedVerifier:
             raise FetchError("not a JSON object", found=short(url))
         return document
 
-    def _node(self, value: Any, what: str) -> dict[str, Any]:
-        if isinstance(value, dict):
-            return value
-        if isinstance(value, str) and value.startswith(("http://", "https://")):
-            return self._get_json(value)
-        raise FetchError(f"the assertion has no {what}", expected="an object or its URL")
+    def _fetched(self, value: Any, what: str) -> dict[str, Any]:
+        """The node as served at its own URL (an embedded copy only names that URL)."""
+        url = value.get("id") if isinstance(value, dict) else value
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise FetchError(f"the {what} has no URL to read it from", found=short(url))
+        document = self._get_json(url)
+        if document.get("id") != url:
+            raise FetchError(f"the {what} served at its URL has another id", found=short(url))
+        return document
 
     def verify(self, given: dict[str, Any] | str) -> VerificationResult:
-        """``given``: the assertion as fetched, or the URL an OB 2.0 image carries. Either way
-        it is fetched again from its own ``id``: that is the check."""
+        """``given``: the assertion as the caller had it, or the URL an OB 2.0 image carries."""
         fmt = "Open Badges 2.0 hosted assertion"
         checks = [Check("input", Status.PASSED, "read an Open Badges 2.0 assertion")]
         summary: dict[str, Any] = {}
@@ -131,22 +135,10 @@ class Ob2HostedVerifier:
             return VerificationResult(tuple(checks), format=fmt, summary=summary)
 
         try:
-            assertion = self._get_json(given) if isinstance(given, str) else given
-            badge = self._node(assertion.get("badge"), "badge")
-            issuer = self._node(badge.get("issuer"), "issuer")
+            assertion = self._fetched(given, "assertion")
         except MicrocredError as exc:
-            checks.append(Check("parse", Status.FAILED, str(exc)))
+            checks.append(Check("proof", Status.FAILED, f"not served at its own id: {exc}"))
             return done()
-        assertion_id = assertion.get("id")
-        issuer_id = issuer.get("id")
-        summary.update(
-            id=assertion_id,
-            name=badge.get("name"),
-            achievement=badge.get("name"),
-            issuer={"id": issuer_id, "name": issuer.get("name")},
-            validFrom=assertion.get("issuedOn"),
-            validUntil=assertion.get("expires"),
-        )
         missing = [
             k
             for k in ("id", "recipient", "badge", "verification", "issuedOn")
@@ -157,8 +149,23 @@ class Ob2HostedVerifier:
                 Check("parse", Status.FAILED, f"the assertion lacks {', '.join(missing)}")
             )
             return done()
+        try:
+            badge = assertion["badge"]
+            badge = badge if isinstance(badge, dict) else self._fetched(badge, "badge class")
+            issuer = self._fetched(badge.get("issuer"), "issuer profile")
+        except MicrocredError as exc:
+            checks.append(Check("parse", Status.FAILED, str(exc)))
+            return done()
+        summary.update(
+            id=assertion["id"],
+            name=badge.get("name"),
+            achievement=badge.get("name"),
+            issuer={"id": issuer["id"], "name": issuer.get("name")},
+            validFrom=assertion.get("issuedOn"),
+            validUntil=assertion.get("expires"),
+        )
         checks.append(Check("parse", Status.PASSED, "an Open Badges 2.0 Assertion"))
-        checks.append(self._hosted(assertion, issuer))
+        checks.append(_hosted(assertion, issuer))
         checks.append(_validity(assertion, self.runtime.clock()))
         if assertion.get("revoked") is True:
             reason = assertion.get("revocationReason")
@@ -168,42 +175,36 @@ class Ob2HostedVerifier:
             checks.append(Check("status", Status.PASSED, "the hosted assertion is not revoked"))
         return done()
 
-    def _hosted(self, assertion: dict[str, Any], issuer: dict[str, Any]) -> Check:
-        verification = assertion.get("verification")
-        kind = verification.get("type") if isinstance(verification, dict) else None
-        if kind not in ("hosted", "HostedBadge"):
-            return Check(
-                "proof",
-                Status.FAILED,
-                f"only hosted OB 2.0 assertions can be checked here (found {short(kind)})",
-            )
-        assertion_id = str(assertion.get("id"))
-        if not assertion_id.startswith(("http://", "https://")):
-            return Check("proof", Status.FAILED, "a hosted assertion's id must be its URL")
-        try:
-            hosted = self._get_json(assertion_id)
-        except MicrocredError as exc:
-            return Check("proof", Status.FAILED, f"the assertion is not served at its id: {exc}")
-        if hosted.get("id") != assertion_id:
-            return Check("proof", Status.FAILED, "the document at the assertion's id differs")
-        allowed = verification.get("allowedOrigins") if isinstance(verification, dict) else None
-        origins = [allowed] if isinstance(allowed, str) else list(allowed or [])
-        if not origins and isinstance(issuer.get("id"), str):
-            origins = [urlsplit(issuer["id"]).netloc]
-        host = urlsplit(assertion_id).netloc
-        if host not in origins:
-            return Check(
-                "proof",
-                Status.FAILED,
-                f"the assertion is hosted on {host}, not on the issuer's origin "
-                f"({', '.join(origins) or 'unknown'})",
-            )
+
+def _hosted(assertion: dict[str, Any], issuer: dict[str, Any]) -> Check:
+    """The assertion (as fetched from its id) is hosted where the issuer profile allows."""
+    verification = assertion.get("verification")
+    kind = verification.get("type") if isinstance(verification, dict) else None
+    if kind not in ("hosted", "HostedBadge"):
         return Check(
             "proof",
-            Status.PASSED,
-            f"hosted verification: served at its own id on the issuer's origin {host} "
-            "(OB 2.0 hosted assertions carry no signature)",
+            Status.FAILED,
+            f"only hosted OB 2.0 assertions can be checked here (found {short(kind)})",
         )
+    policy = issuer.get("verification")
+    allowed = policy.get("allowedOrigins") if isinstance(policy, dict) else None
+    origins = [allowed] if isinstance(allowed, str) else list(allowed or [])
+    if not origins:
+        origins = [urlsplit(issuer["id"]).netloc]
+    host = urlsplit(assertion["id"]).netloc
+    if host not in origins:
+        return Check(
+            "proof",
+            Status.FAILED,
+            f"the assertion is hosted on {host}, not on an origin its issuer allows "
+            f"({', '.join(str(o) for o in origins)})",
+        )
+    return Check(
+        "proof",
+        Status.PASSED,
+        f"hosted verification: served at its own id on the issuer's origin {host} "
+        "(OB 2.0 hosted assertions carry no signature)",
+    )
 
 
 def _validity(assertion: dict[str, Any], now: datetime) -> Check:
