@@ -28,12 +28,12 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM, Actor
 from microcred.services.images import default_badge_svg
 from microcred.services.issuance import IssueRequest, add_months
-from microcred.services.issuers import IssuerInput
+from microcred.services.issuers import IssuerInput, IssuerService
 from microcred.settings import DEVELOPMENT_SECRET, Settings
 from microcred.store.db import migrate
 from microcred.store.repositories import CredentialFilter, CredentialRepository
 from microcred.store.tables import Base
-from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
+from tests.platform.conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
 
 # ---- settings and sealing ----------------------------------------------------------------------
 
@@ -85,6 +85,29 @@ def test_issuer_input_is_checked(runtime: Runtime) -> None:
         runtime.issuers.create(SYSTEM, IssuerInput(slug="dup", name="Y"))
 
 
+def test_issuer_patch_refuses_what_would_break_signing(
+    client: TestClient, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    url = f"/api/v1/issuers/{issuer.id}"
+    for body, reason in [
+        ({"name": None}, "name"),
+        ({"address": {"x": {"y": 1}}}, "unknown issuer address fields"),
+        ({"address": {"postalCode": 12345}}, "postalCode"),
+    ]:
+        answer = client.patch(url, json=body, headers=issuer.headers)
+        assert answer.status_code == 422, answer.text
+        assert reason in answer.json()["error"]["message"]
+    ok = client.patch(url, json={"address": {"addressLocality": "Berlin"}}, headers=issuer.headers)
+    assert ok.status_code == 200
+    issued = client.post(
+        f"{url}/credentials",
+        json={"achievementId": achievement_id, "recipient": {"did": "did:example:a"}},
+        headers=issuer.headers,
+    )
+    assert issued.status_code == 201, issued.text
+    assert issued.json()["credential"]["issuer"]["address"]["addressLocality"] == "Berlin"
+
+
 def test_only_the_operator_creates_issuers(runtime: Runtime, issuer: IssuerFixture) -> None:
     staff = Actor(issuer_id=issuer.id, name="staff:x", role="owner")
     with pytest.raises(PermissionDeniedError):
@@ -106,6 +129,21 @@ def test_secret_keys_are_sealed_at_rest(runtime: Runtime, issuer: IssuerFixture)
             other.issuers.signing_key(session, issuer.id)
     finally:
         other.close()
+
+
+def test_keys_still_open_after_the_public_url_changes(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    # A demo run on 127.0.0.1 moving to its real domain must keep its keys.
+    moved = Runtime(runtime.settings.model_copy(update={"public_url": "https://new.example"}))
+    try:
+        (row,) = moved.issuance.issue(
+            SYSTEM, issuer.id, [IssueRequest(achievement_id=achievement_id, did="did:example:a")]
+        )
+    finally:
+        moved.close()
+    assert row.document["issuer"]["id"] == "did:web:new.example:issuers:alpha"
+    assert row.document["proof"]["verificationMethod"].startswith("did:web:new.example:")
 
 
 def _verify_proof(runtime: Runtime, slug: str, document: dict[str, object]) -> str:
@@ -345,6 +383,28 @@ def test_api_needs_a_valid_key(client: TestClient, runtime: Runtime, issuer: Iss
     keys = runtime.issuers.list_api_keys(SYSTEM, issuer.id)
     runtime.issuers.revoke_api_key(SYSTEM, issuer.id, keys[0].id)
     assert client.get(url, headers=issuer.headers).status_code == 401
+
+
+def test_api_key_use_is_recorded_at_most_once_a_minute(
+    runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
+    service = IssuerService(
+        runtime.sessions, sealer=runtime.sealer, base_url=runtime.settings.base_url, clock=clock
+    )
+
+    def last_used() -> datetime | None:
+        return service.list_api_keys(SYSTEM, issuer.id)[0].last_used_at
+
+    assert service.authenticate(issuer.token) is not None
+    first = last_used()
+    assert first == clock.now
+    clock.advance(seconds=30)
+    assert service.authenticate(issuer.token) is not None
+    assert last_used() == first  # no write for a use seconds after the last
+    clock.advance(minutes=2)
+    assert service.authenticate(issuer.token) is not None
+    assert last_used() == clock.now
 
 
 def test_api_issue_validates_and_reports_json_errors(

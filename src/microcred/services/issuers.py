@@ -9,16 +9,26 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.crypto.did import build_did_document, did_web_from_url
-from microcred.crypto.keys import KeyFile, PublicKey, SigningKey
+from microcred.crypto.keys import KeyFile, PublicKey
 from microcred.crypto.sealing import Sealer
-from microcred.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError, short
-from microcred.services.actor import ROLES, SYSTEM, Actor, Role
+from microcred.errors import (
+    ConflictError,
+    InputError,
+    ModelError,
+    NotFoundError,
+    PermissionDeniedError,
+    short,
+)
+from microcred.model import Address
+from microcred.services.actor import SYSTEM, Actor, Role, parse_role
+from microcred.services.keyring import new_key_row, open_key_row
 from microcred.store.db import transaction
 from microcred.store.repositories import (
     ApiKeyRepository,
@@ -32,6 +42,7 @@ from microcred.types import Did, JsonObject
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 API_KEY_PREFIX = "mc_"
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -52,8 +63,10 @@ def _check_issuer_input(data: IssuerInput) -> None:
             expected="for example 'example-university'",
             found=short(data.slug),
         )
-    if not data.name.strip() or len(data.name) > 300:
+    if not isinstance(data.name, str) or not data.name.strip() or len(data.name) > 300:
         raise InputError("issuer name must be 1-300 characters", found=short(data.name))
+    if data.address is not None:
+        _check_address(data.address)
     if data.country is not None and not COUNTRY.match(data.country):
         raise InputError(
             "country must be an ISO 3166-1 alpha-2 code",
@@ -64,6 +77,26 @@ def _check_issuer_input(data: IssuerInput) -> None:
         raise InputError("issuer url must be http(s)", found=short(data.url))
     if data.email is not None and "@" not in data.email:
         raise InputError("issuer email is not an address", found=short(data.email))
+
+
+# The Address terms the OB 3.0 context defines; any other key would be dropped when signing.
+ADDRESS_FIELDS = frozenset(f.alias for f in Address.model_fields.values() if f.alias) - {"type"}
+
+
+def _check_address(address: object) -> None:
+    if not isinstance(address, dict):
+        raise InputError("issuer address must be an object", found=short(address))
+    unknown = set(address) - ADDRESS_FIELDS
+    if unknown:
+        raise InputError(
+            "unknown issuer address fields",
+            expected=", ".join(sorted(ADDRESS_FIELDS)),
+            found=", ".join(sorted(map(str, unknown))),
+        )
+    try:
+        Address(**{"type": ["Address"], **address})
+    except ModelError as exc:
+        raise InputError(f"issuer {exc.message}", found=exc.found) from exc
 
 
 class IssuerService:
@@ -198,20 +231,8 @@ class IssuerService:
     # ---- keys ------------------------------------------------------------------------------
 
     def _new_key(self, session: Session, issuer: IssuerRow, now: datetime) -> IssuerKeyRow:
-        key = SigningKey.generate()
-        did = self.issuer_did(issuer.slug)
-        fragment = f"#{key.public.multibase}"
-        row = IssuerKeyRow(
-            id=str(uuid.uuid4()),
-            issuer_id=issuer.id,
-            purpose="assertion",
-            fragment=fragment,
-            algorithm=key.algorithm,
-            public_multibase=key.public.multibase,
-            sealed_secret=self.sealer.seal(
-                key.secret_multibase.encode(), bound_to=f"{did}{fragment}"
-            ),
-            created_at=now,
+        row, _key = new_key_row(
+            self.sealer, issuer_id=issuer.id, purpose="assertion", fragment_prefix="", now=now
         )
         KeyRepository(session).add(row)
         return row
@@ -250,12 +271,7 @@ class IssuerService:
         method = f"{did}{current.fragment}"
         if cached is not None and cached.verification_method == method:
             return cached
-        secret = self.sealer.open(current.sealed_secret, bound_to=method).decode()
-        key_file = KeyFile(
-            SigningKey.from_multibase(secret, current.public_multibase),
-            did,
-            method,
-        )
+        key_file = KeyFile(open_key_row(self.sealer, current), did, method)
         self._key_cache[issuer_id] = key_file
         return key_file
 
@@ -306,8 +322,7 @@ class IssuerService:
     ) -> tuple[ApiKeyRow, str]:
         """A new key and its token; the token is shown once and only its hash is kept."""
         actor.require(issuer_id, "owner")
-        if role not in ROLES:
-            raise InputError("unknown role", expected=" | ".join(ROLES), found=short(role))
+        role = parse_role(role)
         prefix = secrets.token_hex(6)
         secret = secrets.token_urlsafe(32)
         now = self.clock()
@@ -361,14 +376,21 @@ class IssuerService:
         prefix, _, secret = token.removeprefix(API_KEY_PREFIX).partition("_")
         if not prefix or not secret:
             return None
-        with transaction(self.sessions) as session:
+        with self.sessions() as session:
             row = ApiKeyRepository(session).by_prefix(prefix)
-            if row is None or row.revoked_at is not None:
-                return None
-            if not hmac.compare_digest(row.secret_hash, _hash_secret(secret)):
-                return None
-            row.last_used_at = self.clock()
-            return Actor(issuer_id=row.issuer_id, name=f"api-key:{prefix}", role=row.role)  # type: ignore[arg-type]
+        if row is None or row.revoked_at is not None:
+            return None
+        if not hmac.compare_digest(row.secret_hash, _hash_secret(secret)):
+            return None
+        now = self.clock()
+        # Only a stale "last used" is written: a write per request would serialise every API
+        # call behind SQLite's single writer.
+        if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+            with transaction(self.sessions) as session:
+                session.execute(
+                    update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(last_used_at=now)
+                )
+        return Actor(issuer_id=row.issuer_id, name=f"api-key:{prefix}", role=parse_role(row.role))
 
 
 def _hash_secret(secret: str) -> str:

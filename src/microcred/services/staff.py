@@ -16,7 +16,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError, short
-from microcred.services.actor import ROLES, Actor, Role
+from microcred.model import normalize_email
+from microcred.services.actor import Actor, Role, parse_role
 from microcred.store.db import transaction
 from microcred.store.repositories import AuditRepository, IssuerRepository, StaffRepository
 from microcred.store.tables import StaffUserRow
@@ -45,10 +46,6 @@ class AccountLockedError(SignInError):
         self.until = until
 
 
-def normalize_staff_email(email: str) -> str:
-    return email.strip().lower()
-
-
 class StaffService:
     def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime]) -> None:
         self.sessions = sessions
@@ -65,11 +62,10 @@ class StaffService:
         password: str,
     ) -> StaffUserRow:
         actor.require(issuer_id, "owner")
-        email = normalize_staff_email(email)
+        email = normalize_email(email)
         if "@" not in email or len(email) > 320:
             raise InputError("staff e-mail is not an address", found=short(email))
-        if role not in ROLES:
-            raise InputError("unknown role", expected=" | ".join(ROLES), found=short(role))
+        role = parse_role(role)
         if not name.strip() or len(name) > 300:
             raise InputError("staff name must be 1-300 characters", found=short(name))
         check_password(password)
@@ -102,34 +98,39 @@ class StaffService:
             )
         return row
 
-    def set_password(self, actor: Actor, user_id: str, password: str) -> None:
-        check_password(password)
-        with transaction(self.sessions) as session:
-            row = StaffRepository(session).get(user_id)
-            if row is None:
-                raise NotFoundError("no such staff user", found=short(user_id))
-            actor.require(row.issuer_id, "owner")
-            row.password_hash = _hasher.hash(password)
-            row.failed_logins = 0
-            row.locked_until = None
-
     def authenticate(self, email: str, password: str) -> StaffUserRow:
-        """The staff user, or SignInError / AccountLockedError. Counts failures, locks."""
-        email = normalize_staff_email(email)
+        """The staff user, or SignInError / AccountLockedError. Counts failures, locks.
+
+        The slow argon2 check runs outside any transaction, so a burst of guesses never holds
+        the database's write lock; only the outcome is written, in a short transaction.
+        """
+        email = normalize_email(email)
         now = self.clock()
+        with self.sessions() as session:
+            found = StaffRepository(session).by_email(email)
+        if found is None or len(password) > MAX_PASSWORD_LENGTH:
+            _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])  # same time as a real check
+            raise SignInError("wrong e-mail or password")
+        if found.locked_until is not None and found.locked_until > now:
+            raise AccountLockedError(found.locked_until)
+        correct = _verify(found.password_hash, password)
+        rehashed = (
+            _hasher.hash(password)
+            if correct and _hasher.check_needs_rehash(found.password_hash)
+            else None
+        )
         error: SignInError | None = None
         with transaction(self.sessions) as session:
-            row = StaffRepository(session).by_email(email)
-            if row is None or len(password) > MAX_PASSWORD_LENGTH:
-                _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])
+            row = session.get(StaffUserRow, found.id, with_for_update=True)
+            if row is None:
                 raise SignInError("wrong e-mail or password")
             if row.locked_until is not None and row.locked_until > now:
-                raise AccountLockedError(row.locked_until)
-            if _verify(row.password_hash, password):
+                raise AccountLockedError(row.locked_until)  # locked by a concurrent attempt
+            if correct and row.password_hash == found.password_hash:
                 row.failed_logins = 0
                 row.locked_until = None
-                if _hasher.check_needs_rehash(row.password_hash):
-                    row.password_hash = _hasher.hash(password)
+                if rehashed is not None:
+                    row.password_hash = rehashed
                 _audit(session, row, "staff.signed_in", now)
             else:
                 # The count must be committed, so the error is raised after the transaction.
@@ -156,7 +157,7 @@ class StaffService:
 
 
 def actor_for(user: StaffUserRow) -> Actor:
-    return Actor(issuer_id=user.issuer_id, name=f"staff:{user.email}", role=user.role)  # type: ignore[arg-type]
+    return Actor(issuer_id=user.issuer_id, name=f"staff:{user.email}", role=parse_role(user.role))
 
 
 def check_password(password: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import re
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +41,7 @@ from microcred.ledger import (
     sign_checkpoint,
     verifier_key,
 )
+from microcred.services.keyring import new_key_row, open_key_row
 from microcred.store.db import transaction
 from microcred.store.log import NewEntry, SqlLogStore
 from microcred.store.tables import CredentialRow, IssuerKeyRow, LogCheckpointRow
@@ -138,27 +138,17 @@ class TransparencyService:
             return self._new_key(session)
         if self._key is not None and self._key[0] == row.id:
             return self._key[1]
-        secret = self.runtime.sealer.open(
-            row.sealed_secret, bound_to=f"{self.server_did}{row.fragment}"
-        ).decode()
-        key = SigningKey.from_multibase(secret, row.public_multibase)
+        key = open_key_row(self.runtime.sealer, row)
         self._key = (row.id, key)
         return key
 
     def _new_key(self, session: Session) -> SigningKey:
-        key = SigningKey.generate("Ed25519")
-        fragment = f"#log-{key.public.multibase}"
-        row = IssuerKeyRow(
-            id=str(uuid.uuid4()),
+        row, key = new_key_row(
+            self.runtime.sealer,
             issuer_id=None,
             purpose=LOG_PURPOSE,
-            fragment=fragment,
-            algorithm=key.algorithm,
-            public_multibase=key.public.multibase,
-            sealed_secret=self.runtime.sealer.seal(
-                key.secret_multibase.encode(), bound_to=f"{self.server_did}{fragment}"
-            ),
-            created_at=self.runtime.clock(),
+            fragment_prefix="log-",
+            now=self.runtime.clock(),
         )
         session.add(row)
         session.flush()
