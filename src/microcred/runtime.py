@@ -38,16 +38,13 @@ class Runtime:
         settings: Settings,
         *,
         clock: Callable[[], datetime] = utc_now,
-        migrate_schema: bool = True,
     ) -> None:
         self.settings = settings
         self.clock = clock
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = make_engine(settings.sqlalchemy_url)
-        if migrate_schema:
-            migrate(self.engine)
+        migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.hooks: list[IssuanceHook] = []
         # Started and stopped with the web server (job consumer threads, for example).
         self.on_startup: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
@@ -70,7 +67,7 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications, *self.hooks]
+        hooks: list[IssuanceHook] = [self.transparency, self.notifications]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,

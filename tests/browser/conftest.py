@@ -19,7 +19,6 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuers import IssuerInput
 from microcred.settings import Settings
-from microcred.web import pages
 from microcred.web.app import create_app
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT
 
@@ -78,8 +77,6 @@ def server(tmp_path: Path) -> Iterator[Server]:
         SYSTEM, issuer.id, email="ines@alpha.example", name="Ines", role="issuer", password=PASSWORD
     )
     app = create_app(runtime)
-    if not any(getattr(r, "path", "") == "/verify" for r in app.routes):
-        pages.install(app)  # until app.py installs the pages itself
     config = uvicorn.Config(
         app, host="127.0.0.1", port=port, log_level="warning", ws="none", lifespan="on"
     )

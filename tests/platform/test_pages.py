@@ -8,14 +8,12 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM, Role
 from microcred.services.issuance import IssueRequest
 from microcred.services.staff import LOCKOUT, StaffService
-from microcred.web import pages
 from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture
 
@@ -23,17 +21,10 @@ PASSWORD = "correct horse battery staple"
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-def pages_app(runtime: Runtime) -> FastAPI:
-    app = create_app(runtime)
-    if not any(getattr(r, "path", "") == "/verify" for r in app.routes):
-        pages.install(app)  # until app.py installs the pages itself
-    return app
-
-
 @pytest.fixture
 def web(runtime: Runtime) -> Iterator[TestClient]:
     # Secure cookies would not be sent back over the test client's http://testserver.
-    with TestClient(pages_app(runtime), base_url="https://testserver") as client:
+    with TestClient(create_app(runtime), base_url="https://testserver") as client:
         yield client
 
 
@@ -96,7 +87,7 @@ def test_post_without_csrf_token_is_refused(web: TestClient) -> None:
 
 
 def test_post_with_token_from_another_browser_is_refused(runtime: Runtime) -> None:
-    app = pages_app(runtime)
+    app = create_app(runtime)
     with (
         TestClient(app, base_url="https://testserver") as a,
         TestClient(app, base_url="https://testserver") as b,

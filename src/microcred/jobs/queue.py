@@ -66,7 +66,7 @@ def make_huey(settings: Settings) -> Huey:
         # results=False: tasks report through the database, never through huey's result store.
         return RedisHuey("microcred", url=url, results=False, blocking=True)
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("microcred", filename=str(settings.queue_path), results=False, timeout=30)
+    return _SqliteHuey("microcred", filename=str(settings.queue_path), results=False, timeout=30)
 
 
 class InProcessConsumer(Consumer):  # type: ignore[misc]  # huey has no type hints

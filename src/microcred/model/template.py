@@ -21,6 +21,7 @@ from microcred.model import Achievement, build_credential
 from microcred.model.identity import IdentityObject
 from microcred.model.profile import Profile
 from microcred.model.subject import AchievementSubject
+from microcred.model.values import Timestamp
 from microcred.types import JsonObject
 
 _ID = "https://placeholder.microcred.invalid/credential"
@@ -73,9 +74,10 @@ class CredentialTemplate:
             values["hash"], values["salt"] = identity.identity_hash, identity.salt
         if not self._eligible(values, identity, valid_from, valid_until):
             return self._slow(id, valid_from, valid_until, did, identity, name)
-        values["valid_from"] = valid_from.astimezone(UTC).strftime(_STAMP)
+        # Written as the model writes them (offset and fractions kept), not normalised to UTC.
+        values["valid_from"] = str(Timestamp(valid_from))
         if valid_until is not None:
-            values["valid_until"] = valid_until.astimezone(UTC).strftime(_STAMP)
+            values["valid_until"] = str(Timestamp(valid_until))
         key = (did is not None, identity is not None, name is not None, valid_until is not None)
         shape = self._shapes.get(key)
         if shape is None:
@@ -96,7 +98,7 @@ class CredentialTemplate:
         ):
             return False
         moments = [valid_from] if valid_until is None else [valid_from, valid_until]
-        return all(m.tzinfo is not None and m.microsecond == 0 for m in moments)
+        return all(m.tzinfo is not None for m in moments)
 
     def _slow(
         self,

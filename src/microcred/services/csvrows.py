@@ -89,7 +89,6 @@ class BadRow:
 class Header:
     columns: list[str | None]  # per field position: our column name, or None (ignored)
     ignored: list[str] = field(default_factory=list)
-    delimiter: str = ","
 
 
 def row_key(issuer_id: str, achievement_id: str, identity: str) -> str:
@@ -169,7 +168,7 @@ class CsvReader:
         self._header_line = self._line
         delimiter = _sniff_delimiter(first)
         names = next(csv.reader([first], delimiter=delimiter), [])
-        header = Header(columns=[], delimiter=delimiter)
+        header = Header(columns=[])
         seen: set[str] = set()
         for raw in names:
             column = ALIASES.get(_normalise(raw))

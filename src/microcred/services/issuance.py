@@ -26,6 +26,7 @@ from typing import Any, Protocol
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.crypto.proofs import CRYPTOSUITES
 from microcred.crypto.statuslist import status_entry
 from microcred.errors import InputError, NotFoundError, short
 from microcred.model import (
@@ -50,7 +51,6 @@ from microcred.store.tables import AchievementRow, CredentialRow
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$")
-ISSUE_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
 
 
 @dataclass(frozen=True)
@@ -144,9 +144,9 @@ class IssuanceService:
         suite: str = "eddsa-rdfc-2022",
         hooks: Sequence[IssuanceHook] = (),
     ) -> None:
-        if suite not in ISSUE_SUITES:
+        if suite not in CRYPTOSUITES:
             raise InputError(
-                "unsupported issuing suite", expected=" | ".join(ISSUE_SUITES), found=suite
+                "unsupported issuing suite", expected=" | ".join(CRYPTOSUITES), found=suite
             )
         self.sessions = sessions
         self.issuers = issuers
@@ -252,8 +252,9 @@ class IssuanceService:
 
         # 3. Store, with audit events and hook work, in one transaction.
         stored = self._store(actor, issuer_id, rows, now)
+        inserted = [row for row, mine in zip(stored, rows, strict=True) if row is mine]
         for hook in self.hooks:
-            hook.after_commit(stored)
+            hook.after_commit(inserted)  # not the rows another worker stored first
         by_key = {**existing, **{row.idempotency_key: row for row in stored}}
         created = {id(row) for row in rows}
         keyless = iter(

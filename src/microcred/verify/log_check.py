@@ -23,7 +23,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime
 from hashlib import sha256
 from typing import Any, Final
@@ -34,7 +33,7 @@ from microcred.crypto.jcs import canonicalize
 from microcred.errors import InputError, MicrocredError, short
 from microcred.ledger import leaf_hash, log_key_id, verify_checkpoint, verify_inclusion
 from microcred.ledger.checkpoint import SIGNATURE_TYPE
-from microcred.verify.result import Check, Status, VerificationResult
+from microcred.verify.result import Check, Status
 
 CHECK_NAME: Final = "transparency-log"
 VERSION: Final = "microcred-log/v1"
@@ -64,15 +63,6 @@ def status_entry(credential_id: str, action: str, at: datetime) -> bytes:
         )
     commitment = base64.b64encode(credential_id_commitment(credential_id)).decode("ascii")
     return f"{VERSION}\n{action}\n{commitment}\n{int(at.timestamp())}\n".encode()
-
-
-def entry_action(entry: bytes) -> str:
-    """The event an entry records (``issued``, ``revoked``, ...), read from its second line."""
-    lines = entry.split(b"\n")
-    return lines[1].decode("ascii", "replace") if len(lines) > 2 else "unknown"
-
-
-# --- the log key -------------------------------------------------------------------------------
 
 
 def parse_vkey(vkey: str) -> tuple[str, Ed25519PublicKey]:
@@ -127,11 +117,6 @@ def check_transparency(
         f"issuance is entry {index} of the signed log checkpoint of size {size} "
         f"(root {base64.b64encode(root).decode('ascii')})",
     )
-
-
-def with_transparency_check(result: VerificationResult, check: Check) -> VerificationResult:
-    """``result`` with the log check added: a failed log check makes it unverified."""
-    return replace(result, checks=(*result.checks, check))
 
 
 def verify_bundle(
@@ -200,10 +185,8 @@ __all__ = [
     "CHECK_NAME",
     "check_transparency",
     "credential_commitment",
-    "entry_action",
     "issuance_entry",
     "parse_vkey",
     "status_entry",
     "verify_bundle",
-    "with_transparency_check",
 ]

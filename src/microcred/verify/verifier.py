@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,7 +29,7 @@ from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import check_status_entry
 from microcred.errors import InputError, MicrocredError, short
 from microcred.types import JsonObject
-from microcred.verify.log_check import check_transparency, with_transparency_check
+from microcred.verify.log_check import check_transparency
 from microcred.verify.result import Check, Status, VerificationResult
 
 Clock = Callable[[], datetime]
@@ -95,9 +95,8 @@ class Verifier:
             credential_id = result.credential.get("id")
             if isinstance(credential_id, str):
                 log_bundle = self._log_bundles(credential_id)
-        return with_transparency_check(
-            result, check_transparency(result.credential, log_bundle, self._log_key)
-        )
+        check = check_transparency(result.credential, log_bundle, self._log_key)
+        return replace(result, checks=(*result.checks, check))
 
     def _verify(self, data: bytes | str | Mapping[str, Any]) -> VerificationResult:
         try:
