@@ -15,7 +15,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── BakingError           an image that cannot be baked or unbaked
     ├── NotFoundError         no such thing, or not one the caller may see
     ├── ConflictError         the request clashes with the current state
-    └── PermissionDeniedError the caller may see it but not do this
+    ├── PermissionDeniedError the caller may see it but not do this
+    └── NotConfiguredError    the server is not set up for this (no signing issuer, ...)
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
@@ -127,6 +128,12 @@ class PermissionDeniedError(MicrocredError):
     """The caller is known but may not do this."""
 
     code = "permission_denied"
+
+
+class NotConfiguredError(MicrocredError):
+    """The server is not set up for this request (for example no VC-API signing issuer)."""
+
+    code = "not_configured"
 
 
 def short(value: object, limit: int = 60) -> str:

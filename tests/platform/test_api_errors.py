@@ -47,6 +47,15 @@ def test_malformed_json_is_a_4xx(client: TestClient, issuer: IssuerFixture, body
     assert response.json()["error"]["code"] in ("invalid_request", "http_error")
 
 
+@pytest.mark.parametrize("path", ["/api/v1/verify", "/credentials/verify"])
+@pytest.mark.parametrize("body", [b"{", b"[" * 50_000 + b"]" * 50_000], ids=["bad", "nested"])
+def test_raw_json_routes_refuse_unreadable_bodies(
+    client: TestClient, path: str, body: bytes
+) -> None:
+    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    _error(response, 422, "invalid_input")
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

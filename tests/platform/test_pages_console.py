@@ -94,6 +94,10 @@ def test_create_achievement_with_every_field(
     console(web, runtime, issuer, "issuer")
     page = web.get("/console/achievements/new")
     assert page.status_code == 200
+    # Input constraints reach the browser as attributes, not as escaped text.
+    assert 'maxlength="500"' in page.text
+    assert 'min="1" max="1200"' in page.text
+    assert "&#34;" not in page.text
     response = post_form(
         web,
         "/console/achievements/new",

@@ -31,6 +31,7 @@ from microcred.errors import (
     InputError,
     MicrocredError,
     ModelError,
+    NotConfiguredError,
     PermissionDeniedError,
     short,
 )
@@ -65,12 +66,6 @@ CHECK_ALIASES = {
     "validuntil": "validity",
 }
 ENVELOPED_JWT = ("data:application/vc+jwt,", "data:application/jwt,")
-
-
-class NotConfiguredError(MicrocredError):
-    """The server has no issuer configured to sign VC-API requests (HTTP 503)."""
-
-    code = "not_configured"
 
 
 @dataclass
@@ -426,4 +421,4 @@ def _matches(value: Any, expected: Any) -> bool:
     return bool(value == expected)
 
 
-__all__ = ["NotConfiguredError", "VcApiResult", "VcApiService"]
+__all__ = ["VcApiResult", "VcApiService"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import json
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -61,3 +62,11 @@ async def raw_body(request: Request) -> bytes:
 
 
 RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+def json_body(raw: bytes) -> Any:
+    """A raw body read as JSON; unreadable or absurdly nested JSON is the client's error."""
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise InputError("the request body is not JSON", expected="a JSON object") from exc

@@ -13,6 +13,7 @@ from microcred.errors import (
     ConflictError,
     InputError,
     MicrocredError,
+    NotConfiguredError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -27,7 +28,7 @@ class UnauthenticatedError(MicrocredError):
 def status_for(error: MicrocredError) -> int:
     if isinstance(error, UnauthenticatedError):
         return 401
-    if error.code == "not_configured":
+    if isinstance(error, NotConfiguredError):
         return 503
     if isinstance(error, PermissionDeniedError):
         return 403

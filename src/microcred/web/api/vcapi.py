@@ -11,7 +11,6 @@ configured to sign.
 
 from __future__ import annotations
 
-import json
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
@@ -19,8 +18,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from microcred.errors import InputError
-from microcred.services.vcapi import NotConfiguredError, VcApiResult, VcApiService
-from microcred.web.deps import RawBody, RuntimeDep, get_actor
+from microcred.services.vcapi import VcApiResult, VcApiService
+from microcred.web.deps import RawBody, RuntimeDep, get_actor, json_body
 from microcred.web.errors import error_body
 
 router = APIRouter(tags=["vc-api"])
@@ -83,10 +82,7 @@ def _schema(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def _parse(model: type[M], raw: bytes) -> M:
-    try:
-        data = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise InputError("the request body is not JSON", expected="a JSON object") from exc
+    data = json_body(raw)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -122,13 +118,7 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
     role). The issuer is set to its DID where the credential names none; a credential naming
     another issuer is refused."""
     service = VcApiService(runtime)
-    try:
-        service.issuer()
-    except NotConfiguredError as exc:
-        return JSONResponse(
-            error_body(exc.code, exc.message, expected=exc.expected, found=exc.found),
-            status_code=503,
-        )
+    service.issuer()  # 503 before asking for a key when no issuer is configured
     actor = get_actor(request, runtime)
     body = _parse(IssueCredentialRequest, raw)
     signed = service.issue(actor, body.credential, body.options)

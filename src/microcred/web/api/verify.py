@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, short
-from microcred.web.deps import RawBody, RuntimeDep
+from microcred.web.deps import RawBody, RuntimeDep, json_body
 from microcred.web.fetch import policy_for
 from microcred.web.pages.remote import verify_url
 from microcred.web.pages.verify import MAX_INPUT_BYTES, issuer_of, status_reason, verify_bytes
@@ -95,10 +95,7 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
 
 
 def _request_object(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except ValueError as exc:
-        raise InputError("the request body is not JSON", expected="a JSON object") from exc
+    data = json_body(body)
     if not isinstance(data, dict):
         raise InputError(
             "the request body is not a JSON object",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -36,6 +36,11 @@ class PageNotFoundError(NotFoundError):
     """A missing thing on an HTML page (rendered as a page, not as JSON)."""
 
 
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class Pages:
     """Per-app state for the HTML side, built lazily from the runtime."""
 
@@ -44,6 +49,7 @@ class Pages:
         self.keys = Keys(
             runtime.settings.master_secret.get_secret_value(),
             secure_cookies=runtime.settings.base_url.startswith("https://"),
+            public_origin=_origin(runtime.settings.base_url),
         )
         self._environments: dict[str, Environment] = {}
 

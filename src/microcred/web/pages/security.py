@@ -82,12 +82,17 @@ class Session:
 class Keys:
     """Keys for sessions and CSRF, derived from the master secret (one secret to rotate)."""
 
-    def __init__(self, master_secret: str, *, secure_cookies: bool) -> None:
+    def __init__(
+        self, master_secret: str, *, secure_cookies: bool, public_origin: str | None = None
+    ) -> None:
         root = master_secret.encode()
         self.session_key = hmac.new(root, b"microcred/web/session/v1", hashlib.sha256).digest()
         self.csrf_key = hmac.new(root, b"microcred/web/csrf/v1", hashlib.sha256).digest()
         self.name_key = hmac.new(root, b"microcred/web/show-name/v1", hashlib.sha256).digest()
         self.secure_cookies = secure_cookies
+        # Behind a proxy that ends TLS, the request says http://internal while the browser
+        # sends the public origin; both are ours.
+        self.public_origin = public_origin
 
     # ---- sessions -----------------------------------------------------------------------------
 
@@ -150,7 +155,7 @@ class Keys:
 
     def check_csrf(self, request: Request, submitted: object) -> None:
         origin = request.headers.get("origin")
-        if origin and origin != "null" and origin != _own_origin(request):
+        if origin and origin != "null" and origin not in (_own_origin(request), self.public_origin):
             raise CsrfError("cross-site form submission refused", found=origin)
         nonce = request.cookies.get(CSRF_COOKIE)
         if not nonce or not isinstance(submitted, str):
