@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from typer.testing import CliRunner
 
 from microcred.cli.main import app
 from microcred.runtime import Runtime
+from microcred.seed import seed_demo
 from microcred.services.actor import SYSTEM
 from microcred.settings import Settings
+from microcred.store.repositories import CredentialFilter
 
 
 @pytest.fixture
@@ -72,3 +75,65 @@ def test_create_issuer_key_staff_and_issue(env: Path) -> None:
     nobody = runner.invoke(app, args)
     assert nobody.exit_code == 2
     assert "e-mail address or a DID" in nobody.output
+
+
+def test_production_mode_refuses_to_serve_with_the_default_secret(
+    env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROCRED_MODE", "production")
+    for command in (["serve"], ["worker"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 2, (command, result.output)
+        assert "master secret" in result.output
+        assert not (env / "microcred.db").exists()  # refused before touching anything
+
+
+def test_issue_bulk_reports_bad_rows_and_issues_once(env: Path, tmp_path: Path) -> None:
+    runner = CliRunner()
+    created = runner.invoke(app, ["issuers", "create", "--slug", "acme", "--name", "Acme"])
+    issuer = json.loads(created.stdout)
+    runtime = Runtime(Settings())
+    try:
+        achievement = runtime.achievements.create(
+            SYSTEM,
+            issuer["id"],
+            {"name": "Safety", "description": "Works safely.", "criteria": {"narrative": "T."}},
+        ).id
+    finally:
+        runtime.close()
+    csv = tmp_path / "people.csv"
+    csv.write_text("email,name\nada@example.org,Ada\nnot-an-address,Bob\ncy@example.org,Cy\n")
+    args = ["issue-bulk", str(csv), "--issuer", "acme", "--achievement", achievement]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 1, first.output  # a bad row makes the run not clean
+    report = " ".join(first.output.split())  # rich wraps lines at the terminal width
+    assert "1 bad rows (not issued)" in report
+    assert re.search(r"│ 3 │ [^│]*not an address", report), report  # line 3, and why
+    assert "2 of 2 issued (2 new, 0 issued before)" in report
+    again = runner.invoke(app, args)
+    assert "2 of 2 issued (0 new, 2 issued before)" in " ".join(again.output.split())
+    runtime = Runtime(Settings())
+    try:
+        actor = SYSTEM
+        rows, total = runtime.credentials.list(actor, issuer["id"], CredentialFilter())
+    finally:
+        runtime.close()
+    assert total == 2
+    assert sorted(r.recipient_email or "" for r in rows) == ["ada@example.org", "cy@example.org"]
+
+
+def test_demo_data_is_created_once(env: Path) -> None:
+    runtime = Runtime(Settings())
+    try:
+        first = seed_demo(runtime)
+        assert first is not None
+        again = seed_demo(runtime)
+        assert again == first  # the same access details, read back from the data directory
+        assert len(runtime.issuers.all()) == 1
+        _rows, total = runtime.credentials.list(SYSTEM, first.issuer_id, CredentialFilter())
+        assert total == 1
+        assert runtime.issuers.authenticate(first.api_key) is not None
+        assert runtime.staff.authenticate(first.staff_email, first.staff_password)
+        assert (env / "demo-credentials.json").stat().st_mode & 0o077 == 0
+    finally:
+        runtime.close()

@@ -112,11 +112,9 @@ def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
     issued, marked, state = counts(runtime, batch.id)
     assert (issued, marked, state) == (ROWS, ROWS, "done")
     with runtime.sessions() as session:
-        keys = session.scalars(
-            select(CredentialRow.idempotency_key).where(CredentialRow.issuer_id == issuer.id)
-        ).all()
         emails = session.scalars(select(CredentialRow.recipient_email)).all()
-    assert len(keys) == len(set(keys)) == ROWS
+    # Every recipient exactly once (the idempotency key's unique constraint would make a
+    # key-count check pass whatever the worker did).
     assert sorted(emails) == sorted(f"learner{i}@example.org" for i in range(ROWS))
     done = runtime.batches.get(SYSTEM, issuer.id, batch.id)
     assert done.new_rows == ROWS

@@ -87,22 +87,21 @@ def test_status_changes_append_commitments(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:
     (row,) = issue(runtime, issuer, achievement_id, 1)
-    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
-    with transaction(runtime.sessions) as session:
-        runtime.transparency.record_status_change(session, row, "revoked", at)
-    with transaction(runtime.sessions) as session:
-        runtime.transparency.record_status_change(session, row, "reinstated", at)
+    # Through the lifecycle service, as an issuer would: each change lands in the log.
+    runtime.lifecycle.suspend(SYSTEM, issuer.id, row.id, "under review")
+    runtime.lifecycle.reinstate(SYSTEM, issuer.id, row.id)
     with runtime.sessions() as session:
         leaves = SqlLogStore(session).leaves_for_credential(row.id)
         sizes = list(session.scalars(select(LogCheckpointRow.size).order_by(LogCheckpointRow.size)))
+    changes = {e.action: e.at for e in runtime.audit.list(SYSTEM, issuer.id).events}
     url = runtime.transparency.credential_url(row.id)
     assert [leaf.entry for leaf in leaves] == [
         issuance_entry(row.document),
-        status_entry(url, "revoked", at),
-        status_entry(url, "reinstated", at),
+        status_entry(url, "suspended", changes["credential.suspended"]),
+        status_entry(url, "reinstated", changes["credential.reinstated"]),
     ]
-    assert b"revoked" in leaves[1].entry
     assert row.id.encode() not in leaves[1].entry
+    at = datetime(2026, 5, 1, 12, 0, tzinfo=UTC)
     assert sizes == [1, 2, 3]
     # The issuance stays provable under the newer checkpoints.
     bundle = runtime.transparency.bundle(row.id)

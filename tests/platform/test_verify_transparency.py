@@ -43,7 +43,9 @@ def test_server_verifier_proves_our_credentials_are_in_the_log(
 def test_cli_checks_an_offline_bundle(
     client: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str, tmp_path: Path
 ) -> None:
+    _issue(runtime, issuer, achievement_id)
     credential = _issue(runtime, issuer, achievement_id)
+    _issue(runtime, issuer, achievement_id)
     credential_id = str(credential["id"]).rsplit("/", 1)[1]
     bundle = client.get(f"/credentials/{credential_id}/log-bundle").json()
     files = {
@@ -76,7 +78,8 @@ def test_cli_checks_an_offline_bundle(
     checks = {c["name"]: c["status"] for c in json.loads(good.stdout)["checks"]}
     assert checks["transparency-log"] == "passed"
 
-    bundle["leafIndex"] = bundle["leafIndex"] + 1  # a proof for another position
+    assert bundle["treeSize"] == 3
+    bundle["leafIndex"] = (bundle["leafIndex"] + 1) % 3  # a real position, but not this one
     (tmp_path / "bundle.json").write_text(json.dumps(bundle))
     bad = runner.invoke(
         app, [*args, "--log-bundle", str(tmp_path / "bundle.json"), "--log-key", key]

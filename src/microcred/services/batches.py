@@ -86,27 +86,28 @@ class BatchService:
             reader = CsvReader(
                 stream, issuer_id=issuer_id, achievement_id=achievement_id, encoding=encoding
             )
-            batch = BatchRow(
-                id=batch_id,
-                issuer_id=issuer_id,
-                achievement_id=achievement_id,
-                filename=filename[:500] if filename else None,
-                file_sha256=sha256,
-                state="queued",
-                total_rows=0,
-                valid_rows=0,
-                invalid_rows=0,
-                issued_rows=0,
-                new_rows=0,
-                chunks=0,
-                report=[],
-                created_by=actor.name,
-                created_at=now,
-                updated_at=now,
-            )
-            session.add(batch)
-            session.flush()
-            report, valid, invalid = self._store_rows(session, batch_id, reader)
+            with reader:
+                batch = BatchRow(
+                    id=batch_id,
+                    issuer_id=issuer_id,
+                    achievement_id=achievement_id,
+                    filename=filename[:500] if filename else None,
+                    file_sha256=sha256,
+                    state="queued",
+                    total_rows=0,
+                    valid_rows=0,
+                    invalid_rows=0,
+                    issued_rows=0,
+                    new_rows=0,
+                    chunks=0,
+                    report=[],
+                    created_by=actor.name,
+                    created_at=now,
+                    updated_at=now,
+                )
+                session.add(batch)
+                session.flush()
+                report, valid, invalid = self._store_rows(session, batch_id, reader)
             batch.total_rows = reader.rows
             batch.valid_rows = valid
             batch.invalid_rows = invalid

@@ -123,7 +123,11 @@ def _encoding(head: bytes, requested: str | None) -> str:
 
 
 class CsvReader:
-    """Iterate :class:`GoodRow` and :class:`BadRow` over a seekable binary file."""
+    """Iterate :class:`GoodRow` and :class:`BadRow` over a seekable binary file.
+
+    Use it as a context manager: the caller keeps its file, which the reader's text layer
+    would otherwise close (or leave to the garbage collector) when it goes.
+    """
 
     def __init__(
         self,
@@ -142,8 +146,18 @@ class CsvReader:
         self.encoding = _encoding(head, encoding)
         self._text = io.TextIOWrapper(source, encoding=self.encoding, newline="")
         self._line = 0  # physical lines consumed (the csv reader's count)
-        self.header = self._read_header()
+        try:
+            self.header = self._read_header()
+        except BaseException:
+            self._text.detach()
+            raise
         self.rows = 0  # data rows seen (blank lines not counted)
+
+    def __enter__(self) -> CsvReader:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._text.detach()
 
     # -- reading -------------------------------------------------------------------------------
 

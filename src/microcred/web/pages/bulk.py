@@ -11,7 +11,6 @@ Progress is the batch row's counters; the page refreshes itself with
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import secrets
@@ -211,15 +210,15 @@ def _unstage(path: Path) -> None:
 
 def _dry_run(path: Path, meta: dict[str, Any]) -> Check:
     result = Check()
-    # In memory (at most MAX_FILE_BYTES, like the API's body): the reader wraps the stream in
-    # a text wrapper that would otherwise leave a real file to the garbage collector.
-    with io.BytesIO(path.read_bytes()) as stream:
-        reader = CsvReader(
+    with (
+        path.open("rb") as stream,
+        CsvReader(
             stream,
             issuer_id=meta["issuer"],
             achievement_id=meta["achievement"],
             encoding=meta["encoding"],
-        )
+        ) as reader,
+    ):
         result.ignored = list(reader.header.ignored)
         for row in reader:
             if isinstance(row, BadRow):
