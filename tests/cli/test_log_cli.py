@@ -119,6 +119,11 @@ def test_audit_reports_unusable_input(tmp_path: Path) -> None:
     new = write(tmp_path / "new.txt", note(log, 9))
     code, output = run("log", "audit", old, str(tmp_path / "missing"), "--log-key", VKEY)
     assert code == 2, output
+    huge = tmp_path / "huge.txt"
+    huge.write_bytes(b"x" * (2 * 1024 * 1024))
+    code, output = run("log", "audit", old, str(huge), "--log-key", VKEY)
+    assert code == 2, output
+    assert "too large" in output
     code, output = run("log", "audit", old, new, "--log-key", VKEY)  # no proof source
     assert code == 2, output
     assert "no consistency proof" in output
@@ -129,7 +134,7 @@ def test_audit_reports_unusable_input(tmp_path: Path) -> None:
     assert "no log key" in output
     code, output = run("log", "audit", old, "https://192.0.2.1/log/checkpoint", "--log-key", VKEY)
     assert code == 2, output
-    assert "non-loopback" in output
+    assert "outside the networks this fetch may reach" in output
 
 
 def test_verify_bundle_offline(tmp_path: Path) -> None:
@@ -196,7 +201,9 @@ def test_fetcher_limits(local_server: str) -> None:
         fetch(f"{local_server}/big")
     with pytest.raises(FetchError, match="200"):
         fetch(f"{local_server}/missing")
-    with pytest.raises(FetchError, match="non-loopback"):
+    with pytest.raises(FetchError, match="outside the networks"):
         fetch("http://192.0.2.1/log/checkpoint")
+    with pytest.raises(FetchError, match="outside the networks"):
+        fetch("http://10.1.2.3/log/checkpoint")  # private is not loopback either
     with pytest.raises(FetchError, match="http"):
         fetch("file:///etc/passwd")

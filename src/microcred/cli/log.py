@@ -13,21 +13,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import ipaddress
 import json
-import socket
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
-from urllib.parse import urlsplit
 
 import typer
 from rich.console import Console
 
-from microcred.crypto.did import FetchError
 from microcred.errors import InputError, MicrocredError, short
 from microcred.ledger import (
     EMPTY_ROOT,
@@ -39,6 +33,7 @@ from microcred.ledger import (
 )
 from microcred.verify.log_check import check_transparency, parse_vkey
 from microcred.verify.result import Status
+from microcred.web.fetch import FetchPolicy
 
 Fetcher = Callable[[str], bytes]
 MAX_FETCH_BYTES: Final = 1024 * 1024
@@ -57,61 +52,26 @@ def register(app: typer.Typer) -> None:
 # --- fetching --------------------------------------------------------------------------------
 
 
+LOOPBACK = ("127.0.0.0/8", "::1/128")
+EVERYWHERE = ("0.0.0.0/0", "::/0")
+
+
 def http_fetcher(
     *,
     allow_remote: bool = False,
     max_bytes: int = MAX_FETCH_BYTES,
     timeout: float = FETCH_TIMEOUT_SECONDS,
 ) -> Fetcher:
-    """A GET fetcher: http(s) only, no redirects, at most ``max_bytes``, ``timeout`` seconds."""
-
-    def fetch(url: str) -> bytes:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FetchError("only http(s) URLs can be fetched", found=short(url))
-        if not allow_remote:
-            _require_loopback(
-                parts.hostname, parts.port or (443 if parts.scheme == "https" else 80)
-            )
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 (scheme checked above)
-        try:
-            with _NO_REDIRECTS.open(request, timeout=timeout) as response:
-                body = response.read(max_bytes + 1)
-        except urllib.error.HTTPError as error:
-            raise FetchError(
-                "the server did not answer 200", expected="200", found=str(error.code)
-            ) from error
-        except (OSError, ValueError) as error:  # URLError, timeouts, refused connections
-            raise FetchError(f"cannot fetch {url}", found=type(error).__name__) from error
-        if len(body) > max_bytes:
-            raise FetchError("response is too large", expected=f"<= {max_bytes} bytes")
-        return bytes(body)
-
-    return fetch
-
-
-class _RefuseRedirects(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead past the loopback check, so none is followed.
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_NO_REDIRECTS = urllib.request.build_opener(_RefuseRedirects)
-
-
-def _require_loopback(host: str, port: int) -> None:
-    # Every address the name resolves to must be loopback, so a name cannot point elsewhere.
-    try:
-        infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
-    except OSError as error:
-        raise FetchError("cannot resolve host", found=short(host)) from error
-    addresses = {str(info[4][0]) for info in infos}
-    if not addresses or not all(ipaddress.ip_address(a).is_loopback for a in addresses):
-        raise FetchError(
-            "refusing to fetch from a non-loopback address",
-            expected="127.0.0.1 or ::1 (or pass --allow-remote)",
-            found=", ".join(sorted(addresses)) or host,
-        )
+    """A GET fetcher on the guarded client (web/fetch.py): loopback only unless
+    ``allow_remote``, no redirects, at most ``max_bytes``, ``timeout`` seconds."""
+    policy = FetchPolicy.allowing(
+        EVERYWHERE if allow_remote else LOOPBACK,
+        public=allow_remote,
+        max_bytes=max_bytes,
+        timeout=timeout,
+        max_redirects=0,
+    )
+    return policy.fetcher()
 
 
 make_fetcher: Callable[..., Fetcher] = http_fetcher
@@ -219,9 +179,16 @@ def _load_checkpoint(source: str, fetch: Fetcher) -> str:
         raw = fetch(url)
     else:
         try:
-            raw = Path(source).read_bytes()[: MAX_FETCH_BYTES + 1]
+            with Path(source).open("rb") as file:
+                raw = file.read(MAX_FETCH_BYTES + 1)  # never the whole of a huge file
         except OSError as error:
             raise InputError(f"cannot read {source}", found=error.strerror) from error
+        if len(raw) > MAX_FETCH_BYTES:
+            raise InputError(
+                "checkpoint file is too large",
+                expected=f"at most {MAX_FETCH_BYTES} bytes",
+                found=short(source),
+            )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -52,9 +52,11 @@ def system_resolver(host: str, port: int) -> list[str]:
 
 @dataclass(frozen=True)
 class FetchPolicy:
-    """Limits for one fetch. ``allowed_networks`` opens non-public ranges (tests, intranets)."""
+    """Limits for one fetch. ``allowed_networks`` opens non-public ranges (tests, intranets);
+    with ``public=False`` only those ranges are reachable (the CLI's loopback-only default)."""
 
     allowed_networks: tuple[IpNetwork, ...] = ()
+    public: bool = True
     timeout: float = 10.0
     max_bytes: int = 2 * 1024 * 1024
     max_redirects: int = 3
@@ -70,13 +72,17 @@ class FetchPolicy:
         mapped = getattr(address, "ipv4_mapped", None)
         if mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
             return self.permits(mapped)
-        return address.is_global and not (
-            address.is_multicast
-            or address.is_reserved
-            or address.is_loopback
-            or address.is_link_local
-            or address.is_private
-            or address.is_unspecified
+        return (
+            self.public
+            and address.is_global
+            and not (
+                address.is_multicast
+                or address.is_reserved
+                or address.is_loopback
+                or address.is_link_local
+                or address.is_private
+                or address.is_unspecified
+            )
         )
 
     def fetcher(self, accept: str = "application/json") -> Callable[[str], bytes]:
@@ -107,6 +113,13 @@ def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
     )
 
 
+def _reachable(policy: FetchPolicy) -> str:
+    networks = ", ".join(str(n) for n in policy.allowed_networks)
+    if policy.public:
+        return f"a public internet address{' or ' + networks if networks else ''}"
+    return networks or "nothing (no network is allowed)"
+
+
 def _target(url: str, policy: FetchPolicy) -> tuple[str, str, int, str, str]:
     """scheme, host, port, path+query, and the checked IP address to connect to."""
     if len(url) > 2000:
@@ -134,8 +147,10 @@ def _target(url: str, policy: FetchPolicy) -> tuple[str, str, int, str, str]:
         if not policy.permits(address):
             # Any forbidden answer refuses the host: we must not pick among them by luck.
             raise UrlRefusedError(
-                "the URL points into a private or reserved network",
-                expected="a public internet address",
+                "the URL points into a private or reserved network"
+                if policy.public
+                else "the URL points outside the networks this fetch may reach",
+                expected=_reachable(policy),
                 found=f"{host} -> {address}",
             )
     path = parts.path or "/"
