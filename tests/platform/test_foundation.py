@@ -433,3 +433,19 @@ def test_api_issue_validates_and_reports_json_errors(
     page = client.get(url, headers=issuer.headers).json()
     assert page["total"] == 1
     assert page["items"][0]["id"] == ok.json()["id"]
+
+
+def test_issuer_logo_is_checked_and_served(client: TestClient, issuer: IssuerFixture) -> None:
+    missing = client.get(f"/issuers/{issuer.slug}/logo")
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+    url = f"/api/v1/issuers/{issuer.id}/logo"
+    assert client.put(url, content=b"GIF89a", headers=issuer.headers).status_code == 422
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg"><script>x()</script><rect width="1"/></svg>'
+    assert client.put(url, content=svg, headers=issuer.headers).status_code == 204
+    served = client.get(f"/issuers/{issuer.slug}/logo")
+    assert served.headers["content-type"].startswith("image/svg+xml")
+    assert b"script" not in served.content
+    profile = client.get(f"/issuers/{issuer.slug}").json()
+    assert profile["image"]["id"].endswith(f"/issuers/{issuer.slug}/logo")
+    assert profile["@context"][0] == "https://www.w3.org/ns/credentials/v2"

@@ -74,12 +74,12 @@ class MemoryLogStore:
             )
         new_size = size + len(leaf_hashes)
         for value in leaf_hashes:
-            _check_hash(value)
+            check_hash(value)
         # Validate the whole batch before writing anything, so a bad batch leaves no trace.
         # Nodes of a level are completed left to right, so each must be the next at its level.
         pending: dict[int, int] = {}
         for level, index, value in nodes:
-            _check_hash(value)
+            check_hash(value)
             next_index = self._count(level) + pending.get(level, 0)
             if level < 1 or index != next_index or (index + 1) << level > new_size:
                 raise LogStoreError(
@@ -116,7 +116,8 @@ class MemoryLogStore:
         )
 
 
-def _check_hash(value: bytes) -> None:
+def check_hash(value: bytes) -> None:
+    """Refuse a value that is not a SHA-256 hash (for every LogStore adapter)."""
     if len(value) != HASH_SIZE:
         raise LogStoreError(
             "hash has wrong size", expected=f"{HASH_SIZE} bytes", found=short(value)

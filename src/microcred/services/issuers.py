@@ -28,6 +28,7 @@ from microcred.errors import (
 )
 from microcred.model import Address
 from microcred.services.actor import SYSTEM, Actor, Role, parse_role
+from microcred.services.images import check_badge_image
 from microcred.services.keyring import new_key_row, open_key_row
 from microcred.store.db import transaction
 from microcred.store.repositories import (
@@ -206,8 +207,10 @@ class IssuerService:
         with self.sessions() as session:
             return IssuerRepository(session).list()
 
-    def set_logo(self, actor: Actor, issuer_id: str, image: bytes, media_type: str) -> None:
+    def set_logo(self, actor: Actor, issuer_id: str, image: bytes) -> None:
+        """A PNG or SVG logo (SVG sanitised), checked like a badge image."""
         actor.require(issuer_id, "owner")
+        image, media_type = check_badge_image(image)
         with transaction(self.sessions) as session:
             row = self._get(session, issuer_id)
             row.logo, row.logo_media_type = image, media_type

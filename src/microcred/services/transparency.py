@@ -84,7 +84,7 @@ class TransparencyService:
         return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
     def credential_url(self, credential_id: str) -> str:
-        return f"{self.runtime.settings.base_url}/credentials/{credential_id}"
+        return self.runtime.issuance.credential_url(credential_id)
 
     # ---- appending (the issuance hook and the lifecycle's call) -----------------------------
 

@@ -19,18 +19,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from sqlalchemy import Table, and_, func, insert, literal, or_, select, text, union_all
+from sqlalchemy import and_, func, insert, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
 
-from microcred.errors import short
-from microcred.ledger import HASH_SIZE, LogStoreError, MerkleLog, NodeKey, StoredNode, leaf_hash
+from microcred.ledger import LogStoreError, MerkleLog, NodeKey, StoredNode, leaf_hash
+from microcred.ledger.store import check_hash
 from microcred.store.tables import Base, LogCheckpointRow, LogLeafRow, LogNodeRow
 
 # pg_advisory_xact_lock takes a bigint; any constant unlikely to clash with other features.
 ADVISORY_LOCK_KEY: Final = 0x6D6963726F6C6F67  # "microlog"
 _MAX_LEVEL: Final = 63
-_LEAVES: Final = Table("log_leaves", Base.metadata)  # the Core tables, for cheap executemany
-_NODES: Final = Table("log_nodes", Base.metadata)
+_LEAVES: Final = Base.metadata.tables["log_leaves"]  # the Core tables, for cheap executemany
+_NODES: Final = Base.metadata.tables["log_nodes"]
 
 
 @dataclass(frozen=True)
@@ -93,9 +93,9 @@ class SqlLogStore:
             )
         new_size = start + len(leaf_hashes)
         for value in leaf_hashes:
-            _check_hash(value)
+            check_hash(value)
         for level, index, value in nodes:
-            _check_hash(value)
+            check_hash(value)
             if not 1 <= level <= _MAX_LEVEL or index < 0 or (index + 1) << level > new_size:
                 raise LogStoreError(
                     "node is out of place",
@@ -215,13 +215,3 @@ class SqlLogStore:
 
     def checkpoint(self, size: int) -> LogCheckpointRow | None:
         return self.session.get(LogCheckpointRow, size)
-
-
-def _check_hash(value: bytes) -> None:
-    if len(value) != HASH_SIZE:
-        raise LogStoreError(
-            "hash has wrong size", expected=f"{HASH_SIZE} bytes", found=short(value)
-        )
-
-
-__all__ = ["ADVISORY_LOCK_KEY", "NewEntry", "SqlLogStore"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from microcred.services.images import check_badge_image
 from microcred.web.convert import api_key_out, issuer_out
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep
 from microcred.web.schemas import ApiKeyIn, ApiKeyOut, IssuerOut, IssuerPatch
@@ -32,8 +31,7 @@ def put_logo(
     actor: ActorDep,
     runtime: RuntimeDep,
 ) -> None:
-    data, media_type = check_badge_image(image)
-    runtime.issuers.set_logo(actor, issuer_id, data, media_type)
+    runtime.issuers.set_logo(actor, issuer_id, image)
 
 
 @router.post("/keys/rotate")

@@ -10,6 +10,8 @@ import json
 from fastapi import APIRouter, Request, Response
 
 from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
+from microcred.errors import NotFoundError, short
+from microcred.model import OB_V3_CONTEXT, VC_V2_CONTEXT
 from microcred.services.images import default_badge_svg
 from microcred.web.deps import RuntimeDep
 from microcred.web.pages.public import credential_page, prefers_html
@@ -35,10 +37,7 @@ def issuer_profile(slug: str, runtime: RuntimeDep) -> Response:
     """The issuer's OB 3.0 Profile: what its did:web resolves to besides the DID document."""
     issuer = runtime.issuers.by_slug(slug)
     profile = {
-        "@context": [
-            "https://www.w3.org/ns/credentials/v2",
-            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-        ],
+        "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
         **runtime.issuers.profile(issuer),
     }
     return _json(profile, JSON_LD)
@@ -53,7 +52,7 @@ def issuer_did_document(slug: str, runtime: RuntimeDep) -> Response:
 def issuer_logo(slug: str, runtime: RuntimeDep) -> Response:
     issuer = runtime.issuers.by_slug(slug)
     if not issuer.logo:
-        return Response(status_code=404)
+        raise NotFoundError("this issuer has no logo", found=short(slug))
     return _image(issuer.logo, issuer.logo_media_type or "application/octet-stream")
 
 

@@ -153,7 +153,11 @@ def verify_presentation(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
             "give exactly one of verifiablePresentation and presentation",
             expected="verifiablePresentation (or presentation, without proof)",
         )
-    presentation = body.verifiablePresentation or body.presentation
+    presentation = (
+        body.verifiablePresentation
+        if body.verifiablePresentation is not None
+        else body.presentation
+    )
     result = VcApiService(runtime).verify_presentation(
         presentation, body.options, proofless=body.presentation is not None
     )

@@ -138,13 +138,14 @@ def progress(request: Request, batch_id: str, actor: Viewer) -> Response:
         raise PageNotFoundError(error.message, found=error.found) from error
     running = batch.state in OPEN_STATES
     percent = int(100 * batch.issued_rows / batch.valid_rows) if batch.valid_rows else 100
-    names = {a.id: a.name for a in runtime.achievements.list(actor, _issuer(actor), limit=200)}
+    # One row, not the issuer's whole list: this page reloads every few seconds while running.
+    achievement = runtime.achievements.get(actor, batch.issuer_id, batch.achievement_id)
     return render(
         request,
         "console/batch.html",
         {
             "batch": batch,
-            "achievement_name": names.get(batch.achievement_id, batch.achievement_id),
+            "achievement_name": achievement.name,
             "running": running,
             "percent": percent,
             "refresh": REFRESH_SECONDS,
