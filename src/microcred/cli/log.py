@@ -31,6 +31,9 @@ from microcred.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
+from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckError
+from microcred.runtime import Runtime
+from microcred.settings import Settings
 from microcred.verify.log_check import check_transparency, parse_vkey
 from microcred.verify.result import Status
 from microcred.web.fetch import FetchPolicy
@@ -351,6 +354,48 @@ def verify_bundle_command(
     out.print(f"{check.name} {mark}  ", markup=True, end="")
     out.print(check.message, markup=False)
     raise typer.Exit(0 if check.status is Status.PASSED else 1)
+
+
+# --- the server's own log ----------------------------------------------------------------------
+
+
+def settings_runtime() -> Runtime:
+    """The runtime of the server configured by ``MICROCRED_*`` (its database, its settings)."""
+    return Runtime(Settings())
+
+
+make_runtime: Callable[[], Runtime] = settings_runtime
+"""How the server-side commands get their runtime. Tests replace it."""
+
+
+def _open_runtime() -> Runtime:
+    try:
+        return make_runtime()
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+
+
+@log_app.command("fsck")
+def fsck_command(
+    chunk: Annotated[
+        int, typer.Option("--chunk", min=1, max=1 << 20, help="Entries read per query.")
+    ] = DEFAULT_CHUNK,
+) -> None:
+    """Recompute the whole stored log from its entries; compare every node and checkpoint.
+
+    Exit 0 intact, 1 at the first difference (with what was expected and found), 2 unusable.
+    """
+    runtime = _open_runtime()
+    try:
+        report = runtime.transparency.recheck(chunk=chunk)
+    except RecheckError as error:
+        out.print("[bold red]LOG DAMAGED[/]", markup=True)
+        raise _fail(error, 1) from error
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    finally:
+        runtime.close()
+    out.print(f"[bold green]LOG INTACT[/]  {report.summary()}", markup=True)
 
 
 def _b64(value: bytes) -> str:

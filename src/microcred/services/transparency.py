@@ -41,9 +41,10 @@ from microcred.ledger import (
     sign_checkpoint,
     verifier_key,
 )
+from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckReport, recheck
 from microcred.services.keyring import new_key_row, open_key_row
 from microcred.store.db import transaction
-from microcred.store.log import NewEntry, SqlLogStore
+from microcred.store.log import NewEntry, SqlLogStore, SqlRecheckSource
 from microcred.store.tables import CredentialRow, IssuerKeyRow, LogCheckpointRow
 from microcred.types import Did, JsonObject
 from microcred.verify.log_check import BUNDLE_TYPE, issuance_entry, status_entry
@@ -275,6 +276,18 @@ class TransparencyService:
                 raise InputError(
                     error.message, expected=error.expected, found=error.found
                 ) from error
+
+    def recheck(self, *, chunk: int = DEFAULT_CHUNK) -> RecheckReport:
+        """Recompute the whole stored log from its entries and compare every stored hash and
+        checkpoint root (see :mod:`microcred.ledger.recheck`); raises :class:`RecheckError`.
+
+        One read transaction, so appends made meanwhile are not seen half-way: SQLite's WAL
+        gives the snapshot, PostgreSQL needs REPEATABLE READ for it.
+        """
+        with self.runtime.sessions() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            return recheck(SqlRecheckSource(session), chunk=chunk)
 
     def bundle(self, reference: str) -> JsonObject:
         """What an exported credential carries to prove its issuance offline."""

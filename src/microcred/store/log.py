@@ -14,7 +14,7 @@ backstop if a caller forgets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -215,3 +215,53 @@ class SqlLogStore:
 
     def checkpoint(self, size: int) -> LogCheckpointRow | None:
         return self.session.get(LogCheckpointRow, size)
+
+
+class SqlRecheckSource:
+    """The :class:`~microcred.ledger.recheck.RecheckSource` over the caller's session: range
+    reads on the primary keys, so each chunk costs the same however long the log is."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def size(self) -> int:
+        return SqlLogStore(self.session).size()
+
+    def leaves_between(self, start: int, end: int) -> Iterator[tuple[int, bytes, bytes]]:
+        rows = self.session.connection().execute(
+            select(LogLeafRow.index, LogLeafRow.entry, LogLeafRow.leaf_hash)
+            .where(LogLeafRow.index >= start, LogLeafRow.index < end)
+            .order_by(LogLeafRow.index)
+        )
+        for index, entry, value in rows:
+            yield int(index), bytes(entry), bytes(value)
+
+    def nodes_between(
+        self, ranges: Mapping[int, tuple[int, int]]
+    ) -> Iterator[tuple[int, int, bytes]]:
+        if not ranges:
+            return
+        query = select(LogNodeRow.level, LogNodeRow.index, LogNodeRow.hash).where(
+            or_(
+                *(
+                    and_(
+                        LogNodeRow.level == level, LogNodeRow.index >= low, LogNodeRow.index < high
+                    )
+                    for level, (low, high) in ranges.items()
+                )
+            )
+        )
+        for level, index, value in self.session.connection().execute(query):
+            yield int(level), int(index), bytes(value)
+
+    def checkpoints_between(self, low: int, high: int | None) -> Iterator[tuple[int, bytes, str]]:
+        query = select(LogCheckpointRow.size, LogCheckpointRow.root_hash, LogCheckpointRow.note)
+        query = query.where(LogCheckpointRow.size >= low)
+        if high is not None:
+            query = query.where(LogCheckpointRow.size < high)
+        for size, root, note in self.session.connection().execute(query.order_by("size")):
+            yield int(size), bytes(root), str(note)
+
+    def node_counts(self) -> dict[int, int]:
+        query = select(LogNodeRow.level, func.count()).group_by(LogNodeRow.level)
+        return {int(level): int(count) for level, count in self.session.connection().execute(query)}
