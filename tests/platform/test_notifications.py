@@ -256,6 +256,30 @@ def test_a_temporary_refusal_is_retried(
     assert "451" in row.last_error
 
 
+def test_one_job_per_group_and_its_retry_sends_only_what_failed(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    queue = use_retrying_queue(runtime)
+    smtp.inbox.refuse = 1  # the group's first recipient, once
+    addresses = [f"learner{i}@example.org" for i in range(3)]
+
+    issued = runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [
+            IssueRequest(achievement_id=achievement_id, email=a, idempotency_key=a)
+            for a in addresses
+        ],
+    )
+
+    assert queue.runs == ["mail.send", "mail.send"]  # one job for the group, one retry
+    assert smtp.inbox.rcpt_commands == 4
+    assert sorted(to for _sender, [to] in smtp.inbox.envelopes) == addresses
+    rows = {row.credential_id: row for row in notifications(runtime)}
+    assert {row.state for row in rows.values()} == {"sent"}
+    assert [rows[c.id].attempts for c in issued] == [2, 1, 1]
+
+
 def test_retries_stop_at_the_limit_and_the_row_fails(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
 ) -> None:

@@ -1,11 +1,14 @@
 """E-mail to each recipient, sent by jobs, retried on failure, never twice for one credential.
 
 A pending :class:`NotificationRow` is stored in the transaction that stores the credential, and
-the ``mail.send`` job is queued after commit. The job claims the row (pending -> sending, one
-attempt more) in a transaction of its own, sends, then marks it sent. A temporary failure puts
-it back to pending and raises, so the queue retries; a permanent one, or the last attempt,
-marks it failed. :meth:`NotificationService.sweep` recovers lost work. Why a row stuck in
-``sending`` is given up rather than sent again: docs/design/notifications.md.
+one ``mail.send`` job per committed group (a bulk chunk, or one API call) is queued after
+commit. The job claims the group's rows (pending -> sending, one attempt more) in one
+transaction, sends each message, then records every outcome in one more transaction: sent, or
+back to pending after a temporary failure (the job then raises, so the queue retries and the
+retry claims only those), or failed when permanent or on the last attempt. A job costs two
+transactions per group instead of two per e-mail. :meth:`NotificationService.sweep` recovers
+lost work. Why a row stuck in ``sending`` is given up rather than sent again:
+docs/design/notifications.md.
 """
 
 from __future__ import annotations
@@ -23,13 +26,19 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcred.services.mail import Mailer, MailError, mailer_for
 from microcred.services.mail_templates import CredentialMail, one_line
 from microcred.store.db import transaction
-from microcred.store.tables import AchievementRow, CredentialRow, IssuerRow, NotificationRow
+from microcred.store.tables import (
+    AchievementRow,
+    Base,
+    CredentialRow,
+    IssuerRow,
+    NotificationRow,
+)
 
 if TYPE_CHECKING:
     from microcred.jobs.queue import JobQueue
@@ -49,6 +58,8 @@ SWEEP_LIMIT = 500
 SWEEP_EVERY_MINUTES = 5
 ERROR_LIMIT = 500
 ABANDONED = "the worker stopped while sending; delivery unknown, so not sent again"
+GROUP_LIMIT = 250  # credentials per job: a bulk chunk's worth
+_TABLE = Base.metadata.tables["notifications"]  # Core, for executemany updates with a WHERE
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,7 @@ class SweepReport:
 @dataclass(frozen=True)
 class _Claim:
     notification_id: str
+    credential_id: str
     attempt: int
     message: EmailMessage
 
@@ -79,7 +91,7 @@ class NotificationService:
     def register_jobs(self, queue: JobQueue) -> None:
         # The row's attempt counter is the real limit; the queue's retries just come back soon.
         queue.register(
-            SEND_JOB, self.send, retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY_SECONDS
+            SEND_JOB, self._send_job, retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY_SECONDS
         )
         queue.register_periodic(SWEEP_JOB, self._sweep_job, minutes=SWEEP_EVERY_MINUTES)
 
@@ -103,110 +115,157 @@ class NotificationService:
         )
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
-        for credential in credentials:
-            if credential.recipient_email:
-                self._enqueue(credential.id)
+        ids = [credential.id for credential in credentials if credential.recipient_email]
+        for start in range(0, len(ids), GROUP_LIMIT):
+            self._enqueue(ids[start : start + GROUP_LIMIT])
 
-    def _enqueue(self, credential_id: str) -> None:
+    def _enqueue(self, credential_ids: Sequence[str]) -> None:
         # The credentials are committed: a queue that is down, or (with queue_immediate) a send
-        # that failed, must not fail the issuing request. The row stays pending for the sweep.
+        # that failed, must not fail the issuing request. The rows stay pending for the sweep.
         try:
-            self.runtime.queue.enqueue(SEND_JOB, credential_id)
+            self.runtime.queue.enqueue(SEND_JOB, *credential_ids)
         except MailError as error:
-            log.warning("e-mail for credential %s not sent yet: %s", credential_id, error)
+            log.warning(
+                "e-mail for %d credentials not all sent yet: %s", len(credential_ids), error
+            )
         except Exception:
-            log.exception("could not queue the e-mail for credential %s", credential_id)
+            log.exception("could not queue the e-mail for %d credentials", len(credential_ids))
 
     # ---- the job ---------------------------------------------------------------------------
+
+    def _send_job(self, *credential_ids: str) -> dict[str, str]:
+        return self.send_many(credential_ids)
 
     def send(self, credential_id: str) -> str:
         """Send the credential's e-mail if it is still to be sent; returns the row's new state
         (``skipped`` when there was nothing to do). Raises :class:`MailError` to be retried."""
-        claim = self._claim(credential_id)
-        if claim is None:
-            return "skipped"
-        try:
-            self.mailer.send(claim.message)
-        except Exception as error:
-            temporary = error.temporary if isinstance(error, MailError) else True
-            final = not temporary or claim.attempt >= MAX_ATTEMPTS
-            found = str(error) if isinstance(error, MailError) else type(error).__name__
-            self._release(claim, "failed" if final else "pending", found)
-            log.warning(
-                "e-mail for credential %s, attempt %d of %d, %s: %s",
-                credential_id,
-                claim.attempt,
-                MAX_ATTEMPTS,
-                "given up" if final else "will retry",
-                found,
-            )
-            if final:
-                return "failed"
-            raise
-        self._mark_sent(claim)
-        log.info("e-mail for credential %s sent (attempt %d)", credential_id, claim.attempt)
-        return "sent"
+        return self.send_many([credential_id]).get(credential_id, "skipped")
 
-    def _claim(self, credential_id: str) -> _Claim | None:
+    def send_many(self, credential_ids: Sequence[str]) -> dict[str, str]:
+        """Send the e-mails of these credentials that are still to be sent; returns the new
+        state of each row it claimed. Every outcome is recorded before the first temporary
+        error is raised again for the queue to retry (the retry claims only the rows put back
+        to pending)."""
+        outcomes: list[tuple[_Claim, str, str | None]] = []
+        retry: Exception | None = None
+        for claim in self._claim(credential_ids):
+            try:
+                self.mailer.send(claim.message)
+            except Exception as error:
+                temporary = error.temporary if isinstance(error, MailError) else True
+                final = not temporary or claim.attempt >= MAX_ATTEMPTS
+                found = str(error) if isinstance(error, MailError) else type(error).__name__
+                outcomes.append((claim, "failed" if final else "pending", found))
+                log.warning(
+                    "e-mail for credential %s, attempt %d of %d, %s: %s",
+                    claim.credential_id,
+                    claim.attempt,
+                    MAX_ATTEMPTS,
+                    "given up" if final else "will retry",
+                    found,
+                )
+                if not final and retry is None:
+                    retry = error
+                continue
+            outcomes.append((claim, "sent", None))
+            log.info(
+                "e-mail for credential %s sent (attempt %d)", claim.credential_id, claim.attempt
+            )
+        self._settle(outcomes)
+        if retry is not None:
+            raise retry
+        return {claim.credential_id: state for claim, state, _ in outcomes}
+
+    def _claim(self, credential_ids: Sequence[str]) -> list[_Claim]:
         now = self.runtime.clock()
         with transaction(self.runtime.sessions) as session:
-            # Compare-and-set: of two workers holding the same job, exactly one gets the row.
+            # Compare-and-set: of two workers holding the same job, exactly one gets each row.
             claimed = session.execute(
                 update(NotificationRow)
                 .where(
-                    NotificationRow.credential_id == credential_id,
+                    NotificationRow.credential_id.in_(credential_ids),
                     NotificationRow.state == "pending",
                     NotificationRow.attempts < MAX_ATTEMPTS,
                 )
                 .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
-                .returning(NotificationRow.id, NotificationRow.attempts)
-            ).one_or_none()
-            if claimed is None:
-                return None
-            notification_id, attempt = claimed
-            credential = session.get(CredentialRow, credential_id)
-            assert credential is not None  # the foreign key guarantees it
-            try:
-                message = self._message(session, credential, now)
-            except (ValueError, HeaderParseError) as error:
-                # An address Python's e-mail package cannot write: retrying cannot help.
+                .returning(
+                    NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
+                )
+            ).all()
+            if not claimed:
+                return []
+            credentials = {
+                row.id: row
+                for row in session.scalars(
+                    select(CredentialRow).where(CredentialRow.id.in_([c for _, c, _ in claimed]))
+                )
+            }
+            order = {credential_id: i for i, credential_id in enumerate(credential_ids)}
+            claims: list[_Claim] = []
+            unusable: list[dict[str, object]] = []
+            for notification_id, credential_id, attempt in sorted(
+                claimed, key=lambda c: order.get(c[1], 0)
+            ):
+                credential = credentials[credential_id]  # the foreign key guarantees it
+                try:
+                    message = self._message(session, credential, now)
+                except (ValueError, HeaderParseError) as error:
+                    # An address Python's e-mail package cannot write: retrying cannot help.
+                    unusable.append(
+                        {"b_id": notification_id, "b_error": f"unusable address: {error}"}
+                    )
+                    log.warning("e-mail for credential %s has an unusable address", credential_id)
+                    continue
+                claims.append(_Claim(notification_id, credential_id, attempt, message))
+            if unusable:
                 session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.id == notification_id)
-                    .values(state="failed", last_error=f"unusable address: {error}"[:ERROR_LIMIT])
+                    update(_TABLE)
+                    .where(_TABLE.c.id == bindparam("b_id"))
+                    .values(state="failed", last_error=bindparam("b_error")),
+                    [{**u, "b_error": str(u["b_error"])[:ERROR_LIMIT]} for u in unusable],
                 )
-                log.warning("e-mail for credential %s has an unusable address", credential_id)
-                return None
-        return _Claim(notification_id, attempt, message)
+        return claims
 
-    def _release(self, claim: _Claim, state: str, error: str) -> None:
-        with transaction(self.runtime.sessions) as session:
-            session.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.id == claim.notification_id,
-                    NotificationRow.state == "sending",
-                    NotificationRow.attempts == claim.attempt,
-                )
-                .values(
-                    state=state, last_error=error[:ERROR_LIMIT], changed_at=self.runtime.clock()
-                )
-            )
-
-    def _mark_sent(self, claim: _Claim) -> None:
+    def _settle(self, outcomes: Sequence[tuple[_Claim, str, str | None]]) -> None:
+        """Record what happened to each claimed row, in one transaction. The attempt number
+        makes sure each row is still our claim."""
+        if not outcomes:
+            return
         now = self.runtime.clock()
+        sent = [
+            {"b_id": claim.notification_id, "b_attempt": claim.attempt}
+            for claim, state, _ in outcomes
+            if state == "sent"
+        ]
+        released = [
+            {
+                "b_id": claim.notification_id,
+                "b_attempt": claim.attempt,
+                "b_state": state,
+                "b_error": (error or "")[:ERROR_LIMIT],
+            }
+            for claim, state, error in outcomes
+            if state != "sent"
+        ]
+        mine = (_TABLE.c.id == bindparam("b_id"), _TABLE.c.attempts == bindparam("b_attempt"))
         with transaction(self.runtime.sessions) as session:
-            # "failed" too: a slow send the sweep gave up on did arrive after all. The attempt
-            # number makes sure it is still our claim.
-            session.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.id == claim.notification_id,
-                    NotificationRow.state.in_(("sending", "failed")),
-                    NotificationRow.attempts == claim.attempt,
+            if sent:
+                # "failed" too: a slow send the sweep gave up on did arrive after all.
+                session.execute(
+                    update(_TABLE)
+                    .where(*mine, or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"))
+                    .values(state="sent", sent_at=now, changed_at=now),
+                    sent,
                 )
-                .values(state="sent", sent_at=now, changed_at=now)
-            )
+            if released:
+                session.execute(
+                    update(_TABLE)
+                    .where(*mine, _TABLE.c.state == "sending")
+                    .values(
+                        state=bindparam("b_state"), last_error=bindparam("b_error"), changed_at=now
+                    ),
+                    released,
+                )
 
     def _message(self, session: Session, credential: CredentialRow, now: datetime) -> EmailMessage:
         issuer = session.get(IssuerRow, credential.issuer_id)
@@ -289,8 +348,8 @@ class NotificationService:
             )
         for credential_id in abandoned:
             log.warning("e-mail for credential %s: %s", credential_id, ABANDONED)
-        for credential_id in requeued:
-            self._enqueue(credential_id)
+        for start in range(0, len(requeued), GROUP_LIMIT):
+            self._enqueue(requeued[start : start + GROUP_LIMIT])
         return SweepReport(requeued=len(requeued), abandoned=len(abandoned))
 
     def _sweep_job(self) -> dict[str, int]:
