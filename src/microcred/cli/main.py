@@ -101,7 +101,9 @@ def sign(
 
 @app.command()
 def verify(
-    file: Annotated[Path, typer.Argument(help="JSON, JWT, PNG or SVG.")],
+    file: Annotated[
+        Path, typer.Argument(help="JSON, JWT, PNG or SVG; or a photo of a credential's QR code.")
+    ],
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the structured result as JSON.")
     ] = False,
@@ -149,14 +151,54 @@ def verify(
     if (log_bundle is None) != (log_key is None):
         _fail("--log-bundle and --log-key go together: a bundle proves nothing without a key")
     bundle = _read_json(log_bundle, "log bundle") if log_bundle is not None else None
-    result = Verifier(resolver=resolver, status_lists=lists, log_key=log_key).verify(
-        data, log_bundle=bundle
-    )
-    if as_json:
-        sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
+    verifier = Verifier(resolver=resolver, status_lists=lists, log_key=log_key)
+    qr_text, qr_result = _from_qr(data)
+    if qr_result is not None:
+        result = qr_result
     else:
+        result = verifier.verify(qr_text.encode() if qr_text else data, log_bundle=bundle)
+    if as_json:
+        answer = result.to_json()
+        if qr_text is not None:
+            answer["qr"] = qr_text
+        sys.stdout.write(json.dumps(answer, indent=2, ensure_ascii=False) + "\n")
+    else:
+        if qr_text is not None:
+            out.print(f"QR code: {qr_text}", highlight=False, markup=False)
         _print_report(file, result)
     raise typer.Exit(0 if result.verified else 2 if not result.readable else 1)
+
+
+def _from_qr(data: bytes) -> tuple[str | None, VerificationResult | None]:
+    """A picture with no credential baked in may show a QR code (a photo of a certificate).
+    Its text is verified when it is a credential; a URL is reported, not fetched: the CLI
+    works offline. A PNG without either keeps the verifier's "nothing is baked" message."""
+    from microcred.crypto import jose
+    from microcred.errors import InputError, short
+    from microcred.verify import messages
+    from microcred.verify.ob2 import ob2_input
+    from microcred.verify.qr import NoQrCodeError, is_plain_picture, read_qr
+    from microcred.verify.result import unreadable
+
+    if not is_plain_picture(data):
+        return None, None
+    try:
+        text = read_qr(data)
+    except NoQrCodeError:
+        if data.startswith(b"\x89PNG"):
+            return None, None
+        return None, unreadable(messages.QR_NONE)
+    except InputError as exc:
+        return None, unreadable(messages.QR_UNREADABLE, reason=exc)
+    if text.startswith(("http://", "https://")):
+        return text, unreadable(
+            "the QR code points to {url}; microcred verify works offline and fetches nothing: "
+            "download it and verify the file, or verify the address on the server's /verify",
+            url=text,
+        )
+    if text.startswith("{") or jose.looks_like_jwt(text) or ob2_input(text):
+        return text, None
+    return text, unreadable(messages.QR_UNUSABLE, found=short(text, 120))
 
 
 def _print_report(file: Path, result: VerificationResult) -> None:

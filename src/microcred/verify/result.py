@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,9 +19,31 @@ class Status(StrEnum):
 
 @dataclass(frozen=True)
 class Check:
+    """``message`` is English (API, CLI). ``template`` is the message with ``{name}`` fields
+    before ``params`` went in: a page looks it up in its language's catalogue and fills it in
+    (:meth:`localised`). Checks built from a plain message (no template) read the same
+    everywhere."""
+
     name: str
     status: Status
     message: str
+    template: str | None = None
+    params: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def said(cls, name: str, status: Status, template: str, **params: object) -> Check:
+        values = {key: str(value) for key, value in params.items()}
+        return cls(name, status, template.format(**values), template, tuple(values.items()))
+
+    def localised(self, gettext: Callable[[str], str]) -> str:
+        """The message in the catalogue's language; the English one if the translation is
+        missing or broken (a wrong field name in a catalogue must not break the page)."""
+        if self.template is None:
+            return self.message
+        try:
+            return gettext(self.template).format(**dict(self.params))
+        except (KeyError, IndexError, ValueError):
+            return self.message
 
     def to_json(self) -> JsonObject:
         return {"name": self.name, "status": self.status.value, "message": self.message}
@@ -59,3 +82,10 @@ class VerificationResult:
             "summary": self.summary,
             "checks": [c.to_json() for c in self.checks],
         }
+
+
+def unreadable(template: str, **params: object) -> VerificationResult:
+    """A result for input that could not be read at all: one failed ``input`` check."""
+    return VerificationResult(
+        (Check.said("input", Status.FAILED, template, **params),), readable=False
+    )

@@ -9,6 +9,9 @@ Steps (each a named check in the result):
   6. validity  now lies within validFrom .. validUntil
   7. status    the issuer's status list says neither revoked nor suspended
 
+Open Badges 2.0 assertions (hosted, or signed as a JWS) are handed to
+:class:`~microcred.verify.ob2.Ob2Verifier`, whose checks carry the same names.
+
 Verification never raises on hostile input: every failure becomes a check in the result. A
 credential whose status cannot be checked is not reported as verified.
 """
@@ -29,19 +32,21 @@ from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import check_status_entry
 from microcred.errors import InputError, MicrocredError, short
 from microcred.types import JsonObject
+from microcred.verify import messages as m
+from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_transparency
-from microcred.verify.result import Check, Status, VerificationResult
+from microcred.verify.ob2 import Ob2Verifier, ob2_input
+from microcred.verify.result import Check, Status, VerificationResult, unreadable
 
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_STATE = {"revocation": "revoked", "suspension": "suspended"}
 
 
 @dataclass(frozen=True)
 class _Ob2Assertion:
-    """An Open Badges 2.0 assertion found baked in an image (its JSON, JWS or URL)."""
+    """An Open Badges 2.0 assertion: its JSON, its JWS, or the URL of a hosted one."""
 
     text: str
 
@@ -102,33 +107,28 @@ class Verifier:
         try:
             fmt, payload = self._read(data)
         except MicrocredError as exc:
-            return VerificationResult(
-                (Check("input", Status.FAILED, _explain(exc)),), readable=False
-            )
+            return unreadable(m.UNREADABLE, reason=_explain(exc))
         except Exception as exc:
-            return VerificationResult(
-                (
-                    Check(
-                        "input",
-                        Status.FAILED,
-                        f"the input could not be read ({type(exc).__name__})",
-                    ),
-                ),
-                readable=False,
-            )
-        checks = [Check("input", Status.PASSED, f"read {fmt}")]
+            return unreadable(m.UNREADABLE_KIND, error=type(exc).__name__)
+        if isinstance(payload, _Ob2Assertion):
+            # Open Badges 2.0 has its own steps; the network it needs comes from our fetcher.
+            online = None if self._fetcher is no_network else self._fetcher
+            return Ob2Verifier(fetcher=online, clock=self._clock).verify(payload.text, fmt)
+        checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         try:
             return self._verify_payload(fmt, payload, checks)
         except Exception as exc:
             checks.append(
-                Check(
-                    "internal", Status.FAILED, f"verification stopped: {type(exc).__name__}: {exc}"
+                Check.said(
+                    "internal", Status.FAILED, m.STOPPED, error=f"{type(exc).__name__}: {exc}"
                 )
             )
             return VerificationResult(tuple(checks), format=fmt)
 
     def _read(self, data: bytes | str | Mapping[str, Any]) -> tuple[str, _Payload]:
         if isinstance(data, Mapping):
+            if ob2_input(dict(data)):
+                return "Open Badges 2.0 assertion", _Ob2Assertion(json.dumps(dict(data)))
             return "JSON credential", dict(data)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if len(raw) > self._limits.max_bytes * 4:
@@ -151,6 +151,8 @@ class Verifier:
             raise InputError(
                 "input is neither UTF-8 text nor a PNG", expected="JSON, a JWT, a PNG or an SVG"
             ) from exc
+        if ob2_input(text):
+            return "Open Badges 2.0 assertion", _Ob2Assertion(text)
         if text.startswith("{"):
             return "JSON credential", text
         if jose.looks_like_jwt(text):
@@ -164,30 +166,25 @@ class Verifier:
     def _verify_payload(
         self, fmt: str, payload: _Payload, checks: list[Check]
     ) -> VerificationResult:
-        if isinstance(payload, _Ob2Assertion):
-            checks.append(
-                Check(
-                    "parse",
-                    Status.FAILED,
-                    "this is an Open Badges 2.0 assertion; this version of microcred "
-                    "verifies Open Badges 3.0 credentials only",
-                )
-            )
-            return VerificationResult(tuple(checks), format=fmt)
+        assert not isinstance(payload, _Ob2Assertion)  # handled before
         jwt_token: str | None = None
         if isinstance(payload, str) and jose.looks_like_jwt(payload):
             jwt_token = payload.strip()
             try:
                 _, credential = jose.decode_unverified(jwt_token)
             except MicrocredError as exc:
-                checks.append(Check("parse", Status.FAILED, _explain(exc)))
+                checks.append(
+                    Check.said("parse", Status.FAILED, m.NOT_READABLE, reason=_explain(exc))
+                )
                 return VerificationResult(tuple(checks), format=fmt)
             fmt = fmt if "baked" in fmt else "VC-JWT"
         elif isinstance(payload, str):
             try:
                 credential = _load_json(payload)
             except MicrocredError as exc:
-                checks.append(Check("parse", Status.FAILED, _explain(exc)))
+                checks.append(
+                    Check.said("parse", Status.FAILED, m.NOT_READABLE, reason=_explain(exc))
+                )
                 return VerificationResult(
                     tuple(checks), format=fmt, readable=not fmt.startswith("JSON")
                 )
@@ -217,7 +214,7 @@ class Verifier:
         if method is not None:
             checks.append(_issuer_check(credential, method))
         else:
-            checks.append(Check("issuer", Status.SKIPPED, "not checked: the proof did not verify"))
+            checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
         checks.append(self._status_check(credential))
         return done()
@@ -230,26 +227,14 @@ class Verifier:
         try:
             if jwt_token is not None:
                 verified_jwt = jose.verify_jwt(jwt_token, self._resolver)
-                checks.append(
-                    Check(
-                        "proof",
-                        Status.PASSED,
-                        f"the JWT signature ({verified_jwt.header.get('alg')}) is valid",
-                    )
-                )
+                alg = verified_jwt.header.get("alg")
+                checks.append(Check.said("proof", Status.PASSED, m.JWT_OK, alg=alg))
                 return verified_jwt.method
             verified = proofs.verify(credential, self._resolver, limits=self._limits)
         except MicrocredError as exc:
-            checks.append(Check("proof", Status.FAILED, _explain(exc)))
+            checks.append(Check.said("proof", Status.FAILED, m.PROOF_FAILED, reason=_explain(exc)))
             return None
-        checks.append(
-            Check(
-                "proof",
-                Status.PASSED,
-                f"the {verified.cryptosuite} signature is valid: "
-                "the credential has not been altered since it was signed",
-            )
-        )
+        checks.append(Check.said("proof", Status.PASSED, m.PROOF_OK, suite=verified.cryptosuite))
         return verified.method
 
     # 7. status ----------------------------------------------------------------------------------
@@ -257,36 +242,28 @@ class Verifier:
     def _status_check(self, credential: JsonObject) -> Check:
         status = credential.get("credentialStatus")
         if status is None:
-            return Check(
-                "status",
-                Status.SKIPPED,
-                "the issuer published no status list for this credential: it cannot be revoked",
-            )
+            return Check.said("status", Status.SKIPPED, m.NO_STATUS)
         entries = status if isinstance(status, list) else [status]
-        messages: list[str] = []
+        purposes: set[str] = set()
         for entry in entries:
             outcome = self._one_status(credential, entry)
-            if outcome.status != Status.PASSED:
+            if isinstance(outcome, Check):
                 return outcome
-            messages.append(outcome.message)
-        return Check("status", Status.PASSED, "; ".join(messages))
+            purposes.add(outcome)
+        if len(purposes) > 1:
+            return Check.said("status", Status.PASSED, m.NEITHER)
+        if purposes == {"suspension"}:
+            return Check.said("status", Status.PASSED, m.NOT_SUSPENDED)
+        return Check.said("status", Status.PASSED, m.NOT_REVOKED)
 
-    def _one_status(self, credential: JsonObject, entry: Any) -> Check:
+    def _one_status(self, credential: JsonObject, entry: Any) -> Check | str:
+        """A failed check, or the purpose of an entry whose bit is clear."""
         if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
             found = entry.get("type") if isinstance(entry, dict) else entry
-            return Check(
-                "status",
-                Status.FAILED,
-                f"status cannot be checked: unsupported status type {short(found)} "
-                "(expected BitstringStatusListEntry)",
-            )
+            return Check.said("status", Status.FAILED, m.STATUS_UNSUPPORTED, found=short(found))
         url = entry.get("statusListCredential")
         if not isinstance(url, str):
-            return Check(
-                "status",
-                Status.FAILED,
-                "status cannot be checked: the entry names no statusListCredential",
-            )
+            return Check.said("status", Status.FAILED, m.STATUS_NO_LIST)
         try:
             list_credential = self._status_list(url)
             if url not in self._verified_lists:  # one list serves many credentials
@@ -294,30 +271,25 @@ class Verifier:
                 self._verified_lists.add(url)
             issuer = _issuer_id(credential)
             if _issuer_id(list_credential) != issuer:
-                return Check(
+                return Check.said(
                     "status",
                     Status.FAILED,
-                    "status cannot be trusted: the status list is issued by "
-                    f"{_issuer_id(list_credential)!r}, not by the credential's issuer {issuer!r}",
+                    m.STATUS_OTHER_ISSUER,
+                    list_issuer=repr(_issuer_id(list_credential)),
+                    issuer=repr(issuer),
                 )
             window = _validity_check(list_credential, self._clock())
             if window.status == Status.FAILED:
-                return Check(
-                    "status",
-                    Status.FAILED,
-                    f"status cannot be checked: the status list is not current ({window.message})",
+                return Check.said(
+                    "status", Status.FAILED, m.STATUS_LIST_STALE, reason=window.message
                 )
             result = check_status_entry(entry, list_credential)
         except MicrocredError as exc:
-            return Check("status", Status.FAILED, f"status cannot be checked: {_explain(exc)}")
+            return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
         if result.set:
-            state = _STATE[result.purpose]
-            return Check("status", Status.FAILED, f"the issuer has {state} this credential")
-        return Check(
-            "status",
-            Status.PASSED,
-            f"not {_STATE[result.purpose]} (status list checked)",
-        )
+            template = m.SUSPENDED if result.purpose == "suspension" else m.REVOKED
+            return Check.said("status", Status.FAILED, template)
+        return result.purpose
 
     def _status_list(self, url: str) -> JsonObject:
         known = self._status_lists.get(url)
@@ -346,27 +318,16 @@ class Verifier:
 def _parse_check(credential: JsonObject) -> Check:
     types = _types(credential)
     if "VerifiableCredential" not in types:
-        return Check(
-            "parse",
-            Status.FAILED,
-            f"not a Verifiable Credential: its type is {short(sorted(types))}",
-        )
+        return Check.said("parse", Status.FAILED, m.NOT_VC, types=short(sorted(types)))
     if not types & OB_TYPES:
-        return Check(
-            "parse",
-            Status.WARNING,
-            "a Verifiable Credential, but not an Open Badges 3.0 credential: "
-            "checked as a plain credential",
-        )
+        return Check.said("parse", Status.WARNING, m.PLAIN_VC)
     from microcred.model import parse_credential
 
     try:
         parse_credential(credential)
     except MicrocredError as exc:
-        return Check(
-            "parse", Status.FAILED, f"not a valid Open Badges 3.0 credential: {_explain(exc)}"
-        )
-    return Check("parse", Status.PASSED, "a well-formed Open Badges 3.0 credential")
+        return Check.said("parse", Status.FAILED, m.OB3_INVALID, reason=_explain(exc))
+    return Check.said("parse", Status.PASSED, m.OB3_OK)
 
 
 def _context_check(credential: JsonObject, bundled: frozenset[str], *, required: bool) -> Check:
@@ -374,21 +335,23 @@ def _context_check(credential: JsonObject, bundled: frozenset[str], *, required:
     entries = context if isinstance(context, list) else [context]
     unknown = [c for c in entries if isinstance(c, str) and c not in bundled]
     if not unknown:
-        return Check("contexts", Status.PASSED, "every JSON-LD context is a known, pinned copy")
-    message = f"unknown JSON-LD context(s) {', '.join(unknown)}: their terms cannot be read offline"
-    return Check("contexts", Status.FAILED if required else Status.WARNING, message)
+        return Check.said("contexts", Status.PASSED, m.CONTEXTS_OK)
+    status = Status.FAILED if required else Status.WARNING
+    return Check.said("contexts", status, m.CONTEXTS_UNKNOWN, contexts=", ".join(unknown))
 
 
 def _issuer_check(credential: JsonObject, method: VerificationMethod) -> Check:
     issuer = _issuer_id(credential)
     did_of_key = method.id.split("#", 1)[0]
     if issuer and method.controller == issuer and did_of_key == issuer:
-        return Check("issuer", Status.PASSED, f"signed with a key of the issuer {issuer}")
-    return Check(
+        return Check.said("issuer", Status.PASSED, m.ISSUER_OK, issuer=issuer)
+    return Check.said(
         "issuer",
         Status.FAILED,
-        f"the signing key {method.id} is controlled by {method.controller}, "
-        f"not by the issuer {issuer or '(none)'}",
+        m.ISSUER_OTHER,
+        key=method.id,
+        controller=method.controller,
+        issuer=issuer or "(none)",
     )
 
 
@@ -399,18 +362,16 @@ def _validity_check(credential: Mapping[str, Any], now: datetime) -> Check:
         start_at = _parse_time(start, "validFrom") if start is not None else None
         end_at = _parse_time(end, "validUntil") if end is not None else None
     except InputError as exc:
-        return Check("validity", Status.FAILED, _explain(exc))
+        return Check.said("validity", Status.FAILED, m.DATES_UNREADABLE, reason=_explain(exc))
     if start_at is not None and now < start_at:
-        return Check("validity", Status.FAILED, f"not valid yet: valid from {start}")
+        return Check.said("validity", Status.FAILED, m.NOT_YET, start=start)
     if end_at is not None and now >= end_at:
-        return Check("validity", Status.FAILED, f"expired on {end}")
+        return Check.said("validity", Status.FAILED, m.EXPIRED, end=end)
     if end_at is None:
-        return Check(
-            "validity",
-            Status.PASSED,
-            f"valid since {start}, with no expiry date" if start else "no validity period stated",
-        )
-    return Check("validity", Status.PASSED, f"valid from {start} until {end}")
+        if start:
+            return Check.said("validity", Status.PASSED, m.VALID_SINCE, start=start)
+        return Check.said("validity", Status.PASSED, m.NO_PERIOD)
+    return Check.said("validity", Status.PASSED, m.VALID_BETWEEN, start=start, end=end)
 
 
 def _parse_time(value: Any, name: str) -> datetime:
@@ -463,32 +424,6 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         "validFrom": credential.get("validFrom"),
         "validUntil": credential.get("validUntil"),
     }
-
-
-def _load_json(text: str) -> JsonObject:
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> JsonObject:
-        keys = [k for k, _ in pairs]
-        if len(keys) != len(set(keys)):
-            duplicate = next(k for k in keys if keys.count(k) > 1)
-            raise InputError(
-                "JSON object repeats a key (parsers disagree on which one counts)", found=duplicate
-            )
-        return dict(pairs)
-
-    def no_constants(name: str) -> Any:
-        raise InputError("JSON holds a non-standard number", expected="finite numbers", found=name)
-
-    try:
-        value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"not valid JSON ({exc})") from exc
-    if not isinstance(value, dict):
-        raise InputError(
-            "JSON is not an object", expected="a credential object", found=type(value).__name__
-        )
-    return value
 
 
 def _explain(exc: MicrocredError) -> str:

@@ -1,4 +1,5 @@
-"""Public verification: anyone may POST a credential (or its URL) and get every check back.
+"""Public verification: anyone may POST a credential, its URL or a picture of its QR code, and
+get every check back.
 
 No API key: verifying is what strangers do. The body is limited like every upload, URLs go
 through the guarded fetcher (no private addresses, size and time limits), nothing is stored.
@@ -6,6 +7,8 @@ through the guarded fetcher (no private addresses, size and time limits), nothin
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from typing import Any
 
@@ -14,14 +17,18 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, short
+from microcred.services.verification import QrOutcome
+from microcred.verify.qr import MAX_IMAGE_BYTES
 from microcred.web.deps import RawBody, RuntimeDep, json_body
 from microcred.web.fetch import policy_for
-from microcred.web.pages.remote import verify_url
-from microcred.web.pages.verify import MAX_INPUT_BYTES, issuer_of, status_reason, verify_bytes
+from microcred.web.pages.verify import ACCEPT, MAX_INPUT_BYTES
 
 router = APIRouter(prefix="/api/v1", tags=["verify"])
 
 EXAMPLE = {"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], "...": "..."}}
+FIELDS = ("credential", "url", "qr")
+# A base64 picture is 4/3 of its size; a bit more for the JSON around it.
+MAX_QR_BODY = MAX_IMAGE_BYTES * 4 // 3 + 1024
 
 
 @router.post(
@@ -34,8 +41,14 @@ EXAMPLE = {"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], 
                     "schema": {
                         "type": "object",
                         "properties": {
-                            "credential": {"description": "a JSON object, or JSON / VC-JWT text"},
+                            "credential": {"description": "a JSON object, or JSON / JWT text"},
                             "url": {"type": "string", "format": "uri"},
+                            "qr": {
+                                "type": "string",
+                                "format": "byte",
+                                "description": "a PNG, JPEG, WebP or GIF picture of a QR code, "
+                                "base64 (the code's URL or credential is then verified)",
+                            },
                         },
                     },
                     "example": EXAMPLE,
@@ -45,53 +58,91 @@ EXAMPLE = {"credential": {"@context": ["https://www.w3.org/ns/credentials/v2"], 
     },
 )
 async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONResponse:
-    """Verify ``{"credential": ...}`` (an object, or JSON/JWT text) or ``{"url": "https://..."}``
-    (a credential, a baked PNG/SVG or an OB 2.0 hosted assertion). Answers 200 with
-    ``verified``, ``format``, ``summary``, ``checks`` and ``issuer`` whether or not it verified;
-    422 only when the request itself is malformed."""
-    if len(body) > MAX_INPUT_BYTES:
-        raise InputError(
-            "the request is too large",
-            expected=f"at most {MAX_INPUT_BYTES} bytes",
-            found=f"{len(body)} bytes",
-        )
+    """Verify ``{"credential": ...}`` (an object, or JSON/JWT/JWS text), ``{"url": "https://..."}``
+    (a credential, a baked PNG/SVG or an OB 2.0 hosted assertion) or ``{"qr": "<base64
+    picture>"}``. Answers 200 with ``verified``, ``format``, ``summary``, ``checks``, ``issuer``
+    and ``qr`` (the code's text) whether or not it verified; 422 only when the request itself
+    is malformed."""
+    if len(body) > MAX_QR_BODY:
+        raise _too_large(len(body), MAX_QR_BODY)
     request_data = _request_object(body)
-    credential, url = request_data.get("credential"), request_data.get("url")
-    if (credential is None) == (url is None):
+    given = [name for name in FIELDS if request_data.get(name) is not None]
+    if len(given) != 1:
         raise InputError(
-            "give either a credential or a URL",
-            expected='{"credential": ...} or {"url": "https://..."}',
-            found=", ".join(sorted(request_data)) or "neither",
+            "give exactly one of credential, url or qr",
+            expected='{"credential": ...}, {"url": "https://..."} or {"qr": "<base64>"}',
+            found=", ".join(sorted(request_data)) or "none",
         )
+    if given[0] != "qr" and len(body) > MAX_INPUT_BYTES:
+        raise _too_large(len(body), MAX_INPUT_BYTES)
+    service = runtime.verification
     policy = policy_for(request.app.state, runtime.settings)
-    if url is not None:
-        if not isinstance(url, str) or not url.strip():
-            raise InputError("url must be a string", expected="an http(s) URL", found=short(url))
-        result = await run_in_threadpool(verify_url, runtime, url.strip(), policy)
+    fetch_document, fetcher = policy.fetcher(accept=ACCEPT), policy.fetcher()
+    value = request_data[given[0]]
+    if given[0] == "qr":
+        picture = _picture(value)
+        outcome = await run_in_threadpool(
+            service.verify_qr, picture, fetch_document=fetch_document, fetcher=fetcher
+        )
+    elif given[0] == "url":
+        if not isinstance(value, str) or not value.strip():
+            raise InputError("url must be a string", expected="an http(s) URL", found=short(value))
+        result = await run_in_threadpool(
+            service.verify_url, value.strip(), fetch_document=fetch_document, fetcher=fetcher
+        )
+        outcome = QrOutcome(result, None)
     else:
-        if isinstance(credential, dict):
-            data = json.dumps(credential).encode()
-        elif isinstance(credential, str):
-            data = credential.encode()
-        else:
-            raise InputError(
-                "credential must be an object or a string",
-                expected="a JSON object, or JSON / VC-JWT text",
-                found=type(credential).__name__,
-            )
-        result = await run_in_threadpool(verify_bytes, runtime, data, policy)
-    issuer = issuer_of(runtime, result)
+        result = await run_in_threadpool(service.verify_bytes, _credential(value), fetcher=fetcher)
+        outcome = QrOutcome(result, None)
+    result = outcome.result
+    issuer = service.issuer_of(result)
     answer: dict[str, Any] = {
         **result.to_json(),
         "issuer": {
-            "id": issuer["id"],
-            "name": issuer["name"],
-            "registeredHere": issuer["local"] is not None,
-            "profile": issuer["profile"],
+            "id": issuer.id,
+            "name": issuer.name,
+            "registeredHere": issuer.local is not None,
+            "profile": issuer.profile,
         },
-        "statusReason": status_reason(runtime, result),
+        "statusReason": service.status_reason(result),
     }
+    if given[0] == "qr":
+        answer["qr"] = outcome.text
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
+
+
+def _credential(value: Any) -> bytes:
+    if isinstance(value, dict):
+        return json.dumps(value).encode()
+    if isinstance(value, str):
+        return value.encode()
+    raise InputError(
+        "credential must be an object or a string",
+        expected="a JSON object, or JSON / JWT text",
+        found=type(value).__name__,
+    )
+
+
+def _picture(value: Any) -> bytes:
+    if not isinstance(value, str):
+        raise InputError(
+            "qr must be a base64 string", expected="a base64 picture", found=type(value).__name__
+        )
+    text = value.strip()
+    if text.startswith("data:") and "," in text:  # a data: URL as a browser's FileReader makes
+        text = text.split(",", 1)[1]
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InputError(
+            "qr is not base64", expected="a base64 picture", found=short(text)
+        ) from exc
+
+
+def _too_large(size: int, limit: int) -> InputError:
+    return InputError(
+        "the request is too large", expected=f"at most {limit} bytes", found=f"{size} bytes"
+    )
 
 
 def _request_object(body: bytes) -> dict[str, Any]:
@@ -99,7 +150,7 @@ def _request_object(body: bytes) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError(
             "the request body is not a JSON object",
-            expected='{"credential": ...} or {"url": ...}',
+            expected='{"credential": ...}, {"url": ...} or {"qr": ...}',
             found=type(data).__name__,
         )
     return data

@@ -1,6 +1,7 @@
-"""The verifier page: paste JSON or a JWT, upload a baked PNG/SVG, or give a URL; see every
-check. URLs are fetched by the guarded client in :mod:`microcred.web.fetch`, and so are other
-servers' DID documents and status lists."""
+"""The verifier page: paste JSON or a JWS/JWT, upload a baked PNG/SVG, give a URL, or upload a
+photo of a QR code (``capture`` opens the phone's camera; no script needed); see every check,
+in the reader's language. Fetching goes through the guarded client in
+:mod:`microcred.web.fetch`; the rest lives in :class:`VerificationService`."""
 
 from __future__ import annotations
 
@@ -11,16 +12,22 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from microcred.errors import NotFoundError
-from microcred.runtime import Runtime
+from microcred.services.verification import QrOutcome
 from microcred.verify import VerificationResult
-from microcred.web.fetch import FetchPolicy, policy_for
-from microcred.web.pages.core import CsrfChecked, get_pages, render
-from microcred.web.pages.remote import verify_url
+from microcred.verify.qr import MAX_IMAGE_BYTES, is_plain_picture
+from microcred.web.fetch import policy_for
+from microcred.web.pages import i18n
+from microcred.web.pages.core import csrf, get_pages, language_of, render
 
 router = APIRouter(include_in_schema=False)
 
 MAX_INPUT_BYTES = 2 * 1024 * 1024
+ACCEPT = (
+    "application/vc+ld+json, application/ld+json, application/json;q=0.9, "
+    "application/vc+jwt;q=0.9, image/png;q=0.8, image/svg+xml;q=0.8, */*;q=0.1"
+)
+# Two file inputs (badge image, QR photo): a browser sends both parts, even the empty one.
+VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
 
 
 @router.get("/verify")
@@ -28,73 +35,66 @@ def verify_form(request: Request) -> Response:
     return render(request, "verify.html", {"result": None})
 
 
-@router.post("/verify", dependencies=[CsrfChecked])
+@router.post("/verify", dependencies=[VerifyCsrf])
 async def verify_submit(request: Request) -> Response:
     form = await request.form()  # parsed (with limits) by the CSRF check
-    upload, text, url = form.get("file"), form.get("text"), form.get("url")
+    upload, qr, text, url = form.get("file"), form.get("qr"), form.get("text"), form.get("url")
+    picture: bytes | None = None
     data: bytes | None = None
     try:
-        if isinstance(upload, UploadFile) and upload.filename:
-            data = await upload.read(MAX_INPUT_BYTES + 1)
+        if isinstance(qr, UploadFile) and qr.filename:
+            picture = await qr.read(MAX_IMAGE_BYTES + 1)
+        elif isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_IMAGE_BYTES + 1)
         elif isinstance(text, str) and text.strip():
             data = text.strip().encode("utf-8")
     finally:
         await form.close()
-    runtime = get_pages(request).runtime
-    policy = policy_for(request.app.state, runtime.settings)
+    service = get_pages(request).runtime.verification
+    policy = policy_for(request.app.state, get_pages(request).runtime.settings)
+    fetch_document, fetcher = policy.fetcher(accept=ACCEPT), policy.fetcher()
     given_url = url.strip() if isinstance(url, str) else ""
-    if not data and given_url:
-        result = await run_in_threadpool(verify_url, runtime, given_url, policy)
-    elif not data:
-        return render(request, "verify.html", {"result": None, "empty": True}, status_code=422)
-    elif len(data) > MAX_INPUT_BYTES:
-        return render(request, "verify.html", {"result": None, "too_large": True}, status_code=413)
+    if picture is not None:
+        if len(picture) > MAX_IMAGE_BYTES:
+            return _too_large(request)
+        outcome = await run_in_threadpool(
+            service.verify_qr, picture, fetch_document=fetch_document, fetcher=fetcher
+        )
+    elif data is not None:
+        # Photos of QR codes may be larger than credentials and badges.
+        limit = MAX_IMAGE_BYTES if is_plain_picture(data) else MAX_INPUT_BYTES
+        if len(data) > limit:
+            return _too_large(request)
+        outcome = await run_in_threadpool(
+            service.verify_upload, data, fetch_document=fetch_document, fetcher=fetcher
+        )
+    elif given_url:
+        result = await run_in_threadpool(
+            service.verify_url, given_url, fetch_document=fetch_document, fetcher=fetcher
+        )
+        outcome = QrOutcome(result, None)
     else:
-        result = await run_in_threadpool(verify_bytes, runtime, data, policy)
+        return render(request, "verify.html", {"result": None, "empty": True}, status_code=422)
     return render(
         request,
         "verify.html",
         {
-            "result": result,
-            "issuer": issuer_of(runtime, result),
-            "reason": status_reason(runtime, result),
+            "result": outcome.result,
+            "checks": _localised(request, outcome.result),
+            "qr_text": outcome.text,
+            "issuer": service.issuer_of(outcome.result),
+            "reason": service.status_reason(outcome.result),
             "pasted": text if isinstance(text, str) else "",
             "url": given_url,
         },
     )
 
 
-def verify_bytes(runtime: Runtime, data: bytes, policy: FetchPolicy) -> VerificationResult:
-    return runtime.verification.verifier(fetcher=policy.fetcher()).verify(data)
+def _too_large(request: Request) -> Response:
+    return render(request, "verify.html", {"result": None, "too_large": True}, status_code=413)
 
 
-def issuer_of(runtime: Runtime, result: VerificationResult) -> dict[str, Any]:
-    """The issuer the credential names, and this server's issuer of that DID, if any."""
-    named: Any = result.summary.get("issuer") or {}
-    did = named.get("id") if isinstance(named, dict) else None
-    local = None
-    if isinstance(did, str):
-        local = next(
-            (row for row in runtime.issuers.all() if runtime.issuers.issuer_did(row.slug) == did),
-            None,
-        )
-    return {
-        "id": did,
-        "name": named.get("name") if isinstance(named, dict) else None,
-        "local": local,
-        "profile": runtime.issuers.issuer_url(local.slug) if local else None,
-    }
-
-
-def status_reason(runtime: Runtime, result: VerificationResult) -> str | None:
-    """The reason this server's issuer gave for revoking or suspending the credential (status
-    lists carry only a bit; the reason is shown when the credential was issued here)."""
-    credential_id = result.summary.get("id")
-    prefix = f"{runtime.settings.base_url}/credentials/"
-    if not isinstance(credential_id, str) or not credential_id.startswith(prefix):
-        return None
-    try:
-        row = runtime.credentials.get_public(credential_id.removeprefix(prefix))
-    except NotFoundError:
-        return None
-    return row.state_reason if row.state in ("revoked", "suspended") else None
+def _localised(request: Request, result: VerificationResult) -> list[tuple[Any, str]]:
+    """Each check with its message in the page's language (the API keeps English)."""
+    gettext = i18n.translations(language_of(request)).gettext
+    return [(check, check.localised(gettext)) for check in result.checks]

@@ -1,0 +1,35 @@
+"""Strict JSON for documents strangers hand us: one object, no repeated keys, finite numbers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from microcred.errors import InputError
+from microcred.types import JsonObject
+
+
+def load_json(text: str) -> JsonObject:
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> JsonObject:
+        keys = [k for k, _ in pairs]
+        if len(keys) != len(set(keys)):
+            duplicate = next(k for k in keys if keys.count(k) > 1)
+            raise InputError(
+                "JSON object repeats a key (parsers disagree on which one counts)", found=duplicate
+            )
+        return dict(pairs)
+
+    def no_constants(name: str) -> Any:
+        raise InputError("JSON holds a non-standard number", expected="finite numbers", found=name)
+
+    try:
+        value = json.loads(text, object_pairs_hook=no_duplicates, parse_constant=no_constants)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"not valid JSON ({exc})") from exc
+    if not isinstance(value, dict):
+        raise InputError(
+            "JSON is not an object", expected="a credential object", found=type(value).__name__
+        )
+    return value

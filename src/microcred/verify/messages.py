@@ -1,0 +1,118 @@
+"""Every check message the verifier writes, as an English template with ``{name}`` fields.
+
+The templates are the gettext message ids of the pages' catalogues (``web/pages/locale``), so a
+page can show a check in the reader's language while the API and CLI keep the English text. A
+test holds every template here against every catalogue, placeholders included. Values that go
+into the fields (URLs, dates, an error's own detail) are not translated.
+"""
+
+from __future__ import annotations
+
+# input, internal
+READ = "read {format}"
+UNREADABLE = "the input could not be read: {reason}"
+UNREADABLE_KIND = "the input could not be read ({error})"
+STOPPED = "verification stopped: {error}"
+FETCH_FAILED = "could not fetch the URL: {reason}"
+QR_NONE = "no QR code was found in the image: take a sharper, closer photo of the code"
+QR_UNUSABLE = "the QR code holds {found}, which is neither a web address nor a credential"
+QR_UNREADABLE = "the image could not be used: {reason}"
+
+# parse
+NOT_READABLE = "the credential could not be read: {reason}"
+NOT_VC = "not a Verifiable Credential: its type is {types}"
+PLAIN_VC = (
+    "a Verifiable Credential, but not an Open Badges 3.0 credential: checked as a plain credential"
+)
+OB3_INVALID = "not a valid Open Badges 3.0 credential: {reason}"
+OB3_OK = "a well-formed Open Badges 3.0 credential"
+
+# contexts
+CONTEXTS_OK = "every JSON-LD context is a known, pinned copy"
+CONTEXTS_UNKNOWN = "unknown JSON-LD context(s) {contexts}: their terms cannot be read offline"
+
+# proof
+JWT_OK = "the JWT signature ({alg}) is valid"
+PROOF_OK = "the {suite} signature is valid: the credential has not been altered since it was signed"
+PROOF_FAILED = "the signature does not verify: {reason}"
+
+# issuer
+ISSUER_NOT_CHECKED = "not checked: the proof did not verify"
+ISSUER_OK = "signed with a key of the issuer {issuer}"
+ISSUER_OTHER = "the signing key {key} is controlled by {controller}, not by the issuer {issuer}"
+
+# validity
+DATES_UNREADABLE = "the validity dates cannot be read: {reason}"
+NOT_YET = "not valid yet: valid from {start}"
+EXPIRED = "expired on {end}"
+VALID_SINCE = "valid since {start}, with no expiry date"
+NO_PERIOD = "no validity period stated"
+VALID_BETWEEN = "valid from {start} until {end}"
+
+# status
+NO_STATUS = "the issuer published no status list for this credential: it cannot be revoked"
+STATUS_UNSUPPORTED = (
+    "status cannot be checked: unsupported status type {found} (expected BitstringStatusListEntry)"
+)
+STATUS_NO_LIST = "status cannot be checked: the entry names no statusListCredential"
+STATUS_OTHER_ISSUER = (
+    "status cannot be trusted: the status list is issued by {list_issuer}, "
+    "not by the credential's issuer {issuer}"
+)
+STATUS_LIST_STALE = "status cannot be checked: the status list is not current ({reason})"
+STATUS_UNCHECKED = "status cannot be checked: {reason}"
+REVOKED = "the issuer has revoked this credential"
+SUSPENDED = "the issuer has suspended this credential"
+NOT_REVOKED = "not revoked (status list checked)"
+NOT_SUSPENDED = "not suspended (status list checked)"
+NEITHER = "neither revoked nor suspended (status lists checked)"
+
+# Open Badges 2.0
+OB2_OFFLINE = (
+    "not checked: Open Badges 2.0 verification reads {url} from the web, "
+    "and this verifier works offline"
+)
+OB2_NOT_AT_ID = "not served at its own id: {reason}"
+OB2_LACKS = "the assertion lacks {fields}"
+OB2_NOT_JWS = "the signed assertion could not be read: {reason}"
+OB2_LINKED = "the badge class or its issuer profile could not be read: {reason}"
+OB2_OK = "an Open Badges 2.0 assertion"
+OB2_SIGNED_AS_JSON = (
+    "this assertion is signed, but only its JSON was given: verify the signed text (JWS) "
+    "or the badge image"
+)
+OB2_UNKNOWN_KIND = "unknown verification type {kind} (expected hosted or signed)"
+OB2_HOSTED_FOREIGN = (
+    "the assertion is hosted on {host}, not on an origin its issuer allows ({origins})"
+)
+OB2_HOSTED_OK = (
+    "hosted verification: served at its own id on the issuer's origin {host} "
+    "(Open Badges 2.0 hosted assertions carry no signature)"
+)
+OB2_ALGORITHM = "unsupported signature algorithm {alg} (Open Badges 2.0 signs with RS256)"
+OB2_KEY_UNREADABLE = "the signing key could not be read: {reason}"
+OB2_SIGNED_OK = (
+    "the RS256 signature is valid with the key {key}: "
+    "the assertion has not been altered since it was signed"
+)
+OB2_SIGNED_BAD = (
+    "the signature does not verify with the key {key}: "
+    "the assertion was altered, or signed with another key"
+)
+OB2_KEY_OWNER = "the key {key} belongs to {owner}, not to the issuer {issuer}"
+OB2_KEY_UNLISTED = "the issuer profile {issuer} does not list the key {key} among its public keys"
+OB2_KEY_OK = "the key {key} belongs to the issuer {issuer}, whose profile lists it"
+OB2_NO_EXPIRY = "no expiry date"
+OB2_BAD_EXPIRY = "unreadable expiry date {value}"
+OB2_VALID_UNTIL = "valid until {end}"
+OB2_REVOKED = "the issuer revoked this badge"
+OB2_REVOKED_BECAUSE = "the issuer revoked this badge: {reason}"
+OB2_HOSTED_NOT_REVOKED = "the hosted assertion is not revoked"
+OB2_NO_REVOCATION_LIST = "the issuer publishes no revocation list: this badge cannot be revoked"
+OB2_REVOCATION_UNCHECKED = "revocation cannot be checked: {reason}"
+OB2_NOT_REVOKED = "not revoked (the issuer's revocation list was checked)"
+
+
+def templates() -> dict[str, str]:
+    """Every template by its constant's name (for the catalogue test)."""
+    return {name: value for name, value in globals().items() if name.isupper()}
