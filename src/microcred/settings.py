@@ -56,6 +56,15 @@ class Settings(BaseSettings):
     demo_issuer: str | None = Field(
         default=None, description="Slug of the issuer that signs VC-API requests"
     )
+    # The log's outside witness (docs/design/transparency.md): off unless asked for.
+    anchor_enabled: bool = False
+    anchor_rpc_url: str | None = Field(
+        default=None, description="JSON-RPC URL of an Ethereum-compatible node"
+    )
+    anchor_key: SecretStr | None = Field(
+        default=None, description="Hex private key of the account that sends anchors"
+    )
+    anchor_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
@@ -69,6 +78,24 @@ class Settings(BaseSettings):
                 found="the development default"
                 if secret == DEVELOPMENT_SECRET
                 else f"{len(secret)} characters",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _anchors_need_a_node_and_a_key(self) -> Settings:
+        if self.anchor_enabled and (not self.anchor_rpc_url or self.anchor_key is None):
+            missing = [
+                name
+                for name, value in (
+                    ("MICROCRED_ANCHOR_RPC_URL", self.anchor_rpc_url),
+                    ("MICROCRED_ANCHOR_KEY", self.anchor_key),
+                )
+                if not value
+            ]
+            raise InputError(
+                "anchoring is on without a node or a key",
+                expected="MICROCRED_ANCHOR_RPC_URL and MICROCRED_ANCHOR_KEY",
+                found=f"no {' and no '.join(missing)}",
             )
         return self
 

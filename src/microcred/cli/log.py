@@ -31,10 +31,11 @@ from microcred.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
+from microcred.ledger.errors import AnchorError
 from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckError
 from microcred.runtime import Runtime
 from microcred.settings import Settings
-from microcred.verify.log_check import check_transparency, parse_vkey
+from microcred.verify.log_check import check_anchor, check_transparency, parse_vkey
 from microcred.verify.result import Status
 from microcred.web.fetch import FetchPolicy
 
@@ -350,10 +351,21 @@ def verify_bundle_command(
     except MicrocredError as error:
         raise _fail(error, 2) from error
     check = check_transparency(document, proof, vkey)
-    mark = "[green]passed[/]" if check.status is Status.PASSED else "[red]failed[/]"
-    out.print(f"{check.name} {mark}  ", markup=True, end="")
-    out.print(check.message, markup=False)
+    # The anchor is shown, not checked: this command stays offline (see verify-anchor).
+    anchor = check_anchor(proof, None)
+    for item in (check, anchor):
+        colour = _COLOURS[item.status]
+        out.print(f"{item.name} [{colour}]{item.status.value}[/]  ", markup=True, end="")
+        out.print(item.message, markup=False)
     raise typer.Exit(0 if check.status is Status.PASSED else 1)
+
+
+_COLOURS: Final = {
+    Status.PASSED: "green",
+    Status.FAILED: "red",
+    Status.WARNING: "yellow",
+    Status.SKIPPED: "dim",
+}
 
 
 # --- the server's own log ----------------------------------------------------------------------
@@ -396,6 +408,56 @@ def fsck_command(
     finally:
         runtime.close()
     out.print(f"[bold green]LOG INTACT[/]  {report.summary()}", markup=True)
+
+
+SizeOption = Annotated[
+    int | None,
+    typer.Option("--size", min=0, help="The checkpoint's tree size (default: the latest)."),
+]
+
+
+@log_app.command("anchor")
+def anchor_command(size: SizeOption = None) -> None:
+    """Anchor a signed checkpoint on the configured chain (MICROCRED_ANCHOR_*); idempotent.
+
+    Exit 0 anchored (now or before), 1 the chain refused it, 2 off, unreachable or unusable.
+    """
+    runtime = _open_runtime()
+    try:
+        outcome = runtime.transparency.witness.anchor(size)
+    except AnchorError as error:
+        raise _fail(error, 1) from error
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    finally:
+        runtime.close()
+    verb = "ANCHORED" if outcome.created else "ALREADY ANCHORED"
+    anchor = outcome.anchor
+    out.print(f"[bold green]{verb}[/]  checkpoint {anchor.tree_size}", markup=True)
+    out.print(f"  chain {anchor.chain_id}, transaction {anchor.tx_hash}")
+    out.print(f"  block {anchor.block_number} at {anchor.block_timestamp.isoformat()}")
+
+
+@log_app.command("verify-anchor")
+def verify_anchor_command(size: SizeOption = None) -> None:
+    """Read a checkpoint's anchor back from the chain and check it commits to the checkpoint.
+
+    Exit 0 it does, 1 it does not, 2 not anchored, chain unreachable, or unusable input.
+    """
+    runtime = _open_runtime()
+    try:
+        if size is None:
+            size = runtime.transparency.latest_checkpoint().size
+        found = runtime.transparency.witness.verify(size)
+    except AnchorError as error:
+        out.print("[bold red]ANCHOR DOES NOT HOLD[/]", markup=True)
+        raise _fail(error, 1) from error
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    finally:
+        runtime.close()
+    out.print(f"[bold green]ANCHOR HOLDS[/]  checkpoint {size}", markup=True)
+    out.print(f"  chain {found.chain_id}, transaction {found.tx_hash}, block {found.block_number}")
 
 
 def _b64(value: bytes) -> str:

@@ -41,8 +41,11 @@ from microcred.ledger import (
     sign_checkpoint,
     verifier_key,
 )
+from microcred.ledger.anchor import Anchor
+from microcred.ledger.errors import AnchorError
 from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckReport, recheck
 from microcred.services.keyring import new_key_row, open_key_row
+from microcred.services.witness import WitnessService, public_anchor
 from microcred.store.db import transaction
 from microcred.store.log import NewEntry, SqlLogStore, SqlRecheckSource
 from microcred.store.tables import CredentialRow, IssuerKeyRow, LogCheckpointRow
@@ -53,6 +56,7 @@ if TYPE_CHECKING:
     from microcred.runtime import Runtime
 
 LOG_PURPOSE = "log"
+_ANCHOR_SCAN = 1000  # rows with an anchor record looked at, newest first
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -86,6 +90,11 @@ class TransparencyService:
 
     def credential_url(self, credential_id: str) -> str:
         return self.runtime.issuance.credential_url(credential_id)
+
+    @cached_property
+    def witness(self) -> WitnessService:
+        """The outside witness (anchors on a chain); off unless the settings turn it on."""
+        return WitnessService(self.runtime)
 
     # ---- appending (the issuance hook and the lifecycle's call) -----------------------------
 
@@ -290,9 +299,17 @@ class TransparencyService:
             return recheck(SqlRecheckSource(session), chunk=chunk)
 
     def bundle(self, reference: str) -> JsonObject:
-        """What an exported credential carries to prove its issuance offline."""
+        """What an exported credential carries to prove its issuance offline.
+
+        With the witness on, the proof is to the newest *anchored* checkpoint that holds the
+        credential, when there is one, and the bundle carries its anchor.
+        """
         proof = self.inclusion(reference)
-        return {
+        if self.runtime.settings.anchor_enabled:
+            anchored = self._anchored_checkpoint(after=proof.leaf_index)
+            if anchored is not None and anchored != proof.checkpoint.size:
+                proof = self.inclusion(reference, anchored)
+        bundle: JsonObject = {
             "type": BUNDLE_TYPE,
             "credentialId": proof.credential_url,
             "leafIndex": proof.leaf_index,
@@ -302,6 +319,28 @@ class TransparencyService:
             "logKey": self.verifier_keys()[0],
             "logDid": self.server_did,
         }
+        anchor = stored_anchor(proof.checkpoint)
+        if anchor is not None:
+            bundle["anchor"] = anchor.to_json()
+        return bundle
+
+    def _anchored_checkpoint(self, *, after: int) -> int | None:
+        """The size of the newest checkpoint with a confirmed anchor that holds leaf ``after``.
+
+        Scans down from the newest checkpoint, so it costs the checkpoints signed since the
+        last anchor (the column has no index; anchors are expected often, say hourly).
+        """
+        query = (
+            select(LogCheckpointRow)
+            .where(LogCheckpointRow.size > after, LogCheckpointRow.anchor.is_not(None))
+            .order_by(LogCheckpointRow.size.desc())
+            .limit(_ANCHOR_SCAN)
+        )
+        with self.runtime.sessions() as session:
+            for row in session.scalars(query):
+                if stored_anchor(row) is not None:
+                    return row.size
+        return None
 
     def _credential_id(self, reference: str) -> str:
         prefix = f"{self.runtime.settings.base_url}/credentials/"
@@ -316,13 +355,24 @@ class TransparencyService:
 
 
 def checkpoint_json(row: LogCheckpointRow, origin: str) -> JsonObject:
+    anchor = stored_anchor(row)
     return {
         "origin": origin,
         "treeSize": row.size,
         "rootHash": _b64(row.root_hash),
         "timestamp": row.at.isoformat().replace("+00:00", "Z"),
         "note": row.note,
+        "anchor": None if anchor is None else anchor.to_json(),
     }
+
+
+def stored_anchor(row: LogCheckpointRow) -> Anchor | None:
+    """The checkpoint's confirmed anchor; None if there is none, it is pending, or the stored
+    record is unreadable (an anchor is extra evidence, never a reason to fail a read)."""
+    try:
+        return public_anchor(row.anchor)
+    except AnchorError:
+        return None
 
 
 def _b64(value: bytes) -> str:
@@ -343,4 +393,4 @@ def _ed25519_public(multibase: str) -> Ed25519PublicKey:
     return native
 
 
-__all__ = ["InclusionProof", "TransparencyService", "checkpoint_json"]
+__all__ = ["InclusionProof", "TransparencyService", "checkpoint_json", "stored_anchor"]

@@ -14,8 +14,10 @@ commitment, never personal data:
     <POSIX seconds of the change>
 
 A *bundle* carries what an offline verifier needs: the signed checkpoint note, the leaf index
-and the inclusion proof. The log key is never taken from the bundle; the caller supplies the
-key it trusts, as a C2SP vkey (published in the server's DID document).
+and the inclusion proof; and, when the checkpoint was anchored on a chain, the anchor, which
+:func:`check_anchor` checks if it is given a reader for that chain. The log key is never
+taken from the bundle; the caller supplies the key it trusts, as a C2SP vkey (published in
+the server's DID document).
 """
 
 from __future__ import annotations
@@ -32,10 +34,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from microcred.crypto.jcs import canonicalize
 from microcred.errors import InputError, MicrocredError, short
 from microcred.ledger import leaf_hash, log_key_id, verify_checkpoint, verify_inclusion
+from microcred.ledger.anchor import Anchor, AnchorReader, verify_anchor
 from microcred.ledger.checkpoint import SIGNATURE_TYPE
+from microcred.ledger.errors import ChainUnavailableError
 from microcred.verify.result import Check, Status
 
 CHECK_NAME: Final = "transparency-log"
+ANCHOR_CHECK_NAME: Final = "anchor"
 VERSION: Final = "microcred-log/v1"
 BUNDLE_TYPE: Final = "MicrocredLogInclusion"
 STATUS_ACTIONS: Final = ("revoked", "suspended", "reinstated")
@@ -115,8 +120,61 @@ def check_transparency(
         CHECK_NAME,
         Status.PASSED,
         f"issuance is entry {index} of the signed log checkpoint of size {size} "
-        f"(root {base64.b64encode(root).decode('ascii')})",
+        f"(root {base64.b64encode(root).decode('ascii')}){_anchor_note(bundle, size)}",
     )
+
+
+def check_anchor(bundle: Mapping[str, Any] | None, reader: AnchorReader | None) -> Check:
+    """A named check (``anchor``): does the transaction the bundle names commit, on its chain,
+    to the bundle's checkpoint? Never raises. Without an anchor, or without a ``reader`` for
+    its chain, it is skipped (saying what is claimed); an unreachable chain is a warning. Only
+    a transaction that commits to something else fails: verification never needs the chain.
+    """
+    if bundle is None or bundle.get("anchor") is None:
+        return Check(ANCHOR_CHECK_NAME, Status.SKIPPED, "the log checkpoint carries no anchor")
+    try:
+        anchor = Anchor.from_json(bundle.get("anchor"))
+        note = _field(bundle, "checkpoint", str)
+    except MicrocredError as error:
+        return Check(ANCHOR_CHECK_NAME, Status.WARNING, f"the anchor is unreadable: {error}")
+    if reader is None:
+        return Check(
+            ANCHOR_CHECK_NAME,
+            Status.SKIPPED,
+            f"{_describe(anchor)}; not checked (no access to chain {anchor.chain_id} given)",
+        )
+    try:
+        verify_anchor(anchor, note, reader)
+    except ChainUnavailableError as error:
+        return Check(
+            ANCHOR_CHECK_NAME, Status.WARNING, f"{_describe(anchor)}; not checked: {error}"
+        )
+    except MicrocredError as error:
+        return Check(ANCHOR_CHECK_NAME, Status.FAILED, f"the anchor does not hold: {error}")
+    except Exception as error:  # a misbehaving chain adapter: say so, never crash
+        return Check(
+            ANCHOR_CHECK_NAME, Status.WARNING, f"the chain gave an unusable answer ({error!r:.80})"
+        )
+    return Check(ANCHOR_CHECK_NAME, Status.PASSED, f"{_describe(anchor)}, checked on the chain")
+
+
+def _describe(anchor: Anchor) -> str:
+    return (
+        f"checkpoint {anchor.tree_size} is anchored on chain {anchor.chain_id} in transaction "
+        f"{anchor.tx_hash} (block {anchor.block_number}, "
+        f"{anchor.block_timestamp.isoformat().replace('+00:00', 'Z')})"
+    )
+
+
+def _anchor_note(bundle: Mapping[str, Any], size: int) -> str:
+    """The anchor the bundle claims for its checkpoint, to show beside a passed check."""
+    try:
+        anchor = Anchor.from_json(bundle.get("anchor"))
+    except MicrocredError:
+        return ""
+    if anchor.tree_size != size:
+        return ""
+    return f"; {_describe(anchor)} (see the anchor check)"
 
 
 def verify_bundle(
@@ -181,8 +239,10 @@ def _b64(value: object) -> bytes:
 
 
 __all__ = [
+    "ANCHOR_CHECK_NAME",
     "BUNDLE_TYPE",
     "CHECK_NAME",
+    "check_anchor",
     "check_transparency",
     "credential_commitment",
     "issuance_entry",

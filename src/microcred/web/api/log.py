@@ -14,8 +14,10 @@ from microcred.web.deps import RuntimeDep
 
 router = APIRouter(tags=["transparency log"])
 
-# Checkpoints and proofs for a fixed size never change; the latest checkpoint does.
+# Checkpoints and proofs for a fixed size never change; the latest checkpoint does, and so
+# does a checkpoint until it is anchored (its anchor is added to it).
 IMMUTABLE = "public, max-age=31536000, immutable"
+UNTIL_ANCHORED = "public, max-age=300"
 FRESH = "no-cache"
 MAX_SIZE = 2**63 - 1
 Size = Annotated[int, Path(ge=0, le=MAX_SIZE)]
@@ -35,7 +37,8 @@ def _b64(values: list[bytes]) -> list[str]:
 
 @router.get("/log/checkpoint")
 def latest_checkpoint(runtime: RuntimeDep) -> Response:
-    """The newest signed checkpoint (tree size, root hash, time, and the signed note)."""
+    """The newest signed checkpoint (tree size, root hash, time, the signed note, and its
+    anchor on a chain if it has one)."""
     service = runtime.transparency
     body = checkpoint_json(service.latest_checkpoint(), service.origin)
     return _json({**body, "logKey": service.verifier_keys()[0]}, FRESH)
@@ -44,7 +47,8 @@ def latest_checkpoint(runtime: RuntimeDep) -> Response:
 @router.get("/log/checkpoint/{size}")
 def checkpoint_by_size(size: Size, runtime: RuntimeDep) -> Response:
     service = runtime.transparency
-    return _json(checkpoint_json(service.checkpoint(size), service.origin), IMMUTABLE)
+    body = checkpoint_json(service.checkpoint(size), service.origin)
+    return _json(body, UNTIL_ANCHORED if body["anchor"] is None else IMMUTABLE)
 
 
 @router.get("/log/inclusion")

@@ -1,0 +1,283 @@
+"""The log's outside witness: anchor a signed checkpoint in a transaction on an
+Ethereum-compatible chain through web3.py, and read anchors back.
+
+Off by default (``MICROCRED_ANCHOR_ENABLED``). web3 is imported only when a chain is used, so
+a server without it runs with the witness off. Anchoring is an explicit step
+(``microcred log anchor``), never part of an issuing transaction, and it is idempotent and
+safe to interrupt:
+
+1. the transaction is signed first and recorded as *pending* (with its raw bytes) on the
+   checkpoint row, under a row lock, so a second run finds it and never signs another;
+2. it is broadcast (again, if the chain does not know it: same nonce, same hash), then its
+   receipt awaited outside any database transaction;
+3. the row's record becomes *confirmed*: chain id, transaction hash, block number and time.
+
+A confirmed checkpoint is never anchored again. The sender key is never logged or stored;
+the raw transaction is public once sent. The data format is in :mod:`microcred.ledger.anchor`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import select
+
+from microcred.errors import NotConfiguredError, NotFoundError
+from microcred.ledger.anchor import (
+    Anchor,
+    ChainTransaction,
+    anchor_data,
+    verify_anchor,
+)
+from microcred.ledger.errors import AnchorError, ChainUnavailableError
+from microcred.store.db import transaction
+from microcred.store.tables import LogCheckpointRow
+
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.providers.base import BaseProvider
+
+    from microcred.runtime import Runtime
+
+PENDING: Final = "pending"
+CONFIRMED: Final = "confirmed"
+RPC_TIMEOUT_SECONDS: Final = 10.0
+_KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+
+
+@dataclass(frozen=True)
+class AnchorOutcome:
+    anchor: Anchor
+    created: bool  # False: the checkpoint was anchored before, nothing was sent
+
+
+def public_anchor(record: object) -> Anchor | None:
+    """The confirmed anchor of a ``log_checkpoints.anchor`` value, or None (absent, pending)."""
+    if not isinstance(record, dict) or record.get("state") != CONFIRMED:
+        return None
+    return Anchor.from_json(record["anchor"])
+
+
+class Web3AnchorReader:
+    """An :class:`~microcred.ledger.anchor.AnchorReader` over a web3 connection."""
+
+    def __init__(self, web3: Web3) -> None:
+        self.web3 = web3
+
+    def chain_id(self) -> int:
+        return int(_ask(lambda: self.web3.eth.chain_id))
+
+    def transaction(self, tx_hash: str) -> ChainTransaction | None:
+        from web3.exceptions import TransactionNotFound
+
+        try:
+            tx = _ask(lambda: self.web3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except ChainUnavailableError as error:
+            if isinstance(error.__cause__, TransactionNotFound):
+                return None
+            raise
+        number = tx.get("blockNumber")
+        if number is None:
+            return None  # known, not mined yet
+        receipt = _ask(lambda: self.web3.eth.get_transaction_receipt(tx_hash))  # type: ignore[arg-type]
+        block = _ask(lambda: self.web3.eth.get_block(number))
+        return ChainTransaction(
+            chain_id=self.chain_id(),
+            tx_hash=tx_hash,
+            data=bytes(tx["input"]),
+            block_number=int(number),
+            block_timestamp=datetime.fromtimestamp(int(block["timestamp"]), UTC),
+            succeeded=receipt["status"] == 1,
+        )
+
+
+class WitnessService:
+    """Anchors checkpoints and reads them back. ``provider`` replaces the HTTP provider that
+    ``MICROCRED_ANCHOR_RPC_URL`` would make (tests pass web3's ``EthereumTesterProvider``)."""
+
+    def __init__(self, runtime: Runtime, *, provider: BaseProvider | None = None) -> None:
+        self.runtime = runtime
+        self._provider = provider
+        self._web3: Web3 | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.runtime.settings.anchor_enabled
+
+    # ---- the chain ----------------------------------------------------------------------------
+
+    def web3(self) -> Web3:
+        if self._web3 is None:
+            try:
+                from web3 import HTTPProvider, Web3
+            except ImportError as error:
+                raise NotConfiguredError(
+                    "anchoring needs web3", expected="pip install web3", found="no web3"
+                ) from error
+            provider = self._provider
+            if provider is None:
+                url = self.runtime.settings.anchor_rpc_url
+                if not url:
+                    raise NotConfiguredError("no chain to anchor on", expected="ANCHOR_RPC_URL")
+                provider = HTTPProvider(url, request_kwargs={"timeout": RPC_TIMEOUT_SECONDS})
+            self._web3 = Web3(provider)
+        return self._web3
+
+    def reader(self) -> Web3AnchorReader:
+        return Web3AnchorReader(self.web3())
+
+    # ---- anchoring ----------------------------------------------------------------------------
+
+    def anchor(self, size: int | None = None) -> AnchorOutcome:
+        """Anchor the checkpoint of ``size`` (default: the latest); idempotent.
+
+        Raises :class:`NotConfiguredError` when the witness is off, :class:`NotFoundError`
+        for an unknown size, :class:`ChainUnavailableError` when the chain cannot be reached
+        (run again later: a pending anchor is resumed, not sent twice).
+        """
+        settings = self.runtime.settings
+        if not settings.anchor_enabled or settings.anchor_key is None:
+            raise NotConfiguredError(
+                "the log's witness is off",
+                expected="MICROCRED_ANCHOR_ENABLED=true, an RPC URL and a sender key",
+            )
+        if size is None:
+            size = self.runtime.transparency.latest_checkpoint().size
+        record = self._record(size)
+        done = public_anchor(record)
+        if done is not None:
+            return AnchorOutcome(done, created=False)
+        if record is None:
+            record = self._claim(size, self._signed_transaction(size))
+            done = public_anchor(record)
+            if done is not None:  # another run finished it meanwhile
+                return AnchorOutcome(done, created=False)
+        anchor = self._broadcast_and_wait(size, record)
+        return AnchorOutcome(anchor, created=True)
+
+    def _record(self, size: int) -> dict[str, Any] | None:
+        with self.runtime.sessions() as session:
+            row = session.get(LogCheckpointRow, size)
+            if row is None:
+                raise NotFoundError("no checkpoint of this size", found=str(size))
+            return row.anchor
+
+    def _signed_transaction(self, size: int) -> dict[str, Any]:
+        from eth_account import Account
+
+        key = self.runtime.settings.anchor_key
+        assert key is not None  # checked by anchor()
+        secret = key.get_secret_value().strip()
+        if not _KEY.match(secret):  # never echo the key, not even in part
+            raise NotConfiguredError(
+                "MICROCRED_ANCHOR_KEY is not a private key",
+                expected="64 hex digits",
+                found=f"{len(secret)} characters",
+            )
+        account = Account.from_key(secret)
+        web3 = self.web3()
+        with self.runtime.sessions() as session:
+            row = session.get(LogCheckpointRow, size)
+            assert row is not None
+            data = anchor_data(row.note)
+        chain_id = int(_ask(lambda: web3.eth.chain_id))
+        # A zero-value transaction to itself: the data is the point, and no contract is needed.
+        call: dict[str, Any] = {"from": account.address, "to": account.address, "value": 0}
+        call["data"] = data
+        tx = {
+            **call,
+            "nonce": _ask(lambda: web3.eth.get_transaction_count(account.address, "pending")),
+            "gas": _ask(lambda: web3.eth.estimate_gas(call)),  # type: ignore[arg-type]
+            "gasPrice": _ask(lambda: web3.eth.gas_price),
+            "chainId": chain_id,
+        }
+        del tx["from"]
+        signed = account.sign_transaction(tx)
+        return {
+            "state": PENDING,
+            "chainId": chain_id,
+            "txHash": "0x" + bytes(signed.hash).hex(),
+            "rawTransaction": "0x" + bytes(signed.raw_transaction).hex(),
+        }
+
+    def _claim(self, size: int, pending: dict[str, Any]) -> dict[str, Any]:
+        """Record ``pending`` unless the row already has a record; returns the row's record."""
+        with transaction(self.runtime.sessions) as session:
+            row = session.scalar(
+                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
+            )
+            assert row is not None
+            if row.anchor is None:
+                row.anchor = pending
+            return dict(row.anchor)
+
+    def _broadcast_and_wait(self, size: int, record: dict[str, Any]) -> Anchor:
+        from web3.exceptions import TransactionNotFound
+
+        web3 = self.web3()
+        tx_hash = str(record["txHash"])
+        try:
+            known = _ask(lambda: web3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
+        except ChainUnavailableError as error:
+            if not isinstance(error.__cause__, TransactionNotFound):
+                raise
+            known = None
+        if known is None:
+            raw = bytes.fromhex(str(record["rawTransaction"]).removeprefix("0x"))
+            _ask(lambda: web3.eth.send_raw_transaction(raw))
+        timeout = self.runtime.settings.anchor_timeout_seconds
+        receipt = _ask(
+            lambda: web3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
+        )
+        if receipt["status"] != 1:
+            raise AnchorError("the anchor transaction failed on the chain", found=tx_hash)
+        block = _ask(lambda: web3.eth.get_block(receipt["blockNumber"]))
+        anchor = Anchor(
+            tree_size=size,
+            chain_id=int(record["chainId"]),
+            tx_hash=tx_hash,
+            block_number=int(receipt["blockNumber"]),
+            block_timestamp=datetime.fromtimestamp(int(block["timestamp"]), UTC),
+        )
+        with transaction(self.runtime.sessions) as session:
+            row = session.scalar(
+                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
+            )
+            assert row is not None
+            current = public_anchor(row.anchor)
+            if current is not None:
+                return current  # another run confirmed it first
+            row.anchor = {"state": CONFIRMED, "anchor": anchor.to_json()}
+        return anchor
+
+    # ---- reading back -------------------------------------------------------------------------
+
+    def verify(self, size: int) -> ChainTransaction:
+        """Read the anchor of checkpoint ``size`` back from the chain and check it commits to
+        the stored note. Raises :class:`AnchorError`, or :class:`NotFoundError` if none."""
+        with self.runtime.sessions() as session:
+            row = session.get(LogCheckpointRow, size)
+            if row is None:
+                raise NotFoundError("no checkpoint of this size", found=str(size))
+            anchor, note = public_anchor(row.anchor), row.note
+        if anchor is None:
+            raise NotFoundError("this checkpoint is not anchored", found=f"size {size}")
+        return verify_anchor(anchor, note, self.reader())
+
+
+def _ask(call: Any) -> Any:
+    """Run one chain call; its failures become :class:`ChainUnavailableError` (chained)."""
+    from web3.exceptions import Web3Exception
+
+    try:
+        return call()
+    except (Web3Exception, OSError, ValueError) as error:
+        raise ChainUnavailableError(
+            "the chain could not be asked", found=type(error).__name__
+        ) from error
+
+
+__all__ = ["AnchorOutcome", "Web3AnchorReader", "WitnessService", "public_anchor"]

@@ -1,0 +1,304 @@
+"""The log's outside witness on a local chain (web3's EthereumTesterProvider, py-evm), on
+SQLite and PostgreSQL: a checkpoint is anchored once, read back and checked; a tampered
+checkpoint or anchor fails; an unreachable chain is only a warning; the witness is off unless
+turned on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import update
+from typer.testing import CliRunner
+
+from microcred.cli import log as log_cli
+from microcred.cli.main import app
+from microcred.errors import InputError, NotConfiguredError
+from microcred.ledger import Checkpoint, sign_checkpoint
+from microcred.ledger.anchor import ANCHOR_DATA_SIZE, ANCHOR_PREFIX, Anchor, anchor_data
+from microcred.ledger.errors import AnchorError
+from microcred.runtime import Runtime
+from microcred.services.actor import SYSTEM
+from microcred.services.issuance import IssueRequest
+from microcred.services.witness import Web3AnchorReader, WitnessService
+from microcred.settings import Settings
+from microcred.store.db import transaction
+from microcred.store.tables import LogCheckpointRow
+from microcred.verify.log_check import check_anchor, check_transparency
+from microcred.verify.result import Status
+from tests.platform.conftest import IssuerFixture
+
+web3 = pytest.importorskip("web3")
+pytest.importorskip("eth_tester")
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def chain() -> Any:
+    return web3.EthereumTesterProvider()
+
+
+@pytest.fixture
+def settings(settings: Settings, chain: Any) -> Settings:
+    key = chain.ethereum_tester.backend.account_keys[0].to_hex()
+    return settings.model_copy(
+        update={
+            "anchor_enabled": True,
+            # Never contacted: the witness is given the local chain's provider instead.
+            "anchor_rpc_url": "http://127.0.0.1:9",
+            "anchor_key": SecretStr(key),
+            "anchor_timeout_seconds": 10.0,
+        }
+    )
+
+
+@pytest.fixture
+def witness(runtime: Runtime, chain: Any, monkeypatch: pytest.MonkeyPatch) -> WitnessService:
+    service = WitnessService(runtime, provider=chain)
+    runtime.transparency.witness = service  # type: ignore[misc]
+    monkeypatch.setattr(log_cli, "make_runtime", lambda: runtime)
+    monkeypatch.setattr(runtime, "close", lambda: None)  # the fixture closes it
+    return service
+
+
+def issue(runtime: Runtime, issuer: IssuerFixture, achievement_id: str, n: int) -> list[Any]:
+    requests = [
+        IssueRequest(achievement_id=achievement_id, email=f"p{i}@example.org") for i in range(n)
+    ]
+    return runtime.issuance.issue(SYSTEM, issuer.id, requests)
+
+
+def sender_nonce(witness: WitnessService) -> int:
+    w3 = witness.web3()
+    return int(w3.eth.get_transaction_count(w3.eth.accounts[0]))
+
+
+def test_anchor_then_read_back(
+    witness: WitnessService,
+    runtime: Runtime,
+    client: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 3)
+    latest = runtime.transparency.latest_checkpoint()
+    before = client.get(f"/log/checkpoint/{latest.size}")
+    assert before.json()["anchor"] is None
+    assert before.headers["cache-control"] == "public, max-age=300"
+
+    outcome = witness.anchor()
+    assert outcome.created
+    anchor = outcome.anchor
+    assert anchor.tree_size == latest.size == 3
+    # The transaction on the chain carries the documented commitment to the signed note.
+    w3 = witness.web3()
+    tx = w3.eth.get_transaction(anchor.tx_hash)
+    data = bytes(tx["input"])
+    assert data == anchor_data(latest.note)
+    assert len(data) == ANCHOR_DATA_SIZE
+    assert data.startswith(ANCHOR_PREFIX)
+    assert int.from_bytes(data[20:28], "big") == 3
+    assert data[28:60] == latest.root_hash
+    assert tx["blockNumber"] == anchor.block_number
+    assert anchor.chain_id == w3.eth.chain_id
+
+    found = witness.verify(3)
+    assert found.data == data
+    assert found.succeeded
+    # The API shows it, and the checkpoint is now immutable.
+    after = client.get("/log/checkpoint/3")
+    assert after.json()["anchor"] == anchor.to_json()
+    assert after.headers["cache-control"].endswith("immutable")
+    assert client.get("/log/checkpoint").json()["anchor"] == anchor.to_json()
+    # The bundle carries it; offline it is shown, with the chain it is checked.
+    credential_id = rows[1].id
+    bundle = client.get(f"/credentials/{credential_id}/log-bundle").json()
+    assert bundle["anchor"] == anchor.to_json()
+    vkey = client.get("/log/checkpoint").json()["logKey"]
+    transparency = check_transparency(rows[1].document, bundle, vkey)
+    assert transparency.status is Status.PASSED
+    assert f"anchored on chain {anchor.chain_id} in transaction {anchor.tx_hash}" in (
+        transparency.message
+    )
+    offline = check_anchor(bundle, None)
+    assert offline.status is Status.SKIPPED
+    assert anchor.tx_hash in offline.message
+    online = check_anchor(bundle, witness.reader())
+    assert online.status is Status.PASSED, online.message
+
+
+def test_the_bundle_proves_to_the_newest_anchored_checkpoint(
+    witness: WitnessService,
+    runtime: Runtime,
+    client: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 2)
+    witness.anchor()  # size 2
+    later = issue(runtime, issuer, achievement_id, 2)  # size 4, not anchored
+    bundle = client.get(f"/credentials/{rows[0].id}/log-bundle").json()
+    assert (bundle["treeSize"], bundle["anchor"]["treeSize"]) == (2, 2)
+    # A credential logged after the last anchor gets the latest checkpoint, without anchor.
+    fresh = client.get(f"/credentials/{later[0].id}/log-bundle").json()
+    assert fresh["treeSize"] == 4
+    assert "anchor" not in fresh
+
+
+def test_anchoring_is_idempotent(
+    witness: WitnessService, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    issue(runtime, issuer, achievement_id, 2)
+    nonce = sender_nonce(witness)
+    first = witness.anchor()
+    assert sender_nonce(witness) == nonce + 1
+    again = witness.anchor()
+    assert not again.created
+    assert again.anchor == first.anchor
+    assert sender_nonce(witness) == nonce + 1  # nothing was sent the second time
+    # Through the command, too.
+    result = runner.invoke(app, ["log", "anchor"])
+    assert result.exit_code == 0, result.output
+    assert "ALREADY ANCHORED" in result.output
+    assert first.anchor.tx_hash in result.output
+    assert sender_nonce(witness) == nonce + 1
+
+
+def test_an_interrupted_anchor_is_resumed_not_sent_twice(
+    witness: WitnessService, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    issue(runtime, issuer, achievement_id, 2)
+    nonce = sender_nonce(witness)
+    # A run that signed and recorded its transaction, then died before broadcasting it.
+    pending = witness._claim(2, witness._signed_transaction(2))
+    assert pending["state"] == "pending"
+    assert sender_nonce(witness) == nonce
+    outcome = witness.anchor(2)
+    assert outcome.created
+    assert outcome.anchor.tx_hash == pending["txHash"]  # the same transaction, broadcast now
+    assert sender_nonce(witness) == nonce + 1
+    # A run that broadcast it and died before the receipt: resumed without a second send.
+    issue(runtime, issuer, achievement_id, 1)
+    pending = witness._claim(3, witness._signed_transaction(3))
+    witness.web3().eth.send_raw_transaction(pending["rawTransaction"])
+    assert witness.anchor(3).anchor.tx_hash == pending["txHash"]
+    assert sender_nonce(witness) == nonce + 2
+
+
+def test_a_tampered_checkpoint_no_longer_matches_its_anchor(
+    witness: WitnessService,
+    runtime: Runtime,
+    client: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 3)
+    anchor = witness.anchor().anchor
+    bundle = client.get(f"/credentials/{rows[0].id}/log-bundle").json()
+    # The stored note is replaced by another one the log key signs for size 3 (a fork).
+    with runtime.sessions() as session:
+        key = runtime.transparency._signing_key(session)
+    forged = sign_checkpoint(
+        Checkpoint(
+            origin=runtime.transparency.origin,
+            tree_size=3,
+            root_hash=bytes(32),
+            timestamp=runtime.clock(),
+        ),
+        key.native,  # type: ignore[arg-type]
+    )
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(LogCheckpointRow).where(LogCheckpointRow.size == 3).values(note=forged)
+        )
+    with pytest.raises(AnchorError, match="does not commit to this checkpoint"):
+        witness.verify(3)
+    result = runner.invoke(app, ["log", "verify-anchor", "--size", "3"])
+    assert result.exit_code == 1, result.output
+    assert "ANCHOR DOES NOT HOLD" in result.output
+    # In a bundle: the forged checkpoint beside the real anchor fails the anchor check.
+    assert check_anchor({**bundle, "checkpoint": forged}, witness.reader()).status is (
+        Status.FAILED
+    )
+    # An anchor moved to another checkpoint (its size rewritten) fails too.
+    moved = {**anchor.to_json(), "treeSize": 2}
+    other = check_anchor({**bundle, "anchor": moved}, witness.reader())
+    assert other.status is Status.FAILED
+    assert "another checkpoint" in other.message
+    # And an anchor naming another transaction on the chain.
+    w3 = witness.web3()
+    unrelated = w3.eth.send_transaction(
+        {"from": w3.eth.accounts[1], "to": w3.eth.accounts[2], "value": 1}
+    )
+    w3.eth.wait_for_transaction_receipt(unrelated)
+    receipt = w3.eth.get_transaction_receipt(unrelated)
+    elsewhere = Anchor(
+        tree_size=3,
+        chain_id=anchor.chain_id,
+        tx_hash="0x" + bytes(unrelated).hex(),
+        block_number=receipt["blockNumber"],
+        block_timestamp=Web3AnchorReader(w3)
+        .transaction("0x" + bytes(unrelated).hex())
+        .block_timestamp,  # type: ignore[union-attr]
+    )
+    wrong = check_anchor({**bundle, "anchor": elsewhere.to_json()}, witness.reader())
+    assert wrong.status is Status.FAILED
+    assert "does not commit" in wrong.message
+
+
+def test_an_unreachable_chain_is_a_warning_never_a_failure(
+    witness: WitnessService,
+    runtime: Runtime,
+    client: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 1)
+    witness.anchor()
+    bundle = client.get(f"/credentials/{rows[0].id}/log-bundle").json()
+    # Nothing listens on port 9 of loopback.
+    nowhere = web3.HTTPProvider("http://127.0.0.1:9", exception_retry_configuration=None)
+    check = check_anchor(bundle, Web3AnchorReader(web3.Web3(nowhere)))
+    assert check.status is Status.WARNING
+    assert "the chain could not be asked" in check.message
+    vkey = client.get("/log/checkpoint").json()["logKey"]
+    assert check_transparency(rows[0].document, bundle, vkey).status is Status.PASSED
+
+
+def test_the_witness_is_off_by_default(
+    runtime: Runtime, client: TestClient, issuer: IssuerFixture, achievement_id: str, tmp_path: Path
+) -> None:
+    defaults = Settings(data_dir=tmp_path)
+    assert not defaults.anchor_enabled
+    assert defaults.anchor_rpc_url is None
+    assert defaults.anchor_key is None
+    off = runtime.settings.model_copy(update={"anchor_enabled": False})
+    runtime.settings = off
+    rows = issue(runtime, issuer, achievement_id, 1)
+    with pytest.raises(NotConfiguredError, match="witness is off"):
+        runtime.transparency.witness.anchor()
+    assert client.get("/log/checkpoint").json()["anchor"] is None
+    bundle = client.get(f"/credentials/{rows[0].id}/log-bundle").json()
+    assert "anchor" not in bundle
+    assert check_anchor(bundle, None).status is Status.SKIPPED
+    # Turning it on without a node or a key is refused with what is missing.
+    with pytest.raises(InputError, match="without a node or a key") as caught:
+        Settings(data_dir=tmp_path, anchor_enabled=True, anchor_rpc_url="http://127.0.0.1:8545")
+    assert caught.value.found == "no MICROCRED_ANCHOR_KEY"
+
+
+def test_a_bad_sender_key_is_refused_without_echoing_it(
+    witness: WitnessService, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    issue(runtime, issuer, achievement_id, 1)
+    secret = "not-a-key-but-secret-" + "x" * 20
+    runtime.settings = runtime.settings.model_copy(update={"anchor_key": SecretStr(secret)})
+    with pytest.raises(NotConfiguredError) as caught:
+        witness.anchor()
+    assert secret not in caught.value.diagnostics()
+    assert caught.value.expected == "64 hex digits"
+    assert "not-a-key" not in repr(runtime.settings)
