@@ -1,38 +1,72 @@
 """JSON Canonicalization Scheme (RFC 8785), fast where it is safe.
 
-For documents of strings, booleans, null and integers within ±2^53, and keys inside the Basic
-Multilingual Plane, JCS output equals ``json.dumps`` with sorted keys, no spaces and no ASCII
-escaping: the escapes agree, and sorting by code point agrees with JCS's UTF-16 order. Floats
-(ECMAScript number formatting) and keys with astral characters go to the ``rfc8785`` library.
-``tests/crypto/test_jcs.py`` checks the two agree.
+For JSON of strings, booleans, null and integers within ±2^53, with keys inside the Basic
+Multilingual Plane, JCS output equals orjson's sorted compact output: the escapes agree, and
+sorting by code point agrees with JCS's UTF-16 order. Floats (ECMAScript number formatting) and
+keys with astral characters go to the ``rfc8785`` library.
+
+Proving that a value is of that kind used to take a walk over it in Python, which cost as much as
+the serialization. Now orjson writes the value first and its output is checked instead: numbers
+are the only tokens that end in a digit followed by ``,``, ``}`` or ``]``; orjson writes NaN and
+infinities as ``null``; astral characters are the only ones with a UTF-8 lead byte >= 0xF0. Output
+with none of these (the usual credential) is JCS as it stands; otherwise the walk decides, and
+values orjson refuses (non-string keys, integers beyond ±2^53, subclasses of JSON types) go to
+``rfc8785``. orjson also writes ``uuid.UUID`` and ``enum.Enum`` values as their JSON form, which
+``rfc8785`` refuses; neither comes out of a JSON parser. ``tests/crypto/test_jcs.py`` checks
+the result against ``rfc8785`` on generated JSON, and each branch of the check on its own.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 from microcred.errors import CanonicalizationError
 
 _MAX_SAFE_INTEGER = 2**53 - 1
+_ORJSON_OPTIONS = (
+    orjson.OPT_SORT_KEYS
+    | orjson.OPT_STRICT_INTEGER
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
+# Digits become 0 and closing brackets a comma, so one search finds a digit ending a token.
+_NUMBER_ENDS = bytes.maketrans(b"123456789}]", b"000000000,,")
+_BELOW_ASTRAL_LEAD = bytes(range(0xF0))  # deleting these leaves only 4-byte UTF-8 lead bytes
 
 
 def canonicalize(value: Any) -> bytes:
     """The RFC 8785 canonical UTF-8 bytes of a JSON value."""
     try:
-        if _simple(value):
-            return json.dumps(
-                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-            ).encode("utf-8")
+        try:
+            text = orjson.dumps(value, option=_ORJSON_OPTIONS)
+        except orjson.JSONEncodeError:
+            return rfc8785.dumps(value)  # nothing orjson refuses is plain; rfc8785 decides
+        if plain_output(text) or _simple(value):
+            return text
         return rfc8785.dumps(value)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError, UnicodeError) as exc:
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
         raise CanonicalizationError(f"cannot canonicalize with JCS: {exc}") from exc
 
 
+def plain_output(text: bytes) -> bool:
+    """True if orjson's ``text`` of an object or array has no number, null or astral character.
+
+    Conservative: a string holding ``"7,"`` or ``"null"`` also answers False, and the caller then
+    walks the value.
+    """
+    if not text.endswith((b"}", b"]")) or b"null" in text:
+        return False
+    if b"0," in text.translate(_NUMBER_ENDS):
+        return False
+    return text.isascii() or not text.translate(None, _BELOW_ASTRAL_LEAD)
+
+
 def _simple(value: Any) -> bool:
-    # Iterative and by exact type: this walk runs on every JCS proof, so it is kept cheap.
+    # Iterative and by exact type; runs only when the output check above was not enough.
     stack = [value]
     while stack:
         node = stack.pop()
