@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.crypto import proofs
+from microcred.crypto.canon import DEFAULT_LIMITS
 from microcred.crypto.did import DidResolver
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.errors import ProofError
@@ -120,3 +123,66 @@ def test_jcs_proof_context_must_match_the_document() -> None:
     ]
     with pytest.raises(ProofError, match="@context does not match"):
         proofs.verify(document, DidResolver())
+
+
+def test_a_repeated_rdfc_proof_configuration_is_canonicalized_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    proofs.clear_config_cache()
+    calls: list[str] = []
+    real = proofs.canonicalize
+
+    def counting(doc: Any, **kwargs: Any) -> str:
+        calls.append("proof" if "proofPurpose" in doc else "document")
+        return real(doc, **kwargs)
+
+    monkeypatch.setattr(proofs, "canonicalize", counting)
+    moment = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    first, second = (
+        proofs.sign(
+            sample_credential(issuer_id=KEY.controller, credential_id=f"urn:uuid:{n}"),
+            KEY.key,
+            verification_method=KEY.verification_method,
+            created=moment,
+        )
+        for n in ("00000000-0000-0000-0000-000000000001", "00000000-0000-0000-0000-000000000002")
+    )
+    assert calls == ["proof", "document", "document"]
+    cached = proofs._hash_data(
+        {k: v for k, v in second.items() if k != "proof"},
+        second["proof"],
+        "eddsa-rdfc-2022",
+        limits=None,
+    )
+    proofs.clear_config_cache()
+    fresh = proofs._hash_data(
+        {k: v for k, v in second.items() if k != "proof"},
+        second["proof"],
+        "eddsa-rdfc-2022",
+        limits=None,
+    )
+    assert cached == fresh
+    for document in (first, second):
+        proofs.verify(document, DidResolver())
+    # Another second is another configuration, and the limits are part of the key.
+    later = proofs.sign(
+        sample_credential(issuer_id=KEY.controller),
+        KEY.key,
+        verification_method=KEY.verification_method,
+        created=moment.replace(second=6),
+    )
+    proofs.verify(later, DidResolver(), limits=DEFAULT_LIMITS)
+    assert calls.count("proof") == 4  # fresh, later signed, later verified under limits
+
+
+class _Text(str):
+    pass
+
+
+@pytest.mark.parametrize(
+    "value", [float("nan"), None, 1, {"a": "b"}, ["a", 1], uuid.UUID(int=1), _Text("x")]
+)
+def test_only_string_configurations_are_cached(value: Any) -> None:
+    # Types are exact: NaN and null, or a UUID and its text, must not share a key.
+    assert proofs._config_key({"created": value}, None) is None
+    assert proofs._config_key({"created": "x", "@context": ["a"]}, None) is not None

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Callable, Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -188,20 +190,65 @@ def _hash_data(
     if suite == "eddsa-rdfc-2022":
         config["@context"] = document.get("@context")
         try:
-            config_text = canonicalize(config, limits=limits)
-            doc_text = canonicalize(document, limits=limits)
+            config_hash = _rdfc_config_hash(config, limits)
+            doc_bytes = canonicalize(document, limits=limits).encode()
         except (CanonicalizationError, ContextError) as exc:
             raise ProofError(
                 f"cannot canonicalize: {exc.message}", expected=exc.expected, found=exc.found
             ) from exc
-        config_bytes, doc_bytes = config_text.encode(), doc_text.encode()
-    else:
-        try:
-            config_bytes = jcs.canonicalize(config)
-            doc_bytes = jcs.canonicalize(dict(document))
-        except CanonicalizationError as exc:
-            raise ProofError(exc.message) from exc
+        return config_hash + hashlib.sha256(doc_bytes).digest()
+    try:
+        config_bytes = jcs.canonicalize(config)
+        doc_bytes = jcs.canonicalize(dict(document))
+    except CanonicalizationError as exc:
+        raise ProofError(exc.message) from exc
     return hashlib.sha256(config_bytes).digest() + hashlib.sha256(doc_bytes).digest()
+
+
+# Issuing or verifying a batch repeats one proof configuration (same key, purpose and contexts,
+# created within the same second), and its RDFC canonicalization costs as much as the signature.
+_CONFIG_CACHE_SIZE = 256
+_config_hashes: OrderedDict[Hashable, bytes] = OrderedDict()
+_config_lock = threading.Lock()  # verification runs in the web server's worker threads
+
+
+def _rdfc_config_hash(config: Mapping[str, Any], limits: Limits | None) -> bytes:
+    key = _config_key(config, limits)
+    if key is not None:
+        with _config_lock:
+            cached = _config_hashes.get(key)
+            if cached is not None:
+                _config_hashes.move_to_end(key)
+                return cached
+    digest = hashlib.sha256(canonicalize(config, limits=limits).encode()).digest()
+    if key is not None:
+        with _config_lock:
+            _config_hashes[key] = digest
+            if len(_config_hashes) > _CONFIG_CACHE_SIZE:
+                _config_hashes.popitem(last=False)
+    return digest
+
+
+def _config_key(config: Mapping[str, Any], limits: Limits | None) -> Hashable | None:
+    """An exact key for a configuration of strings and a list of context URLs; None otherwise.
+
+    Types are checked exactly so that no two different configurations share a key (a JSON dump
+    would give NaN and null, or a UUID object and its string, one key).
+    """
+    items: list[tuple[str, str | tuple[str, ...]]] = []
+    for name, value in config.items():
+        if type(value) is str:
+            items.append((name, value))
+        elif type(value) is list and all(type(c) is str for c in value):
+            items.append((name, tuple(value)))
+        else:
+            return None
+    return (tuple(items), limits)
+
+
+def clear_config_cache() -> None:
+    with _config_lock:
+        _config_hashes.clear()
 
 
 def _check_jcs_context(document: Mapping[str, Any], proof_context: Any) -> None:
