@@ -208,3 +208,15 @@ def test_ob2_input_is_recognised_and_ob3_is_not() -> None:
     assert ob2_input(json.dumps(assertion()))
     assert not ob2_input('{"@context": ["https://www.w3.org/ns/credentials/v2"]}')
     assert not ob2_input("eyJhbGciOiJFZERTQSJ9.e30.c2ln")
+
+
+def test_a_jws_of_a_hosted_assertion_is_checked_as_hosted() -> None:
+    web = issuer_web()
+    hosted_id = f"{ORIGIN}/assertions/2"
+    hosted = assertion(id=hosted_id, verification={"type": "HostedBadge"})
+    web.documents[hosted_id] = {**hosted, "revoked": True}
+    result = verify(jws(hosted, rsa_key(2)), web)  # any key: the signature is not what counts
+    assert result.format == "Open Badges 2.0 hosted assertion"
+    assert statuses(result)["proof"] == Status.PASSED
+    assert statuses(result)["status"] == Status.FAILED  # the copy at its id says revoked
+    assert not result.verified
