@@ -379,6 +379,29 @@ def test_hostile_names_are_escaped_and_cannot_add_headers(
     assert "Hello <script>alert('x')</script> Bcc: victim@example.org," in text
 
 
+def test_names_beyond_ascii_arrive_intact(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    runtime.issuers.update(SYSTEM, issuer.id, {"name": 'Université d’Été, "Zürich"'})
+    name = 'Łukasz Żółć-Ñúñez (李雷), "the Third"'
+
+    credential_id = issue(runtime, issuer, achievement_id, name=name)
+
+    [message] = smtp.inbox.messages
+    assert smtp.inbox.envelopes == [("no-reply@localhost", ["ada@example.org"])]
+    assert message["To"].addresses[0].display_name == name
+    assert message["To"].addresses[0].addr_spec == "ada@example.org"
+    assert message["Subject"] == (
+        'Université d’Été, "Zürich" issued you a credential: Data Analysis with Python'
+    )
+    assert message["Message-ID"].strip() == f"<{credential_id}@badges.example.org>"
+    text, html = bodies(message)
+    assert f"Hello {name}," in text
+    assert "Łukasz Żółć-Ñúñez (李雷), &#34;the Third&#34;" in html
+    assert message.defects == []
+    assert all(part.defects == [] for part in message.walk())
+
+
 # ---- the outbox (embedded default) ---------------------------------------------------------
 
 

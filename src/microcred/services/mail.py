@@ -1,5 +1,8 @@
 """Sending one e-mail: the :class:`Mailer` port and its two adapters.
 
+A message is an :class:`EmailMessage`, or a :class:`RawMessage` already written out (the bulk
+path: Python's e-mail package spends milliseconds composing one message).
+
 :class:`SmtpMailer` hands messages to an SMTP server (at scale); :class:`OutboxMailer` writes
 them as ``.eml`` files into a folder (the embedded default, and for looking at what would be
 sent). :func:`mailer_for` picks one from the settings. Delivery bookkeeping (claims, retries,
@@ -14,6 +17,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
@@ -44,8 +48,21 @@ class MailError(MicrocredError):
         self.temporary = temporary
 
 
+@dataclass(frozen=True)
+class RawMessage:
+    """A complete message as bytes (lines end in LF), with its envelope and Message-ID."""
+
+    sender: str
+    recipient: str
+    message_id: str
+    data: bytes
+
+
+Message = EmailMessage | RawMessage
+
+
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         """Deliver ``message`` (its To header names the recipient), or raise :class:`MailError`.
 
         Returning means the message was accepted; nothing may fail after acceptance.
@@ -88,7 +105,7 @@ class SmtpMailer:
     def __repr__(self) -> str:  # keeps the password out of reprs in tracebacks and logs
         return f"SmtpMailer(host={self.host!r}, port={self.port}, starttls={self.starttls})"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         try:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except OSError as error:
@@ -108,7 +125,7 @@ class SmtpMailer:
             except (smtplib.SMTPException, OSError):
                 smtp.close()
 
-    def _deliver(self, smtp: smtplib.SMTP, message: EmailMessage) -> None:
+    def _deliver(self, smtp: smtplib.SMTP, message: Message) -> None:
         try:
             smtp.ehlo()
             if self.starttls:
@@ -117,7 +134,11 @@ class SmtpMailer:
             if self.username:
                 assert self._password is not None  # checked in __init__
                 smtp.login(self.username, self._password)
-            smtp.send_message(message)
+            if isinstance(message, RawMessage):  # SMTP wants CRLF; smtplib dot-stuffs
+                data = message.data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                smtp.sendmail(message.sender, [message.recipient], data)
+            else:
+                smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             # One recipient per message, so "refused" means that one; its code decides.
             code = min((c for c, _ in error.recipients.values()), default=550)
@@ -164,27 +185,32 @@ class OutboxMailer:
 
     The file appears whole or not at all (written beside it, then renamed), so a reader never
     sees half a message; one file per Message-ID means a re-sent message replaces its copy.
+    It is not fsynced: like the embedded database and queue (WAL, ``synchronous=NORMAL``), the
+    outbox survives a crashed process but may lose its last files in a power cut. A sync per
+    message cost more than signing the credential.
     """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    def path_for(self, message: EmailMessage) -> Path:
-        message_id = str(message.get("Message-ID", "")).strip("<> ")
+    def path_for(self, message: Message) -> Path:
+        if isinstance(message, RawMessage):
+            message_id = message.message_id.strip("<> ")
+        else:
+            message_id = str(message.get("Message-ID", "")).strip("<> ")
         if not message_id:
             raise MailError("an outbox message needs a Message-ID", temporary=False)
         return self.directory / f"{UNSAFE_FILENAME.sub('_', message_id)}.eml"
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: Message) -> None:
         path = self.path_for(message)
+        data = message.data if isinstance(message, RawMessage) else message.as_bytes()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
-                    file.write(message.as_bytes())
-                    file.flush()
-                    os.fsync(file.fileno())
+                    file.write(data)
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)
@@ -212,4 +238,12 @@ def mailer_for(settings: Settings) -> Mailer:
     return OutboxMailer(settings.outbox_dir)
 
 
-__all__ = ["MailError", "Mailer", "OutboxMailer", "SmtpMailer", "mailer_for"]
+__all__ = [
+    "MailError",
+    "Mailer",
+    "Message",
+    "OutboxMailer",
+    "RawMessage",
+    "SmtpMailer",
+    "mailer_for",
+]
