@@ -15,8 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
+from microcred.cli.main import app as cli_app
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
 from microcred.crypto.keys import KeyFile, SigningKey
@@ -214,6 +217,107 @@ def test_issue_refuses_credentials_that_break_the_data_model(
     assert response.json()["error"]["code"], reason
 
 
+# What the W3C VC Data Model 2.0 suite sends to an issuer and expects refused (one rule each);
+# the second item is the field the error must name.
+VCDM_VIOLATIONS = [
+    (lambda c: c.update({"issuer": None}), "issuer"),
+    (lambda c: c.update({"issuer": 4}), "issuer"),
+    (lambda c: c.update({"issuer": []}), "issuer"),
+    (lambda c: c.update({"issuer": {"id": "https ://not-a-url/issuer"}}), "issuer.id"),
+    (lambda c: c.update({"id": "https ://not-a-url/vcs/1"}), "id"),
+    (lambda c: c.update({"id": ["urn:uuid:1", "urn:uuid:2"]}), "id"),
+    (lambda c: c["credentialSubject"].update({"id": "did ex"}), "credentialSubject.id"),
+    (lambda c: c.update({"type": ["VerifiableCredential", 4]}), "type"),
+    (
+        lambda c: c.update(
+            {
+                "@context": [*c["@context"], {"Odd": "https ://not-a-url#Odd"}],
+                "type": ["VerifiableCredential", "Odd"],
+            }
+        ),
+        "@context[2]",
+    ),
+    (
+        lambda c: c.update(
+            {"validFrom": "2025-01-01T00:00:00Z", "validUntil": "2024-01-01T00:00:00Z"}
+        ),
+        "validUntil",
+    ),
+    (
+        lambda c: c.update({"credentialStatus": {"id": "did:example:status"}}),
+        "credentialStatus.type",
+    ),
+    (
+        lambda c: c.update({"credentialStatus": {"id": "https ://x/1", "type": "ExampleStatus"}}),
+        "credentialStatus.id",
+    ),
+    (lambda c: c.update({"credentialStatus": {"id": "urn:x", "type": 2}}), "credentialStatus.type"),
+    (lambda c: c.update({"termsOfUse": {}}), "termsOfUse.type"),
+    (lambda c: c.update({"termsOfUse": [{"type": "ExamplePolicy"}, {}]}), "termsOfUse[1].type"),
+    (lambda c: c.update({"evidence": {}}), "evidence.type"),
+    (
+        lambda c: c.update({"refreshService": {"id": "did:example:refresh/1"}}),
+        "refreshService.type",
+    ),
+    (
+        lambda c: c.update({"credentialSchema": {"id": "did:example:schema"}}),
+        "credentialSchema.type",
+    ),
+    (lambda c: c.update({"credentialSchema": {"type": "JsonSchema"}}), "credentialSchema.id"),
+    (lambda c: c.update({"relatedResource": ["https://example.org/a"]}), "relatedResource[0]"),
+    (lambda c: c.update({"relatedResource": [{"digestSRI": "sha384-x"}]}), "relatedResource[0].id"),
+    (
+        lambda c: c.update(
+            {
+                "relatedResource": [
+                    {"id": "https://example.org/a", "digestSRI": "sha384-x"},
+                    {"id": "https://example.org/a", "digestMultibase": "ux"},
+                ]
+            }
+        ),
+        "relatedResource[1].id",
+    ),
+    (lambda c: c.update({"relatedResource": {"id": "https://example.org/a"}}), "relatedResource"),
+]
+
+
+@pytest.mark.parametrize(("edit", "field"), VCDM_VIOLATIONS)
+def test_issue_refuses_what_the_vc_data_model_forbids(
+    runtime: Runtime, client: TestClient, vcapi_issuer: IssuerFixture, edit: Any, field: str
+) -> None:
+    credential = copy.deepcopy(EXAMPLE)
+    edit(credential)
+    response = _issue(client, vcapi_issuer, credential)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "invalid_model"
+    assert error["message"].startswith(f"{field}: "), error
+    assert runtime.audit.list(SYSTEM, vcapi_issuer.id, action="vcapi.issued").total == 0
+
+
+def test_issue_signs_the_optional_vc_properties_when_well_formed(
+    client: TestClient, vcapi_issuer: IssuerFixture
+) -> None:
+    credential = copy.deepcopy(EXAMPLE)
+    credential["@context"].append({"ExamplePolicy": "https://example.org/vocab#ExamplePolicy"})
+    credential.update(
+        {
+            "validUntil": "2024-07-01T19:23:24Z",  # equal to validFrom: allowed
+            "credentialStatus": {"type": "ExampleStatus"},  # an id is optional
+            "termsOfUse": [{"type": "ExamplePolicy"}, {"type": "ExamplePolicy", "id": "urn:t:1"}],
+            "evidence": [{"type": "ExampleEvidence"}],
+            "credentialSchema": {"id": "https://example.org/schema.json", "type": "JsonSchema"},
+            "relatedResource": [
+                {"id": "https://example.org/a", "digestMultibase": "uEiA"},
+                {"id": "https://example.org/b", "digestSRI": "sha384-x", "mediaType": "text/html"},
+            ],
+        }
+    )
+    response = _issue(client, vcapi_issuer, credential)
+    assert response.status_code == 201, response.text
+    assert response.json()["verifiableCredential"]["termsOfUse"] == credential["termsOfUse"]
+
+
 def test_issue_refuses_other_suites_and_bad_bodies(
     client: TestClient, vcapi_issuer: IssuerFixture
 ) -> None:
@@ -260,6 +364,31 @@ def test_issue_without_a_configured_issuer_is_503(
     missing = _issue(client, issuer, EXAMPLE)
     assert missing.status_code == 503
     assert missing.json()["error"]["found"] == "'no-such-issuer'"
+
+
+def test_serve_demo_makes_the_demo_issuer_the_vc_api_signer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `make run` is `serve --demo`: its VC-API must sign without further settings.
+    monkeypatch.setenv("MICROCRED_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("MICROCRED_QUEUE_IMMEDIATE", "true")
+    monkeypatch.delenv("MICROCRED_DEMO_ISSUER", raising=False)
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
+    result = CliRunner().invoke(cli_app, ["serve", "--demo", "--port", "8765"])
+    assert result.exit_code == 0, result.output
+    access = json.loads((tmp_path / "data" / "demo-credentials.json").read_text())
+    runtime: Runtime = served["app"].state.runtime
+    try:
+        response = TestClient(served["app"]).post(
+            "/credentials/issue",
+            json={"credential": EXAMPLE},
+            headers={"Authorization": f"Bearer {access['api_key']}"},
+        )
+        assert response.status_code == 201, response.text
+        assert response.json()["verifiableCredential"]["issuer"] == access["issuer_did"]
+    finally:
+        runtime.close()
 
 
 # ---- verify a credential -------------------------------------------------------------------
@@ -378,6 +507,22 @@ def test_verify_an_enveloped_vc_jwt(client: TestClient, did_key: KeyFile) -> Non
     assert _verify(client, jwt).json()["verified"] is True
     unsupported = _verify(client, {**enveloped, "id": "data:application/vc+sd-jwt,abc"})
     assert unsupported.status_code == 422
+
+
+def test_a_credential_given_as_json_text_is_refused(client: TestClient, did_key: KeyFile) -> None:
+    # Data Integrity: a secured document that is not a map is an error, even if its text is one.
+    text = json.dumps(_signed_with(did_key))
+    enveloped = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["EnvelopedVerifiableCredential"],
+        "id": f"data:application/vc+jwt,{text}",
+    }
+    for credential in (text, enveloped):
+        response = _verify(client, credential)
+        assert response.status_code == 422, response.text
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input"
+        assert "compact JWS" in error["expected"]
 
 
 @pytest.mark.parametrize(

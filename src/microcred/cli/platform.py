@@ -54,11 +54,14 @@ def serve(
     """Serve the API, the public pages and the job consumer."""
     import uvicorn
 
-    from microcred.seed import seed_demo
+    from microcred.seed import DEMO_SLUG, seed_demo
     from microcred.web.app import create_app
 
     url = f"http://{host}:{port}"
     runtime = _runtime(url)
+    if demo and runtime.settings.demo_issuer is None:
+        # The demo issuer signs VC-API requests unless MICROCRED_DEMO_ISSUER names another.
+        runtime.settings.demo_issuer = DEMO_SLUG
     runtime.on_startup.append(runtime.queue.start)
     runtime.on_shutdown.append(runtime.queue.stop)
     out.print(f"microcred serving on {url}  (API docs: {url}/docs)")

@@ -25,17 +25,15 @@ from urllib.parse import unquote
 
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver, FetchError
-from microcred.crypto.jsonld import bundled_urls
 from microcred.errors import (
-    ContextError,
     InputError,
     MicrocredError,
-    ModelError,
     NotConfiguredError,
     PermissionDeniedError,
     short,
 )
 from microcred.services.actor import Actor
+from microcred.services.vcapi_model import VC_V1, check_unsecured
 from microcred.signing import sign_credential
 from microcred.store.db import transaction
 from microcred.store.repositories import AuditRepository
@@ -47,11 +45,7 @@ if TYPE_CHECKING:
     from microcred.runtime import Runtime
 
 SUITE = "eddsa-rdfc-2022"
-VC_V2 = "https://www.w3.org/ns/credentials/v2"
-VC_V1 = "https://www.w3.org/2018/credentials/v1"
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
-# xsd:dateTimeStamp: a date-time that states its time zone.
-DATE_TIME_STAMP = re.compile(r"^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 # Checks that always count toward the verdict; the others can be left out with options.checks.
 CORE_CHECKS = frozenset({"input", "parse", "contexts", "proof", "issuer", "internal"})
 # VC-API check names (and common spellings) -> the verifier's check names.
@@ -66,6 +60,7 @@ CHECK_ALIASES = {
     "validuntil": "validity",
 }
 ENVELOPED_JWT = ("data:application/vc+jwt,", "data:application/jwt,")
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 @dataclass
@@ -130,7 +125,7 @@ class VcApiService:
             )
         actor.require(issuer.id, "issuer")
         _check_issue_options(options)
-        document = _check_unsecured(credential)
+        document = check_unsecured(credential)
         with self.runtime.sessions() as session:
             key_file = self.runtime.issuers.signing_key(session, issuer.id)
         now = self.runtime.clock()
@@ -277,62 +272,6 @@ def _check_issue_options(options: Mapping[str, Any]) -> None:
         )
 
 
-def _check_unsecured(credential: Any) -> JsonObject:
-    """The credential, if it is an unsecured VC we can sign offline; a ModelError otherwise."""
-    if not isinstance(credential, Mapping):
-        raise InputError(
-            "credential is not a JSON object",
-            expected="an unsecured credential object",
-            found=type(credential).__name__,
-        )
-    document = dict(credential)
-    context = document.get("@context")
-    contexts = context if isinstance(context, list) else [context]
-    if not contexts or contexts[0] not in (VC_V2, VC_V1):
-        raise ModelError(
-            "the first @context must be the VC context",
-            field="@context",
-            expected=f"[{VC_V2!r}, ...]",
-            found=short(context),
-        )
-    unknown = [c for c in contexts if isinstance(c, str) and c not in bundled_urls()]
-    if unknown:
-        raise ContextError(
-            "the credential uses a JSON-LD context this server does not hold (nothing is fetched)",
-            expected="bundled contexts only",
-            found=short(unknown),
-        )
-    if "VerifiableCredential" not in _types(document):
-        raise ModelError(
-            "type must include VerifiableCredential",
-            field="type",
-            expected="['VerifiableCredential', ...]",
-            found=short(document.get("type")),
-        )
-    subject = document.get("credentialSubject")
-    subjects = subject if isinstance(subject, list) else [subject]
-    if not subjects or not all(isinstance(s, Mapping) and s for s in subjects):
-        raise ModelError(
-            "credentialSubject must be a non-empty object or list of objects",
-            field="credentialSubject",
-            found=short(subject),
-        )
-    if "proof" in document:
-        raise ModelError("the credential is already secured", field="proof", expected="no proof")
-    if "id" in document and not (isinstance(document["id"], str) and ":" in document["id"]):
-        raise ModelError("id must be a URL", field="id", found=short(document["id"]))
-    for name in ("validFrom", "validUntil", "issuanceDate", "expirationDate"):
-        value = document.get(name)
-        if value is not None and not (isinstance(value, str) and DATE_TIME_STAMP.match(value)):
-            raise ModelError(
-                "not a date-time with a time zone",
-                field=name,
-                expected="YYYY-MM-DDThh:mm:ssZ",
-                found=short(value),
-            )
-    return document
-
-
 def _credential_id(signed: Mapping[str, Any], options: Mapping[str, Any]) -> str | None:
     value = signed.get("id") or options.get("credentialId")
     return value if isinstance(value, str) else None
@@ -365,7 +304,7 @@ def _requested_checks(options: Mapping[str, Any]) -> frozenset[str] | None:
 def _unwrap_credential(credential: Any) -> Mapping[str, Any] | str:
     """A credential object, or the JWT inside an EnvelopedVerifiableCredential / given bare."""
     if isinstance(credential, str):
-        return credential
+        return _compact_jws(credential)
     if not isinstance(credential, Mapping):
         raise InputError(
             "verifiableCredential is not a credential",
@@ -377,13 +316,25 @@ def _unwrap_credential(credential: Any) -> Mapping[str, Any] | str:
         if isinstance(data, str):
             for prefix in ENVELOPED_JWT:
                 if data.startswith(prefix):
-                    return data[len(prefix) :]
+                    return _compact_jws(data[len(prefix) :])
         raise InputError(
             "unsupported enveloped credential",
             expected="id: data:application/vc+jwt,<JWT>",
             found=short(data),
         )
     return credential
+
+
+def _compact_jws(text: str) -> str:
+    # The verifier also reads JSON text, but a credential sent as a string must be a VC-JWT:
+    # a JSON object in a string is not a map, and Data Integrity refuses it.
+    if not COMPACT_JWS.fullmatch(text):
+        raise InputError(
+            "the credential is a string but not a VC-JWT",
+            expected="a credential object, or a compact JWS (header.payload.signature)",
+            found=short(text),
+        )
+    return text
 
 
 def _to_vcapi(result: VerificationResult, optional: frozenset[str] | None) -> VcApiResult:
