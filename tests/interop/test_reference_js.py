@@ -564,6 +564,8 @@ def test_bench_reports_rates(tmp_path: Path) -> None:
     assert result["n_verify"] >= 1
     assert result["issue_per_s"] > 0
     assert result["verify_per_s"] > 0
+    assert result["issue_per_cpu_s"] > 0
+    assert result["verify_per_cpu_s"] > 0
 
 
 # --- across the two implementations (need the microcred CLI) ----------------------------------
