@@ -97,6 +97,12 @@ class Settings(BaseSettings):
                 expected="MICROCRED_ANCHOR_RPC_URL and MICROCRED_ANCHOR_KEY",
                 found=f"no {' and no '.join(missing)}",
             )
+        if self.anchor_rpc_url and not self.anchor_rpc_url.startswith(("http://", "https://")):
+            raise InputError(
+                "MICROCRED_ANCHOR_RPC_URL is not an HTTP URL",
+                expected="http://... or https://...",
+                found=self.anchor_rpc_url.split("://", 1)[0] + "://...",
+            )
         return self
 
     @property

@@ -289,6 +289,9 @@ def test_the_witness_is_off_by_default(
     with pytest.raises(InputError, match="without a node or a key") as caught:
         Settings(data_dir=tmp_path, anchor_enabled=True, anchor_rpc_url="http://127.0.0.1:8545")
     assert caught.value.found == "no MICROCRED_ANCHOR_KEY"
+    with pytest.raises(InputError, match="not an HTTP URL") as caught:
+        Settings(data_dir=tmp_path, anchor_rpc_url="ws://127.0.0.1:8546")
+    assert caught.value.found == "ws://..."
 
 
 def test_a_bad_sender_key_is_refused_without_echoing_it(
