@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -9,7 +10,7 @@ from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
-from microcred.services.batches import CHUNK_JOB
+from microcred.services.batches import CHUNK_JOB, MAX_CHUNK_FAILURES
 from microcred.store.tables import BatchRowRow, CredentialRow
 from tests.platform.conftest import IssuerFixture, make_issuer
 
@@ -174,6 +175,49 @@ def test_archived_achievement_fails_the_batch_with_a_reason(
     failed = runtime.batches.get(SYSTEM, issuer.id, batch.id)
     assert failed.state == "failed"
     assert "archived" in (failed.error or "")
+    assert credentials(runtime, issuer.id) == []
+
+
+def test_a_chunk_failing_unexpectedly_is_retried_a_bounded_number_of_times(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not a MicrocredError (a bug, say): the queue retries and the watchdog re-queues, until
+    the chunk has failed MAX_CHUNK_FAILURES times; then the batch fails and says why."""
+    queued: list[tuple[str, int]] = []
+    monkeypatch.setattr(runtime.queue, "enqueue", lambda name, *args: queued.append(args))
+    batch = runtime.batches.create(SYSTEM, issuer.id, achievement_id, b"email\na@example.org\n")
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("template exploded\nwith a second line")
+
+    monkeypatch.setattr(runtime.issuance, "issue", broken)
+    url = f"/api/v1/issuers/{issuer.id}/batches/{batch.id}"
+    for _ in range(MAX_CHUNK_FAILURES - 1):
+        with pytest.raises(RuntimeError):  # raised, so the queue retries it
+            runtime.batches.run_chunk(batch.id, 0)
+        assert client.get(url, headers=issuer.headers).json()["state"] == "queued"
+        queued.clear()
+        assert runtime.batches.recover() == 1  # what the watchdog does for a stalled batch
+        assert queued == [(batch.id, 0)]
+
+    runtime.batches.run_chunk(batch.id, 0)  # the last allowed failure: not raised again
+
+    body = client.get(url, headers=issuer.headers).json()
+    assert body["state"] == "failed"
+    assert body["finishedAt"] is not None
+    assert body["error"] == (
+        f"chunk 0 failed {MAX_CHUNK_FAILURES} times with an unexpected error, so the batch "
+        "was stopped; the last was RuntimeError: template exploded"
+    )
+    assert body["report"] == []
+    queued.clear()
+    assert runtime.batches.recover() == 0  # never queued again
+    assert queued == []
+    runtime.batches.run_chunk(batch.id, 0)  # a late duplicate job finds a closed batch
     assert credentials(runtime, issuer.id) == []
 
 

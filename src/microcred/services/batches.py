@@ -45,6 +45,10 @@ CHUNK_SIZE = 250
 MAX_REPORTED = 1000  # bad rows kept in the report; all are counted
 INSERT_ROWS = 1000  # batch_rows written per statement while reading, so memory stays flat
 STALLED_AFTER = timedelta(minutes=5)
+# Runs of one chunk that may end in an unexpected error (not a MicrocredError) before the batch
+# fails: two rounds of the queue's four tries, the second started by the watchdog.
+MAX_CHUNK_FAILURES = 8
+CHUNK_FAILURES = "chunkFailures"  # the report entry counting them, by chunk
 OPEN_STATES = ("queued", "running")
 
 
@@ -230,15 +234,19 @@ class BatchService:
         ]
         try:
             issued = self.runtime.issuance.issue(actor, batch.issuer_id, requests)
+            self._record(
+                batch_id,
+                [(row[0], cred.id, cred.batch_id) for row, cred in zip(rows, issued, strict=True)],
+            )
         except MicrocredError as exc:
             # Not transient (the achievement was archived, the issuer removed): retrying
             # cannot help, so the batch stops and says why.
             self._fail(batch_id, exc)
-            return
-        self._record(
-            batch_id,
-            [(row[0], cred.id, cred.batch_id) for row, cred in zip(rows, issued, strict=True)],
-        )
+        except Exception as exc:
+            # Perhaps transient (a lock timeout, a dropped connection): the queue retries and
+            # the watchdog re-queues, but only so often, or a bug would loop forever.
+            if not self._count_failure(batch_id, chunk, exc):
+                raise
 
     def _record(self, batch_id: str, done: builtins.list[tuple[int, str, str | None]]) -> None:
         """Mark rows issued and move the counters, counting only rows nobody marked before."""
@@ -278,6 +286,46 @@ class BatchService:
                 .values(state="failed", error=str(error)[:2000], updated_at=now, finished_at=now)
             )
 
+    def _count_failure(self, batch_id: str, chunk: int, error: Exception) -> bool:
+        """Count an unexpected failure of ``chunk``; True when the batch is not to be retried
+        (this was its last allowed failure, so it is now failed, or it is no longer open)."""
+        lines = str(error).strip().splitlines()
+        reason = f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
+        try:
+            with transaction(self.runtime.sessions) as session:
+                batch = session.get(BatchRow, batch_id, with_for_update=True)
+                if batch is None or batch.state not in OPEN_STATES:
+                    return True
+                counts = chunk_failures(batch)
+                counts[str(chunk)] = failures = counts.get(str(chunk), 0) + 1
+                batch.report = [
+                    *(entry for entry in batch.report if CHUNK_FAILURES not in entry),
+                    {CHUNK_FAILURES: counts},
+                ]
+                if failures < MAX_CHUNK_FAILURES:
+                    log.warning(
+                        "batch %s chunk %d failed (%d of %d): %s",
+                        batch_id,
+                        chunk,
+                        failures,
+                        MAX_CHUNK_FAILURES,
+                        reason,
+                    )
+                    return False
+                now = self.runtime.clock()
+                batch.state, batch.finished_at, batch.updated_at = "failed", now, now
+                batch.error = (
+                    f"chunk {chunk} failed {failures} times with an unexpected error, "
+                    f"so the batch was stopped; the last was {reason}"
+                )
+        except Exception:  # the database itself may be what fails: leave it to the retries
+            log.exception("could not count the failure of batch %s chunk %d", batch_id, chunk)
+            return False
+        log.error(
+            "batch %s failed: chunk %d failed %d times: %s", batch_id, chunk, failures, reason
+        )
+        return True
+
     def recover(self, stalled_after: timedelta | None = None) -> int:
         """Queue again every chunk of an open batch that still has rows without a credential;
         with ``stalled_after``, only for batches that have not moved for that long. Returns the
@@ -313,6 +361,14 @@ class BatchService:
 def bad_rows(batch: BatchRow) -> builtins.list[dict[str, object]]:
     """The report's bad rows (line, reason, expected, found)."""
     return [entry for entry in batch.report if "reason" in entry]
+
+
+def chunk_failures(batch: BatchRow) -> dict[str, int]:
+    """How often each chunk (by number, as text) failed with an unexpected error."""
+    for entry in batch.report:
+        if CHUNK_FAILURES in entry:
+            return dict(entry[CHUNK_FAILURES])
+    return {}
 
 
 def ignored_columns(batch: BatchRow) -> builtins.list[str]:
