@@ -20,10 +20,12 @@ from microcred.services.achievements import AchievementService
 from microcred.services.audit import AuditService
 from microcred.services.batches import BatchService
 from microcred.services.credentials import CredentialService
+from microcred.services.events import EventService
 from microcred.services.issuance import IssuanceHook, IssuanceService
 from microcred.services.issuers import IssuerService
 from microcred.services.lifecycle import LifecycleService
 from microcred.services.notifications import NotificationService
+from microcred.services.recipients import RecipientService
 from microcred.services.staff import StaffService
 from microcred.services.statuslists import StatusListService
 from microcred.services.transparency import TransparencyService
@@ -104,6 +106,14 @@ class Runtime:
     @cached_property
     def verification(self) -> VerificationService:
         return VerificationService(self)
+
+    @cached_property
+    def events(self) -> EventService:
+        return EventService(self)
+
+    @cached_property
+    def recipients(self) -> RecipientService:
+        return RecipientService(self)
 
     @cached_property
     def staff(self) -> StaffService:

@@ -173,6 +173,9 @@ class CredentialFilter:
     search: str | None = None
     issued_after: datetime | None = None
     issued_before: datetime | None = None
+    # Expiry is not a stored state (see lifecycle.effective_state): these split "active".
+    unexpired_at: datetime | None = None  # validUntil absent or after this moment
+    expired_at: datetime | None = None  # validUntil at or before this moment
 
 
 class CredentialRepository:
@@ -220,6 +223,15 @@ class CredentialRepository:
             query = query.where(CredentialRow.state == where.state)
         if where.batch_id:
             query = query.where(CredentialRow.batch_id == where.batch_id)
+        if where.unexpired_at:
+            query = query.where(
+                or_(
+                    CredentialRow.valid_until.is_(None),
+                    CredentialRow.valid_until > where.unexpired_at,
+                )
+            )
+        if where.expired_at:
+            query = query.where(CredentialRow.valid_until <= where.expired_at)
         if where.issued_after:
             query = query.where(CredentialRow.issued_at >= where.issued_after)
         if where.issued_before:

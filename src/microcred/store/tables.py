@@ -23,6 +23,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -207,6 +209,9 @@ class CredentialRow(Base):
     suite: Mapped[str] = mapped_column(String(32))
     # JSON, not JSONB: PostgreSQL keeps the text as signed (JSONB would reorder the keys).
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The recipient's choice, made through their private link: may the public page, its
+    # Open Graph tags, the certificate and the embed card show their name? (Hidden unless so.)
+    name_public: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StatusListRow(Base):
@@ -296,6 +301,61 @@ class BatchRowRow(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200))
     data: Mapped[dict[str, Any]]
     credential_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class StagedUploadRow(Base):
+    """A CSV checked in the console and waiting to be started (``web/pages/bulk.py``).
+
+    In the database, not on one web worker's disk, so any worker can start it; ``started_at``
+    is set by one conditional UPDATE, so two concurrent starts create one batch.
+    """
+
+    __tablename__ = "staged_uploads"
+
+    token: Mapped[str] = mapped_column(String(40), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    filename: Mapped[str] = mapped_column(String(500))
+    encoding: Mapped[str | None] = mapped_column(String(16))
+    content: Mapped[bytes]
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    batch_id: Mapped[str | None] = mapped_column(String(36))
+
+
+# --------------------------------------------------------------------------------------------
+# Counters of a credential's public life
+
+
+class CredentialEventRow(Base):
+    """One counted moment: ``claimed`` (the recipient first opened their private link; once
+    per credential, by the partial unique index), ``shared`` (a share link of the public page
+    was followed; ``channel`` says which) or ``verified`` (this server's verifier checked it).
+
+    Deliberately no IP address, user agent or anything else about the person.
+    """
+
+    __tablename__ = "credential_events"
+    __table_args__ = (
+        Index("ix_credential_events_issuer_kind_at", "issuer_id", "kind", "at"),
+        Index(
+            "uq_credential_events_claimed",
+            "credential_id",
+            unique=True,
+            sqlite_where=text("kind = 'claimed'"),
+            postgresql_where=text("kind = 'claimed'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime]
 
 
 # --------------------------------------------------------------------------------------------

@@ -29,13 +29,14 @@ from microcred.services.achievements import MAX_VALIDITY_MONTHS
 from microcred.services.actor import Actor
 from microcred.services.images import MAX_IMAGE_BYTES, check_badge_image
 from microcred.store.tables import AchievementRow
-from microcred.web.pages.core import PageNotFoundError, get_pages, render, require
-from microcred.web.pages.forms import LargeFormCsrf
+from microcred.web.pages.core import PageNotFoundError, csrf, get_pages, render, require
 
 router = APIRouter(prefix="/console/achievements", include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Issuer = Annotated[Actor, Depends(require("issuer"))]
+# The editor has up to 20 alignment rows and a badge image.
+EditorCsrf = csrf(max_fields=200, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed_in=True)
 
 EQF_BASE = "http://data.europa.eu/snb/eqf/"
 MAX_ALIGNMENTS = 20
@@ -140,7 +141,7 @@ def new_form(request: Request, actor: Issuer) -> Response:
     return _form(request, None, Values(text={"validity_months": ""}))
 
 
-@router.post("/new", dependencies=[LargeFormCsrf])
+@router.post("/new", dependencies=[EditorCsrf])
 async def create(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     values = values_from_form(form)
@@ -165,7 +166,7 @@ def edit_form(request: Request, achievement_id: str, actor: Issuer) -> Response:
     return _form(request, row, values_from_definition(row), done=done)
 
 
-@router.post("/{achievement_id}", dependencies=[LargeFormCsrf])
+@router.post("/{achievement_id}", dependencies=[EditorCsrf])
 async def update(request: Request, achievement_id: str, actor: Issuer) -> Response:
     row = _get(request, actor, achievement_id)
     form = await request.form()

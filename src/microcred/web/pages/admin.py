@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from microcred.errors import InputError, MicrocredError, NotFoundError
 from microcred.services.actor import ROLES, Actor
-from microcred.web.pages.core import CsrfChecked, PageNotFoundError, get_pages, render, require
+from microcred.web.pages.core import PageNotFoundError, SmallFormCsrf, get_pages, render, require
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -24,7 +24,7 @@ def api_keys(request: Request, actor: Owner) -> Response:
     return _keys_page(request, actor, {"done": request.query_params.get("done")})
 
 
-@router.post("/api-keys", dependencies=[CsrfChecked])
+@router.post("/api-keys", dependencies=[SmallFormCsrf])
 async def create_key(request: Request, actor: Owner) -> Response:
     form = await request.form()
     name = str(form.get("name") or "").strip()
@@ -43,7 +43,7 @@ async def create_key(request: Request, actor: Owner) -> Response:
     return _keys_page(request, actor, {"new_key": row, "token": token}, 201)
 
 
-@router.post("/api-keys/{key_id}/revoke", dependencies=[CsrfChecked])
+@router.post("/api-keys/{key_id}/revoke", dependencies=[SmallFormCsrf])
 def revoke_key(request: Request, key_id: str, actor: Owner) -> Response:
     try:
         get_pages(request).runtime.issuers.revoke_api_key(actor, _issuer(actor), key_id)

@@ -1,9 +1,9 @@
 """Bulk issuance from the console: upload a CSV, read the per-row report, start, watch progress.
 
 :class:`BatchService` checks and queues in one step, so the page adds a check first: the file
-is read with the same :class:`CsvReader` (nothing stored in the database) and kept in a staging
-folder under the data directory, named by a random token bound to the issuer, until the user
-starts it. Staged files are deleted when started and after ``STAGED_FOR`` otherwise.
+is read with the same :class:`CsvReader` and kept in the database (:mod:`services.uploads`),
+named by a random token bound to the issuer, until the user starts it; starting claims it
+atomically, so a double submit starts one batch. Forgotten uploads are swept after an hour.
 
 Progress is the batch row's counters; the page refreshes itself with
 ``<meta http-equiv="refresh">`` while the batch runs (no script needed).
@@ -11,13 +11,9 @@ Progress is the batch row's counters; the page refreshes itself with
 
 from __future__ import annotations
 
-import json
+import io
 import re
-import secrets
-import shutil
-import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -25,23 +21,31 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from microcred.errors import InputError, MicrocredError, NotFoundError
-from microcred.runtime import Runtime
+from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError
 from microcred.services.actor import Actor
 from microcred.services.batches import OPEN_STATES, bad_rows, ignored_columns
 from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader
-from microcred.web.pages.core import CsrfChecked, PageNotFoundError, get_pages, render, require
+from microcred.services.uploads import StagedUploads
+from microcred.web.pages.core import (
+    PageNotFoundError,
+    SmallFormCsrf,
+    all_achievements,
+    csrf,
+    get_pages,
+    render,
+    require,
+)
 
 router = APIRouter(prefix="/console/bulk", include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Issuer = Annotated[Actor, Depends(require("issuer"))]
 
-STAGED_FOR = 3600  # seconds a checked file waits to be started
 SHOWN_BAD_ROWS = 200
 REFRESH_SECONDS = 2
 ENCODINGS = ("", "cp1252", "latin-1", "utf-16")
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}$")
+UploadCsrf = csrf(max_bytes=MAX_FILE_BYTES + 64 * 1024, signed_in=True)
 
 
 @dataclass
@@ -60,7 +64,7 @@ def bulk_form(request: Request, actor: Issuer) -> Response:
     return _form_page(request, actor, {"chosen": request.query_params.get("achievement")})
 
 
-@router.post("", dependencies=[CsrfChecked])
+@router.post("", dependencies=[UploadCsrf])
 async def check_upload(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     runtime = get_pages(request).runtime
@@ -74,20 +78,26 @@ async def check_upload(request: Request, actor: Issuer) -> Response:
         achievement = runtime.achievements.get(actor, _issuer(actor), achievement_id)
         if not isinstance(upload, UploadFile) or not upload.filename:
             raise InputError("choose a CSV file first", expected="a .csv file")
-        token = secrets.token_urlsafe(18)
-        path = await run_in_threadpool(_stage, runtime, upload, token)
-        meta = {
-            "issuer": _issuer(actor),
-            "achievement": achievement.id,
-            "encoding": encoding or None,
-            "filename": (upload.filename or "")[:200],
-        }
-        path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
-        try:
-            result = await run_in_threadpool(_dry_run, path, meta)
-        except MicrocredError:
-            _unstage(path)
-            raise
+        content = await upload.read(MAX_FILE_BYTES + 1)
+        if len(content) > MAX_FILE_BYTES:
+            raise InputError(
+                "the file is too large",
+                expected=f"at most {MAX_FILE_BYTES} bytes",
+                found=f"more than {MAX_FILE_BYTES} bytes",
+            )
+        filename = (upload.filename or "")[:200]
+        result = await run_in_threadpool(
+            _dry_run, content, _issuer(actor), achievement.id, encoding or None
+        )
+        token = await run_in_threadpool(
+            StagedUploads(runtime).stage,
+            actor,
+            _issuer(actor),
+            achievement.id,
+            content,
+            filename=filename,
+            encoding=encoding or None,
+        )
     except MicrocredError as error:
         context["error"] = error
         return _form_page(request, actor, context, 422)
@@ -96,36 +106,41 @@ async def check_upload(request: Request, actor: Issuer) -> Response:
     return render(
         request,
         "console/bulk_check.html",
-        {"check": result, "token": token, "achievement": achievement, "filename": meta["filename"]},
+        {"check": result, "token": token, "achievement": achievement, "filename": filename},
     )
 
 
-@router.post("/start", dependencies=[CsrfChecked])
+@router.post("/start", dependencies=[SmallFormCsrf])
 async def start(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     token = str(form.get("token") or "")
     runtime = get_pages(request).runtime
-    path = _staging(runtime) / f"{token}.csv"
-    meta_path = path.with_suffix(".json")
-    if not _TOKEN.match(token) or not meta_path.exists():
+    uploads = StagedUploads(runtime)
+    if not _TOKEN.match(token):
         raise PageNotFoundError("this upload has expired; upload the file again", found=token[:40])
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    if meta["issuer"] != _issuer(actor):
-        raise PageNotFoundError("no such upload", found=token[:40])
+    try:
+        claimed = await run_in_threadpool(uploads.claim, actor, _issuer(actor), token)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except ConflictError as error:
+        return _form_page(request, actor, {"error": error}, 409)
+    if claimed.row is None:  # a double submit: the first one started it
+        return RedirectResponse(f"/console/bulk/{claimed.batch_id}", 303)
+    staged = claimed.row
     try:
         batch = await run_in_threadpool(
             runtime.batches.create,
             actor,
-            meta["issuer"],
-            meta["achievement"],
-            path.read_bytes(),
-            filename=meta["filename"],
-            encoding=meta["encoding"],
+            staged.issuer_id,
+            staged.achievement_id,
+            staged.content,
+            filename=staged.filename,
+            encoding=staged.encoding,
         )
     except MicrocredError as error:
-        return _form_page(request, actor, {"error": error, "chosen": meta["achievement"]}, 422)
-    finally:
-        _unstage(path)
+        await run_in_threadpool(uploads.drop, token)
+        return _form_page(request, actor, {"error": error, "chosen": staged.achievement_id}, 422)
+    await run_in_threadpool(uploads.started, token, batch.id)
     return RedirectResponse(f"/console/bulk/{batch.id}", 303)
 
 
@@ -160,7 +175,7 @@ def _form_page(
 ) -> Response:
     runtime = get_pages(request).runtime
     batches, total = runtime.batches.list(actor, _issuer(actor), limit=20)
-    achievements = runtime.achievements.list(actor, _issuer(actor))
+    achievements = all_achievements(runtime, actor, _issuer(actor))
     return render(
         request,
         "console/bulk.html",
@@ -176,50 +191,11 @@ def _form_page(
     )
 
 
-# ---- staging -------------------------------------------------------------------------------------
-
-
-def _staging(runtime: Runtime) -> Path:
-    folder = runtime.settings.data_dir / "console-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _stage(runtime: Runtime, upload: UploadFile, token: str) -> Path:
-    folder = _staging(runtime)
-    cutoff = time.time() - STAGED_FOR
-    for old in folder.glob("*.csv"):  # forgotten uploads
-        if old.stat().st_mtime < cutoff:
-            _unstage(old)
-    path = folder / f"{token}.csv"
-    upload.file.seek(0, 2)
-    size = upload.file.tell()
-    if size > MAX_FILE_BYTES:
-        raise InputError(
-            "the file is too large", expected=f"at most {MAX_FILE_BYTES} bytes", found=f"{size}"
-        )
-    upload.file.seek(0)
-    with path.open("wb") as out:
-        shutil.copyfileobj(upload.file, out)
-    return path
-
-
-def _unstage(path: Path) -> None:
-    path.unlink(missing_ok=True)
-    path.with_suffix(".json").unlink(missing_ok=True)
-
-
-def _dry_run(path: Path, meta: dict[str, Any]) -> Check:
+def _dry_run(content: bytes, issuer_id: str, achievement_id: str, encoding: str | None) -> Check:
     result = Check()
-    with (
-        path.open("rb") as stream,
-        CsvReader(
-            stream,
-            issuer_id=meta["issuer"],
-            achievement_id=meta["achievement"],
-            encoding=meta["encoding"],
-        ) as reader,
-    ):
+    with CsvReader(
+        io.BytesIO(content), issuer_id=issuer_id, achievement_id=achievement_id, encoding=encoding
+    ) as reader:
         result.ignored = list(reader.header.ignored)
         for row in reader:
             if isinstance(row, BadRow):

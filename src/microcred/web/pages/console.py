@@ -24,8 +24,9 @@ from microcred.services.staff import AccountLockedError, SignInError
 from microcred.store.repositories import CredentialFilter
 from microcred.web.pages import charts
 from microcred.web.pages.core import (
-    CsrfChecked,
     PageNotFoundError,
+    SmallFormCsrf,
+    all_achievements,
     current_user,
     get_pages,
     render,
@@ -39,7 +40,7 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Issuer = Annotated[Actor, Depends(require("issuer"))]
 ACTIONS = ("revoke", "suspend", "reinstate")
-STATES = ("active", "suspended", "revoked")
+STATES = ("active", "expired", "suspended", "revoked")
 
 
 @router.get("/sign-in")
@@ -49,7 +50,7 @@ def sign_in_form(request: Request) -> Response:
     return render(request, "sign_in.html", {"next": request.query_params.get("next", "")})
 
 
-@router.post("/sign-in", dependencies=[CsrfChecked])
+@router.post("/sign-in", dependencies=[SmallFormCsrf])
 async def sign_in(request: Request) -> Response:
     form = await request.form()
     email, password = str(form.get("email") or ""), str(form.get("password") or "")
@@ -68,7 +69,7 @@ async def sign_in(request: Request) -> Response:
     return response
 
 
-@router.post("/sign-out", dependencies=[CsrfChecked])
+@router.post("/sign-out", dependencies=[SmallFormCsrf])
 def sign_out(request: Request) -> Response:
     response = RedirectResponse("/console/sign-in", 303)
     get_pages(request).keys.clear_session(response)
@@ -80,9 +81,16 @@ def dashboard(request: Request, actor: Viewer) -> Response:
     runtime = get_pages(request).runtime
     issuer_id = _issuer_id(actor)
     state = request.query_params.get("state")
-    where = CredentialFilter(state=state if state in STATES else None)
+    state = state if state in STATES else None
+    now = runtime.clock()
+    # "Valid" means active and not past validUntil; "expired" is active but past it.
+    where = CredentialFilter(
+        state="active" if state == "expired" else state,
+        unexpired_at=now if state == "active" else None,
+        expired_at=now if state == "expired" else None,
+    )
     credentials, total = runtime.credentials.list(actor, issuer_id, where, limit=50)
-    achievements = runtime.achievements.list(actor, issuer_id)
+    achievements = all_achievements(runtime, actor, issuer_id)
     names = {a.id: a.name for a in achievements}
     rows = [
         (row, names.get(row.achievement_id, ""), live_state(runtime, row)) for row in credentials
@@ -95,7 +103,7 @@ def dashboard(request: Request, actor: Viewer) -> Response:
             "achievements": achievements,
             "credentials": rows,
             "total": total,
-            "state": where.state,
+            "state": state,
             "figures": charts.figures(runtime, actor, issuer_id),
         },
     )
@@ -106,7 +114,7 @@ def issue_form(request: Request, actor: Issuer) -> Response:
     return _issue_page(request, actor, {})
 
 
-@router.post("/issue", dependencies=[CsrfChecked])
+@router.post("/issue", dependencies=[SmallFormCsrf])
 async def issue(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     values = {k: str(form.get(k) or "").strip() for k in ("achievement", "email", "name", "did")}
@@ -131,7 +139,7 @@ def _issue_page(
     request: Request, actor: Actor, context: dict[str, object], status_code: int = 200
 ) -> Response:
     runtime = get_pages(request).runtime
-    achievements = runtime.achievements.list(actor, _issuer_id(actor))
+    achievements = all_achievements(runtime, actor, _issuer_id(actor))
     return render(
         request,
         "console/issue.html",
@@ -168,7 +176,7 @@ def _detail(
             "achievement": achievement,
             "state": live_state(runtime, row),
             "public_url": public_url,
-            "share_url": f"{public_url}?show={pages.keys.name_token(row.id)}",
+            "recipient_url": runtime.recipients.private_url(row.id),
             "actions": ACTIONS,
             **context,
         },
@@ -176,7 +184,7 @@ def _detail(
     )
 
 
-@router.post("/credentials/{credential_id}/{action}", dependencies=[CsrfChecked])
+@router.post("/credentials/{credential_id}/{action}", dependencies=[SmallFormCsrf])
 async def change_status(
     request: Request, credential_id: str, action: str, actor: Issuer
 ) -> Response:

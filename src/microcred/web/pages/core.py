@@ -11,12 +11,13 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.types import Message
 
-from microcred.errors import MicrocredError, NotFoundError, PermissionDeniedError
+from microcred.errors import InputError, MicrocredError, NotFoundError, PermissionDeniedError
 from microcred.runtime import Runtime
 from microcred.services.actor import Actor, Role
 from microcred.services.staff import actor_for
-from microcred.store.tables import StaffUserRow
+from microcred.store.tables import AchievementRow, StaffUserRow
 from microcred.web.pages import i18n
 from microcred.web.pages.security import SESSION_COOKIE, CsrfError, Keys
 
@@ -155,14 +156,82 @@ def require(role: Role) -> Callable[[Request], Actor]:
     return dependency
 
 
-async def check_csrf(request: Request) -> None:
-    """A dependency for every POST from a page form."""
-    # The first parse is cached on the request, so these limits hold for the route too.
-    form = await request.form(max_files=1, max_fields=20)
-    get_pages(request).keys.check_csrf(request, form.get("csrf_token"))
+def all_achievements(runtime: Runtime, actor: Actor, issuer_id: str) -> list[AchievementRow]:
+    """Every (unarchived) achievement of the issuer, for choosers: the service pages them."""
+    page_size = 200
+    found: list[AchievementRow] = []
+    while True:
+        page = runtime.achievements.list(actor, issuer_id, offset=len(found), limit=page_size)
+        found.extend(page)
+        if len(page) < page_size:
+            return found
 
 
-CsrfChecked = Depends(check_csrf)
+class FormTooLargeError(InputError):
+    code = "form_too_large"
+
+
+# Fits the verifier page's 2 MB upload; routes with small forms ask for less.
+DEFAULT_FORM_BYTES = 3 * 1024 * 1024
+SMALL_FORM_BYTES = 64 * 1024
+
+
+def csrf(
+    *,
+    max_fields: int = 20,
+    max_files: int = 1,
+    max_bytes: int = DEFAULT_FORM_BYTES,
+    signed_in: bool = False,
+) -> Any:
+    """The dependency every page-form POST declares, with the route's own limits.
+
+    What needs no body is refused first (a foreign Origin, no CSRF cookie, and with
+    ``signed_in`` no staff session); the body is then parsed while it is counted, and more
+    than ``max_bytes`` is a clear 413 (a declared Content-Length before anything is read),
+    so nobody can make the server spool an unbounded upload; last the token is compared.
+    The parsed form is cached on the request: the route's ``await request.form()`` gets
+    this one and cannot raise the limits.
+    """
+
+    async def check(request: Request) -> None:
+        keys = get_pages(request).keys
+        keys.check_origin_and_cookie(request)
+        if signed_in and current_user(request) is None:
+            raise SignInRequiredError("sign in to use the console")
+        _cap_body(request, max_bytes)
+        form = await request.form(max_files=max_files, max_fields=max_fields)
+        keys.check_csrf(request, form.get("csrf_token"))
+
+    return Depends(check)
+
+
+def _cap_body(request: Request, limit: int) -> None:
+    def too_large(found: str) -> FormTooLargeError:
+        return FormTooLargeError(
+            "the form is too large", expected=f"at most {limit} bytes", found=found
+        )
+
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise too_large(f"{declared} bytes")
+    receive = request.receive
+    seen = 0
+
+    async def counted() -> Message:
+        # A chunked body, or a Content-Length that lied, stops at the limit too.
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise too_large(f"more than {limit} bytes")
+        return message
+
+    request._receive = counted  # Starlette reads the body through this channel
+
+
+CsrfChecked = csrf()
+SmallFormCsrf = csrf(max_bytes=SMALL_FORM_BYTES)
 
 
 def install_error_pages(app: FastAPI) -> None:
@@ -183,8 +252,23 @@ def install_error_pages(app: FastAPI) -> None:
     async def _csrf(request: Request, error: CsrfError) -> Response:
         return error_page(request, 403, error)
 
+    @app.exception_handler(FormTooLargeError)
+    async def _too_large(request: Request, error: FormTooLargeError) -> Response:
+        # The rest of the body is not read: the connection closes after this answer.
+        return error_page(request, 413, error, headers={"Connection": "close"})
 
-def error_page(request: Request, status_code: int, error: MicrocredError) -> HTMLResponse:
+
+def error_page(
+    request: Request,
+    status_code: int,
+    error: MicrocredError,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> HTMLResponse:
     return render(
-        request, "error.html", {"status": status_code, "error": error}, status_code=status_code
+        request,
+        "error.html",
+        {"status": status_code, "error": error},
+        status_code=status_code,
+        headers=headers,
     )

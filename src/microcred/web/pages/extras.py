@@ -1,8 +1,8 @@
 """Public extras of a credential: a PDF certificate, an Open Graph image, an e-mail signature.
 
 All three are drawn from the public view of the credential (as signed), so they show nothing
-the public page does not. The recipient's name appears on the certificate only with the same
-``?show=<token>`` the page needs.
+the public page does not. The recipient's name appears on the certificate only when the
+recipient chose to show it (``CredentialRow.name_public``), as on the page.
 """
 
 from __future__ import annotations
@@ -26,14 +26,13 @@ SIGNATURE_SIZE = (600, 150)  # shown at half size, so it stays sharp on dense sc
 CACHE = "public, max-age=300"
 
 
-def _view(request: Request, credential_id: str, *, show_name: bool = False) -> CredentialView:
+def _view(request: Request, credential_id: str) -> CredentialView:
     pages = get_pages(request)
     try:
         row = pages.runtime.credentials.get_public(credential_id)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
-    allowed = show_name and pages.keys.name_allowed(row.id, request.query_params.get("show"))
-    return build_view(pages.runtime, row, show_name=allowed)
+    return build_view(pages.runtime, row, show_name=row.name_public)
 
 
 def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | None, str | None]:
@@ -45,7 +44,7 @@ def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | No
 
 @router.get("/credentials/{credential_id}/certificate.pdf")
 def certificate(request: Request, credential_id: str) -> Response:
-    view = _view(request, credential_id, show_name=True)
+    view = _view(request, credential_id)
     language = language_of(request)
     _ = i18n.translations(language).gettext
     states = {"expired": _("Expired"), "suspended": _("Suspended"), "revoked": _("Revoked")}

@@ -10,6 +10,8 @@ from markupsafe import Markup
 
 LINKEDIN_ADD = "https://www.linkedin.com/profile/add"
 LINKEDIN_SHARE = "https://www.linkedin.com/sharing/share-offsite/"
+# The page's share links go through /credentials/{id}/share/{channel}, which counts them.
+SHARE_CHANNELS = ("linkedin-add", "linkedin-share")
 
 
 def linkedin_add_url(

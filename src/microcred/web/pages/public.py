@@ -1,14 +1,30 @@
-"""Public pages: a credential for people (same URL as its JSON), its embeddable card, and
-the language switcher."""
+"""Public pages: a credential for people (same URL as its JSON), its embeddable card, the
+counting share redirect, the recipient's name choice, and the language switcher."""
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import quote, urlencode
+
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
-from microcred.errors import NotFoundError
+from microcred.errors import InputError, NotFoundError, PermissionDeniedError
+from microcred.runtime import Runtime
+from microcred.services.recipients import LINK_PARAMETER
+from microcred.store.tables import CredentialRow
 from microcred.web.pages import i18n, links
-from microcred.web.pages.core import CsrfChecked, PageNotFoundError, get_pages, render, safe_next
+from microcred.web.pages.core import (
+    PageForbiddenError,
+    PageNotFoundError,
+    SmallFormCsrf,
+    error_page,
+    get_pages,
+    render,
+    safe_next,
+)
 from microcred.web.pages.credential_view import build_view
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.security import EMBED_CSP
@@ -44,44 +60,108 @@ def prefers_html(request: Request) -> bool:
 def credential_page(request: Request, credential_id: str) -> Response:
     pages = get_pages(request)
     runtime = pages.runtime
-    try:
-        row = runtime.credentials.get_public(credential_id)
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    show = request.query_params.get("show")
-    view = build_view(runtime, row, show_name=pages.keys.name_allowed(row.id, show))
-    embed_url = f"{view.url}/embed"
-    certificate = f"/credentials/{view.id}/certificate.pdf"
-    return render(
+    row = _public_row(request, credential_id)
+    token = request.query_params.get(LINK_PARAMETER)
+    recipient = runtime.recipients.is_recipient(row.id, token)
+    view = build_view(runtime, row, show_name=row.name_public)
+    response = render(
         request,
         "credential.html",
         {
             "c": view,
             "qr": links.qr_svg(view.url, view.name),
-            "embed": links.embed_snippet(embed_url, view.name),
+            "embed": links.embed_snippet(f"{view.url}/embed", view.name),
             "signature": signature_snippet(view, runtime.settings.base_url),
             "og_image": f"{view.url}/og.png",
-            # The name-showing token carries over to the certificate, as to the page.
-            "certificate_url": f"{certificate}?show={show}" if view.recipient_name else certificate,
+            "certificate_url": f"/credentials/{view.id}/certificate.pdf",
+            "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},
+            "recipient": _recipient_panel(runtime, row, token) if recipient else None,
+            "done": request.query_params.get("done") if recipient else None,
         },
     )
+    if recipient:
+        # The private link: never cached or indexed; the first visit counts as the claim,
+        # after the answer is sent.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+        response.background = BackgroundTask(runtime.events.record, row.id, "claimed")
+    return response
+
+
+def _public_row(request: Request, credential_id: str) -> CredentialRow:
+    try:
+        return get_pages(request).runtime.credentials.get_public(credential_id)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+
+
+def _recipient_panel(runtime: Runtime, row: CredentialRow, token: str | None) -> dict[str, Any]:
+    subject = row.document.get("credentialSubject")
+    subject = subject[0] if isinstance(subject, list) and subject else subject
+    name = subject.get("name") if isinstance(subject, dict) else None
+    return {"token": token, "has_name": isinstance(name, str) and bool(name)}
+
+
+def share_path(credential_id: str, channel: str) -> str:
+    return f"/credentials/{quote(credential_id, safe='')}/share/{channel}"
+
+
+@router.get("/credentials/{credential_id}/share/{channel}")
+def share(request: Request, credential_id: str, channel: str) -> Response:
+    """Counts a share, then sends the browser on to the link the page would have shown.
+
+    The target is rebuilt here from the stored credential, never read from the request, so
+    this cannot be used as an open redirect.
+    """
+    if channel not in links.SHARE_CHANNELS:
+        raise PageNotFoundError("no such way to share", found=channel[:40])
+    runtime = get_pages(request).runtime
+    row = _public_row(request, credential_id)
+    view = build_view(runtime, row, show_name=False)
+    target = view.linkedin_add if channel == "linkedin-add" else view.linkedin_share
+    return RedirectResponse(
+        target,
+        303,
+        headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"},
+        background=BackgroundTask(runtime.events.record, row.id, "shared", channel=channel),
+    )
+
+
+@router.post("/credentials/{credential_id}/name", dependencies=[SmallFormCsrf])
+async def choose_name_display(request: Request, credential_id: str) -> Response:
+    """The recipient shows or hides their name on the public page (private link only)."""
+    form = await request.form()
+    token = str(form.get("token") or "")
+    show = form.get("show")
+    runtime = get_pages(request).runtime
+    if show not in ("yes", "no"):
+        error = InputError("no such choice", expected="yes or no", found=str(show)[:10])
+        return error_page(request, 422, error)
+    try:
+        await run_in_threadpool(
+            runtime.recipients.set_name_public, credential_id, token, public=show == "yes"
+        )
+    except PermissionDeniedError as error:
+        raise PageForbiddenError(error.message) from error
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    done = "shown" if show == "yes" else "hidden"
+    query = urlencode({LINK_PARAMETER: token, "done": done})
+    return RedirectResponse(f"/credentials/{quote(credential_id, safe='')}?{query}", 303)
 
 
 @router.get("/credentials/{credential_id}/embed")
 def credential_embed(credential_id: str, request: Request) -> Response:
     """A small card other sites may frame (the only page that allows it)."""
     pages = get_pages(request)
-    try:
-        row = pages.runtime.credentials.get_public(credential_id)
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    view = build_view(pages.runtime, row, show_name=False)
+    row = _public_row(request, credential_id)
+    view = build_view(pages.runtime, row, show_name=row.name_public)
     response = render(request, "embed.html", {"c": view})
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response
 
 
-@router.post("/language", dependencies=[CsrfChecked])
+@router.post("/language", dependencies=[SmallFormCsrf])
 async def choose_language(request: Request) -> Response:
     form = await request.form()
     language = str(form.get("lang") or "")

@@ -62,7 +62,7 @@ class SecurityHeaders:
                 headers = MutableHeaders(scope=message)
                 headers.setdefault("Content-Security-Policy", PAGE_CSP)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
-                # same-origin: a page URL may carry a name-display token (see public pages).
+                # same-origin: a URL may carry the recipient's private token (see public pages).
                 headers.setdefault("Referrer-Policy", "same-origin")
                 if "frame-ancestors *" not in headers.get("Content-Security-Policy", ""):
                     headers.setdefault("X-Frame-Options", "DENY")
@@ -88,7 +88,6 @@ class Keys:
         root = master_secret.encode()
         self.session_key = hmac.new(root, b"microcred/web/session/v1", hashlib.sha256).digest()
         self.csrf_key = hmac.new(root, b"microcred/web/csrf/v1", hashlib.sha256).digest()
-        self.name_key = hmac.new(root, b"microcred/web/show-name/v1", hashlib.sha256).digest()
         self.secure_cookies = secure_cookies
         # Behind a proxy that ends TLS, the request says http://internal while the browser
         # sends the public origin; both are ours.
@@ -153,10 +152,16 @@ class Keys:
                 path="/",
             )
 
-    def check_csrf(self, request: Request, submitted: object) -> None:
+    def check_origin_and_cookie(self, request: Request) -> None:
+        """What can be refused before the body is read: a foreign Origin, no CSRF cookie."""
         origin = request.headers.get("origin")
         if origin and origin != "null" and origin not in (_own_origin(request), self.public_origin):
             raise CsrfError("cross-site form submission refused", found=origin)
+        if not request.cookies.get(CSRF_COOKIE):
+            raise CsrfError("the form has expired; reload the page and try again")
+
+    def check_csrf(self, request: Request, submitted: object) -> None:
+        self.check_origin_and_cookie(request)
         nonce = request.cookies.get(CSRF_COOKIE)
         if not nonce or not isinstance(submitted, str):
             raise CsrfError("the form has expired; reload the page and try again")
@@ -170,15 +175,6 @@ class Keys:
 
     def _csrf_for(self, nonce: str, session_id: str) -> str:
         return _b64(self._sign(self.csrf_key, f"{nonce}|{session_id}"))
-
-    # ---- recipient name display -----------------------------------------------------------------
-
-    def name_token(self, credential_id: str) -> str:
-        """Knowing this token (the recipient's share link) shows the recipient's name."""
-        return _b64(self._sign(self.name_key, credential_id))[:22]
-
-    def name_allowed(self, credential_id: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(self.name_token(credential_id), token or "")
 
     @staticmethod
     def _sign(key: bytes, text: str) -> bytes:

@@ -1,0 +1,128 @@
+"""Counters of a credential's public life: claimed, shared, verified.
+
+* ``claimed``: the recipient opened their private link (counted once per credential);
+* ``shared``: someone followed a share link of the public page (through our counting
+  redirect, since LinkedIn and the like cannot tell us);
+* ``verified``: this server's verifier (page, API, VC-API) checked one of our credentials,
+  whatever the outcome (an employer checking a revoked credential counts too).
+
+An event holds the credential, the issuer and achievement it belongs to (for the charts), the
+kind, an optional channel and the time: nothing about the person. Recording is one
+``INSERT ... SELECT`` from the credential row, so an unknown id records nothing, and it never
+raises: a lost count must not break the page that counts it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import String, and_, case, exists, func, insert, literal, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from microcred.services.actor import Actor
+from microcred.store.db import transaction
+from microcred.store.tables import CredentialEventRow, CredentialRow
+
+if TYPE_CHECKING:
+    from microcred.runtime import Runtime
+
+Kind = Literal["claimed", "shared", "verified"]
+KINDS: tuple[Kind, ...] = ("claimed", "shared", "verified")
+MAX_CHANNEL = 32
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EventCounts:
+    """Per kind: counts in each period (``periods`` order), and per achievement id."""
+
+    per_period: dict[str, list[int]]
+    per_achievement: dict[str, dict[str, int]]
+
+
+class EventService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def record(self, credential_id: str, kind: Kind, *, channel: str | None = None) -> bool:
+        """Count one event; True when a row was written (False: unknown credential, a claim
+        already counted, or a database error, which is logged and swallowed)."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown event kind {kind!r}")
+        source = select(
+            CredentialRow.issuer_id,
+            CredentialRow.achievement_id,
+            CredentialRow.id,
+            literal(kind, String()),
+            literal(channel[:MAX_CHANNEL] if channel else None, String()),
+            literal(self.runtime.clock(), CredentialEventRow.at.type),
+        ).where(CredentialRow.id == credential_id)
+        if kind == "claimed":
+            # The partial unique index is the guarantee; this keeps repeat visits quiet.
+            claimed = and_(
+                CredentialEventRow.credential_id == credential_id,
+                CredentialEventRow.kind == "claimed",
+            )
+            source = source.where(~exists().where(claimed))
+        statement = (
+            insert(CredentialEventRow)
+            .from_select(
+                ["issuer_id", "achievement_id", "credential_id", "kind", "channel", "at"], source
+            )
+            .returning(CredentialEventRow.id)
+        )  # rowcount of INSERT ... SELECT varies by driver
+        try:
+            with transaction(self.runtime.sessions) as session:
+                written = session.execute(statement).first() is not None
+        except IntegrityError:
+            return False  # a concurrent first claim won
+        except SQLAlchemyError:
+            log.warning("could not count a %s event", kind, exc_info=True)
+            return False
+        return written
+
+    def verified(self, credential_url: str) -> None:
+        """The verifier's hook: ``credential_url`` is a credential id under our base URL."""
+        prefix = f"{self.runtime.settings.base_url}/credentials/"
+        if credential_url.startswith(prefix):
+            self.record(credential_url.removeprefix(prefix), "verified")
+
+    def counts(
+        self, actor: Actor, issuer_id: str, periods: Sequence[tuple[datetime, datetime]]
+    ) -> EventCounts:
+        """The issuer's events per kind in each ``[start, end)`` period, and per achievement."""
+        actor.require(issuer_id, "viewer")
+        mine = CredentialEventRow.issuer_id == issuer_id
+        at = CredentialEventRow.at
+        columns = [
+            func.sum(case((and_(at >= start, at < end), 1), else_=0)) for start, end in periods
+        ]
+        per_period: dict[str, list[int]] = {kind: [0] * len(periods) for kind in KINDS}
+        per_achievement: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
+        with self.runtime.sessions() as session:
+            if periods:
+                since = min(start for start, _ in periods)
+                rows = session.execute(
+                    select(CredentialEventRow.kind, *columns)
+                    .where(mine, at >= since)
+                    .group_by(CredentialEventRow.kind)
+                ).all()
+                for kind, *values in rows:
+                    if kind in per_period:
+                        per_period[kind] = [int(v or 0) for v in values]
+            for achievement_id, kind, count in session.execute(
+                select(CredentialEventRow.achievement_id, CredentialEventRow.kind, func.count())
+                .where(mine)
+                .group_by(CredentialEventRow.achievement_id, CredentialEventRow.kind)
+            ):
+                if kind in per_achievement:
+                    per_achievement[kind][achievement_id] = int(count)
+        return EventCounts(per_period, per_achievement)
+
+
+__all__ = ["KINDS", "EventCounts", "EventService", "Kind"]

@@ -1,0 +1,81 @@
+"""The recipient's side of a credential: their private link and their name on public pages.
+
+The private link is the public page's URL with ``?recipient=<token>``, where the token is an
+HMAC of the credential id under a key derived from the master secret: no table, and it can
+be rebuilt for the notification e-mail or the console. Whoever holds it may choose whether the
+public page (and its Open Graph tags, certificate and embed card) shows the recipient's name;
+the default is hidden. The choice is stored on the credential and audited.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import TYPE_CHECKING
+
+from sqlalchemy import update
+
+from microcred.errors import NotFoundError, PermissionDeniedError, short
+from microcred.store.db import transaction
+from microcred.store.repositories import AuditRepository
+from microcred.store.tables import CredentialRow
+
+if TYPE_CHECKING:
+    from microcred.runtime import Runtime
+
+LINK_PARAMETER = "recipient"
+_TOKEN_LENGTH = 32
+
+
+class RecipientService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        secret = runtime.settings.master_secret.get_secret_value().encode()
+        # Its own derivation: the console's older "?show=" links were meant to be shared, so
+        # they must not open the recipient's controls.
+        self._key = hmac.new(secret, b"microcred/recipient-link/v1", hashlib.sha256).digest()
+
+    def token(self, credential_id: str) -> str:
+        digest = hmac.new(self._key, credential_id.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()[:_TOKEN_LENGTH]
+
+    def is_recipient(self, credential_id: str, token: str | None) -> bool:
+        if not token or len(token) != _TOKEN_LENGTH:
+            return False
+        return hmac.compare_digest(self.token(credential_id), token)
+
+    def private_url(self, credential_id: str) -> str:
+        """The link to send the recipient (the notification e-mail, the console)."""
+        base = self.runtime.settings.base_url
+        return f"{base}/credentials/{credential_id}?{LINK_PARAMETER}={self.token(credential_id)}"
+
+    def set_name_public(self, credential_id: str, token: str | None, *, public: bool) -> None:
+        """Store the recipient's choice; only the private link's token may make it."""
+        if not self.is_recipient(credential_id, token):
+            raise PermissionDeniedError(
+                "only the recipient's private link can change this",
+                expected="the token of the recipient's private link",
+                found="a wrong token" if token else "no token",
+            )
+        with transaction(self.runtime.sessions) as session:
+            row = session.get(CredentialRow, credential_id)
+            if row is None:
+                raise NotFoundError("no such credential", found=short(credential_id))
+            if row.name_public == public:
+                return
+            session.execute(
+                update(CredentialRow)
+                .where(CredentialRow.id == credential_id)
+                .values(name_public=public)
+            )
+            AuditRepository(session).record(
+                issuer_id=row.issuer_id,
+                actor="recipient",
+                action="credential.name_shown" if public else "credential.name_hidden",
+                subject=credential_id,
+                at=self.runtime.clock(),
+            )
+
+
+__all__ = ["LINK_PARAMETER", "RecipientService"]
