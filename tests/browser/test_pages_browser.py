@@ -72,9 +72,12 @@ def test_issue_share_verify_revoke(browser: Any, server: Server, tmp_path: Path)
     assert "Ada Lovelace" not in page.content()
     check_accessibility(page, "credential")
 
+    # Share links go through our counting redirect, which answers with LinkedIn's URL.
     href = page.get_attribute("#linkedin-add", "href")
-    assert href
-    url = urlsplit(href)
+    assert href == f"/credentials/{credential_id}/share/linkedin-add"
+    hop = page.request.get(f"{server.url}{href}", max_redirects=0)
+    assert hop.status == 303
+    url = urlsplit(hop.headers["location"])
     params = {k: v[0] for k, v in parse_qs(url.query).items()}
     assert url.netloc == "www.linkedin.com"
     assert params["startTask"] == "CERTIFICATION_NAME"
@@ -125,6 +128,53 @@ def test_issue_share_verify_revoke(browser: Any, server: Server, tmp_path: Path)
     assert "Assessment found to be plagiarised" in page.inner_text(".status")
     check_accessibility(page, "credential-revoked")
     assert not errors, errors  # e.g. CSP violations are logged as console errors
+    context.close()
+
+
+def test_recipient_shows_then_hides_their_name(browser: Any, server: Server) -> None:
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
+    sign_in(page, server)
+    page.click("text=Issue a credential")
+    page.select_option("#achievement", server.achievement_id)
+    page.fill("#email", "grace@example.org")
+    page.fill("#name", "Grace Hopper")
+    page.click("button.primary")
+    page.wait_for_selector("text=The credential was issued.")
+    private = page.inner_text("#recipient-link")
+    public_url = page.get_attribute("#public-link", "href")
+    assert public_url
+    assert private.startswith(f"{public_url}?recipient=")
+
+    # The recipient, in their own browser, opens the link from the e-mail.
+    recipient = browser.new_context(locale="en-GB").new_page()
+    recipient.on("response", lambda r: errors.append(r.url) if r.status >= 400 else None)
+    recipient.goto(private)
+    assert recipient.get_attribute("#name-choice", "data-shown") == "no"
+    assert "Grace Hopper" not in recipient.inner_text("article")
+    check_accessibility(recipient, "credential-private")
+    recipient.click("#show-name")
+    recipient.wait_for_selector("text=Your name is now shown on the public page.")
+    assert recipient.get_attribute("#name-choice", "data-shown") == "yes"
+    check_accessibility(recipient, "credential-private-shown")
+
+    page.goto(public_url)
+    assert "Awarded to Grace Hopper" in page.inner_text(".recipient")
+    assert page.locator("#show-name").count() == 0  # no controls for the public
+    recipient.click("#hide-name")
+    recipient.wait_for_selector("text=Your name is now hidden on the public page.")
+    page.goto(public_url)
+    assert "Grace Hopper" not in page.content()
+
+    # The dashboard counts the claim.
+    page.goto(f"{server.url}/console/stats")
+    claimed = page.locator("section[aria-labelledby=weekly-h] td[data-series=claimed]")
+    assert sum(int(text) for text in claimed.all_inner_texts()) == 1
+    check_accessibility(page, "console-stats-counters")
+    assert not errors, errors
     context.close()
 
 
