@@ -305,3 +305,29 @@ def test_a_bad_sender_key_is_refused_without_echoing_it(
     assert secret not in caught.value.diagnostics()
     assert caught.value.expected == "64 hex digits"
     assert "not-a-key" not in repr(runtime.settings)
+
+
+def test_an_unreadable_anchor_record_is_never_a_500(
+    witness: WitnessService,
+    runtime: Runtime,
+    client: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 1)
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(LogCheckpointRow)
+            .where(LogCheckpointRow.size == 1)
+            .values(anchor={"state": "confirmed", "anchor": {"format": "elsewhere"}})
+        )
+    response = client.get("/log/checkpoint/1")
+    assert response.status_code == 200
+    assert response.json()["anchor"] is None
+    assert "anchor" not in client.get(f"/credentials/{rows[0].id}/log-bundle").json()
+    # Anchoring it refuses to guess: the record is reported, nothing is sent.
+    nonce = sender_nonce(witness)
+    result = runner.invoke(app, ["log", "anchor", "--size", "1"])
+    assert result.exit_code == 1, result.output
+    assert "unknown anchor format" in result.output
+    assert sender_nonce(witness) == nonce

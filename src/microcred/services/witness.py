@@ -58,7 +58,7 @@ def public_anchor(record: object) -> Anchor | None:
     """The confirmed anchor of a ``log_checkpoints.anchor`` value, or None (absent, pending)."""
     if not isinstance(record, dict) or record.get("state") != CONFIRMED:
         return None
-    return Anchor.from_json(record["anchor"])
+    return Anchor.from_json(record.get("anchor"))
 
 
 class Web3AnchorReader:
