@@ -46,6 +46,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/log_store_bench.py --quick
 	$(BIN)/python bench/bulk_bench.py --count 100000
 	$(BIN)/python bench/verify_inputs_bench.py
+	$(BIN)/python bench/pages_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules
