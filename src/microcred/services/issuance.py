@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from microcred.crypto.proofs import CRYPTOSUITES
 from microcred.crypto.statuslist import status_entry
@@ -43,11 +45,10 @@ from microcred.signing import sign_credential
 from microcred.store.db import transaction
 from microcred.store.repositories import (
     AchievementRepository,
-    AuditRepository,
     CredentialRepository,
     IssuerRepository,
 )
-from microcred.store.tables import AchievementRow, CredentialRow
+from microcred.store.tables import AchievementRow, Base, CredentialRow
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$")
@@ -295,17 +296,28 @@ class IssuanceService:
         rows: list[CredentialRow],
         now: datetime,
     ) -> None:
-        CredentialRepository(session).add_all(rows)
-        audit = AuditRepository(session)
+        if not rows:
+            return
+        # Core executemany, not the ORM's unit of work: the rows stay plain objects for the
+        # caller and the hooks, and a chunk's inserts cost a few statements, not a flush that
+        # tracks every object (it was a fifth of a worker's time).
         for row in rows:
-            audit.record(
-                issuer_id=issuer_id,
-                actor=actor.name,
-                action="credential.issued",
-                subject=self.credential_url(row.id),
-                at=now,
-                details={"achievement": row.achievement_id, "batch": row.batch_id},
-            )
+            _fill_defaults(row)
+        session.execute(insert(_CREDENTIALS), [_values(row) for row in rows])
+        session.execute(
+            insert(_AUDIT),
+            [
+                {
+                    "issuer_id": issuer_id,
+                    "actor": actor.name,
+                    "action": "credential.issued",
+                    "subject": self.credential_url(row.id),
+                    "details": {"achievement": row.achievement_id, "batch": row.batch_id},
+                    "at": now,
+                }
+                for row in rows
+            ],
+        )
         for hook in self.hooks:
             hook.in_transaction(session, rows)
 
@@ -322,6 +334,28 @@ class IssuanceService:
                 raise InputError("achievement is archived", found=short(achievement_id))
             found[achievement_id] = row
         return found
+
+
+_CREDENTIALS = Base.metadata.tables["credentials"]
+_AUDIT = Base.metadata.tables["audit_events"]
+# Column defaults the ORM would have applied (``state``, flags): set on the objects too, so
+# what the caller holds is what was stored.
+_DEFAULTS = {
+    column.key: column.default.arg
+    for column in _CREDENTIALS.columns
+    if isinstance(column.default, ScalarElementColumnDefault)
+}
+
+
+def _fill_defaults(row: CredentialRow) -> None:
+    for key, value in _DEFAULTS.items():
+        if key not in row.__dict__:
+            setattr(row, key, value)
+
+
+def _values(row: CredentialRow) -> dict[str, Any]:
+    """The columns set on the object (unset ones keep their server defaults)."""
+    return {c.key: row.__dict__[c.key] for c in _CREDENTIALS.columns if c.key in row.__dict__}
 
 
 def _dedupe(requests: list[IssueRequest]) -> list[IssueRequest]:

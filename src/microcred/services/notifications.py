@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcred.services.mail import Mailer, MailError, Message, RawMessage, mailer_for
@@ -62,7 +62,7 @@ SWEEP_EVERY_MINUTES = 5
 ERROR_LIMIT = 500
 ABANDONED = "the worker stopped while sending; delivery unknown, so not sent again"
 GROUP_LIMIT = 250  # credentials per job: a bulk chunk's worth
-_TABLE = Base.metadata.tables["notifications"]  # Core, for executemany updates with a WHERE
+_TABLE = Base.metadata.tables["notifications"]  # Core: executemany without the ORM's tracking
 
 
 @dataclass(frozen=True)
@@ -102,20 +102,22 @@ class NotificationService:
 
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
         now = self.runtime.clock()
-        session.add_all(
-            NotificationRow(
-                id=str(uuid.uuid4()),
-                issuer_id=credential.issuer_id,
-                credential_id=credential.id,
-                recipient=credential.recipient_email,
-                state="pending",
-                attempts=0,
-                created_at=now,
-                changed_at=now,
-            )
+        rows = [
+            {
+                "id": str(uuid.uuid4()),
+                "issuer_id": credential.issuer_id,
+                "credential_id": credential.id,
+                "recipient": credential.recipient_email,
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now,
+                "changed_at": now,
+            }
             for credential in credentials
             if credential.recipient_email
-        )
+        ]
+        if rows:
+            session.execute(insert(_TABLE), rows)
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
         ids = [credential.id for credential in credentials if credential.recipient_email]
