@@ -278,6 +278,15 @@ VCDM_VIOLATIONS = [
         "relatedResource[1].id",
     ),
     (lambda c: c.update({"relatedResource": {"id": "https://example.org/a"}}), "relatedResource"),
+    # Nested nodes: our canonicalizer would drop them from the signed statements.
+    (
+        lambda c: c["credentialSubject"]["alumniOf"].update({"id": "https ://not-a-url/u"}),
+        "credentialSubject.alumniOf.id",
+    ),
+    (
+        lambda c: c["credentialSubject"]["alumniOf"].update({"type": ["https ://x#University"]}),
+        "credentialSubject.alumniOf.type",
+    ),
 ]
 
 

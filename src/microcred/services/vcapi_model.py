@@ -65,6 +65,7 @@ def check_unsecured(credential: Any) -> JsonObject:
                     _check_url(item.get("id"), f"{where}.id")
     if "relatedResource" in document:
         _check_related(document["relatedResource"])
+    _check_identifiers(document)
     return document
 
 
@@ -188,6 +189,36 @@ def _check_related(value: Any) -> None:
                 expected="digestSRI or digestMultibase",
                 found="neither",
             )
+
+
+def _check_identifiers(document: Mapping[str, Any]) -> None:
+    """Every node id, and every type written as a full IRI, anywhere in the credential must be an
+    absolute IRI (or a blank node id). Our canonicalizer leaves a node with any other id out of
+    the signed statements, where the reference refuses the document (safe mode)."""
+    stack: list[tuple[str, Any]] = [("", document)]
+    while stack:
+        where, value = stack.pop()
+        if isinstance(value, list):
+            stack.extend((f"{where}[{index}]", item) for index, item in enumerate(value))
+            continue
+        if not isinstance(value, Mapping):
+            continue
+        for key, item in value.items():
+            if key == "@context":
+                continue  # checked by _check_contexts
+            path = f"{where}.{key}" if where else key
+            if key in ("id", "@id") and isinstance(item, str) and not item.startswith("_:"):
+                _check_url(item, path)
+            elif key in ("type", "@type"):
+                for kind in item if isinstance(item, list) else [item]:
+                    if isinstance(kind, str) and ":" in kind and not _is_iri(kind):
+                        raise ModelError(
+                            "a type that is not a term is not an absolute IRI",
+                            field=path,
+                            expected="a term the contexts define, or an absolute IRI",
+                            found=short(kind),
+                        )
+            stack.append((path, item))
 
 
 def _objects(value: Any, name: str) -> Iterator[tuple[str, Mapping[str, Any]]]:
