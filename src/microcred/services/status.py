@@ -12,7 +12,7 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -98,9 +98,11 @@ def allocate_indices(
             lists = started
         want = min(count - len(result), _capacity(lists.length) - lists.allocated)
         picked = _pick_free(session, issuer_id, lists.seq, lists.length, want)
-        session.add_all(
-            StatusIndexRow(issuer_id=issuer_id, seq=lists.seq, status_index=i) for i in picked
-        )
+        if picked:  # one executemany; ORM objects per index cost more than the picking
+            session.execute(
+                insert(StatusIndexRow),
+                [{"issuer_id": issuer_id, "seq": lists.seq, "status_index": i} for i in picked],
+            )
         lists.allocated += len(picked)
         session.flush()
         result.extend((lists.seq, i) for i in picked)
