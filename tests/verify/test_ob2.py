@@ -220,3 +220,13 @@ def test_a_jws_of_a_hosted_assertion_is_checked_as_hosted() -> None:
     assert statuses(result)["proof"] == Status.PASSED
     assert statuses(result)["status"] == Status.FAILED  # the copy at its id says revoked
     assert not result.verified
+
+
+def test_an_unexpected_failure_is_reported_not_raised() -> None:
+    def broken(url: str) -> bytes:
+        raise RuntimeError(f"socket trouble at {url}")
+
+    result = Verifier(clock=clock, fetcher=broken).verify(jws(assertion(), rsa_key()))
+    assert not result.verified
+    assert statuses(result)["internal"] == Status.FAILED
+    assert "RuntimeError" in message(result, "internal")

@@ -110,12 +110,12 @@ class Verifier:
             return unreadable(m.UNREADABLE, reason=_explain(exc))
         except Exception as exc:
             return unreadable(m.UNREADABLE_KIND, error=type(exc).__name__)
-        if isinstance(payload, _Ob2Assertion):
-            # Open Badges 2.0 has its own steps; the network it needs comes from our fetcher.
-            online = None if self._fetcher is no_network else self._fetcher
-            return Ob2Verifier(fetcher=online, clock=self._clock).verify(payload.text, fmt)
         checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         try:
+            if isinstance(payload, _Ob2Assertion):
+                # Open Badges 2.0 has its own steps; the network they need is our fetcher.
+                online = None if self._fetcher is no_network else self._fetcher
+                return Ob2Verifier(fetcher=online, clock=self._clock).verify(payload.text, fmt)
             return self._verify_payload(fmt, payload, checks)
         except Exception as exc:
             checks.append(
