@@ -223,6 +223,7 @@ def test_check_messages_follow_the_readers_language(
     assert "der Nachweis wurde seit der Signatur nicht verändert" in german_good  # passed
     assert "weder widerrufen noch ausgesetzt (Statuslisten geprüft)" in german_good
     assert "der Aussteller hat diesen Nachweis widerrufen" in german_bad  # failed
+    assert "Transparenzprotokoll" in german_good  # every check has a translated title
     assert "has not been altered" not in german_good
     assert "the issuer has revoked" not in german_bad
     assert "l’émetteur a révoqué ce justificatif" in page(bad, "fr")
