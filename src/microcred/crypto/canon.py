@@ -9,10 +9,11 @@ Fast path: documents of the same *shape* (same keys, types, contexts, numbers; a
 to the same RDF up to the strings. For each new shape we run the general path once on a copy
 whose every string is a unique placeholder IRI, note which quad position each placeholder lands
 in (an IRI, or a literal's lexical form), and keep that as a template. Later documents of that
-shape substitute their strings into the template and only parse N-Quads and canonicalize. A
-string that would expand differently from its placeholder (relative or compact IRIs, blank node
-ids, characters N-Quads cannot carry raw, text inside an ``@json`` literal) sends the document
-down the general path. ``tests/crypto/test_canon_fast.py`` checks the two paths agree.
+shape substitute their strings into the template, compiled once into N-Quads lines with gaps
+(``crypto.rdfc_template``), and canonicalize. A string that would expand differently from its
+placeholder (relative or compact IRIs, blank node ids, characters N-Quads cannot carry raw, text
+inside an ``@json`` literal) sends the document down the general path.
+``tests/crypto/test_canon.py`` checks the two paths agree.
 
 RDFC-1.0 can take exponential time on crafted graphs (many blank nodes that look alike), and
 pyoxigraph has no work limit. So untrusted input is bounded in size, quads and blank nodes, and a
@@ -34,7 +35,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from microcred.crypto import rdfc
+from microcred.crypto import rdfc, rdfc_template
 from microcred.crypto.jsonld import all_term_names, bundled_urls, inline_document, keyword_aliases
 from microcred.errors import CanonicalizationError
 
@@ -86,10 +87,19 @@ def canonicalize(
     bundled raises :class:`ContextError` naming it.
     """
     if use_fast_path:
-        quads = _fast_quads(doc, limits)
-        if quads is not None:
+        found = _fast_template(doc, limits)
+        if found is not None:
+            template, leaves = found
+            assert template.quads is not None
+            assert template.compiled is not None
             try:
-                return _canonicalize_quads(quads, limits)
+                result = rdfc_template.canonicalize(template.compiled, leaves)
+            except UnicodeEncodeError as exc:
+                raise _surrogate_error(exc) from exc
+            if result is not None:
+                return _checked(result, limits)
+            try:
+                return _canonicalize_quads(_fill(template.quads, leaves), limits)
             except CanonicalizationError:
                 pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
     nquads = to_nquads(doc, limits=limits)
@@ -111,6 +121,7 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
     expanded = inline_document(_numbers_to_placeholders(doc, numbers))
     expanded["@context"] = [_UNDEFINED_TERMS, *_as_list(expanded["@context"])]
     text = json.dumps(expanded, ensure_ascii=False, allow_nan=False)
+    _check_encodable(text)  # pyoxigraph fails on a lone surrogate with an unrelated error
     if limits is not None and len(text) > limits.max_bytes * 8:
         # Inlined contexts add ~24 KB per context list; the raw size is checked by the verifier.
         raise CanonicalizationError(
@@ -226,11 +237,32 @@ def _canonicalize_quads(quads: list[rdfc.Quad], limits: Limits | None) -> str:
     except UnicodeEncodeError as exc:
         raise CanonicalizationError("text holds an unpaired surrogate", found=str(exc)) from exc
     if result is not None:
-        if limits is not None:
-            _check_graph_limits(result, limits)
-        return result
+        return _checked(result, limits)
     # Look-alike blank nodes: RDFC-1.0's n-degree step, in pyoxigraph (under limits if given).
     return canonicalize_nquads("".join(" ".join(q) + " .\n" for q in quads), limits=limits)
+
+
+def _checked(result: str, limits: Limits | None) -> str:
+    """The fast paths' output, after the limits and the one check they skip."""
+    _check_encodable(result)
+    if limits is not None:
+        _check_graph_limits(result, limits)
+    return result
+
+
+def _check_encodable(text: str) -> None:
+    # A lone surrogate is valid in JSON text ("\\ud800") but not in UTF-8 N-Quads: an error
+    # here, rather than when the caller encodes the result.
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise _surrogate_error(exc) from exc
+
+
+def _surrogate_error(exc: UnicodeEncodeError) -> CanonicalizationError:
+    return CanonicalizationError(
+        "text holds an unpaired surrogate", expected="Unicode text", found=str(exc)
+    )
 
 
 def _split_quads(nquads: str) -> list[rdfc.Quad] | None:
@@ -246,6 +278,7 @@ def _split_quads(nquads: str) -> list[rdfc.Quad] | None:
 
 
 def _canonicalize_text(nquads: str) -> str:
+    _check_encodable(nquads)
     try:
         dataset = ox.Dataset(ox.parse(nquads, format=ox.RdfFormat.N_QUADS))
         dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
@@ -319,8 +352,8 @@ _SLOT_TERM_RE = re.compile(
 )
 # Characters an IRIREF cannot hold raw, and an absolute-IRI scheme, per RFC 3987 / N-Quads.
 _ABSOLUTE_IRI_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):[^\x00-\x20<>\"{}|^`\\\x7f]*")
-_IRI = 1
-_LITERAL = 2
+_IRI = rdfc_template.IRI
+_LITERAL = rdfc_template.LITERAL
 
 
 @dataclass(frozen=True)
@@ -328,6 +361,7 @@ class _Template:
     # Quads of terms: fixed text, or (slot index, role, literal suffix); None where unsafe.
     quads: tuple[tuple[str | tuple[int, int, str], ...], ...] | None
     iri_slots: tuple[int, ...] = ()
+    compiled: rdfc_template.Compiled | None = None  # the quads as lines with gaps
 
 
 _STRING = object()  # stands for any string in a shape key
@@ -339,8 +373,11 @@ def clear_fast_path_cache() -> None:
     _templates.clear()
 
 
-def _fast_quads(doc: Mapping[str, Any], limits: Limits | None) -> list[rdfc.Quad] | None:
-    """The quads of ``doc`` from a cached template, or None where only the general path is safe."""
+def _fast_template(
+    doc: Mapping[str, Any], limits: Limits | None
+) -> tuple[_Template, list[str]] | None:
+    """The cached template for ``doc`` and its strings, or None where only the general path is
+    safe."""
     walker = _ShapeWalker()
     try:
         key = walker.shape(doc)
@@ -364,9 +401,8 @@ def _fast_quads(doc: Mapping[str, Any], limits: Limits | None) -> list[rdfc.Quad
             return None
     if template.quads is None:
         return None
-    # Every IRI slot now holds a plain absolute IRI; a lone surrogate in any string makes the
-    # N-Quads parser fail, and the caller then takes the general path.
-    return _fill(template.quads, leaves)
+    # Every IRI slot now holds a plain absolute IRI.
+    return template, leaves
 
 
 def _cached_template(key: Hashable, build: Callable[[], _Template]) -> _Template:
@@ -486,7 +522,7 @@ def _build_template(
             else:
                 terms.append((int(literal), _LITERAL, suffix or ""))
         quads.append(tuple(terms))
-    return _Template(tuple(quads), tuple(sorted(iri_slots)))
+    return _Template(tuple(quads), tuple(sorted(iri_slots)), rdfc_template.compile_quads(quads))
 
 
 @lru_cache(maxsize=4096)  # bounded: per-credential IRIs (ids, status URLs) pass through here
