@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
-from microcred.store.tables import AuditEventRow, BatchRow, CredentialEventRow
+from microcred.store.db import transaction
+from microcred.store.tables import AuditEventRow, BatchRow, CredentialEventRow, CredentialRow
 from microcred.web.app import create_app
 from microcred.web.pages.core import SMALL_FORM_BYTES
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
@@ -186,6 +187,33 @@ def test_claimed_once_when_the_recipient_opens_the_private_link(
     assert runtime.events.record(cid, "claimed") is False
     assert runtime.events.record("no-such-credential", "shared") is False
     assert len(events(runtime)) == 1
+
+
+def test_a_count_does_not_wait_for_a_long_writer(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    cid = issue(runtime, issuer, achievement_id)
+    held, release = threading.Event(), threading.Event()
+
+    def writer() -> None:  # a bulk chunk, say: it holds the lock a count needs
+        with transaction(runtime.sessions) as session:
+            session.execute(
+                select(CredentialRow.id).where(CredentialRow.id == cid).with_for_update()
+            )
+            held.set()
+            release.wait(timeout=20)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert held.wait(timeout=10)
+        # Gives up after LOCK_WAIT_MS instead of waiting for the writer (which waits for us).
+        assert runtime.events.record(cid, "shared") is False
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert runtime.events.record(cid, "shared") is True
+    assert len(events(runtime, "shared")) == 1
 
 
 def test_share_links_count_and_redirect_only_to_what_we_built(

@@ -8,8 +8,9 @@
 
 An event holds the credential, the issuer and achievement it belongs to (for the charts), the
 kind, an optional channel and the time: nothing about the person. Recording is one
-``INSERT ... SELECT`` from the credential row, so an unknown id records nothing, and it never
-raises: a lost count must not break the page that counts it.
+``INSERT ... SELECT`` from the credential row, so an unknown id records nothing; it waits at
+most ``LOCK_WAIT_MS`` for a lock and never raises: a lost count must not break or hold up the
+page that counts it.
 """
 
 from __future__ import annotations
@@ -20,11 +21,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import String, and_, case, exists, func, insert, literal, select
+from sqlalchemy import Executable, String, and_, case, exists, func, insert, literal, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from microcred.services.actor import Actor
-from microcred.store.db import transaction
 from microcred.store.tables import CredentialEventRow, CredentialRow
 
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 Kind = Literal["claimed", "shared", "verified"]
 KINDS: tuple[Kind, ...] = ("claimed", "shared", "verified")
 MAX_CHANNEL = 32
+LOCK_WAIT_MS = 250  # the longest a count may wait for a database lock
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +64,16 @@ class EventService:
             literal(self.runtime.clock(), CredentialEventRow.at.type),
         ).where(CredentialRow.id == credential_id)
         if kind == "claimed":
-            # The partial unique index is the guarantee; this keeps repeat visits quiet.
-            claimed = and_(
+            claimed = exists().where(
                 CredentialEventRow.credential_id == credential_id,
                 CredentialEventRow.kind == "claimed",
             )
-            source = source.where(~exists().where(claimed))
+            # Repeat visits of the private link only read (no write lock is taken); the
+            # NOT EXISTS and the partial unique index hold against a concurrent first claim.
+            with self.runtime.sessions() as session:
+                if session.scalar(select(claimed)):
+                    return False
+            source = source.where(~claimed)
         statement = (
             insert(CredentialEventRow)
             .from_select(
@@ -77,14 +82,31 @@ class EventService:
             .returning(CredentialEventRow.id)
         )  # rowcount of INSERT ... SELECT varies by driver
         try:
-            with transaction(self.runtime.sessions) as session:
-                written = session.execute(statement).first() is not None
+            return self._write(statement)
         except IntegrityError:
             return False  # a concurrent first claim won
         except SQLAlchemyError:
             log.warning("could not count a %s event", kind, exc_info=True)
             return False
-        return written
+
+    def _write(self, statement: Executable) -> bool:
+        """Run the insert, waiting at most ``LOCK_WAIT_MS`` for a lock: under a long writer
+        (a bulk chunk on SQLite, a row lock on PostgreSQL) the count is dropped, the page is
+        not held up."""
+        with self.runtime.engine.connect() as connection:
+            dialect, usual = connection.dialect.name, 0
+            try:
+                with connection.begin():  # PRAGMA and SET LOCAL take no lock; the insert does
+                    if dialect == "sqlite":
+                        usual = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar() or 0)
+                        connection.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+                    elif dialect == "postgresql":
+                        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                    return connection.execute(statement).first() is not None
+            finally:
+                if dialect == "sqlite" and usual:  # the pooled connection's own setting back
+                    connection.exec_driver_sql(f"PRAGMA busy_timeout={usual}")
+                    connection.rollback()
 
     def verified(self, credential_url: str) -> None:
         """The verifier's hook: ``credential_url`` is a credential id under our base URL."""
