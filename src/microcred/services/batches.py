@@ -31,7 +31,7 @@ from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader, GoodRo
 from microcred.services.issuance import IssueRequest
 from microcred.store.db import transaction
 from microcred.store.repositories import AchievementRepository, IssuerRepository
-from microcred.store.tables import BatchRow, BatchRowRow
+from microcred.store.tables import Base, BatchRow, BatchRowRow
 
 if TYPE_CHECKING:
     from microcred.jobs.queue import JobQueue
@@ -50,6 +50,7 @@ STALLED_AFTER = timedelta(minutes=5)
 MAX_CHUNK_FAILURES = 8
 CHUNK_FAILURES = "chunkFailures"  # the report entry counting them, by chunk
 OPEN_STATES = ("queued", "running")
+_BATCH_ROWS = Base.metadata.tables["batch_rows"]  # Core executemany: no ORM bulk-insert layer
 
 
 class BatchService:
@@ -162,10 +163,10 @@ class BatchService:
             )
             valid += 1
             if len(pending) >= INSERT_ROWS:
-                session.execute(insert(BatchRowRow), pending)
+                session.execute(insert(_BATCH_ROWS), pending)
                 pending = []
         if pending:
-            session.execute(insert(BatchRowRow), pending)
+            session.execute(insert(_BATCH_ROWS), pending)
         return report, valid, invalid
 
     # -- reading -------------------------------------------------------------------------------
