@@ -116,7 +116,7 @@ class Ob2Verifier:
         """``text``: the assertion's JSON, its JWS, or the URL of a hosted assertion. ``fmt``
         says where it came from ("... baked in PNG" is kept)."""
         baked = fmt[fmt.index(" baked") :] if " baked" in fmt else ""
-        checks = [Check.said("input", Status.PASSED, m.READ, format="Open Badges 2.0 assertion")]
+        checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         text = text.strip()
         if text.startswith(("http://", "https://")):
             return self._hosted(text, checks, f"Open Badges 2.0 hosted assertion{baked}")
