@@ -189,6 +189,23 @@ def test_claimed_once_when_the_recipient_opens_the_private_link(
     assert len(events(runtime)) == 1
 
 
+def test_console_credential_page_shows_its_counters(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    cid = issue(runtime, issuer, achievement_id)
+    sign_in(web, staff(runtime, issuer, "viewer"))
+    before = web.get(f"/console/credentials/{cid}").text
+    assert re.search(r'id="claimed">Not yet<', before)
+    runtime.events.record(cid, "claimed")
+    runtime.events.record(cid, "shared", channel="linkedin-share")
+    for _ in range(2):
+        runtime.events.record(cid, "verified")
+    after = web.get(f"/console/credentials/{cid}").text
+    assert not re.search(r'id="claimed">Not yet<', after)
+    assert 'data-shared="1" data-verified="2"' in after
+    assert "1 shared, 2 verified" in after
+
+
 def test_a_count_does_not_wait_for_a_long_writer(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:

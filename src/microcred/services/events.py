@@ -114,6 +114,26 @@ class EventService:
         if credential_url.startswith(prefix):
             self.record(credential_url.removeprefix(prefix), "verified")
 
+    def of_credential(
+        self, actor: Actor, issuer_id: str, credential_id: str
+    ) -> dict[str, tuple[int, datetime | None]]:
+        """Per kind: how many events one credential of the issuer has, and the first one's time."""
+        actor.require(issuer_id, "viewer")
+        found: dict[str, tuple[int, datetime | None]] = dict.fromkeys(KINDS, (0, None))
+        with self.runtime.sessions() as session:
+            rows = session.execute(
+                select(CredentialEventRow.kind, func.count(), func.min(CredentialEventRow.at))
+                .where(
+                    CredentialEventRow.issuer_id == issuer_id,
+                    CredentialEventRow.credential_id == credential_id,
+                )
+                .group_by(CredentialEventRow.kind)
+            )
+            for kind, count, first in rows:
+                if kind in found:
+                    found[kind] = (int(count), first)
+        return found
+
     def counts(
         self, actor: Actor, issuer_id: str, periods: Sequence[tuple[datetime, datetime]]
     ) -> EventCounts:
