@@ -28,6 +28,7 @@ import os
 import random
 import tempfile
 import time
+import tracemalloc
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -139,6 +140,13 @@ def bench_sql(label: str, engine: Engine, n: int, batch_sizes: tuple[int, ...]) 
         f"{label:<11} recheck (fsck)      {rate(report.size, seconds)}   "
         f"({report.nodes:,} nodes, {report.checkpoints:,} checkpoints)"
     )
+    # Memory is the chunk and the frontier, whatever the size: the traced peak shows it.
+    tracemalloc.start()
+    with sessions() as session:
+        recheck(SqlRecheckSource(session))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"{label:<11} recheck peak Python memory {peak / 2**20:8.1f} MiB   (n={report.size:,})")
 
 
 def with_postgres(url: str, work: Callable[[Engine], None]) -> None:
