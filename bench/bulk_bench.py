@@ -60,6 +60,8 @@ class Result:
     floor_before: float
     floor_after: float
     uploader_mib: float
+    worker_cpu: float
+    worker_queued: float  # runnable, but another process had the CPU
     worker_mib: list[list[float]]
 
 
@@ -91,6 +93,16 @@ def peak_mib(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """Seconds the process has run on a CPU, and waited for one (it was runnable)."""
+    running, waiting, _slices = Path(f"/proc/{pid}/schedstat").read_text().split()
+    return int(running) / 1e9, int(waiting) / 1e9
+
+
+def worker_cpu(procs: list[subprocess.Popen[bytes]]) -> dict[int, tuple[float, float]]:
+    return {pid: cpu_seconds(pid) for proc in procs for pid in group_members(proc.pid)}
 
 
 def group_members(pgid: int) -> list[int]:
@@ -168,7 +180,16 @@ def run(setup: str, count: int, workers: int) -> Result:
         )
         for args in commands
     ]
-    time.sleep(2.0)  # let them start: the figure is about issuing, not interpreter start-up
+    # Let them start (the figure is about issuing, not interpreter start-up): until they idle.
+    time.sleep(2.0)
+    cpu_before = worker_cpu(procs)
+    while True:
+        time.sleep(0.5)
+        now = worker_cpu(procs)
+        used = sum(c for c, _ in now.values()) - sum(c for c, _ in cpu_before.values())
+        if used < 0.05 and now.keys() == cpu_before.keys():
+            break
+        cpu_before = now
     start = time.perf_counter()
     with csv_path.open("rb") as source:
         batch = runtime.batches.create(SYSTEM, issuer.id, achievement, source)
@@ -180,6 +201,9 @@ def run(setup: str, count: int, workers: int) -> Result:
     while unsent(runtime):
         time.sleep(0.1)
     mailed = time.perf_counter() - start
+    cpu_after = worker_cpu(procs)
+    cpu = sum(c - cpu_before.get(pid, (0.0, 0.0))[0] for pid, (c, _) in cpu_after.items())
+    queued = sum(w - cpu_before.get(pid, (0.0, 0.0))[1] for pid, (_, w) in cpu_after.items())
     # Per worker command: its consumer process, then the worker processes it forked.
     worker_mib = [[peak_mib(pid) for pid in group_members(proc.pid)] for proc in procs]
     for proc in procs:
@@ -205,6 +229,8 @@ def run(setup: str, count: int, workers: int) -> Result:
         floor_before=floor_before,
         floor_after=signing_floor(sample.document),
         uploader_mib=peak_mib(os.getpid()),
+        worker_cpu=cpu,
+        worker_queued=queued,
         worker_mib=worker_mib,
     )
 
@@ -222,6 +248,8 @@ def main() -> None:
         r = run(setup, args.count, args.workers)
         floor = (r.floor_before + r.floor_after) / 2
         ceiling = args.workers / floor  # every worker signing and doing nothing else
+        # CPU per credential does not depend on how busy the machine is; seconds do.
+        cpu = r.worker_cpu / args.count
         print(
             f"  {setup:<9} issued in {r.issued:6.1f} s = {args.count / r.issued:6,.0f}/s, "
             f"e-mailed in {r.mailed:6.1f} s = {args.count / r.mailed:6,.0f}/s "
@@ -230,6 +258,12 @@ def main() -> None:
             f"before, {r.floor_after * 1e6:.0f} us after; {args.workers} workers doing only "
             f"that: {ceiling:,.0f}/s; end to end (e-mailed) = {args.count / r.mailed / ceiling:.0%}"
             f" of it\n"
+            f"            worker CPU per credential, e-mail included: {cpu * 1e6:.0f} us = "
+            f"{cpu / floor:.1f}x the signing floor; {args.workers} idle cores would give "
+            f"{args.workers / cpu:,.0f}/s\n"
+            f"            of the workers' {args.workers} x {r.mailed:.1f} s: running "
+            f"{r.worker_cpu / args.workers / r.mailed:.0%}, waiting for a CPU (machine busy) "
+            f"{r.worker_queued / args.workers / r.mailed:.0%}\n"
             f"            peak memory (VmHWM, MiB): uploader {r.uploader_mib:.0f}; "
             + "; ".join(
                 "worker command " + ", ".join(f"{m:.0f}" for m in group) for group in r.worker_mib
