@@ -146,3 +146,30 @@ def test_look_alike_blank_nodes_are_handed_over() -> None:
     assert rdfc_template.canonicalize(compiled, told_apart) == rdfc.canonicalize_distinct(
         canon._fill(tuple(quads), told_apart)
     )
+
+
+def test_text_called_plain_needs_no_escape_for_any_character() -> None:
+    for code in range(0x110000):
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        char = chr(code)
+        if rdfc_template._plain_text(char):
+            assert char.translate(rdfc.LITERAL_ESCAPES) == char, hex(code)
+    assert rdfc_template._plain_text("Plan, document and share research data")
+    assert not rdfc_template._plain_text('say "hi"')
+
+
+def test_limits_hold_on_the_compiled_route() -> None:
+    canon.canonicalize(FIXTURE)  # template cached
+    found = canon._fast_template(FIXTURE, None)
+    assert found is not None
+    compiled = found[0].compiled
+    assert compiled is not None
+    result = canon.canonicalize(FIXTURE, limits=canon.DEFAULT_LIMITS)
+    # The counts the limits use instead of scanning the text are the text's own.
+    assert compiled.quads == result.count("\n")
+    assert len(compiled.mentions) == len({w for w in result.split() if w.startswith("_:c14n")})
+    with pytest.raises(CanonicalizationError, match="too many RDF statements"):
+        canon.canonicalize(FIXTURE, limits=canon.Limits(max_quads=compiled.quads - 1))
+    with pytest.raises(CanonicalizationError, match="too many blank nodes"):
+        canon.canonicalize(FIXTURE, limits=canon.Limits(max_blank_nodes=len(compiled.mentions) - 1))

@@ -97,7 +97,8 @@ def canonicalize(
             except UnicodeEncodeError as exc:
                 raise _surrogate_error(exc) from exc
             if result is not None:
-                return _checked(result, limits)
+                counts = (template.compiled.quads, len(template.compiled.mentions))
+                return _checked(result, limits, counts)
             try:
                 return _canonicalize_quads(_fill(template.quads, leaves), limits)
             except CanonicalizationError:
@@ -242,11 +243,12 @@ def _canonicalize_quads(quads: list[rdfc.Quad], limits: Limits | None) -> str:
     return canonicalize_nquads("".join(" ".join(q) + " .\n" for q in quads), limits=limits)
 
 
-def _checked(result: str, limits: Limits | None) -> str:
-    """The fast paths' output, after the limits and the one check they skip."""
+def _checked(result: str, limits: Limits | None, counts: tuple[int, int] | None = None) -> str:
+    """The fast paths' output, after the limits and the one check they skip. ``counts`` (quads,
+    blank nodes) spares counting them in the text when the caller knows them."""
     _check_encodable(result)
     if limits is not None:
-        _check_graph_limits(result, limits)
+        _check_graph_limits(result, limits, counts)
     return result
 
 
@@ -305,20 +307,23 @@ _TERM = r'<[^>]*>|_:[^\s]+|"(?:[^"\\]|\\.)*"(?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?'
 _QUAD_RE = re.compile(rf"^({_TERM}) ({_TERM}) ({_TERM})(?: ({_TERM}))? \.$")
 
 
-def _check_graph_limits(nquads: str, limits: Limits) -> None:
-    lines = nquads.count("\n")
+def _check_graph_limits(nquads: str, limits: Limits, counts: tuple[int, int] | None = None) -> None:
+    lines = nquads.count("\n") if counts is None else counts[0]
     if lines > limits.max_quads:
         raise CanonicalizationError(
             "document expands to too many RDF statements",
             expected=f"<= {limits.max_quads}",
             found=str(lines),
         )
-    blanks = set(re.findall(r"(?:^| )(_:[^\s]+)", nquads, flags=re.MULTILINE))
-    if len(blanks) > limits.max_blank_nodes:
+    if counts is None:
+        blanks = len(set(re.findall(r"(?:^| )(_:[^\s]+)", nquads, flags=re.MULTILINE)))
+    else:
+        blanks = counts[1]
+    if blanks > limits.max_blank_nodes:
         raise CanonicalizationError(
             "document has too many blank nodes",
             expected=f"<= {limits.max_blank_nodes}",
-            found=str(len(blanks)),
+            found=str(blanks),
         )
 
 

@@ -2,14 +2,18 @@
 
 The fast path of ``crypto.canon`` keeps, per document shape, the quads its strings land in. The
 generic route fills them into term tuples and hands those to ``rdfc.canonicalize_distinct``, which
-finds the blank nodes in every term of every quad again. Here the template is compiled once: each
-quad becomes its N-Quads line with gaps for the strings and for its blank nodes, and each blank
-node knows the quads that mention it. Filling then writes each line once and hashes only the
-lines of blank-node quads, exactly as RDFC-1.0's first-degree hashing does (section 4.6).
+looks for the blank nodes in every term of every quad again. Here the template is compiled once
+into two %-formats: the lines of the quads without blank nodes, and the lines of the others with
+a gap for each blank node; each blank node knows the lines that mention it. One format call and
+one split write all the lines of a kind; the blank-node lines are written once per blank node
+with that node as ``_:a`` and the others as ``_:z`` (RDFC-1.0 first-degree hashing, section 4.6),
+and once more with the canonical labels.
 
-Where the generic route would do more than that (two quads that come out equal and must count
-once, or two blank nodes with the same first-degree hash), :func:`canonicalize` answers None and
-the caller takes the generic route. ``tests/crypto/test_rdfc_template.py`` compares the two.
+Lines are joined by NUL inside a format, which no filled line holds raw (literals escape it, IRIs
+in slots are checked by the caller). Where the generic route would do more than this (two quads
+that come out equal and must count once, or two blank nodes with the same first-degree hash),
+:func:`canonicalize` answers None and the caller takes the generic route.
+``tests/crypto/test_rdfc_template.py`` compares the two.
 """
 
 from __future__ import annotations
@@ -26,97 +30,81 @@ LITERAL = 2
 Term = str | tuple[int, int, str]
 """A template term: fixed N-Quads text, or (string index, IRI or LITERAL, literal suffix)."""
 
-# A line piece: fixed text, or an index into the filled values (2 * string index for its IRI
-# form, 2 * string index + 1 for its literal form).
-Piece = str | int
+Getter = Callable[[list[str]], tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class Compiled:
-    # Every line of a quad without blank nodes, then every piece between the blank nodes of the
-    # others, as one %-format joined by NUL (which no filled term holds raw: literals escape it,
-    # IRIs in slots are checked); one format call and one split fill them all.
-    text: str
-    values: Callable[[list[str]], tuple[str, ...]]
-    plain: int  # how many of the pieces are whole lines
-    gaps: tuple[tuple[int, ...], ...]  # per blank-node quad: the blank node in each gap
-    mentions: tuple[tuple[int, ...], ...]  # per blank node: the quads (indexes into gaps)
+    plain: str  # %-format of the lines without blank nodes, joined by NUL
+    plain_values: Getter  # its arguments, from the values
+    blank: str  # %-format of the lines with blank nodes, joined by NUL
+    blank_values: Getter  # its arguments, from the values followed by one label per blank node
+    mentions: tuple[tuple[int, ...], ...]  # per blank node: the blank lines that mention it
     iri_strings: tuple[int, ...]
     literal_strings: tuple[int, ...]
+    quads: int  # how many quads a filled template has (if none come out equal)
 
 
 def compile_quads(quads: Sequence[Sequence[Term]]) -> Compiled:
+    """Values are indexed 2 * i for string i as an IRI and 2 * i + 1 as literal text; blank node
+    labels follow them, addressed from the end."""
     blanks: dict[str, int] = {}
-    plain: list[tuple[Piece, ...]] = []
-    segments: list[tuple[tuple[Piece, ...], ...]] = []
-    gaps: list[tuple[int, ...]] = []
+    for quad in quads:
+        for term in quad:
+            if isinstance(term, str) and term.startswith("_:"):
+                blanks.setdefault(term, len(blanks))
+    plain: list[str] = []
+    plain_refs: list[int] = []
+    blank: list[str] = []
+    blank_refs: list[int] = []
+    mentions: list[list[int]] = [[] for _ in blanks]
     iri_strings: set[int] = set()
     literal_strings: set[int] = set()
     for quad in quads:
-        pieces: list[Piece] = []
-        quad_segments: list[tuple[Piece, ...]] = []
-        quad_gaps: list[int] = []
+        line = ""
+        refs: list[int] = []
+        mentioned: set[int] = set()
         for position, term in enumerate(quad):
-            if position:
-                pieces.append(" ")
+            line += " " if position else ""
             if isinstance(term, str) and term.startswith("_:"):
-                quad_segments.append(_merged(pieces))
-                quad_gaps.append(blanks.setdefault(term, len(blanks)))
-                pieces = []
+                mentioned.add(blanks[term])
+                line += "%s"
+                refs.append(blanks[term] - len(blanks))
             elif isinstance(term, str):
-                pieces.append(term)
+                line += term.replace("%", "%%")
             elif term[1] == IRI:
                 iri_strings.add(term[0])
-                pieces += ["<", 2 * term[0], ">"]
+                line += "<%s>"
+                refs.append(2 * term[0])
             else:
                 literal_strings.add(term[0])
-                pieces += [2 * term[0] + 1, term[2]]
-        pieces.append(" .\n")
-        if quad_gaps:
-            segments.append((*quad_segments, _merged(pieces)))
-            gaps.append(tuple(quad_gaps))
+                line += '"%s"' + term[2].replace("%", "%%")
+                refs.append(2 * term[0] + 1)
+        line += " .\n"
+        if mentioned:
+            for node in mentioned:
+                mentions[node].append(len(blank))
+            blank.append(line)
+            blank_refs += refs
         else:
-            plain.append(_merged(pieces))
-    mentions: list[list[int]] = [[] for _ in blanks]
-    for index, held in enumerate(gaps):
-        for blank in set(held):
-            mentions[blank].append(index)
-    refs: list[int] = []
-    texts: list[str] = []
-    for run in [*plain, *(run for quad in segments for run in quad)]:
-        text = ""
-        for piece in run:
-            if isinstance(piece, str):
-                text += piece.replace("%", "%%")
-            else:
-                text += "%s"
-                refs.append(piece)
-        texts.append(text)
+            plain.append(line)
+            plain_refs += refs
     return Compiled(
-        "\0".join(texts),
-        _getter(refs),
-        len(plain),
-        tuple(gaps),
+        "\0".join(plain),
+        _getter(plain_refs),
+        "\0".join(blank),
+        _getter(blank_refs),
         tuple(tuple(m) for m in mentions),
         tuple(sorted(iri_strings)),
         tuple(sorted(literal_strings)),
+        len(quads),
     )
 
 
-def _getter(refs: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+def _getter(refs: list[int]) -> Getter:
     if len(refs) > 1:
         return operator.itemgetter(*refs)
     return lambda values: tuple(values[r] for r in refs)  # itemgetter of one is no tuple
-
-
-def _merged(pieces: list[Piece]) -> tuple[Piece, ...]:
-    out: list[Piece] = []
-    for piece in pieces:
-        if isinstance(piece, str) and out and isinstance(out[-1], str):
-            out[-1] += piece
-        elif piece != "":
-            out.append(piece)
-    return tuple(out)
 
 
 def canonicalize(compiled: Compiled, strings: Sequence[str]) -> str | None:
@@ -124,42 +112,46 @@ def canonicalize(compiled: Compiled, strings: Sequence[str]) -> str | None:
     route must decide (duplicate quads, or blank nodes alike at the first degree)."""
     values: list[str] = [""] * (2 * len(strings))
     for i in compiled.iri_strings:
-        values[2 * i] = strings[i]  # the "<" and ">" are fixed pieces
-    escapes = rdfc.LITERAL_ESCAPES
-    for i in compiled.literal_strings:
-        values[2 * i + 1] = '"' + strings[i].translate(escapes) + '"'
-    pieces = (compiled.text % compiled.values(values)).split("\0")
-    lines = pieces[: compiled.plain]
-    filled: list[tuple[str, ...]] = []
-    start = compiled.plain
-    for gaps in compiled.gaps:
-        filled.append(tuple(pieces[start : start + len(gaps) + 1]))
-        start += len(gaps) + 1
-    # Equal strings can make two quads one; RDF counts it once, and so must the hashes.
-    keys = set(zip(filled, compiled.gaps, strict=True))
-    if len(set(lines)) != len(lines) or len(keys) != len(filled):
-        return None
+        values[2 * i] = strings[i]
+    literals = [strings[i] for i in compiled.literal_strings]
+    if not _plain_text("".join(literals)):
+        literals = [text if _plain_text(text) else _escaped(text) for text in literals]
+    for i, text in zip(compiled.literal_strings, literals, strict=True):
+        values[2 * i + 1] = text
+    lines = _lines(compiled.plain, compiled.plain_values(values)) if compiled.plain else []
+    count = len(compiled.mentions)
     hashes: list[str] = []
-    for blank, quads in enumerate(compiled.mentions):
-        text = "".join(sorted(_hash_line(filled[q], compiled.gaps[q], blank) for q in quads))
-        hashes.append(hashlib.sha256(text.encode()).hexdigest())
-    if len(set(hashes)) != len(hashes):
+    for node, mentioned in enumerate(compiled.mentions):
+        labels = ["_:z"] * count
+        labels[node] = "_:a"
+        written = _lines(compiled.blank, compiled.blank_values(values + labels))
+        mine = sorted([written[i] for i in mentioned])
+        hashes.append(hashlib.sha256("".join(mine).encode()).hexdigest())
+    if len(set(hashes)) != count:
         return None
-    labels = [""] * len(hashes)
-    for rank, blank in enumerate(sorted(range(len(hashes)), key=hashes.__getitem__)):
-        labels[blank] = f"_:c14n{rank}"
-    for segments, gaps in zip(filled, compiled.gaps, strict=True):
-        line = segments[0]
-        for gap, segment in zip(gaps, segments[1:], strict=True):
-            line += labels[gap] + segment
-        lines.append(line)
+    labels = [""] * count
+    for rank, node in enumerate(sorted(range(count), key=hashes.__getitem__)):
+        labels[node] = f"_:c14n{rank}"
+    if compiled.blank:
+        lines += _lines(compiled.blank, compiled.blank_values(values + labels))
+    # Equal strings can make two quads one; RDF counts it once, and so would the hashes. With
+    # distinct labels, equal final lines are exactly equal quads.
+    if len(set(lines)) != len(lines):
+        return None
     lines.sort()
     return "".join(lines)
 
 
-def _hash_line(segments: tuple[str, ...], gaps: tuple[int, ...], blank: int) -> str:
-    # RDFC-1.0 4.6: the blank node being hashed is _:a, every other one _:z.
-    line = segments[0]
-    for gap, segment in zip(gaps, segments[1:], strict=True):
-        line += ("_:a" if gap == blank else "_:z") + segment
-    return line
+def _lines(text: str, arguments: tuple[str, ...]) -> list[str]:
+    return (text % arguments).split("\0")
+
+
+def _plain_text(text: str) -> bool:
+    # Nothing to escape: the escaped characters (controls, DEL, U+FFFE, U+FFFF) are all
+    # unprintable to Python, and the quote and backslash are looked for. Some text that needs no
+    # escape (U+00A0, U+2028) also answers False, and is then translated for nothing.
+    return text.isprintable() and '"' not in text and "\\" not in text
+
+
+def _escaped(text: str) -> str:
+    return text.translate(rdfc.LITERAL_ESCAPES)
