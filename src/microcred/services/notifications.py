@@ -29,7 +29,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from microcred.services.mail import Mailer, MailError, Message, RawMessage, mailer_for
@@ -62,6 +62,14 @@ SWEEP_EVERY_MINUTES = 5
 ERROR_LIMIT = 500
 ABANDONED = "the worker stopped while sending; delivery unknown, so not sent again"
 GROUP_LIMIT = 250  # credentials per job: a bulk chunk's worth
+_MAIL_COLUMNS = (
+    CredentialRow.id,
+    CredentialRow.issuer_id,
+    CredentialRow.achievement_id,
+    CredentialRow.recipient_name,
+    CredentialRow.recipient_email,
+    CredentialRow.document,
+)
 _TABLE = Base.metadata.tables["notifications"]  # Core: executemany without the ORM's tracking
 
 
@@ -199,10 +207,11 @@ class NotificationService:
             ).all()
             if not claimed:
                 return []
+            # The columns a message needs, not ORM objects (a tenth of a mail job went there).
             credentials = {
                 row.id: row
-                for row in session.scalars(
-                    select(CredentialRow).where(CredentialRow.id.in_([c for _, c, _ in claimed]))
+                for row in session.execute(
+                    select(*_MAIL_COLUMNS).where(CredentialRow.id.in_([c for _, c, _ in claimed]))
                 )
             }
             order = {credential_id: i for i, credential_id in enumerate(credential_ids)}
@@ -277,7 +286,7 @@ class NotificationService:
     def _message(
         self,
         session: Session,
-        credential: CredentialRow,
+        credential: Row[Any],
         now: datetime,
         names: dict[tuple[type, str], str],
         composer: _Composer,
