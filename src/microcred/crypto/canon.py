@@ -434,6 +434,7 @@ class _ShapeWalker:
         self._bundled = bundled_urls()
 
     def shape(self, node: Any) -> Hashable:
+        # Strings, most of the leaves, are taken in the loops below without a call of their own.
         if isinstance(node, str):
             self.leaves.append(node)
             return _STRING
@@ -445,11 +446,21 @@ class _ShapeWalker:
                     items.append((k, _freeze(v)))
                 elif k in self._verbatim or (k.startswith("@") and k not in _SLOT_KEYWORDS):
                     items.append((k, _freeze(v)))
+                elif isinstance(v, str):
+                    self.leaves.append(v)
+                    items.append((k, _STRING))
                 else:
                     items.append((k, self.shape(v)))
             return ("{", tuple(items))
         if isinstance(node, list):
-            return ("[", tuple(self.shape(v) for v in node))
+            shapes: list[Hashable] = []
+            for v in node:
+                if isinstance(v, str):
+                    self.leaves.append(v)
+                    shapes.append(_STRING)
+                else:
+                    shapes.append(self.shape(v))
+            return ("[", tuple(shapes))
         # Numbers, booleans and null are part of the shape: their RDF form is not a plain copy.
         return (type(node).__name__, node)
 
