@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from microcred.crypto import multibase
 from microcred.crypto.did import DidResolver
@@ -81,3 +84,61 @@ def test_headers_we_do_not_implement_are_refused(extra: dict[str, object]) -> No
     token = signing_input + "." + multibase.b64url_encode(key.key.sign(signing_input.encode()))
     with pytest.raises(ProofError, match="do not implement"):
         verify_jwt(token, DidResolver())
+
+
+json_values = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(min_value=-(2**70), max_value=2**70),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(st.characters(codec="utf-8", exclude_categories=["Cs"])),
+    ),
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.text(max_size=4), children, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+ED_KEY = KeyFile.for_did_key(SigningKey.generate())
+
+
+def _payload_of(token: str) -> bytes:
+    return multibase.b64url_decode(token.split(".")[1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=4), json_values, max_size=5))
+def test_payload_is_the_credential_and_json_dumps_text_without_floats(
+    value: dict[str, Any],
+) -> None:
+    payload = _payload_of(sign_jwt(value, ED_KEY.key, kid=ED_KEY.verification_method))
+    assert json.loads(payload) == value
+    if not _has_float(value):
+        # Byte for byte what json.dumps writes (floats may be spelled differently: 1e16).
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        assert payload == text.encode()
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(_has_float(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    return isinstance(value, float)
+
+
+@pytest.mark.parametrize(
+    "value", [{"a": float("nan")}, {"a": [float("inf")]}, {"a": "\ud800"}, {"a": object()}]
+)
+def test_values_json_cannot_carry_are_refused(value: dict[str, Any]) -> None:
+    # json.dumps wrote NaN (not JSON) and crashed on the others; orjson would write null.
+    with pytest.raises(InputError, match="credential is not JSON"):
+        sign_jwt(value, ED_KEY.key, kid=ED_KEY.verification_method)
+
+
+def test_null_values_survive_the_nan_check() -> None:
+    value = {"a": None, "b": ["null", 1.5]}
+    token = sign_jwt(value, ED_KEY.key, kid=ED_KEY.verification_method)
+    assert verify_jwt(token, DidResolver()).credential == value

@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from microcred.crypto import multibase
 from microcred.crypto.did import DidResolver, VerificationMethod
 from microcred.crypto.keys import SigningKey
@@ -46,13 +48,7 @@ def sign_jwt(credential: Mapping[str, Any], key: SigningKey, *, kid: str) -> str
     """Compact JWS over the credential; ``kid`` is the verification method's DID URL."""
     alg = "EdDSA" if key.algorithm == "Ed25519" else "ES256"
     header = {"alg": alg, "typ": "vc+jwt", "cty": "vc", "kid": kid}
-    signing_input = (
-        _b64json(header)
-        + "."
-        + multibase.b64url_encode(
-            json.dumps(credential, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        )
-    )
+    signing_input = _b64json(header) + "." + multibase.b64url_encode(_payload(credential))
     return signing_input + "." + multibase.b64url_encode(key.sign(signing_input.encode("ascii")))
 
 
@@ -141,6 +137,32 @@ def _decode_part(part: str, name: str) -> JsonObject:
     if not isinstance(value, dict):
         raise InputError(f"JWT {name} is not a JSON object", found=short(value))
     return value
+
+
+def _payload(credential: Mapping[str, Any]) -> bytes:
+    """Compact JSON of the credential: orjson's where it is what ``json.dumps`` writes.
+
+    orjson writes NaN and infinities as null, so output holding ``null`` is written again by
+    ``json``, which refuses them (they are not JSON); so are types orjson passes through.
+    """
+    try:
+        text = orjson.dumps(credential, option=_PASSTHROUGH)
+    except orjson.JSONEncodeError:
+        text = None
+    if text is not None and b"null" not in text:
+        return text
+    try:
+        dumped = json.dumps(credential, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return dumped.encode("utf-8")
+    except (TypeError, ValueError) as exc:  # UnicodeEncodeError is a ValueError
+        raise InputError("credential is not JSON", expected="JSON values", found=str(exc)) from exc
+
+
+_PASSTHROUGH = (
+    orjson.OPT_PASSTHROUGH_SUBCLASS
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+)
 
 
 def _b64json(value: Mapping[str, Any]) -> str:
