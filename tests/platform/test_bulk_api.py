@@ -11,6 +11,7 @@ from microcred.crypto.did import DidResolver
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.batches import CHUNK_JOB, MAX_CHUNK_FAILURES
+from microcred.services.issuance import IssueRequest
 from microcred.store.tables import BatchRowRow, CredentialRow
 from tests.platform.conftest import IssuerFixture, make_issuer
 
@@ -219,6 +220,25 @@ def test_a_chunk_failing_unexpectedly_is_retried_a_bounded_number_of_times(
     assert queued == []
     runtime.batches.run_chunk(batch.id, 0)  # a late duplicate job finds a closed batch
     assert credentials(runtime, issuer.id) == []
+
+
+def test_issued_rows_equal_what_was_stored(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """Credentials are inserted with Core executemany; the objects handed back (to the API,
+    the hooks, the chunk job) must still say exactly what the database holds."""
+    requests = [
+        IssueRequest(achievement_id=achievement_id, email="ada@example.org", name="Ada"),
+        IssueRequest(achievement_id=achievement_id, did="did:example:grace", idempotency_key="g"),
+    ]
+    issued = runtime.issuance.issue(SYSTEM, issuer.id, requests)
+    columns = [column.key for column in CredentialRow.__table__.columns]
+    with runtime.sessions() as session:
+        for row in issued:
+            stored = session.get(CredentialRow, row.id)
+            assert stored is not None
+            assert {c: getattr(row, c) for c in columns} == {c: getattr(stored, c) for c in columns}
+            assert row.state == "active"
 
 
 def test_unusable_uploads_are_clear_4xx_and_store_nothing(
