@@ -37,6 +37,7 @@ from microcred.ledger import leaf_hash, log_key_id, verify_checkpoint, verify_in
 from microcred.ledger.anchor import Anchor, AnchorReader, verify_anchor
 from microcred.ledger.checkpoint import SIGNATURE_TYPE
 from microcred.ledger.errors import ChainUnavailableError
+from microcred.verify import messages as m
 from microcred.verify.result import Check, Status
 
 CHECK_NAME: Final = "transparency-log"
@@ -108,19 +109,28 @@ def check_transparency(
     """A named check: the credential's issuance entry is in the log under a checkpoint that
     the trusted ``log_key`` signed. Never raises; every failure is a failed check."""
     if bundle is None:
-        return Check(CHECK_NAME, Status.SKIPPED, "no transparency-log proof came with it")
+        return Check.said(CHECK_NAME, Status.SKIPPED, m.LOG_NO_BUNDLE)
     try:
         index, size, root = verify_bundle(credential, bundle, log_key)
+    except BundleError as error:  # a malformed bundle: its own (translated) sentence
+        return Check.said(CHECK_NAME, Status.FAILED, error.template, **error.params)
     except MicrocredError as error:
-        detail = str(error)
-        return Check(CHECK_NAME, Status.FAILED, f"not shown to be in the log: {detail}")
+        return Check.said(CHECK_NAME, Status.FAILED, m.LOG_NOT_SHOWN, reason=error)
     except Exception as error:  # hostile input must become a failed check, never a crash
-        return Check(CHECK_NAME, Status.FAILED, f"the proof bundle is unreadable ({error!r:.80})")
-    return Check(
+        return Check.said(CHECK_NAME, Status.FAILED, m.LOG_UNREADABLE, error=f"{error!r:.80}")
+    root_b64 = base64.b64encode(root).decode("ascii")
+    anchor = _claimed_anchor(bundle, size)
+    if anchor is None:
+        return Check.said(
+            CHECK_NAME, Status.PASSED, m.LOG_INCLUDED, index=index, size=size, root=root_b64
+        )
+    return Check.said(
         CHECK_NAME,
         Status.PASSED,
-        f"issuance is entry {index} of the signed log checkpoint of size {size} "
-        f"(root {base64.b64encode(root).decode('ascii')}){_anchor_note(bundle, size)}",
+        m.LOG_INCLUDED_ANCHORED,
+        index=index,
+        root=root_b64,
+        **_anchor_params(anchor),
     )
 
 
@@ -131,50 +141,58 @@ def check_anchor(bundle: Mapping[str, Any] | None, reader: AnchorReader | None) 
     a transaction that commits to something else fails: verification never needs the chain.
     """
     if bundle is None or bundle.get("anchor") is None:
-        return Check(ANCHOR_CHECK_NAME, Status.SKIPPED, "the log checkpoint carries no anchor")
+        return Check.said(ANCHOR_CHECK_NAME, Status.SKIPPED, m.ANCHOR_NONE)
     try:
         anchor = Anchor.from_json(bundle.get("anchor"))
         note = _field(bundle, "checkpoint", str)
     except MicrocredError as error:
-        return Check(ANCHOR_CHECK_NAME, Status.WARNING, f"the anchor is unreadable: {error}")
+        return Check.said(ANCHOR_CHECK_NAME, Status.WARNING, m.ANCHOR_UNREADABLE, reason=error)
+    claimed = _anchor_params(anchor)
     if reader is None:
-        return Check(
-            ANCHOR_CHECK_NAME,
-            Status.SKIPPED,
-            f"{_describe(anchor)}; not checked (no access to chain {anchor.chain_id} given)",
-        )
+        return Check.said(ANCHOR_CHECK_NAME, Status.SKIPPED, m.ANCHOR_NOT_CHECKED, **claimed)
     try:
         verify_anchor(anchor, note, reader)
     except ChainUnavailableError as error:
-        return Check(
-            ANCHOR_CHECK_NAME, Status.WARNING, f"{_describe(anchor)}; not checked: {error}"
+        return Check.said(
+            ANCHOR_CHECK_NAME, Status.WARNING, m.ANCHOR_UNREACHABLE, reason=error, **claimed
         )
     except MicrocredError as error:
-        return Check(ANCHOR_CHECK_NAME, Status.FAILED, f"the anchor does not hold: {error}")
+        return Check.said(ANCHOR_CHECK_NAME, Status.FAILED, m.ANCHOR_FAILED, reason=error)
     except Exception as error:  # a misbehaving chain adapter: say so, never crash
-        return Check(
-            ANCHOR_CHECK_NAME, Status.WARNING, f"the chain gave an unusable answer ({error!r:.80})"
+        return Check.said(
+            ANCHOR_CHECK_NAME, Status.WARNING, m.ANCHOR_UNUSABLE, error=f"{error!r:.80}"
         )
-    return Check(ANCHOR_CHECK_NAME, Status.PASSED, f"{_describe(anchor)}, checked on the chain")
+    return Check.said(ANCHOR_CHECK_NAME, Status.PASSED, m.ANCHOR_OK, **claimed)
 
 
-def _describe(anchor: Anchor) -> str:
-    return (
-        f"checkpoint {anchor.tree_size} is anchored on chain {anchor.chain_id} in transaction "
-        f"{anchor.tx_hash} (block {anchor.block_number}, "
-        f"{anchor.block_timestamp.isoformat().replace('+00:00', 'Z')})"
-    )
+def _anchor_params(anchor: Anchor) -> dict[str, object]:
+    """The fields of the anchor messages (the same for every language)."""
+    return {
+        "size": anchor.tree_size,
+        "chain": anchor.chain_id,
+        "tx": anchor.tx_hash,
+        "block": anchor.block_number,
+        "time": anchor.block_timestamp.isoformat().replace("+00:00", "Z"),
+    }
 
 
-def _anchor_note(bundle: Mapping[str, Any], size: int) -> str:
-    """The anchor the bundle claims for its checkpoint, to show beside a passed check."""
+def _claimed_anchor(bundle: Mapping[str, Any], size: int) -> Anchor | None:
+    """The anchor the bundle claims for its checkpoint, to mention beside a passed check."""
     try:
         anchor = Anchor.from_json(bundle.get("anchor"))
     except MicrocredError:
-        return ""
-    if anchor.tree_size != size:
-        return ""
-    return f"; {_describe(anchor)} (see the anchor check)"
+        return None
+    return anchor if anchor.tree_size == size else None
+
+
+class BundleError(InputError):
+    """A proof bundle that does not fit the format. ``template`` and ``params`` are its
+    message before filling in, so a page can show the failed check in its language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {key: str(value) for key, value in params.items()}
+        super().__init__(template.format(**self.params))
 
 
 def verify_bundle(
@@ -190,22 +208,18 @@ def verify_bundle(
     # 2. The bundle must be about this credential (a proof for another one must not pass).
     credential_id = credential.get("id")
     if bundle.get("credentialId") != credential_id:
-        raise InputError(
-            "the proof bundle is for another credential",
+        raise BundleError(
+            m.BUNDLE_OTHER_CREDENTIAL,
             expected=short(credential_id),
             found=short(bundle.get("credentialId")),
         )
     index = _field(bundle, "leafIndex", int)
     size = _field(bundle, "treeSize", int)
     if size != checkpoint.tree_size:
-        raise InputError(
-            "the proof is for another tree size than its checkpoint",
-            expected=str(checkpoint.tree_size),
-            found=str(size),
-        )
+        raise BundleError(m.BUNDLE_OTHER_SIZE, expected=checkpoint.tree_size, found=size)
     encoded = _field(bundle, "inclusionProof", list)
     if len(encoded) > MAX_PROOF_HASHES:
-        raise InputError("inclusion proof is too long", expected=f"<= {MAX_PROOF_HASHES}")
+        raise BundleError(m.BUNDLE_PROOF_TOO_LONG, expected=MAX_PROOF_HASHES, found=len(encoded))
     proof = [_b64(value) for value in encoded]
     # 3. The leaf is recomputed from the credential itself, then proved into the signed root.
     verify_inclusion(
@@ -221,27 +235,24 @@ def verify_bundle(
 def _field(bundle: Mapping[str, Any], name: str, kind: type) -> Any:
     value = bundle.get(name)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise InputError(
-            f"the proof bundle has no valid {name!r}",
-            expected=kind.__name__,
-            found=short(value),
-        )
+        raise BundleError(m.BUNDLE_FIELD, field=name, expected=kind.__name__, found=short(value))
     return value
 
 
 def _b64(value: object) -> bytes:
     if not isinstance(value, str):
-        raise InputError("proof hash is not a string", expected="base64", found=short(value))
+        raise BundleError(m.BUNDLE_HASH, found=short(value))
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise InputError("proof hash is not base64", found=short(value)) from error
+        raise BundleError(m.BUNDLE_HASH, found=short(value)) from error
 
 
 __all__ = [
     "ANCHOR_CHECK_NAME",
     "BUNDLE_TYPE",
     "CHECK_NAME",
+    "BundleError",
     "check_anchor",
     "check_transparency",
     "credential_commitment",

@@ -112,6 +112,40 @@ OB2_NO_REVOCATION_LIST = "the issuer publishes no revocation list: this badge ca
 OB2_REVOCATION_UNCHECKED = "revocation cannot be checked: {reason}"
 OB2_NOT_REVOKED = "not revoked (the issuer's revocation list was checked)"
 
+# transparency log and its anchor (verify/log_check.py)
+LOG_NO_BUNDLE = "no transparency-log proof came with it"
+LOG_NOT_SHOWN = "not shown to be in the log: {reason}"
+LOG_UNREADABLE = "the proof bundle is unreadable ({error})"
+LOG_INCLUDED = "issuance is entry {index} of the signed log checkpoint of size {size} (root {root})"
+LOG_INCLUDED_ANCHORED = (
+    "issuance is entry {index} of the signed log checkpoint of size {size} (root {root}); "
+    "checkpoint {size} is anchored on chain {chain} in transaction {tx} "
+    "(block {block}, {time}) (see the anchor check)"
+)
+BUNDLE_OTHER_CREDENTIAL = (
+    "the proof bundle is for another credential: it names {found}, expected {expected}"
+)
+BUNDLE_OTHER_SIZE = "the proof is for tree size {found}, but its checkpoint is of size {expected}"
+BUNDLE_FIELD = "the proof bundle has no valid {field}: expected {expected}, found {found}"
+BUNDLE_PROOF_TOO_LONG = "the inclusion proof has {found} hashes, more than {expected}"
+BUNDLE_HASH = "an inclusion proof hash is not base64: {found}"
+ANCHOR_NONE = "the log checkpoint carries no anchor"
+ANCHOR_UNREADABLE = "the anchor is unreadable: {reason}"
+ANCHOR_NOT_CHECKED = (
+    "checkpoint {size} is anchored on chain {chain} in transaction {tx} (block {block}, {time}); "
+    "not checked (no access to chain {chain} given)"
+)
+ANCHOR_UNREACHABLE = (
+    "checkpoint {size} is anchored on chain {chain} in transaction {tx} (block {block}, {time}); "
+    "not checked: {reason}"
+)
+ANCHOR_UNUSABLE = "the chain gave an unusable answer ({error})"
+ANCHOR_FAILED = "the anchor does not hold: {reason}"
+ANCHOR_OK = (
+    "checkpoint {size} is anchored on chain {chain} in transaction {tx} (block {block}, {time}), "
+    "checked on the chain"
+)
+
 
 def templates() -> dict[str, str]:
     """Every template by its constant's name (for the catalogue test)."""
