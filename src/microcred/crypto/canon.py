@@ -35,7 +35,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from microcred.crypto import rdfc, rdfc_template
+from microcred.crypto import rdfc, rdfc_template, unsigned
 from microcred.crypto.jsonld import all_term_names, bundled_urls, inline_document, keyword_aliases
 from microcred.errors import CanonicalizationError
 
@@ -103,6 +103,7 @@ def canonicalize(
                 return _canonicalize_quads(_fill(template.quads, leaves), limits)
             except CanonicalizationError:
                 pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
+    unsigned.check_coverage(doc, lambda copy: to_nquads(copy, limits=limits))
     nquads = to_nquads(doc, limits=limits)
     quads = _split_quads(nquads)
     if quads is None:
@@ -129,7 +130,9 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
             "document is too large", expected=f"<= {limits.max_bytes} bytes"
         )
     try:
-        quads = ox.parse(text, format=ox.RdfFormat.JSON_LD, base_iri=_RELATIVE_BASE)
+        # Lenient: an invalid IRI or language tag stays in the output (and is refused below)
+        # rather than silently taking its statement away.
+        quads = ox.parse(text, format=ox.RdfFormat.JSON_LD, base_iri=_RELATIVE_BASE, lenient=True)
         dataset = ox.Dataset()
         for count, quad in enumerate(quads, start=1):
             if limits is not None and count > limits.max_quads:
@@ -154,6 +157,8 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         if marker in nquads:
             found = sorted(set(re.findall(re.escape(marker) + r"([^>]*)>", nquads)))
             raise CanonicalizationError(problem, expected=expected, found=", ".join(found))
+    for quad in dataset:
+        unsigned.check_quad(quad)
     return nquads
 
 
@@ -376,6 +381,7 @@ _templates: OrderedDict[Hashable, _Template] = OrderedDict()
 
 def clear_fast_path_cache() -> None:
     _templates.clear()
+    unsigned.clear_cache()
 
 
 def _fast_template(
@@ -397,6 +403,7 @@ def _fast_template(
     # second template so the general path expands them, once per distinct value.
     pinned = frozenset(i for i in template.iri_slots if not _is_plain_iri(leaves[i]))
     if pinned:
+        unsigned.check_pinned(leaves[i] for i in pinned)
         pinned_key = (key, tuple((i, leaves[i]) for i in sorted(pinned)))
         checked = template.iri_slots
         template = _cached_template(
@@ -509,6 +516,8 @@ def _with_placeholders(
 def _build_template(
     doc: Mapping[str, Any], leaves: list[str], limits: Limits | None, pinned: frozenset[int]
 ) -> _Template:
+    if not pinned:  # once per shape: leaves that would not be signed refuse the document
+        unsigned.check_coverage(doc, lambda copy: to_nquads(copy, limits=limits))
     counter = [0]
     placeholder_doc = _with_placeholders(doc, counter, _verbatim_keys(), pinned)
     if counter[0] != len(leaves):

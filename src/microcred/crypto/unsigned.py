@@ -1,0 +1,288 @@
+"""Refuse documents whose content would fall out of the signed RDF statements.
+
+JSON-LD to RDF drops, without an error, whatever it cannot express: a node or property whose IRI
+is not a valid IRI, a term mapped to ``null`` or to something shaped like a keyword, a blank-node
+predicate, a value with nothing to hang on. A signature over the remaining statements then
+"covers" content it does not: change the dropped part and the proof still verifies. The reference
+(jsonld.js in safe mode, as Digital Bazaar's Data Integrity library calls it) refuses such
+documents; so do we, with two checks that name what would go unsigned.
+
+- :func:`check_quad` (value level): the general path parses leniently, so an invalid IRI or
+  language tag reaches the output instead of taking its statement away with it, and each such
+  term is refused here.
+- :func:`check_coverage` (shape level): a copy of the document whose every scalar leaf is a
+  unique placeholder IRI goes through JSON-LD to RDF once per document shape; a placeholder
+  missing from the output is a leaf that would not be signed. Strings shaped like keywords stay
+  as they are (they are what drops) and must come out as literal text.
+
+Strings in IRI positions are the only leaves whose value decides whether they drop; the fast path
+only fills in plain absolute IRIs there and sends the rest through the general path (see
+``crypto.canon``), where :func:`check_quad` sees them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import pyoxigraph as ox
+
+from microcred.crypto.jsonld import keyword_aliases
+from microcred.errors import CanonicalizationError, short
+
+# jsonld.js's well-formedness test for @language (BCP 47 shape), which its safe mode enforces.
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
+# JSON-LD 1.1: strings of this form are reserved for future keywords and are ignored.
+KEYWORD_LIKE = re.compile(r"@[A-Za-z]+")
+_PLACEHOLDER = "urn:x-microcred-leaf:"
+_PLACEHOLDER_RE = re.compile(r"urn:x-microcred-leaf:(\d+):")
+_SLOT_KEYWORDS = frozenset({"@id", "@value"})
+_MAX_SHOWN = 5
+_MAX_DEPTH = 128  # inlining contexts refuses deeper documents anyway (crypto.jsonld)
+_CACHE_SIZE = 512
+_EXPECTED = (
+    "every value to become an RDF statement: properties and types the contexts map to absolute "
+    "IRIs, node ids that are absolute IRIs or blank node ids, values inside a node"
+)
+
+NQuadsOf = Callable[[Any], str]
+"""JSON-LD document -> its N-Quads (``crypto.canon.to_nquads`` with the caller's limits)."""
+
+
+# --- value level: the terms the lenient parser let through ---------------------------------------
+
+
+def check_quad(quad: ox.Quad) -> None:
+    """Raise if a term of ``quad`` is one JSON-LD to RDF would drop, or write otherwise than the
+    reference: an invalid IRI, an ill-formed language tag, a base direction."""
+    for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
+        if isinstance(term, ox.NamedNode):
+            if not valid_iri(term.value):
+                raise _unsigned(
+                    "an IRI is not a valid absolute IRI", "valid absolute IRIs", term.value
+                )
+        elif isinstance(term, ox.Literal):
+            _check_literal(term)
+
+
+def _check_literal(literal: ox.Literal) -> None:
+    language = literal.language
+    if language is not None and not _LANGUAGE_TAG.fullmatch(language):
+        raise _unsigned(
+            "a language tag is not well-formed",
+            "a BCP 47 language tag such as en or en-GB",
+            language,
+        )
+    if literal.direction is not None:
+        # The reference writes it as an i18n datatype (rdfDirection "i18n-datatype"), pyoxigraph
+        # as RDF 1.2 directional text: the two canonical forms, hence signatures, would differ.
+        raise CanonicalizationError(
+            "text with a base direction (@direction) cannot be signed interoperably",
+            expected="text without @direction",
+            found=f"{short(literal.value)} with direction {literal.direction}",
+        )
+    if not valid_iri(literal.datatype.value):
+        raise _unsigned(
+            "a datatype IRI is not valid", "valid absolute IRIs", literal.datatype.value
+        )
+
+
+@lru_cache(maxsize=4096)  # bounded: per-credential IRIs pass through here on the general path
+def valid_iri(value: str) -> bool:
+    """Whether pyoxigraph's strict IRI parser accepts ``value`` (it rejects what RFC 3987 does)."""
+    try:
+        ox.NamedNode(value)
+    except ValueError:
+        return False
+    return True
+
+
+def check_pinned(values: Iterable[str]) -> None:
+    """Strings about to be expanded as IRIs: one shaped like a keyword expands to nothing."""
+    for value in values:
+        if KEYWORD_LIKE.fullmatch(value):
+            raise _unsigned(
+                "an identifier has the form of a JSON-LD keyword and would be ignored",
+                "absolute IRIs or blank node ids",
+                value,
+            )
+
+
+# --- shape level: every leaf must reach the RDF ------------------------------------------------
+
+_checked: OrderedDict[Hashable, CanonicalizationError | None] = OrderedDict()
+
+
+def clear_cache() -> None:
+    _checked.clear()
+
+
+def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
+    """Raise :class:`CanonicalizationError` naming the leaves of ``doc`` that would not be signed.
+
+    Runs JSON-LD to RDF once per document shape (keys, contexts, keyword values, kinds of
+    leaves); later documents of that shape cost one walk.
+    """
+    walk = _Walk(*_verbatim_keys(doc))
+    copy = walk.node(doc, "")
+    key = walk.key()
+    if key in _checked:
+        _checked.move_to_end(key)
+        found = _checked[key]
+    else:
+        found = _checked[key] = _coverage_error(walk, nquads_of(copy))
+        if len(_checked) > _CACHE_SIZE:
+            _checked.popitem(last=False)
+    if found is not None:
+        raise found
+
+
+def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
+    seen = {int(index) for index in _PLACEHOLDER_RE.findall(nquads)}
+    missing = [path for index, path in enumerate(walk.paths) if index not in seen]
+    for text, paths in walk.keyword_like.items():
+        # Kept as written: each must come out as a literal (as a node id it would be ignored).
+        written = nquads.count('"' + text + '"')
+        if written < len(paths):
+            missing += [f"{path} ({text})" for path in paths[written:]]
+    if not missing:
+        return None
+    shown = ", ".join(sorted(missing)[:_MAX_SHOWN])
+    more = len(missing) - _MAX_SHOWN
+    return _unsigned(
+        "document content would not be signed (JSON-LD to RDF drops it)",
+        _EXPECTED,
+        shown + (f" and {more} more" if more > 0 else ""),
+    )
+
+
+class _Walk:
+    """Builds the placeholder copy of a document, its shape key and each placeholder's path."""
+
+    def __init__(self, verbatim: frozenset[str], types: frozenset[str]) -> None:
+        self._types = types
+        self.paths: list[str] = []
+        self.keyword_like: dict[str, list[str]] = {}
+        self._verbatim = verbatim
+        self._shape: list[Hashable] = []
+
+    def key(self) -> Hashable:
+        return tuple(self._shape)
+
+    def node(self, value: Any, path: str, depth: int = 0) -> Any:
+        if depth > _MAX_DEPTH:
+            raise CanonicalizationError(
+                "document nests too deeply", expected=f"<= {_MAX_DEPTH} levels", found=short(path)
+            )
+        if isinstance(value, dict):
+            self._shape.append("{")
+            out: dict[str, Any] = {}
+            for key, item in value.items():
+                self._shape.append(("k", key))
+                if key == "@context" or key in self._verbatim:
+                    if key in self._types:
+                        check_pinned(t for t in _strings(item) if t not in _Keywords.ALL)
+                    self._shape.append(_freeze(item))
+                    out[key] = item
+                else:
+                    out[key] = self.node(item, f"{path}.{key}" if path else key, depth + 1)
+            self._shape.append("}")
+            return out
+        if isinstance(value, list):
+            self._shape.append("[")
+            items = [self.node(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+            self._shape.append("]")
+            return items
+        if value is None:
+            self._shape.append(None)
+            return None
+        if isinstance(value, str) and KEYWORD_LIKE.fullmatch(value):
+            self._shape.append(("@", value))
+            self.keyword_like.setdefault(value, []).append(path or "(document)")
+            return value
+        # Any other scalar: a unique absolute IRI, which nothing drops for its own sake. In an IRI
+        # position it stays an IRI, in a literal one it is literal text; either way it shows.
+        self._shape.append(type(value).__name__)
+        self.paths.append(path or "(document)")
+        return f"{_PLACEHOLDER}{len(self.paths) - 1}:"
+
+
+def _verbatim_keys(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
+    """Keys whose values are kept as written: keywords other than @id and @value, and the terms
+    the bundled and the document's own contexts alias to them; and those of them that mean
+    @type."""
+    aliases = dict(keyword_aliases())
+    for context in _embedded_contexts(doc):
+        for term, definition in context.items():
+            target = definition.get("@id") if isinstance(definition, Mapping) else definition
+            if target in _Keywords.ALL:
+                aliases[term] = target
+            for name in (term, target):
+                # Reserved: the reference's safe mode refuses it, pyoxigraph ignores the definition.
+                if (
+                    isinstance(name, str)
+                    and KEYWORD_LIKE.fullmatch(name)
+                    and name not in _Keywords.ALL
+                ):
+                    raise _unsigned(
+                        f"the context term definition {short(term)} uses a reserved keyword form",
+                        "terms and IRIs, or JSON-LD keywords",
+                        short(name),
+                    )
+    verbatim = {term for term, target in aliases.items() if target not in _SLOT_KEYWORDS}
+    types = {term for term, target in aliases.items() if target == "@type"} | {"@type"}
+    return frozenset(verbatim | _Keywords.ALL - _SLOT_KEYWORDS), frozenset(types)
+
+
+def _strings(value: Any) -> list[str]:
+    items = value if isinstance(value, list) else [value]
+    return [item for item in items if isinstance(item, str)]
+
+
+class _Keywords:
+    ALL = frozenset(
+        {
+            *("@base", "@container", "@context", "@direction", "@graph", "@id", "@import"),
+            *("@included", "@index", "@json", "@language", "@list", "@nest", "@none", "@prefix"),
+            *("@propagate", "@protected", "@reverse", "@set", "@type", "@value", "@version"),
+            "@vocab",
+        }
+    )
+
+
+def _embedded_contexts(node: Any) -> Iterable[Mapping[str, Any]]:
+    """Every context object written in the document, scoped ones (inside term definitions)
+    included."""
+    stack: list[tuple[Any, bool]] = [(node, False)]
+    while stack:
+        value, in_context = stack.pop()
+        if isinstance(value, list):
+            stack.extend((item, in_context) for item in value)
+        elif isinstance(value, Mapping):
+            if in_context:
+                yield value
+                stack.extend((d["@context"], True) for d in value.values() if _scoped(d))
+            else:
+                for key, item in value.items():
+                    stack.append((item, key == "@context"))
+
+
+def _scoped(definition: Any) -> bool:
+    return isinstance(definition, Mapping) and "@context" in definition
+
+
+def _freeze(value: Any) -> Hashable:
+    if isinstance(value, dict):
+        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, list):
+        return ("[", tuple(_freeze(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def _unsigned(problem: str, expected: str, found: str) -> CanonicalizationError:
+    return CanonicalizationError(
+        f"{problem}: it would not be covered by the signature", expected=expected, found=found
+    )

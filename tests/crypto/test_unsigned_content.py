@@ -1,0 +1,367 @@
+"""No content may escape the signature (issue 2): every way JSON-LD to RDF lets part of a document
+drop is refused by canonicalization, on the general and the fast path, so signing refuses it and
+the verifier reports the proof as failed instead of "verifying" content the signature skips.
+
+The reference's verdict on each construct is pinned in tests/interop/test_unsigned_reference.py.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from microcred.crypto.canon import canonicalize, clear_fast_path_cache, number_literal
+from microcred.crypto.keys import KeyFile, SigningKey
+from microcred.crypto.rdfc import LITERAL_ESCAPES
+from microcred.errors import CanonicalizationError, ContextError, ProofError
+from microcred.signing import sign_credential
+from microcred.verify import Verifier
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
+EX = "https://example.org/vocab#"
+Json = dict[str, Any]
+
+
+def credential(subject: Json, context: Json | None = None) -> Json:
+    contexts: list[Any] = [V2, EXAMPLES] + ([context] if context is not None else [])
+    return {
+        "@context": contexts,
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"id": "did:example:subject", **subject},
+    }
+
+
+def coerced(kind: str) -> Json:
+    return {"foo": {"@id": EX + "foo", "@type": kind}}
+
+
+# Each construct, the document, and what the error must name (the content that would drop).
+DROPPING: dict[str, tuple[Json, str]] = {
+    "node id with spaces": (
+        credential({"knows": {"id": "not an iri", "name": "secret"}}),
+        "not an iri",
+    ),
+    "lone object id": (credential({"knows": {"id": "not an iri"}}), "not an iri"),
+    "subject id": (
+        {**credential({"name": "x"}), "credentialSubject": {"id": "no iri", "name": "x"}},
+        "no iri",
+    ),
+    "id with a space after the scheme": (
+        credential({"knows": {"id": "urn:a b", "name": "s"}}),
+        "urn:a b",
+    ),
+    "id with braces": (credential({"knows": {"id": "urn:a{b}", "name": "s"}}), "urn:a{b}"),
+    "id with a control character": (
+        credential({"knows": {"id": "urn:a\x01b", "name": "s"}}),
+        "urn:a",
+    ),
+    "id shaped like a keyword": (credential({"knows": {"id": "@foo", "name": "s"}}), "@foo"),
+    "term mapped to text": (
+        credential({"foo": "bar"}, {"foo": {"@id": "not an iri"}}),
+        "not an iri",
+    ),
+    "term mapped to a string": (credential({"foo": "bar"}, {"foo": "not an iri"}), "not an iri"),
+    "term mapped to null": (credential({"foo": "bar"}, {"foo": None}), "credentialSubject.foo"),
+    "term whose @id is null": (
+        credential({"foo": "bar"}, {"foo": {"@id": None}}),
+        "credentialSubject.foo",
+    ),
+    "term mapped to a keyword form": (credential({"foo": "bar"}, {"foo": "@foo"}), "@foo"),
+    "term @id in a keyword form": (credential({"foo": "bar"}, {"foo": {"@id": "@bar"}}), "@bar"),
+    "term mapped to a blank node": (
+        credential({"foo": "bar"}, {"foo": "_:b0"}),
+        "_:b0",
+    ),
+    "@vocab that is not an IRI": (
+        credential({"foo": "bar"}, {"@vocab": "not an iri"}),
+        "not an iri",
+    ),
+    "@vocab null": (credential({"foo": "bar"}, {"@vocab": None}), "foo"),
+    "prefix that is not an IRI": (credential({"ex:foo": "x"}, {"ex": "not an iri/"}), "not an iri"),
+    "type that is not an IRI": (credential({"type": "not an iri", "name": "x"}), "not an iri"),
+    "type with a space after the scheme": (credential({"type": "urn:a b", "name": "x"}), "urn:a b"),
+    "type shaped like a keyword": (credential({"type": "@foo", "name": "x"}), "@foo"),
+    "value @type not an IRI": (
+        credential({"name": {"@value": "x", "@type": "not an iri"}}),
+        "not an iri",
+    ),
+    "coerced @type not an IRI": (credential({"foo": "bar"}, coerced("not an iri")), "not an iri"),
+    "@id-coerced value": (credential({"foo": "not an iri"}, coerced("@id")), "not an iri"),
+    "@id-coerced value, bad IRI": (credential({"foo": "urn:a b"}, coerced("@id")), "urn:a b"),
+    "@vocab-coerced value": (credential({"foo": "not an iri"}, coerced("@vocab")), "not an iri"),
+    "language tag": (
+        credential({"name": {"@value": "x", "@language": "not a lang"}}),
+        "not a lang",
+    ),
+    "language tag with underscore": (
+        credential({"name": {"@value": "x", "@language": "en_US"}}),
+        "en_US",
+    ),
+    "language map key": (
+        credential(
+            {"foo": {"en": "x", "bad lang": "y"}},
+            {"foo": {"@id": EX + "foo", "@container": "@language"}},
+        ),
+        "bad lang",
+    ),
+    "id map key": (
+        credential(
+            {"foo": {"not an iri": {"name": "x"}}},
+            {"foo": {"@id": EX + "foo", "@container": "@id"}},
+        ),
+        "not an iri",
+    ),
+    "type map key": (
+        credential(
+            {"foo": {"not an iri": {"name": "x"}}},
+            {"foo": {"@id": EX + "foo", "@container": "@type"}},
+        ),
+        "not an iri",
+    ),
+    "@reverse with a bad id": (
+        credential({"@reverse": {EX + "p": {"id": "not an iri"}}}),
+        "not an iri",
+    ),
+    "graph node with a bad id": (
+        credential({"knows": {"@id": "urn:g", "@graph": [{"@id": "not an iri", "name": "x"}]}}),
+        "not an iri",
+    ),
+    "property IRI with a space": (credential({"urn:a b": "x"}), "urn:a b"),
+    "blank-node property": (credential({"_:p": "x"}), "_:p"),
+    "property shaped like a keyword": (credential({"@foo": "x"}), "credentialSubject.@foo"),
+    "boolean under a dropped property": (credential({"@foo": True}), "credentialSubject.@foo"),
+    "number under a null term": (credential({"foo": 7}, {"foo": None}), "credentialSubject.foo"),
+    "base direction": (
+        credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
+        "rtl",
+    ),
+}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    clear_fast_path_cache()
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+@pytest.mark.parametrize("name", sorted(DROPPING))
+def test_content_that_would_drop_is_refused_naming_it(name: str, fast: bool) -> None:
+    document, named = DROPPING[name]
+    with pytest.raises(CanonicalizationError) as caught:
+        canonicalize(copy.deepcopy(document), use_fast_path=fast)
+    error = caught.value
+    assert error.expected, "the error says what was expected"
+    assert named in (error.found or "") + error.message, str(error)
+
+
+def test_refused_again_from_the_caches() -> None:
+    """The shape-level verdict is cached: the second document of a refused shape (other strings)
+    is refused as well, on both paths."""
+    for fast in (True, False):
+        for value in ("bar", "baz"):
+            with pytest.raises(CanonicalizationError, match=r"credentialSubject\.foo"):
+                canonicalize(credential({"foo": value}, {"foo": None}), use_fast_path=fast)
+
+
+def test_a_keyword_form_is_refused_only_where_it_drops() -> None:
+    """A literal that happens to look like a keyword (a handle such as @ada) is signed as text;
+    the same string as a node id is refused."""
+    fine = credential({"name": "@ada", "knows": {"id": "did:example:ada", "name": "@ada"}})
+    for fast in (True, False):
+        out = canonicalize(copy.deepcopy(fine), use_fast_path=fast)
+        assert out.count('"@ada"') == 2
+    fine["credentialSubject"]["knows"]["id"] = "@ada"
+    for fast in (True, False):
+        with pytest.raises(CanonicalizationError, match="@ada"):
+            canonicalize(copy.deepcopy(fine), use_fast_path=fast)
+
+
+def test_fast_path_template_then_a_dropping_value() -> None:
+    """A shape first seen with valid IRIs is cached; a later document of that shape whose id is not
+    an IRI must not ride the template."""
+    good = credential({"knows": {"id": "urn:example:ok", "name": "secret"}})
+    canonicalize(good)
+    for bad in ("not an iri", "urn:a b", "@foo", "urn:a\x01b", "http://[bad/x"):
+        tampered = copy.deepcopy(good)
+        tampered["credentialSubject"]["knows"]["id"] = bad
+        with pytest.raises(CanonicalizationError):
+            canonicalize(tampered)
+
+
+# What must keep working: things JSON-LD legitimately leaves out of RDF, and valid documents.
+KEPT = {
+    "null value": credential({"name": None}),
+    "empty object": credential({"knows": {}}),
+    "index map": credential(
+        {"foo": {"a": "x"}}, {"foo": {"@id": EX + "foo", "@container": "@index"}}
+    ),
+    "nested": credential({"foo": {"name": "x"}}, {"foo": "@nest"}),
+    "term alias to a keyword": {
+        **credential({}, {"ident": "@id"}),
+        "credentialSubject": {"ident": "urn:example:1", "name": "x"},
+    },
+    "relative @vocab": credential({"foo": "bar"}, {"@vocab": "rel/"}),
+    "language": credential({"name": {"@value": "x", "@language": "en-GB"}}),
+    "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
+    "type term": credential({"type": "Person", "name": "x"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_valid_documents_still_canonicalize_alike_on_both_paths(name: str) -> None:
+    fast = canonicalize(copy.deepcopy(KEPT[name]))
+    clear_fast_path_cache()
+    assert canonicalize(copy.deepcopy(KEPT[name]), use_fast_path=False) == fast
+
+
+# --- signing and verifying -----------------------------------------------------------------------
+
+KEY = KeyFile.for_did_key(SigningKey.generate())
+
+
+def issued(subject: Json, context: Json | None = None) -> Json:
+    document = credential(subject, context)
+    document["issuer"] = KEY.controller
+    return document
+
+
+def test_signing_refuses_a_document_with_content_it_would_not_cover() -> None:
+    with pytest.raises(ProofError, match="not an iri"):
+        sign_credential(issued({"knows": {"id": "not an iri", "name": "secret"}}), KEY)
+    with pytest.raises(ProofError, match=r"would not be signed|not be covered"):
+        sign_credential(issued({"foo": "bar"}, {"foo": None}), KEY)
+
+
+def _attacks() -> list[tuple[str, Json, Callable[[Json], None]]]:
+    """A signed credential and an edit adding content its signature does not cover: what the old
+    canonicalizer verified (it dropped the added content, so the statements were unchanged)."""
+
+    def bad_node(doc: Json) -> None:
+        doc["credentialSubject"]["knows"] = {"id": "not an iri", "name": "anything"}
+
+    def null_term(doc: Json) -> None:
+        doc["@context"] = [*doc["@context"], {"grade": None}]
+        doc["credentialSubject"]["grade"] = "A+"
+
+    def keyword_property(doc: Json) -> None:
+        doc["credentialSubject"]["@grade"] = "A+"
+
+    def bad_type(doc: Json) -> None:
+        doc["credentialSubject"]["type"] = "not an iri"
+
+    return [
+        ("node with an id that is not an IRI", issued({"name": "x"}), bad_node),
+        ("term mapped to null", issued({"name": "x"}), null_term),
+        ("property shaped like a keyword", issued({"name": "x"}), keyword_property),
+        ("type that is not an IRI", issued({"name": "x"}), bad_type),
+    ]
+
+
+@pytest.mark.parametrize(("name", "document", "edit"), _attacks(), ids=[a[0] for a in _attacks()])
+def test_verifier_reports_uncovered_content_as_a_failed_proof(
+    name: str, document: Json, edit: Callable[[Json], None]
+) -> None:
+    signed = sign_credential(document, KEY)
+    assert Verifier().verify(signed).verified
+    tampered = copy.deepcopy(signed)
+    edit(tampered)
+    result = Verifier().verify(tampered)
+    assert not result.verified
+    proof = next(check for check in result.checks if check.name == "proof")
+    assert proof.status.value == "failed"
+    assert "not be" in proof.message, proof.message  # "would not be signed/covered"
+
+
+# --- property: every leaf reaches the canonical N-Quads, or the document is refused --------------
+
+_IDS = [
+    "urn:example:a",
+    "did:example:b",
+    "https://example.org/c",
+    "not an iri",
+    "urn:a b",
+    "@foo",
+    "_:b1",
+]
+_KEYS = ["name", "description", "knows", "foo", "bar", "@foo", "_:p", "urn:a b", EX + "full"]
+_CONTEXTS: list[Json | None] = [
+    None,
+    {"foo": None},
+    {"foo": EX + "foo", "bar": {"@id": EX + "bar", "@type": "@id"}},
+    {"bar": {"@id": EX + "bar", "@type": "@vocab"}},
+    {"foo": "not an iri"},
+    {"foo": {"@id": EX + "foo", "@language": "en"}},
+]
+_text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
+_scalars = st.one_of(
+    _text,
+    st.sampled_from(_IDS),
+    st.integers(-(2**40), 2**40),
+    st.booleans(),
+    st.floats(allow_nan=False, allow_infinity=False, width=32),
+)
+
+
+def _nodes(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Json]:
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "id": st.sampled_from(_IDS),
+            "type": st.sampled_from(["Person", "not an iri", "@foo"]),
+        },
+    ).flatmap(
+        lambda base: st.dictionaries(st.sampled_from(_KEYS), children, max_size=3).map(
+            lambda d: {**base, **d}
+        )
+    )
+
+
+_values = st.recursive(
+    _scalars, lambda inner: st.one_of(st.lists(inner, max_size=3), _nodes(inner)), max_leaves=8
+)
+
+
+def _leaves(value: Any, key: str = "") -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() if k != "type" for leaf in _leaves(v, k)]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v, key)]
+    return [] if value is None else [(key, value)]
+
+
+def _appears(value: Any, nquads: str) -> bool:
+    if isinstance(value, bool):
+        return f'"{str(value).lower()}"^^' in nquads
+    if isinstance(value, int | float):
+        return number_literal(value).split("^^")[0] in nquads
+    if value.startswith("_:"):
+        return True  # blank node labels are renamed by RDFC-1.0; the node's statements remain
+    return f'"{value.translate(LITERAL_ESCAPES)}"' in nquads or f"<{value}>" in nquads
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    subject=st.dictionaries(st.sampled_from(_KEYS), _values, max_size=4),
+    context=st.sampled_from(_CONTEXTS),
+)
+def test_every_leaf_is_signed_or_the_document_is_refused(
+    subject: Json, context: Json | None
+) -> None:
+    document = credential(subject, context)
+    for fast in (True, False):
+        try:
+            nquads = canonicalize(copy.deepcopy(document), use_fast_path=fast)
+        except (CanonicalizationError, ContextError):
+            continue
+        missing = [
+            leaf for leaf in _leaves(document["credentialSubject"]) if not _appears(leaf[1], nquads)
+        ]
+        assert not missing, f"unsigned leaves {missing} of {json.dumps(document)}:\n{nquads}"
