@@ -77,8 +77,8 @@ def test_anchor_record_must_be_an_object() -> None:
 
 
 def test_the_server_runs_without_web3_until_a_chain_is_used(tmp_path: Any) -> None:
-    # The witness is optional: building the app, reading checkpoints and bundles must not
-    # import web3 (a server without it runs with the witness off).
+    # The witness is optional: building the app, reading checkpoints and bundles, verifying
+    # must not import web3 (a server without it runs with the witness off).
     script = f"""
 import sys
 from pathlib import Path
@@ -90,6 +90,11 @@ runtime = Runtime(Settings(data_dir=Path({str(tmp_path)!r})))
 create_app(runtime)
 runtime.transparency.latest_checkpoint()
 runtime.transparency.witness
+# The server's verifier (page, API, VC-API) leaves the chain alone too.
+ours = runtime.settings.base_url + "/credentials/00000000-0000-4000-8000-000000000000"
+result = runtime.verification.verifier().verify({{"id": ours, "type": ["VerifiableCredential"]}})
+assert result.check("anchor") is None, result.checks
+assert result.check("transparency-log") is not None, result.checks
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("web3", "eth_account", "eth_tester"))
 assert not loaded, loaded
 """

@@ -5,6 +5,8 @@ turned on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,18 +20,26 @@ from microcred.cli import log as log_cli
 from microcred.cli.main import app
 from microcred.errors import InputError, NotConfiguredError
 from microcred.ledger import Checkpoint, sign_checkpoint
-from microcred.ledger.anchor import ANCHOR_DATA_SIZE, ANCHOR_PREFIX, Anchor, anchor_data
-from microcred.ledger.errors import AnchorError
+from microcred.ledger.anchor import (
+    ANCHOR_DATA_SIZE,
+    ANCHOR_PREFIX,
+    Anchor,
+    ChainTransaction,
+    anchor_data,
+)
+from microcred.ledger.errors import AnchorError, ChainUnavailableError
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
-from microcred.services.witness import Web3AnchorReader, WitnessService
+from microcred.services.witness import SharedAnchorReader, Web3AnchorReader, WitnessService
 from microcred.settings import Settings
 from microcred.store.db import transaction
 from microcred.store.tables import LogCheckpointRow
 from microcred.verify.log_check import check_anchor, check_transparency
 from microcred.verify.result import Status
+from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture
+from tests.platform.test_pages import csrf
 
 web3 = pytest.importorskip("web3")
 pytest.importorskip("eth_tester")
@@ -331,3 +341,167 @@ def test_an_unreadable_anchor_record_is_never_a_500(
     assert result.exit_code == 1, result.output
     assert "unknown anchor format" in result.output
     assert sender_nonce(witness) == nonce
+
+
+# ---- the server's verifier checks the anchor ------------------------------------------------
+
+
+@pytest.fixture
+def web(runtime: Runtime) -> Iterator[TestClient]:
+    # https, so the verify page's secure CSRF cookie comes back.
+    with TestClient(create_app(runtime), base_url="https://testserver") as test_client:
+        yield test_client
+
+
+def checks_of(result: Any) -> dict[str, Status]:
+    return {check.name: check.status for check in result.checks}
+
+
+def test_the_server_verifier_checks_the_anchor_on_the_chain(
+    witness: WitnessService,
+    runtime: Runtime,
+    web: TestClient,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 2)
+    anchor = witness.anchor().anchor
+    later = issue(runtime, issuer, achievement_id, 1)  # logged after the anchor
+    result = runtime.verification.verifier().verify(rows[0].document)
+    assert result.verified, result.checks
+    assert checks_of(result)["transparency-log"] is Status.PASSED
+    check = result.check("anchor")
+    assert check is not None
+    assert check.status is Status.PASSED, check.message
+    assert check.message.endswith("checked on the chain")
+    assert anchor.tx_hash in check.message
+    # Not anchored yet: shown as skipped, and the credential verifies.
+    fresh = runtime.verification.verifier().verify(later[0].document)
+    assert fresh.verified
+    assert checks_of(fresh)["anchor"] is Status.SKIPPED
+    # Another server's credential has no bundle from us, so no anchor check either.
+    foreign = {**rows[0].document, "id": "https://elsewhere.example/credentials/1"}
+    assert runtime.verification.verifier().verify(foreign).check("anchor") is None
+    # The API, the VC-API and the page run the same verifier.
+    body = web.post("/api/v1/verify", json={"credential": rows[0].document}).json()
+    assert body["verified"]
+    assert {"name": "anchor", "status": "passed", "message": check.message} in body["checks"]
+    vcapi = web.post(
+        "/credentials/verify", json={"verifiableCredential": rows[0].document, "options": {}}
+    ).json()
+    assert vcapi["verified"], vcapi
+    assert "anchor" in vcapi["checks"]
+    token = csrf(web.get("/verify").text)
+    url = f"{runtime.settings.base_url}/credentials/{rows[0].id}"
+    page = web.post(
+        "/verify", data={"url": url, "csrf_token": token}, headers={"Accept-Language": "de"}
+    )
+    assert page.status_code == 200
+    assert 'data-check="anchor" data-status="passed"' in page.text
+    assert "Verankerung in einer Blockchain" in page.text
+    assert f"in der Transaktion {anchor.tx_hash} verankert" in page.text
+    assert "auf der Blockchain geprüft" in page.text
+
+
+def test_an_anchor_that_does_not_hold_fails_the_server_verification(
+    witness: WitnessService, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 2)
+    anchor = witness.anchor().anchor
+    # The stored record now claims another block than the one holding the transaction.
+    moved = {**anchor.to_json(), "blockNumber": anchor.block_number + 5}
+    with transaction(runtime.sessions) as session:
+        session.execute(
+            update(LogCheckpointRow)
+            .where(LogCheckpointRow.size == 2)
+            .values(anchor={"state": "confirmed", "anchor": moved})
+        )
+    result = runtime.verification.verifier().verify(rows[1].document)
+    assert checks_of(result)["transparency-log"] is Status.PASSED  # the log itself is sound
+    check = result.check("anchor")
+    assert check is not None
+    assert check.status is Status.FAILED
+    assert "another block" in check.message
+    assert not result.verified
+
+
+def test_an_unreachable_chain_never_fails_the_server_verification(
+    witness: WitnessService,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rows = issue(runtime, issuer, achievement_id, 1)
+    witness.anchor()
+    # The same server, now configured with a node that does not answer (nothing listens on
+    # port 9 of loopback): its own connection, without the test chain.
+    offline = WitnessService(runtime)
+    monkeypatch.setattr(runtime.transparency, "witness", offline)
+    result = runtime.verification.verifier().verify(rows[0].document)
+    assert result.verified, result.checks
+    check = result.check("anchor")
+    assert check is not None
+    assert check.status is Status.WARNING
+    assert "not checked: the chain could not be asked" in check.message
+    assert "127.0.0.1:9" not in check.message  # the node's URL may hold an API key
+    # Within the back-off the node is not asked again: the warning comes at once.
+    again = runtime.verification.verifier().verify(rows[0].document).check("anchor")
+    assert again is not None
+    assert again.status is Status.WARNING
+    assert "did not answer a moment ago" in again.message
+
+
+class CountingReader:
+    """A chain reader that counts the questions it is asked, or fails while ``down``."""
+
+    def __init__(self, found: ChainTransaction | None) -> None:
+        self.found, self.down, self.asked = found, False, 0
+
+    def chain_id(self) -> int:
+        return self._answer(1)
+
+    def transaction(self, tx_hash: str) -> ChainTransaction | None:
+        return self._answer(self.found)
+
+    def _answer(self, value: Any) -> Any:
+        self.asked += 1
+        if self.down:
+            raise ChainUnavailableError("the chain could not be asked", found="ConnectionError")
+        return value
+
+
+def test_verifications_share_the_chain_answers() -> None:
+    mined = ChainTransaction(1, "0x" + "ab" * 32, b"data", 7, datetime.now(UTC), True)
+    inner = CountingReader(mined)
+    now = [0.0]
+    shared = SharedAnchorReader(inner, remember=600, back_off=30, monotonic=lambda: now[0])
+    assert (shared.chain_id(), shared.transaction(mined.tx_hash)) == (1, mined)
+    assert (shared.chain_id(), shared.transaction(mined.tx_hash)) == (1, mined)
+    assert inner.asked == 2  # the second verification asked nothing
+    inner.found = None  # an unknown transaction is asked about each time
+    assert shared.transaction("0x" + "cd" * 32) is None
+    assert shared.transaction("0x" + "cd" * 32) is None
+    assert inner.asked == 4
+    now[0] = 601.0  # remembered answers expire (a reorganised chain shows)
+    inner.down = True
+    with pytest.raises(ChainUnavailableError, match="could not be asked"):
+        shared.chain_id()
+    with pytest.raises(ChainUnavailableError, match="did not answer a moment ago"):
+        shared.transaction(mined.tx_hash)
+    assert inner.asked == 5  # backing off: the node was not asked the second time
+    inner.down, inner.found = False, mined
+    now[0] = 632.0
+    assert shared.transaction(mined.tx_hash) == mined
+    assert inner.asked == 6
+
+
+def test_with_the_witness_off_the_verifier_has_no_anchor_check(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    runtime.settings = runtime.settings.model_copy(update={"anchor_enabled": False})
+    (row,) = issue(runtime, issuer, achievement_id, 1)
+    result = runtime.verification.verifier().verify(row.document)
+    assert result.verified
+    assert checks_of(result)["transparency-log"] is Status.PASSED
+    assert result.check("anchor") is None

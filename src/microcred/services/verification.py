@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from microcred.crypto import jose
 from microcred.crypto.did import DidResolver, Fetcher, FetchError, did_web_from_url, no_network
 from microcred.errors import InputError, KeyResolutionError, MicrocredError, NotFoundError, short
+from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import VerificationResult, Verifier
 from microcred.verify import messages as m
@@ -94,6 +95,7 @@ class VerificationService:
             clock=self.runtime.clock,
             log_key=self.runtime.transparency.verifier_keys()[0],
             log_bundles=self._log_bundle,
+            anchor_reader=self._anchor_reader(),
         )
 
     # ---- ways in -----------------------------------------------------------------------------
@@ -200,6 +202,14 @@ class VerificationService:
         try:
             return self.runtime.transparency.bundle(credential_id)
         except MicrocredError:
+            return None
+
+    def _anchor_reader(self) -> AnchorReader | None:
+        """With the witness on, the chain our credentials' anchors are checked on (shared by
+        all verifications); None with it off, so web3 is never imported."""
+        try:
+            return self.runtime.transparency.witness.shared_reader()
+        except MicrocredError:  # web3 missing: the anchor is shown but not checked
             return None
 
     def _local_fetcher(self, fallback: Fetcher) -> Fetcher:

@@ -19,15 +19,19 @@ the raw transaction is public once sent. The data format is in :mod:`microcred.l
 from __future__ import annotations
 
 import re
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from sqlalchemy import select
 
 from microcred.errors import NotConfiguredError, NotFoundError
 from microcred.ledger.anchor import (
     Anchor,
+    AnchorReader,
     ChainTransaction,
     anchor_data,
     verify_anchor,
@@ -45,7 +49,13 @@ if TYPE_CHECKING:
 PENDING: Final = "pending"
 CONFIRMED: Final = "confirmed"
 RPC_TIMEOUT_SECONDS: Final = 10.0
+# Verifications ask the chain on behalf of strangers: a shorter wait, no retries, answers shared.
+READ_TIMEOUT_SECONDS: Final = 5.0
+REMEMBER_SECONDS: Final = 600.0
+BACK_OFF_SECONDS: Final = 30.0
+MAX_REMEMBERED: Final = 1024
 _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,69 @@ class Web3AnchorReader:
         )
 
 
+class SharedAnchorReader:
+    """The :class:`AnchorReader` the server's verifications share, so a public page cannot turn
+    each request into calls to the operator's node (often a metered service).
+
+    A mined transaction is remembered for ``remember`` seconds (not forever: a reorganised
+    chain shows within that time) and the chain id likewise. Once the node fails to answer it
+    is not asked again for ``back_off`` seconds: meanwhile every verification gets its warning
+    at once instead of waiting for a timeout. Unknown transactions are not remembered.
+    """
+
+    def __init__(
+        self,
+        reader: AnchorReader,
+        *,
+        remember: float = REMEMBER_SECONDS,
+        back_off: float = BACK_OFF_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._reader = reader
+        self._remember = remember
+        self._back_off = back_off
+        self._now = monotonic
+        self._lock = threading.Lock()
+        self._down_until = float("-inf")
+        self._chain_id: tuple[float, int] | None = None
+        self._mined: dict[str, tuple[float, ChainTransaction]] = {}
+
+    def chain_id(self) -> int:
+        now = self._now()
+        known = self._chain_id
+        if known is not None and now - known[0] < self._remember:
+            return known[1]
+        value = self._ask(self._reader.chain_id, now)
+        self._chain_id = (now, value)
+        return value
+
+    def transaction(self, tx_hash: str) -> ChainTransaction | None:
+        now = self._now()
+        with self._lock:
+            known = self._mined.get(tx_hash)
+        if known is not None and now - known[0] < self._remember:
+            return known[1]
+        found = self._ask(lambda: self._reader.transaction(tx_hash), now)
+        if found is not None:
+            with self._lock:
+                if len(self._mined) >= MAX_REMEMBERED:
+                    self._mined.pop(next(iter(self._mined)))  # the oldest entry
+                self._mined[tx_hash] = (now, found)
+        return found
+
+    def _ask(self, call: Callable[[], _T], now: float) -> _T:
+        if now < self._down_until:
+            raise ChainUnavailableError(
+                "the chain did not answer a moment ago",
+                expected=f"asked again {self._back_off:g} s after a failure",
+            )
+        try:
+            return call()
+        except ChainUnavailableError:
+            self._down_until = now + self._back_off
+            raise
+
+
 class WitnessService:
     """Anchors checkpoints and reads them back. ``provider`` replaces the HTTP provider that
     ``MICROCRED_ANCHOR_RPC_URL`` would make (tests pass web3's ``EthereumTesterProvider``)."""
@@ -102,6 +175,7 @@ class WitnessService:
         self.runtime = runtime
         self._provider = provider
         self._web3: Web3 | None = None
+        self._shared: SharedAnchorReader | None = None
 
     @property
     def enabled(self) -> bool:
@@ -128,6 +202,33 @@ class WitnessService:
 
     def reader(self) -> Web3AnchorReader:
         return Web3AnchorReader(self.web3())
+
+    def shared_reader(self) -> SharedAnchorReader | None:
+        """The chain reader for the server's verifications, or None with the witness off (then
+        web3 is never imported). Its own connection: short timeout, no retries."""
+        if not self.enabled:
+            return None
+        if self._shared is None:
+            if self._provider is not None:
+                web3 = self.web3()
+            else:
+                try:
+                    from web3 import HTTPProvider, Web3
+                except ImportError as error:
+                    raise NotConfiguredError(
+                        "reading anchors needs web3", expected="pip install web3", found="no web3"
+                    ) from error
+                url = self.runtime.settings.anchor_rpc_url
+                assert url is not None  # the settings refuse the witness on without one
+                web3 = Web3(
+                    HTTPProvider(
+                        url,
+                        request_kwargs={"timeout": READ_TIMEOUT_SECONDS},
+                        exception_retry_configuration=None,
+                    )
+                )
+            self._shared = SharedAnchorReader(Web3AnchorReader(web3))
+        return self._shared
 
     # ---- anchoring ----------------------------------------------------------------------------
 
@@ -280,4 +381,10 @@ def _ask(call: Any) -> Any:
         ) from error
 
 
-__all__ = ["AnchorOutcome", "Web3AnchorReader", "WitnessService", "public_anchor"]
+__all__ = [
+    "AnchorOutcome",
+    "SharedAnchorReader",
+    "Web3AnchorReader",
+    "WitnessService",
+    "public_anchor",
+]

@@ -31,10 +31,11 @@ from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_ne
 from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import check_status_entry
 from microcred.errors import InputError, MicrocredError, short
+from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json as _load_json
-from microcred.verify.log_check import check_transparency
+from microcred.verify.log_check import check_anchor, check_transparency
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
 from microcred.verify.result import Check, Status, VerificationResult, unreadable
 
@@ -71,12 +72,16 @@ class Verifier:
         limits: Limits = DEFAULT_LIMITS,
         log_key: str | None = None,
         log_bundles: Callable[[str], Mapping[str, Any] | None] | None = None,
+        anchor_reader: AnchorReader | None = None,
     ) -> None:
         """``log_key`` (a C2SP verifier key) turns on the transparency-log check; its proof
         comes with each call (``verify(..., log_bundle=)``) or from ``log_bundles``, which
-        maps a credential id to its bundle (None when it has none)."""
+        maps a credential id to its bundle (None when it has none). ``anchor_reader`` adds
+        the ``anchor`` check beside it whenever there is a bundle: the chain is asked whether
+        the bundle's checkpoint is anchored as claimed (an unreachable chain is a warning)."""
         self._log_key = log_key
         self._log_bundles = log_bundles
+        self._anchor_reader = anchor_reader
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
         self._status_lists: dict[str, Mapping[str, Any]] = dict(status_lists or {})
@@ -100,8 +105,10 @@ class Verifier:
             credential_id = result.credential.get("id")
             if isinstance(credential_id, str):
                 log_bundle = self._log_bundles(credential_id)
-        check = check_transparency(result.credential, log_bundle, self._log_key)
-        return replace(result, checks=(*result.checks, check))
+        checks = [check_transparency(result.credential, log_bundle, self._log_key)]
+        if self._anchor_reader is not None and log_bundle is not None:
+            checks.append(check_anchor(log_bundle, self._anchor_reader))
+        return replace(result, checks=(*result.checks, *checks))
 
     def _verify(self, data: bytes | str | Mapping[str, Any]) -> VerificationResult:
         try:
