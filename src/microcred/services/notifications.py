@@ -192,19 +192,29 @@ class NotificationService:
     def _claim(self, credential_ids: Sequence[str]) -> list[_Claim]:
         now = self.runtime.clock()
         with transaction(self.runtime.sessions) as session:
-            # Compare-and-set: of two workers holding the same job, exactly one gets each row.
-            claimed = session.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.credential_id.in_(credential_ids),
-                    NotificationRow.state == "pending",
-                    NotificationRow.attempts < MAX_ATTEMPTS,
-                )
-                .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
-                .returning(
-                    NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
-                )
+            # Compare-and-set: of two workers holding the same job, exactly one gets each row
+            # (rows locked here; on SQLite the write transaction holds the database lock). The
+            # rows are found by credential only: with "state = 'pending'" in the WHERE,
+            # PostgreSQL with statistics from before a big batch chose the (state, changed_at)
+            # index and read every pending row of the batch for each job.
+            found = session.execute(
+                select(NotificationRow.id, NotificationRow.state, NotificationRow.attempts)
+                .where(NotificationRow.credential_id.in_(credential_ids))
+                .with_for_update()
             ).all()
+            ids = [i for i, state, tried in found if state == "pending" and tried < MAX_ATTEMPTS]
+            claimed = (
+                session.execute(
+                    update(NotificationRow)
+                    .where(NotificationRow.id.in_(ids))
+                    .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
+                    .returning(
+                        NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
+                    )
+                ).all()
+                if ids
+                else []
+            )
             if not claimed:
                 return []
             # The columns a message needs, not ORM objects (a tenth of a mail job went there).
