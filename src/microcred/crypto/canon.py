@@ -27,6 +27,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
@@ -377,10 +378,12 @@ class _Template:
 _STRING = object()  # stands for any string in a shape key
 _CACHE_SIZE = 512
 _templates: OrderedDict[Hashable, _Template] = OrderedDict()
+_templates_lock = threading.Lock()
 
 
 def clear_fast_path_cache() -> None:
-    _templates.clear()
+    with _templates_lock:
+        _templates.clear()
     unsigned.clear_cache()
 
 
@@ -418,13 +421,18 @@ def _fast_template(
 
 
 def _cached_template(key: Hashable, build: Callable[[], _Template]) -> _Template:
-    template = _templates.get(key)
-    if template is None:
-        template = _templates[key] = build()
+    # Locked: verification runs in worker threads, and another thread may evict the key between
+    # the lookup and move_to_end. Building (the general path, milliseconds) stays outside.
+    with _templates_lock:
+        template = _templates.get(key)
+        if template is not None:
+            _templates.move_to_end(key)
+            return template
+    template = build()
+    with _templates_lock:
+        _templates[key] = template
         if len(_templates) > _CACHE_SIZE:
             _templates.popitem(last=False)
-    else:
-        _templates.move_to_end(key)
     return template
 
 
