@@ -210,6 +210,19 @@ KEPT = {
     },
     "relative @vocab": credential({"foo": "bar"}, {"@vocab": "rel/"}),
     "language": credential({"name": {"@value": "x", "@language": "en-GB"}}),
+    "upper-case language": credential({"name": [{"@value": "x", "@language": "EN"}]}),
+    "language map": credential(
+        {"foo": {"en": "x", "de-CH": "y"}}, {"foo": {"@id": EX + "foo", "@container": "@language"}}
+    ),
+    "odd but valid IRIs": credential(
+        {"knows": [{"id": "HTTP://EX.org/a/../b", "name": "s"}, {"id": "http://ex.org/?q#f"}]}
+    ),
+    "compact IRI property": credential({"ex:foo": "x"}, {"ex": EX}),
+    "JSON literal": credential(
+        {"foo": {"a": ["x", True, None]}}, {"foo": {"@id": EX + "foo", "@type": "@json"}}
+    ),
+    "native values": credential({"foo": [True, 7, 1.5]}, {"foo": EX + "foo"}),
+    "handle that looks like a keyword": credential({"name": "@ada"}),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
     "type term": credential({"type": "Person", "name": "x"}),
 }

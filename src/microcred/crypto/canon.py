@@ -142,7 +142,7 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
                     expected=f"<= {limits.max_quads}",
                     found=f"more than {limits.max_quads}",
                 )
-            dataset.add(quad)
+            dataset.add(unsigned.normalized(quad))
         nquads = _serialize(dataset)
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise CanonicalizationError(f"JSON-LD could not be converted to RDF: {exc}") from exc

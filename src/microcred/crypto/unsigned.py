@@ -41,6 +41,7 @@ _PLACEHOLDER = "urn:x-microcred-leaf:"
 _PLACEHOLDER_RE = re.compile(r"urn:x-microcred-leaf:(\d+):")
 _SLOT_KEYWORDS = frozenset({"@id", "@value"})
 _MAX_SHOWN = 5
+_TAG_EXPECTED = "a BCP 47 language tag such as en or en-GB"
 _MAX_DEPTH = 128  # inlining contexts refuses deeper documents anyway (crypto.jsonld)
 _CACHE_SIZE = 512
 _EXPECTED = (
@@ -68,14 +69,26 @@ def check_quad(quad: ox.Quad) -> None:
             _check_literal(term)
 
 
+def normalized(quad: ox.Quad) -> ox.Quad:
+    """``quad`` with its language tag in lower case, as the strict parser and the reference write
+    it (the lenient parser keeps the case it was given)."""
+    literal = quad.object
+    if isinstance(literal, ox.Literal):
+        language = literal.language
+        if language is not None and not language.islower() and literal.direction is None:
+            try:
+                text = ox.Literal(literal.value, language=language.lower())
+            except ValueError:
+                _check_literal(literal)  # names an ill-formed tag
+                raise _unsigned("a language tag is not valid", _TAG_EXPECTED, language) from None
+            return ox.Quad(quad.subject, quad.predicate, text, quad.graph_name)
+    return quad
+
+
 def _check_literal(literal: ox.Literal) -> None:
     language = literal.language
     if language is not None and not _LANGUAGE_TAG.fullmatch(language):
-        raise _unsigned(
-            "a language tag is not well-formed",
-            "a BCP 47 language tag such as en or en-GB",
-            language,
-        )
+        raise _unsigned("a language tag is not well-formed", _TAG_EXPECTED, language)
     if literal.direction is not None:
         # The reference writes it as an i18n datatype (rdfDirection "i18n-datatype"), pyoxigraph
         # as RDF 1.2 directional text: the two canonical forms, hence signatures, would differ.
