@@ -125,6 +125,7 @@ class Runtime:
         queue = JobQueue(self)
         self.batches.register_jobs(queue)
         self.notifications.register_jobs(queue)
+        self.transparency.witness.register_jobs(queue)  # periodic anchors, when configured
         return queue
 
     @cached_property

@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         default=None, description="Hex private key of the account that sends anchors"
     )
     anchor_timeout_seconds: float = Field(default=120.0, gt=0, le=3600)
+    anchor_interval_minutes: int = Field(
+        default=0, ge=0, le=10_080, description="Anchor the newest checkpoint this often; 0: never"
+    )
 
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from microcred.cli import log as log_cli
 from microcred.cli.main import app
-from microcred.errors import InputError, NotConfiguredError
+from microcred.errors import InputError, NotConfiguredError, NotFoundError
 from microcred.ledger import Checkpoint, sign_checkpoint
 from microcred.ledger.anchor import (
     ANCHOR_DATA_SIZE,
@@ -31,14 +31,19 @@ from microcred.ledger.errors import AnchorError, ChainUnavailableError
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
-from microcred.services.witness import SharedAnchorReader, Web3AnchorReader, WitnessService
+from microcred.services.witness import (
+    ANCHOR_JOB,
+    SharedAnchorReader,
+    Web3AnchorReader,
+    WitnessService,
+)
 from microcred.settings import Settings
 from microcred.store.db import transaction
 from microcred.store.tables import LogCheckpointRow
 from microcred.verify.log_check import check_anchor, check_transparency
 from microcred.verify.result import Status
 from microcred.web.app import create_app
-from tests.platform.conftest import IssuerFixture
+from tests.platform.conftest import FakeClock, IssuerFixture
 from tests.platform.test_pages import csrf
 
 web3 = pytest.importorskip("web3")
@@ -505,3 +510,153 @@ def test_with_the_witness_off_the_verifier_has_no_anchor_check(
     assert result.verified
     assert checks_of(result)["transparency-log"] is Status.PASSED
     assert result.check("anchor") is None
+
+
+# ---- the periodic job ---------------------------------------------------------------------------
+
+SECRET_URL = "http://user:node-api-key@node.example/v3/0123secret"
+
+
+@pytest.fixture
+def hourly(runtime: Runtime, witness: WitnessService) -> FakeClock:
+    """Anchors every 60 minutes; the runtime's clock is moved by hand from now."""
+    runtime.settings = runtime.settings.model_copy(update={"anchor_interval_minutes": 60})
+    fake = FakeClock(datetime.now(UTC))
+    runtime.clock = fake
+    return fake
+
+
+def anchor_of(runtime: Runtime, size: int) -> Any:
+    with runtime.sessions() as session:
+        row = session.get(LogCheckpointRow, size)
+        assert row is not None
+        return row.anchor
+
+
+def failing(chain: Any, monkeypatch: pytest.MonkeyPatch, methods: set[str] | None = None) -> None:
+    """Make the chain refuse ``methods`` (all if None) as a node that cannot be reached would,
+    with an error whose text holds the node's URL (and so its API key)."""
+    real = chain.make_request
+
+    def make_request(method: str, params: Any) -> Any:
+        if methods is None or method in methods:
+            raise ConnectionError(f"cannot reach {SECRET_URL}")
+        return real(method, params)
+
+    monkeypatch.setattr(chain, "make_request", make_request)
+    # web3 composes its middleware around make_request once and keeps it: start again.
+    monkeypatch.setattr(chain, "_request_func_cache", (None, None))
+
+
+def test_the_job_anchors_once_then_waits_for_the_interval(
+    hourly: FakeClock,
+    witness: WitnessService,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("INFO", logger="microcred.services.witness")
+    issue(runtime, issuer, achievement_id, 2)
+    nonce = sender_nonce(witness)
+    runtime.queue.enqueue(ANCHOR_JOB)
+    assert sender_nonce(witness) == nonce + 1
+    first = anchor_of(runtime, 2)
+    assert first["state"] == "confirmed"
+    assert f"anchored checkpoint 2 in transaction {first['anchor']['txHash']}" in caplog.text
+    runtime.queue.enqueue(ANCHOR_JOB)  # the second run sends nothing
+    assert sender_nonce(witness) == nonce + 1
+    assert anchor_of(runtime, 2) == first
+    # The log grows; the next anchor waits until the last one is an interval old.
+    issue(runtime, issuer, achievement_id, 1)
+    hourly.advance(minutes=59)
+    runtime.queue.enqueue(ANCHOR_JOB)
+    assert sender_nonce(witness) == nonce + 1
+    assert anchor_of(runtime, 3) is None
+    hourly.advance(minutes=2)
+    runtime.queue.enqueue(ANCHOR_JOB)
+    assert sender_nonce(witness) == nonce + 2
+    assert anchor_of(runtime, 3)["state"] == "confirmed"
+
+
+def test_the_job_exists_only_with_the_witness_on_and_an_interval(settings: Settings) -> None:
+    on = {"anchor_interval_minutes": 15}
+    for change in ({}, {**on, "anchor_enabled": False}, {"anchor_interval_minutes": 0}):
+        runtime = Runtime(settings.model_copy(update=change))
+        try:
+            with pytest.raises(NotFoundError, match="no such job"):
+                runtime.queue.enqueue(ANCHOR_JOB)
+        finally:
+            runtime.close()
+    assert Settings().anchor_interval_minutes == 0  # off by default
+    runtime = Runtime(settings.model_copy(update=on))
+    try:
+        assert ANCHOR_JOB in runtime.queue._tasks
+    finally:
+        runtime.close()
+
+
+def test_a_failed_run_is_logged_without_secrets_and_retried(
+    hourly: FakeClock,
+    witness: WitnessService,
+    runtime: Runtime,
+    chain: Any,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    issue(runtime, issuer, achievement_id, 1)
+    nonce = sender_nonce(witness)
+    key = runtime.settings.anchor_key.get_secret_value()  # type: ignore[union-attr]
+    with monkeypatch.context() as down:
+        failing(chain, down)
+        runtime.queue.enqueue(ANCHOR_JOB)  # never raises: the job logs and gives up for now
+    assert anchor_of(runtime, 1) is None
+    assert "anchoring failed, tried again next time: ChainUnavailableError" in caplog.text
+    for secret in ("node-api-key", "0123secret", key, key.removeprefix("0x")):
+        assert secret not in caplog.text
+    assert sender_nonce(witness) == nonce
+    # Signed and recorded, then the broadcast fails: the next run sends that same transaction.
+    caplog.clear()
+    with monkeypatch.context() as down:
+        failing(chain, down, {"eth_sendRawTransaction"})
+        runtime.queue.enqueue(ANCHOR_JOB)
+    pending = anchor_of(runtime, 1)
+    assert pending["state"] == "pending"
+    assert "ChainUnavailableError" in caplog.text
+    assert pending["rawTransaction"] not in caplog.text
+    runtime.queue.enqueue(ANCHOR_JOB)
+    done = anchor_of(runtime, 1)
+    assert done["state"] == "confirmed"
+    assert done["anchor"]["txHash"] == pending["txHash"]
+    assert sender_nonce(witness) == nonce + 1
+
+
+def test_a_pending_anchor_overtaken_by_another_is_dropped_then_signed_anew(
+    hourly: FakeClock,
+    witness: WitnessService,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+) -> None:
+    # Two runs signed at once for different checkpoints: both transactions got one nonce.
+    issue(runtime, issuer, achievement_id, 2)
+    witness._claim(2, witness._signed_transaction(2))
+    issue(runtime, issuer, achievement_id, 1)
+    stuck = witness._claim(3, witness._signed_transaction(3))
+    assert stuck["nonce"] == anchor_of(runtime, 2)["nonce"]
+    assert witness.anchor(2).created  # this one is mined with that nonce
+    # The job resumes the pending record, finds it can never be mined, and drops it ...
+    with pytest.raises(AnchorError, match="can no longer be mined"):
+        witness.anchor_due()
+    assert anchor_of(runtime, 3) is None
+    # ... so once the interval has passed, checkpoint 3 is anchored with a new transaction.
+    assert witness.anchor_due() is None
+    hourly.advance(minutes=61)
+    outcome = witness.anchor_due()
+    assert outcome is not None
+    assert outcome.created
+    assert outcome.anchor.tree_size == 3
+    assert outcome.anchor.tx_hash != stuck["txHash"]
+    assert witness.verify(3).succeeded

@@ -14,21 +14,25 @@ safe to interrupt:
 
 A confirmed checkpoint is never anchored again. The sender key is never logged or stored;
 the raw transaction is public once sent. The data format is in :mod:`microcred.ledger.anchor`.
+
+With ``MICROCRED_ANCHOR_INTERVAL_MINUTES`` set, a periodic job (:meth:`WitnessService.run_job`)
+anchors the newest checkpoint once the last anchor is that old, resuming a pending one first.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, null, select, update
 
-from microcred.errors import NotConfiguredError, NotFoundError
+from microcred.errors import MicrocredError, NotConfiguredError, NotFoundError
 from microcred.ledger.anchor import (
     Anchor,
     AnchorReader,
@@ -44,8 +48,14 @@ if TYPE_CHECKING:
     from web3 import Web3
     from web3.providers.base import BaseProvider
 
+    from microcred.jobs.queue import JobQueue
     from microcred.runtime import Runtime
 
+log = logging.getLogger(__name__)
+
+ANCHOR_JOB: Final = "witness.anchor"
+# The job looks this often whether an anchor is due; the interval counts from the last anchor.
+TICK_MINUTES: Final = 1
 PENDING: Final = "pending"
 CONFIRMED: Final = "confirmed"
 RPC_TIMEOUT_SECONDS: Final = 10.0
@@ -299,6 +309,8 @@ class WitnessService:
         signed = account.sign_transaction(tx)
         return {
             "state": PENDING,
+            "from": account.address,
+            "nonce": tx["nonce"],
             "chainId": chain_id,
             "txHash": "0x" + bytes(signed.hash).hex(),
             "rawTransaction": "0x" + bytes(signed.raw_transaction).hex(),
@@ -327,6 +339,13 @@ class WitnessService:
                 raise
             known = None
         if known is None:
+            if self._overtaken(record):
+                self._drop(size, record)
+                raise AnchorError(
+                    "the pending anchor transaction can no longer be mined: another transaction "
+                    "of the sender used its nonce; its record was dropped, the next run signs anew",
+                    found=tx_hash,
+                )
             raw = bytes.fromhex(str(record["rawTransaction"]).removeprefix("0x"))
             _ask(lambda: web3.eth.send_raw_transaction(raw))
         timeout = self.runtime.settings.anchor_timeout_seconds
@@ -353,6 +372,90 @@ class WitnessService:
                 return current  # another run confirmed it first
             row.anchor = {"state": CONFIRMED, "anchor": anchor.to_json()}
         return anchor
+
+    def _overtaken(self, record: dict[str, Any]) -> bool:
+        """Whether the sender's mined transactions already passed this record's nonce (two runs
+        that signed for different checkpoints at once), so it can never be mined."""
+        sender, nonce = record.get("from"), record.get("nonce")
+        if not isinstance(sender, str) or not isinstance(nonce, int):
+            return False  # a record from before the nonce was kept: resumed as it is
+        web3 = self.web3()
+        mined = _ask(lambda: web3.eth.get_transaction_count(sender, "latest"))  # type: ignore[arg-type]
+        return int(mined) > nonce
+
+    def _drop(self, size: int, record: dict[str, Any]) -> None:
+        with transaction(self.runtime.sessions) as session:
+            row = session.scalar(
+                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
+            )
+            if row is not None and row.anchor == record:  # unless another run moved it on
+                session.execute(
+                    update(LogCheckpointRow)
+                    .where(LogCheckpointRow.size == size)
+                    .values(anchor=null())
+                )
+
+    # ---- the periodic job ---------------------------------------------------------------------
+
+    def register_jobs(self, queue: JobQueue) -> None:
+        """With the witness on and an interval set: a job that looks every minute whether the
+        newest checkpoint is due (:meth:`anchor_due`). Nothing is registered otherwise."""
+        if self.enabled and self.runtime.settings.anchor_interval_minutes > 0:
+            queue.register_periodic(ANCHOR_JOB, self.run_job, minutes=TICK_MINUTES)
+
+    def run_job(self) -> None:
+        """The job: anchor if due. A failure is logged (its kind, and our own message, which
+        never holds the key; never a foreign error's text, which may hold the node's URL with
+        its API key) and the next run tries again."""
+        try:
+            outcome = self.anchor_due()
+        except MicrocredError as error:
+            log.warning(
+                "anchoring failed, tried again next time: %s: %s", type(error).__name__, error
+            )
+            return
+        except Exception as error:
+            log.warning("anchoring failed, tried again next time: %s", type(error).__name__)
+            return
+        if outcome is not None and outcome.created:
+            anchor = outcome.anchor
+            log.info("anchored checkpoint %d in transaction %s", anchor.tree_size, anchor.tx_hash)
+
+    def anchor_due(self) -> AnchorOutcome | None:
+        """Anchor the newest checkpoint if the last anchor's block is at least
+        ``anchor_interval_minutes`` old (or there is none); None when nothing was due.
+
+        A pending anchor is resumed first, whatever its age: signing another transaction
+        before it is mined or dropped could reuse its nonce.
+        """
+        interval = self.runtime.settings.anchor_interval_minutes
+        if not self.enabled or interval <= 0:
+            return None
+        with self.runtime.sessions() as session:
+            newest = session.scalar(select(func.max(LogCheckpointRow.size))) or 0
+            last = session.execute(
+                select(LogCheckpointRow.size, LogCheckpointRow.anchor)
+                .where(LogCheckpointRow.anchor.is_not(None))
+                .order_by(LogCheckpointRow.size.desc())
+                .limit(1)
+            ).first()
+        if last is not None:
+            size, record = last
+            if isinstance(record, dict) and record.get("state") == PENDING:
+                return self.anchor(size)
+            if size == newest:
+                return None  # the newest is anchored (or its record needs a person: log anchor)
+            try:
+                previous = public_anchor(record)
+            except AnchorError:
+                previous = None  # unreadable: its time is unknown, so it does not hold us back
+            if previous is not None:
+                age = self.runtime.clock() - previous.block_timestamp
+                if age < timedelta(minutes=interval):
+                    return None
+        if newest == 0:
+            return None  # nothing logged yet
+        return self.anchor(newest)
 
     # ---- reading back -------------------------------------------------------------------------
 
