@@ -90,6 +90,7 @@ runtime = Runtime(Settings(data_dir=Path({str(tmp_path)!r})))
 create_app(runtime)
 runtime.transparency.latest_checkpoint()
 runtime.transparency.witness
+runtime.queue  # every feature's jobs registered (the anchor job is not, with the witness off)
 # The server's verifier (page, API, VC-API) leaves the chain alone too.
 ours = runtime.settings.base_url + "/credentials/00000000-0000-4000-8000-000000000000"
 result = runtime.verification.verifier().verify({{"id": ours, "type": ["VerifiableCredential"]}})
