@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
-from microcred.services.batches import CHUNK_JOB, MAX_CHUNK_FAILURES
+from microcred.services.batches import ANALYZE_AT, CHUNK_JOB, GROWN_TABLES, MAX_CHUNK_FAILURES
 from microcred.services.issuance import IssueRequest
 from microcred.store.tables import BatchRowRow, CredentialRow
 from tests.platform.conftest import IssuerFixture, make_issuer
@@ -239,6 +239,33 @@ def test_issued_rows_equal_what_was_stored(
             assert stored is not None
             assert {c: getattr(row, c) for c in columns} == {c: getattr(stored, c) for c in columns}
             assert row.state == "active"
+
+
+def test_postgresql_statistics_are_refreshed_as_a_batch_grows(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    if runtime.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics; SQLite plans without them")
+
+    def analyzed() -> dict[str, object]:
+        with runtime.engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT relname, last_analyze FROM pg_stat_user_tables")
+            ).all()
+        return {name: at for name, at in rows if name in GROWN_TABLES}
+
+    assert sorted(ANALYZE_AT)[:3] == [2, 8, 32]
+    before = analyzed()
+    runtime.batches.chunk_size = 1
+    rows = b"".join(b"p%d@example.org\n" % i for i in range(2))
+    runtime.batches.create(SYSTEM, issuer.id, achievement_id, b"email\n" + rows)
+    assert analyzed() == before  # chunks 0 and 1: not yet
+
+    rows = b"".join(b"q%d@example.org\n" % i for i in range(3))
+    runtime.batches.create(SYSTEM, issuer.id, achievement_id, b"email\n" + rows)
+    after = analyzed()  # chunk 2 refreshed every table a batch grows
+    assert sorted(after) == sorted(GROWN_TABLES)
+    assert all(at is not None and at != before.get(name) for name, at in after.items())
 
 
 def test_unusable_uploads_are_clear_4xx_and_store_nothing(
