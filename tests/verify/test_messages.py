@@ -48,7 +48,7 @@ def test_a_check_keeps_english_and_fills_translations() -> None:
     # Braces in a value are not read as fields.
     odd = Check.said("input", Status.FAILED, m.UNREADABLE, reason="{x}")
     assert odd.localised(lambda t: t) == "the input could not be read: {x}"
-    # A check made from a plain message (the transparency check) reads the same everywhere.
+    # A check made from a plain message (no template) reads the same everywhere.
     plain = Check("log", Status.PASSED, "included")
     assert plain.localised(lambda _t: "übersetzt") == "included"
 
