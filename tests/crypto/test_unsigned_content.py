@@ -357,7 +357,8 @@ def _appears(value: Any, nquads: str) -> bool:
         return number_literal(value).split("^^")[0] in nquads
     if value.startswith("_:"):
         return True  # blank node labels are renamed by RDFC-1.0; the node's statements remain
-    return f'"{value.translate(LITERAL_ESCAPES)}"' in nquads or f"<{value}>" in nquads
+    # As text, or as an IRI: itself, or expanded against @vocab or a prefix (ending with it).
+    return f'"{value.translate(LITERAL_ESCAPES)}"' in nquads or f"{value}>" in nquads
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -135,6 +135,7 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         # rather than silently taking its statement away.
         quads = ox.parse(text, format=ox.RdfFormat.JSON_LD, base_iri=_RELATIVE_BASE, lenient=True)
         dataset = ox.Dataset()
+        problems: list[CanonicalizationError] = []
         for count, quad in enumerate(quads, start=1):
             if limits is not None and count > limits.max_quads:
                 raise CanonicalizationError(
@@ -142,7 +143,7 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
                     expected=f"<= {limits.max_quads}",
                     found=f"more than {limits.max_quads}",
                 )
-            dataset.add(unsigned.normalized(quad))
+            dataset.add(unsigned.screened(quad, problems))
         nquads = _serialize(dataset)
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise CanonicalizationError(f"JSON-LD could not be converted to RDF: {exc}") from exc
@@ -158,8 +159,8 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         if marker in nquads:
             found = sorted(set(re.findall(re.escape(marker) + r"([^>]*)>", nquads)))
             raise CanonicalizationError(problem, expected=expected, found=", ".join(found))
-    for quad in dataset:
-        unsigned.check_quad(quad)
+    if problems:
+        raise problems[0]
     return nquads
 
 

@@ -7,7 +7,7 @@ predicate, a value with nothing to hang on. A signature over the remaining state
 (jsonld.js in safe mode, as Digital Bazaar's Data Integrity library calls it) refuses such
 documents; so do we, with two checks that name what would go unsigned.
 
-- :func:`check_quad` (value level): the general path parses leniently, so an invalid IRI or
+- :func:`screened` (value level): the general path parses leniently, so an invalid IRI or
   language tag reaches the output instead of taking its statement away with it, and each such
   term is refused here.
 - :func:`check_coverage` (shape level): a copy of the document whose every scalar leaf is a
@@ -17,7 +17,7 @@ documents; so do we, with two checks that name what would go unsigned.
 
 Strings in IRI positions are the only leaves whose value decides whether they drop; the fast path
 only fills in plain absolute IRIs there and sends the rest through the general path (see
-``crypto.canon``), where :func:`check_quad` sees them.
+``crypto.canon``), where :func:`screened` sees them.
 """
 
 from __future__ import annotations
@@ -56,33 +56,36 @@ NQuadsOf = Callable[[Any], str]
 # --- value level: the terms the lenient parser let through ---------------------------------------
 
 
-def check_quad(quad: ox.Quad) -> None:
-    """Raise if a term of ``quad`` is one JSON-LD to RDF would drop, or write otherwise than the
-    reference: an invalid IRI, an ill-formed language tag, a base direction."""
-    for term in (quad.subject, quad.predicate, quad.object, quad.graph_name):
-        if isinstance(term, ox.NamedNode):
-            if not valid_iri(term.value):
-                raise _unsigned(
-                    "an IRI is not a valid absolute IRI", "valid absolute IRIs", term.value
-                )
-        elif isinstance(term, ox.Literal):
-            _check_literal(term)
-
-
-def normalized(quad: ox.Quad) -> ox.Quad:
-    """``quad`` with its language tag in lower case, as the strict parser and the reference write
-    it (the lenient parser keeps the case it was given)."""
-    literal = quad.object
-    if isinstance(literal, ox.Literal):
-        language = literal.language
-        if language is not None and not language.islower() and literal.direction is None:
-            try:
+def screened(quad: ox.Quad, problems: list[CanonicalizationError]) -> ox.Quad:
+    """``quad`` as the strict parser and the reference write it (language tags in lower case: the
+    lenient parser keeps the case it was given). A term JSON-LD to RDF would have dropped, or that
+    the reference would write otherwise (an invalid IRI, an ill-formed language tag, a base
+    direction), is added to ``problems``: the caller raises the first, after its own checks
+    (which explain relative IRIs and undefined terms better)."""
+    language: str | None = None
+    try:
+        for term in (quad.subject, quad.predicate, quad.graph_name):
+            if type(term) is ox.NamedNode and not valid_iri(term.value):
+                raise _invalid_iri(term.value)
+        literal = quad.object
+        if type(literal) is ox.NamedNode:
+            if not valid_iri(literal.value):
+                raise _invalid_iri(literal.value)
+        elif type(literal) is ox.Literal:
+            _check_literal(literal)
+            language = literal.language
+            if language is not None and not language.islower():
                 text = ox.Literal(literal.value, language=language.lower())
-            except ValueError:
-                _check_literal(literal)  # names an ill-formed tag
-                raise _unsigned("a language tag is not valid", _TAG_EXPECTED, language) from None
-            return ox.Quad(quad.subject, quad.predicate, text, quad.graph_name)
+                return ox.Quad(quad.subject, quad.predicate, text, quad.graph_name)
+    except CanonicalizationError as problem:
+        problems.append(problem)
+    except ValueError:  # a tag our check passes and pyoxigraph's refuses
+        problems.append(_unsigned("a language tag is not valid", _TAG_EXPECTED, str(language)))
     return quad
+
+
+def _invalid_iri(value: str) -> CanonicalizationError:
+    return _unsigned("an IRI is not a valid absolute IRI", "valid absolute IRIs", value)
 
 
 def _check_literal(literal: ox.Literal) -> None:
