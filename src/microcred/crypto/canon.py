@@ -31,7 +31,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -490,6 +490,7 @@ class _ShapeWalker:
 _SLOT_KEYWORDS = frozenset({"@id", "@value"})
 
 
+@cache
 def _verbatim_keys() -> frozenset[str]:
     """Keys whose values shape the RDF (``type`` and other aliases of keywords but @id/@value)."""
     return frozenset(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS)

@@ -27,6 +27,7 @@ def context_index() -> dict[str, str]:
     return index
 
 
+@cache  # the bundle does not change while we run, and the fast path asks on every document
 def bundled_urls() -> frozenset[str]:
     return frozenset(context_index())
 
