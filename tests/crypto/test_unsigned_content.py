@@ -139,6 +139,26 @@ DROPPING: dict[str, tuple[Json, str]] = {
     "property shaped like a keyword": (credential({"@foo": "x"}), "credentialSubject.@foo"),
     "boolean under a dropped property": (credential({"@foo": True}), "credentialSubject.@foo"),
     "number under a null term": (credential({"foo": 7}, {"foo": None}), "credentialSubject.foo"),
+    "list of lists": (
+        credential({"name": {"@list": [["a"], "b"]}}),
+        "credentialSubject.name.@list[0]",
+    ),
+    "list of lists in a list container": (
+        credential({"foo": [["a"], "b"]}, {"foo": {"@id": EX + "foo", "@container": "@list"}}),
+        "credentialSubject.foo[0]",
+    ),
+    "dropped property inside @list": (
+        credential({"knows": {"@list": [{"name": "x", "@foo": "y"}]}}),
+        "credentialSubject.knows.@list[0].@foo",
+    ),
+    "dropped property inside @included": (
+        credential({"@included": [{"id": "urn:example:i", "@foo": "y"}]}),
+        "credentialSubject.@included[0].@foo",
+    ),
+    "dropped property inside @graph": (
+        credential({"knows": {"@graph": [{"id": "urn:example:g", "foo": "y"}]}}, {"foo": None}),
+        "credentialSubject.knows.@graph[0].foo",
+    ),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",
@@ -221,6 +241,7 @@ KEPT = {
     "JSON literal": credential(
         {"foo": {"a": ["x", True, None]}}, {"foo": {"@id": EX + "foo", "@type": "@json"}}
     ),
+    "nested arrays in a set (flattened alike)": credential({"name": [["a", "b"], "c"]}),
     "native values": credential({"foo": [True, 7, 1.5]}, {"foo": EX + "foo"}),
     "handle that looks like a keyword": credential({"name": "@ada"}),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),

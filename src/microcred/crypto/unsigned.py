@@ -39,8 +39,17 @@ _LANGUAGE_TAG = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")
 KEYWORD_LIKE = re.compile(r"@[A-Za-z]+")
 _PLACEHOLDER = "urn:x-microcred-leaf:"
 _PLACEHOLDER_RE = re.compile(r"urn:x-microcred-leaf:(\d+):")
-_SLOT_KEYWORDS = frozenset({"@id", "@value"})
+# Keywords whose values say how to read the rest (kept as written, part of the shape); the values
+# of every other key (@id, @value, @list, @set, @graph, @reverse, @included, @nest, terms) are
+# content, and walked.
+_VERBATIM_KEYWORDS = frozenset(
+    {
+        *("@context", "@type", "@language", "@direction", "@index", "@base", "@vocab"),
+        *("@version", "@protected", "@propagate", "@import", "@prefix", "@container"),
+    }
+)
 _MAX_SHOWN = 5
+_RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
 _TAG_EXPECTED = "a BCP 47 language tag such as en or en-GB"
 _MAX_DEPTH = 128  # inlining contexts refuses deeper documents anyway (crypto.jsonld)
 _CACHE_SIZE = 512
@@ -164,6 +173,14 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
         written = nquads.count('"' + text + '"')
         if written < len(paths):
             missing += [f"{path} ({text})" for path in paths[written:]]
+    if walk.nested_arrays and _RDF_FIRST in nquads:
+        # JSON-LD 1.1 makes an array inside a list a list of lists; pyoxigraph flattens it, so
+        # the nesting would not be signed (and the reference's statements would differ).
+        return CanonicalizationError(
+            "a list holds an array (a list of lists): its nesting would not be signed",
+            expected="lists of values or objects",
+            found=", ".join(walk.nested_arrays[:_MAX_SHOWN]),
+        )
     if not missing:
         return None
     shown = ", ".join(sorted(missing)[:_MAX_SHOWN])
@@ -182,6 +199,7 @@ class _Walk:
         self._types = types
         self.paths: list[str] = []
         self.keyword_like: dict[str, list[str]] = {}
+        self.nested_arrays: list[str] = []
         self._verbatim = verbatim
         self._shape: list[Hashable] = []
 
@@ -210,6 +228,9 @@ class _Walk:
         if isinstance(value, list):
             self._shape.append("[")
             items = [self.node(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
+            self.nested_arrays += [
+                f"{path}[{i}]" for i, v in enumerate(value) if isinstance(v, list)
+            ]
             self._shape.append("]")
             return items
         if value is None:
@@ -248,9 +269,9 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[st
                         "terms and IRIs, or JSON-LD keywords",
                         short(name),
                     )
-    verbatim = {term for term, target in aliases.items() if target not in _SLOT_KEYWORDS}
+    verbatim = {term for term, target in aliases.items() if target in _VERBATIM_KEYWORDS}
     types = {term for term, target in aliases.items() if target == "@type"} | {"@type"}
-    return frozenset(verbatim | _Keywords.ALL - _SLOT_KEYWORDS), frozenset(types)
+    return frozenset(verbatim | _VERBATIM_KEYWORDS), frozenset(types)
 
 
 def _strings(value: Any) -> list[str]:
