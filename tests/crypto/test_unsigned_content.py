@@ -159,6 +159,36 @@ DROPPING: dict[str, tuple[Json, str]] = {
         credential({"knows": {"@graph": [{"id": "urn:example:g", "foo": "y"}]}}, {"foo": None}),
         "credentialSubject.knows.@graph[0].foo",
     ),
+    "type-scoped context nulls a term": (
+        credential(
+            {"knows": {"type": "T", "foo": "x"}},
+            {"T": {"@id": EX + "T", "@context": {"foo": None}}},
+        ),
+        "credentialSubject.knows.foo",
+    ),
+    "property-scoped context nulls a term": (
+        credential(
+            {"knows": {"foo": "x"}}, {"knows": {"@id": EX + "knows", "@context": {"foo": None}}}
+        ),
+        "credentialSubject.knows.foo",
+    ),
+    "included node with only an id": (
+        credential({"@included": [{"@id": "urn:example:x"}]}),
+        "credentialSubject.@included[0].@id",
+    ),
+    "compact id expanding to a bad IRI": (
+        credential({"knows": {"id": "ex:x y", "name": "s"}}, {"ex": EX}),
+        "x y",
+    ),
+    "empty id": (credential({"knows": {"id": "", "name": "s"}}), "relative IRIs"),
+    "language tag from the context": (
+        credential({"foo": "x"}, {"foo": {"@id": EX + "foo", "@language": "en us"}}),
+        "en us",
+    ),
+    "id with a bad percent escape": (
+        credential({"knows": {"id": "urn:a%zz", "name": "s"}}),
+        "urn:a%zz",
+    ),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",
@@ -242,6 +272,28 @@ KEPT = {
         {"foo": {"a": ["x", True, None]}}, {"foo": {"@id": EX + "foo", "@type": "@json"}}
     ),
     "nested arrays in a set (flattened alike)": credential({"name": [["a", "b"], "c"]}),
+    "valid @base": credential({"knows": {"id": "rel", "name": "s"}}, {"@base": "https://ex.org/"}),
+    "graph container": credential(
+        {"foo": {"name": "x"}}, {"foo": {"@id": EX + "foo", "@container": "@graph"}}
+    ),
+    "property-scoped alias of @id": credential(
+        {"knows": {"ident": "urn:example:a", "name": "x"}},
+        {"knows": {"@id": EX + "knows", "@context": {"ident": "@id"}}},
+    ),
+    "property-valued index": credential(
+        {"foo": {"k1": {"name": "x"}}},
+        {"foo": {"@id": EX + "foo", "@container": "@index", "@index": "tag"}, "tag": EX + "tag"},
+    ),
+    "compact ids": credential(
+        {"knows": [{"id": "ex:x", "name": "s"}, {"id": "nope:x", "name": "t"}]}, {"ex": EX}
+    ),
+    "reverse property": credential(
+        {"isKnownBy": {"id": "urn:example:x"}}, {"isKnownBy": {"@reverse": EX + "knows"}}
+    ),
+    "ill-formed typed literal": credential(
+        {"foo": "notadate"},
+        {"foo": {"@id": EX + "foo", "@type": "http://www.w3.org/2001/XMLSchema#dateTime"}},
+    ),
     "native values": credential({"foo": [True, 7, 1.5]}, {"foo": EX + "foo"}),
     "handle that looks like a keyword": credential({"name": "@ada"}),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
