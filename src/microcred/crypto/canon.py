@@ -407,7 +407,6 @@ def _fast_template(
     # second template so the general path expands them, once per distinct value.
     pinned = frozenset(i for i in template.iri_slots if not _is_plain_iri(leaves[i]))
     if pinned:
-        unsigned.check_pinned(leaves[i] for i in pinned)
         pinned_key = (key, tuple((i, leaves[i]) for i in sorted(pinned)))
         checked = template.iri_slots
         template = _cached_template(
@@ -526,7 +525,10 @@ def _with_placeholders(
 def _build_template(
     doc: Mapping[str, Any], leaves: list[str], limits: Limits | None, pinned: frozenset[int]
 ) -> _Template:
-    if not pinned:  # once per shape: leaves that would not be signed refuse the document
+    # Once per shape (and per pinned values): leaves that would not be signed refuse the document.
+    if pinned:
+        unsigned.check_pinned(leaves[i] for i in pinned)
+    else:
         unsigned.check_coverage(doc, lambda copy: to_nquads(copy, limits=limits))
     counter = [0]
     placeholder_doc = _with_placeholders(doc, counter, _verbatim_keys(), pinned)
