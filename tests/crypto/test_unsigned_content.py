@@ -452,3 +452,14 @@ def test_every_leaf_is_signed_or_the_document_is_refused(
             leaf for leaf in _leaves(document["credentialSubject"]) if not _appears(leaf[1], nquads)
         ]
         assert not missing, f"unsigned leaves {missing} of {json.dumps(document)}:\n{nquads}"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+def test_a_deeply_nested_document_is_refused_not_a_recursion_error(fast: bool) -> None:
+    document = credential({})
+    node = document["credentialSubject"]
+    for _ in range(200):
+        node["knows"] = {}
+        node = node["knows"]
+    with pytest.raises(CanonicalizationError, match="nests too deeply"):
+        canonicalize(document, use_fast_path=fast)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -151,14 +151,20 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
     Runs JSON-LD to RDF once per document shape (keys, contexts, keyword values, kinds of
     leaves); later documents of that shape cost one walk.
     """
-    walk = _Walk(*_verbatim_keys(doc))
-    copy = walk.node(doc, "")
-    key = walk.key()
+    verbatim = _bundled_verbatim_keys()
+    shape = _Shape(*verbatim)
+    shape.of(doc, 0)
+    if shape.embedded_contexts:  # their aliases change which keys are kept as written
+        verbatim = _verbatim_keys(doc)
+        shape = _Shape(*verbatim)
+        shape.of(doc, 0)
+    key = tuple(shape.tokens)
     if key in _checked:
         _checked.move_to_end(key)
         found = _checked[key]
     else:
-        found = _checked[key] = _coverage_error(walk, nquads_of(copy))
+        walk = _Walk(verbatim[0])
+        found = _checked[key] = _coverage_error(walk, nquads_of(walk.node(doc, "")))
         if len(_checked) > _CACHE_SIZE:
             _checked.popitem(last=False)
     if found is not None:
@@ -192,57 +198,83 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
     )
 
 
-class _Walk:
-    """Builds the placeholder copy of a document, its shape key and each placeholder's path."""
+class _Shape:
+    """A document's shape key: keys, contexts and values kept as written, strings shaped like
+    keywords, the kind of every other leaf. Also refuses types shaped like keywords and documents
+    nested too deeply, and notes whether the document writes contexts of its own."""
 
     def __init__(self, verbatim: frozenset[str], types: frozenset[str]) -> None:
+        self.tokens: list[Hashable] = []
+        self.embedded_contexts = False
+        self._verbatim = verbatim
         self._types = types
+
+    def of(self, value: Any, depth: int) -> None:
+        tokens = self.tokens
+        if depth > _MAX_DEPTH:
+            raise CanonicalizationError(
+                "document nests too deeply", expected=f"<= {_MAX_DEPTH} levels"
+            )
+        if isinstance(value, dict):
+            tokens.append("{")
+            for key, item in value.items():
+                tokens.append(("k", key))
+                if key == "@context":
+                    self.embedded_contexts |= not all(isinstance(c, str) for c in _listed(item))
+                    tokens.append(_freeze(item))
+                elif key in self._verbatim:
+                    if key in self._types:
+                        check_pinned(t for t in _strings(item) if t not in _Keywords.ALL)
+                    tokens.append(_freeze(item))
+                elif isinstance(item, str):
+                    tokens.append(
+                        ("@", item) if item[:1] == "@" and KEYWORD_LIKE.fullmatch(item) else "s"
+                    )
+                else:
+                    self.of(item, depth + 1)
+            tokens.append("}")
+        elif isinstance(value, list):
+            tokens.append("[")
+            for item in value:
+                self.of(item, depth + 1)
+            tokens.append("]")
+        elif isinstance(value, str):
+            tokens.append(
+                ("@", value) if value[:1] == "@" and KEYWORD_LIKE.fullmatch(value) else "s"
+            )
+        else:
+            tokens.append(value if value is None else type(value).__name__)
+
+
+class _Walk:
+    """Builds the placeholder copy of a document and each placeholder's path (once per shape)."""
+
+    def __init__(self, verbatim: frozenset[str]) -> None:
         self.paths: list[str] = []
         self.keyword_like: dict[str, list[str]] = {}
         self.nested_arrays: list[str] = []
         self._verbatim = verbatim
-        self._shape: list[Hashable] = []
 
-    def key(self) -> Hashable:
-        return tuple(self._shape)
-
-    def node(self, value: Any, path: str, depth: int = 0) -> Any:
-        if depth > _MAX_DEPTH:
-            raise CanonicalizationError(
-                "document nests too deeply", expected=f"<= {_MAX_DEPTH} levels", found=short(path)
-            )
+    def node(self, value: Any, path: str) -> Any:
         if isinstance(value, dict):
-            self._shape.append("{")
-            out: dict[str, Any] = {}
-            for key, item in value.items():
-                self._shape.append(("k", key))
-                if key == "@context" or key in self._verbatim:
-                    if key in self._types:
-                        check_pinned(t for t in _strings(item) if t not in _Keywords.ALL)
-                    self._shape.append(_freeze(item))
-                    out[key] = item
-                else:
-                    out[key] = self.node(item, f"{path}.{key}" if path else key, depth + 1)
-            self._shape.append("}")
-            return out
+            return {
+                key: item
+                if key == "@context" or key in self._verbatim
+                else self.node(item, f"{path}.{key}" if path else key)
+                for key, item in value.items()
+            }
         if isinstance(value, list):
-            self._shape.append("[")
-            items = [self.node(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
             self.nested_arrays += [
                 f"{path}[{i}]" for i, v in enumerate(value) if isinstance(v, list)
             ]
-            self._shape.append("]")
-            return items
+            return [self.node(item, f"{path}[{i}]") for i, item in enumerate(value)]
         if value is None:
-            self._shape.append(None)
             return None
         if isinstance(value, str) and KEYWORD_LIKE.fullmatch(value):
-            self._shape.append(("@", value))
             self.keyword_like.setdefault(value, []).append(path or "(document)")
             return value
         # Any other scalar: a unique absolute IRI, which nothing drops for its own sake. In an IRI
         # position it stays an IRI, in a literal one it is literal text; either way it shows.
-        self._shape.append(type(value).__name__)
         self.paths.append(path or "(document)")
         return f"{_PLACEHOLDER}{len(self.paths) - 1}:"
 
@@ -272,6 +304,15 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[st
     verbatim = {term for term, target in aliases.items() if target in _VERBATIM_KEYWORDS}
     types = {term for term, target in aliases.items() if target == "@type"} | {"@type"}
     return frozenset(verbatim | _VERBATIM_KEYWORDS), frozenset(types)
+
+
+@cache
+def _bundled_verbatim_keys() -> tuple[frozenset[str], frozenset[str]]:
+    return _verbatim_keys({})
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 def _strings(value: Any) -> list[str]:
