@@ -42,6 +42,7 @@ test: lint typecheck pytest
 
 bench: $(STAMP) js
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/unsigned_bench.py
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/log_store_bench.py --quick
 	$(BIN)/python bench/bulk_bench.py --count 100000
