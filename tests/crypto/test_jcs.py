@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import sys
 import uuid
 from typing import Any
 
@@ -187,3 +188,24 @@ def test_look_alike_count() -> None:
     other = [("_:z", "<http://example.org/p>", '"w"')]
     assert rdfc.look_alike_blank_nodes(same + other) == 2
     assert rdfc.look_alike_blank_nodes(other) == 0
+
+
+def test_deep_nesting_is_refused_whatever_the_recursion_limit() -> None:
+    # py-evm raises the recursion limit when imported; the bound must not move with it.
+    value: Any = "leaf"
+    for _ in range(jcs.MAX_NESTING + 1):
+        value = [value]
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(20_000)
+    try:
+        with pytest.raises(CanonicalizationError, match="nested too deeply"):
+            jcs.canonicalize({"a": value})
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def test_nesting_within_the_bound_still_canonicalizes() -> None:
+    value: Any = 1.5  # a float: not the orjson shortcut
+    for _ in range(jcs.MAX_NESTING - 2):
+        value = [value]
+    assert jcs.canonicalize({"a": value}) == rfc8785.dumps({"a": value})

@@ -36,6 +36,9 @@ _ORJSON_OPTIONS = (
 # Digits become 0 and closing brackets a comma, so one search finds a digit ending a token.
 _NUMBER_ENDS = bytes.maketrans(b"123456789}]", b"000000000,,")
 _BELOW_ASTRAL_LEAD = bytes(range(0xF0))  # deleting these leaves only 4-byte UTF-8 lead bytes
+# orjson's own limit. rfc8785 recurses, so without this bound the interpreter's recursion limit
+# (which an imported library may raise, as py-evm does) would decide what gets canonicalized.
+MAX_NESTING = 255
 
 
 def canonicalize(value: Any) -> bytes:
@@ -44,12 +47,31 @@ def canonicalize(value: Any) -> bytes:
         try:
             text = orjson.dumps(value, option=_ORJSON_OPTIONS)
         except orjson.JSONEncodeError:
+            if _nested_deeper_than(value, MAX_NESTING):
+                raise CanonicalizationError(
+                    "cannot canonicalize with JCS: the JSON is nested too deeply",
+                    expected=f"at most {MAX_NESTING} levels of arrays and objects",
+                    found=f"more than {MAX_NESTING}",
+                ) from None
             return rfc8785.dumps(value)  # nothing orjson refuses is plain; rfc8785 decides
         if plain_output(text) or _simple(value):
             return text
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as exc:
         raise CanonicalizationError(f"cannot canonicalize with JCS: {exc}") from exc
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
+    """True if arrays and objects nest deeper than ``limit`` levels (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list | tuple):
+            if depth >= limit:
+                return True
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def plain_output(text: bytes) -> bool:
