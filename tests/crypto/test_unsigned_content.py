@@ -189,6 +189,20 @@ DROPPING: dict[str, tuple[Json, str]] = {
         credential({"knows": {"id": "urn:a%zz", "name": "s"}}),
         "urn:a%zz",
     ),
+    "@index on a value": (
+        credential({"name": {"@value": "a", "@index": "unsigned"}}),
+        "unsigned",
+    ),
+    "@index on a node": (
+        credential({"knows": {"id": "urn:example:k", "@index": "unsigned"}}),
+        "unsigned",
+    ),
+    "index map keys": (
+        credential(
+            {"foo": {"unsigned": "x"}}, {"foo": {"@id": EX + "foo", "@container": "@index"}}
+        ),
+        "index map 'foo'",
+    ),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",
@@ -250,9 +264,6 @@ def test_fast_path_template_then_a_dropping_value() -> None:
 KEPT = {
     "null value": credential({"name": None}),
     "empty object": credential({"knows": {}}),
-    "index map": credential(
-        {"foo": {"a": "x"}}, {"foo": {"@id": EX + "foo", "@container": "@index"}}
-    ),
     "nested": credential({"foo": {"name": "x"}}, {"foo": "@nest"}),
     "term alias to a keyword": {
         **credential({}, {"ident": "@id"}),

@@ -51,6 +51,11 @@ DELIBERATE = {
     # it (and with an @list container pyoxigraph happens to agree, but one rule is simpler).
     "list of lists": "the nesting would not be signed",
     "list of lists in a list container": "one rule for every list of lists",
+    # JSON-LD keeps indexes out of the RDF: the reference signs without them, so they could be
+    # changed under a valid proof. A property-valued index (@index in the term) is kept.
+    "@index on a value": "not signed",
+    "@index on a node": "not signed",
+    "index map keys": "not signed",
 }
 
 

@@ -26,7 +26,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from functools import cache, lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
@@ -152,18 +152,18 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
     leaves); later documents of that shape cost one walk.
     """
     verbatim = _bundled_verbatim_keys()
-    shape = _Shape(*verbatim)
+    shape = _Shape(verbatim)
     shape.of(doc, 0)
     if shape.embedded_contexts:  # their aliases change which keys are kept as written
         verbatim = _verbatim_keys(doc)
-        shape = _Shape(*verbatim)
+        shape = _Shape(verbatim)
         shape.of(doc, 0)
     key = tuple(shape.tokens)
     if key in _checked:
         _checked.move_to_end(key)
         found = _checked[key]
     else:
-        walk = _Walk(verbatim[0])
+        walk = _Walk(verbatim.verbatim)
         found = _checked[key] = _coverage_error(walk, nquads_of(walk.node(doc, "")))
         if len(_checked) > _CACHE_SIZE:
             _checked.popitem(last=False)
@@ -203,11 +203,13 @@ class _Shape:
     keywords, the kind of every other leaf. Also refuses types shaped like keywords and documents
     nested too deeply, and notes whether the document writes contexts of its own."""
 
-    def __init__(self, verbatim: frozenset[str], types: frozenset[str]) -> None:
+    def __init__(self, keys: _Keys) -> None:
         self.tokens: list[Hashable] = []
         self.embedded_contexts = False
-        self._verbatim = verbatim
-        self._types = types
+        self._verbatim = keys.verbatim
+        self._types = keys.types
+        self._indexes = keys.indexes
+        self._index_maps = keys.index_maps
 
     def of(self, value: Any, depth: int) -> None:
         tokens = self.tokens
@@ -225,12 +227,16 @@ class _Shape:
                 elif key in self._verbatim:
                     if key in self._types:
                         check_pinned(t for t in _strings(item) if t not in _Keywords.ALL)
+                    elif key in self._indexes:
+                        raise _not_rdf(f"an @index value ({short(item)})")
                     tokens.append(_freeze(item))
                 elif isinstance(item, str):
                     tokens.append(
                         ("@", item) if item[:1] == "@" and KEYWORD_LIKE.fullmatch(item) else "s"
                     )
                 else:
+                    if key in self._index_maps and isinstance(item, dict):
+                        raise _not_rdf(f"the keys of the index map {short(key)}")
                     self.of(item, depth + 1)
             tokens.append("}")
         elif isinstance(value, list):
@@ -279,11 +285,18 @@ class _Walk:
         return f"{_PLACEHOLDER}{len(self.paths) - 1}:"
 
 
-def _verbatim_keys(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[str]]:
-    """Keys whose values are kept as written: keywords other than @id and @value, and the terms
-    the bundled and the document's own contexts alias to them; and those of them that mean
-    @type."""
+class _Keys(NamedTuple):
+    verbatim: frozenset[str]  # keys whose values are kept as written
+    types: frozenset[str]  # those that mean @type
+    indexes: frozenset[str]  # those that mean @index
+    index_maps: frozenset[str]  # terms whose maps are keyed by index (the keys are not RDF)
+
+
+def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
+    """Keys whose values are kept as written: the keywords that say how to read the rest, and the
+    terms the bundled and the document's own contexts alias to them."""
     aliases = dict(keyword_aliases())
+    index_maps: set[str] = set()
     for context in _embedded_contexts(doc):
         for term, definition in context.items():
             target = definition.get("@id") if isinstance(definition, Mapping) else definition
@@ -301,13 +314,23 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> tuple[frozenset[str], frozenset[st
                         "terms and IRIs, or JSON-LD keywords",
                         short(name),
                     )
+            if (
+                isinstance(definition, Mapping)
+                and "@index" not in definition
+                and "@index" in _listed(definition.get("@container"))
+            ):
+                index_maps.add(term)
     verbatim = {term for term, target in aliases.items() if target in _VERBATIM_KEYWORDS}
-    types = {term for term, target in aliases.items() if target == "@type"} | {"@type"}
-    return frozenset(verbatim | _VERBATIM_KEYWORDS), frozenset(types)
+    return _Keys(
+        frozenset(verbatim | _VERBATIM_KEYWORDS),
+        frozenset({term for term, target in aliases.items() if target == "@type"} | {"@type"}),
+        frozenset({term for term, target in aliases.items() if target == "@index"} | {"@index"}),
+        frozenset(index_maps),
+    )
 
 
 @cache
-def _bundled_verbatim_keys() -> tuple[frozenset[str], frozenset[str]]:
+def _bundled_verbatim_keys() -> _Keys:
     return _verbatim_keys({})
 
 
@@ -358,6 +381,16 @@ def _freeze(value: Any) -> Hashable:
     if isinstance(value, list):
         return ("[", tuple(_freeze(v) for v in value))
     return (type(value).__name__, value)
+
+
+def _not_rdf(what: str) -> CanonicalizationError:
+    # JSON-LD keeps indexes out of the RDF, so the reference signs without them; we refuse rather
+    # than let them change freely under a valid proof.
+    return _unsigned(
+        "JSON-LD leaves indexes out of the RDF statements",
+        "no @index values or index maps (or an index map whose @index names a property)",
+        what,
+    )
 
 
 def _unsigned(problem: str, expected: str, found: str) -> CanonicalizationError:
