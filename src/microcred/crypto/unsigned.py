@@ -192,7 +192,7 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
     shown = ", ".join(sorted(missing)[:_MAX_SHOWN])
     more = len(missing) - _MAX_SHOWN
     return _unsigned(
-        "document content would not be signed (JSON-LD to RDF drops it)",
+        "JSON-LD to RDF drops part of the document",
         _EXPECTED,
         shown + (f" and {more} more" if more > 0 else ""),
     )
