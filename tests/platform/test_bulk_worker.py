@@ -15,8 +15,9 @@ from sqlalchemy import func, select
 
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
+from microcred.services.notifications import SETTLE_EVERY
 from microcred.settings import Settings
-from microcred.store.tables import BatchRow, CredentialRow
+from microcred.store.tables import BatchRow, CredentialRow, NotificationRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, make_issuer
 
 ROWS = 400
@@ -69,6 +70,14 @@ def counts(runtime: Runtime, batch_id: str) -> tuple[int, int, str]:
         return credentials or 0, batch.issued_rows, batch.state
 
 
+def mail_states(runtime: Runtime) -> dict[str, int]:
+    with runtime.sessions() as session:
+        rows = session.execute(
+            select(NotificationRow.state, func.count()).group_by(NotificationRow.state)
+        ).all()
+    return {state: int(count) for state, count in rows}
+
+
 def wait_for(condition: object, timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,6 +113,7 @@ def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
 
         worker = start_worker(env, log)
         wait_for(lambda: counts(runtime, batch.id)[2] == "done", 180, "the batch to finish")
+        wait_for(lambda: not mail_states(runtime).get("pending"), 120, "the e-mail jobs")
     finally:
         if worker.poll() is None:
             os.killpg(worker.pid, signal.SIGTERM)
@@ -118,6 +128,18 @@ def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
     assert sorted(emails) == sorted(f"learner{i}@example.org" for i in range(ROWS))
     done = runtime.batches.get(SYSTEM, issuer.id, batch.id)
     assert done.new_rows == ROWS
+    # E-mail at most once across the kill: one row per credential, none claimed twice. Rows
+    # the killed workers had claimed stay "sending" (the sweep gives them up later), some of
+    # them already written; the rest are sent, each as one outbox file.
+    with runtime.sessions() as session:
+        attempts = session.scalars(select(NotificationRow.attempts)).all()
+    assert len(attempts) == ROWS
+    assert set(attempts) == {1}
+    states = mail_states(runtime)
+    assert set(states) <= {"sent", "sending"}
+    assert states.get("sending", 0) <= 2 * SETTLE_EVERY  # two worker processes were killed
+    outbox = Path(env["MICROCRED_DATA_DIR"]) / "outbox"
+    assert states["sent"] <= len(list(outbox.glob("*.eml"))) <= ROWS
 
 
 @pytest.mark.slow

@@ -27,7 +27,7 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
 from microcred.services.mail import MailError, OutboxMailer, SmtpMailer, mailer_for
-from microcred.services.notifications import ABANDONED, MAX_ATTEMPTS
+from microcred.services.notifications import ABANDONED, MAX_ATTEMPTS, SETTLE_EVERY
 from microcred.settings import Settings
 from microcred.store.tables import NotificationRow
 
@@ -278,6 +278,35 @@ def test_one_job_per_group_and_its_retry_sends_only_what_failed(
     rows = {row.credential_id: row for row in notifications(runtime)}
     assert {row.state for row in rows.values()} == {"sent"}
     assert [rows[c.id].attempts for c in issued] == [2, 1, 1]
+
+
+def test_a_worker_lost_mid_group_leaves_only_unrecorded_rows_in_sending(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """Outcomes are recorded every SETTLE_EVERY messages, so a job that dies (SIGKILL, here a
+    BaseException from the mailer) loses the record of at most that many sends."""
+    sent: list[str] = []
+
+    class DyingMailer:
+        def send(self, message: object) -> None:
+            if len(sent) == SETTLE_EVERY + 4:
+                raise SystemExit("the worker is gone")
+            sent.append(str(message))
+
+    runtime.notifications.mailer = DyingMailer()
+    count = SETTLE_EVERY + 10
+    requests = [
+        IssueRequest(achievement_id=achievement_id, email=f"p{i}@example.org") for i in range(count)
+    ]
+    with pytest.raises(SystemExit):
+        runtime.issuance.issue(SYSTEM, issuer.id, requests)
+
+    states = sorted(row.state for row in notifications(runtime))
+    assert len(sent) == SETTLE_EVERY + 4
+    # The first SETTLE_EVERY recorded; 4 sent but unrecorded and the rest claimed: "sending",
+    # which the sweep gives up instead of sending again.
+    assert states == ["sending"] * (count - SETTLE_EVERY) + ["sent"] * SETTLE_EVERY
+    assert runtime.notifications.sweep(runtime.clock() + LATER).abandoned == count - SETTLE_EVERY
 
 
 def test_retries_stop_at_the_limit_and_the_row_fails(
