@@ -203,6 +203,29 @@ DROPPING: dict[str, tuple[Json, str]] = {
         ),
         "index map 'foo'",
     ),
+    "type that is a term mapped to null": (
+        credential({"knows": {"id": "urn:example:k", "type": "Gone"}}, {"Gone": None}),
+        "Gone",
+    ),
+    "value @type that is a term mapped to null": (
+        credential({"name": {"@value": "x", "@type": "Gone"}}, {"Gone": None}),
+        "Gone",
+    ),
+    "type-map key that is a term mapped to null": (
+        credential(
+            {"foo": {"Gone": {"name": "x"}}},
+            {"Gone": None, "foo": {"@id": EX + "foo", "@container": "@type"}},
+        ),
+        "credentialSubject.foo.Gone",
+    ),
+    "@vocab-coerced value that is a term mapped to null": (
+        credential({"bar": "Gone"}, {"Gone": None, "bar": {"@id": EX + "bar", "@type": "@vocab"}}),
+        "credentialSubject.bar (Gone)",
+    ),
+    "@vocab-coerced value that is a keyword alias": (
+        credential({"bar": "type"}, {"bar": {"@id": EX + "bar", "@type": "@vocab"}}),
+        "@type",
+    ),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",
@@ -307,6 +330,7 @@ KEPT = {
     ),
     "native values": credential({"foo": [True, 7, 1.5]}, {"foo": EX + "foo"}),
     "handle that looks like a keyword": credential({"name": "@ada"}),
+    "text equal to a term mapped to null": credential({"name": "Gone"}, {"Gone": None}),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
     "type term": credential({"type": "Person", "name": "x"}),
 }

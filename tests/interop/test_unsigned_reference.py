@@ -53,6 +53,8 @@ DELIBERATE = {
     "list of lists in a list container": "one rule for every list of lists",
     # JSON-LD keeps indexes out of the RDF: the reference signs without them, so they could be
     # changed under a valid proof. A property-valued index (@index in the term) is kept.
+    # The reference turns it into a fresh blank node: the value itself is not signed.
+    "@vocab-coerced value that is a term mapped to null": "the value would not be signed",
     "@index on a value": "not signed",
     "@index on a node": "not signed",
     "index map keys": "not signed",

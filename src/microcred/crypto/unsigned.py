@@ -163,7 +163,7 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
         _checked.move_to_end(key)
         found = _checked[key]
     else:
-        walk = _Walk(verbatim.verbatim)
+        walk = _Walk(verbatim)
         found = _checked[key] = _coverage_error(walk, nquads_of(walk.node(doc, "")))
         if len(_checked) > _CACHE_SIZE:
             _checked.popitem(last=False)
@@ -174,7 +174,8 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
 def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
     seen = {int(index) for index in _PLACEHOLDER_RE.findall(nquads)}
     missing = [path for index, path in enumerate(walk.paths) if index not in seen]
-    for text, paths in walk.keyword_like.items():
+    missing += walk.null_keys
+    for text, paths in walk.kept.items():
         # Kept as written: each must come out as a literal (as a node id it would be ignored).
         written = nquads.count('"' + text + '"')
         if written < len(paths):
@@ -210,6 +211,7 @@ class _Shape:
         self._types = keys.types
         self._indexes = keys.indexes
         self._index_maps = keys.index_maps
+        self._null = keys.null_terms
 
     def of(self, value: Any, depth: int) -> None:
         tokens = self.tokens
@@ -226,14 +228,16 @@ class _Shape:
                     tokens.append(_freeze(item))
                 elif key in self._verbatim:
                     if key in self._types:
-                        check_pinned(t for t in _strings(item) if t not in _Keywords.ALL)
+                        types = _strings(item)
+                        check_pinned(t for t in types if t not in _Keywords.ALL)
+                        for kind in types:
+                            if kind in self._null:
+                                raise _null_term(kind, "a type")
                     elif key in self._indexes:
                         raise _not_rdf(f"an @index value ({short(item)})")
                     tokens.append(_freeze(item))
                 elif isinstance(item, str):
-                    tokens.append(
-                        ("@", item) if item[:1] == "@" and KEYWORD_LIKE.fullmatch(item) else "s"
-                    )
+                    tokens.append(("@", item) if self._kept(item) else "s")
                 else:
                     if key in self._index_maps and isinstance(item, dict):
                         raise _not_rdf(f"the keys of the index map {short(key)}")
@@ -245,28 +249,35 @@ class _Shape:
                 self.of(item, depth + 1)
             tokens.append("]")
         elif isinstance(value, str):
-            tokens.append(
-                ("@", value) if value[:1] == "@" and KEYWORD_LIKE.fullmatch(value) else "s"
-            )
+            tokens.append(("@", value) if self._kept(value) else "s")
         else:
             tokens.append(value if value is None else type(value).__name__)
+
+    def _kept(self, text: str) -> bool:
+        return (text[:1] == "@" and KEYWORD_LIKE.fullmatch(text) is not None) or text in self._null
 
 
 class _Walk:
     """Builds the placeholder copy of a document and each placeholder's path (once per shape)."""
 
-    def __init__(self, verbatim: frozenset[str]) -> None:
+    def __init__(self, keys: _Keys) -> None:
         self.paths: list[str] = []
-        self.keyword_like: dict[str, list[str]] = {}
+        self.kept: dict[str, list[str]] = {}  # strings left as written, where they occur
         self.nested_arrays: list[str] = []
-        self._verbatim = verbatim
+        self.null_keys: list[str] = []  # a property or a type-map key: either way it drops
+        self._verbatim = keys.verbatim
+        self._null = keys.null_terms
 
     def node(self, value: Any, path: str) -> Any:
         if isinstance(value, dict):
+            where = f"{path}." if path else ""
+            self.null_keys += [
+                f"{where}{key} (mapped to null)" for key in value if key in self._null
+            ]
             return {
                 key: item
                 if key == "@context" or key in self._verbatim
-                else self.node(item, f"{path}.{key}" if path else key)
+                else self.node(item, where + key)
                 for key, item in value.items()
             }
         if isinstance(value, list):
@@ -276,8 +287,9 @@ class _Walk:
             return [self.node(item, f"{path}[{i}]") for i, item in enumerate(value)]
         if value is None:
             return None
-        if isinstance(value, str) and KEYWORD_LIKE.fullmatch(value):
-            self.keyword_like.setdefault(value, []).append(path or "(document)")
+        if isinstance(value, str) and (KEYWORD_LIKE.fullmatch(value) or value in self._null):
+            # What drops is the value itself (as an IRI it expands to nothing): keep it as it is.
+            self.kept.setdefault(value, []).append(path or "(document)")
             return value
         # Any other scalar: a unique absolute IRI, which nothing drops for its own sake. In an IRI
         # position it stays an IRI, in a literal one it is literal text; either way it shows.
@@ -290,6 +302,7 @@ class _Keys(NamedTuple):
     types: frozenset[str]  # those that mean @type
     indexes: frozenset[str]  # those that mean @index
     index_maps: frozenset[str]  # terms whose maps are keyed by index (the keys are not RDF)
+    null_terms: frozenset[str]  # terms mapped to null: as a key, a type or a value they drop
 
 
 def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
@@ -297,8 +310,18 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
     terms the bundled and the document's own contexts alias to them."""
     aliases = dict(keyword_aliases())
     index_maps: set[str] = set()
+    null_terms: set[str] = set()  # the bundled contexts map no term to null
     for context in _embedded_contexts(doc):
         for term, definition in context.items():
+            if not term.startswith("@") and (
+                definition is None
+                or (
+                    isinstance(definition, Mapping)
+                    and "@id" in definition
+                    and definition["@id"] is None
+                )
+            ):
+                null_terms.add(term)
             target = definition.get("@id") if isinstance(definition, Mapping) else definition
             if target in _Keywords.ALL:
                 aliases[term] = target
@@ -326,6 +349,7 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
         frozenset({term for term, target in aliases.items() if target == "@type"} | {"@type"}),
         frozenset({term for term, target in aliases.items() if target == "@index"} | {"@index"}),
         frozenset(index_maps),
+        frozenset(null_terms),
     )
 
 
@@ -381,6 +405,14 @@ def _freeze(value: Any) -> Hashable:
     if isinstance(value, list):
         return ("[", tuple(_freeze(v) for v in value))
     return (type(value).__name__, value)
+
+
+def _null_term(term: str, role: str) -> CanonicalizationError:
+    return _unsigned(
+        f"{role} is a term its context maps to null, which JSON-LD drops",
+        "terms the contexts map to IRIs",
+        short(term),
+    )
 
 
 def _not_rdf(what: str) -> CanonicalizationError:
