@@ -226,6 +226,7 @@ DROPPING: dict[str, tuple[Json, str]] = {
         credential({"bar": "type"}, {"bar": {"@id": EX + "bar", "@type": "@vocab"}}),
         "@type",
     ),
+    "null @value": (credential({"name": {"@value": None}}), "null @value"),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",

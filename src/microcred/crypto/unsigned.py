@@ -238,6 +238,11 @@ class _Shape:
                     tokens.append(_freeze(item))
                 elif isinstance(item, str):
                     tokens.append(("@", item) if self._kept(item) else "s")
+                elif item is None and key == "@value":
+                    # The reference refuses it (safe mode); we would sign the node without it.
+                    raise CanonicalizationError(
+                        "a value object has a null @value", expected="a value", found="null"
+                    )
                 else:
                     if key in self._index_maps and isinstance(item, dict):
                         raise _not_rdf(f"the keys of the index map {short(key)}")
