@@ -5,15 +5,20 @@ is not a valid IRI, a term mapped to ``null`` or to something shaped like a keyw
 predicate, a value with nothing to hang on. A signature over the remaining statements then
 "covers" content it does not: change the dropped part and the proof still verifies. The reference
 (jsonld.js in safe mode, as Digital Bazaar's Data Integrity library calls it) refuses such
-documents; so do we, with two checks that name what would go unsigned.
+documents; so do we, naming what would go unsigned (``CanonicalizationError``).
 
 - :func:`screened` (value level): the general path parses leniently, so an invalid IRI or
   language tag reaches the output instead of taking its statement away with it, and each such
   term is refused here.
 - :func:`check_coverage` (shape level): a copy of the document whose every scalar leaf is a
   unique placeholder IRI goes through JSON-LD to RDF once per document shape; a placeholder
-  missing from the output is a leaf that would not be signed. Strings shaped like keywords stay
-  as they are (they are what drops) and must come out as literal text.
+  missing from the output is a leaf that would not be signed. Strings that drop for what they
+  are (keyword forms, terms mapped to null) stay as written and must come out as literal text.
+  The same walk refuses what JSON-LD leaves out by design (``@index``), types that are terms
+  mapped to null, a null ``@value``, and lists of lists (pyoxigraph flattens them).
+
+Where the reference signs something we refuse, the reason is in docs/design/interop.md and
+tests/interop/test_unsigned_reference.py.
 
 Strings in IRI positions are the only leaves whose value decides whether they drop; the fast path
 only fills in plain absolute IRIs there and sends the rest through the general path (see
@@ -200,9 +205,10 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
 
 
 class _Shape:
-    """A document's shape key: keys, contexts and values kept as written, strings shaped like
-    keywords, the kind of every other leaf. Also refuses types shaped like keywords and documents
-    nested too deeply, and notes whether the document writes contexts of its own."""
+    """A document's shape key: keys, contexts and values kept as written, strings that drop for
+    what they are, the kind of every other leaf. Also refuses what drops whatever the values
+    (types shaped like keywords or mapped to null, @index, a null @value, nesting too deep), and
+    notes whether the document writes contexts of its own."""
 
     def __init__(self, keys: _Keys) -> None:
         self.tokens: list[Hashable] = []
