@@ -227,6 +227,16 @@ DROPPING: dict[str, tuple[Json, str]] = {
         "@type",
     ),
     "null @value": (credential({"name": {"@value": None}}), "null @value"),
+    "embedded credential without its own @context (the scoped context is null)": (
+        {
+            "@context": [V2],
+            "type": ["VerifiablePresentation"],
+            "verifiableCredential": [
+                {"type": ["VerifiableCredential"], "credentialSubject": {"id": "did:example:s"}}
+            ],
+        },
+        "type",
+    ),
     "base direction": (
         credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
         "rtl",
