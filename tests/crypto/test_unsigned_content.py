@@ -342,6 +342,10 @@ KEPT = {
     "native values": credential({"foo": [True, 7, 1.5]}, {"foo": EX + "foo"}),
     "handle that looks like a keyword": credential({"name": "@ada"}),
     "text equal to a term mapped to null": credential({"name": "Gone"}, {"Gone": None}),
+    "keyword forms inside a JSON literal": credential(
+        {"foo": {"handle": "@ada", "list": ["@ada", "x"]}},
+        {"foo": {"@id": EX + "foo", "@type": "@json"}},
+    ),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
     "type term": credential({"type": "Person", "name": "x"}),
 }

@@ -181,8 +181,9 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
     missing = [path for index, path in enumerate(walk.paths) if index not in seen]
     missing += walk.null_keys
     for text, paths in walk.kept.items():
-        # Kept as written: each must come out as a literal (as a node id it would be ignored).
-        written = nquads.count('"' + text + '"')
+        # Kept as written: each must come out as a literal (as a node id it would be ignored),
+        # or as a string inside a JSON literal.
+        written = nquads.count('"' + text + '"') + nquads.count('\\"' + text + '\\"')
         if written < len(paths):
             missing += [f"{path} ({text})" for path in paths[written:]]
     if walk.nested_arrays and _RDF_FIRST in nquads:
