@@ -195,8 +195,14 @@ def test_issuing_sends_one_email_with_the_credential_link(
     assert message["Auto-Submitted"] == "auto-generated"
     text, html = bodies(message)
     url = f"https://badges.example.org/credentials/{credential_id}"
-    assert url in text
-    assert f'href="{url}"' in html
+    private = runtime.recipients.private_url(credential_id)
+    assert private.startswith(f"{url}?recipient=")
+    assert runtime.recipients.is_recipient(credential_id, private.rsplit("=", 1)[1])
+    # The recipient's own link (their name choice, the claim count) and the public one to share.
+    assert f"{private}\n" in text
+    assert f"{url}\n" in text
+    assert f'href="{private}"' in html
+    assert f"give its public address: {url}</p>" in html
     assert "Hello Ada Lovelace," in text
 
     row = only_notification(runtime)

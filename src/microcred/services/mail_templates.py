@@ -16,11 +16,15 @@ TEXT = """\
 
 {{ issuer_name }} has issued you a credential: {{ achievement_name }}.
 
-View and download it here:
+View and download it here (this link is yours alone: it also lets you choose whether your name
+appears on the public page):
+{{ private_url }}
+
+To share the credential, give its public address:
 {{ credential_url }}
 
-The credential is a signed Open Badges 3.0 document; anyone you share the link with can check
-that it is genuine.
+The credential is a signed Open Badges 3.0 document; anyone you share it with can check that it
+is genuine.
 """
 
 HTML = """\
@@ -31,10 +35,12 @@ HTML = """\
 <p>{% if recipient_name %}Hello {{ recipient_name }},{% else %}Hello,{% endif %}</p>
 <p><strong>{{ issuer_name }}</strong> has issued you a credential:
 <strong>{{ achievement_name }}</strong>.</p>
-<p><a href="{{ credential_url }}">View and download your credential</a></p>
-<p style="color: #555; font-size: 0.9em;">Or copy this address: {{ credential_url }}</p>
+<p><a href="{{ private_url }}">View and download your credential</a></p>
+<p style="color: #555; font-size: 0.9em;">That link is yours alone: it also lets you choose
+whether your name appears on the public page.</p>
+<p>To share the credential, give its public address: {{ credential_url }}</p>
 <p style="color: #555; font-size: 0.9em;">The credential is a signed Open Badges 3.0 document;
-anyone you share the link with can check that it is genuine.</p>
+anyone you share it with can check that it is genuine.</p>
 </body>
 </html>
 """
@@ -54,7 +60,8 @@ class CredentialMail:
     recipient_name: str | None
     achievement_name: str
     issuer_name: str
-    credential_url: str
+    credential_url: str  # the public page, to share
+    private_url: str  # the same page with the recipient's token, for them alone
 
     @property
     def subject(self) -> str:
@@ -68,6 +75,7 @@ class CredentialMail:
             "achievement_name": self.achievement_name,
             "issuer_name": self.issuer_name,
             "credential_url": self.credential_url,
+            "private_url": self.private_url,
             "subject": self.subject,
         }
         text = _environment.get_template("credential.txt").render(values)

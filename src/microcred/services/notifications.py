@@ -324,6 +324,7 @@ class NotificationService:
                 or _stored_name(session, IssuerRow, credential.issuer_id, names)
             ),
             credential_url=self.runtime.issuance.credential_url(credential.id),
+            private_url=self.runtime.recipients.private_url(credential.id),
         )
         message_id = self.message_id(credential.id)
         raw = composer.compose(content, credential.recipient_email, message_id)
