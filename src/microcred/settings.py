@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -104,7 +105,8 @@ class Settings(BaseSettings):
             raise InputError(
                 "MICROCRED_ANCHOR_RPC_URL is not an HTTP URL",
                 expected="http://... or https://...",
-                found=self.anchor_rpc_url.split("://", 1)[0] + "://...",
+                # Only the scheme: the rest of a node URL often carries an API key.
+                found=urlsplit(self.anchor_rpc_url).scheme or "no scheme",
             )
         return self
 

@@ -306,7 +306,18 @@ def test_the_witness_is_off_by_default(
     assert caught.value.found == "no MICROCRED_ANCHOR_KEY"
     with pytest.raises(InputError, match="not an HTTP URL") as caught:
         Settings(data_dir=tmp_path, anchor_rpc_url="ws://127.0.0.1:8546")
-    assert caught.value.found == "ws://..."
+    assert caught.value.found == "ws"
+    # Only the scheme is reported, never the rest of the URL (a node URL often holds an API key),
+    # not even when there is no scheme at all.
+    for url, found in (
+        ("mainnet.example/v3/SECRETKEY", "no scheme"),
+        ("wss://mainnet.example/v3/SECRETKEY", "wss"),
+    ):
+        with pytest.raises(InputError, match="not an HTTP URL") as caught:
+            Settings(data_dir=tmp_path, anchor_rpc_url=url)
+        assert caught.value.found == found
+        assert "SECRETKEY" not in caught.value.diagnostics()
+        assert "SECRETKEY" not in str(caught.value)
 
 
 def test_a_bad_sender_key_is_refused_without_echoing_it(
