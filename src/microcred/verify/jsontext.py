@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from microcred.errors import InputError
 from microcred.types import JsonObject
 
 
+def repeated_key(keys: Iterable[str]) -> str | None:
+    """The first key seen a second time, or None: one pass, so a large object costs linear time."""
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    return None
+
+
 def load_json(text: str) -> JsonObject:
     def no_duplicates(pairs: list[tuple[str, Any]]) -> JsonObject:
-        keys = [k for k, _ in pairs]
-        if len(keys) != len(set(keys)):
-            duplicate = next(k for k in keys if keys.count(k) > 1)
+        duplicate = repeated_key(k for k, _ in pairs)
+        if duplicate is not None:
             raise InputError(
                 "JSON object repeats a key (parsers disagree on which one counts)", found=duplicate
             )
