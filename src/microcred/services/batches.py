@@ -315,8 +315,9 @@ class BatchService:
     def _count_failure(self, batch_id: str, chunk: int, error: Exception) -> bool:
         """Count an unexpected failure of ``chunk``; True when the batch is not to be retried
         (this was its last allowed failure, so it is now failed, or it is no longer open)."""
-        lines = str(error).strip().splitlines()
-        reason = f"{type(error).__name__}: {lines[0] if lines else ''}"[:300]
+        # The issuer sees batch.error (API, console), so it names only the exception's type:
+        # its text may name database hosts, users or paths. The full text goes to the log.
+        kind = type(error).__name__[:100]
         try:
             with transaction(self.runtime.sessions) as session:
                 batch = session.get(BatchRow, batch_id, with_for_update=True)
@@ -330,25 +331,33 @@ class BatchService:
                 ]
                 if failures < MAX_CHUNK_FAILURES:
                     log.warning(
-                        "batch %s chunk %d failed (%d of %d): %s",
+                        "batch %s chunk %d failed (%d of %d): %s: %s",
                         batch_id,
                         chunk,
                         failures,
                         MAX_CHUNK_FAILURES,
-                        reason,
+                        kind,
+                        error,
                     )
                     return False
                 now = self.runtime.clock()
                 batch.state, batch.finished_at, batch.updated_at = "failed", now, now
                 batch.error = (
                     f"chunk {chunk} failed {failures} times with an unexpected error, "
-                    f"so the batch was stopped; the last was {reason}"
+                    f"so the batch was stopped; the last was a {kind} "
+                    "(the server log has the details)"
                 )
         except Exception:  # the database itself may be what fails: leave it to the retries
             log.exception("could not count the failure of batch %s chunk %d", batch_id, chunk)
             return False
         log.error(
-            "batch %s failed: chunk %d failed %d times: %s", batch_id, chunk, failures, reason
+            "batch %s failed: chunk %d failed %d times: %s: %s",
+            batch_id,
+            chunk,
+            failures,
+            kind,
+            error,
+            exc_info=error,
         )
         return True
 
