@@ -139,7 +139,6 @@ def test_log_and_anchor_checks_are_translated_with_their_values() -> None:
     unanchored = {k: v for k, v in bundle.items() if k != "anchor"}
     cases = {
         m.LOG_INCLUDED: check_transparency(credential, unanchored, vkey),
-        m.LOG_INCLUDED_ANCHORED: check_transparency(credential, bundle, vkey),
         m.LOG_NO_BUNDLE: check_transparency(credential, None, vkey),
         m.BUNDLE_OTHER_CREDENTIAL: check_transparency({**credential, "id": "x:y"}, bundle, vkey),
         m.BUNDLE_FIELD: check_transparency(credential, {**bundle, "leafIndex": "1"}, vkey),
@@ -156,7 +155,6 @@ def test_log_and_anchor_checks_are_translated_with_their_values() -> None:
     }
     expected_status = {
         m.LOG_INCLUDED: Status.PASSED,
-        m.LOG_INCLUDED_ANCHORED: Status.PASSED,
         m.ANCHOR_OK: Status.PASSED,
         m.LOG_NO_BUNDLE: Status.SKIPPED,
         m.ANCHOR_NONE: Status.SKIPPED,
@@ -176,9 +174,46 @@ def test_log_and_anchor_checks_are_translated_with_their_values() -> None:
         assert localised == german(template).format(**values)
         for value in values.values():  # what the check found stays as found, in any language
             assert value in localised
-    anchored = cases[m.LOG_INCLUDED_ANCHORED]
-    assert (dict(anchored.params)["tx"], dict(anchored.params)["size"]) == (TX, "3")
-    assert "Blockchain 5 in der Transaktion " + TX in anchored.localised(german)
+    not_checked = cases[m.ANCHOR_NOT_CHECKED]
+    assert (dict(not_checked.params)["tx"], dict(not_checked.params)["size"]) == (TX, "3")
+    assert "Blockchain 5 in der Transaktion " + TX in not_checked.localised(german)
     # A bundle problem read by a person in French names the field it is about.
     french = cases[m.BUNDLE_FIELD].localised(i18n.translations("fr").gettext)
     assert french.startswith("le lot de preuves n’a pas de champ leafIndex valide")
+
+
+def test_a_passed_log_check_never_claims_the_bundles_anchor() -> None:
+    """The anchor is an unsigned field of the bundle: only the anchor check may mention it."""
+    from microcred.verify.log_check import check_transparency
+
+    credential, bundle, vkey, _ = _log_case()
+    check = check_transparency(credential, bundle, vkey)
+    assert check.status is Status.PASSED
+    assert check.template == m.LOG_INCLUDED
+    assert TX not in check.message
+    assert "anchor" not in check.message
+
+
+def test_the_verifier_reports_a_claimed_anchor_as_not_checked_without_a_reader() -> None:
+    from microcred.verify import Verifier
+
+    credential, bundle, vkey, data = _log_case()
+    result = Verifier(log_key=vkey).verify(credential, log_bundle=bundle)
+    log, anchor = result.check("transparency-log"), result.check("anchor")
+    assert log is not None
+    assert anchor is not None
+    assert (log.status, log.template) == (Status.PASSED, m.LOG_INCLUDED)
+    assert TX not in log.message
+    assert (anchor.status, anchor.template) == (Status.SKIPPED, m.ANCHOR_NOT_CHECKED)
+    assert TX in anchor.message
+    # With a reader the chain is asked; a bundle without an anchor gets no anchor claim.
+    checked = Verifier(log_key=vkey, anchor_reader=_Chain(data)).verify(
+        credential, log_bundle=bundle
+    )
+    asked = checked.check("anchor")
+    assert asked is not None
+    assert asked.status is Status.PASSED, asked.message
+    unanchored = {k: v for k, v in bundle.items() if k != "anchor"}
+    plain = Verifier(log_key=vkey).verify(credential, log_bundle=unanchored)
+    assert plain.check("anchor") is None
+    assert plain.check("transparency-log") is not None

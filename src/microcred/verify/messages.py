@@ -117,11 +117,6 @@ LOG_NO_BUNDLE = "no transparency-log proof came with it"
 LOG_NOT_SHOWN = "not shown to be in the log: {reason}"
 LOG_UNREADABLE = "the proof bundle is unreadable ({error})"
 LOG_INCLUDED = "issuance is entry {index} of the signed log checkpoint of size {size} (root {root})"
-LOG_INCLUDED_ANCHORED = (
-    "issuance is entry {index} of the signed log checkpoint of size {size} (root {root}); "
-    "checkpoint {size} is anchored on chain {chain} in transaction {tx} "
-    "(block {block}, {time}) (see the anchor check)"
-)
 BUNDLE_OTHER_CREDENTIAL = (
     "the proof bundle is for another credential: it names {found}, expected {expected}"
 )

@@ -76,9 +76,11 @@ class Verifier:
     ) -> None:
         """``log_key`` (a C2SP verifier key) turns on the transparency-log check; its proof
         comes with each call (``verify(..., log_bundle=)``) or from ``log_bundles``, which
-        maps a credential id to its bundle (None when it has none). ``anchor_reader`` adds
-        the ``anchor`` check beside it whenever there is a bundle: the chain is asked whether
-        the bundle's checkpoint is anchored as claimed (an unreachable chain is a warning)."""
+        maps a credential id to its bundle (None when it has none). A bundle that claims an
+        anchor always gets the ``anchor`` check beside it; ``anchor_reader`` lets that check ask
+        the chain whether the bundle's checkpoint is anchored as claimed (an unreachable chain
+        is a warning; without a reader the anchor is reported, not checked). With a reader,
+        a bundle without an anchor gets the check too (skipped: no anchor)."""
         self._log_key = log_key
         self._log_bundles = log_bundles
         self._anchor_reader = anchor_reader
@@ -106,7 +108,10 @@ class Verifier:
             if isinstance(credential_id, str):
                 log_bundle = self._log_bundles(credential_id)
         checks = [check_transparency(result.credential, log_bundle, self._log_key)]
-        if self._anchor_reader is not None and log_bundle is not None:
+        # A bundle's anchor is unsigned: whenever one is claimed, its own check says whether
+        # the chain was asked (without a reader it is reported as not checked).
+        claims_anchor = log_bundle is not None and log_bundle.get("anchor") is not None
+        if log_bundle is not None and (self._anchor_reader is not None or claims_anchor):
             checks.append(check_anchor(log_bundle, self._anchor_reader))
         return replace(result, checks=(*result.checks, *checks))
 
