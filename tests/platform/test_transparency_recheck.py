@@ -1,6 +1,6 @@
 """``microcred log fsck`` on SQLite and PostgreSQL: an intact log passes; a changed entry, a
-changed leaf hash, a changed node, a changed checkpoint (root or note), a missing leaf and an
-extra node are each reported, at the first place they differ, with what was expected."""
+changed leaf hash, a changed node, a changed checkpoint (root, note or signature), a missing leaf
+and an extra node are each reported, at the first place they differ, with what was expected."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ import base64
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, select, update
 from typer.testing import CliRunner
 
 from microcred.cli import log as log_cli
 from microcred.cli.main import app
-from microcred.ledger import leaf_hash, node_hash
+from microcred.ledger import Checkpoint, leaf_hash, node_hash, sign_checkpoint
 from microcred.ledger.recheck import RecheckError
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
@@ -200,3 +201,52 @@ def test_a_checkpoint_beyond_the_log_is_detected(logged: Runtime) -> None:
     assert code == 1, output
     assert "a checkpoint is larger than the log" in output
     assert "found: tree size 40" in output
+
+
+def flip_signature_bit(note: str) -> str:
+    """The note with one bit of its (only) signature flipped; its text is untouched."""
+    lines = note.split("\n")
+    (at,) = [i for i, line in enumerate(lines) if line.startswith("\u2014 ")]
+    name, blob = lines[at][2:].split(" ")
+    raw = bytearray(base64.b64decode(blob))
+    raw[-1] ^= 1
+    lines[at] = f"\u2014 {name} {b64(bytes(raw))}"
+    return "\n".join(lines)
+
+
+def test_a_checkpoint_with_a_corrupted_signature_is_detected(logged: Runtime) -> None:
+    with logged.sessions() as session:
+        note = session.scalar(select(LogCheckpointRow.note).where(LogCheckpointRow.size == 12))
+    assert note is not None
+    with transaction(logged.sessions) as session:
+        session.execute(
+            update(LogCheckpointRow)
+            .where(LogCheckpointRow.size == 12)
+            .values(note=flip_signature_bit(note))
+        )
+    code, output = fsck()
+    assert code == 1, output
+    assert "LOG DAMAGED" in output
+    assert "checkpoint 12: the signed note is not signed by the log" in output
+    assert "found: checkpoint signature does not verify" in output
+
+
+def test_a_checkpoint_signed_by_another_key_is_detected(logged: Runtime) -> None:
+    """Text and root right, signed by a key that is not one of the log's: not intact."""
+    with logged.sessions() as session:
+        row = session.scalar(select(LogCheckpointRow).where(LogCheckpointRow.size == 18))
+    assert row is not None
+    forged = sign_checkpoint(
+        Checkpoint(
+            origin=logged.transparency.origin, tree_size=18, root_hash=row.root_hash, timestamp=AT
+        ),
+        Ed25519PrivateKey.generate(),
+    )
+    with transaction(logged.sessions) as session:
+        session.execute(
+            update(LogCheckpointRow).where(LogCheckpointRow.size == 18).values(note=forged)
+        )
+    code, output = fsck()
+    assert code == 1, output
+    assert "checkpoint 18: the signed note is not signed by the log" in output
+    assert "found: checkpoint is not signed once by the log key" in output

@@ -8,7 +8,9 @@ at a time (memory stays bounded by the chunk, whatever the size of the log):
 2. every perfect subtree the leaves complete is recomputed from the *recomputed* children
    and compared with the stored node (so a changed node is reported where it was changed);
 3. every kept checkpoint's root, as stored and as written in its signed note, must be the
-   root of the recomputed tree of its size; no checkpoint may be larger than the log;
+   root of the recomputed tree of its size, and the note must carry a valid signature by one of
+   the log's keys (retired keys still count: they signed the older checkpoints); no
+   checkpoint may be larger than the log;
 4. no level may hold more nodes than a tree of this size has.
 
 The first difference raises :class:`RecheckError` with what was expected and what was found.
@@ -21,10 +23,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
 from microcred.errors import MicrocredError
+from microcred.ledger._note import NoteSignature
 from microcred.ledger._subtrees import fold
-from microcred.ledger.checkpoint import parse_checkpoint
-from microcred.ledger.errors import LogStoreError
+from microcred.ledger.checkpoint import log_key_id, parse_checkpoint, verify_checkpoint
+from microcred.ledger.errors import CheckpointError, LogStoreError
 from microcred.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
 
 DEFAULT_CHUNK: Final = 1 << 14
@@ -99,15 +104,31 @@ class _Tree:
         self.frontier.append(value)
 
 
-def recheck(source: RecheckSource, *, chunk: int = DEFAULT_CHUNK) -> RecheckReport:
-    """Recompute the log held by ``source``; raise :class:`RecheckError` at the first difference."""
+@dataclass(frozen=True)
+class _LogKeys:
+    origin: str
+    keys: Sequence[Ed25519PublicKey]
+
+
+def recheck(
+    source: RecheckSource,
+    *,
+    origin: str,
+    log_keys: Sequence[Ed25519PublicKey],
+    chunk: int = DEFAULT_CHUNK,
+) -> RecheckReport:
+    """Recompute the log held by ``source``; raise :class:`RecheckError` at the first difference.
+
+    Every checkpoint's note must be signed for ``origin`` by one of ``log_keys``.
+    """
     if chunk < 1:
         raise ValueError("chunk must be positive")
+    keys = _LogKeys(origin, tuple(log_keys))
     size = source.size()
     tree = _Tree()
     nodes = checkpoints = 0
     for checkpoint in source.checkpoints_between(0, 1):
-        _check_checkpoint(checkpoint, EMPTY_ROOT)
+        _check_checkpoint(checkpoint, EMPTY_ROOT, keys)
         checkpoints += 1
     for start in range(0, size, chunk):
         end = min(start + chunk, size)
@@ -127,7 +148,7 @@ def recheck(source: RecheckSource, *, chunk: int = DEFAULT_CHUNK) -> RecheckRepo
                 nodes += len(completed)
                 completed.clear()
             if mark is not None:
-                _check_checkpoint(mark, fold(tree.frontier))
+                _check_checkpoint(mark, fold(tree.frontier), keys)
                 checkpoints += 1
     _check_node_counts(source, size)
     for beyond in source.checkpoints_between(size + 1, None):
@@ -194,7 +215,7 @@ def _check_node_counts(source: RecheckSource, size: int) -> None:
             )
 
 
-def _check_checkpoint(checkpoint: StoredCheckpoint, root: bytes) -> None:
+def _check_checkpoint(checkpoint: StoredCheckpoint, root: bytes, keys: _LogKeys) -> None:
     size, stored_root, note = checkpoint
     if stored_root != root:
         raise RecheckError(
@@ -214,6 +235,32 @@ def _check_checkpoint(checkpoint: StoredCheckpoint, root: bytes) -> None:
             expected=f"size {size}, root {_b64(root)}",
             found=f"size {parsed.tree_size}, root {_b64(parsed.root_hash)}",
         )
+    _check_signature(size, note, parsed.signatures, keys)
+
+
+def _check_signature(
+    size: int, note: str, signatures: Sequence[NoteSignature], keys: _LogKeys
+) -> None:
+    """The note must verify with one of the log's keys. When none does, the reason reported is
+    that of a key the note names (its signature is what failed), else that of the first key."""
+    named = {s.key_id for s in signatures if s.key_name == keys.origin}
+    reasons: list[str] = []
+    for key in keys.keys:
+        try:
+            verify_checkpoint(note, key, origin=keys.origin)
+        except CheckpointError as error:
+            reason = error.message if error.found is None else f"{error.message}: {error.found}"
+            if log_key_id(keys.origin, key) in named:
+                reasons.insert(0, reason)
+            else:
+                reasons.append(reason)
+        else:
+            return
+    raise RecheckError(
+        f"checkpoint {size}: the signed note is not signed by the log",
+        expected=f"a valid signature for {keys.origin} by one of its {len(keys.keys)} log keys",
+        found=reasons[0] if reasons else "no log key to check it with",
+    )
 
 
 def _b64(value: bytes) -> str:

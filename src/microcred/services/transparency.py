@@ -288,7 +288,8 @@ class TransparencyService:
 
     def recheck(self, *, chunk: int = DEFAULT_CHUNK) -> RecheckReport:
         """Recompute the whole stored log from its entries and compare every stored hash and
-        checkpoint root (see :mod:`microcred.ledger.recheck`); raises :class:`RecheckError`.
+        checkpoint root, and every checkpoint's signature against the log keys (see
+        :mod:`microcred.ledger.recheck`); raises :class:`RecheckError`.
 
         One read transaction, so appends made meanwhile are not seen half-way: SQLite's WAL
         gives the snapshot, PostgreSQL needs REPEATABLE READ for it.
@@ -296,7 +297,10 @@ class TransparencyService:
         with self.runtime.sessions() as session:
             if session.get_bind().dialect.name == "postgresql":
                 session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-            return recheck(SqlRecheckSource(session), chunk=chunk)
+            keys = [_ed25519_public(row.public_multibase) for row in self._log_keys(session)]
+            return recheck(
+                SqlRecheckSource(session), origin=self.origin, log_keys=keys, chunk=chunk
+            )
 
     def bundle(self, reference: str) -> JsonObject:
         """What an exported credential carries to prove its issuance offline.
