@@ -276,6 +276,24 @@ def test_verified_counts_our_credentials_only(
     # A credential that is not ours records nothing.
     web.post("/api/v1/verify", json={"credential": {**document, "id": "urn:uuid:1"}})
     assert len(events(runtime, "verified")) == 1
+    # Nor does a forgery carrying our credential's id: proof removed, or the name changed
+    # under the proof.
+    subject = {**document["credentialSubject"], "name": "Mallory"}
+    forgeries = [
+        {k: v for k, v in document.items() if k != "proof"},
+        {**document, "credentialSubject": subject},
+    ]
+    for forged in forgeries:
+        assert forged["id"] == document["id"]
+        answer = web.post("/api/v1/verify", json={"credential": forged})
+        assert answer.status_code == 200
+        assert answer.json()["verified"] is False
+    assert len(events(runtime, "verified")) == 1
+    # A revoked credential's genuine proof still counts (an employer checked it).
+    runtime.lifecycle.revoke(SYSTEM, issuer.id, cid, "issued in error")
+    answer = web.post("/api/v1/verify", json={"credential": document})
+    assert answer.json()["verified"] is False
+    assert len(events(runtime, "verified")) == 2
 
 
 def test_dashboard_charts_show_every_series_for_the_issuer_only(

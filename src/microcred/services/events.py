@@ -3,8 +3,9 @@
 * ``claimed``: the recipient opened their private link (counted once per credential);
 * ``shared``: someone followed a share link of the public page (through our counting
   redirect, since LinkedIn and the like cannot tell us);
-* ``verified``: this server's verifier (page, API, VC-API) checked one of our credentials,
-  whatever the outcome (an employer checking a revoked credential counts too).
+* ``verified``: this server's verifier (page, API, VC-API) checked one of our credentials
+  and its proof held, whatever the other checks said (an employer checking a revoked
+  credential counts too; a forged copy that merely carries our id does not).
 
 An event holds the credential, the issuer and achievement it belongs to (for the charts), the
 kind, an optional channel and the time: nothing about the person. Recording is one

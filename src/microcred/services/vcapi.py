@@ -155,7 +155,8 @@ class VcApiService:
     def verify_credential(self, credential: Any, options: Mapping[str, Any]) -> VcApiResult:
         optional = _requested_checks(options)
         data = _unwrap_credential(credential)
-        result = self.runtime.verification.verifier().verify(data)
+        verification = self.runtime.verification
+        result = verification.counted(verification.verifier().verify(data))
         return _to_vcapi(result, optional)
 
     def verify_presentation(

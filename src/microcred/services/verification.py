@@ -29,7 +29,7 @@ from microcred.verify import VerificationResult, Verifier
 from microcred.verify import messages as m
 from microcred.verify.ob2 import ob2_input
 from microcred.verify.qr import NoQrCodeError, is_plain_picture, read_qr
-from microcred.verify.result import unreadable
+from microcred.verify.result import Status, unreadable
 
 if TYPE_CHECKING:
     from microcred.runtime import Runtime
@@ -102,7 +102,16 @@ class VerificationService:
 
     def verify_bytes(self, data: bytes, *, fetcher: Fetcher = no_network) -> VerificationResult:
         """JSON, a JWT or JWS, or a baked PNG/SVG."""
-        return self.verifier(fetcher=fetcher).verify(data)
+        return self.counted(self.verifier(fetcher=fetcher).verify(data))
+
+    def counted(self, result: VerificationResult) -> VerificationResult:
+        """Count the dashboard's "verified" for one of our credentials whose proof check
+        passed (revoked or expired still counts); a forged copy carrying our id does not."""
+        credential_id = result.credential.get("id") if result.credential is not None else None
+        proof = result.check("proof")
+        if isinstance(credential_id, str) and proof is not None and proof.status == Status.PASSED:
+            self.runtime.events.verified(credential_id)
+        return result
 
     def verify_url(
         self, url: str, *, fetch_document: Fetcher, fetcher: Fetcher = no_network
@@ -198,7 +207,6 @@ class VerificationService:
         """Our own credentials' inclusion proofs; nothing for other servers' credentials."""
         if not credential_id.startswith(self.runtime.settings.base_url + "/credentials/"):
             return None
-        self.runtime.events.verified(credential_id)  # the dashboard's "verified" counter
         try:
             return self.runtime.transparency.bundle(credential_id)
         except MicrocredError:
