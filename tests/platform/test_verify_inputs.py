@@ -259,3 +259,37 @@ def test_the_issuer_is_looked_up_by_its_did_alone(
     assert body["issuer"]["profile"] == runtime.issuers.issuer_url(
         runtime.issuers.get_public(issuer.id).slug
     )
+
+
+def test_an_oversized_api_request_is_refused_before_it_is_parsed(
+    web: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microcred.web.api import verify as verify_api
+    from microcred.web.pages.verify import MAX_INPUT_BYTES
+
+    parsed: list[int] = []
+    real_json_body = verify_api.json_body
+
+    def counting_json_body(raw: bytes) -> Any:
+        parsed.append(len(raw))
+        return real_json_body(raw)
+
+    monkeypatch.setattr(verify_api, "json_body", counting_json_body)
+    depth = MAX_INPUT_BYTES // 2 + 1  # a nested array just over the limit
+    nested = b'{"credential": ' + b"[" * depth + b"]" * depth + b"}"
+    for body in (nested, b'  {"url": "https://a.example/' + b"a" * MAX_INPUT_BYTES + b'"}'):
+        answer = web.post(
+            "/api/v1/verify", content=body, headers={"Content-Type": "application/json"}
+        )
+        assert answer.status_code == 422
+        error = answer.json()["error"]
+        assert error["message"] == "the request is too large"
+        assert error["expected"] == f"at most {MAX_INPUT_BYTES} bytes"
+    assert parsed == []
+    # A QR picture request may be larger (up to the body cap), so it is read.
+    picture = b64(b"\xff\xd8\xff" + b"\0" * (MAX_INPUT_BYTES * 3 // 4 + 16))
+    answer = web.post("/api/v1/verify", json={"qr": picture})
+    assert answer.status_code == 200
+    assert answer.json()["verified"] is False
+    assert len(parsed) == 1
+    assert parsed[0] > MAX_INPUT_BYTES
