@@ -513,3 +513,42 @@ def test_a_deeply_nested_document_is_refused_not_a_recursion_error(fast: bool) -
         node = node["knows"]
     with pytest.raises(CanonicalizationError, match="nests too deeply"):
         canonicalize(document, use_fast_path=fast)
+
+
+def _nested(levels: int, leaf: Any) -> Any:
+    for _ in range(levels):
+        leaf = [leaf]
+    return leaf
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+def test_a_deeply_nested_context_is_refused_not_a_recursion_error(fast: bool) -> None:
+    document = credential({})
+    document["@context"] = [V2, _nested(900, {"@vocab": EX})]
+    with pytest.raises(CanonicalizationError, match="nests too deeply") as caught:
+        canonicalize(document, use_fast_path=fast)
+    assert caught.value.expected == "<= 128 levels"
+    assert caught.value.found == "more than 128 levels"
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+def test_a_deeply_nested_type_is_refused_not_a_recursion_error(fast: bool) -> None:
+    # "type" is kept as written in the shape key of both paths (the fast path's own walk).
+    document = credential({})
+    document["type"] = _nested(900, "VerifiableCredential")
+    with pytest.raises(CanonicalizationError, match="nests too deeply") as caught:
+        canonicalize(document, use_fast_path=fast)
+    assert caught.value.expected == "<= 128 levels"
+
+
+def test_a_deeply_nested_context_is_refused_by_signing_and_a_failed_proof_when_verifying() -> None:
+    deep = [V2, EXAMPLES, _nested(900, {"@vocab": EX})]
+    with pytest.raises(ProofError, match="nests too deeply"):
+        sign_credential({**issued({"name": "x"}), "@context": deep}, KEY)
+    signed = sign_credential(issued({"name": "x"}), KEY)
+    result = Verifier().verify({**signed, "@context": deep})
+    proof = result.check("proof")
+    assert proof is not None
+    assert proof.status.value == "failed"
+    assert "nests too deeply" in proof.message
+    assert result.check("internal") is None

@@ -458,9 +458,9 @@ class _ShapeWalker:
             for k, v in node.items():
                 if k == "@context":
                     self._check_context(v)
-                    items.append((k, _freeze(v)))
+                    items.append((k, unsigned.freeze(v)))
                 elif k in self._verbatim or (k.startswith("@") and k not in _SLOT_KEYWORDS):
-                    items.append((k, _freeze(v)))
+                    items.append((k, unsigned.freeze(v)))
                 elif isinstance(v, str):
                     self.leaves.append(v)
                     items.append((k, _STRING))
@@ -493,14 +493,6 @@ _SLOT_KEYWORDS = frozenset({"@id", "@value"})
 def _verbatim_keys() -> frozenset[str]:
     """Keys whose values shape the RDF (``type`` and other aliases of keywords but @id/@value)."""
     return frozenset(k for k, v in keyword_aliases().items() if v not in _SLOT_KEYWORDS)
-
-
-def _freeze(value: Any) -> Hashable:
-    if isinstance(value, dict):
-        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
-    if isinstance(value, list):
-        return ("[", tuple(_freeze(v) for v in value))
-    return (type(value).__name__, value)
 
 
 def _with_placeholders(

@@ -232,7 +232,7 @@ class _Shape:
                 tokens.append(("k", key))
                 if key == "@context":
                     self.embedded_contexts |= not all(isinstance(c, str) for c in _listed(item))
-                    tokens.append(_freeze(item))
+                    tokens.append(freeze(item, depth + 1))
                 elif key in self._verbatim:
                     if key in self._types:
                         types = _strings(item)
@@ -242,7 +242,7 @@ class _Shape:
                                 raise _null_term(kind, "a type")
                     elif key in self._indexes:
                         raise _not_rdf(f"an @index value ({short(item)})")
-                    tokens.append(_freeze(item))
+                    tokens.append(freeze(item, depth + 1))
                 elif isinstance(item, str):
                     tokens.append(("@", item) if self._kept(item) else "s")
                 elif item is None and key == "@value":
@@ -411,11 +411,20 @@ def _scoped(definition: Any) -> bool:
     return isinstance(definition, Mapping) and "@context" in definition
 
 
-def _freeze(value: Any) -> Hashable:
+def freeze(value: Any, depth: int = 0) -> Hashable:
+    """A JSON value as a hashable key (part of a shape). ``depth`` is how deep ``value`` sits in
+    its document; deeper than the bound is refused, never left to the interpreter's recursion
+    limit (an ``@context`` nested 900 levels raised RecursionError)."""
+    if depth > _MAX_DEPTH:
+        raise CanonicalizationError(
+            "document nests too deeply",
+            expected=f"<= {_MAX_DEPTH} levels",
+            found=f"more than {_MAX_DEPTH} levels",
+        )
     if isinstance(value, dict):
-        return ("{", tuple((k, _freeze(v)) for k, v in value.items()))
+        return ("{", tuple((k, freeze(v, depth + 1)) for k, v in value.items()))
     if isinstance(value, list):
-        return ("[", tuple(_freeze(v) for v in value))
+        return ("[", tuple(freeze(v, depth + 1) for v in value))
     return (type(value).__name__, value)
 
 
