@@ -28,6 +28,7 @@ only fills in plain absolute IRIs there and sends the rest through the general p
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from functools import cache, lru_cache
@@ -144,10 +145,14 @@ def check_pinned(values: Iterable[str]) -> None:
 # --- shape level: every leaf must reach the RDF ------------------------------------------------
 
 _checked: OrderedDict[Hashable, CanonicalizationError | None] = OrderedDict()
+# Verification runs in worker threads: another thread may evict a key between the lookup and
+# move_to_end. The JSON-LD to RDF conversion on a miss stays outside the lock.
+_checked_lock = threading.Lock()
 
 
 def clear_cache() -> None:
-    _checked.clear()
+    with _checked_lock:
+        _checked.clear()
 
 
 def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
@@ -164,14 +169,19 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
         shape = _Shape(verbatim)
         shape.of(doc, 0)
     key = tuple(shape.tokens)
-    if key in _checked:
-        _checked.move_to_end(key)
-        found = _checked[key]
-    else:
+    found: CanonicalizationError | None = None
+    with _checked_lock:
+        hit = key in _checked
+        if hit:
+            _checked.move_to_end(key)
+            found = _checked[key]
+    if not hit:
         walk = _Walk(verbatim)
-        found = _checked[key] = _coverage_error(walk, nquads_of(walk.node(doc, "")))
-        if len(_checked) > _CACHE_SIZE:
-            _checked.popitem(last=False)
+        found = _coverage_error(walk, nquads_of(walk.node(doc, "")))
+        with _checked_lock:
+            _checked[key] = found
+            if len(_checked) > _CACHE_SIZE:
+                _checked.popitem(last=False)
     if found is not None:
         raise found
 
