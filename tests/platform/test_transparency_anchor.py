@@ -669,3 +669,61 @@ def test_a_pending_anchor_overtaken_by_another_is_dropped_then_signed_anew(
     assert outcome.anchor.tree_size == 3
     assert outcome.anchor.tx_hash != stuck["txHash"]
     assert witness.verify(3).succeeded
+
+
+def reverting(chain: Any, monkeypatch: pytest.MonkeyPatch, tx_hash: str) -> None:
+    """Make the chain report transaction ``tx_hash`` as mined but reverted (status 0).
+
+    The anchor is a zero-value transaction to the sender itself, so no code runs and the local
+    chain cannot revert it; a node reports a reverted transaction exactly so, as a receipt with
+    status 0, and this is the provider's answer we change. Everything else is the real chain."""
+    real = chain.make_request
+
+    def make_request(method: str, params: Any) -> Any:
+        response = real(method, params)
+        result = response.get("result")
+        if (
+            method == "eth_getTransactionReceipt"
+            and isinstance(result, dict)
+            and str(result.get("transaction_hash")).lower() == tx_hash.lower()
+        ):
+            response = {**response, "result": {**result, "status": 0}}
+        return response
+
+    monkeypatch.setattr(chain, "make_request", make_request)
+    # web3 composes its middleware around make_request once and keeps it: start again.
+    monkeypatch.setattr(chain, "_request_func_cache", (None, None))
+
+
+def test_a_reverted_anchor_is_dropped_then_signed_anew(
+    hourly: FakeClock,
+    witness: WitnessService,
+    runtime: Runtime,
+    chain: Any,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A reverted anchor transaction can never confirm: its record is dropped, so the next run
+    signs a new one instead of resuming the reverted one (and failing) at every run."""
+    issue(runtime, issuer, achievement_id, 2)
+    nonce = sender_nonce(witness)
+    with monkeypatch.context() as reverted:
+        reverting(chain, reverted, witness._claim(2, witness._signed_transaction(2))["txHash"])
+        with pytest.raises(AnchorError, match="failed on the chain") as caught:
+            witness.anchor_due()  # resumes the pending record: broadcast, mined, reverted
+        assert anchor_of(runtime, 2) is None
+        assert "dropped" in caught.value.message
+        first = caught.value.found
+        assert sender_nonce(witness) == nonce + 1  # a reverted transaction still uses its nonce
+    # The next run of the job (a minute later, not an interval: nothing is anchored yet)
+    # signs and sends a new transaction, and it is confirmed.
+    hourly.advance(minutes=1)
+    runtime.queue.enqueue(ANCHOR_JOB)
+    done = anchor_of(runtime, 2)
+    assert done["state"] == "confirmed"
+    assert done["anchor"]["txHash"] != first
+    assert sender_nonce(witness) == nonce + 2
+    assert "anchoring failed" not in caplog.text
+    assert witness.verify(2).succeeded

@@ -12,6 +12,9 @@ safe to interrupt:
    receipt awaited outside any database transaction;
 3. the row's record becomes *confirmed*: chain id, transaction hash, block number and time.
 
+A pending record that can never be confirmed (its nonce was used by another transaction, or
+it was mined and reverted) is dropped, so the next run signs a new transaction.
+
 A confirmed checkpoint is never anchored again. The sender key is never logged or stored;
 the raw transaction is public once sent. The data format is in :mod:`microcred.ledger.anchor`.
 
@@ -353,7 +356,14 @@ class WitnessService:
             lambda: web3.eth.wait_for_transaction_receipt(tx_hash, timeout=timeout)  # type: ignore[arg-type]
         )
         if receipt["status"] != 1:
-            raise AnchorError("the anchor transaction failed on the chain", found=tx_hash)
+            # Mined but reverted: it will never succeed, and resuming it would fail the same
+            # way at every run. Drop the record so that the next run signs anew.
+            self._drop(size, record)
+            raise AnchorError(
+                "the anchor transaction failed on the chain; its record was dropped, "
+                "the next run signs anew",
+                found=tx_hash,
+            )
         block = _ask(lambda: web3.eth.get_block(receipt["blockNumber"]))
         anchor = Anchor(
             tree_size=size,
