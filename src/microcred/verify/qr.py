@@ -3,13 +3,13 @@
 Pictures come from strangers, so they are bounded before any pixel is decoded: bytes, then the
 width x height the header declares (a small file can declare a huge canvas: a decompression
 bomb), and only a few formats are opened. Large photos are scaled down first; a QR code that
-fills part of a phone photo still has plenty of pixels per module at 2,048 px.
+fills part of a phone photo still has plenty of pixels per module at 2,048 px. Only JPEG can be
+scaled while it is decoded, so the other formats, decoded at full size, have a lower bound.
 """
 
 from __future__ import annotations
 
 import io
-import warnings
 
 import zxingcpp
 from PIL import Image, UnidentifiedImageError
@@ -19,6 +19,9 @@ from microcred.errors import InputError, MicrocredError
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo; beyond that it is not a phone picture
+# PNG, WebP and GIF are decoded at full size before scaling (a 7000 x 7000 PNG of 203 KB took
+# a second and 100 MB): at most a 16-megapixel screenshot or scan.
+MAX_FULL_DECODE_PIXELS = 16_000_000
 DECODE_SIDE = 2048
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
 
@@ -38,27 +41,33 @@ def read_qr(data: bytes) -> str:
             expected=f"at most {MAX_IMAGE_BYTES // (1024 * 1024)} MB",
             found=f"{len(data)} bytes",
         )
-    with warnings.catch_warnings():
-        # Pillow warns (and later refuses) on huge canvases; both mean "too many pixels".
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=FORMATS) as picture:
-                width, height = picture.size
-                if width * height > MAX_PIXELS:
-                    raise _too_many(width, height)
-                gray = _scaled_gray(picture)
-        except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-            raise InputError(
-                "the picture has too many pixels", expected=f"at most {MAX_PIXELS:,} pixels"
-            ) from exc
-        except UnidentifiedImageError as exc:
-            raise InputError(
-                "not a picture that can be read",
-                expected=" or ".join(FORMATS),
-                found=_kind(data),
-            ) from exc
-        except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt image data
-            raise InputError("the picture is damaged", found=type(exc).__name__) from exc
+    try:
+        with Image.open(io.BytesIO(data), formats=FORMATS) as picture:
+            width, height = picture.size
+            if width * height > MAX_PIXELS:
+                raise _too_many(width, height)
+            if picture.format != "JPEG" and width * height > MAX_FULL_DECODE_PIXELS:
+                raise InputError(
+                    f"the picture has too many pixels for a {picture.format} image "
+                    "(only a JPEG photo may be larger)",
+                    expected=f"at most {MAX_FULL_DECODE_PIXELS:,} pixels",
+                    found=f"{width} x {height}",
+                )
+            gray = _scaled_gray(picture)
+    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
+        # Pillow refuses a canvas past twice its own limit when opening it (and warns before
+        # that: an error where warnings are errors); the check above covers the rest.
+        raise InputError(
+            "the picture has too many pixels", expected=f"at most {MAX_PIXELS:,} pixels"
+        ) from exc
+    except UnidentifiedImageError as exc:
+        raise InputError(
+            "not a picture that can be read",
+            expected=" or ".join(FORMATS),
+            found=_kind(data),
+        ) from exc
+    except (OSError, ValueError, SyntaxError) as exc:  # truncated or corrupt image data
+        raise InputError("the picture is damaged", found=type(exc).__name__) from exc
     codes = zxingcpp.read_barcodes(
         gray, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
     )
@@ -105,4 +114,11 @@ def _kind(data: bytes) -> str:
     return "an unknown format"
 
 
-__all__ = ["MAX_IMAGE_BYTES", "MAX_PIXELS", "NoQrCodeError", "is_plain_picture", "read_qr"]
+__all__ = [
+    "MAX_FULL_DECODE_PIXELS",
+    "MAX_IMAGE_BYTES",
+    "MAX_PIXELS",
+    "NoQrCodeError",
+    "is_plain_picture",
+    "read_qr",
+]
