@@ -254,17 +254,19 @@ class TransparencyService:
         checkpoint = self.latest_checkpoint() if size is None else self.checkpoint(size)
         with self.runtime.sessions() as session:
             store = SqlLogStore(session)
-            leaves = store.leaves_for_credential(credential_id)
-            if not leaves:
-                raise NotFoundError("this credential is not in the log", found=short(reference))
-            index = leaves[0].index
-            if index >= checkpoint.size:
-                raise ConflictError(
-                    "the credential was logged after this checkpoint",
-                    expected=f"a checkpoint larger than {index}",
-                    found=f"size {checkpoint.size}",
-                )
-            proof = inclusion_proof(store, index, checkpoint.size)
+            index = _leaf_index(store, credential_id, reference)
+            return self._prove(store, credential_id, index, checkpoint)
+
+    def _prove(
+        self, store: SqlLogStore, credential_id: str, index: int, checkpoint: LogCheckpointRow
+    ) -> InclusionProof:
+        if index >= checkpoint.size:
+            raise ConflictError(
+                "the credential was logged after this checkpoint",
+                expected=f"a checkpoint larger than {index}",
+                found=f"size {checkpoint.size}",
+            )
+        proof = inclusion_proof(store, index, checkpoint.size)
         return InclusionProof(
             credential_id, self.credential_url(credential_id), index, checkpoint, proof
         )
@@ -308,11 +310,16 @@ class TransparencyService:
         With the witness on, the proof is to the newest *anchored* checkpoint that holds the
         credential, when there is one, and the bundle carries its anchor.
         """
-        proof = self.inclusion(reference)
+        credential_id = self._credential_id(reference)
+        with self.runtime.sessions() as session:
+            index = _leaf_index(SqlLogStore(session), credential_id, reference)
+        anchored = None
         if self.runtime.settings.anchor_enabled:
-            anchored = self._anchored_checkpoint(after=proof.leaf_index)
-            if anchored is not None and anchored != proof.checkpoint.size:
-                proof = self.inclusion(reference, anchored)
+            anchored = self._anchored_checkpoint(after=index)
+        # The checkpoint is chosen first, so the proof is built once, for it alone.
+        checkpoint = self.latest_checkpoint() if anchored is None else self.checkpoint(anchored)
+        with self.runtime.sessions() as session:
+            proof = self._prove(SqlLogStore(session), credential_id, index, checkpoint)
         bundle: JsonObject = {
             "type": BUNDLE_TYPE,
             "credentialId": proof.credential_url,
@@ -388,6 +395,14 @@ def _ed25519_secret(key: SigningKey) -> Ed25519PrivateKey:
     if not isinstance(native, Ed25519PrivateKey):
         raise InputError("the log key must be Ed25519", found=key.algorithm)
     return native
+
+
+def _leaf_index(store: SqlLogStore, credential_id: str, reference: str) -> int:
+    """The index of the credential's issuance entry (its first leaf)."""
+    leaves = store.leaves_for_credential(credential_id)
+    if not leaves:
+        raise NotFoundError("this credential is not in the log", found=short(reference))
+    return leaves[0].index
 
 
 def _ed25519_public(multibase: str) -> Ed25519PublicKey:
