@@ -26,6 +26,7 @@ from microcred.verify import Verifier
 V2 = "https://www.w3.org/ns/credentials/v2"
 EXAMPLES = "https://www.w3.org/ns/credentials/examples/v2"
 EX = "https://example.org/vocab#"
+EXAMPLES_VOCAB = "https://www.w3.org/ns/credentials/examples#"  # the @vocab of EXAMPLES
 Json = dict[str, Any]
 
 
@@ -480,8 +481,11 @@ def _appears(value: Any, nquads: str) -> bool:
         return number_literal(value).split("^^")[0] in nquads
     if value.startswith("_:"):
         return True  # blank node labels are renamed by RDFC-1.0; the node's statements remain
-    # As text, or as an IRI: itself, or expanded against @vocab or a prefix (ending with it).
-    return f'"{value.translate(LITERAL_ESCAPES)}"' in nquads or f"{value}>" in nquads
+    # Exactly: as text, or as an IRI (itself, against the examples' @vocab, or a term of ours
+    # coerced to EX). Ending an IRI is not enough: "e" would pass as the end of any IRI.
+    if f'"{value.translate(LITERAL_ESCAPES)}"' in nquads:
+        return True
+    return any(f"<{iri}>" in nquads for iri in (value, EXAMPLES_VOCAB + value, EX + value))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -552,3 +556,17 @@ def test_a_deeply_nested_context_is_refused_by_signing_and_a_failed_proof_when_v
     assert proof.status.value == "failed"
     assert "nests too deeply" in proof.message
     assert result.check("internal") is None
+
+
+def test_a_leaf_appears_only_as_a_whole_literal_or_iri() -> None:
+    nquads = (
+        f'<did:example:s> <{EXAMPLES_VOCAB}name> "e-mail" .\n'
+        f"<did:example:s> <{EXAMPLES_VOCAB}knows> <https://example.org/type> .\n"
+    )
+    assert _appears("e-mail", nquads)
+    assert _appears("name", nquads)  # the property IRI, against the examples' @vocab
+    assert _appears("https://example.org/type", nquads)
+    # Dropped values that merely end an IRI or begin a literal do not count.
+    assert not _appears("e", nquads)
+    assert not _appears("type", nquads)
+    assert not _appears("mail", nquads)
