@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from microcred.crypto import multibase
-from microcred.crypto.keys import PublicKey, SigningKey
-from microcred.errors import ProofError
+from microcred.crypto.keys import Algorithm, PublicKey, SigningKey
+from microcred.errors import KeyResolutionError, ProofError
 
 
 def _from_seed(seed: bytes) -> SigningKey:
@@ -103,3 +103,17 @@ def test_p256_keys_keep_openssl() -> None:
     key.public.verify(signature, b"data")
     with pytest.raises(ProofError, match="wrong length"):
         key.public.verify(signature[:63], b"data")
+
+
+@pytest.mark.parametrize("algorithm", ["Ed25519", "P-256"])
+def test_a_signing_key_refuses_a_public_key_of_another_secret(algorithm: Algorithm) -> None:
+    key, other = SigningKey.generate(algorithm), SigningKey.generate(algorithm)
+    with pytest.raises(KeyResolutionError, match="does not belong to the secret") as caught:
+        SigningKey(other.public, key.native)
+    assert caught.value.expected == key.public.multibase
+    assert caught.value.found == other.public.multibase
+    # Nor one of the other algorithm; the matching public key is taken.
+    mixed = SigningKey.generate("P-256" if algorithm == "Ed25519" else "Ed25519")
+    with pytest.raises(KeyResolutionError, match="does not belong to the secret"):
+        SigningKey(mixed.public, key.native)
+    assert SigningKey(key.public, key.native).public == key.public

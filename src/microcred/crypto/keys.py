@@ -6,9 +6,9 @@ issuer can rotate keys under one DID.
 
 Ed25519 keys are held as ``cryptography`` objects (loading, encoding, ``native``), but sign and
 verify through libsodium (PyNaCl), which does both about 1.5-2x faster than OpenSSL here; Ed25519
-is deterministic, so both give the same signatures (``tests/crypto/test_keys_did.py``). libsodium
-is the stricter verifier: it also refuses small-order keys and R values, which no honest signer
-produces.
+is deterministic, so both give the same signatures (``tests/crypto/test_ed25519_backends.py``).
+libsodium is the stricter verifier: it also refuses small-order keys and R values, which no
+honest signer produces.
 """
 
 from __future__ import annotations
@@ -132,6 +132,19 @@ class SigningKey:
     _sodium: bytes = field(init=False, repr=False)  # Ed25519: libsodium's seed || public key
 
     def __post_init__(self) -> None:
+        # libsodium signs with seed || public key and trusts the public half: a wrong one gives
+        # signatures that verify under no key, and one message signed under two public keys
+        # reveals the secret scalar (the nonce depends on the seed and message only).
+        derived = PublicKey(
+            "Ed25519" if isinstance(self._secret, ed25519.Ed25519PrivateKey) else "P-256",
+            self._secret.public_key(),
+        )
+        if derived != self.public:
+            raise KeyResolutionError(
+                "public key does not belong to the secret key",
+                expected=derived.multibase,
+                found=self.public.multibase,
+            )
         sodium = b""
         if isinstance(self._secret, ed25519.Ed25519PrivateKey):
             sodium = self._secret.private_bytes_raw() + self.public._raw
