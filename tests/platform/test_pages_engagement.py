@@ -389,6 +389,34 @@ def test_issue_and_bulk_forms_list_every_achievement(
         assert "Course 54" in page
 
 
+def test_choosers_read_only_achievement_ids_and_names(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    from sqlalchemy import event
+
+    created = runtime.achievements.create(SYSTEM, issuer.id, {**SIMPLE_ACHIEVEMENT, "name": "Art"})
+    sign_in(web, staff(runtime, issuer, "issuer"))
+    statements: list[str] = []
+
+    def seen(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(runtime.engine, "before_cursor_execute", seen)
+    try:
+        pages = {
+            path: web.get(path).text for path in ("/console/issue", "/console/bulk", "/console")
+        }
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", seen)
+    for path, page in pages.items():
+        assert f'{created.id}">Art<' in page, path
+    reads = [s for s in statements if re.search(r"FROM achievements\b", s)]
+    assert reads
+    for statement in reads:  # never the image (up to 1 MB) nor the definition
+        assert "achievements.image" not in statement
+        assert "achievements.definition" not in statement
+
+
 # ---- defects: one CSRF mechanism, body capped before parsing -------------------------------------
 
 

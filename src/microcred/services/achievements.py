@@ -18,7 +18,7 @@ from microcred.model import Achievement, parse_achievement
 from microcred.services.actor import Actor
 from microcred.services.images import check_badge_image
 from microcred.store.db import transaction
-from microcred.store.repositories import AchievementRepository, AuditRepository
+from microcred.store.repositories import AchievementName, AchievementRepository, AuditRepository
 from microcred.store.tables import AchievementRow
 from microcred.types import JsonObject
 
@@ -199,6 +199,12 @@ class AchievementService:
             return AchievementRepository(session).list(
                 issuer_id, include_archived=include_archived, offset=offset, limit=limit
             )
+
+    def names(self, actor: Actor, issuer_id: str) -> tuple[AchievementName, ...]:
+        """Id and name of every unarchived achievement of the issuer, for choosers."""
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return AchievementRepository(session).names(issuer_id)
 
     @staticmethod
     def _get(session: Session, issuer_id: str, achievement_id: str) -> AchievementRow:

@@ -164,6 +164,22 @@ class AchievementRepository:
         query = query.order_by(AchievementRow.created_at, AchievementRow.id)
         return list(self.session.scalars(query.offset(offset).limit(limit)))
 
+    def names(self, issuer_id: str) -> tuple[AchievementName, ...]:
+        """Id and name of every unarchived achievement of the issuer, oldest first (for
+        choosers: no definition, no image)."""
+        query = (
+            select(AchievementRow.id, AchievementRow.name)
+            .where(AchievementRow.issuer_id == issuer_id, AchievementRow.archived.is_(False))
+            .order_by(AchievementRow.created_at, AchievementRow.id)
+        )
+        return tuple(AchievementName(id, name) for id, name in self.session.execute(query))
+
+
+@dataclass(frozen=True)
+class AchievementName:
+    id: str
+    name: str
+
 
 @dataclass(frozen=True)
 class CredentialFilter:

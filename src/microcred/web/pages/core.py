@@ -17,7 +17,8 @@ from microcred.errors import InputError, MicrocredError, NotFoundError, Permissi
 from microcred.runtime import Runtime
 from microcred.services.actor import Actor, Role
 from microcred.services.staff import actor_for
-from microcred.store.tables import AchievementRow, StaffUserRow
+from microcred.store.repositories import AchievementName
+from microcred.store.tables import StaffUserRow
 from microcred.web.pages import i18n
 from microcred.web.pages.security import SESSION_COOKIE, CsrfError, Keys
 
@@ -156,15 +157,9 @@ def require(role: Role) -> Callable[[Request], Actor]:
     return dependency
 
 
-def all_achievements(runtime: Runtime, actor: Actor, issuer_id: str) -> list[AchievementRow]:
-    """Every (unarchived) achievement of the issuer, for choosers: the service pages them."""
-    page_size = 200
-    found: list[AchievementRow] = []
-    while True:
-        page = runtime.achievements.list(actor, issuer_id, offset=len(found), limit=page_size)
-        found.extend(page)
-        if len(page) < page_size:
-            return found
+def all_achievements(runtime: Runtime, actor: Actor, issuer_id: str) -> tuple[AchievementName, ...]:
+    """Id and name of every (unarchived) achievement of the issuer, for choosers."""
+    return runtime.achievements.names(actor, issuer_id)
 
 
 class FormTooLargeError(InputError):
