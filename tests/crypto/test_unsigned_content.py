@@ -407,6 +407,7 @@ def test_verifier_reports_uncovered_content_as_a_failed_proof(
     name: str, document: Json, edit: Callable[[Json], None]
 ) -> None:
     signed = sign_credential(document, KEY)
+    assert isinstance(signed, dict)
     assert Verifier().verify(signed).verified
     tampered = copy.deepcopy(signed)
     edit(tampered)
@@ -550,6 +551,7 @@ def test_a_deeply_nested_context_is_refused_by_signing_and_a_failed_proof_when_v
     with pytest.raises(ProofError, match="nests too deeply"):
         sign_credential({**issued({"name": "x"}), "@context": deep}, KEY)
     signed = sign_credential(issued({"name": "x"}), KEY)
+    assert isinstance(signed, dict)
     result = Verifier().verify({**signed, "@context": deep})
     proof = result.check("proof")
     assert proof is not None
