@@ -21,17 +21,30 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from microcred.crypto.proofs import utc_now
 from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
-from microcred.services.mail import MailError, OutboxMailer, SmtpMailer, mailer_for
-from microcred.services.notifications import ABANDONED, MAX_ATTEMPTS, SETTLE_EVERY
+from microcred.services.mail import (
+    MailError,
+    OutboxMailer,
+    RawMessage,
+    SmtpMailer,
+    mailer_for,
+)
+from microcred.services.notifications import (
+    ABANDONED,
+    MAX_ATTEMPTS,
+    SETTLE_EVERY,
+    SweepReport,
+)
 from microcred.settings import Settings
-from microcred.store.tables import NotificationRow
+from microcred.store.tables import CredentialRow, NotificationRow
 
-from .conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
+from .conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
 
 LATER = dt.timedelta(hours=1)
 
@@ -286,33 +299,171 @@ def test_one_job_per_group_and_its_retry_sends_only_what_failed(
     assert [rows[c.id].attempts for c in issued] == [2, 1, 1]
 
 
-def test_a_worker_lost_mid_group_leaves_only_unrecorded_rows_in_sending(
+def test_a_worker_lost_mid_group_leaves_only_its_open_slice_in_sending(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:
-    """Outcomes are recorded every SETTLE_EVERY messages, so a job that dies (SIGKILL, here a
-    BaseException from the mailer) loses the record of at most that many sends."""
+    """Rows are claimed SETTLE_EVERY at a time, so a job that dies (SIGKILL or SIGTERM, here a
+    BaseException from the mailer) leaves its open slice in "sending" and the rest of its
+    group pending: those are sent later, the open slice is given up, nothing goes out twice."""
     sent: list[str] = []
 
     class DyingMailer:
         def send(self, message: object) -> None:
             if len(sent) == SETTLE_EVERY + 4:
                 raise SystemExit("the worker is gone")
-            sent.append(str(message))
+            assert isinstance(message, RawMessage)
+            sent.append(message.recipient)
 
     runtime.notifications.mailer = DyingMailer()
-    count = SETTLE_EVERY + 10
-    requests = [
-        IssueRequest(achievement_id=achievement_id, email=f"p{i}@example.org") for i in range(count)
-    ]
+    count = 2 * SETTLE_EVERY + 10
+    addresses = [f"p{i}@example.org" for i in range(count)]
+    requests = [IssueRequest(achievement_id=achievement_id, email=a) for a in addresses]
     with pytest.raises(SystemExit):
         runtime.issuance.issue(SYSTEM, issuer.id, requests)
 
-    states = sorted(row.state for row in notifications(runtime))
-    assert len(sent) == SETTLE_EVERY + 4
-    # The first SETTLE_EVERY recorded; 4 sent but unrecorded and the rest claimed: "sending",
-    # which the sweep gives up instead of sending again.
-    assert states == ["sending"] * (count - SETTLE_EVERY) + ["sent"] * SETTLE_EVERY
-    assert runtime.notifications.sweep(runtime.clock() + LATER).abandoned == count - SETTLE_EVERY
+    assert sent == addresses[: SETTLE_EVERY + 4]
+    by_address = {row.recipient: row for row in notifications(runtime)}
+    # The first slice recorded; the second claimed (4 of them sent but unrecorded, 1 being
+    # sent, the rest not yet): "sending"; the last 10 never claimed, so never attempted.
+    first, second, rest = (
+        addresses[:SETTLE_EVERY],
+        addresses[SETTLE_EVERY : 2 * SETTLE_EVERY],
+        addresses[2 * SETTLE_EVERY :],
+    )
+    assert {(by_address[a].state, by_address[a].attempts) for a in first} == {("sent", 1)}
+    assert {(by_address[a].state, by_address[a].attempts) for a in second} == {("sending", 1)}
+    assert {(by_address[a].state, by_address[a].attempts) for a in rest} == {("pending", 0)}
+
+    class Relay:
+        def send(self, message: object) -> None:
+            assert isinstance(message, RawMessage)
+            sent.append(message.recipient)
+
+    runtime.notifications.mailer = Relay()
+    report = runtime.notifications.sweep(runtime.clock() + LATER)
+
+    # The open slice is given up (delivery unknown), the never-claimed rows are sent once.
+    assert (report.abandoned, report.requeued) == (SETTLE_EVERY, len(rest))
+    assert sent == addresses[: SETTLE_EVERY + 4] + rest
+    by_address = {row.recipient: row for row in notifications(runtime)}
+    assert {(by_address[a].state, by_address[a].last_error) for a in second} == {
+        ("failed", ABANDONED)
+    }
+    assert {(by_address[a].state, by_address[a].attempts) for a in rest} == {("sent", 1)}
+
+
+def test_a_slow_group_outlasting_the_sweep_timeout_still_retries_later_refusals(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """A relay taking a minute per message runs a group past SENDING_TIMEOUT. The sweep in
+    the middle must not give up rows the live job still holds: a refusal after it is a
+    temporary failure like any other, retried, and nothing fails after one attempt."""
+    clock = FakeClock(utc_now())
+    runtime.clock = clock
+    queue = use_retrying_queue(runtime)
+    count = SETTLE_EVERY + 15
+    refuse_from = SETTLE_EVERY + 5  # the relay sends 30, then the sweep runs, then 451s
+    delivered: list[str] = []
+    reports: list[SweepReport] = []
+    calls = 0
+
+    class SlowRelay:
+        def send(self, message: object) -> None:
+            nonlocal calls
+            assert isinstance(message, RawMessage)
+            calls += 1
+            clock.advance(minutes=1)
+            if calls == refuse_from + 1:
+                reports.append(runtime.notifications.sweep())
+            if refuse_from < calls <= count:
+                raise MailError("451 4.3.0 Mailbox busy, try again later", temporary=True)
+            delivered.append(message.recipient)
+
+    runtime.notifications.mailer = SlowRelay()
+    addresses = [f"slow{i}@example.org" for i in range(count)]
+    runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [IssueRequest(achievement_id=achievement_id, email=a) for a in addresses],
+    )
+
+    # The sweep ran 30 minutes into the group and found nothing stuck.
+    assert reports == [SweepReport(requeued=0, abandoned=0)]
+    assert queue.runs == ["mail.send", "mail.send"]  # the group, then its retry
+    assert sorted(delivered) == sorted(addresses)  # each once
+    by_address = {row.recipient: row for row in notifications(runtime)}
+    assert {by_address[a].state for a in addresses} == {"sent"}
+    assert [by_address[a].attempts for a in addresses] == [1] * refuse_from + [2] * (
+        count - refuse_from
+    )
+
+
+def test_addresses_that_would_name_other_recipients_are_never_sent(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """Addresses stored before issuing refused them (or written another way) are failed with
+    a reason when the job composes their message, not sent to what a mail client reads."""
+    sent: list[RawMessage | EmailMessage] = []
+
+    class Relay:
+        def send(self, message: RawMessage | EmailMessage) -> None:
+            sent.append(message)
+
+    runtime.notifications.mailer = Relay()
+    hostile = ["a,b@x.yz", "a>b@x.yz", "a;b@x.yz", "a(b)@x.yz"]
+    ids = {
+        address: issue(runtime, issuer, achievement_id, email_address=f"ok{i}@x.yz", key=address)
+        for i, address in enumerate(hostile)
+    }
+    sent.clear()
+    with runtime.sessions() as session, session.begin():
+        for address, credential_id in ids.items():
+            session.execute(
+                update(CredentialRow)
+                .where(CredentialRow.id == credential_id)
+                .values(recipient_email=address)
+            )
+        session.execute(update(NotificationRow).values(state="pending", attempts=0))
+
+    runtime.notifications.send_many(list(ids.values()))
+
+    assert sent == []
+    for row in notifications(runtime):
+        assert row.state == "failed"
+        assert row.last_error is not None
+        assert row.last_error.startswith("unusable address: ")
+    # An ordinary address still takes the fast path.
+    ordinary = issue(runtime, issuer, achievement_id, email_address="o'neil+x@x-y.yz", key="ok")
+    [message] = sent
+    assert isinstance(message, RawMessage)
+    assert message.recipient == "o'neil+x@x-y.yz"
+    assert b"\nTo: Ada Lovelace <o'neil+x@x-y.yz>\n" in b"\n" + message.data
+    assert runtime.notifications.send(ordinary) == "skipped"
+
+
+@pytest.mark.parametrize("address", ["a,b@x.yz", "a>b@x.yz", "a;b@x.yz", "a(b)@x.yz"])
+def test_issuing_refuses_addresses_with_header_delimiters(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str, address: str
+) -> None:
+    response = client.post(
+        f"/api/v1/issuers/{issuer.id}/credentials",
+        headers=issuer.headers,
+        json={"achievementId": achievement_id, "recipient": {"email": address}},
+    )
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert (error["message"], error["found"]) == (
+        "recipient e-mail is not an address",
+        repr(address),
+    )
+
+    csv = f'email\nada@example.org\n"{address}"\n'.encode()
+    batch = runtime.batches.create(SYSTEM, issuer.id, achievement_id, csv)
+    report = runtime.batches.get(SYSTEM, issuer.id, batch.id)
+    assert (report.valid_rows, report.invalid_rows) == (1, 1)
+    [row] = report.report
+    assert (row["line"], row["reason"]) == (3, "recipient e-mail is not an address")
+    assert [n.recipient for n in notifications(runtime)] == ["ada@example.org"]
 
 
 def test_retries_stop_at_the_limit_and_the_row_fails(

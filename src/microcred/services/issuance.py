@@ -50,7 +50,10 @@ from microcred.store.repositories import (
 )
 from microcred.store.tables import AchievementRow, Base, CredentialRow
 
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+# No white space and none of the characters that delimit addresses in a header (RFC 5322
+# "specials" other than "."): "a,b@x.yz" or "a>b@x.yz" would name two recipients, or another.
+_ADDRESS_CHARACTER = r"[^\s@()<>\[\]:;\\,\"]"
+EMAIL = re.compile(rf"^{_ADDRESS_CHARACTER}{{1,64}}@{_ADDRESS_CHARACTER}+\.{_ADDRESS_CHARACTER}+$")
 DID = re.compile(r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$")
 
 

@@ -2,13 +2,14 @@
 
 A pending :class:`NotificationRow` is stored in the transaction that stores the credential, and
 one ``mail.send`` job per committed group (a bulk chunk, or one API call) is queued after
-commit. The job claims the group's rows (pending -> sending, one attempt more) in one
-transaction, sends each message, and records the outcomes in a transaction per 25 messages:
-sent, or back to pending after a temporary failure (the job then raises, so the queue retries
-and the retry claims only those), or failed when permanent or on the last attempt. A group of
-250 costs 11 transactions instead of 500. :meth:`NotificationService.sweep` recovers
-lost work. Why a row stuck in ``sending`` is given up rather than sent again:
-docs/design/notifications.md.
+commit. The job works through its group in slices of 25: it claims a slice's rows
+(pending -> sending, one attempt more) in one transaction, sends each message, and records
+the outcomes in one transaction: sent, or back to pending after a temporary failure, or failed
+when permanent or on the last attempt. After a slice with a temporary failure it claims no
+more: it raises, so the queue retries, and the retry claims the rows put back and those never
+claimed. A group of 250 costs 20 transactions instead of 500, and a stopped worker leaves at
+most one slice in ``sending``. :meth:`NotificationService.sweep` recovers lost work. Why a row
+stuck in ``sending`` is given up rather than sent again: docs/design/notifications.md.
 """
 
 from __future__ import annotations
@@ -62,8 +63,10 @@ SWEEP_EVERY_MINUTES = 5
 ERROR_LIMIT = 500
 ABANDONED = "the worker stopped while sending; delivery unknown, so not sent again"
 GROUP_LIMIT = 250  # credentials per job: a bulk chunk's worth
-# Outcomes recorded at least this often within a job: a worker lost mid-job leaves at most
-# this many sent e-mails unrecorded (given up by the sweep as "delivery unknown").
+# Rows claimed at a time, sent, then recorded, before the next slice is claimed: a worker lost
+# mid-job leaves at most this many rows in "sending" (given up by the sweep as "delivery
+# unknown"), the rest of its group pending; and a slow relay holds a claim for one slice's
+# sends only, not for a whole group's, before the sweep's SENDING_TIMEOUT.
 SETTLE_EVERY = 25
 _MAIL_COLUMNS = (
     CredentialRow.id,
@@ -159,44 +162,52 @@ class NotificationService:
 
     def send_many(self, credential_ids: Sequence[str]) -> dict[str, str]:
         """Send the e-mails of these credentials that are still to be sent; returns the new
-        state of each row it claimed. Every outcome is recorded before the first temporary
-        error is raised again for the queue to retry (the retry claims only the rows put back
-        to pending)."""
-        outcomes: list[tuple[_Claim, str, str | None]] = []
-        settled = 0
-        retry: Exception | None = None
-        for claim in self._claim(credential_ids):
-            try:
-                self.mailer.send(claim.message)
-            except Exception as error:
-                temporary = error.temporary if isinstance(error, MailError) else True
-                final = not temporary or claim.attempt >= MAX_ATTEMPTS
-                found = str(error) if isinstance(error, MailError) else type(error).__name__
-                outcomes.append((claim, "failed" if final else "pending", found))
-                log.warning(
-                    "e-mail for credential %s, attempt %d of %d, %s: %s",
-                    claim.credential_id,
-                    claim.attempt,
-                    MAX_ATTEMPTS,
-                    "given up" if final else "will retry",
-                    found,
+        state of each row it claimed. Rows are claimed, sent and recorded a slice at a time;
+        after a slice with a temporary error no further slice is claimed and the error is
+        raised for the queue to retry (the retry claims the rows put back to pending and the
+        rows never claimed)."""
+        states: dict[str, str] = {}
+        remaining = list(credential_ids)
+        while remaining:
+            claims, remaining = self._claim(credential_ids, remaining)
+            outcomes: list[tuple[_Claim, str, str | None]] = []
+            retry: Exception | None = None
+            for claim in claims:
+                try:
+                    self.mailer.send(claim.message)
+                except Exception as error:
+                    temporary = error.temporary if isinstance(error, MailError) else True
+                    final = not temporary or claim.attempt >= MAX_ATTEMPTS
+                    found = str(error) if isinstance(error, MailError) else type(error).__name__
+                    outcomes.append((claim, "failed" if final else "pending", found))
+                    log.warning(
+                        "e-mail for credential %s, attempt %d of %d, %s: %s",
+                        claim.credential_id,
+                        claim.attempt,
+                        MAX_ATTEMPTS,
+                        "given up" if final else "will retry",
+                        found,
+                    )
+                    if not final and retry is None:
+                        retry = error
+                    continue
+                outcomes.append((claim, "sent", None))
+                log.info(
+                    "e-mail for credential %s sent (attempt %d)", claim.credential_id, claim.attempt
                 )
-                if not final and retry is None:
-                    retry = error
-                continue
-            outcomes.append((claim, "sent", None))
-            log.info(
-                "e-mail for credential %s sent (attempt %d)", claim.credential_id, claim.attempt
-            )
-            if len(outcomes) - settled >= SETTLE_EVERY:
-                self._settle(outcomes[settled:])
-                settled = len(outcomes)
-        self._settle(outcomes[settled:])
-        if retry is not None:
-            raise retry
-        return {claim.credential_id: state for claim, state, _ in outcomes}
+            self._settle(outcomes)
+            states.update((claim.credential_id, state) for claim, state, _ in outcomes)
+            if retry is not None:
+                # The relay is refusing for now: leave the rest pending for the retry.
+                raise retry
+        return states
 
-    def _claim(self, credential_ids: Sequence[str]) -> list[_Claim]:
+    def _claim(
+        self, group: Sequence[str], candidates: Sequence[str]
+    ) -> tuple[list[_Claim], list[str]]:
+        """Claim up to SETTLE_EVERY of the candidates' rows that are still to be sent, in the
+        group's order, and build their messages. Returns the claims and the candidates that
+        may still be claimed later (pending rows beyond this slice)."""
         now = self.runtime.clock()
         with transaction(self.runtime.sessions) as session:
             # Compare-and-set: of two workers holding the same job, exactly one gets each row
@@ -205,11 +216,26 @@ class NotificationService:
             # PostgreSQL with statistics from before a big batch chose the (state, changed_at)
             # index and read every pending row of the batch for each job.
             found = session.execute(
-                select(NotificationRow.id, NotificationRow.state, NotificationRow.attempts)
-                .where(NotificationRow.credential_id.in_(credential_ids))
+                select(
+                    NotificationRow.id,
+                    NotificationRow.credential_id,
+                    NotificationRow.state,
+                    NotificationRow.attempts,
+                )
+                .where(NotificationRow.credential_id.in_(candidates))
                 .with_for_update()
             ).all()
-            ids = [i for i, state, tried in found if state == "pending" and tried < MAX_ATTEMPTS]
+            order = {credential_id: i for i, credential_id in enumerate(group)}
+            open_rows = sorted(
+                (
+                    (i, c)
+                    for i, c, state, tried in found
+                    if state == "pending" and tried < MAX_ATTEMPTS
+                ),
+                key=lambda row: order.get(row[1], 0),
+            )
+            ids = [i for i, _ in open_rows[:SETTLE_EVERY]]
+            later = [c for _, c in open_rows[SETTLE_EVERY:]]
             claimed = (
                 session.execute(
                     update(NotificationRow)
@@ -223,7 +249,7 @@ class NotificationService:
                 else []
             )
             if not claimed:
-                return []
+                return [], later
             # The columns a message needs, not ORM objects (a tenth of a mail job went there).
             credentials = {
                 row.id: row
@@ -231,7 +257,6 @@ class NotificationService:
                     select(*_MAIL_COLUMNS).where(CredentialRow.id.in_([c for _, c, _ in claimed]))
                 )
             }
-            order = {credential_id: i for i, credential_id in enumerate(credential_ids)}
             names: dict[tuple[type, str], str] = {}
             composer = _Composer(self.runtime.settings.mail_from, now)
             claims: list[_Claim] = []
@@ -257,7 +282,7 @@ class NotificationService:
                     .values(state="failed", last_error=bindparam("b_error")),
                     [{**u, "b_error": str(u["b_error"])[:ERROR_LIMIT]} for u in unusable],
                 )
-        return claims
+        return claims, later
 
     def _settle(self, outcomes: Sequence[tuple[_Claim, str, str | None]]) -> None:
         """Record what happened to each claimed row, in one transaction. The attempt number
@@ -461,6 +486,11 @@ class _Composer:
     def compose(self, content: CredentialMail, address: str, message_id: str) -> RawMessage | None:
         if not (address.isascii() and self.sender):
             return None
+        # The fast path writes the address as given, so it must be exactly one address as the
+        # e-mail package reads it: "a,b@x.yz" would be two recipients to a mail client, and
+        # "a(b)@x.yz" a different one. Raises ValueError (the caller fails the row) otherwise.
+        if Address(addr_spec=address).addr_spec != address:
+            raise ValueError("not written as one plain address")
         subject = self._subjects.get(content.subject)
         if subject is None:
             subject = self._subjects[content.subject] = _POLICY.fold("Subject", content.subject)
