@@ -533,3 +533,38 @@ def test_two_concurrent_starts_create_one_batch(
     assert sorted(answers) in ([303, 409], [303, 303])
     with runtime.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BatchRow)) == 1
+
+
+def test_a_start_that_fails_unexpectedly_can_be_retried(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = create_app(runtime)
+    with TestClient(app, base_url="https://testserver", raise_server_exceptions=False) as web:
+        sign_in(web, staff(runtime, issuer, "issuer"))
+        page = web.get("/console/bulk")
+        check = web.post(
+            "/console/bulk",
+            data={"csrf_token": csrf(page.text), "achievement": achievement_id, "encoding": ""},
+            files={"file": ("people.csv", csv_file(3), "text/csv")},
+        )
+        token = re.search(r'name="token" value="([^"]+)"', check.text)
+        assert token
+        form = {"csrf_token": csrf(check.text), "token": token.group(1)}
+        create = runtime.batches.create
+
+        def broken(*args: Any, **kwargs: Any) -> Any:
+            raise RuntimeError("the database went away")
+
+        monkeypatch.setattr(runtime.batches, "create", broken)
+        failed = web.post("/console/bulk/start", data=form, follow_redirects=False)
+        assert failed.status_code == 500
+        monkeypatch.setattr(runtime.batches, "create", create)
+        retried = web.post("/console/bulk/start", data=form, follow_redirects=False)
+        assert retried.status_code == 303
+        batch_id = retried.headers["location"].rsplit("/", 1)[1]
+        # Started now: a repeated start finds the batch instead of making another.
+        again = web.post("/console/bulk/start", data=form, follow_redirects=False)
+        assert again.status_code == 303
+        assert again.headers["location"].endswith(f"/console/bulk/{batch_id}")
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(BatchRow)) == 1

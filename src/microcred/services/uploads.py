@@ -104,6 +104,16 @@ class StagedUploads:
                 .values(batch_id=batch_id, content=b"")
             )
 
+    def release(self, token: str) -> None:
+        """Give back a claim whose start failed unexpectedly, so the upload can be started
+        again (a started one, with its batch, stays started)."""
+        with transaction(self.runtime.sessions) as session:
+            session.execute(
+                update(StagedUploadRow)
+                .where(StagedUploadRow.token == token, StagedUploadRow.batch_id.is_(None))
+                .values(started_at=None)
+            )
+
     def drop(self, token: str) -> None:
         with transaction(self.runtime.sessions) as session:
             session.execute(delete(StagedUploadRow).where(StagedUploadRow.token == token))

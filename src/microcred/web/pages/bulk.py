@@ -140,6 +140,9 @@ async def start(request: Request, actor: Issuer) -> Response:
     except MicrocredError as error:
         await run_in_threadpool(uploads.drop, token)
         return _form_page(request, actor, {"error": error, "chosen": staged.achievement_id}, 422)
+    except Exception:  # unexpected: the upload may be started again instead of answering 409
+        await run_in_threadpool(uploads.release, token)
+        raise
     await run_in_threadpool(uploads.started, token, batch.id)
     return RedirectResponse(f"/console/bulk/{batch.id}", 303)
 
