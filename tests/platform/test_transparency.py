@@ -150,8 +150,13 @@ def test_api_serves_checkpoints_and_proofs(
     assert latest["logKey"] == vkey
     signed = verify_checkpoint(latest["note"], key, origin=origin)
     assert base64.b64encode(signed.root_hash).decode() == latest["rootHash"]
-    old = client.get("/log/checkpoint/2").json()
+    old_response = client.get("/log/checkpoint/2")
+    old = old_response.json()
     assert old["treeSize"] == 2
+    # The witness is off (the default): no anchor will be added, so it never changes.
+    assert not runtime.settings.anchor_enabled
+    assert old["anchor"] is None
+    assert old_response.headers["cache-control"] == "public, max-age=31536000, immutable"
     assert client.get("/log/checkpoint/4").status_code == 404
     assert client.get("/log/checkpoint/-1").status_code == 422
 

@@ -14,8 +14,8 @@ from microcred.web.deps import RuntimeDep
 
 router = APIRouter(tags=["transparency log"])
 
-# Checkpoints and proofs for a fixed size never change; the latest checkpoint does, and so
-# does a checkpoint until it is anchored (its anchor is added to it).
+# Checkpoints and proofs for a fixed size never change; the latest checkpoint does, and so,
+# with the witness on, does a checkpoint until it is anchored (its anchor is added to it).
 IMMUTABLE = "public, max-age=31536000, immutable"
 UNTIL_ANCHORED = "public, max-age=300"
 FRESH = "no-cache"
@@ -48,7 +48,8 @@ def latest_checkpoint(runtime: RuntimeDep) -> Response:
 def checkpoint_by_size(size: Size, runtime: RuntimeDep) -> Response:
     service = runtime.transparency
     body = checkpoint_json(service.checkpoint(size), service.origin)
-    return _json(body, UNTIL_ANCHORED if body["anchor"] is None else IMMUTABLE)
+    waiting = runtime.settings.anchor_enabled and body["anchor"] is None
+    return _json(body, UNTIL_ANCHORED if waiting else IMMUTABLE)
 
 
 @router.get("/log/inclusion")
