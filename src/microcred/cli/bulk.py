@@ -24,11 +24,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
 from microcred.runtime import Runtime
 from microcred.services.actor import Actor
 from microcred.services.batches import bad_rows, ignored_columns
-from microcred.settings import Settings
 from microcred.store.tables import BatchRow
 
 err = Console(stderr=True, emoji=False)
@@ -43,7 +43,7 @@ def _fail(message: str, code: int = 2) -> NoReturn:
 
 def _runtime() -> Runtime:
     try:
-        return Runtime(Settings())
+        return settings_runtime()
     except MicrocredError as exc:
         _fail(str(exc))
 

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Final
 import typer
 from rich.console import Console
 
+from microcred.cli._runtime import settings_runtime
 from microcred.errors import InputError, MicrocredError, short
 from microcred.ledger import (
     EMPTY_ROOT,
@@ -34,7 +35,6 @@ from microcred.ledger import (
 from microcred.ledger.errors import AnchorError
 from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckError
 from microcred.runtime import Runtime
-from microcred.settings import Settings
 from microcred.verify.log_check import check_anchor, check_transparency, parse_vkey
 from microcred.verify.result import Status
 from microcred.web.fetch import FetchPolicy
@@ -369,11 +369,6 @@ _COLOURS: Final = {
 
 
 # --- the server's own log ----------------------------------------------------------------------
-
-
-def settings_runtime() -> Runtime:
-    """The runtime of the server configured by ``MICROCRED_*`` (its database, its settings)."""
-    return Runtime(Settings())
 
 
 make_runtime: Callable[[], Runtime] = settings_runtime

@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
 from microcred.runtime import Runtime
 from microcred.services.actor import ROLES, SYSTEM, parse_role
 from microcred.services.issuance import IssueRequest
 from microcred.services.issuers import IssuerInput
-from microcred.settings import Settings
 
 err = Console(stderr=True, emoji=False)
 out = Console(emoji=False, highlight=False, soft_wrap=True)
@@ -29,11 +29,8 @@ staff_app = typer.Typer(help="People who sign in to the console.", no_args_is_he
 
 def _runtime(public_url: str | None = None) -> Runtime:
     try:
-        settings = Settings()
-        if public_url and "public_url" not in settings.model_fields_set:
-            # Served locally without a configured public URL: name things where they are.
-            settings = settings.model_copy(update={"public_url": public_url})
-        return Runtime(settings)
+        # Served locally without a configured public URL: things are named where they are.
+        return settings_runtime(public_url)
     except MicrocredError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False)
         raise typer.Exit(2) from exc
