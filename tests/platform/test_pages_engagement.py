@@ -48,8 +48,8 @@ def events(runtime: Runtime, kind: str | None = None) -> list[CredentialEventRow
 
 
 def private_link(web: TestClient, runtime: Runtime, issuer: IssuerFixture, cid: str) -> str:
-    """The recipient's link as the console shows it to staff."""
-    sign_in(web, staff(runtime, issuer, "viewer"))
+    """The recipient's link as the console shows it to the issuer role."""
+    sign_in(web, staff(runtime, issuer, "issuer", email="link-holder@alpha.example"))
     detail = web.get(f"/console/credentials/{cid}").text
     found = re.search(r'id="recipient-link">([^<]+)<', detail)
     assert found
@@ -162,6 +162,47 @@ def test_choice_needs_yes_or_no(
     answer = choose(web, link, "maybe")
     assert answer.status_code == 422
     assert "yes or no" in answer.text
+
+
+def test_private_link_is_shown_to_issuers_only_and_staff_act_as_themselves(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    cid = issue(runtime, issuer, achievement_id, name="Ada Lovelace")
+    sign_in(web, staff(runtime, issuer, "viewer"))
+    detail = web.get(f"/console/credentials/{cid}").text
+    assert 'id="public-link"' in detail
+    assert 'id="recipient-link"' not in detail
+    assert runtime.recipients.token(cid) not in detail
+    web.post("/console/sign-out", data={"csrf_token": csrf(detail)})
+    for role in ("issuer", "owner"):
+        sign_in(web, staff(runtime, issuer, role))
+        detail = web.get(f"/console/credentials/{cid}").text
+        assert f'id="recipient-link">{runtime.recipients.private_url(cid)}<' in detail.replace(
+            "&amp;", "&"
+        )
+        web.post("/console/sign-out", data={"csrf_token": csrf(detail)})
+
+    # An issuer who opens the link while signed in is not the recipient: no claim is
+    # counted, and the audit names them for the choice they make.
+    link = private_link(web, runtime, issuer, cid)
+    sign_in(web, "issuer@alpha.example")
+    assert choose(web, link, "yes").status_code == 303
+    assert runtime.credentials.get_public(cid).name_public is True
+    assert events(runtime, "claimed") == []
+    web.post("/console/sign-out", data={"csrf_token": csrf(web.get("/console").text)})
+    # The recipient themselves (nobody signed in) is named as the recipient.
+    assert choose(web, link, "no").status_code == 303
+    assert len(events(runtime, "claimed")) == 1
+    with runtime.sessions() as session:
+        audited = session.execute(
+            select(AuditEventRow.actor, AuditEventRow.action)
+            .where(AuditEventRow.subject == cid, AuditEventRow.action.like("credential.name_%"))
+            .order_by(AuditEventRow.id)
+        ).all()
+    assert [tuple(row) for row in audited] == [
+        ("staff:issuer@alpha.example", "credential.name_shown"),
+        ("recipient", "credential.name_hidden"),
+    ]
 
 
 # ---- counters ------------------------------------------------------------------------------------

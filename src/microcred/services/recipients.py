@@ -23,6 +23,7 @@ from microcred.store.tables import CredentialRow
 
 if TYPE_CHECKING:
     from microcred.runtime import Runtime
+    from microcred.services.actor import Actor
 
 LINK_PARAMETER = "recipient"
 _TOKEN_LENGTH = 32
@@ -50,8 +51,20 @@ class RecipientService:
         base = self.runtime.settings.base_url
         return f"{base}/credentials/{credential_id}?{LINK_PARAMETER}={self.token(credential_id)}"
 
-    def set_name_public(self, credential_id: str, token: str | None, *, public: bool) -> None:
-        """Store the recipient's choice; only the private link's token may make it."""
+    def private_url_for(self, actor: Actor, issuer_id: str, credential_id: str) -> str | None:
+        """The private link as the console shows it: to the issuer and owner roles only (it
+        changes what the public page shows about the recipient); None for a viewer."""
+        try:
+            actor.require(issuer_id, "issuer")
+        except PermissionDeniedError:
+            return None
+        return self.private_url(credential_id)
+
+    def set_name_public(
+        self, credential_id: str, token: str | None, *, public: bool, by: str = "recipient"
+    ) -> None:
+        """Store the choice; only the private link's token may make it. ``by`` is who the audit
+        names: the recipient, unless a signed-in staff member used the link."""
         if not self.is_recipient(credential_id, token):
             raise PermissionDeniedError(
                 "only the recipient's private link can change this",
@@ -71,7 +84,7 @@ class RecipientService:
             )
             AuditRepository(session).record(
                 issuer_id=row.issuer_id,
-                actor="recipient",
+                actor=by,
                 action="credential.name_shown" if public else "credential.name_hidden",
                 subject=credential_id,
                 at=self.runtime.clock(),

@@ -176,7 +176,7 @@ def _detail(
             "achievement": achievement,
             "state": live_state(runtime, row),
             "public_url": public_url,
-            "recipient_url": runtime.recipients.private_url(row.id),
+            "recipient_url": runtime.recipients.private_url_for(actor, _issuer_id(actor), row.id),
             "counters": runtime.events.of_credential(actor, _issuer_id(actor), row.id),
             "actions": ACTIONS,
             **context,

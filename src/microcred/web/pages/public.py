@@ -14,12 +14,14 @@ from starlette.concurrency import run_in_threadpool
 from microcred.errors import InputError, NotFoundError, PermissionDeniedError
 from microcred.runtime import Runtime
 from microcred.services.recipients import LINK_PARAMETER
+from microcred.services.staff import actor_for
 from microcred.store.tables import CredentialRow
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import (
     PageForbiddenError,
     PageNotFoundError,
     SmallFormCsrf,
+    current_user,
     error_page,
     get_pages,
     render,
@@ -81,10 +83,12 @@ def credential_page(request: Request, credential_id: str) -> Response:
     )
     if recipient:
         # The private link: never cached or indexed; the first visit counts as the claim,
-        # after the answer is sent.
+        # after the answer is sent (not a signed-in staff member's visit: they are not the
+        # recipient).
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Robots-Tag"] = "noindex"
-        response.background = BackgroundTask(runtime.events.record, row.id, "claimed")
+        if current_user(request) is None:
+            response.background = BackgroundTask(runtime.events.record, row.id, "claimed")
     return response
 
 
@@ -137,9 +141,12 @@ async def choose_name_display(request: Request, credential_id: str) -> Response:
     if show not in ("yes", "no"):
         error = InputError("no such choice", expected="yes or no", found=str(show)[:10])
         return error_page(request, 422, error)
+    # A signed-in staff member using the link acts as themselves, not as the recipient.
+    user = await run_in_threadpool(current_user, request)
+    by = actor_for(user).name if user is not None else "recipient"
     try:
         await run_in_threadpool(
-            runtime.recipients.set_name_public, credential_id, token, public=show == "yes"
+            runtime.recipients.set_name_public, credential_id, token, public=show == "yes", by=by
         )
     except PermissionDeniedError as error:
         raise PageForbiddenError(error.message) from error
