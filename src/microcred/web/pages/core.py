@@ -166,16 +166,15 @@ class FormTooLargeError(InputError):
     code = "form_too_large"
 
 
-# Fits the verifier page's 2 MB upload; routes with small forms ask for less.
-DEFAULT_FORM_BYTES = 3 * 1024 * 1024
+# Most forms are a few fields; routes that take files declare their own larger limit.
 SMALL_FORM_BYTES = 64 * 1024
 
 
 def csrf(
     *,
+    max_bytes: int,
     max_fields: int = 20,
     max_files: int = 1,
-    max_bytes: int = DEFAULT_FORM_BYTES,
     signed_in: bool = False,
 ) -> Any:
     """The dependency every page-form POST declares, with the route's own limits.
@@ -225,7 +224,6 @@ def _cap_body(request: Request, limit: int) -> None:
     request._receive = counted  # Starlette reads the body through this channel
 
 
-CsrfChecked = csrf()
 SmallFormCsrf = csrf(max_bytes=SMALL_FORM_BYTES)
 
 

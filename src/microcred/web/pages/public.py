@@ -12,7 +12,6 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, NotFoundError, PermissionDeniedError
-from microcred.runtime import Runtime
 from microcred.services.recipients import LINK_PARAMETER
 from microcred.services.staff import actor_for
 from microcred.store.tables import CredentialRow
@@ -77,7 +76,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "og_image": f"{view.url}/og.png",
             "certificate_url": f"/credentials/{view.id}/certificate.pdf",
             "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},
-            "recipient": _recipient_panel(runtime, row, token) if recipient else None,
+            "recipient": _recipient_panel(row, token) if recipient else None,
             "done": request.query_params.get("done") if recipient else None,
         },
     )
@@ -99,7 +98,7 @@ def _public_row(request: Request, credential_id: str) -> CredentialRow:
         raise PageNotFoundError(error.message, found=error.found) from error
 
 
-def _recipient_panel(runtime: Runtime, row: CredentialRow, token: str | None) -> dict[str, Any]:
+def _recipient_panel(row: CredentialRow, token: str | None) -> dict[str, Any]:
     subject = row.document.get("credentialSubject")
     subject = subject[0] if isinstance(subject, list) and subject else subject
     name = subject.get("name") if isinstance(subject, dict) else None

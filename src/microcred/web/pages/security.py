@@ -161,7 +161,8 @@ class Keys:
             raise CsrfError("the form has expired; reload the page and try again")
 
     def check_csrf(self, request: Request, submitted: object) -> None:
-        self.check_origin_and_cookie(request)
+        """The form's token against the cookie's nonce and the session; the ``csrf()``
+        dependency has run :meth:`check_origin_and_cookie` before the body was read."""
         nonce = request.cookies.get(CSRF_COOKIE)
         if not nonce or not isinstance(submitted, str):
             raise CsrfError("the form has expired; reload the page and try again")
