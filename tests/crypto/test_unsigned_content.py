@@ -527,6 +527,19 @@ def _nested(levels: int, leaf: Any) -> Any:
 
 
 @pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
+def test_a_document_nested_past_the_recursion_limit_is_refused_not_a_recursion_error(
+    fast: bool,
+) -> None:
+    document = credential({})
+    node = document["credentialSubject"]
+    for _ in range(5_000):  # past the interpreter's default recursion limit
+        node["knows"] = {}
+        node = node["knows"]
+    with pytest.raises(CanonicalizationError, match="nests too deeply"):
+        canonicalize(document, use_fast_path=fast)
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "general"])
 def test_a_deeply_nested_context_is_refused_not_a_recursion_error(fast: bool) -> None:
     document = credential({})
     document["@context"] = [V2, _nested(900, {"@vocab": EX})]

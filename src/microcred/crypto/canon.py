@@ -440,6 +440,9 @@ class _UnsafeShapeError(Exception):
     pass
 
 
+_MAX_SHAPE_DEPTH = 128  # deeper documents take the general path, whose coverage check refuses them
+
+
 class _ShapeWalker:
     """Computes a document's shape key and collects its strings in walk order."""
 
@@ -448,11 +451,14 @@ class _ShapeWalker:
         self._verbatim = _verbatim_keys()
         self._bundled = bundled_urls()
 
-    def shape(self, node: Any) -> Hashable:
+    def shape(self, node: Any, depth: int = 0) -> Hashable:
         # Strings, most of the leaves, are taken in the loops below without a call of their own.
         if isinstance(node, str):
             self.leaves.append(node)
             return _STRING
+        if depth > _MAX_SHAPE_DEPTH:
+            # The general path refuses it with the bound (thousands of levels overflowed here).
+            raise _UnsafeShapeError
         if isinstance(node, dict):
             items: list[tuple[str, Hashable]] = []
             for k, v in node.items():
@@ -465,7 +471,7 @@ class _ShapeWalker:
                     self.leaves.append(v)
                     items.append((k, _STRING))
                 else:
-                    items.append((k, self.shape(v)))
+                    items.append((k, self.shape(v, depth + 1)))
             return ("{", tuple(items))
         if isinstance(node, list):
             shapes: list[Hashable] = []
@@ -474,7 +480,7 @@ class _ShapeWalker:
                     self.leaves.append(v)
                     shapes.append(_STRING)
                 else:
-                    shapes.append(self.shape(v))
+                    shapes.append(self.shape(v, depth + 1))
             return ("[", tuple(shapes))
         # Numbers, booleans and null are part of the shape: their RDF form is not a plain copy.
         return (type(node).__name__, node)
