@@ -121,3 +121,11 @@ def test_verify_uses_status_lists_given_on_the_command_line(tmp_path: Path) -> N
     code, out, _ = run("verify", str(baked), "--status-list", str(status_list), "--json")
     assert code == 0
     assert next(c for c in json.loads(out)["checks"] if c["name"] == "status")["status"] == "passed"
+
+
+def test_error_messages_print_brackets_as_they_are(tmp_path: Path) -> None:
+    # Rich would read "[bold]" in a path or an echoed value as markup and drop it.
+    missing = tmp_path / "no[bold]such[/bold].json"
+    code, _out, err = run("verify", str(missing))
+    assert code == 2
+    assert "no[bold]such[/bold].json" in "".join(err.split())  # rich wraps long lines

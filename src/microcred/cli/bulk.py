@@ -13,6 +13,7 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -37,7 +38,7 @@ SHOWN_BAD_ROWS = 50
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[red]error:[/] {message}", markup=True, highlight=False)
+    err.print(f"[red]error:[/] {escape(message)}", markup=True, highlight=False)
     raise typer.Exit(code)
 
 
@@ -155,7 +156,7 @@ def _print_summary(batch: BatchRow) -> None:
         markup=False,
     )
     if batch.error:
-        err.print(f"[red]batch failed:[/] {batch.error}", highlight=False)
+        err.print(f"[red]batch failed:[/] {escape(batch.error or '')}", highlight=False)
 
 
 def _exit_code(batch: BatchRow) -> int:

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Final
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from microcred.cli._runtime import settings_runtime
 from microcred.errors import InputError, MicrocredError, short
@@ -249,7 +250,7 @@ def _fail(error: MicrocredError | str, code: int) -> typer.Exit:
     message = (
         error.diagnostics().replace("\n", "\n  ") if isinstance(error, MicrocredError) else error
     )
-    err.print(f"[red]error:[/] {message}", markup=True)
+    err.print(f"[red]error:[/] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 
@@ -312,7 +313,7 @@ def audit_command(
         raise _fail(error, 1) from error
     except MicrocredError as error:
         raise _fail(error, 2) from error
-    out.print(f"[bold green]CONSISTENT[/]  {result.message}", markup=True)
+    out.print(f"[bold green]CONSISTENT[/]  {escape(result.message)}", markup=True)
     out.print(f"  old: size {result.old.tree_size}, root {_b64(result.old.root_hash)}")
     out.print(f"  new: size {result.new.tree_size}, root {_b64(result.new.root_hash)}")
 
@@ -402,7 +403,7 @@ def fsck_command(
         raise _fail(error, 2) from error
     finally:
         runtime.close()
-    out.print(f"[bold green]LOG INTACT[/]  {report.summary()}", markup=True)
+    out.print(f"[bold green]LOG INTACT[/]  {escape(report.summary())}", markup=True)
 
 
 SizeOption = Annotated[

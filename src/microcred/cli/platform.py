@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
@@ -32,12 +33,12 @@ def _runtime(public_url: str | None = None) -> Runtime:
         # Served locally without a configured public URL: things are named where they are.
         return settings_runtime(public_url)
     except MicrocredError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(2) from exc
 
 
 def _fail(exc: MicrocredError) -> typer.Exit:
-    err.print(f"[red]error:[/] {exc}", highlight=False, markup=True)
+    err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
     return typer.Exit(2)
 
 
