@@ -3,7 +3,8 @@
 Times, in the same run and interleaved so a busy machine slows all alike:
 
 * the floor: reading the credential row by id (``credentials.get_public``), the least a page does;
-* ``events.record(id, "shared")``: the one INSERT ... SELECT a share or a verification costs;
+* ``events.record(id, "shared")``: the one INSERT ... SELECT ... ON CONFLICT DO UPDATE a share
+  or a verification costs (after the first, it counts up the day's row);
 * ``events.record(id, "claimed")`` once claimed: the repeat visit of the private link;
 * the public page through the ASGI app, and the private-link page (whose claim runs after the
   response, as a background task, but inside TestClient's call, so it is included here).
@@ -62,7 +63,7 @@ def main() -> None:
         with TestClient(create_app(runtime), base_url="https://testserver") as web:
             cases: dict[str, Callable[[], object]] = {
                 "floor: read the credential row": lambda: runtime.credentials.get_public(row.id),
-                "record a share (one insert)": lambda: runtime.events.record(row.id, "shared"),
+                "record a share (one upsert)": lambda: runtime.events.record(row.id, "shared"),
                 "repeat claim (nothing written)": lambda: runtime.events.record(row.id, "claimed"),
                 "public page": lambda: web.get(f"/credentials/{row.id}", headers=HTML),
                 "private-link page (+ claim)": lambda: web.get(private, headers=HTML),

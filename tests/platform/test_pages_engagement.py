@@ -40,11 +40,18 @@ def web(runtime: Runtime) -> Iterator[TestClient]:
 
 
 def events(runtime: Runtime, kind: str | None = None) -> list[CredentialEventRow]:
+    """The stored count rows (one per credential, kind, channel and day)."""
     with runtime.sessions() as session:
-        query = select(CredentialEventRow).order_by(CredentialEventRow.id)
+        query = select(CredentialEventRow).order_by(
+            CredentialEventRow.day, CredentialEventRow.kind, CredentialEventRow.channel
+        )
         if kind:
             query = query.where(CredentialEventRow.kind == kind)
         return list(session.scalars(query))
+
+
+def counted(runtime: Runtime, kind: str) -> int:
+    return sum(row.count for row in events(runtime, kind))
 
 
 def private_link(web: TestClient, runtime: Runtime, issuer: IssuerFixture, cid: str) -> str:
@@ -223,7 +230,8 @@ def test_claimed_once_when_the_recipient_opens_the_private_link(
         issuer.id,
         achievement_id,
     )
-    assert claimed.at == runtime.clock()
+    assert claimed.first_at == runtime.clock()
+    assert claimed.count == 1
     # The service refuses a second claim on its own, too.
     assert runtime.events.record(cid, "claimed") is False
     assert runtime.events.record("no-such-credential", "shared") is False
@@ -271,7 +279,7 @@ def test_a_count_does_not_wait_for_a_long_writer(
         release.set()
         thread.join(timeout=30)
     assert runtime.events.record(cid, "shared") is True
-    assert len(events(runtime, "shared")) == 1
+    assert counted(runtime, "shared") == 1
 
 
 def test_share_links_count_and_redirect_only_to_what_we_built(
@@ -313,10 +321,10 @@ def test_verified_counts_our_credentials_only(
     assert answer.status_code == 200
     assert answer.json()["verified"] is True
     (verified,) = events(runtime, "verified")
-    assert verified.credential_id == cid
+    assert (verified.credential_id, verified.count) == (cid, 1)
     # A credential that is not ours records nothing.
     web.post("/api/v1/verify", json={"credential": {**document, "id": "urn:uuid:1"}})
-    assert len(events(runtime, "verified")) == 1
+    assert counted(runtime, "verified") == 1
     # Nor does a forgery carrying our credential's id: proof removed, or the name changed
     # under the proof.
     subject = {**document["credentialSubject"], "name": "Mallory"}
@@ -329,12 +337,53 @@ def test_verified_counts_our_credentials_only(
         answer = web.post("/api/v1/verify", json={"credential": forged})
         assert answer.status_code == 200
         assert answer.json()["verified"] is False
-    assert len(events(runtime, "verified")) == 1
+    assert counted(runtime, "verified") == 1
     # A revoked credential's genuine proof still counts (an employer checked it).
     runtime.lifecycle.revoke(SYSTEM, issuer.id, cid, "issued in error")
     answer = web.post("/api/v1/verify", json={"credential": document})
     assert answer.json()["verified"] is False
-    assert len(events(runtime, "verified")) == 2
+    assert counted(runtime, "verified") == 2
+
+
+def test_counts_are_one_row_per_credential_kind_channel_and_day(
+    runtime: Runtime, clock: FakeClock, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    cid = issue(runtime, issuer, achievement_id)
+    url = f"https://badges.example.org/credentials/{cid}"
+    for _ in range(50):
+        runtime.events.verified(url)
+        assert runtime.events.record(cid, "shared", channel="linkedin-add") is True
+    runtime.events.record(cid, "shared", channel="linkedin-share")
+    first_time = runtime.clock()
+    clock.advance(hours=1)
+    runtime.events.verified(url)
+    runtime.events.record(cid, "claimed")
+    assert runtime.events.record(cid, "claimed") is False
+    clock.advance(days=1)
+    runtime.events.verified(url)
+    assert runtime.events.record(cid, "claimed") is False  # once per credential, any day
+    rows = [(r.kind, r.channel, r.day.isoformat(), r.count) for r in events(runtime)]
+    assert rows == [
+        ("claimed", "", "2026-11-25", 1),
+        ("shared", "linkedin-add", "2026-11-25", 50),
+        ("shared", "linkedin-share", "2026-11-25", 1),
+        ("verified", "", "2026-11-25", 51),
+        ("verified", "", "2026-11-26", 1),
+    ]
+    assert events(runtime, "verified")[0].first_at == first_time
+    # The console's credential page and the charts read the sums.
+    found = runtime.events.of_credential(SYSTEM, issuer.id, cid)
+    assert found["verified"] == (52, first_time)
+    assert found["shared"] == (51, first_time)
+    assert found["claimed"] == (1, first_time + timedelta(hours=1))
+    day = datetime(2026, 11, 25, tzinfo=UTC)
+    totals = runtime.events.counts(
+        SYSTEM,
+        issuer.id,
+        [(day, day + timedelta(days=1)), (day + timedelta(days=1), day + timedelta(days=2))],
+    )
+    assert totals.per_period == {"claimed": [1, 0], "shared": [51, 0], "verified": [51, 1]}
+    assert totals.per_achievement["verified"] == {achievement_id: 52}
 
 
 def test_dashboard_charts_show_every_series_for_the_issuer_only(

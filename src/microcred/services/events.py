@@ -7,11 +7,12 @@
   and its proof held, whatever the other checks said (an employer checking a revoked
   credential counts too; a forged copy that merely carries our id does not).
 
-An event holds the credential, the issuer and achievement it belongs to (for the charts), the
-kind, an optional channel and the time: nothing about the person. Recording is one
-``INSERT ... SELECT`` from the credential row, so an unknown id records nothing; it waits at
-most ``LOCK_WAIT_MS`` for a lock and never raises: a lost count must not break or hold up the
-page that counts it.
+Counts are kept per credential, kind, channel and day (with the issuer and achievement, for
+the charts, and the day's first time): nothing about the person, and one row per day of
+activity, however many requests, so nobody can grow the table by repeating a request. A count
+is one ``INSERT ... SELECT ... ON CONFLICT DO UPDATE`` from the credential row, so an unknown
+id records nothing; it waits at most ``LOCK_WAIT_MS`` for a lock and never raises: a lost
+count must not break or hold up the page that counts it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,23 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import Executable, String, and_, case, exists, func, insert, literal, select
+from sqlalchemy import (
+    Date,
+    Executable,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from microcred.services.actor import Actor
@@ -52,17 +67,20 @@ class EventService:
         self.runtime = runtime
 
     def record(self, credential_id: str, kind: Kind, *, channel: str | None = None) -> bool:
-        """Count one event; True when a row was written (False: unknown credential, a claim
+        """Count one event; True when it was counted (False: unknown credential, a claim
         already counted, or a database error, which is logged and swallowed)."""
         if kind not in KINDS:
             raise ValueError(f"unknown event kind {kind!r}")
+        now = self.runtime.clock()
         source = select(
-            CredentialRow.issuer_id,
-            CredentialRow.achievement_id,
             CredentialRow.id,
             literal(kind, String()),
-            literal(channel[:MAX_CHANNEL] if channel else None, String()),
-            literal(self.runtime.clock(), CredentialEventRow.at.type),
+            literal(channel[:MAX_CHANNEL] if channel else "", String()),
+            literal(now.date(), Date()),
+            CredentialRow.issuer_id,
+            CredentialRow.achievement_id,
+            literal(1, Integer()),
+            literal(now, CredentialEventRow.first_at.type),
         ).where(CredentialRow.id == credential_id)
         if kind == "claimed":
             claimed = exists().where(
@@ -75,22 +93,44 @@ class EventService:
                 if session.scalar(select(claimed)):
                     return False
             source = source.where(~claimed)
-        statement = (
-            insert(CredentialEventRow)
-            .from_select(
-                ["issuer_id", "achievement_id", "credential_id", "kind", "channel", "at"], source
-            )
-            .returning(CredentialEventRow.id)
-        )  # rowcount of INSERT ... SELECT varies by driver
         try:
-            return self._write(statement)
+            return self._write(source, counted_up=kind != "claimed")
         except IntegrityError:
             return False  # a concurrent first claim won
         except SQLAlchemyError:
             log.warning("could not count a %s event", kind, exc_info=True)
             return False
 
-    def _write(self, statement: Executable) -> bool:
+    @staticmethod
+    def _upsert(dialect: str, source: Select[*tuple[Any, ...]], *, counted_up: bool) -> Executable:
+        """The day's row is added, or its count goes up by one (a claim is never counted up:
+        its conflict does nothing)."""
+        make = sqlite_insert if dialect == "sqlite" else postgresql_insert
+        statement = make(CredentialEventRow).from_select(
+            [
+                "credential_id",
+                "kind",
+                "channel",
+                "day",
+                "issuer_id",
+                "achievement_id",
+                "count",
+                "first_at",
+            ],
+            source,
+        )
+        keys = ["credential_id", "kind", "channel", "day"]
+        if counted_up:
+            done = statement.on_conflict_do_update(
+                index_elements=keys, set_={"count": CredentialEventRow.count + 1}
+            )
+        else:
+            done = statement.on_conflict_do_nothing(index_elements=keys)
+        return done.returning(
+            CredentialEventRow.count
+        )  # rowcount of INSERT ... SELECT varies by driver
+
+    def _write(self, source: Select[*tuple[Any, ...]], *, counted_up: bool) -> bool:
         """Run the insert, waiting at most ``LOCK_WAIT_MS`` for a lock: under a long writer
         (a bulk chunk on SQLite, a row lock on PostgreSQL) the count is dropped, the page is
         not held up."""
@@ -103,6 +143,7 @@ class EventService:
                         connection.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
                     elif dialect == "postgresql":
                         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
+                    statement = self._upsert(dialect, source, counted_up=counted_up)
                     return connection.execute(statement).first() is not None
             finally:
                 if dialect == "sqlite" and usual:  # the pooled connection's own setting back
@@ -123,7 +164,11 @@ class EventService:
         found: dict[str, tuple[int, datetime | None]] = dict.fromkeys(KINDS, (0, None))
         with self.runtime.sessions() as session:
             rows = session.execute(
-                select(CredentialEventRow.kind, func.count(), func.min(CredentialEventRow.at))
+                select(
+                    CredentialEventRow.kind,
+                    func.sum(CredentialEventRow.count),
+                    func.min(CredentialEventRow.first_at),
+                )
                 .where(
                     CredentialEventRow.issuer_id == issuer_id,
                     CredentialEventRow.credential_id == credential_id,
@@ -141,9 +186,10 @@ class EventService:
         """The issuer's events per kind in each ``[start, end)`` period, and per achievement."""
         actor.require(issuer_id, "viewer")
         mine = CredentialEventRow.issuer_id == issuer_id
-        at = CredentialEventRow.at
-        columns = [
-            func.sum(case((and_(at >= start, at < end), 1), else_=0)) for start, end in periods
+        day, count = CredentialEventRow.day, CredentialEventRow.count
+        columns = [  # periods start and end at midnight (the charts' weeks)
+            func.sum(case((and_(day >= start.date(), day < end.date()), count), else_=0))
+            for start, end in periods
         ]
         per_period: dict[str, list[int]] = {kind: [0] * len(periods) for kind in KINDS}
         per_achievement: dict[str, dict[str, int]] = {kind: {} for kind in KINDS}
@@ -152,19 +198,19 @@ class EventService:
                 since = min(start for start, _ in periods)
                 rows = session.execute(
                     select(CredentialEventRow.kind, *columns)
-                    .where(mine, at >= since)
+                    .where(mine, day >= since.date())
                     .group_by(CredentialEventRow.kind)
                 ).all()
                 for kind, *values in rows:
                     if kind in per_period:
                         per_period[kind] = [int(v or 0) for v in values]
-            for achievement_id, kind, count in session.execute(
-                select(CredentialEventRow.achievement_id, CredentialEventRow.kind, func.count())
+            for achievement_id, kind, total in session.execute(
+                select(CredentialEventRow.achievement_id, CredentialEventRow.kind, func.sum(count))
                 .where(mine)
                 .group_by(CredentialEventRow.achievement_id, CredentialEventRow.kind)
             ):
                 if kind in per_achievement:
-                    per_achievement[kind][achievement_id] = int(count)
+                    per_achievement[kind][achievement_id] = int(total or 0)
         return EventCounts(per_period, per_achievement)
 
 

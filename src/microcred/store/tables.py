@@ -7,13 +7,14 @@ UTC on both SQLite and PostgreSQL (see :class:`UtcDateTime`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -328,16 +329,19 @@ class StagedUploadRow(Base):
 
 
 class CredentialEventRow(Base):
-    """One counted moment: ``claimed`` (the recipient first opened their private link; once
-    per credential, by the partial unique index), ``shared`` (a share link of the public page
-    was followed; ``channel`` says which) or ``verified`` (this server's verifier checked it).
+    """How many times one credential was ``claimed`` (the recipient first opened their private
+    link; once per credential, by the partial unique index), ``shared`` (a share link of the
+    public page was followed; ``channel`` says which) or ``verified`` (this server's verifier
+    checked its proof) on one day: one row per (credential, kind, channel, day), counted up
+    in place, so the table grows with days of activity, not with requests. ``first_at`` is
+    the first time that day.
 
     Deliberately no IP address, user agent or anything else about the person.
     """
 
     __tablename__ = "credential_events"
     __table_args__ = (
-        Index("ix_credential_events_issuer_kind_at", "issuer_id", "kind", "at"),
+        Index("ix_credential_events_issuer_kind_day", "issuer_id", "kind", "day"),
         Index(
             "uq_credential_events_claimed",
             "credential_id",
@@ -347,15 +351,14 @@ class CredentialEventRow(Base):
         ),
     )
 
-    id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
-    )
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)  # "" for none
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
     achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
-    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"))
-    kind: Mapped[str] = mapped_column(String(16))
-    channel: Mapped[str | None] = mapped_column(String(32))
-    at: Mapped[datetime]
+    count: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime]
 
 
 # --------------------------------------------------------------------------------------------

@@ -22,20 +22,17 @@ def upgrade() -> None:
             sa.Column("name_public", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
 
+    # One row per (credential, kind, channel, day), counted up in place.
     op.create_table(
         "credential_events",
-        sa.Column(
-            "id",
-            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
-            autoincrement=True,
-            nullable=False,
-        ),
-        sa.Column("issuer_id", sa.String(length=36), nullable=False),
-        sa.Column("achievement_id", sa.String(length=36), nullable=False),
         sa.Column("credential_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("channel", sa.String(length=32), nullable=True),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("channel", sa.String(length=32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("achievement_id", sa.String(length=36), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("first_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["achievement_id"],
             ["achievements.id"],
@@ -49,11 +46,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["issuer_id"], ["issuers.id"], name=op.f("fk_credential_events_issuer_id_issuers")
         ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_credential_events")),
+        sa.PrimaryKeyConstraint(
+            "credential_id", "kind", "channel", "day", name=op.f("pk_credential_events")
+        ),
     )
     with op.batch_alter_table("credential_events", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_credential_events_issuer_kind_at", ["issuer_id", "kind", "at"], unique=False
+            "ix_credential_events_issuer_kind_day", ["issuer_id", "kind", "day"], unique=False
         )
         # At most one "claimed" per credential, whatever races.
         batch_op.create_index(
@@ -97,7 +96,7 @@ def downgrade() -> None:
     op.drop_table("staged_uploads")
     with op.batch_alter_table("credential_events", schema=None) as batch_op:
         batch_op.drop_index("uq_credential_events_claimed")
-        batch_op.drop_index("ix_credential_events_issuer_kind_at")
+        batch_op.drop_index("ix_credential_events_issuer_kind_day")
     op.drop_table("credential_events")
     with op.batch_alter_table("credentials", schema=None) as batch_op:
         batch_op.drop_column("name_public")
