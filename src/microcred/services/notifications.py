@@ -205,9 +205,10 @@ class NotificationService:
     def _claim(
         self, group: Sequence[str], candidates: Sequence[str]
     ) -> tuple[list[_Claim], list[str]]:
-        """Claim up to SETTLE_EVERY of the candidates' rows that are still to be sent, in the
-        group's order, and build their messages. Returns the claims and the candidates that
-        may still be claimed later (pending rows beyond this slice)."""
+        """Claim the rows of the next SETTLE_EVERY candidates that are still to be sent, in the
+        group's order, and build their messages. Returns the claims and the candidates left for
+        later slices. Only this slice's rows are read: reading every remaining candidate for
+        each slice made a group of 250 read ~1,400 rows."""
         now = self.runtime.clock()
         with transaction(self.runtime.sessions) as session:
             # Compare-and-set: of two workers holding the same job, exactly one gets each row
@@ -222,7 +223,7 @@ class NotificationService:
                     NotificationRow.state,
                     NotificationRow.attempts,
                 )
-                .where(NotificationRow.credential_id.in_(candidates))
+                .where(NotificationRow.credential_id.in_(candidates[:SETTLE_EVERY]))
                 .with_for_update()
             ).all()
             order = {credential_id: i for i, credential_id in enumerate(group)}
@@ -234,8 +235,8 @@ class NotificationService:
                 ),
                 key=lambda row: order.get(row[1], 0),
             )
-            ids = [i for i, _ in open_rows[:SETTLE_EVERY]]
-            later = [c for _, c in open_rows[SETTLE_EVERY:]]
+            ids = [i for i, _ in open_rows]
+            later = list(candidates[SETTLE_EVERY:])
             claimed = (
                 session.execute(
                     update(NotificationRow)
