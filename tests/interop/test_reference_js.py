@@ -26,20 +26,14 @@ from typing import Any, TypeVar
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-JS_DIR = ROOT / "interop" / "js"
+from tests.interop.reference_stack import JS_DIR, ROOT, node_or_skip
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VECTORS = Path("/work/shared/vectors")
 W3C_VECTOR = VECTORS / "w3c-vc-di-eddsa" / "signedDataInt.json"
 OB_VECTOR = VECTORS / "ob3-impl-guide" / "signed.json"
 
-NODE = shutil.which("node")
-if NODE is None or not (JS_DIR / "node_modules").is_dir():
-    pytest.skip(
-        "the JS reference stack is not installed (needs node and interop/js/node_modules): "
-        "run `make js`",
-        allow_module_level=True,
-    )
+NODE = node_or_skip()
 
 MICROCRED = Path(sys.executable).parent / "microcred"
 TIMEOUT_S = 120
@@ -66,7 +60,7 @@ def _run(args: list[str | Path], *, cwd: Path = ROOT) -> subprocess.CompletedPro
 
 
 def node(script: str, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return _run([NODE or "node", JS_DIR / script, *args])
+    return _run([NODE, JS_DIR / script, *args])
 
 
 def microcred(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -508,7 +502,7 @@ for(const url of urls) { out.outcomes[url] = await outcome(url); }
 for(const url of out.contexts) { await documentLoader(url); }
 console.log(JSON.stringify(out));
 """
-    proc = _run([NODE or "node", "--input-type=module", "-e", probe], cwd=JS_DIR)
+    proc = _run([NODE, "--input-type=module", "-e", probe], cwd=JS_DIR)
     assert proc.returncode == 0, _describe(proc)
     out = json.loads(proc.stdout)
     index = json.loads((ROOT / "src/microcred/contexts/index.json").read_text(encoding="utf-8"))

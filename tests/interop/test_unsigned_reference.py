@@ -11,27 +11,19 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.crypto.test_unsigned_content import DROPPING, KEPT
 
 from microcred.crypto.canon import canonicalize, clear_fast_path_cache
 from microcred.errors import CanonicalizationError
+from tests.crypto.test_unsigned_content import DROPPING, KEPT
+from tests.interop.reference_stack import JS_DIR, node_or_skip
 
-ROOT = Path(__file__).resolve().parents[2]
-JS_DIR = ROOT / "interop" / "js"
-NODE = shutil.which("node")
-if NODE is None or not (JS_DIR / "node_modules").is_dir():
-    pytest.skip(
-        "the JS reference stack is not installed (needs node and interop/js/node_modules): "
-        "run `make js`",
-        allow_module_level=True,
-    )
+NODE = node_or_skip()
 
 pytestmark = pytest.mark.interop
 
@@ -66,7 +58,7 @@ def _reference(document: dict[str, Any], tmp: Path, name: str) -> str | None:
     path = tmp / (name.replace(" ", "_").replace("/", "_") + ".json")
     path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
     done = subprocess.run(
-        [NODE or "node", str(JS_DIR / "canon.mjs"), str(path)],
+        [NODE, str(JS_DIR / "canon.mjs"), str(path)],
         capture_output=True,
         text=True,
         encoding="utf-8",
