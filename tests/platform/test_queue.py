@@ -1,10 +1,18 @@
-"""The embedded job queue's storage settings."""
+"""The job queue: the embedded storage's settings, and priorities on SQLite and on Redis."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+import redis
+from huey import RedisHuey  # type: ignore[import-untyped]
+
 from microcred.jobs.queue import make_huey
+from microcred.runtime import Runtime
+from microcred.services.batches import CHUNK_JOB
+from microcred.services.notifications import SEND_JOB, NotificationService
 from microcred.settings import Settings
 
 
@@ -13,3 +21,81 @@ def test_embedded_queue_uses_wal_without_a_sync_per_enqueue(tmp_path: Path) -> N
     connection = huey.storage.conn
     assert connection.execute("pragma journal_mode").fetchone() == ("wal",)
     assert connection.execute("pragma synchronous").fetchone() == (1,)  # NORMAL
+
+
+def redis_url() -> str:
+    """A Redis database of its own for these tests, or a skip where no Redis runs."""
+    url = "redis://127.0.0.1:6379/14"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    return url
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def queue_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
+    url = redis_url() if request.param == "redis" else None
+    if url:
+        redis.Redis.from_url(url).flushdb()
+    yield Settings(data_dir=tmp_path, queue_url=url)
+    if url:
+        redis.Redis.from_url(url).flushdb()
+
+
+def test_chunk_jobs_are_taken_before_e_mail_jobs_queued_earlier(queue_settings: Settings) -> None:
+    runtime = Runtime(queue_settings)
+    try:
+        runtime.queue.enqueue(SEND_JOB, "credential-1")
+        runtime.queue.enqueue(CHUNK_JOB, "batch", 0)
+        runtime.queue.enqueue(SEND_JOB, "credential-2")
+        runtime.queue.enqueue(CHUNK_JOB, "batch", 1)
+        tasks = []
+        while (task := runtime.queue.huey.dequeue()) is not None:
+            tasks.append((task.name, task.args))
+        # Higher priority first; within a priority, the order queued.
+        assert tasks == [
+            (CHUNK_JOB, ("batch", 0)),
+            (CHUNK_JOB, ("batch", 1)),
+            (SEND_JOB, ("credential-1",)),
+            (SEND_JOB, ("credential-2",)),
+        ]
+    finally:
+        runtime.close()
+
+
+def test_jobs_queued_before_priorities_are_kept_in_order_on_redis(tmp_path: Path) -> None:
+    """A Redis queue written by the list storage (before priorities) is moved, not lost."""
+    url = redis_url()
+    connection = redis.Redis.from_url(url)
+    connection.flushdb()
+    try:
+        old = RedisHuey("microcred", url=url, results=False)
+        # Registered from the same function as the runtime's, so the two registries agree.
+        old_task = old.task(name=SEND_JOB)(NotificationService._send_job)
+        for i in range(3):
+            old_task(f"credential-{i}")
+        assert connection.type("huey.redis.microcred") == b"list"
+
+        runtime = Runtime(Settings(data_dir=tmp_path, queue_url=url))
+        try:
+            assert runtime.queue.pending() == 3
+            assert connection.type("huey.redis.microcred") == b"zset"
+            runtime.queue.enqueue(CHUNK_JOB, "batch", 0)
+            tasks = []
+            while (task := runtime.queue.huey.dequeue()) is not None:
+                tasks.append((task.name, task.args))
+            assert tasks == [
+                (CHUNK_JOB, ("batch", 0)),
+                *((SEND_JOB, (f"credential-{i}",)) for i in range(3)),
+            ]
+        finally:
+            runtime.close()
+        # Once moved, nothing is moved again.
+        old_task("credential-3")  # an old worker still queueing: a list again
+        again = Runtime(Settings(data_dir=tmp_path, queue_url=url))
+        assert again.queue.pending() == 1
+        assert again.queue.huey.dequeue().args == ("credential-3",)
+        again.close()
+    finally:
+        connection.flushdb()

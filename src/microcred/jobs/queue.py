@@ -1,8 +1,9 @@
 """The job queue, on huey (see docs/design/jobs.md for why huey and how recovery works).
 
 Contract (other modules rely on it):
-- ``JobQueue(runtime)``; ``register(name, fn, *, retries=0, retry_delay=0)`` adds a task whose
-  function takes JSON-able positional args; ``enqueue(name, *args)`` runs it (immediately when
+- ``JobQueue(runtime)``; ``register(name, fn, *, retries=0, retry_delay=0, priority=0)`` adds a
+  task whose function takes JSON-able positional args (a queued job of higher priority is taken
+  first; equal priorities in the order queued); ``enqueue(name, *args)`` runs it (immediately when
   ``settings.queue_immediate``); ``start()``/``stop()`` run an in-process consumer for serve.
 - ``on_consumer_start(fn)``: run once before a consumer's workers start (recovery).
 - ``register_periodic(name, fn, *, minutes)`` adds a task the consumers' schedulers run every
@@ -11,7 +12,7 @@ Contract (other modules rely on it):
 
 Backends: embedded default, huey's SQLite storage at ``settings.queue_path`` (no server);
 ``settings.queue_url`` ``redis://...``, huey's Redis storage, which workers on any number of
-machines share. ``settings.queue_immediate`` runs each task in the caller and lets its error
+machines share (a sorted set, for priorities). ``settings.queue_immediate`` runs each task in the caller and lets its error
 propagate (tests and scripts want to see failures, not a log line).
 """
 
@@ -22,7 +23,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal
 
-from huey import Huey, RedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
+import struct
+import time
+
+from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
 from huey.api import TaskWrapper  # type: ignore[import-untyped]
 from huey.consumer import Consumer  # type: ignore[import-untyped]
 from huey.storage import SqliteStorage  # type: ignore[import-untyped]
@@ -64,9 +68,29 @@ def make_huey(settings: Settings) -> Huey:
                 "unsupported queue URL", expected="redis://host:port/db", found=url.split(":")[0]
             )
         # results=False: tasks report through the database, never through huey's result store.
-        return RedisHuey("microcred", url=url, results=False, blocking=True)
+        huey = PriorityRedisHuey("microcred", url=url, results=False, blocking=True)
+        _adopt_list_queue(huey.storage)
+        return huey
     settings.queue_path.parent.mkdir(parents=True, exist_ok=True)
     return _SqliteHuey("microcred", filename=str(settings.queue_path), results=False, timeout=30)
+
+
+def _adopt_list_queue(storage: Any) -> None:
+    """Move the jobs of a queue written before priorities (a Redis list at the same key) into
+    the sorted set that priority storage reads, oldest first, so an upgrade loses none; the
+    list's type would otherwise make every read and write fail. A no-op once moved."""
+    connection, key = storage.conn, storage.queue_key
+    if connection.type(key) != b"list":
+        return
+    jobs = connection.lrange(key, 0, -1)[::-1]  # huey pushes on the left and pops on the right
+    start = int(time.time() * 1e6)
+    pipeline = connection.pipeline(transaction=True)
+    pipeline.delete(key)
+    if jobs:
+        # The storage's own member format: an 8-byte time prefix keeps equal scores in order.
+        pipeline.zadd(key, {struct.pack(">Q", start + i) + job: 0 for i, job in enumerate(jobs)})
+    pipeline.execute()
+    log.info("moved %d queued jobs to the priority queue", len(jobs))
 
 
 class InProcessConsumer(Consumer):  # type: ignore[misc]  # huey has no type hints
@@ -94,11 +118,22 @@ class JobQueue:
             self._pid = os.getpid()
 
     def register(
-        self, name: str, fn: Callable[..., Any], *, retries: int = 0, retry_delay: int = 0
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *,
+        retries: int = 0,
+        retry_delay: int = 0,
+        priority: int = 0,
     ) -> None:
+        """Add a job. Of the jobs waiting, a worker takes one of the highest priority first
+        (its retries keep it), so work that others wait on can go ahead of work that can wait.
+        """
         if name in self._tasks:
             raise ConflictError("a job with this name is already registered", found=name)
-        self._tasks[name] = self.huey.task(retries=retries, retry_delay=retry_delay, name=name)(fn)
+        self._tasks[name] = self.huey.task(
+            retries=retries, retry_delay=retry_delay, priority=priority or None, name=name
+        )(fn)
 
     def register_periodic(self, name: str, fn: Callable[[], Any], *, minutes: int) -> None:
         """Run ``fn`` every ``minutes`` minutes in whichever consumers run a scheduler."""

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 CHUNK_JOB = "batches.chunk"
 WATCHDOG_JOB = "batches.watchdog"
 CHUNK_SIZE = 250
+CHUNK_PRIORITY = 10  # above the default 0 of e-mail and periodic jobs
 MAX_REPORTED = 1000  # bad rows kept in the report; all are counted
 INSERT_ROWS = 1000  # batch_rows written per statement while reading, so memory stays flat
 STALLED_AFTER = timedelta(minutes=5)
@@ -65,8 +66,12 @@ class BatchService:
 
     def register_jobs(self, queue: JobQueue) -> None:
         # Retries cover transient failures (a lock timeout, a dropped connection); the
-        # watchdog covers jobs lost with their worker.
-        queue.register(CHUNK_JOB, self.run_chunk, retries=3, retry_delay=5)
+        # watchdog covers jobs lost with their worker. Chunks go ahead of e-mail jobs: the
+        # credentials are what the batch is waiting for, and with both queued the cores
+        # would otherwise split between issuing and e-mailing (see docs/design/jobs.md).
+        queue.register(
+            CHUNK_JOB, self.run_chunk, retries=3, retry_delay=5, priority=CHUNK_PRIORITY
+        )
         queue.register_periodic(WATCHDOG_JOB, self.watchdog, minutes=1)
         queue.on_consumer_start(self.recover)
 

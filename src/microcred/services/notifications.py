@@ -27,7 +27,7 @@ from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
 from sqlalchemy import Row, bindparam, insert, or_, select, update
@@ -85,12 +85,12 @@ class SweepReport:
     abandoned: int
 
 
-@dataclass(frozen=True)
-class _Claim:
+class _Claim(NamedTuple):
+    """A row this job claimed: ``attempt`` tells whether it is still ours when recorded."""
+
     notification_id: str
     credential_id: str
     attempt: int
-    message: Message
 
 
 class NotificationService:
@@ -167,14 +167,22 @@ class NotificationService:
         raised for the queue to retry (the retry claims the rows put back to pending and the
         rows never claimed)."""
         states: dict[str, str] = {}
+        order = {credential_id: i for i, credential_id in enumerate(credential_ids)}
         remaining = list(credential_ids)
+        composer: _Composer | None = None
+        names: dict[tuple[type, str], str] = {}
         while remaining:
-            claims, remaining = self._claim(credential_ids, remaining)
-            outcomes: list[tuple[_Claim, str, str | None]] = []
+            claimed, remaining = self._claim(remaining, order)
+            if not claimed:
+                continue
+            now = self.runtime.clock()
+            if composer is None:  # one per job: its headers are folded once
+                composer = _Composer(self.runtime.settings.mail_from, now)
+            claims, outcomes = self._compose(claimed, now, names, composer)
             retry: Exception | None = None
-            for claim in claims:
+            for claim, message in claims:
                 try:
-                    self.mailer.send(claim.message)
+                    self.mailer.send(message)
                 except Exception as error:
                     temporary = error.temporary if isinstance(error, MailError) else True
                     final = not temporary or claim.attempt >= MAX_ATTEMPTS
@@ -203,13 +211,16 @@ class NotificationService:
         return states
 
     def _claim(
-        self, group: Sequence[str], candidates: Sequence[str]
+        self, candidates: Sequence[str], order: dict[str, int]
     ) -> tuple[list[_Claim], list[str]]:
-        """Claim the rows of the next SETTLE_EVERY candidates that are still to be sent, in the
-        group's order, and build their messages. Returns the claims and the candidates left for
-        later slices. Only this slice's rows are read: reading every remaining candidate for
-        each slice made a group of 250 read ~1,400 rows."""
+        """Claim the rows of the next SETTLE_EVERY candidates that are still to be sent
+        (pending -> sending, one attempt more), in the group's order. Returns the claimed
+        (notification, credential, attempt) and the candidates left for later slices.
+
+        The transaction only claims: messages are composed after it commits, because on SQLite
+        it holds the one write lock every other job is waiting for."""
         now = self.runtime.clock()
+        later = list(candidates[SETTLE_EVERY:])
         with transaction(self.runtime.sessions) as session:
             # Compare-and-set: of two workers holding the same job, exactly one gets each row
             # (rows locked here; on SQLite the write transaction holds the database lock). The
@@ -219,71 +230,60 @@ class NotificationService:
             found = session.execute(
                 select(
                     NotificationRow.id,
-                    NotificationRow.credential_id,
                     NotificationRow.state,
                     NotificationRow.attempts,
                 )
                 .where(NotificationRow.credential_id.in_(candidates[:SETTLE_EVERY]))
                 .with_for_update()
             ).all()
-            order = {credential_id: i for i, credential_id in enumerate(group)}
-            open_rows = sorted(
-                (
-                    (i, c)
-                    for i, c, state, tried in found
-                    if state == "pending" and tried < MAX_ATTEMPTS
-                ),
-                key=lambda row: order.get(row[1], 0),
-            )
-            ids = [i for i, _ in open_rows]
-            later = list(candidates[SETTLE_EVERY:])
-            claimed = (
-                session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.id.in_(ids))
-                    .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
-                    .returning(
-                        NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
-                    )
-                ).all()
-                if ids
-                else []
-            )
-            if not claimed:
+            ids = [i for i, state, tried in found if state == "pending" and tried < MAX_ATTEMPTS]
+            if not ids:
                 return [], later
+            claimed = session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id.in_(ids))
+                .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
+                .returning(
+                    NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
+                )
+            ).all()
+        rows = [_Claim(i, c, attempt) for i, c, attempt in claimed]
+        return sorted(rows, key=lambda row: order.get(row.credential_id, 0)), later
+
+    def _compose(
+        self,
+        claimed: Sequence[_Claim],
+        now: datetime,
+        names: dict[tuple[type, str], str],
+        composer: _Composer,
+    ) -> tuple[list[tuple[_Claim, Message]], list[tuple[_Claim, str, str | None]]]:
+        """The messages of the claimed rows, and the outcomes of rows whose address cannot be
+        written (failed at once: retrying cannot help)."""
+        claims: list[tuple[_Claim, Message]] = []
+        unusable: list[tuple[_Claim, str, str | None]] = []
+        with self.runtime.sessions() as session:
             # The columns a message needs, not ORM objects (a tenth of a mail job went there).
             credentials = {
                 row.id: row
                 for row in session.execute(
-                    select(*_MAIL_COLUMNS).where(CredentialRow.id.in_([c for _, c, _ in claimed]))
+                    select(*_MAIL_COLUMNS).where(
+                        CredentialRow.id.in_([claim.credential_id for claim in claimed])
+                    )
                 )
             }
-            names: dict[tuple[type, str], str] = {}
-            composer = _Composer(self.runtime.settings.mail_from, now)
-            claims: list[_Claim] = []
-            unusable: list[dict[str, object]] = []
-            for notification_id, credential_id, attempt in sorted(
-                claimed, key=lambda c: order.get(c[1], 0)
-            ):
-                credential = credentials[credential_id]  # the foreign key guarantees it
+            for claim in claimed:
+                credential = credentials[claim.credential_id]  # the foreign key guarantees it
                 try:
                     message = self._message(session, credential, now, names, composer)
                 except (ValueError, HeaderParseError) as error:
-                    # An address Python's e-mail package cannot write: retrying cannot help.
-                    unusable.append(
-                        {"b_id": notification_id, "b_error": f"unusable address: {error}"}
+                    # An address Python's e-mail package cannot write.
+                    unusable.append((claim, "failed", f"unusable address: {error}"))
+                    log.warning(
+                        "e-mail for credential %s has an unusable address", claim.credential_id
                     )
-                    log.warning("e-mail for credential %s has an unusable address", credential_id)
                     continue
-                claims.append(_Claim(notification_id, credential_id, attempt, message))
-            if unusable:
-                session.execute(
-                    update(_TABLE)
-                    .where(_TABLE.c.id == bindparam("b_id"))
-                    .values(state="failed", last_error=bindparam("b_error")),
-                    [{**u, "b_error": str(u["b_error"])[:ERROR_LIMIT]} for u in unusable],
-                )
-        return claims, later
+                claims.append((claim, message))
+        return claims, unusable
 
     def _settle(self, outcomes: Sequence[tuple[_Claim, str, str | None]]) -> None:
         """Record what happened to each claimed row, in one transaction. The attempt number
