@@ -11,20 +11,20 @@ Contract (other modules rely on it):
   worker`` and ``issue-bulk``.
 
 Backends: embedded default, huey's SQLite storage at ``settings.queue_path`` (no server);
-``settings.queue_url`` ``redis://...``, huey's Redis storage, which workers on any number of
-machines share (a sorted set, for priorities). ``settings.queue_immediate`` runs each task in the caller and lets its error
-propagate (tests and scripts want to see failures, not a log line).
+``settings.queue_url`` ``redis://...``, huey's Redis storage (a sorted set, for priorities),
+which workers on any number of machines share. ``settings.queue_immediate`` runs each task in
+the caller and lets its error propagate (tests and scripts want to see failures, not a log
+line).
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
-
 import struct
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal
 
 from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
 from huey.api import TaskWrapper  # type: ignore[import-untyped]

@@ -31,7 +31,7 @@ from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader, GoodRo
 from microcred.services.issuance import IssueRequest
 from microcred.store.db import transaction
 from microcred.store.repositories import AchievementRepository, IssuerRepository
-from microcred.store.tables import Base, BatchRow, BatchRowRow
+from microcred.store.tables import Base, BatchRow, BatchRowRow, CredentialRow
 
 if TYPE_CHECKING:
     from microcred.jobs.queue import JobQueue
@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_JOB = "batches.chunk"
 WATCHDOG_JOB = "batches.watchdog"
-CHUNK_SIZE = 250
+CHUNK_SIZE = 1000
 CHUNK_PRIORITY = 10  # above the default 0 of e-mail and periodic jobs
 MAX_REPORTED = 1000  # bad rows kept in the report; all are counted
 INSERT_ROWS = 1000  # batch_rows written per statement while reading, so memory stays flat
@@ -69,9 +69,7 @@ class BatchService:
         # watchdog covers jobs lost with their worker. Chunks go ahead of e-mail jobs: the
         # credentials are what the batch is waiting for, and with both queued the cores
         # would otherwise split between issuing and e-mailing (see docs/design/jobs.md).
-        queue.register(
-            CHUNK_JOB, self.run_chunk, retries=3, retry_delay=5, priority=CHUNK_PRIORITY
-        )
+        queue.register(CHUNK_JOB, self.run_chunk, retries=3, retry_delay=5, priority=CHUNK_PRIORITY)
         queue.register_periodic(WATCHDOG_JOB, self.watchdog, minutes=1)
         queue.on_consumer_start(self.recover)
 
@@ -248,7 +246,9 @@ class BatchService:
             issued = self.runtime.issuance.issue(actor, batch.issuer_id, requests)
             self._record(
                 batch_id,
-                [(row[0], cred.id, cred.batch_id) for row, cred in zip(rows, issued, strict=True)],
+                chunk,
+                [row_id for row_id, _key, _data in rows],
+                {credential.id for credential in issued if credential.batch_id == batch_id},
             )
         except MicrocredError as exc:
             # Not transient (the achievement was archived, the issuer removed): retrying
@@ -260,28 +260,45 @@ class BatchService:
             if not self._count_failure(batch_id, chunk, exc):
                 raise
 
-    def _record(self, batch_id: str, done: builtins.list[tuple[int, str, str | None]]) -> None:
-        """Mark rows issued and move the counters, counting only rows nobody marked before."""
+    def _record(
+        self, batch_id: str, chunk: int, row_ids: builtins.list[int], new: set[str]
+    ) -> None:
+        """Mark the chunk's rows with their credentials and move the counters, counting only
+        rows nobody marked before; ``new`` holds the ids of credentials this batch issued.
+
+        One statement finds each row's credential by its idempotency key (the unique index)
+        and marks only unmarked rows: a second worker on the same chunk, blocked on the row
+        locks until the first commits, then finds them marked and counts nothing."""
         now = self.runtime.clock()
+        batch_issuer = select(BatchRow.issuer_id).where(BatchRow.id == batch_id).scalar_subquery()
+        credential = (
+            select(CredentialRow.id)
+            .where(
+                CredentialRow.issuer_id == batch_issuer,
+                CredentialRow.idempotency_key == BatchRowRow.idempotency_key,
+            )
+            .scalar_subquery()
+        )
         with transaction(self.runtime.sessions) as session:
-            unmarked = set(
-                session.scalars(
-                    select(BatchRowRow.id)
+            marked = [
+                credential_id
+                for credential_id in session.scalars(
+                    update(BatchRowRow)
                     .where(
-                        BatchRowRow.id.in_([row_id for row_id, _, _ in done]),
+                        BatchRowRow.batch_id == batch_id,
+                        BatchRowRow.chunk == chunk,
+                        BatchRowRow.id.in_(row_ids),
                         BatchRowRow.credential_id.is_(None),
                     )
-                    .with_for_update()
+                    .values(credential_id=credential)
+                    .returning(BatchRowRow.credential_id)
                 )
-            )
-            marks = [{"id": r, "credential_id": c} for r, c, _ in done if r in unmarked]
-            if marks:
-                session.execute(update(BatchRowRow), marks)
-            new = sum(1 for r, _, b in done if r in unmarked and b == batch_id)
+                if credential_id is not None
+            ]
             batch = session.get(BatchRow, batch_id, with_for_update=True)
             assert batch is not None
-            batch.issued_rows += len(marks)
-            batch.new_rows += new
+            batch.issued_rows += len(marked)
+            batch.new_rows += sum(1 for credential_id in marked if credential_id in new)
             batch.updated_at = now
             if batch.state == "queued":
                 batch.state = "running"

@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import urlsplit
 
-from sqlalchemy import Row, bindparam, insert, or_, select, update
+from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from microcred.services.mail import Mailer, MailError, Message, RawMessage, mailer_for
@@ -292,7 +292,7 @@ class NotificationService:
             return
         now = self.runtime.clock()
         sent = [
-            {"b_id": claim.notification_id, "b_attempt": claim.attempt}
+            (claim.notification_id, claim.attempt)
             for claim, state, _ in outcomes
             if state == "sent"
         ]
@@ -306,20 +306,26 @@ class NotificationService:
             for claim, state, error in outcomes
             if state != "sent"
         ]
-        mine = (_TABLE.c.id == bindparam("b_id"), _TABLE.c.attempts == bindparam("b_attempt"))
         with transaction(self.runtime.sessions) as session:
             if sent:
-                # "failed" too: a slow send the sweep gave up on did arrive after all.
+                # One statement for the slice. "failed" too: a slow send the sweep gave up on
+                # did arrive after all.
                 session.execute(
                     update(_TABLE)
-                    .where(*mine, or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"))
-                    .values(state="sent", sent_at=now, changed_at=now),
-                    sent,
+                    .where(
+                        tuple_(_TABLE.c.id, _TABLE.c.attempts).in_(sent),
+                        or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"),
+                    )
+                    .values(state="sent", sent_at=now, changed_at=now)
                 )
             if released:
                 session.execute(
                     update(_TABLE)
-                    .where(*mine, _TABLE.c.state == "sending")
+                    .where(
+                        _TABLE.c.id == bindparam("b_id"),
+                        _TABLE.c.attempts == bindparam("b_attempt"),
+                        _TABLE.c.state == "sending",
+                    )
                     .values(
                         state=bindparam("b_state"), last_error=bindparam("b_error"), changed_at=now
                     ),
