@@ -248,6 +248,36 @@ def test_issued_rows_equal_what_was_stored(
             assert row.state == "active"
 
 
+def test_stored_rows_keep_every_character_of_the_file(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """Rows are written by COPY on PostgreSQL and INSERT on SQLite: names with the characters
+    COPY's text format escapes (tab, newline, backslash) arrive as written, and so do the
+    credentials issued from them."""
+    names = ["Tab\there", "Two\nlines", "Back\\slash \\N", "Zoë \u2603 \U0001f600", 'Quote "q"']
+    data = "email,name\n" + "".join(
+        f'p{i}@example.org,"{name.replace(chr(34), chr(34) * 2)}"\n' for i, name in enumerate(names)
+    )
+    batch = runtime.batches.create(SYSTEM, issuer.id, achievement_id, data.encode())
+    assert batch.state == "done"
+    with runtime.sessions() as session:
+        stored = session.execute(
+            select(BatchRowRow.line, BatchRowRow.data, BatchRowRow.chunk)
+            .where(BatchRowRow.batch_id == batch.id)
+            .order_by(BatchRowRow.line)
+        ).all()
+        issued = session.scalars(
+            select(CredentialRow.recipient_name)
+            .where(CredentialRow.batch_id == batch.id)
+            .order_by(CredentialRow.recipient_email)
+        ).all()
+    # Lines as an editor numbers them: the quoted newline makes row 3 two lines long.
+    assert [line for line, _, _ in stored] == [2, 3, 5, 6, 7]
+    assert [d["name"] for _, d, _ in stored] == names
+    assert [d["email"] for _, d, _ in stored] == [f"p{i}@example.org" for i in range(5)]
+    assert issued == names
+
+
 # PostgreSQL's planner statistics only: SQLite plans without them, so no SQLite variant.
 @pytest.mark.parametrize(
     "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True

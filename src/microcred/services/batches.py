@@ -22,6 +22,7 @@ import uuid
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING
 
+import psycopg
 from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,7 @@ from microcred.errors import InputError, MicrocredError, NotFoundError, short
 from microcred.services.actor import Actor
 from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader, GoodRow
 from microcred.services.issuance import IssueRequest
-from microcred.store.db import transaction
+from microcred.store.db import json_text, transaction
 from microcred.store.repositories import AchievementRepository, IssuerRepository
 from microcred.store.tables import Base, BatchRow, BatchRowRow, CredentialRow
 
@@ -152,6 +153,7 @@ class BatchService:
         report: list[dict[str, object]] = []
         pending: list[dict[str, object]] = []
         valid = invalid = 0
+        write = _copy_rows if session.get_bind().dialect.name == "postgresql" else _insert_rows
         for row in reader:
             if isinstance(row, BadRow):
                 invalid += 1
@@ -170,10 +172,10 @@ class BatchService:
             )
             valid += 1
             if len(pending) >= INSERT_ROWS:
-                session.execute(insert(_BATCH_ROWS), pending)
+                write(session, pending)
                 pending = []
         if pending:
-            session.execute(insert(_BATCH_ROWS), pending)
+            write(session, pending)
         return report, valid, invalid
 
     # -- reading -------------------------------------------------------------------------------
@@ -434,6 +436,26 @@ def ignored_columns(batch: BatchRow) -> builtins.list[str]:
         if "ignoredColumns" in entry:
             return list(entry["ignoredColumns"])
     return []
+
+
+_COPIED = ("batch_id", "line", "chunk", "idempotency_key", "data")
+
+
+def _insert_rows(session: Session, rows: builtins.list[dict[str, object]]) -> None:
+    session.execute(insert(_BATCH_ROWS), rows)
+
+
+def _copy_rows(session: Session, rows: builtins.list[dict[str, object]]) -> None:
+    """PostgreSQL: COPY, in the session's transaction. An INSERT per row, even pipelined,
+    took 30 us of the uploader's time each and was half of a 100,000-row upload."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(f"COPY batch_rows ({', '.join(_COPIED)}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row([*(row[c] for c in _COPIED[:-1]), json_text(row["data"])])
 
 
 def _digest(stream: IO[bytes]) -> str:
