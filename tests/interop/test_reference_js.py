@@ -29,7 +29,7 @@ import pytest
 from tests.interop.reference_stack import JS_DIR, ROOT, node_or_skip
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-VECTORS = Path("/work/shared/vectors")
+VECTORS = ROOT / "tests" / "fixtures" / "vectors"  # the published vectors, copied in
 W3C_VECTOR = VECTORS / "w3c-vc-di-eddsa" / "signedDataInt.json"
 OB_VECTOR = VECTORS / "ob3-impl-guide" / "signed.json"
 

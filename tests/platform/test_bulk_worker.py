@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from sqlalchemy import func, select
 
 from microcred.runtime import Runtime
@@ -46,16 +47,24 @@ def queued_runtime(env: dict[str, str]) -> Iterator[Runtime]:
     runtime.close()
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+def start_worker(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen[bytes]:
     # Its own session, so SIGKILL reaches the consumer and every worker process it forked.
     with log.open("ab") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "microcred.cli.main", "worker"],
+            [sys.executable, "-m", "microcred.cli.main", "worker", *args],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def start_workers(env: dict[str, str], log: Path) -> list[subprocess.Popen[bytes]]:
+    """One worker command with two processes on the embedded queue; on Redis two commands of
+    one process each, as on two machines."""
+    if env.get("MICROCRED_QUEUE_URL"):
+        return [start_worker(env, log, "--workers", "1") for _ in range(2)]
+    return [start_worker(env, log)]
 
 
 def counts(runtime: Runtime, batch_id: str) -> tuple[int, int, str]:
@@ -91,7 +100,39 @@ def wait_for(condition: object, timeout: float, what: str) -> None:
 def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
     queued_runtime: Runtime, env: dict[str, str], tmp_path: Path
 ) -> None:
-    runtime = queued_runtime
+    kill_mid_batch_and_resume(queued_runtime, env, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
+def test_workers_sharing_a_redis_queue_survive_sigkill_and_issue_exactly_once(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    """The setup at scale: PostgreSQL, the queue on Redis, two worker commands."""
+    url = "redis://127.0.0.1:6379/13"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).flushdb()
+    except redis.RedisError:
+        pytest.skip("no Redis at 127.0.0.1:6379")
+    env = {**env, "MICROCRED_QUEUE_URL": url}
+    runtime = Runtime(
+        Settings(
+            data_dir=Path(env["MICROCRED_DATA_DIR"]),
+            database_url=env["MICROCRED_DATABASE_URL"],
+            public_url=env["MICROCRED_PUBLIC_URL"],
+            queue_url=url,
+        )
+    )
+    try:
+        kill_mid_batch_and_resume(runtime, env, tmp_path)
+    finally:
+        runtime.close()
+        redis.Redis.from_url(url).flushdb()
+
+
+def kill_mid_batch_and_resume(runtime: Runtime, env: dict[str, str], tmp_path: Path) -> None:
     issuer = make_issuer(runtime, "alpha")
     achievement = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT).id
     runtime.batches.chunk_size = 25
@@ -100,24 +141,27 @@ def test_sigkilled_worker_resumes_and_issues_every_credential_exactly_once(
     assert (batch.state, batch.valid_rows, batch.chunks) == ("queued", ROWS, ROWS // 25)
 
     log = tmp_path / "worker.log"
-    worker = start_worker(env, log)
+    workers = start_workers(env, log)
     try:
         wait_for(lambda: counts(runtime, batch.id)[0] >= ROWS // 4, 120, "the first credentials")
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait(10)
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGKILL)
+        for worker in workers:
+            worker.wait(10)
         issued, marked, state = counts(runtime, batch.id)
         assert 0 < issued < ROWS, "the kill must land mid-batch"
         assert state == "running"
         time.sleep(0.5)
         assert counts(runtime, batch.id)[0] == issued  # nothing runs while no worker does
 
-        worker = start_worker(env, log)
+        workers = start_workers(env, log)
         wait_for(lambda: counts(runtime, batch.id)[2] == "done", 180, "the batch to finish")
         wait_for(lambda: not mail_states(runtime).get("pending"), 120, "the e-mail jobs")
     finally:
-        if worker.poll() is None:
-            os.killpg(worker.pid, signal.SIGTERM)
-            worker.wait(20)
+        for worker in workers:
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGTERM)
+                worker.wait(20)
 
     issued, marked, state = counts(runtime, batch.id)
     assert (issued, marked, state) == (ROWS, ROWS, "done")
