@@ -21,7 +21,7 @@ from microcred.settings import Settings
 from microcred.store.tables import BatchRow, CredentialRow, NotificationRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, make_issuer
 
-ROWS = 400
+ROWS = 1200  # ~0.6 s of two workers: room for the kill to land mid-batch
 
 
 @pytest.fixture
