@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -445,6 +446,39 @@ def test_verify_shows_each_check(
         assert f'data-check="{name}"' in response.text
     assert 'data-check="proof" data-status="passed"' in response.text
     assert 'data-known="true"' in response.text
+
+
+@pytest.mark.parametrize(
+    ("language", "label", "format_name"),
+    [
+        ("en", "Format:", "credential baked in PNG"),
+        ("de", "Dateiformat:", "Nachweis, eingebettet in ein PNG-Bild"),
+        ("fr", "Format :", "justificatif, dans une image PNG"),
+        ("es", "Formato:", "credencial integrada en una imagen PNG"),
+    ],
+)
+def test_verify_names_the_format_in_the_page_language(
+    web: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    language: str,
+    label: str,
+    format_name: str,
+) -> None:
+    credential_id = issue(runtime, issuer, achievement_id)
+    png = web.get(f"/credentials/{credential_id}/badge.png").content
+    headers = {"Accept-Language": language}
+    token = csrf(web.get("/verify", headers=headers).text)
+    response = web.post(
+        "/verify",
+        data={"csrf_token": token},
+        files={"file": ("badge.png", png, "image/png")},
+        headers=headers,
+    )
+    assert f'<p class="format">{label} {format_name}</p>' in response.text
+    # The input check names it the same way; the API keeps English.
+    assert html.escape(format_name, quote=False) in response.text.split('data-check="input"')[1]
 
 
 def test_verify_reports_garbage_without_crashing(web: TestClient) -> None:

@@ -53,6 +53,35 @@ def test_a_check_keeps_english_and_fills_translations() -> None:
     assert plain.localised(lambda _t: "übersetzt") == "included"
 
 
+def test_the_input_format_is_named_in_the_catalogue_language() -> None:
+    german = {
+        m.FORMAT_CREDENTIAL: "Nachweis",
+        m.FORMAT_OB2_SIGNED: "signierte Open-Badges-2.0-Assertion",
+        m.FORMAT_BAKED: "{kind}, eingebettet in ein {image}-Bild",
+        m.READ: "gelesen: {format}",
+    }
+
+    def gettext(template: str) -> str:
+        return german.get(template, template)
+
+    baked = m.baked_format(m.FORMAT_CREDENTIAL, "png")
+    assert baked == "credential baked in PNG"  # English as before, for the API and the CLI
+    assert m.localised_format(baked, gettext) == "Nachweis, eingebettet in ein PNG-Bild"
+    signed_svg = m.baked_format(m.FORMAT_OB2_SIGNED, "svg")
+    assert m.localised_format(signed_svg, gettext) == (
+        "signierte Open-Badges-2.0-Assertion, eingebettet in ein SVG-Bild"
+    )
+    # Names, and formats it does not know, stay as they are.
+    assert m.localised_format(m.FORMAT_JWT, gettext) == "VC-JWT"
+    assert m.localised_format("something else", gettext) == "something else"
+    # A broken catalogue entry falls back to English.
+    assert m.localised_format(baked, lambda _t: "{wrong}") == baked
+    # The input check uses the same names.
+    check = Check.said("input", Status.PASSED, m.READ, format=baked)
+    assert check.message == "read credential baked in PNG"
+    assert check.localised(gettext) == "gelesen: Nachweis, eingebettet in ein PNG-Bild"
+
+
 # --- the transparency-log and anchor checks (verify/log_check.py) -------------------------------
 
 

@@ -8,6 +8,18 @@ into the fields (URLs, dates, an error's own detail) are not translated.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+# what the input was (``VerificationResult.format`` and READ's field; "VC-JWT" is a name and
+# reads the same in every language, so it is no template)
+FORMAT_JSON = "JSON credential"
+FORMAT_CREDENTIAL = "credential"
+FORMAT_OB2 = "Open Badges 2.0 assertion"
+FORMAT_OB2_SIGNED = "Open Badges 2.0 signed assertion"
+FORMAT_OB2_HOSTED = "Open Badges 2.0 hosted assertion"
+FORMAT_BAKED = "{kind} baked in {image}"
+FORMAT_JWT = "VC-JWT"  # not a template (see above): kept out of templates()
+
 # input, internal
 READ = "read {format}"
 UNREADABLE = "the input could not be read: {reason}"
@@ -144,4 +156,31 @@ ANCHOR_OK = (
 
 def templates() -> dict[str, str]:
     """Every template by its constant's name (for the catalogue test)."""
-    return {name: value for name, value in globals().items() if name.isupper()}
+    return {
+        name: value
+        for name, value in globals().items()
+        if name.isupper() and not name.startswith("_") and name != "FORMAT_JWT"
+    }
+
+
+_FORMATS = frozenset(
+    {FORMAT_JSON, FORMAT_CREDENTIAL, FORMAT_OB2, FORMAT_OB2_SIGNED, FORMAT_OB2_HOSTED}
+)
+_BAKED_SEPARATOR = " baked in "
+
+
+def baked_format(kind: str, image: str) -> str:
+    """The English format of a credential baked into an image ("credential baked in PNG")."""
+    return FORMAT_BAKED.format(kind=kind, image=image.upper())
+
+
+def localised_format(fmt: str, gettext: Callable[[str], str]) -> str:
+    """A format as :meth:`Verifier.verify` names it, in the catalogue's language; names it
+    does not know (and "VC-JWT") as they are."""
+    kind, baked, image = fmt.partition(_BAKED_SEPARATOR)
+    if baked:
+        try:
+            return gettext(FORMAT_BAKED).format(kind=localised_format(kind, gettext), image=image)
+        except (KeyError, IndexError, ValueError):  # a broken catalogue entry: English
+            return fmt
+    return gettext(fmt) if fmt in _FORMATS else fmt

@@ -112,16 +112,20 @@ class Ob2Verifier:
         self._clock = clock
         self._documents: dict[str, JsonObject] = {}
 
-    def verify(self, text: str, fmt: str = "Open Badges 2.0 assertion") -> VerificationResult:
+    def verify(self, text: str, fmt: str = m.FORMAT_OB2) -> VerificationResult:
         """``text``: the assertion's JSON, its JWS, or the URL of a hosted assertion. ``fmt``
         says where it came from ("... baked in PNG" is kept)."""
-        baked = fmt[fmt.index(" baked") :] if " baked" in fmt else ""
+        _, baked, image = fmt.partition(" baked in ")
+
+        def named(kind: str) -> str:  # where the assertion came from is kept
+            return m.baked_format(kind, image) if baked else kind
+
         checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         text = text.strip()
         if text.startswith(("http://", "https://")):
-            return self._hosted(text, checks, f"Open Badges 2.0 hosted assertion{baked}")
+            return self._hosted(text, checks, named(m.FORMAT_OB2_HOSTED))
         if not text.startswith("{"):
-            return self._signed(text, checks, f"Open Badges 2.0 signed assertion{baked}")
+            return self._signed(text, checks, named(m.FORMAT_OB2_SIGNED))
         try:
             given = load_json(text)
         except InputError as exc:
@@ -130,10 +134,8 @@ class Ob2Verifier:
         kind = _kind(given)
         if kind in _SIGNED:
             checks.append(Check.said("proof", Status.FAILED, m.OB2_SIGNED_AS_JSON))
-            return VerificationResult(
-                tuple(checks), format=f"Open Badges 2.0 signed assertion{baked}"
-            )
-        return self._hosted(given, checks, f"Open Badges 2.0 hosted assertion{baked}")
+            return VerificationResult(tuple(checks), format=named(m.FORMAT_OB2_SIGNED))
+        return self._hosted(given, checks, named(m.FORMAT_OB2_HOSTED))
 
     # hosted --------------------------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from microcred.types import JsonObject
+from microcred.verify import messages
 
 
 class Status(StrEnum):
@@ -40,8 +41,11 @@ class Check:
         missing or broken (a wrong field name in a catalogue must not break the page)."""
         if self.template is None:
             return self.message
+        params = dict(self.params)
+        if "format" in params:  # what the input was: a name from messages.FORMAT_*
+            params["format"] = messages.localised_format(params["format"], gettext)
         try:
-            return gettext(self.template).format(**dict(self.params))
+            return gettext(self.template).format(**params)
         except (KeyError, IndexError, ValueError):
             return self.message
 

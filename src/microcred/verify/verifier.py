@@ -140,8 +140,8 @@ class Verifier:
     def _read(self, data: bytes | str | Mapping[str, Any]) -> tuple[str, _Payload]:
         if isinstance(data, Mapping):
             if ob2_input(dict(data)):
-                return "Open Badges 2.0 assertion", _Ob2Assertion(json.dumps(dict(data)))
-            return "JSON credential", dict(data)
+                return m.FORMAT_OB2, _Ob2Assertion(json.dumps(dict(data)))
+            return m.FORMAT_JSON, dict(data)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if len(raw) > self._limits.max_bytes * 4:
             raise InputError(
@@ -153,10 +153,8 @@ class Verifier:
         if raw.startswith(PNG_SIGNATURE) or stripped.startswith(b"<"):
             baked = unbake(raw)
             if baked.version == "ob2":
-                return f"Open Badges 2.0 assertion baked in {baked.format.upper()}", _Ob2Assertion(
-                    baked.text
-                )
-            return f"credential baked in {baked.format.upper()}", baked.text
+                return m.baked_format(m.FORMAT_OB2, baked.format), _Ob2Assertion(baked.text)
+            return m.baked_format(m.FORMAT_CREDENTIAL, baked.format), baked.text
         try:
             text = stripped.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -164,11 +162,11 @@ class Verifier:
                 "input is neither UTF-8 text nor a PNG", expected="JSON, a JWT, a PNG or an SVG"
             ) from exc
         if ob2_input(text):
-            return "Open Badges 2.0 assertion", _Ob2Assertion(text)
+            return m.FORMAT_OB2, _Ob2Assertion(text)
         if text.startswith("{"):
-            return "JSON credential", text
+            return m.FORMAT_JSON, text
         if jose.looks_like_jwt(text):
-            return "VC-JWT", text
+            return m.FORMAT_JWT, text
         raise InputError(
             "input is not a credential", expected="JSON, a JWT, a PNG or an SVG", found=short(text)
         )
@@ -189,7 +187,7 @@ class Verifier:
                     Check.said("parse", Status.FAILED, m.NOT_READABLE, reason=_explain(exc))
                 )
                 return VerificationResult(tuple(checks), format=fmt)
-            fmt = fmt if "baked" in fmt else "VC-JWT"
+            fmt = fmt if fmt != m.FORMAT_JSON else m.FORMAT_JWT
         elif isinstance(payload, str):
             try:
                 credential = _load_json(payload)
@@ -197,9 +195,7 @@ class Verifier:
                 checks.append(
                     Check.said("parse", Status.FAILED, m.NOT_READABLE, reason=_explain(exc))
                 )
-                return VerificationResult(
-                    tuple(checks), format=fmt, readable=not fmt.startswith("JSON")
-                )
+                return VerificationResult(tuple(checks), format=fmt, readable=fmt != m.FORMAT_JSON)
         else:
             credential = payload
         return self._verify_credential(credential, jwt_token, fmt, checks)

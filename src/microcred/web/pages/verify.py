@@ -14,6 +14,7 @@ from starlette.datastructures import UploadFile
 
 from microcred.services.verification import QrOutcome
 from microcred.verify import VerificationResult
+from microcred.verify.messages import localised_format
 from microcred.verify.qr import MAX_IMAGE_BYTES, is_plain_picture
 from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n
@@ -81,6 +82,9 @@ async def verify_submit(request: Request) -> Response:
         {
             "result": outcome.result,
             "checks": _localised(request, outcome.result),
+            "input_format": localised_format(
+                outcome.result.format or "", i18n.translations(language_of(request)).gettext
+            ),
             "qr_text": outcome.text,
             "issuer": service.issuer_of(outcome.result),
             "reason": service.status_reason(outcome.result),
