@@ -43,6 +43,14 @@ def queue_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[S
         redis.Redis.from_url(url).flushdb()
 
 
+def taken(runtime: Runtime) -> list[tuple[str, tuple[object, ...]]]:
+    """Every queued job, as a worker would take them: (name, arguments)."""
+    jobs = []
+    while (task := runtime.queue.huey.dequeue()) is not None:
+        jobs.append((task.name, task.args))
+    return jobs
+
+
 def test_chunk_jobs_are_taken_before_e_mail_jobs_queued_earlier(queue_settings: Settings) -> None:
     runtime = Runtime(queue_settings)
     try:
@@ -50,11 +58,8 @@ def test_chunk_jobs_are_taken_before_e_mail_jobs_queued_earlier(queue_settings: 
         runtime.queue.enqueue(CHUNK_JOB, "batch", 0)
         runtime.queue.enqueue(SEND_JOB, "credential-2")
         runtime.queue.enqueue(CHUNK_JOB, "batch", 1)
-        tasks = []
-        while (task := runtime.queue.huey.dequeue()) is not None:
-            tasks.append((task.name, task.args))
         # Higher priority first; within a priority, the order queued.
-        assert tasks == [
+        assert taken(runtime) == [
             (CHUNK_JOB, ("batch", 0)),
             (CHUNK_JOB, ("batch", 1)),
             (SEND_JOB, ("credential-1",)),
@@ -82,10 +87,7 @@ def test_jobs_queued_before_priorities_are_kept_in_order_on_redis(tmp_path: Path
             assert runtime.queue.pending() == 3
             assert connection.type("huey.redis.microcred") == b"zset"
             runtime.queue.enqueue(CHUNK_JOB, "batch", 0)
-            tasks = []
-            while (task := runtime.queue.huey.dequeue()) is not None:
-                tasks.append((task.name, task.args))
-            assert tasks == [
+            assert taken(runtime) == [
                 (CHUNK_JOB, ("batch", 0)),
                 *((SEND_JOB, (f"credential-{i}",)) for i in range(3)),
             ]
