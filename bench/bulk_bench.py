@@ -119,6 +119,19 @@ def group_members(pgid: int) -> list[int]:
     return sorted(members)
 
 
+def stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    """Stop each worker command and the processes it forked (SIGINT, then SIGKILL)."""
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)
+    for proc in procs:
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
 def unsent(runtime: Runtime) -> bool:
     """Whether an e-mail is still to be sent (one row, not a count: polled often)."""
     with runtime.sessions() as session:
@@ -181,36 +194,37 @@ def run(setup: str, count: int, workers: int) -> Result:
         )
         for args in commands
     ]
-    # Let them start (the figure is about issuing, not interpreter start-up): until they idle.
-    time.sleep(2.0)
-    cpu_before = worker_cpu(procs)
-    while True:
-        time.sleep(0.5)
-        now = worker_cpu(procs)
-        used = sum(c for c, _ in now.values()) - sum(c for c, _ in cpu_before.values())
-        if used < 0.05 and now.keys() == cpu_before.keys():
-            break
-        cpu_before = now
-    start = time.perf_counter()
-    with csv_path.open("rb") as source:
-        batch = runtime.batches.create(SYSTEM, issuer.id, achievement, source)
-    uploaded = time.perf_counter() - start
-    while batch.state in ("queued", "running"):
-        time.sleep(0.1)
-        batch = runtime.batches.get(SYSTEM, issuer.id, batch.id)
-    issued = time.perf_counter() - start
-    while unsent(runtime):
-        time.sleep(0.25)
-    mailed = time.perf_counter() - start
-    cpu_after = worker_cpu(procs)
-    cpu = sum(c - cpu_before.get(pid, (0.0, 0.0))[0] for pid, (c, _) in cpu_after.items())
-    queued = sum(w - cpu_before.get(pid, (0.0, 0.0))[1] for pid, (_, w) in cpu_after.items())
-    # Per worker command: its consumer process, then the worker processes it forked.
-    worker_mib = [[peak_mib(pid) for pid in group_members(proc.pid)] for proc in procs]
-    for proc in procs:
-        os.killpg(proc.pid, signal.SIGINT)
-    for proc in procs:
-        proc.wait(60)
+    # Stopped whatever happens: workers left running would take the next run's jobs from the
+    # shared Redis queue.
+    try:
+        # Let them start (the figure is about issuing, not interpreter start-up): until they idle.
+        time.sleep(2.0)
+        cpu_before = worker_cpu(procs)
+        while True:
+            time.sleep(0.5)
+            now = worker_cpu(procs)
+            used = sum(c for c, _ in now.values()) - sum(c for c, _ in cpu_before.values())
+            if used < 0.05 and now.keys() == cpu_before.keys():
+                break
+            cpu_before = now
+        start = time.perf_counter()
+        with csv_path.open("rb") as source:
+            batch = runtime.batches.create(SYSTEM, issuer.id, achievement, source)
+        uploaded = time.perf_counter() - start
+        while batch.state in ("queued", "running"):
+            time.sleep(0.1)
+            batch = runtime.batches.get(SYSTEM, issuer.id, batch.id)
+        issued = time.perf_counter() - start
+        while unsent(runtime):
+            time.sleep(0.25)
+        mailed = time.perf_counter() - start
+        cpu_after = worker_cpu(procs)
+        cpu = sum(c - cpu_before.get(pid, (0.0, 0.0))[0] for pid, (c, _) in cpu_after.items())
+        queued = sum(w - cpu_before.get(pid, (0.0, 0.0))[1] for pid, (_, w) in cpu_after.items())
+        # Per worker command: its consumer process, then the worker processes it forked.
+        worker_mib = [[peak_mib(pid) for pid in group_members(proc.pid)] for proc in procs]
+    finally:
+        stop(procs)
     with runtime.sessions() as session:
         sent = session.scalar(
             select(func.count()).select_from(NotificationRow).where(NotificationRow.state == "sent")
