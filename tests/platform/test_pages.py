@@ -116,6 +116,13 @@ def test_cross_origin_post_is_refused(web: TestClient) -> None:
     assert public.status_code == 200
 
 
+def test_the_address_serve_prints_opens_the_verifier(web: TestClient) -> None:
+    response = web.get("/", follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/verify"
+    assert "<h1>Verify a credential</h1>" in web.get("/").text
+
+
 @pytest.mark.parametrize(
     ("accept", "expected"),
     [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -29,6 +29,13 @@ ACCEPT = (
 )
 # Two file inputs (badge image, QR photo): a browser sends both parts, even the empty one.
 VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
+
+
+@router.get("/")
+def home() -> Response:
+    """The address ``serve`` prints: the verifier is the public start page (the header links
+    to the console and staff sign-in)."""
+    return RedirectResponse("/verify", status_code=307)
 
 
 @router.get("/verify")
