@@ -26,6 +26,7 @@ from sqlalchemy import select, update
 
 from microcred.crypto.proofs import utc_now
 from microcred.runtime import Runtime
+from microcred.services import mail
 from microcred.services.actor import SYSTEM
 from microcred.services.issuance import IssueRequest
 from microcred.services.mail import (
@@ -65,6 +66,7 @@ class Inbox:
     refuse: int = 0  # refuse this many RCPT commands (-1: all) with ``refusal``
     refusal: str = "451 4.3.0 Mailbox busy, try again later"
     rcpt_commands: int = 0
+    peers: list[Any] = field(default_factory=list)  # the connection each message came over
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
@@ -81,6 +83,7 @@ class Inbox:
         assert isinstance(parsed, EmailMessage)
         self.messages.append(parsed)
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.peers.append(session.peer)
         return "250 OK accepted"
 
 
@@ -297,6 +300,86 @@ def test_one_job_per_group_and_its_retry_sends_only_what_failed(
     rows = {row.credential_id: row for row in notifications(runtime)}
     assert {row.state for row in rows.values()} == {"sent"}
     assert [rows[c.id].attempts for c in issued] == [2, 1, 1]
+
+
+def issue_many(runtime: Runtime, issuer: IssuerFixture, achievement_id: str, count: int) -> None:
+    """``count`` credentials in one call: one e-mail job for all of them."""
+    runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [
+            IssueRequest(achievement_id=achievement_id, email=f"learner{i}@example.org")
+            for i in range(count)
+        ],
+    )
+
+
+def connections(inbox: Inbox) -> list[int]:
+    """How many messages came over each connection, in the order the connections opened."""
+    counts: dict[Any, int] = {}
+    for peer in inbox.peers:
+        counts[peer] = counts.get(peer, 0) + 1
+    return list(counts.values())
+
+
+def test_a_job_sends_its_messages_over_one_smtp_connection(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    issue_many(runtime, issuer, achievement_id, 30)
+    assert len(smtp.inbox.messages) == 30
+    assert connections(smtp.inbox) == [30]
+
+
+def test_a_connection_carries_a_bounded_number_of_messages(
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    smtp: SmtpServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(mail, "MESSAGES_PER_CONNECTION", 12)
+    issue_many(runtime, issuer, achievement_id, 30)
+    assert connections(smtp.inbox) == [12, 12, 6]
+
+
+def test_after_a_refused_message_the_next_ones_go_over_a_new_connection(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    use_retrying_queue(runtime)
+    smtp.inbox.refuse = 1
+    smtp.inbox.refusal = "550 5.1.1 No such mailbox"  # permanent: that row fails at once
+    issue_many(runtime, issuer, achievement_id, 10)
+    assert len(smtp.inbox.messages) == 9
+    assert connections(smtp.inbox) == [9]  # the refusal's connection closed with no message
+    states = sorted(row.state for row in notifications(runtime))
+    assert states == ["failed"] + ["sent"] * 9
+
+
+def test_a_dropped_connection_fails_only_its_message_for_now(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    """The server goes away after the third message: that message is retried by a later
+    attempt, the job reconnects for the ones after it, and nothing is sent twice."""
+    queue = use_retrying_queue(runtime)
+    original = smtp.inbox.handle_DATA
+    calls = 0
+
+    async def drop_once(server: Any, session: Any, envelope: Any) -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            server.transport.close()  # before answering: delivery unknown to the sender
+            return "250 OK"
+        return await original(server, session, envelope)
+
+    smtp.inbox.handle_DATA = drop_once  # type: ignore[method-assign]
+    issue_many(runtime, issuer, achievement_id, 5)
+    assert queue.runs == ["mail.send", "mail.send"]  # the job, then its retry
+    rows = notifications(runtime)
+    assert sorted(row.state for row in rows) == ["sent"] * 5
+    assert sorted(row.attempts for row in rows) == [1, 1, 1, 1, 2]
+    addresses = [to for _sender, [to] in smtp.inbox.envelopes]
+    assert sorted(addresses) == sorted(f"learner{i}@example.org" for i in range(5))
 
 
 def test_a_worker_lost_mid_group_leaves_only_its_open_slice_in_sending(

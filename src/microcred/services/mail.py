@@ -17,6 +17,8 @@ import re
 import smtplib
 import ssl
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,6 +30,9 @@ from microcred.settings import Settings
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT_SECONDS = 30.0
+# Messages sent over one SMTP connection before it is closed and a new one opened: relays cap
+# messages per connection (often at 100), and answer the one past it with an error.
+MESSAGES_PER_CONNECTION = 50
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -106,6 +111,22 @@ class SmtpMailer:
         return f"SmtpMailer(host={self.host!r}, port={self.port}, starttls={self.starttls})"
 
     def send(self, message: Message) -> None:
+        with self.connection() as send:
+            send(message)
+
+    @contextmanager
+    def connection(self) -> Iterator[Callable[[Message], None]]:
+        """A function that sends messages over one SMTP session: one connection, TLS handshake
+        and login for many messages instead of one each. After a failed message the session is
+        closed and the next message opens a new one, and so it is every
+        MESSAGES_PER_CONNECTION messages (relays limit them)."""
+        session = _SmtpSession(self)
+        try:
+            yield session.send
+        finally:
+            session.close()
+
+    def _open(self) -> smtplib.SMTP:
         try:
             smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         except OSError as error:
@@ -116,17 +137,6 @@ class SmtpMailer:
                 found=type(error).__name__,
             ) from error
         try:
-            self._deliver(smtp, message)
-        finally:
-            # After DATA was accepted the message is the server's; a failing QUIT changes
-            # nothing, so it must not turn a delivery into a reported failure.
-            try:
-                smtp.quit()
-            except (smtplib.SMTPException, OSError):
-                smtp.close()
-
-    def _deliver(self, smtp: smtplib.SMTP, message: Message) -> None:
-        try:
             smtp.ehlo()
             if self.starttls:
                 smtp.starttls(context=self.tls_context or ssl.create_default_context())
@@ -134,44 +144,88 @@ class SmtpMailer:
             if self.username:
                 assert self._password is not None  # checked in __init__
                 smtp.login(self.username, self._password)
+        except (smtplib.SMTPException, OSError) as error:
+            _close(smtp)
+            raise _mail_error(error) from error
+        except BaseException:
+            _close(smtp)
+            raise
+        return smtp
+
+
+class _SmtpSession:
+    def __init__(self, mailer: SmtpMailer) -> None:
+        self.mailer = mailer
+        self.smtp: smtplib.SMTP | None = None
+        self.sent = 0
+
+    def send(self, message: Message) -> None:
+        if self.smtp is None:
+            self.smtp = self.mailer._open()
+            self.sent = 0
+        try:
             if isinstance(message, RawMessage):  # SMTP wants CRLF; smtplib dot-stuffs
                 data = message.data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-                smtp.sendmail(message.sender, [message.recipient], data)
+                self.smtp.sendmail(message.sender, [message.recipient], data)
             else:
-                smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as error:
-            # One recipient per message, so "refused" means that one; its code decides.
-            code = min((c for c, _ in error.recipients.values()), default=550)
-            raise MailError(
-                "the SMTP server refused the recipient",
-                temporary=400 <= code < 500,
-                found=f"{code}",
-            ) from error
-        except smtplib.SMTPAuthenticationError as error:
-            # A configuration problem, not the recipient's: retrying gives the operator time.
-            raise MailError(
-                "SMTP login failed",
-                temporary=True,
-                expected="valid MICROCRED_SMTP_USERNAME and MICROCRED_SMTP_PASSWORD",
-                found=f"{error.smtp_code}",
-            ) from error
-        except smtplib.SMTPResponseException as error:
-            raise MailError(
-                "the SMTP server rejected the message",
-                temporary=not 500 <= error.smtp_code < 600,
-                found=_reply(error.smtp_code, error.smtp_error),
-            ) from error
-        except smtplib.SMTPNotSupportedError as error:
-            raise MailError(
-                "the SMTP server lacks a required extension",
-                temporary=False,
-                expected="STARTTLS and AUTH as configured",
-                found=str(error)[:200],
-            ) from error
-        except (smtplib.SMTPException, OSError) as error:  # disconnects, timeouts, TLS errors
-            raise MailError(
-                "SMTP delivery was interrupted", temporary=True, found=type(error).__name__
-            ) from error
+                self.smtp.send_message(message)
+        except (smtplib.SMTPException, OSError) as error:
+            # Whatever state the session is in now, the next message starts a new one.
+            self.close()
+            raise _mail_error(error) from error
+        except BaseException:
+            self.close()
+            raise
+        self.sent += 1
+        if self.sent >= MESSAGES_PER_CONNECTION:
+            self.close()
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            _close(self.smtp)
+            self.smtp = None
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    # After DATA was accepted the message is the server's; a failing QUIT changes nothing, so
+    # it must not turn a delivery into a reported failure.
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
+
+
+def _mail_error(error: smtplib.SMTPException | OSError) -> MailError:
+    """The MailError an smtplib failure means: temporary or not, and what was found."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        # One recipient per message, so "refused" means that one; its code decides.
+        code = min((c for c, _ in error.recipients.values()), default=550)
+        return MailError(
+            "the SMTP server refused the recipient", temporary=400 <= code < 500, found=f"{code}"
+        )
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        # A configuration problem, not the recipient's: retrying gives the operator time.
+        return MailError(
+            "SMTP login failed",
+            temporary=True,
+            expected="valid MICROCRED_SMTP_USERNAME and MICROCRED_SMTP_PASSWORD",
+            found=f"{error.smtp_code}",
+        )
+    if isinstance(error, smtplib.SMTPResponseException):
+        return MailError(
+            "the SMTP server rejected the message",
+            temporary=not 500 <= error.smtp_code < 600,
+            found=_reply(error.smtp_code, error.smtp_error),
+        )
+    if isinstance(error, smtplib.SMTPNotSupportedError):
+        return MailError(
+            "the SMTP server lacks a required extension",
+            temporary=False,
+            expected="STARTTLS and AUTH as configured",
+            found=str(error)[:200],
+        )
+    # Disconnects, timeouts, TLS errors.
+    return MailError("SMTP delivery was interrupted", temporary=True, found=type(error).__name__)
 
 
 def _reply(code: int, text: bytes | str) -> str:
@@ -223,6 +277,14 @@ class OutboxMailer:
                 found=type(error).__name__,
             ) from error
         log.info("e-mail written to the outbox: %s", path)
+
+
+def sending(mailer: Mailer) -> AbstractContextManager[Callable[[Message], None]]:
+    """A function for sending several messages: over one SMTP session where the mailer is
+    :class:`SmtpMailer` (see :meth:`SmtpMailer.connection`), else the mailer's ``send``."""
+    if isinstance(mailer, SmtpMailer):
+        return mailer.connection()
+    return nullcontext(mailer.send)
 
 
 def mailer_for(settings: Settings) -> Mailer:

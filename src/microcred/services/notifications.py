@@ -18,7 +18,7 @@ import base64
 import logging
 import secrets
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email import policy
@@ -33,7 +33,14 @@ from urllib.parse import urlsplit
 from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from microcred.services.mail import Mailer, MailError, Message, RawMessage, mailer_for
+from microcred.services.mail import (
+    Mailer,
+    MailError,
+    Message,
+    RawMessage,
+    mailer_for,
+    sending,
+)
 from microcred.services.mail_templates import CredentialMail, one_line
 from microcred.store.db import transaction
 from microcred.store.tables import (
@@ -171,44 +178,57 @@ class NotificationService:
         remaining = list(credential_ids)
         composer: _Composer | None = None
         names: dict[tuple[type, str], str] = {}
-        while remaining:
-            claimed, remaining = self._claim(remaining, order)
-            if not claimed:
-                continue
-            now = self.runtime.clock()
-            if composer is None:  # one per job: its headers are folded once
-                composer = _Composer(self.runtime.settings.mail_from, now)
-            claims, outcomes = self._compose(claimed, now, names, composer)
-            retry: Exception | None = None
-            for claim, message in claims:
-                try:
-                    self.mailer.send(message)
-                except Exception as error:
-                    temporary = error.temporary if isinstance(error, MailError) else True
-                    final = not temporary or claim.attempt >= MAX_ATTEMPTS
-                    found = str(error) if isinstance(error, MailError) else type(error).__name__
-                    outcomes.append((claim, "failed" if final else "pending", found))
-                    log.warning(
-                        "e-mail for credential %s, attempt %d of %d, %s: %s",
-                        claim.credential_id,
-                        claim.attempt,
-                        MAX_ATTEMPTS,
-                        "given up" if final else "will retry",
-                        found,
-                    )
-                    if not final and retry is None:
-                        retry = error
+        # One SMTP session for the whole job (reconnecting after a failure), not one per message.
+        with sending(self.mailer) as send:
+            while remaining:
+                claimed, remaining = self._claim(remaining, order)
+                if not claimed:
                     continue
-                outcomes.append((claim, "sent", None))
-                log.info(
-                    "e-mail for credential %s sent (attempt %d)", claim.credential_id, claim.attempt
-                )
-            self._settle(outcomes)
-            states.update((claim.credential_id, state) for claim, state, _ in outcomes)
-            if retry is not None:
-                # The relay is refusing for now: leave the rest pending for the retry.
-                raise retry
+                now = self.runtime.clock()
+                if composer is None:  # one per job: its headers are folded once
+                    composer = _Composer(self.runtime.settings.mail_from, now)
+                claims, outcomes = self._compose(claimed, now, names, composer)
+                retry = self._send(send, claims, outcomes)
+                self._settle(outcomes)
+                states.update((claim.credential_id, state) for claim, state, _ in outcomes)
+                if retry is not None:
+                    # The relay is refusing for now: leave the rest pending for the retry.
+                    raise retry
         return states
+
+    @staticmethod
+    def _send(
+        send: Callable[[Message], None],
+        claims: Sequence[tuple[_Claim, Message]],
+        outcomes: list[tuple[_Claim, str, str | None]],
+    ) -> Exception | None:
+        """Send each claimed message and add its outcome; returns the first error that a later
+        attempt may get past (the job stops claiming after this slice then)."""
+        retry: Exception | None = None
+        for claim, message in claims:
+            try:
+                send(message)
+            except Exception as error:
+                temporary = error.temporary if isinstance(error, MailError) else True
+                final = not temporary or claim.attempt >= MAX_ATTEMPTS
+                found = str(error) if isinstance(error, MailError) else type(error).__name__
+                outcomes.append((claim, "failed" if final else "pending", found))
+                log.warning(
+                    "e-mail for credential %s, attempt %d of %d, %s: %s",
+                    claim.credential_id,
+                    claim.attempt,
+                    MAX_ATTEMPTS,
+                    "given up" if final else "will retry",
+                    found,
+                )
+                if not final and retry is None:
+                    retry = error
+                continue
+            outcomes.append((claim, "sent", None))
+            log.info(
+                "e-mail for credential %s sent (attempt %d)", claim.credential_id, claim.attempt
+            )
+        return retry
 
     def _claim(
         self, candidates: Sequence[str], order: dict[str, int]
