@@ -30,7 +30,8 @@ class Accepting:
     def __init__(self) -> None:
         self.accepted = 0
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd calls it by this name)
+    # aiosmtpd calls its handlers by these names.
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         self.accepted += 1
         return "250 OK"
 
