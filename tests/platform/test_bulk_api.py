@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
@@ -12,8 +14,9 @@ from microcred.runtime import Runtime
 from microcred.services.actor import SYSTEM
 from microcred.services.batches import ANALYZE_AT, CHUNK_JOB, GROWN_TABLES, MAX_CHUNK_FAILURES
 from microcred.services.issuance import IssueRequest
+from microcred.settings import Settings
 from microcred.store.tables import BatchRowRow, CredentialRow
-from tests.platform.conftest import IssuerFixture, make_issuer
+from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture, make_issuer
 
 CSV = (
     b"email,name\n"
@@ -120,6 +123,54 @@ def test_rerunning_chunks_and_recovery_issue_nothing_twice(
     assert len(credentials(runtime, issuer.id)) == 7
     after = runtime.batches.get(SYSTEM, issuer.id, batch.id)
     assert (after.issued_rows, after.new_rows) == (7, 7)
+
+
+def test_two_workers_on_the_same_chunk_at_once_issue_and_count_each_row_once(
+    settings: Settings,
+) -> None:
+    """A chunk handed to two workers at the same moment (a retry racing a slow first run):
+    both sign, one insert loses on the idempotency key, and the rows are marked and counted
+    once."""
+    runtime = Runtime(settings.model_copy(update={"queue_immediate": False}))
+    try:
+        issuer = make_issuer(runtime, "racer")
+        achievement = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT).id
+        runtime.batches.chunk_size = 40
+        rows = b"".join(b"p%d@example.org,P%d\n" % (i, i) for i in range(60))
+        batch = runtime.batches.create(SYSTEM, issuer.id, achievement, b"email,name\n" + rows)
+        assert (batch.state, batch.chunks) == ("queued", 2)  # queued, not run: no consumer
+        start = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def worker() -> None:
+            try:
+                start.wait(10)
+                runtime.batches.run_chunk(batch.id, 0)
+            except BaseException as error:  # reported below, not lost in the thread
+                errors.append(error)
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+        middle = runtime.batches.get(SYSTEM, issuer.id, batch.id)
+        assert (middle.issued_rows, middle.new_rows, middle.state) == (40, 40, "running")
+        runtime.batches.run_chunk(batch.id, 1)
+        done = runtime.batches.get(SYSTEM, issuer.id, batch.id)
+        assert (done.issued_rows, done.new_rows, done.state) == (60, 60, "done")
+        with runtime.sessions() as session:
+            marks = session.scalars(
+                select(BatchRowRow.credential_id).where(BatchRowRow.batch_id == batch.id)
+            ).all()
+            stored = session.scalars(
+                select(CredentialRow.id).where(CredentialRow.batch_id == batch.id)
+            ).all()
+        assert len(stored) == 60
+        assert sorted(marks) == sorted(stored)  # every row marked with its own credential
+    finally:
+        runtime.close()
 
 
 def test_lost_chunk_is_recovered(
