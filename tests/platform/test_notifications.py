@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
@@ -380,6 +382,32 @@ def test_a_dropped_connection_fails_only_its_message_for_now(
     assert sorted(row.attempts for row in rows) == [1, 1, 1, 1, 2]
     addresses = [to for _sender, [to] in smtp.inbox.envelopes]
     assert sorted(addresses) == sorted(f"learner{i}@example.org" for i in range(5))
+
+
+def test_a_session_the_relay_closed_while_idle_is_reopened_without_a_failure(
+    smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relays close idle connections; the next message must not fail for it."""
+    monkeypatch.setattr(mail, "IDLE_CHECK_SECONDS", 0.0)
+    original = smtp.inbox.handle_DATA
+
+    async def accept_then_hang_up(server: Any, session: Any, envelope: Any) -> str:
+        answer = await original(server, session, envelope)
+        asyncio.get_running_loop().call_later(0.05, server.transport.close)  # after replying
+        return answer
+
+    smtp.inbox.handle_DATA = accept_then_hang_up  # type: ignore[method-assign]
+    mailer = SmtpMailer("127.0.0.1", smtp.port, timeout=5)
+    messages = [
+        RawMessage("badges@example.org", f"p{i}@example.org", f"<{i}@x>", b"Subject: s\n\nb\n")
+        for i in range(3)
+    ]
+    with mailer.connection() as send:
+        for message in messages:
+            send(message)  # raises if the closed session were used
+            time.sleep(0.2)  # idle: the relay hangs up meanwhile
+    assert [to for _sender, [to] in smtp.inbox.envelopes] == [f"p{i}@example.org" for i in range(3)]
+    assert connections(smtp.inbox) == [1, 1, 1]
 
 
 def test_a_worker_lost_mid_group_leaves_only_its_open_slice_in_sending(

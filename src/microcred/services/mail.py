@@ -17,6 +17,7 @@ import re
 import smtplib
 import ssl
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ SMTP_TIMEOUT_SECONDS = 30.0
 # Messages sent over one SMTP connection before it is closed and a new one opened: relays cap
 # messages per connection (often at 100), and answer the one past it with an error.
 MESSAGES_PER_CONNECTION = 50
+# A session unused for longer is checked with a NOOP before the next message: relays close
+# idle connections, some after a few seconds.
+IDLE_CHECK_SECONDS = 2.0
 UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -158,8 +162,11 @@ class _SmtpSession:
         self.mailer = mailer
         self.smtp: smtplib.SMTP | None = None
         self.sent = 0
+        self.used = 0.0
 
     def send(self, message: Message) -> None:
+        if self.smtp is not None and time.monotonic() - self.used > IDLE_CHECK_SECONDS:
+            self._check()
         if self.smtp is None:
             self.smtp = self.mailer._open()
             self.sent = 0
@@ -177,7 +184,19 @@ class _SmtpSession:
             self.close()
             raise
         self.sent += 1
+        self.used = time.monotonic()
         if self.sent >= MESSAGES_PER_CONNECTION:
+            self.close()
+
+    def _check(self) -> None:
+        """A NOOP on a session that sat idle (the job was waiting for the database): a relay
+        that closed it meanwhile costs a new connection here, not a failed message."""
+        assert self.smtp is not None
+        try:
+            code, _ = self.smtp.noop()
+        except (smtplib.SMTPException, OSError):
+            code = 0
+        if code != 250:
             self.close()
 
     def close(self) -> None:
