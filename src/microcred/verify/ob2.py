@@ -157,12 +157,9 @@ class Ob2Verifier:
             return done()
         if not self._parse(assertion, checks):
             return done()
-        try:
-            badge, issuer = self._badge_and_issuer(assertion)
-        except MicrocredError as exc:
-            checks[-1] = Check.said("parse", Status.FAILED, m.OB2_LINKED, reason=exc)
+        issuer = self._linked_issuer(assertion, checks, summary)
+        if issuer is None:
             return done()
-        summary.update(_summary(assertion, badge, issuer))
         checks.append(_hosted_proof(assertion, issuer))
         checks.append(_validity(assertion, self._clock()))
         if assertion.get("revoked") is True:
@@ -178,6 +175,19 @@ class Ob2Verifier:
         else:
             checks.append(Check.said("status", Status.PASSED, m.OB2_HOSTED_NOT_REVOKED))
         return done()
+
+    def _linked_issuer(
+        self, assertion: JsonObject, checks: list[Check], summary: dict[str, Any]
+    ) -> JsonObject | None:
+        """The assertion's issuer Profile, its BadgeClass and the issuer added to the summary;
+        None (and the parse check failed with the reason) when they cannot be had."""
+        try:
+            badge, issuer = self._badge_and_issuer(assertion)
+        except MicrocredError as exc:
+            checks[-1] = Check.said("parse", Status.FAILED, m.OB2_LINKED, reason=exc)
+            return None
+        summary.update(_summary(assertion, badge, issuer))
+        return issuer
 
     # signed --------------------------------------------------------------------------------------
 
@@ -211,12 +221,9 @@ class Ob2Verifier:
             checks.append(_validity(assertion, self._clock()))
             checks.append(Check.said("status", Status.SKIPPED, m.OB2_OFFLINE, url=short(where)))
             return done()
-        try:
-            badge, issuer = self._badge_and_issuer(assertion)
-        except MicrocredError as exc:
-            checks[-1] = Check.said("parse", Status.FAILED, m.OB2_LINKED, reason=exc)
+        issuer = self._linked_issuer(assertion, checks, summary)
+        if issuer is None:
             return done()
-        summary.update(_summary(assertion, badge, issuer))
         key = self._signature(header, signing_input, signature, creator, issuer, checks)
         if key is None:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
