@@ -47,7 +47,7 @@ from microcred.services.notifications import (
 from microcred.settings import Settings
 from microcred.store.tables import CredentialRow, NotificationRow
 
-from .conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
+from .conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture, make_issuer
 
 LATER = dt.timedelta(hours=1)
 
@@ -124,9 +124,18 @@ class RetryingQueue:
         self.runs: list[str] = []
 
     def register(
-        self, name: str, fn: Callable[..., Any], *, retries: int = 0, retry_delay: int = 0
+        self,
+        name: str,
+        fn: Callable[..., Any],
+        *,
+        retries: int = 0,
+        retry_delay: int = 0,
+        priority: int = 0,
     ) -> None:
         self.tasks[name] = (fn, retries)
+
+    def on_consumer_start(self, fn: Callable[[], Any]) -> None:
+        pass  # no consumer starts here
 
     def register_periodic(self, name: str, fn: Callable[[], Any], *, minutes: int) -> None:
         self.tasks[name] = (fn, 0)
@@ -628,6 +637,31 @@ def test_the_sweep_requeues_a_pending_row_whose_job_was_lost(
     assert report.requeued == 1
     assert len(smtp.inbox.messages) == 1
     assert only_notification(runtime).state == "sent"
+
+
+def test_a_starting_consumer_queues_pending_rows_whose_job_was_never_queued(
+    settings: Settings, smtp: SmtpServer
+) -> None:
+    """A worker killed between committing credentials and queuing their e-mail job: the next
+    consumer to start queues the job, rather than the sweep 15 minutes later."""
+    runtime = Runtime(settings.model_copy(update={"queue_immediate": False}))
+    try:
+        issuer = make_issuer(runtime, "starter")
+        achievement = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT).id
+        issue_many(runtime, issuer, achievement, 3)
+        runtime.queue.huey.flush()  # the job was lost with its worker
+        assert {row.state for row in notifications(runtime)} == {"pending"}
+
+        runtime.queue.run_startup()  # what `microcred worker` and serve do first
+        while (task := runtime.queue.huey.dequeue()) is not None:
+            runtime.queue.huey.execute(task)
+
+        assert {row.state for row in notifications(runtime)} == {"sent"}
+        assert len(smtp.inbox.messages) == 3
+        runtime.queue.run_startup()  # nothing pending any more: nothing queued
+        assert runtime.queue.pending() == 0
+    finally:
+        runtime.close()
 
 
 def test_a_row_stuck_in_sending_is_given_up_not_sent_again(

@@ -118,6 +118,7 @@ class NotificationService:
             SEND_JOB, self._send_job, retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY_SECONDS
         )
         queue.register_periodic(SWEEP_JOB, self._sweep_job, minutes=SWEEP_EVERY_MINUTES)
+        queue.on_consumer_start(self.recover)
 
     # ---- the issuance hook -----------------------------------------------------------------
 
@@ -450,6 +451,26 @@ class NotificationService:
         for start in range(0, len(requeued), GROUP_LIMIT):
             self._enqueue(requeued[start : start + GROUP_LIMIT])
         return SweepReport(requeued=len(requeued), abandoned=len(abandoned))
+
+    def recover(self) -> int:
+        """Queue a job for every pending row, whatever its age; returns how many rows.
+
+        Consumers run it when they start (as they recover unfinished bulk chunks). A worker
+        killed between committing credentials and queuing their e-mail job, or after taking a
+        job and before claiming its rows, leaves rows pending that no job will send; without
+        this they waited for the sweep's 15 minutes. Rows whose job is still queued get a
+        second one, which finds them claimed or sent and does nothing."""
+        with self.runtime.sessions() as session:
+            pending = session.scalars(
+                select(NotificationRow.credential_id)
+                .where(NotificationRow.state == "pending")
+                .order_by(NotificationRow.created_at)
+            ).all()
+        for start in range(0, len(pending), GROUP_LIMIT):
+            self._enqueue(pending[start : start + GROUP_LIMIT])
+        if pending:
+            log.info("queued e-mail jobs again for %d pending e-mails", len(pending))
+        return len(pending)
 
     def _sweep_job(self) -> dict[str, int]:
         report = self.sweep()
