@@ -51,7 +51,7 @@ STALLED_AFTER = timedelta(minutes=5)
 # fails: two rounds of the queue's four tries, the second started by the watchdog.
 MAX_CHUNK_FAILURES = 8
 CHUNK_FAILURES = "chunkFailures"  # the report entry counting them, by chunk
-# Chunks (about 500, 2,000, 8,000... rows in) at which PostgreSQL's statistics of the tables a
+# Chunks (2,000, 8,000, 32,000... rows in) at which PostgreSQL's statistics of the tables a
 # batch grows are refreshed: see BatchService._analyze.
 ANALYZE_AT = frozenset(2 * 4**k for k in range(12))
 GROWN_TABLES = ("batch_rows", "credentials", "status_indices", "notifications", "audit_events")
@@ -219,7 +219,7 @@ class BatchService:
             if batch is None or batch.state not in OPEN_STATES:
                 return
             rows = session.execute(
-                select(BatchRowRow.id, BatchRowRow.idempotency_key, BatchRowRow.data)
+                select(BatchRowRow.idempotency_key, BatchRowRow.data)
                 .where(
                     BatchRowRow.batch_id == batch_id,
                     BatchRowRow.chunk == chunk,
@@ -242,14 +242,13 @@ class BatchService:
                 idempotency_key=key,
                 batch_id=batch_id,
             )
-            for _id, key, data in rows
+            for key, data in rows
         ]
         try:
             issued = self.runtime.issuance.issue(actor, batch.issuer_id, requests)
             self._record(
                 batch_id,
                 chunk,
-                [row_id for row_id, _key, _data in rows],
                 {credential.id for credential in issued if credential.batch_id == batch_id},
             )
         except MicrocredError as exc:
@@ -262,9 +261,7 @@ class BatchService:
             if not self._count_failure(batch_id, chunk, exc):
                 raise
 
-    def _record(
-        self, batch_id: str, chunk: int, row_ids: builtins.list[int], new: set[str]
-    ) -> None:
+    def _record(self, batch_id: str, chunk: int, new: set[str]) -> None:
         """Mark the chunk's rows with their credentials and move the counters, counting only
         rows nobody marked before; ``new`` holds the ids of credentials this batch issued.
 
@@ -289,7 +286,6 @@ class BatchService:
                     .where(
                         BatchRowRow.batch_id == batch_id,
                         BatchRowRow.chunk == chunk,
-                        BatchRowRow.id.in_(row_ids),
                         BatchRowRow.credential_id.is_(None),
                     )
                     .values(credential_id=credential)

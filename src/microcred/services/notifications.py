@@ -142,21 +142,21 @@ class NotificationService:
             session.execute(insert(_TABLE), rows)
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
-        ids = [credential.id for credential in credentials if credential.recipient_email]
-        for start in range(0, len(ids), GROUP_LIMIT):
-            self._enqueue(ids[start : start + GROUP_LIMIT])
+        self._enqueue([credential.id for credential in credentials if credential.recipient_email])
 
     def _enqueue(self, credential_ids: Sequence[str]) -> None:
-        # The credentials are committed: a queue that is down, or (with queue_immediate) a send
-        # that failed, must not fail the issuing request. The rows stay pending for the sweep.
-        try:
-            self.runtime.queue.enqueue(SEND_JOB, *credential_ids)
-        except MailError as error:
-            log.warning(
-                "e-mail for %d credentials not all sent yet: %s", len(credential_ids), error
-            )
-        except Exception:
-            log.exception("could not queue the e-mail for %d credentials", len(credential_ids))
+        """One ``mail.send`` job per GROUP_LIMIT of these credentials."""
+        for start in range(0, len(credential_ids), GROUP_LIMIT):
+            group = credential_ids[start : start + GROUP_LIMIT]
+            # The credentials are committed: a queue that is down, or (with queue_immediate) a
+            # send that failed, must not fail the issuing request. The rows stay pending for
+            # the sweep.
+            try:
+                self.runtime.queue.enqueue(SEND_JOB, *group)
+            except MailError as error:
+                log.warning("e-mail for %d credentials not all sent yet: %s", len(group), error)
+            except Exception:
+                log.exception("could not queue the e-mail for %d credentials", len(group))
 
     # ---- the job ---------------------------------------------------------------------------
 
@@ -448,8 +448,7 @@ class NotificationService:
             )
         for credential_id in abandoned:
             log.warning("e-mail for credential %s: %s", credential_id, ABANDONED)
-        for start in range(0, len(requeued), GROUP_LIMIT):
-            self._enqueue(requeued[start : start + GROUP_LIMIT])
+        self._enqueue(requeued)
         return SweepReport(requeued=len(requeued), abandoned=len(abandoned))
 
     def recover(self) -> int:
@@ -466,8 +465,7 @@ class NotificationService:
                 .where(NotificationRow.state == "pending")
                 .order_by(NotificationRow.created_at)
             ).all()
-        for start in range(0, len(pending), GROUP_LIMIT):
-            self._enqueue(pending[start : start + GROUP_LIMIT])
+        self._enqueue(pending)
         if pending:
             log.info("queued e-mail jobs again for %d pending e-mails", len(pending))
         return len(pending)

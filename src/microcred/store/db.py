@@ -51,15 +51,16 @@ def json_text(value: Any) -> str:
 
 
 # 19 digits in a row: perhaps an integer past 64 bits, which orjson would read as a float.
+# A pattern for text (SQLite) and one for bytes (psycopg), so bytes are not decoded to look.
 _LONG_NUMBER = re.compile(r"[0-9]{19}")
+_LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
 
 
 def json_value(text: str | bytes) -> Any:
     """JSON columns read by orjson, except text with a number orjson would round: the
     standard library reads those exactly, as it always did."""
-    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
-        return json.loads(text)
-    return orjson.loads(text)
+    found = _LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_BYTES.search(text)
+    return json.loads(text) if found else orjson.loads(text)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
