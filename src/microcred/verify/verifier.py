@@ -187,7 +187,6 @@ class Verifier:
                     Check.said("parse", Status.FAILED, m.NOT_READABLE, reason=_explain(exc))
                 )
                 return VerificationResult(tuple(checks), format=fmt)
-            fmt = fmt if fmt != m.FORMAT_JSON else m.FORMAT_JWT
         elif isinstance(payload, str):
             try:
                 credential = _load_json(payload)
