@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
+from microcred.accounts.actor import SYSTEM  # noqa: E402
 from microcred.crypto.keys import KeyFile, SigningKey  # noqa: E402
+from microcred.issuers.service import IssuerInput  # noqa: E402
+from microcred.issuing.issuance import IssueRequest  # noqa: E402
 from microcred.runtime import Runtime  # noqa: E402
-from microcred.services.actor import SYSTEM  # noqa: E402
-from microcred.services.issuance import IssueRequest  # noqa: E402
-from microcred.services.issuers import IssuerInput  # noqa: E402
 from microcred.settings import Settings  # noqa: E402
 from microcred.signing import sign_credential  # noqa: E402
 from microcred.store.tables import NotificationRow  # noqa: E402

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from fastapi.testclient import TestClient  # noqa: E402
 
+from microcred.accounts.actor import SYSTEM  # noqa: E402
+from microcred.issuers.service import IssuerInput  # noqa: E402
+from microcred.issuing.issuance import IssueRequest  # noqa: E402
 from microcred.runtime import Runtime  # noqa: E402
-from microcred.services.actor import SYSTEM  # noqa: E402
-from microcred.services.issuance import IssueRequest  # noqa: E402
-from microcred.services.issuers import IssuerInput  # noqa: E402
 from microcred.settings import Settings  # noqa: E402
 from microcred.web.app import create_app  # noqa: E402
 

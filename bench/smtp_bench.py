@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from microcred.services.mail import MESSAGES_PER_CONNECTION, RawMessage, SmtpMailer  # noqa: E402
+from microcred.notifications.mail import MESSAGES_PER_CONNECTION, RawMessage, SmtpMailer  # noqa: E402
 
 
 class Accepting:

@@ -5,23 +5,46 @@ expected and what was found. Foreign exceptions (cryptography, pyoxigraph, json)
 public function: they are re-raised as one of these, chained with ``raise ... from``.
 
     MicrocredError
-    ├── InputError            input that cannot be read at all (not JSON, not a PNG, ...)
-    │   └── ModelError        well-formed input that breaks the data model (names the field)
-    ├── ContextError          a JSON-LD context the bundle does not hold, or a bad @context
-    ├── CanonicalizationError RDF conversion or canonicalization failed or exceeded a limit
-    ├── KeyResolutionError             a key or DID that cannot be decoded or resolved
-    ├── ProofError            a proof that cannot be created or does not verify
-    ├── StatusListError       a malformed status list or status entry
-    ├── BakingError           an image that cannot be baked or unbaked
-    ├── NotFoundError         no such thing, or not one the caller may see
-    ├── ConflictError         the request clashes with the current state
-    ├── PermissionDeniedError the caller may see it but not do this
-    └── NotConfiguredError    the server is not set up for this (no signing issuer, ...)
+    ├── InputError               input that cannot be read at all (not JSON, not a PNG, ...)
+    │   ├── ModelError           well-formed input that breaks the data model (names the field)
+    │   ├── FormTooLargeError    an HTML form past its size limit
+    │   ├── NoQrCodeError        a picture with no QR code that decodes
+    │   └── BundleError          a log proof bundle that does not fit the format
+    ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
+    ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
+    ├── KeyResolutionError       a key or DID that cannot be decoded or resolved
+    ├── ProofError               a proof that cannot be created or does not verify
+    ├── StatusListError          a malformed status list or status entry
+    ├── BakingError              an image that cannot be baked or unbaked
+    ├── SealingError             a sealed secret that cannot be opened (wrong master secret)
+    ├── FetchError               a URL that could not be fetched (offline, too large, timeout)
+    │   └── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    ├── MailError                a message that was not delivered (``temporary`` or not)
+    ├── LogProofError            a Merkle proof that does not verify, or cannot exist
+    │   ├── CheckpointError      a checkpoint that is garbage, of another log, or unsigned
+    │   ├── AnchorError          an anchor that does not commit to its checkpoint
+    │   └── AuditError           two checkpoints that are not one append-only log
+    ├── LogStoreError            a log store missing a node, or an append that lost a race
+    │   └── RecheckError         a stored log that is not what its entries hash to
+    ├── ChainUnavailableError    the chain holding an anchor cannot be asked
+    ├── NotFoundError            no such thing, or not one the caller may see
+    │   └── PageNotFoundError    the same, on an HTML page
+    ├── ConflictError            the request clashes with the current state
+    ├── PermissionDeniedError    the caller may see it but not do this
+    │   ├── PageForbiddenError   a console page the signed-in role may not open
+    │   └── CsrfError            a form without a valid anti-forgery token
+    ├── UnauthenticatedError     an API call without a valid API key
+    ├── SignInRequiredError      a page that needs a signed-in user
+    ├── SignInError              wrong e-mail or password (not told apart)
+    │   └── AccountLockedError   too many failed sign-ins; ``until`` says when to retry
+    └── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class MicrocredError(Exception):
@@ -134,6 +157,148 @@ class NotConfiguredError(MicrocredError):
     """The server is not set up for this request (for example no VC-API signing issuer)."""
 
     code = "not_configured"
+
+
+class FormTooLargeError(InputError):
+    code = "form_too_large"
+
+
+class NoQrCodeError(InputError):
+    """The picture was read, but holds no QR code that could be decoded."""
+
+    code = "no_qr_code"
+
+
+class BundleError(InputError):
+    """A proof bundle that does not fit the format. ``template`` and ``params`` are its
+    message before filling in, so a page can show the failed check in its language."""
+
+    code = "invalid_log_bundle"
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = {key: str(value) for key, value in params.items()}
+        super().__init__(template.format(**self.params))
+
+
+class SealingError(MicrocredError):
+    """A sealed secret that cannot be opened: wrong master secret, wrong owner or corrupted."""
+
+    code = "sealing_failed"
+
+
+class FetchError(MicrocredError):
+    """A URL could not be fetched (offline, refused, too large, timed out)."""
+
+    code = "fetch_failed"
+
+
+class UrlRefusedError(FetchError):
+    """The URL points somewhere the server will not go (scheme, credentials, address)."""
+
+    code = "url_refused"
+
+
+class MailError(MicrocredError):
+    """A message was not delivered. ``temporary`` says whether trying again may help."""
+
+    code = "mail_failed"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        temporary: bool,
+        expected: str | None = None,
+        found: str | None = None,
+    ) -> None:
+        super().__init__(message, expected=expected, found=found)
+        self.temporary = temporary
+
+
+class LogProofError(MicrocredError):
+    """A Merkle proof that does not verify, or arguments for which no proof exists.
+
+    A log verifier never returns ``False``: it returns ``None`` or raises one of these."""
+
+    code = "invalid_log_proof"
+
+
+class CheckpointError(LogProofError):
+    """A checkpoint that is garbage, comes from another log, or carries no valid signature."""
+
+    code = "invalid_checkpoint"
+
+
+class AnchorError(LogProofError):
+    """An anchor record that is malformed, or whose transaction commits to something else."""
+
+    code = "invalid_anchor"
+
+
+class AuditError(LogProofError):
+    """The two checkpoints do not describe one append-only log."""
+
+    code = "log_audit_failed"
+
+
+class LogStoreError(MicrocredError):
+    """A log store that is missing a node, or an append that lost a race with another writer."""
+
+    code = "log_store_failed"
+
+
+class RecheckError(LogStoreError):
+    """The stored log is not what its entries hash to."""
+
+    code = "log_recheck_failed"
+
+
+class ChainUnavailableError(MicrocredError):
+    """The chain could not be asked about an anchor (no network, RPC error, timeout): never a
+    failure of the log, whose verification does not depend on the chain."""
+
+    code = "chain_unavailable"
+
+
+class PageNotFoundError(NotFoundError):
+    """A missing thing on an HTML page (rendered as a page, not as JSON)."""
+
+    code = "page_not_found"
+
+
+class PageForbiddenError(PermissionDeniedError):
+    """A signed-in user without the role a console page needs."""
+
+    code = "page_forbidden"
+
+
+class CsrfError(PermissionDeniedError):
+    code = "csrf_failed"
+
+
+class UnauthenticatedError(MicrocredError):
+    """An API call without a valid API key."""
+
+    code = "unauthenticated"
+
+
+class SignInRequiredError(MicrocredError):
+    code = "sign_in_required"
+
+
+class SignInError(MicrocredError):
+    """Wrong e-mail or password (deliberately not told apart)."""
+
+    code = "sign_in_failed"
+
+
+class AccountLockedError(SignInError):
+    code = "account_locked"
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__("too many failed sign-ins; try again later", found=until.isoformat())
+        self.until = until
 
 
 def short(value: object, limit: int = 60) -> str:

@@ -1,7 +1,9 @@
-"""The composition root: builds the engine, sessions and services from settings.
+"""The composition root: builds the engine, sessions, features and the job queue from settings.
 
-Web, CLI and job workers each make one :class:`Runtime` and take services from it; nothing
-else constructs services, so the wiring lives in this one place.
+Web, CLI and job workers each make one :class:`Runtime` and take services from it. Every
+service is given what it uses here, explicitly (sessions, the clock, the public URL scheme, the
+queue, the sibling services it calls), so the wiring of the whole platform reads in this one
+file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 """
 
 from __future__ import annotations
@@ -9,29 +11,39 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts.staff import StaffService
+from microcred.achievements.service import AchievementService
+from microcred.audit.service import AuditService
+from microcred.bulk.batches import BatchService
+from microcred.bulk.uploads import StagedUploads
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
+from microcred.engagement.charts import ChartService
+from microcred.engagement.events import EventService
+from microcred.issuers.service import IssuerService
+from microcred.issuing.credentials import CredentialService
+from microcred.issuing.issuance import IssuanceHook, IssuanceService
+from microcred.issuing.recipients import RecipientService
 from microcred.jobs.queue import JobQueue
-from microcred.services.achievements import AchievementService
-from microcred.services.audit import AuditService
-from microcred.services.batches import BatchService
-from microcred.services.credentials import CredentialService
-from microcred.services.events import EventService
-from microcred.services.issuance import IssuanceHook, IssuanceService
-from microcred.services.issuers import IssuerService
-from microcred.services.lifecycle import LifecycleService
-from microcred.services.notifications import NotificationService
-from microcred.services.recipients import RecipientService
-from microcred.services.staff import StaffService
-from microcred.services.statuslists import StatusListService
-from microcred.services.transparency import TransparencyService
-from microcred.services.verification import VerificationService
+from microcred.jobs.tasks import register_tasks
+from microcred.notifications.service import NotificationService
 from microcred.settings import Settings
+from microcred.status.lifecycle import LifecycleService
+from microcred.status.lists import StatusListService
 from microcred.store.db import make_engine, migrate, session_factory
+from microcred.transparency.service import TransparencyService
+from microcred.transparency.witness import WitnessService
+from microcred.urls import PublicUrls
+from microcred.vcapi.service import VcApiService
+from microcred.verification.service import VerificationService
+
+if TYPE_CHECKING:
+    from web3.providers.base import BaseProvider
 
 
 class Runtime:
@@ -47,23 +59,39 @@ class Runtime:
         self.engine: Engine = make_engine(settings.sqlalchemy_url)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.urls = PublicUrls(settings.base_url)
         # Started and stopped with the web server (job consumer threads, for example).
         self.on_startup: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
+
+    # ---- shared ---------------------------------------------------------------------------------
 
     @cached_property
     def sealer(self) -> Sealer:
         return Sealer(self.settings.master_secret.get_secret_value())
 
     @cached_property
-    def issuers(self) -> IssuerService:
-        return IssuerService(
-            self.sessions, sealer=self.sealer, base_url=self.settings.base_url, clock=self.clock
+    def queue(self) -> JobQueue:
+        """The job queue with every task registered (web, CLI and workers alike)."""
+        # A forked worker must not reuse the parent's pooled database connections.
+        queue = JobQueue(self.settings, on_fork=lambda: self.engine.dispose(close=False))
+        register_tasks(
+            queue,
+            batches=lambda: self.batches,
+            notifications=lambda: self.notifications,
+            witness=lambda: self.witness,
         )
+        return queue
+
+    # ---- issuers and what they issue ------------------------------------------------------------
+
+    @cached_property
+    def issuers(self) -> IssuerService:
+        return IssuerService(self.sessions, sealer=self.sealer, urls=self.urls, clock=self.clock)
 
     @cached_property
     def achievements(self) -> AchievementService:
-        return AchievementService(self.sessions, base_url=self.settings.base_url, clock=self.clock)
+        return AchievementService(self.sessions, urls=self.urls, clock=self.clock)
 
     @cached_property
     def issuance(self) -> IssuanceService:
@@ -74,63 +102,136 @@ class Runtime:
             self.sessions,
             issuers=self.issuers,
             achievements=self.achievements,
+            urls=self.urls,
             clock=self.clock,
             status_list_length=self.settings.status_list_length,
             hooks=hooks,
         )
 
     @cached_property
-    def lifecycle(self) -> LifecycleService:
-        return LifecycleService(self)
-
-    @cached_property
-    def status_lists(self) -> StatusListService:
-        return StatusListService(self)
-
-    @cached_property
-    def batches(self) -> BatchService:
-        return BatchService(self)
-
-    @cached_property
-    def notifications(self) -> NotificationService:
-        return NotificationService(self)
-
-    @cached_property
-    def transparency(self) -> TransparencyService:
-        return TransparencyService(self)
-
-    @cached_property
-    def audit(self) -> AuditService:
-        return AuditService(self)
-
-    @cached_property
-    def verification(self) -> VerificationService:
-        return VerificationService(self)
-
-    @cached_property
-    def events(self) -> EventService:
-        return EventService(self)
+    def credentials(self) -> CredentialService:
+        return CredentialService(self.sessions)
 
     @cached_property
     def recipients(self) -> RecipientService:
-        return RecipientService(self)
+        return RecipientService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            master_secret=self.settings.master_secret.get_secret_value().encode(),
+        )
+
+    @cached_property
+    def batches(self) -> BatchService:
+        return BatchService(
+            self.sessions,
+            engine=self.engine,
+            clock=self.clock,
+            issuance=self.issuance,
+            queue=self.queue,
+        )
+
+    @cached_property
+    def uploads(self) -> StagedUploads:
+        return StagedUploads(self.sessions, clock=self.clock)
+
+    # ---- after issuance -------------------------------------------------------------------------
+
+    @cached_property
+    def lifecycle(self) -> LifecycleService:
+        return LifecycleService(
+            self.sessions, clock=self.clock, urls=self.urls, transparency=self.transparency
+        )
+
+    @cached_property
+    def status_lists(self) -> StatusListService:
+        return StatusListService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            max_age_seconds=self.settings.status_list_max_age_seconds,
+        )
+
+    @cached_property
+    def notifications(self) -> NotificationService:
+        return NotificationService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            queue=self.queue,
+            recipients=self.recipients,
+            settings=self.settings,
+        )
+
+    @cached_property
+    def transparency(self) -> TransparencyService:
+        return TransparencyService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            anchor_enabled=self.settings.anchor_enabled,
+        )
+
+    @cached_property
+    def witness(self) -> WitnessService:
+        """The outside witness (anchors on a chain); off unless the settings turn it on."""
+        return self.make_witness()
+
+    def make_witness(self, *, provider: BaseProvider | None = None) -> WitnessService:
+        """A witness over this server's log; ``provider`` replaces the configured node's
+        (tests pass a local chain)."""
+        return WitnessService(
+            self.sessions,
+            clock=self.clock,
+            settings=self.settings,
+            latest_checkpoint=self.transparency.latest_checkpoint,
+            provider=provider,
+        )
+
+    # ---- reading and checking -------------------------------------------------------------------
+
+    @cached_property
+    def verification(self) -> VerificationService:
+        return VerificationService(
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            credentials=self.credentials,
+            status_lists=self.status_lists,
+            transparency=self.transparency,
+            events=self.events,
+            # Read at each verification, so a witness swapped in later (tests) is the one used.
+            anchor_reader=lambda: self.witness.shared_reader(),
+        )
+
+    @cached_property
+    def vcapi(self) -> VcApiService:
+        return VcApiService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            verification=self.verification,
+            settings=self.settings,
+        )
+
+    @cached_property
+    def events(self) -> EventService:
+        return EventService(self.sessions, engine=self.engine, clock=self.clock, urls=self.urls)
+
+    @cached_property
+    def charts(self) -> ChartService:
+        return ChartService(self.sessions, clock=self.clock, events=self.events)
+
+    @cached_property
+    def audit(self) -> AuditService:
+        return AuditService(self.sessions, issuers=self.issuers)
 
     @cached_property
     def staff(self) -> StaffService:
         return StaffService(self.sessions, clock=self.clock)
-
-    @cached_property
-    def queue(self) -> JobQueue:
-        """The job queue with every feature's tasks registered (web, CLI and workers alike)."""
-        queue = JobQueue(self)
-        self.batches.register_jobs(queue)
-        self.notifications.register_jobs(queue)
-        self.transparency.witness.register_jobs(queue)  # periodic anchors, when configured
-        return queue
-
-    @cached_property
-    def credentials(self) -> CredentialService:
-        return CredentialService(self.sessions)
 
     def close(self) -> None:
         self.engine.dispose()

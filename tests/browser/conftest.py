@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from microcred.accounts.actor import SYSTEM
+from microcred.issuers.service import IssuerInput
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuers import IssuerInput
 from microcred.settings import Settings
 from microcred.web.app import create_app
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from microcred.services.actor import SYSTEM
+from microcred.accounts.actor import SYSTEM
 from tests.browser.conftest import Server
 from tests.browser.test_pages_browser import check_accessibility, sign_in
 
@@ -109,7 +109,7 @@ def test_owner_pages_and_verify_by_url(browser: Any, server: Server) -> None:
     check_accessibility(page, "console-api-keys-de")
 
     # Verify by URL: a credential of this server is read from the store, not fetched.
-    from microcred.services.issuance import IssueRequest
+    from microcred.issuing.issuance import IssueRequest
 
     (row,) = server.runtime.issuance.issue(
         SYSTEM, server.issuer_id, [IssueRequest(server.achievement_id, email="a@example.org")]

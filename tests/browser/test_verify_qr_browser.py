@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
+from microcred.accounts.actor import SYSTEM
+from microcred.issuing.issuance import IssueRequest
 from tests.browser.conftest import Server
 from tests.browser.test_pages_browser import check_accessibility
 from tests.verify.qr_fixtures import qr_photo

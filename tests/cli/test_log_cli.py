@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from microcred.cli.log import http_fetcher
 from microcred.cli.main import app
-from microcred.crypto.did import FetchError
+from microcred.errors import FetchError
 from microcred.ledger import (
     Checkpoint,
     MemoryLogStore,

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli.main import app
+from microcred.cli.seed import seed_demo
+from microcred.issuing.repository import CredentialFilter
 from microcred.runtime import Runtime
-from microcred.seed import seed_demo
-from microcred.services.actor import SYSTEM
 from microcred.settings import Settings
-from microcred.store.repositories import CredentialFilter
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import pytest
 
 from microcred.crypto.did import (
     DidResolver,
-    FetchError,
     build_did_document,
     did_key_document,
     did_web_document_url,
@@ -16,7 +15,7 @@ from microcred.crypto.did import (
 )
 from microcred.crypto.keys import KeyFile, PublicKey, SigningKey
 from microcred.crypto.multibase import b58decode, b58encode
-from microcred.errors import InputError, KeyResolutionError, ProofError
+from microcred.errors import FetchError, InputError, KeyResolutionError, ProofError
 from tests.conftest import VECTORS, load_json
 
 PAIR = load_json(VECTORS / "w3c-vc-di-eddsa" / "keyPair.json")

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from microcred.errors import AnchorError
 from microcred.ledger import Checkpoint, CheckpointError, sign_checkpoint
 from microcred.ledger.anchor import ANCHOR_FORMAT, Anchor, anchor_data
-from microcred.ledger.errors import AnchorError
 
 AT = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 NOTE = sign_checkpoint(
@@ -89,7 +89,7 @@ import microcred.cli.main
 runtime = Runtime(Settings(data_dir=Path({str(tmp_path)!r})))
 create_app(runtime)
 runtime.transparency.latest_checkpoint()
-runtime.transparency.witness
+runtime.witness
 runtime.queue  # every feature's jobs registered (the anchor job is not, with the witness off)
 # The server's verifier (page, API, VC-API) leaves the chain alone too.
 ours = runtime.settings.base_url + "/credentials/00000000-0000-4000-8000-000000000000"

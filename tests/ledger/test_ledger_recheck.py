@@ -10,14 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from microcred.errors import RecheckError
 from microcred.ledger import Checkpoint, MemoryLogStore, MerkleLog, NodeKey, sign_checkpoint
-from microcred.ledger.recheck import (
-    RecheckError,
-    RecheckReport,
-    StoredCheckpoint,
-    StoredLeaf,
-    recheck,
-)
+from microcred.ledger.recheck import RecheckReport, StoredCheckpoint, StoredLeaf, recheck
 
 KEY = Ed25519PrivateKey.generate()
 ORIGIN = "example.org/log"

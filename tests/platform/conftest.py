@@ -18,10 +18,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 
+from microcred.accounts.actor import SYSTEM
 from microcred.crypto.proofs import utc_now
+from microcred.issuers.service import IssuerInput
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuers import IssuerInput
 from microcred.settings import Settings
 from microcred.store.db import make_engine, migrate
 from microcred.store.tables import Base
@@ -148,7 +148,7 @@ def make_issuer(runtime: Runtime, slug: str, role: str = "owner") -> IssuerFixtu
         ),
     )
     _key, token = runtime.issuers.create_api_key(SYSTEM, row.id, "tests", role)  # type: ignore[arg-type]
-    return IssuerFixture(row.id, row.slug, runtime.issuers.issuer_did(row.slug), token)
+    return IssuerFixture(row.id, row.slug, runtime.urls.issuer_did(row.slug), token)
 
 
 @pytest.fixture

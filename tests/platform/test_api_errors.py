@@ -7,6 +7,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from microcred.errors import LogStoreError
+from microcred.runtime import Runtime
 from tests.platform.conftest import IssuerFixture
 
 MB = 1024 * 1024
@@ -180,3 +182,25 @@ def test_the_openapi_document_and_docs_page(client: TestClient) -> None:
     assert docs.status_code == 200
     assert "text/html" in docs.headers["content-type"]
     assert "/openapi.json" in docs.text
+
+
+def test_an_unreadable_log_is_our_fault_and_says_so_without_details(
+    client: TestClient,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A log store that cannot be read raises LogStoreError: a 500 with its own code, the
+    details in our log and not in the answer."""
+
+    def unreadable(*_args: object) -> None:
+        raise LogStoreError("log store has no node (3, 0)", expected="a stored node")
+
+    monkeypatch.setattr(runtime.transparency, "inclusion", unreadable)
+    with caplog.at_level("ERROR", logger="microcred.web.errors"):
+        response = client.get("/log/inclusion", params={"credential": "x"})
+    error = _error(response, 500, "log_store_failed")
+    assert error["message"] == "something went wrong on our side"
+    assert "expected" not in error
+    assert any("LogStoreError answered 500" in r.getMessage() for r in caplog.records)
+    assert any("no node (3, 0)" in r.getMessage() for r in caplog.records)

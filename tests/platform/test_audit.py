@@ -7,8 +7,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from microcred.accounts.actor import SYSTEM
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
 from tests.platform.conftest import IssuerFixture
 
 

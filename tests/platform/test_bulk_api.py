@@ -8,12 +8,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select, text
 
+from microcred.accounts.actor import SYSTEM
+from microcred.bulk.batches import ANALYZE_AT, CHUNK_JOB, GROWN_TABLES, MAX_CHUNK_FAILURES
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.batches import ANALYZE_AT, CHUNK_JOB, GROWN_TABLES, MAX_CHUNK_FAILURES
-from microcred.services.issuance import IssueRequest
 from microcred.settings import Settings
 from microcred.store.tables import BatchRowRow, CredentialRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture, make_issuer
@@ -241,7 +241,7 @@ def test_a_chunk_failing_unexpectedly_is_retried_a_bounded_number_of_times(
     """Not a MicrocredError (a bug, say): the queue retries and the watchdog re-queues, until
     the chunk has failed MAX_CHUNK_FAILURES times; then the batch fails and says why, naming
     only the exception's type: its text goes to the server log, not to the issuer."""
-    caplog.set_level("WARNING", logger="microcred.services.batches")
+    caplog.set_level("WARNING", logger="microcred.bulk.batches")
     queued: list[tuple[str, int]] = []
     monkeypatch.setattr(runtime.queue, "enqueue", lambda name, *args: queued.append(args))
     batch = runtime.batches.create(SYSTEM, issuer.id, achievement_id, b"email\na@example.org\n")

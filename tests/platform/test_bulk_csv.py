@@ -7,8 +7,8 @@ import io
 
 import pytest
 
+from microcred.bulk.csvrows import BadRow, CsvReader, GoodRow, row_key
 from microcred.errors import InputError
-from microcred.services.csvrows import BadRow, CsvReader, GoodRow, row_key
 
 
 def read(data: bytes, **kwargs: object) -> list[GoodRow | BadRow]:

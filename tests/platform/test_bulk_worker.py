@@ -14,9 +14,9 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
+from microcred.accounts.actor import SYSTEM
+from microcred.notifications.service import SETTLE_EVERY
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.notifications import SETTLE_EVERY
 from microcred.settings import Settings
 from microcred.store.tables import BatchRow, CredentialRow, NotificationRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, make_issuer

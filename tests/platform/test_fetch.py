@@ -13,10 +13,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from fastapi.testclient import TestClient
 
-from microcred.crypto.did import FetchError
+from microcred.errors import FetchError, UrlRefusedError
 from microcred.runtime import Runtime
 from microcred.web.app import create_app
-from microcred.web.fetch import FetchPolicy, UrlRefusedError, fetch
+from microcred.web.fetch import FetchPolicy, fetch
 from tests.platform.conftest import IssuerFixture
 from tests.platform.test_pages import csrf, issue
 

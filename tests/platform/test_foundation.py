@@ -12,26 +12,27 @@ from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
+from microcred.accounts.actor import SYSTEM, Actor
+from microcred.achievements.images import default_badge_svg
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
-from microcred.crypto.sealing import Sealer, SealingError
+from microcred.crypto.sealing import Sealer
 from microcred.errors import (
     ConflictError,
     InputError,
     ModelError,
     NotFoundError,
     PermissionDeniedError,
+    SealingError,
 )
+from microcred.issuers.service import IssuerInput, IssuerService
+from microcred.issuing.issuance import IssueRequest, add_months
+from microcred.issuing.repository import CredentialFilter, CredentialRepository
 from microcred.model import identity_matches, parse_credential
 from microcred.model.identity import IdentityObject
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM, Actor
-from microcred.services.images import default_badge_svg
-from microcred.services.issuance import IssueRequest, add_months
-from microcred.services.issuers import IssuerInput, IssuerService
 from microcred.settings import DEVELOPMENT_SECRET, Settings
 from microcred.store.db import migrate
-from microcred.store.repositories import CredentialFilter, CredentialRepository
 from microcred.store.tables import Base
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
 
@@ -389,9 +390,7 @@ def test_api_key_use_is_recorded_at_most_once_a_minute(
     runtime: Runtime, issuer: IssuerFixture
 ) -> None:
     clock = FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-    service = IssuerService(
-        runtime.sessions, sealer=runtime.sealer, base_url=runtime.settings.base_url, clock=clock
-    )
+    service = IssuerService(runtime.sessions, sealer=runtime.sealer, urls=runtime.urls, clock=clock)
 
     def last_used() -> datetime | None:
         return service.list_api_keys(SYSTEM, issuer.id)[0].last_used_at

@@ -10,13 +10,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from microcred.accounts.actor import SYSTEM, Actor
+from microcred.audit.repository import AuditRepository
 from microcred.crypto.statuslist import BitstringStatusList
 from microcred.errors import ConflictError, InputError, NotFoundError, PermissionDeniedError
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM, Actor
-from microcred.services.issuance import IssueRequest
-from microcred.services.lifecycle import effective_state
-from microcred.store.repositories import AuditRepository
+from microcred.status.expiry import effective_state
 from microcred.store.tables import CredentialRow, StatusListRow
 from microcred.verify.result import Status, VerificationResult
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, FakeClock, IssuerFixture
@@ -148,7 +148,7 @@ def test_every_change_is_audited_with_actor_time_and_reason(
     clock.advance(hours=2)
     runtime.lifecycle.revoke(SYSTEM, issuer.id, row.id, "x" * 500)
 
-    url = runtime.issuance.credential_url(row.id)
+    url = runtime.urls.credential(row.id)
     expected = [
         ("credential.suspended", staff.name, START, "appeal pending", "active"),
         (

@@ -26,24 +26,20 @@ from cryptography.x509.oid import NameOID
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from microcred.accounts.actor import SYSTEM
 from microcred.crypto.proofs import utc_now
-from microcred.runtime import Runtime
-from microcred.services import mail
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
-from microcred.services.mail import (
-    MailError,
-    OutboxMailer,
-    RawMessage,
-    SmtpMailer,
-    mailer_for,
-)
-from microcred.services.notifications import (
+from microcred.errors import MailError
+from microcred.issuing.issuance import IssueRequest
+from microcred.jobs.tasks import register_tasks
+from microcred.notifications import mail
+from microcred.notifications.mail import OutboxMailer, RawMessage, SmtpMailer, mailer_for
+from microcred.notifications.service import (
     ABANDONED,
     MAX_ATTEMPTS,
     SETTLE_EVERY,
     SweepReport,
 )
+from microcred.runtime import Runtime
 from microcred.settings import Settings
 from microcred.store.tables import CredentialRow, NotificationRow
 
@@ -154,8 +150,15 @@ class RetryingQueue:
 
 def use_retrying_queue(runtime: Runtime) -> RetryingQueue:
     queue = RetryingQueue()
-    runtime.notifications.register_jobs(queue)  # type: ignore[arg-type]
-    runtime.__dict__["queue"] = queue  # replaces the cached property for this runtime
+    # Replaces the cached property for this runtime, before any service is handed the queue.
+    assert "notifications" not in runtime.__dict__, "set the queue before the services exist"
+    runtime.__dict__["queue"] = queue
+    register_tasks(
+        queue,  # type: ignore[arg-type]
+        batches=lambda: runtime.batches,
+        notifications=lambda: runtime.notifications,
+        witness=lambda: runtime.witness,
+    )
     return queue
 
 
@@ -744,7 +747,7 @@ def test_without_smtp_the_email_is_written_to_the_outbox(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     assert isinstance(runtime.notifications.mailer, OutboxMailer)
-    with caplog.at_level(logging.INFO, logger="microcred.services.mail"):
+    with caplog.at_level(logging.INFO, logger="microcred.notifications.mail"):
         credential_id = issue(runtime, issuer, achievement_id)
 
     [path] = sorted(settings.outbox_dir.iterdir())  # no temporary file left beside it

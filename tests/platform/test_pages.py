@@ -11,10 +11,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
+from microcred.accounts.actor import SYSTEM, Role
+from microcred.accounts.staff import LOCKOUT, StaffService
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM, Role
-from microcred.services.issuance import IssueRequest
-from microcred.services.staff import LOCKOUT, StaffService
 from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture
 
@@ -247,7 +247,7 @@ def test_wrong_password_then_lockout(
 
 
 def test_lockout_ends_after_fifteen_minutes(runtime: Runtime, issuer: IssuerFixture) -> None:
-    from microcred.services.staff import AccountLockedError, SignInError
+    from microcred.errors import AccountLockedError, SignInError
 
     now = [runtime.clock()]
     service = StaffService(runtime.sessions, clock=lambda: now[0])

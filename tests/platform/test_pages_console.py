@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from microcred.accounts.actor import SYSTEM, Role
+from microcred.issuing.repository import CredentialFilter
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM, Role
-from microcred.store.repositories import CredentialFilter
 from microcred.store.tables import StagedUploadRow
 from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture

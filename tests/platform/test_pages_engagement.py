@@ -17,8 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from microcred.accounts.actor import SYSTEM
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
 from microcred.store.db import transaction
 from microcred.store.tables import AuditEventRow, BatchRow, CredentialEventRow, CredentialRow
 from microcred.web.app import create_app

@@ -9,10 +9,10 @@ import pytest
 import redis
 from huey import RedisHuey  # type: ignore[import-untyped]
 
-from microcred.jobs.queue import make_huey
+from microcred.bulk.batches import CHUNK_JOB
+from microcred.jobs.queue import make_huey, stable_task
+from microcred.notifications.service import SEND_JOB, NotificationService
 from microcred.runtime import Runtime
-from microcred.services.batches import CHUNK_JOB
-from microcred.services.notifications import SEND_JOB, NotificationService
 from microcred.settings import Settings
 
 
@@ -77,7 +77,7 @@ def test_jobs_queued_before_priorities_are_kept_in_order_on_redis(tmp_path: Path
     try:
         old = RedisHuey("microcred", url=url, results=False)
         # Registered from the same function as the runtime's, so the two registries agree.
-        old_task = old.task(name=SEND_JOB)(NotificationService._send_job)
+        old_task = old.task(name=SEND_JOB)(stable_task(NotificationService.send_job))
         for i in range(3):
             old_task(f"credential-{i}")
         assert connection.type("huey.redis.microcred") == b"list"
@@ -101,3 +101,15 @@ def test_jobs_queued_before_priorities_are_kept_in_order_on_redis(tmp_path: Path
         again.close()
     finally:
         connection.flushdb()
+
+
+def test_a_jobs_key_does_not_depend_on_where_its_code_lives(tmp_path: Path) -> None:
+    """huey keys a job by module and name; every task is registered under one module, so a job
+    queued before its code moved (a refactor, an upgrade) is still found."""
+    runtime = Runtime(Settings(data_dir=tmp_path))
+    try:
+        keys = set(runtime.queue.huey._registry._registry)
+        assert keys >= {f"microcred.jobs.{name}" for name in (SEND_JOB, CHUNK_JOB)}
+        assert all(key.startswith("microcred.jobs.") for key in keys)
+    finally:
+        runtime.close()

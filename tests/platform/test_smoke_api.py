@@ -4,9 +4,9 @@ import json
 
 from fastapi.testclient import TestClient
 
+from microcred.accounts.actor import SYSTEM
 from microcred.crypto.baking import unbake
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
 from tests.platform.conftest import IssuerFixture
 
 

@@ -11,14 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from microcred.accounts.actor import SYSTEM
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
 from microcred.crypto.statuslist import MIN_LENGTH, BitstringStatusList, check_status_entry
 from microcred.errors import NotFoundError
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
-from microcred.services.status import allocate_indices, list_length
+from microcred.status.allocation import allocate_indices, list_length
 from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow, StatusIndexRow, StatusListRow
 from microcred.types import JsonObject
@@ -175,7 +175,7 @@ def test_signed_list_contract(runtime: Runtime, issuer: IssuerFixture, achieveme
         runtime.status_lists.signed_list(issuer.slug, "revocation", 1)  # nothing issued yet
     issue(runtime, issuer, achievement_id)
     document = runtime.status_lists.signed_list(issuer.slug, "revocation", 1)
-    assert document["id"] == runtime.issuance.status_list_url(issuer.slug, "revocation", 1)
+    assert document["id"] == runtime.urls.status_list(issuer.slug, "revocation", 1)
     assert "proof" in document
 
 

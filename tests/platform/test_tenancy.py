@@ -29,10 +29,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from microcred.accounts.actor import SYSTEM
 from microcred.crypto.baking import default_badge_png
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
 from microcred.store.tables import Base
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture, make_issuer
 

@@ -12,7 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from microcred.accounts.actor import SYSTEM
 from microcred.errors import InputError, NotFoundError
+from microcred.issuing.issuance import IssueRequest
 from microcred.ledger import (
     LogStoreError,
     MemoryLogStore,
@@ -24,8 +26,6 @@ from microcred.ledger import (
     verify_consistency,
 )
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
 from microcred.store.db import transaction
 from microcred.store.log import NewEntry, SqlLogStore
 from microcred.store.tables import CredentialRow, LogCheckpointRow, LogLeafRow
@@ -94,7 +94,7 @@ def test_status_changes_append_commitments(
         leaves = SqlLogStore(session).leaves_for_credential(row.id)
         sizes = list(session.scalars(select(LogCheckpointRow.size).order_by(LogCheckpointRow.size)))
     changes = {e.action: e.at for e in runtime.audit.list(SYSTEM, issuer.id).events}
-    url = runtime.transparency.credential_url(row.id)
+    url = runtime.urls.credential(row.id)
     assert [leaf.entry for leaf in leaves] == [
         issuance_entry(row.document),
         status_entry(url, "suspended", changes["credential.suspended"]),
@@ -161,7 +161,7 @@ def test_api_serves_checkpoints_and_proofs(
     assert client.get("/log/checkpoint/-1").status_code == 422
 
     # Inclusion by id and by URL, under the latest and under an older checkpoint.
-    url = runtime.transparency.credential_url(first[1].id)
+    url = runtime.urls.credential(first[1].id)
     for reference, size in ((first[1].id, None), (url, 5), (url, 2)):
         params: dict[str, str | int] = {"credential": reference}
         if size is not None:

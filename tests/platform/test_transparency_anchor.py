@@ -16,9 +16,17 @@ from pydantic import SecretStr
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli import log as log_cli
 from microcred.cli.main import app
-from microcred.errors import InputError, NotConfiguredError, NotFoundError
+from microcred.errors import (
+    AnchorError,
+    ChainUnavailableError,
+    InputError,
+    NotConfiguredError,
+    NotFoundError,
+)
+from microcred.issuing.issuance import IssueRequest
 from microcred.ledger import Checkpoint, sign_checkpoint
 from microcred.ledger.anchor import (
     ANCHOR_DATA_SIZE,
@@ -27,19 +35,16 @@ from microcred.ledger.anchor import (
     ChainTransaction,
     anchor_data,
 )
-from microcred.ledger.errors import AnchorError, ChainUnavailableError
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
-from microcred.services.witness import (
+from microcred.settings import Settings
+from microcred.store.db import transaction
+from microcred.store.tables import LogCheckpointRow
+from microcred.transparency.witness import (
     ANCHOR_JOB,
     SharedAnchorReader,
     Web3AnchorReader,
     WitnessService,
 )
-from microcred.settings import Settings
-from microcred.store.db import transaction
-from microcred.store.tables import LogCheckpointRow
 from microcred.verify.log_check import check_anchor, check_transparency
 from microcred.verify.result import Status
 from microcred.web.app import create_app
@@ -73,8 +78,8 @@ def settings(settings: Settings, chain: Any) -> Settings:
 
 @pytest.fixture
 def witness(runtime: Runtime, chain: Any, monkeypatch: pytest.MonkeyPatch) -> WitnessService:
-    service = WitnessService(runtime, provider=chain)
-    runtime.transparency.witness = service  # type: ignore[misc]
+    service = runtime.make_witness(provider=chain)
+    runtime.witness = service
     monkeypatch.setattr(log_cli, "make_runtime", lambda: runtime)
     monkeypatch.setattr(runtime, "close", lambda: None)  # the fixture closes it
     return service
@@ -293,7 +298,7 @@ def test_the_witness_is_off_by_default(
     runtime.settings = off
     rows = issue(runtime, issuer, achievement_id, 1)
     with pytest.raises(NotConfiguredError, match="witness is off"):
-        runtime.transparency.witness.anchor()
+        runtime.witness.anchor()
     assert client.get("/log/checkpoint").json()["anchor"] is None
     bundle = client.get(f"/credentials/{rows[0].id}/log-bundle").json()
     assert "anchor" not in bundle
@@ -323,7 +328,7 @@ def test_a_bad_sender_key_is_refused_without_echoing_it(
 ) -> None:
     issue(runtime, issuer, achievement_id, 1)
     secret = "not-a-key-but-secret-" + "x" * 20
-    runtime.settings = runtime.settings.model_copy(update={"anchor_key": SecretStr(secret)})
+    witness.settings = runtime.settings.model_copy(update={"anchor_key": SecretStr(secret)})
     with pytest.raises(NotConfiguredError) as caught:
         witness.anchor()
     assert secret not in caught.value.diagnostics()
@@ -450,8 +455,8 @@ def test_an_unreachable_chain_never_fails_the_server_verification(
     witness.anchor()
     # The same server, now configured with a node that does not answer (nothing listens on
     # port 9 of loopback): its own connection, without the test chain.
-    offline = WitnessService(runtime)
-    monkeypatch.setattr(runtime.transparency, "witness", offline)
+    offline = runtime.make_witness()
+    monkeypatch.setattr(runtime, "witness", offline)
     result = runtime.verification.verifier().verify(rows[0].document)
     assert result.verified, result.checks
     check = result.check("anchor")
@@ -529,9 +534,9 @@ SECRET_URL = "http://user:node-api-key@node.example/v3/0123secret"
 @pytest.fixture
 def hourly(runtime: Runtime, witness: WitnessService) -> FakeClock:
     """Anchors every 60 minutes; the runtime's clock is moved by hand from now."""
-    runtime.settings = runtime.settings.model_copy(update={"anchor_interval_minutes": 60})
+    witness.settings = runtime.settings.model_copy(update={"anchor_interval_minutes": 60})
     fake = FakeClock(datetime.now(UTC))
-    runtime.clock = fake
+    witness.clock = fake  # the witness's own clock: the services were built with theirs
     return fake
 
 
@@ -565,7 +570,7 @@ def test_the_job_anchors_once_then_waits_for_the_interval(
     achievement_id: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level("INFO", logger="microcred.services.witness")
+    caplog.set_level("INFO", logger="microcred.transparency.witness")
     issue(runtime, issuer, achievement_id, 2)
     nonce = sender_nonce(witness)
     runtime.queue.enqueue(ANCHOR_JOB)

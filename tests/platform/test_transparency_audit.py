@@ -15,13 +15,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import update
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli import log as log_cli
 from microcred.cli.main import app
-from microcred.crypto.did import FetchError
+from microcred.errors import FetchError
+from microcred.issuing.issuance import IssueRequest
 from microcred.ledger import Checkpoint, leaf_hash, node_hash, sign_checkpoint
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
 from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow, LogLeafRow, LogNodeRow
 from microcred.verify.log_check import check_transparency

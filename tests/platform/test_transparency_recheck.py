@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, select, update
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli import log as log_cli
 from microcred.cli.main import app
+from microcred.errors import RecheckError
+from microcred.issuing.issuance import IssueRequest
 from microcred.ledger import Checkpoint, leaf_hash, node_hash, sign_checkpoint
-from microcred.ledger.recheck import RecheckError
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
 from microcred.store.db import transaction
 from microcred.store.log import NewEntry
 from microcred.store.tables import LogCheckpointRow, LogLeafRow, LogNodeRow

@@ -19,6 +19,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli.main import app as cli_app
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
@@ -26,7 +27,6 @@ from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.statuslist import status_entry
 from microcred.runtime import Runtime
 from microcred.samples import sample_credential
-from microcred.services.actor import SYSTEM
 from microcred.signing import sign_credential
 from microcred.types import Did, JsonObject
 from microcred.verify import Verifier

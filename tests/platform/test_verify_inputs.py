@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
+from microcred.accounts.actor import SYSTEM
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
 from microcred.verify.qr import MAX_IMAGE_BYTES
 from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture
@@ -256,7 +256,7 @@ def test_the_issuer_is_looked_up_by_its_did_alone(
     url = f"{runtime.settings.base_url}/credentials/{credential_id}"
     body = web.post("/api/v1/verify", json={"url": url}).json()
     assert body["issuer"]["registeredHere"] is True
-    assert body["issuer"]["profile"] == runtime.issuers.issuer_url(
+    assert body["issuer"]["profile"] == runtime.urls.issuer(
         runtime.issuers.get_public(issuer.id).slug
     )
 

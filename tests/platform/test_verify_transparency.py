@@ -8,10 +8,10 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from microcred.accounts.actor import SYSTEM
 from microcred.cli.main import app
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import SYSTEM
-from microcred.services.issuance import IssueRequest
 from microcred.verify import Status
 from tests.platform.conftest import IssuerFixture
 

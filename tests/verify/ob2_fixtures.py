@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from microcred.crypto.baking import _itxt_body, _png_chunk, default_badge_png
-from microcred.crypto.did import FetchError
+from microcred.errors import FetchError
 
 ORIGIN = "https://old-school.example"
 ISSUER = f"{ORIGIN}/issuer"

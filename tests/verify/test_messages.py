@@ -92,7 +92,7 @@ class _Chain:
         self.data, self.down, self.odd = data, down, odd
 
     def chain_id(self) -> int:
-        from microcred.ledger.errors import ChainUnavailableError
+        from microcred.errors import ChainUnavailableError
 
         if self.down:
             raise ChainUnavailableError("the chain could not be asked", found="ConnectionError")

@@ -7,12 +7,11 @@ import io
 import pytest
 from PIL import Image
 
-from microcred.errors import InputError
+from microcred.errors import InputError, NoQrCodeError
 from microcred.verify.qr import (
     MAX_FULL_DECODE_PIXELS,
     MAX_IMAGE_BYTES,
     MAX_PIXELS,
-    NoQrCodeError,
     is_plain_picture,
     read_qr,
 )

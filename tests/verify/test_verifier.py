@@ -10,9 +10,9 @@ import pytest
 
 from microcred.crypto import proofs
 from microcred.crypto.baking import _itxt_body, _png_chunk, bake_png, bake_svg, default_badge_png
-from microcred.crypto.did import FetchError
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.statuslist import BitstringStatusList, status_entry, status_list_credential
+from microcred.errors import FetchError
 from microcred.samples import sample_credential
 from microcred.signing import sign_credential
 from microcred.verify import Status, Verifier

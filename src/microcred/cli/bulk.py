@@ -25,11 +25,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from microcred.accounts.actor import Actor
+from microcred.bulk.batches import bad_rows, ignored_columns
 from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
 from microcred.runtime import Runtime
-from microcred.services.actor import Actor
-from microcred.services.batches import bad_rows, ignored_columns
 from microcred.store.tables import BatchRow
 
 err = Console(stderr=True, emoji=False)

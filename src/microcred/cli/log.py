@@ -24,7 +24,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from microcred.cli._runtime import settings_runtime
-from microcred.errors import InputError, MicrocredError, short
+from microcred.errors import (
+    AnchorError,
+    AuditError,
+    InputError,
+    MicrocredError,
+    RecheckError,
+    short,
+)
 from microcred.ledger import (
     EMPTY_ROOT,
     Checkpoint,
@@ -33,9 +40,9 @@ from microcred.ledger import (
     verify_checkpoint,
     verify_consistency,
 )
-from microcred.ledger.errors import AnchorError
-from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckError
+from microcred.ledger.recheck import DEFAULT_CHUNK
 from microcred.runtime import Runtime
+from microcred.urls import PublicUrls
 from microcred.verify.log_check import check_anchor, check_transparency, parse_vkey
 from microcred.verify.result import Status
 from microcred.web.fetch import FetchPolicy
@@ -91,10 +98,6 @@ class AuditResult:
     old: Checkpoint
     new: Checkpoint
     message: str
-
-
-class AuditError(LogProofError):
-    """The two checkpoints do not describe one append-only log."""
 
 
 def audit(
@@ -174,13 +177,16 @@ def _is_url(source: str) -> bool:
 
 
 def _server_of(url: str) -> str:
-    index = url.find(CHECKPOINT_PATH)
-    return (url[:index] if index >= 0 else url).rstrip("/")
+    return PublicUrls.of_log_address(url).base
 
 
 def _load_checkpoint(source: str, fetch: Fetcher) -> str:
     if _is_url(source):
-        url = source if CHECKPOINT_PATH in source else f"{source.rstrip('/')}{CHECKPOINT_PATH}"
+        url = (
+            source
+            if CHECKPOINT_PATH in source
+            else PublicUrls.of_log_address(source).log_checkpoint
+        )
         raw = fetch(url)
     else:
         try:
@@ -300,7 +306,7 @@ def audit_command(
                 except OSError as error:
                     raise InputError(f"cannot read {proof_file}", found=error.strerror) from error
             elif base is not None:
-                url = f"{base.rstrip('/')}/log/consistency?first={first}&second={second}"
+                url = PublicUrls.of_log_address(base).log_consistency(first, second)
                 document = _json(fetch(url), url)
             else:
                 raise InputError("no consistency proof", expected="--server or --proof")
@@ -420,7 +426,7 @@ def anchor_command(size: SizeOption = None) -> None:
     """
     runtime = _open_runtime()
     try:
-        outcome = runtime.transparency.witness.anchor(size)
+        outcome = runtime.witness.anchor(size)
     except AnchorError as error:
         raise _fail(error, 1) from error
     except MicrocredError as error:
@@ -444,7 +450,7 @@ def verify_anchor_command(size: SizeOption = None) -> None:
     try:
         if size is None:
             size = runtime.transparency.latest_checkpoint().size
-        found = runtime.transparency.witness.verify(size)
+        found = runtime.witness.verify(size)
     except AnchorError as error:
         out.print("[bold red]ANCHOR DOES NOT HOLD[/]", markup=True)
         raise _fail(error, 1) from error

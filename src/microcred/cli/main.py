@@ -6,9 +6,7 @@ used (a missing file, bad JSON, a key that does not fit the credential).
 
 from __future__ import annotations
 
-import importlib
 import json
-import pkgutil
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from microcred.cli import bulk, log, platform
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.errors import MicrocredError
@@ -175,10 +174,10 @@ def _from_qr(data: bytes) -> tuple[str | None, VerificationResult | None]:
     Its text is verified when it is a credential; a URL is reported, not fetched: the CLI
     works offline. A PNG without either keeps the verifier's "nothing is baked" message."""
     from microcred.crypto import jose
-    from microcred.errors import InputError, short
+    from microcred.errors import InputError, NoQrCodeError, short
     from microcred.verify import messages
     from microcred.verify.ob2 import ob2_input
-    from microcred.verify.qr import NoQrCodeError, is_plain_picture, read_qr
+    from microcred.verify.qr import is_plain_picture, read_qr
     from microcred.verify.result import unreadable
 
     if not is_plain_picture(data):
@@ -283,15 +282,10 @@ def demo(
     raise typer.Exit(0 if report.result.verified else 1)
 
 
-def _register_command_modules() -> None:
-    """Each other module of this package adds its commands through ``register(app)``."""
-    package = sys.modules[__package__ or "microcred.cli"]
-    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):
-        if module != "main" and not module.startswith("_"):
-            importlib.import_module(f"{package.__name__}.{module}").register(app)
-
-
-_register_command_modules()
+# The server-side command groups, one module each, mounted here and nowhere else.
+bulk.register(app)
+log.register(app)
+platform.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -13,12 +13,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from microcred.accounts.actor import ROLES, SYSTEM, parse_role
 from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
+from microcred.issuers.service import IssuerInput
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
-from microcred.services.actor import ROLES, SYSTEM, parse_role
-from microcred.services.issuance import IssueRequest
-from microcred.services.issuers import IssuerInput
 
 err = Console(stderr=True, emoji=False)
 out = Console(emoji=False, highlight=False, soft_wrap=True)
@@ -52,7 +52,7 @@ def serve(
     """Serve the API, the public pages and the job consumer."""
     import uvicorn
 
-    from microcred.seed import DEMO_SLUG, seed_demo
+    from microcred.cli.seed import DEMO_SLUG, seed_demo
     from microcred.web.app import create_app
 
     url = f"http://{host}:{port}"
@@ -96,7 +96,7 @@ def issuers_create(
         )
     except MicrocredError as exc:
         raise _fail(exc) from exc
-    print(json.dumps({"id": row.id, "slug": row.slug, "did": runtime.issuers.issuer_did(slug)}))
+    print(json.dumps({"id": row.id, "slug": row.slug, "did": runtime.urls.issuer_did(slug)}))
 
 
 @issuers_app.command("list")

@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from microcred.crypto.keys import PublicKey
-from microcred.errors import InputError, KeyResolutionError, MicrocredError, short
+from microcred.errors import FetchError, InputError, KeyResolutionError, short
 from microcred.types import Did, JsonObject
 
 Fetcher = Callable[[str], bytes]
@@ -22,10 +22,6 @@ Fetcher = Callable[[str], bytes]
 
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]
 MAX_DID_DOCUMENT_BYTES = 256 * 1024
-
-
-class FetchError(MicrocredError):
-    """A URL could not be fetched (offline, refused, too large, timed out)."""
 
 
 def no_network(url: str) -> bytes:

@@ -13,14 +13,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from microcred.errors import MicrocredError
+from microcred.errors import SealingError
 
 _VERSION = b"mc1"
 _NONCE_BYTES = 12
-
-
-class SealingError(MicrocredError):
-    """A sealed secret that cannot be opened: wrong master secret, wrong owner or corrupted."""
 
 
 class Sealer:

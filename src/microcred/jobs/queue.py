@@ -1,9 +1,10 @@
 """The job queue, on huey (see docs/design/jobs.md for why huey and how recovery works).
 
 Contract (other modules rely on it):
-- ``JobQueue(runtime)``; ``register(name, fn, *, retries=0, retry_delay=0, priority=0)`` adds a
-  task whose function takes JSON-able positional args (a queued job of higher priority is taken
-  first; equal priorities in the order queued); ``enqueue(name, *args)`` runs it (immediately when
+- ``JobQueue(settings, on_fork=fn)`` (``fn`` runs in a forked worker before its first job);
+  ``register(name, fn, *, retries=0, retry_delay=0, priority=0)`` adds a task whose function
+  takes JSON-able positional args (a queued job of higher priority is taken first; equal
+  priorities in the order queued); ``enqueue(name, *args)`` runs it (immediately when
   ``settings.queue_immediate``); ``start()``/``stop()`` run an in-process consumer for serve.
 - ``on_consumer_start(fn)``: run once before a consumer's workers start (recovery).
 - ``register_periodic(name, fn, *, minutes)`` adds a task the consumers' schedulers run every
@@ -19,6 +20,7 @@ line).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import struct
@@ -34,7 +36,6 @@ from huey.storage import SqliteStorage  # type: ignore[import-untyped]
 from microcred.errors import ConflictError, InputError, NotFoundError
 
 if TYPE_CHECKING:
-    from microcred.runtime import Runtime
     from microcred.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,23 @@ def _adopt_list_queue(storage: Any) -> None:
     log.info("moved %d queued jobs to the priority queue", len(jobs))
 
 
+TASK_MODULE = "microcred.jobs"
+"""The module name every task is registered under (see :func:`stable_task`)."""
+
+
+def stable_task(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` under the name :data:`TASK_MODULE`: huey keys a queued job by its function's
+    module and the task's name, so without this a job queued by one release would be unknown
+    to the next as soon as its code moved to another module."""
+
+    @functools.wraps(fn)
+    def run(*args: Any) -> Any:
+        return fn(*args)
+
+    run.__module__ = TASK_MODULE
+    return run
+
+
 class InProcessConsumer(Consumer):  # type: ignore[misc]  # huey has no type hints
     """A consumer that leaves signal handling to its host (uvicorn, the CLI)."""
 
@@ -101,10 +119,13 @@ class InProcessConsumer(Consumer):  # type: ignore[misc]  # huey has no type hin
 
 
 class JobQueue:
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.immediate = runtime.settings.queue_immediate
-        self.huey: Huey = make_huey(runtime.settings)
+    def __init__(self, settings: Settings, *, on_fork: Callable[[], None]) -> None:
+        """``on_fork`` runs in a forked worker before its first job (the composition root
+        passes what makes the parent's pooled database connections safe to drop)."""
+        self.settings = settings
+        self.immediate = settings.queue_immediate
+        self.huey: Huey = make_huey(settings)
+        self._on_fork = on_fork
         self._tasks: dict[str, TaskWrapper] = {}
         self._consumer: Consumer | None = None
         self._on_consumer_start: list[Callable[[], Any]] = []
@@ -114,7 +135,7 @@ class JobQueue:
 
     def _after_fork(self) -> None:
         if os.getpid() != self._pid:
-            self.runtime.engine.dispose(close=False)
+            self._on_fork()
             self._pid = os.getpid()
 
     def register(
@@ -133,14 +154,14 @@ class JobQueue:
             raise ConflictError("a job with this name is already registered", found=name)
         self._tasks[name] = self.huey.task(
             retries=retries, retry_delay=retry_delay, priority=priority or None, name=name
-        )(fn)
+        )(stable_task(fn))
 
     def register_periodic(self, name: str, fn: Callable[[], Any], *, minutes: int) -> None:
         """Run ``fn`` every ``minutes`` minutes in whichever consumers run a scheduler."""
         if name in self._tasks:
             raise ConflictError("a job with this name is already registered", found=name)
         schedule = crontab(minute=f"*/{minutes}")
-        self._tasks[name] = self.huey.periodic_task(schedule, name=name)(fn)
+        self._tasks[name] = self.huey.periodic_task(schedule, name=name)(stable_task(fn))
 
     def on_consumer_start(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` once whenever a consumer starts over this queue (recovery work)."""
@@ -187,7 +208,7 @@ class JobQueue:
         if self.immediate or self._consumer is not None:
             return
         self.run_startup()
-        self._consumer = self.consumer(self.runtime.settings.workers, "thread", in_process=True)
+        self._consumer = self.consumer(self.settings.workers, "thread", in_process=True)
         self._consumer.start()
 
     def stop(self) -> None:

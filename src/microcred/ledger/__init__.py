@@ -6,6 +6,7 @@ No database and no network: storage comes in through the :class:`LogStore` port,
 
 from __future__ import annotations
 
+from microcred.errors import CheckpointError, LogProofError, LogStoreError
 from microcred.ledger.checkpoint import (
     Checkpoint,
     UnverifiedCheckpoint,
@@ -15,7 +16,6 @@ from microcred.ledger.checkpoint import (
     verifier_key,
     verify_checkpoint,
 )
-from microcred.ledger.errors import CheckpointError, LogProofError, LogStoreError
 from microcred.ledger.hashing import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 from microcred.ledger.proofs import (
     consistency_proof,

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from typing import Final
 
-from microcred.errors import short
-from microcred.ledger.errors import CheckpointError
+from microcred.errors import CheckpointError, short
 
 SIGNATURE_PREFIX: Final = "\u2014 "  # em dash, space
 KEY_ID_SIZE: Final = 4

@@ -3,7 +3,7 @@ Ethereum-compatible chain, an outside witness that the log showed this tree at t
 
 Pure: what the transaction carries, the anchor record, and the comparison of a transaction
 read back from the chain with a checkpoint. Talking to a chain is the platform's job
-(``microcred.services.witness``), behind the :class:`AnchorReader` port.
+(``microcred.transparency.witness``), behind the :class:`AnchorReader` port.
 
 The transaction data is 96 bytes::
 
@@ -25,9 +25,8 @@ from datetime import UTC, datetime
 from hashlib import sha256
 from typing import Any, Final, Protocol
 
-from microcred.errors import short
+from microcred.errors import AnchorError, short
 from microcred.ledger.checkpoint import parse_checkpoint
-from microcred.ledger.errors import AnchorError
 from microcred.ledger.hashing import HASH_SIZE
 
 ANCHOR_PREFIX: Final = b"microcred-anchor/v1\n"

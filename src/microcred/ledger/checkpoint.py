@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from microcred.errors import short
+from microcred.errors import CheckpointError, short
 from microcred.ledger._note import (
     KEY_ID_SIZE,
     NoteSignature,
@@ -36,7 +36,6 @@ from microcred.ledger._note import (
     key_id,
     split_note,
 )
-from microcred.ledger.errors import CheckpointError
 from microcred.ledger.hashing import HASH_SIZE
 
 SIGNATURE_TYPE: Final = 0x04

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from microcred.errors import LogProofError
 from microcred.ledger._subtrees import (
     Span,
     consistency_spans,
@@ -18,7 +19,6 @@ from microcred.ledger._subtrees import (
     is_power_of_two,
     perfect_subtrees,
 )
-from microcred.ledger.errors import LogProofError
 from microcred.ledger.hashing import HASH_SIZE, node_hash
 from microcred.ledger.store import LogStore
 

@@ -25,19 +25,14 @@ from typing import Final, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from microcred.errors import MicrocredError
+from microcred.errors import CheckpointError, MicrocredError, RecheckError
 from microcred.ledger._note import NoteSignature
 from microcred.ledger._subtrees import fold
 from microcred.ledger.checkpoint import log_key_id, parse_checkpoint, verify_checkpoint
-from microcred.ledger.errors import CheckpointError, LogStoreError
 from microcred.ledger.hashing import EMPTY_ROOT, leaf_hash, node_hash
 
 DEFAULT_CHUNK: Final = 1 << 14
 """Leaves read per query; a power of two keeps the node ranges of a chunk aligned."""
-
-
-class RecheckError(LogStoreError):
-    """The stored log is not what its entries hash to."""
 
 
 StoredLeaf = tuple[int, bytes, bytes]

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from microcred.errors import short
+from microcred.errors import LogStoreError, short
 from microcred.ledger._subtrees import NodeKey as NodeKey
-from microcred.ledger.errors import LogStoreError
 from microcred.ledger.hashing import HASH_SIZE
 
 StoredNode = tuple[int, int, bytes]

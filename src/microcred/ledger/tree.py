@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from microcred.errors import LogProofError
 from microcred.ledger._subtrees import fold, perfect_subtrees
-from microcred.ledger.errors import LogProofError
 from microcred.ledger.hashing import leaf_hash, node_hash
 from microcred.ledger.store import LogStore, StoredNode
 

@@ -32,11 +32,10 @@ from typing import Any, Final
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from microcred.crypto.jcs import canonicalize
-from microcred.errors import InputError, MicrocredError, short
+from microcred.errors import BundleError, ChainUnavailableError, InputError, MicrocredError, short
 from microcred.ledger import leaf_hash, log_key_id, verify_checkpoint, verify_inclusion
 from microcred.ledger.anchor import Anchor, AnchorReader, verify_anchor
 from microcred.ledger.checkpoint import SIGNATURE_TYPE
-from microcred.ledger.errors import ChainUnavailableError
 from microcred.verify import messages as m
 from microcred.verify.result import Check, Status
 
@@ -125,6 +124,13 @@ def check_transparency(
     )
 
 
+def unreadable_log(reason: MicrocredError) -> Check:
+    """The transparency check when the log that should hold the credential cannot be read (a
+    corrupt or unreachable store): failed, and saying so, never skipped as for a credential
+    that simply came without a proof."""
+    return Check.said(CHECK_NAME, Status.FAILED, m.LOG_STORE_UNREADABLE, reason=reason)
+
+
 def check_anchor(bundle: Mapping[str, Any] | None, reader: AnchorReader | None) -> Check:
     """A named check (``anchor``): does the transaction the bundle names commit, on its chain,
     to the bundle's checkpoint? Never raises. Without an anchor, or without a ``reader`` for
@@ -165,16 +171,6 @@ def _anchor_params(anchor: Anchor) -> dict[str, object]:
         "block": anchor.block_number,
         "time": anchor.block_timestamp.isoformat().replace("+00:00", "Z"),
     }
-
-
-class BundleError(InputError):
-    """A proof bundle that does not fit the format. ``template`` and ``params`` are its
-    message before filling in, so a page can show the failed check in its language."""
-
-    def __init__(self, template: str, **params: object) -> None:
-        self.template = template
-        self.params = {key: str(value) for key, value in params.items()}
-        super().__init__(template.format(**self.params))
 
 
 def verify_bundle(

@@ -127,6 +127,7 @@ OB2_NOT_REVOKED = "not revoked (the issuer's revocation list was checked)"
 # transparency log and its anchor (verify/log_check.py)
 LOG_NO_BUNDLE = "no transparency-log proof came with it"
 LOG_NOT_SHOWN = "not shown to be in the log: {reason}"
+LOG_STORE_UNREADABLE = "the log that holds this credential could not be read: {reason}"
 LOG_UNREADABLE = "the proof bundle is unreadable ({error})"
 LOG_INCLUDED = "issuance is entry {index} of the signed log checkpoint of size {size} (root {root})"
 BUNDLE_OTHER_CREDENTIAL = (

@@ -31,8 +31,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from microcred.crypto.did import Fetcher, FetchError
-from microcred.errors import InputError, MicrocredError, short
+from microcred.crypto.did import Fetcher
+from microcred.errors import FetchError, InputError, MicrocredError, short
 from microcred.types import JsonObject
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json

@@ -15,7 +15,7 @@ import zxingcpp
 from PIL import Image, UnidentifiedImageError
 
 from microcred.crypto.baking import unbake
-from microcred.errors import InputError, MicrocredError
+from microcred.errors import InputError, MicrocredError, NoQrCodeError
 
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel photo; beyond that it is not a phone picture
@@ -24,12 +24,6 @@ MAX_PIXELS = 50_000_000  # a 50-megapixel photo; beyond that it is not a phone p
 MAX_FULL_DECODE_PIXELS = 16_000_000
 DECODE_SIDE = 2048
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF")
-
-
-class NoQrCodeError(InputError):
-    """The picture was read, but holds no QR code that could be decoded."""
-
-    code = "no_qr_code"
 
 
 def read_qr(data: bytes) -> str:

@@ -19,6 +19,7 @@ credential whose status cannot be checked is not reported as verified.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -30,12 +31,12 @@ from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_network
 from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import check_status_entry
-from microcred.errors import InputError, MicrocredError, short
+from microcred.errors import InputError, LogStoreError, MicrocredError, short
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json as _load_json
-from microcred.verify.log_check import check_anchor, check_transparency
+from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
 from microcred.verify.result import Check, Status, VerificationResult, unreadable
 
@@ -43,6 +44,8 @@ Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 MAX_STATUS_LIST_BYTES = 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -76,11 +79,12 @@ class Verifier:
     ) -> None:
         """``log_key`` (a C2SP verifier key) turns on the transparency-log check; its proof
         comes with each call (``verify(..., log_bundle=)``) or from ``log_bundles``, which
-        maps a credential id to its bundle (None when it has none). A bundle that claims an
-        anchor always gets the ``anchor`` check beside it; ``anchor_reader`` lets that check ask
-        the chain whether the bundle's checkpoint is anchored as claimed (an unreachable chain
-        is a warning; without a reader the anchor is reported, not checked). With a reader,
-        a bundle without an anchor gets the check too (skipped: no anchor)."""
+        maps a credential id to its bundle (None when it has none; :class:`LogStoreError`
+        when the log that should hold it cannot be read, which fails the check). A bundle that
+        claims an anchor always gets the ``anchor`` check beside it; ``anchor_reader`` lets
+        that check ask the chain whether the bundle's checkpoint is anchored as claimed (an
+        unreachable chain is a warning; without a reader the anchor is reported, not checked).
+        With a reader, a bundle without an anchor gets the check too (skipped: no anchor)."""
         self._log_key = log_key
         self._log_bundles = log_bundles
         self._anchor_reader = anchor_reader
@@ -106,7 +110,11 @@ class Verifier:
         if log_bundle is None and self._log_bundles is not None:
             credential_id = result.credential.get("id")
             if isinstance(credential_id, str):
-                log_bundle = self._log_bundles(credential_id)
+                try:
+                    log_bundle = self._log_bundles(credential_id)
+                except LogStoreError as error:  # the log that should hold it is unreadable
+                    log.warning("log of %s unreadable: %s", short(credential_id), error)
+                    return replace(result, checks=(*result.checks, unreadable_log(error)))
         checks = [check_transparency(result.credential, log_bundle, self._log_key)]
         # A bundle's anchor is unsigned: whenever one is claimed, its own check says whether
         # the chain was asked (without a reader it is reported as not checked).
@@ -120,7 +128,8 @@ class Verifier:
             fmt, payload = self._read(data)
         except MicrocredError as exc:
             return unreadable(m.UNREADABLE, reason=_explain(exc))
-        except Exception as exc:
+        except Exception as exc:  # a reader's bug must not crash the caller: say it, log it
+            log.warning("input could not be read: %s", type(exc).__name__, exc_info=True)
             return unreadable(m.UNREADABLE_KIND, error=type(exc).__name__)
         checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         try:
@@ -129,7 +138,8 @@ class Verifier:
                 online = None if self._fetcher is no_network else self._fetcher
                 return Ob2Verifier(fetcher=online, clock=self._clock).verify(payload.text, fmt)
             return self._verify_payload(fmt, payload, checks)
-        except Exception as exc:
+        except Exception as exc:  # a bug in a check: an "internal" failed check, and the trace
+            log.exception("verification of a %s stopped by %s", fmt, type(exc).__name__)
             checks.append(
                 Check.said(
                     "internal", Status.FAILED, m.STOPPED, error=f"{type(exc).__name__}: {exc}"

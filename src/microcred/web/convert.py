@@ -11,7 +11,7 @@ def issuer_out(runtime: Runtime, row: IssuerRow) -> IssuerOut:
     return IssuerOut(
         id=row.id,
         slug=row.slug,
-        did=runtime.issuers.issuer_did(row.slug),
+        did=runtime.urls.issuer_did(row.slug),
         name=row.name,
         url=row.url,
         email=row.email,
@@ -43,7 +43,7 @@ def achievement_out(runtime: Runtime, row: AchievementRow) -> AchievementOut:
         validity_months=row.validity_months,
         archived=row.archived,
         achievement=runtime.achievements.to_json(row),
-        image_url=runtime.achievements.image_url(row.id),
+        image_url=runtime.urls.achievement_image(row.id),
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -52,7 +52,7 @@ def achievement_out(runtime: Runtime, row: AchievementRow) -> AchievementOut:
 def credential_out(runtime: Runtime, row: CredentialRow) -> CredentialOut:
     return CredentialOut(
         id=row.id,
-        url=runtime.issuance.credential_url(row.id),
+        url=runtime.urls.credential(row.id),
         achievement_id=row.achievement_id,
         achievement_version=row.achievement_version,
         batch_id=row.batch_id,

@@ -7,10 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from microcred.errors import InputError
+from microcred.accounts.actor import Actor
+from microcred.errors import InputError, UnauthenticatedError
 from microcred.runtime import Runtime
-from microcred.services.actor import Actor
-from microcred.web.errors import UnauthenticatedError
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -9,35 +9,38 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from microcred.errors import (
-    ConflictError,
-    InputError,
-    MicrocredError,
-    NotConfiguredError,
-    NotFoundError,
-    PermissionDeniedError,
-)
+from microcred import errors as e
 
 log = logging.getLogger(__name__)
 
+# Each error class's HTTP status; an error takes the entry of its nearest listed ancestor.
+# Context, canonicalization, key, proof, status-list and baking errors stay at 400: what the
+# client sent could not be processed, and clients already rely on that status.
+STATUS: dict[type[e.MicrocredError], int] = {
+    e.MicrocredError: 400,
+    e.InputError: 422,  # ModelError, BundleError, NoQrCodeError: the client's input
+    e.LogProofError: 422,  # a proof or checkpoint the client sent does not verify
+    e.FetchError: 502,  # an address the client named could not be read from upstream
+    e.UrlRefusedError: 422,  # an address the client named that we will not go to
+    e.ChainUnavailableError: 503,
+    e.MailError: 503,
+    e.SealingError: 500,  # our own keys: a server fault, never the client's
+    e.LogStoreError: 500,  # our own log store
+    e.NotFoundError: 404,
+    e.ConflictError: 409,
+    e.PermissionDeniedError: 403,
+    e.UnauthenticatedError: 401,
+    e.SignInRequiredError: 401,
+    e.SignInError: 401,
+    e.AccountLockedError: 429,
+    e.NotConfiguredError: 503,
+}
 
-class UnauthenticatedError(MicrocredError):
-    code = "unauthenticated"
 
-
-def status_for(error: MicrocredError) -> int:
-    if isinstance(error, UnauthenticatedError):
-        return 401
-    if isinstance(error, NotConfiguredError):
-        return 503
-    if isinstance(error, PermissionDeniedError):
-        return 403
-    if isinstance(error, NotFoundError):
-        return 404
-    if isinstance(error, ConflictError):
-        return 409
-    if isinstance(error, InputError):
-        return 422
+def status_for(error: e.MicrocredError) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
     return 400
 
 
@@ -48,14 +51,22 @@ def error_body(code: str, message: str, **extra: object) -> dict[str, object]:
 
 
 def install(app: FastAPI) -> None:
-    @app.exception_handler(MicrocredError)
-    async def _microcred(_request: Request, error: MicrocredError) -> JSONResponse:
+    @app.exception_handler(e.MicrocredError)
+    async def _microcred(_request: Request, error: e.MicrocredError) -> JSONResponse:
         headers = (
-            {"WWW-Authenticate": "Bearer"} if isinstance(error, UnauthenticatedError) else None
+            {"WWW-Authenticate": "Bearer"} if isinstance(error, e.UnauthenticatedError) else None
         )
+        status = status_for(error)
+        if status == 500:
+            # Our own fault (a key that will not open, an unreadable log): the code says which,
+            # the details stay in our log, never in the answer.
+            log.error("%s answered %d: %s", type(error).__name__, status, error)
+            return JSONResponse(
+                error_body(error.code, "something went wrong on our side"), status_code=status
+            )
         return JSONResponse(
             error_body(error.code, error.message, expected=error.expected, found=error.found),
-            status_code=status_for(error),
+            status_code=status,
             headers=headers,
         )
 

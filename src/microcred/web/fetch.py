@@ -25,8 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from microcred.crypto.did import FetchError
-from microcred.errors import short
+from microcred.errors import FetchError, UrlRefusedError, short
 from microcred.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -34,12 +33,6 @@ IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], list[str]]
 REDIRECTS = (301, 302, 303, 307, 308)
 USER_AGENT = "microcred-verifier/1 (+credential verification)"
-
-
-class UrlRefusedError(FetchError):
-    """The URL points somewhere the server will not go (scheme, credentials, address)."""
-
-    code = "url_refused"
 
 
 def system_resolver(host: str, port: int) -> list[str]:

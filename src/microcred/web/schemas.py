@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from microcred.services.actor import Role
+from microcred.accounts.actor import Role
 
 
 class Schema(BaseModel):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from microcred.services.achievements import UNCHANGED
+from microcred.achievements.service import UNCHANGED
 from microcred.web.convert import achievement_out
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep
 from microcred.web.schemas import AchievementIn, AchievementOut, AchievementPatch

@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
+from microcred.bulk.batches import bad_rows, ignored_columns
 from microcred.errors import InputError
-from microcred.services.batches import bad_rows, ignored_columns
 from microcred.store.tables import BatchRow
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep
 from microcred.web.schemas import Schema

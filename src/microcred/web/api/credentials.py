@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
 
-from microcred.services.issuance import IssueRequest
-from microcred.store.repositories import CredentialFilter
+from microcred.issuing.issuance import IssueRequest
+from microcred.issuing.repository import CredentialFilter
 from microcred.web.convert import credential_out
 from microcred.web.deps import ActorDep, RuntimeDep
 from microcred.web.schemas import CredentialOut, CredentialPage, IssueIn

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from microcred.services.transparency import checkpoint_json
+from microcred.transparency.service import checkpoint_json
 from microcred.web.deps import RuntimeDep
 
 router = APIRouter(tags=["transparency log"])

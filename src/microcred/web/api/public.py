@@ -9,10 +9,10 @@ import json
 
 from fastapi import APIRouter, Request, Response
 
+from microcred.achievements.images import default_badge_svg
 from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
 from microcred.errors import NotFoundError, short
 from microcred.model import OB_V3_CONTEXT, VC_V2_CONTEXT
-from microcred.services.images import default_badge_svg
 from microcred.web.deps import RuntimeDep
 from microcred.web.pages.public import credential_page, prefers_html
 

@@ -1,7 +1,7 @@
 """Published status lists: ``GET /status/{slug}/{purpose}/{seq}``, anyone may read them.
 
 Caches may keep a response for what is left of the signature's freshness (see
-:mod:`microcred.services.statuslists`); revalidation with ``If-None-Match`` is cheap.
+:mod:`microcred.status.lists`); revalidation with ``If-None-Match`` is cheap.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from microcred.errors import InputError
-from microcred.services.vcapi import VcApiResult, VcApiService
+from microcred.vcapi.service import VcApiResult
 from microcred.web.deps import RawBody, RuntimeDep, get_actor, json_body
 from microcred.web.errors import error_body
 
@@ -117,7 +117,7 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
     """Sign the credential as the configured issuer (needs that issuer's API key, issuer
     role). The issuer is set to its DID where the credential names none; a credential naming
     another issuer is refused."""
-    service = VcApiService(runtime)
+    service = runtime.vcapi
     service.issuer()  # 503 before asking for a key when no issuer is configured
     actor = get_actor(request, runtime)
     body = _parse(IssueCredentialRequest, raw)
@@ -134,9 +134,7 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
 def verify_credential(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
     """Verify a credential offline (did:key, and this server's did:web issuers)."""
     body = _parse(VerifyCredentialRequest, raw)
-    return _verification(
-        VcApiService(runtime).verify_credential(body.verifiableCredential, body.options)
-    )
+    return _verification(runtime.vcapi.verify_credential(body.verifiableCredential, body.options))
 
 
 @router.post(
@@ -158,7 +156,7 @@ def verify_presentation(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
         if body.verifiablePresentation is not None
         else body.presentation
     )
-    result = VcApiService(runtime).verify_presentation(
+    result = runtime.vcapi.verify_presentation(
         presentation, body.options, proofless=body.presentation is not None
     )
     return _verification(result)

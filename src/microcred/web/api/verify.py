@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, short
-from microcred.services.verification import QrOutcome
+from microcred.verification.service import QrOutcome
 from microcred.web.deps import RawBody, RuntimeDep, json_body
 from microcred.web.fetch import policy_for
 from microcred.web.pages.verify import ACCEPT, MAX_INPUT_BYTES

@@ -15,7 +15,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
-from microcred.errors import InputError, MicrocredError, ModelError, NotFoundError
+from microcred.accounts.actor import Actor
+from microcred.achievements.images import MAX_IMAGE_BYTES, check_badge_image
+from microcred.achievements.service import MAX_VALIDITY_MONTHS
+from microcred.errors import (
+    InputError,
+    MicrocredError,
+    ModelError,
+    NotFoundError,
+    PageNotFoundError,
+)
 from microcred.model.achievement import ACHIEVEMENT_TYPES
 from microcred.model.eu import (
     ECTS_IRI,
@@ -25,11 +34,8 @@ from microcred.model.eu import (
     QualityAssurance,
     Stackability,
 )
-from microcred.services.achievements import MAX_VALIDITY_MONTHS
-from microcred.services.actor import Actor
-from microcred.services.images import MAX_IMAGE_BYTES, check_badge_image
 from microcred.store.tables import AchievementRow
-from microcred.web.pages.core import PageNotFoundError, csrf, get_pages, render, require
+from microcred.web.pages.core import csrf, get_pages, render, require
 
 router = APIRouter(prefix="/console/achievements", include_in_schema=False)
 

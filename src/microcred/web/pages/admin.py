@@ -7,9 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from microcred.errors import InputError, MicrocredError, NotFoundError
-from microcred.services.actor import ROLES, Actor
-from microcred.web.pages.core import PageNotFoundError, SmallFormCsrf, get_pages, render, require
+from microcred.accounts.actor import ROLES, Actor
+from microcred.errors import InputError, MicrocredError, NotFoundError, PageNotFoundError
+from microcred.web.pages.core import SmallFormCsrf, get_pages, render, require
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import textwrap
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+log = logging.getLogger(__name__)
 
 FONT_FILES = (
     Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
@@ -55,7 +58,13 @@ def _badge(image: bytes | None, media_type: str | None, size: int) -> Image.Imag
             if opened.width * opened.height > MAX_BADGE_PIXELS:
                 return None
             badge = opened.convert("RGBA")
-    except Exception:
+    except Exception as error:  # a stored image Pillow cannot read: draw the card without it
+        log.warning(
+            "badge image (%d bytes) not drawn on the card: %s: %s",
+            len(image),
+            type(error).__name__,
+            error,
+        )
         return None
     return ImageOps.contain(badge, (size, size))  # small badges are scaled up too
 

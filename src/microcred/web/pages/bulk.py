@@ -21,13 +21,17 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError
-from microcred.services.actor import Actor
-from microcred.services.batches import OPEN_STATES, bad_rows, ignored_columns
-from microcred.services.csvrows import MAX_FILE_BYTES, BadRow, CsvReader
-from microcred.services.uploads import StagedUploads
-from microcred.web.pages.core import (
+from microcred.accounts.actor import Actor
+from microcred.bulk.batches import OPEN_STATES, bad_rows, ignored_columns
+from microcred.bulk.csvrows import MAX_FILE_BYTES, BadRow, CsvReader
+from microcred.errors import (
+    ConflictError,
+    InputError,
+    MicrocredError,
+    NotFoundError,
     PageNotFoundError,
+)
+from microcred.web.pages.core import (
     SmallFormCsrf,
     all_achievements,
     csrf,
@@ -90,7 +94,7 @@ async def check_upload(request: Request, actor: Issuer) -> Response:
             _dry_run, content, _issuer(actor), achievement.id, encoding or None
         )
         token = await run_in_threadpool(
-            StagedUploads(runtime).stage,
+            runtime.uploads.stage,
             actor,
             _issuer(actor),
             achievement.id,
@@ -115,7 +119,7 @@ async def start(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     token = str(form.get("token") or "")
     runtime = get_pages(request).runtime
-    uploads = StagedUploads(runtime)
+    uploads = runtime.uploads
     if not _TOKEN.match(token):
         raise PageNotFoundError("this upload has expired; upload the file again", found=token[:40])
     try:

@@ -1,8 +1,9 @@
 """Dashboard figures: credentials issued, claimed, shared and verified per week and per
 achievement, counts by live status, and notification e-mails.
 
-Issued counts come from the credentials; claimed, shared and verified from the event counters
-(:mod:`microcred.services.events`). Everything is scoped to the signed-in staff's issuer.
+The numbers come from :mod:`microcred.engagement.charts` (issued from the credentials; claimed,
+shared and verified from the event counters); this module lays them out. Everything is scoped
+to the signed-in staff's issuer.
 Charts are server-drawn SVG bars, with presentation attributes only (the CSP forbids inline
 styles); every chart has a table with the same numbers beside it.
 """
@@ -10,24 +11,20 @@ styles); every chart has a table with the same numbers beside it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
-from sqlalchemy import and_, case, func, select
 
-from microcred.services.actor import Actor
-from microcred.services.events import KINDS
-from microcred.store.tables import AchievementRow, CredentialRow, NotificationRow
+from microcred.accounts.actor import Actor
+from microcred.engagement.events import KINDS
 from microcred.web.pages.core import get_pages, render, require
 
 if TYPE_CHECKING:
     from microcred.runtime import Runtime
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-WEEKS = 12
-TOP_ACHIEVEMENTS = 10
 CHART_WIDTH = 600
 CHART_HEIGHT = 160
 LABEL_WIDTH = 220
@@ -115,74 +112,13 @@ def achievement_groups(rows: list[tuple[str, dict[str, int]]], width: int) -> li
 
 
 def figures(runtime: Runtime, actor: Actor, issuer_id: str) -> Figures:
-    actor.require(issuer_id, "viewer")
-    now = runtime.clock()
-    monday = (now - timedelta(days=now.weekday())).replace(
-        hour=0, minute=0, second=0, microsecond=0
-    )
-    starts = [monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
-    periods = [(start, start + timedelta(weeks=1)) for start in starts]
-    mine = CredentialRow.issuer_id == issuer_id
-    issued_at = CredentialRow.issued_at
-    # Expiry is not stored: an active credential past validUntil counts as expired.
-    live_state = case(
-        (
-            and_(
-                CredentialRow.state == "active",
-                CredentialRow.valid_until.is_not(None),
-                CredentialRow.valid_until <= now,
-            ),
-            "expired",
-        ),
-        else_=CredentialRow.state,
-    )
-    with runtime.sessions() as session:
-        per_week = session.execute(
-            select(
-                *(
-                    func.sum(case((and_(issued_at >= a, issued_at < b), 1), else_=0))
-                    for a, b in periods
-                )
-            ).where(mine, issued_at >= starts[0])
-        ).one()
-        issued_by_achievement = session.execute(
-            select(AchievementRow.id, AchievementRow.name, func.count(CredentialRow.id))
-            .join(AchievementRow, AchievementRow.id == CredentialRow.achievement_id)
-            .where(mine)
-            .group_by(AchievementRow.id, AchievementRow.name)
-            .order_by(func.count(CredentialRow.id).desc(), AchievementRow.name)
-            .limit(TOP_ACHIEVEMENTS)
-        ).all()
-        states: dict[str, int] = {
-            str(state): int(count)
-            for state, count in session.execute(
-                select(live_state, func.count()).where(mine).group_by(live_state)
-            )
-        }
-        emails = dict(
-            session.execute(
-                select(NotificationRow.state, func.count())
-                .where(NotificationRow.issuer_id == issuer_id)
-                .group_by(NotificationRow.state)
-            ).all()
-        )
-    events = runtime.events.counts(actor, issuer_id, periods)
-    weeks = []
-    for i, start in enumerate(starts):
-        values = {"issued": int(per_week[i] or 0)}
-        values.update({kind: events.per_period[kind][i] for kind in KINDS})
-        weeks.append((start.date(), values))
-    top = []
-    for achievement_id, name, count in issued_by_achievement:
-        values = {"issued": int(count)}
-        values.update({k: events.per_achievement[k].get(achievement_id, 0) for k in KINDS})
-        top.append((str(name), values))
+    counted = runtime.charts.dashboard(actor, issuer_id)
     return Figures(
-        weeks=week_groups(weeks, CHART_WIDTH, CHART_HEIGHT),
-        achievements=achievement_groups(top, CHART_WIDTH),
-        states=states,
-        emails={str(k): int(v) for k, v in emails.items()},
-        total=sum(states.values()),
+        weeks=week_groups(counted.weeks, CHART_WIDTH, CHART_HEIGHT),
+        achievements=achievement_groups(counted.achievements, CHART_WIDTH),
+        states=counted.states,
+        emails=counted.emails,
+        total=sum(counted.states.values()),
         colours=COLOURS,
     )
 

@@ -12,19 +12,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
+from microcred.accounts.actor import Actor
 from microcred.errors import (
+    AccountLockedError,
     ConflictError,
     MicrocredError,
     NotFoundError,
+    PageNotFoundError,
     PermissionDeniedError,
+    SignInError,
 )
-from microcred.services.actor import Actor
-from microcred.services.issuance import IssueRequest
-from microcred.services.staff import AccountLockedError, SignInError
-from microcred.store.repositories import CredentialFilter
+from microcred.issuing.issuance import IssueRequest
+from microcred.issuing.repository import CredentialFilter
 from microcred.web.pages import charts
 from microcred.web.pages.core import (
-    PageNotFoundError,
     SmallFormCsrf,
     all_achievements,
     current_user,
@@ -167,7 +168,7 @@ def _detail(
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
     achievement = runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
-    public_url = f"{runtime.settings.base_url}/credentials/{row.id}"
+    public_url = runtime.urls.credential(row.id)
     return render(
         request,
         "console/credential.html",

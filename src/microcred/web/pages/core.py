@@ -13,29 +13,24 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.types import Message
 
-from microcred.errors import InputError, MicrocredError, NotFoundError, PermissionDeniedError
+from microcred.accounts.actor import Actor, Role
+from microcred.accounts.staff import actor_for
+from microcred.achievements.repository import AchievementName
+from microcred.errors import (
+    CsrfError,
+    FormTooLargeError,
+    MicrocredError,
+    PageForbiddenError,
+    PageNotFoundError,
+    SignInRequiredError,
+)
 from microcred.runtime import Runtime
-from microcred.services.actor import Actor, Role
-from microcred.services.staff import actor_for
-from microcred.store.repositories import AchievementName
 from microcred.store.tables import StaffUserRow
 from microcred.web.pages import i18n
-from microcred.web.pages.security import SESSION_COOKIE, CsrfError, Keys
+from microcred.web.pages.security import SESSION_COOKIE, Keys
 
 TEMPLATES = Path(__file__).parent / "templates"
 _RANK = {"viewer": 0, "issuer": 1, "owner": 2}
-
-
-class SignInRequiredError(MicrocredError):
-    code = "sign_in_required"
-
-
-class PageForbiddenError(PermissionDeniedError):
-    """A signed-in user without the role a console page needs."""
-
-
-class PageNotFoundError(NotFoundError):
-    """A missing thing on an HTML page (rendered as a page, not as JSON)."""
 
 
 def _origin(url: str) -> str:
@@ -160,10 +155,6 @@ def require(role: Role) -> Callable[[Request], Actor]:
 def all_achievements(runtime: Runtime, actor: Actor, issuer_id: str) -> tuple[AchievementName, ...]:
     """Id and name of every (unarchived) achievement of the issuer, for choosers."""
     return runtime.achievements.names(actor, issuer_id)
-
-
-class FormTooLargeError(InputError):
-    code = "form_too_large"
 
 
 # Most forms are a few fields; routes that take files declare their own larger limit.

@@ -72,16 +72,15 @@ def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> Cred
     issuer = document.get("issuer")
     issuer_doc: dict[str, Any] = issuer if isinstance(issuer, dict) else {}
     issuer_row = runtime.issuers.get_public(row.issuer_id)
-    profile = runtime.issuers.issuer_url(issuer_row.slug)
+    profile = runtime.urls.issuer(issuer_row.slug)
     credits = achievement.get("creditsAvailable")
-    base = runtime.settings.base_url
     return CredentialView(
         id=row.id,
-        url=f"{base}/credentials/{row.id}",
+        url=runtime.urls.credential(row.id),
         name=str(achievement.get("name") or document.get("name") or ""),
         description=str(achievement.get("description") or ""),
         criteria=str((achievement.get("criteria") or {}).get("narrative") or ""),
-        image_url=f"{base}/achievements/{row.achievement_id}/image",
+        image_url=runtime.urls.achievement_image(row.achievement_id),
         issuer_name=str(issuer_doc.get("name") or issuer_row.name),
         issuer_url=_http(issuer_doc.get("url")),
         issuer_profile=profile,

@@ -12,11 +12,12 @@ from html import escape
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from microcred.errors import NotFoundError
+from microcred.errors import NotFoundError, PageNotFoundError
+from microcred.urls import PublicUrls
 from microcred.web.pages import i18n
 from microcred.web.pages.artwork import card_png
 from microcred.web.pages.certificate import CertificateText, render_certificate
-from microcred.web.pages.core import PageNotFoundError, get_pages, language_of
+from microcred.web.pages.core import get_pages, language_of
 from microcred.web.pages.credential_view import CredentialView, build_view
 
 router = APIRouter(include_in_schema=False)
@@ -103,12 +104,12 @@ def _card(request: Request, credential_id: str, size: tuple[int, int]) -> Respon
     return Response(png, media_type="image/png", headers={"Cache-Control": CACHE})
 
 
-def signature_snippet(view: CredentialView, base_url: str) -> str:
+def signature_snippet(view: CredentialView, urls: PublicUrls) -> str:
     """HTML for an e-mail signature: the hosted banner, linking to the credential page."""
     alt = escape(f"{view.name} · {view.issuer_name}", quote=True)
     width, height = SIGNATURE_SIZE[0] // 2, SIGNATURE_SIZE[1] // 2
+    banner = escape(urls.credential_file(view.id, "signature.png"), quote=True)
     return (
         f'<a href="{escape(view.url, quote=True)}">'
-        f'<img src="{escape(base_url, quote=True)}/credentials/{escape(view.id, quote=True)}'
-        f'/signature.png" alt="{alt}" width="{width}" height="{height}"></a>'
+        f'<img src="{banner}" alt="{alt}" width="{width}" height="{height}"></a>'
     )

@@ -11,14 +11,18 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from microcred.errors import InputError, NotFoundError, PermissionDeniedError
-from microcred.services.recipients import LINK_PARAMETER
-from microcred.services.staff import actor_for
+from microcred.accounts.staff import actor_for
+from microcred.errors import (
+    InputError,
+    NotFoundError,
+    PageForbiddenError,
+    PageNotFoundError,
+    PermissionDeniedError,
+)
+from microcred.issuing.recipients import LINK_PARAMETER
 from microcred.store.tables import CredentialRow
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import (
-    PageForbiddenError,
-    PageNotFoundError,
     SmallFormCsrf,
     current_user,
     error_page,
@@ -72,7 +76,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "c": view,
             "qr": links.qr_svg(view.url, view.name),
             "embed": links.embed_snippet(f"{view.url}/embed", view.name),
-            "signature": signature_snippet(view, runtime.settings.base_url),
+            "signature": signature_snippet(view, runtime.urls),
             "og_image": f"{view.url}/og.png",
             "certificate_url": f"/credentials/{view.id}/certificate.pdf",
             "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},

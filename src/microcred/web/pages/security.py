@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from microcred.errors import PermissionDeniedError
+from microcred.errors import CsrfError
 
 SESSION_COOKIE = "mc_session"
 CSRF_COOKIE = "mc_csrf"
@@ -39,10 +39,6 @@ PAGE_CSP = (
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 EMBED_CSP = PAGE_CSP.replace("frame-ancestors 'none'", "frame-ancestors *")
-
-
-class CsrfError(PermissionDeniedError):
-    code = "csrf_failed"
 
 
 class SecurityHeaders:

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from microcred.services.verification import QrOutcome
+from microcred.verification.service import QrOutcome
 from microcred.verify import VerificationResult
 from microcred.verify.messages import localised_format
 from microcred.verify.qr import MAX_IMAGE_BYTES, is_plain_picture

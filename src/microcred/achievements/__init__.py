@@ -1,0 +1,1 @@
+"""Achievements (badge classes): definitions with the EU elements, their images and lifecycle."""

@@ -1,0 +1,206 @@
+"""Achievement definitions: everything the OB 3.0 + EU model holds, a validity rule, an image.
+
+An achievement is stored as its OB 3.0 JSON without ``id`` (the server assigns it). Credentials
+embed the achievement as it was when they were issued, so editing one only bumps ``version``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts.actor import Actor
+from microcred.achievements.images import check_badge_image
+from microcred.achievements.repository import AchievementName, AchievementRepository
+from microcred.audit.repository import record_audit
+from microcred.errors import InputError, short
+from microcred.model import Achievement, parse_achievement
+from microcred.store.db import transaction
+from microcred.store.tables import AchievementRow
+from microcred.types import JsonObject
+from microcred.urls import PublicUrls
+
+MAX_VALIDITY_MONTHS = 1200
+
+
+class Unchanged:
+    """Marks an update argument that was not given (None means "no expiry" there)."""
+
+
+UNCHANGED = Unchanged()
+_SERVER_FIELDS = ("id", "image", "creator")
+
+
+def check_validity_months(value: Any) -> int | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or not 1 <= value <= MAX_VALIDITY_MONTHS
+    ):
+        raise InputError(
+            "validityMonths must be a whole number of months",
+            expected=f"an integer from 1 to {MAX_VALIDITY_MONTHS}, or null for no expiry",
+            found=short(value),
+        )
+    return value
+
+
+class AchievementService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        urls: PublicUrls,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.sessions = sessions
+        self.urls = urls
+        self.clock = clock
+
+    def to_model(self, row: AchievementRow) -> Achievement:
+        """The OB 3.0 Achievement a credential embeds, with server-assigned id and image."""
+        return parse_achievement(self.to_json(row))
+
+    def to_json(self, row: AchievementRow) -> JsonObject:
+        data: JsonObject = {"id": self.urls.achievement(row.id), **row.definition}
+        data["image"] = {
+            "id": self.urls.achievement_image(row.id),
+            "type": "Image",
+            "caption": f"{row.name} badge",
+        }
+        return data
+
+    def _definition(self, achievement_id: str, data: Mapping[str, Any]) -> tuple[JsonObject, str]:
+        if not isinstance(data, Mapping):
+            raise InputError("achievement is not a JSON object", found=type(data).__name__)
+        definition = {k: v for k, v in data.items() if k not in _SERVER_FIELDS}
+        definition.setdefault("type", ["Achievement"])
+        # Parse with the id the server will assign, so every model error surfaces now.
+        model = parse_achievement({"id": self.urls.achievement(achievement_id), **definition})
+        checked = model.to_json()
+        checked.pop("id", None)
+        return checked, model.name
+
+    def create(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        data: Mapping[str, Any],
+        *,
+        validity_months: int | None = None,
+        image: bytes | None = None,
+    ) -> AchievementRow:
+        actor.require(issuer_id, "issuer")
+        achievement_id = str(uuid.uuid4())
+        definition, name = self._definition(achievement_id, data)
+        months = check_validity_months(validity_months)
+        stored_image, media_type = check_badge_image(image) if image else (None, None)
+        now = self.clock()
+        row = AchievementRow(
+            id=achievement_id,
+            issuer_id=issuer_id,
+            name=name,
+            definition=definition,
+            validity_months=months,
+            image=stored_image,
+            image_media_type=media_type,
+            version=1,
+            archived=False,
+            created_at=now,
+            updated_at=now,
+        )
+        with transaction(self.sessions) as session:
+            AchievementRepository(session).add(row)
+            record_audit(
+                session,
+                actor.name,
+                "achievement.created",
+                self.urls.achievement(achievement_id),
+                issuer_id=issuer_id,
+                at=now,
+                details={"name": name},
+            )
+        return row
+
+    def update(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        achievement_id: str,
+        *,
+        data: Mapping[str, Any] | None = None,
+        validity_months: int | Unchanged | None = UNCHANGED,
+        image: bytes | None = None,
+        archived: bool | None = None,
+    ) -> AchievementRow:
+        """Change the definition, validity rule, image or archived flag; bumps ``version``."""
+        actor.require(issuer_id, "issuer")
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            row = self._get(session, issuer_id, achievement_id)
+            changed: list[str] = []
+            if data is not None:
+                row.definition, row.name = self._definition(achievement_id, data)
+                changed.append("definition")
+            if not isinstance(validity_months, Unchanged):
+                row.validity_months = check_validity_months(validity_months)
+                changed.append("validityMonths")
+            if image is not None:
+                row.image, row.image_media_type = check_badge_image(image)
+                changed.append("image")
+            if archived is not None:
+                row.archived = archived
+                changed.append("archived")
+            if changed:
+                row.version += 1
+                row.updated_at = now
+                record_audit(
+                    session,
+                    actor.name,
+                    "achievement.updated",
+                    self.urls.achievement(achievement_id),
+                    issuer_id=issuer_id,
+                    at=now,
+                    details={"fields": changed, "version": row.version},
+                )
+        return row
+
+    def get(self, actor: Actor, issuer_id: str, achievement_id: str) -> AchievementRow:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return self._get(session, issuer_id, achievement_id)
+
+    def get_public(self, achievement_id: str) -> AchievementRow:
+        with self.sessions() as session:
+            return AchievementRepository(session).require_public(achievement_id)
+
+    def list(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        *,
+        include_archived: bool = False,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> list[AchievementRow]:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return AchievementRepository(session).list(
+                issuer_id, include_archived=include_archived, offset=offset, limit=limit
+            )
+
+    def names(self, actor: Actor, issuer_id: str) -> tuple[AchievementName, ...]:
+        """Id and name of every unarchived achievement of the issuer, for choosers."""
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return AchievementRepository(session).names(issuer_id)
+
+    @staticmethod
+    def _get(session: Session, issuer_id: str, achievement_id: str) -> AchievementRow:
+        return AchievementRepository(session).require(issuer_id, achievement_id)

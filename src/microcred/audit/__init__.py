@@ -1,0 +1,1 @@
+"""The audit log: one helper writes an event in the caller's transaction; the service reads them."""

@@ -1,0 +1,126 @@
+"""CSV files checked in the console and waiting to be started as a batch.
+
+They live in the database (``staged_uploads``), so any web worker can start what another one
+checked. Starting claims the upload with one conditional UPDATE (``started_at IS NULL``), so
+two concurrent starts of the same file create one batch: the loser is told which batch the
+winner started, or that it is being started.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, select, update
+
+from microcred.accounts.actor import Actor
+from microcred.errors import ConflictError, NotFoundError, short
+from microcred.store.db import transaction
+from microcred.store.tables import StagedUploadRow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+STAGED_FOR = timedelta(hours=1)  # how long a checked file waits to be started
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """The caller won the upload (``row``), or another request already started it."""
+
+    row: StagedUploadRow | None
+    batch_id: str | None = None
+
+
+class StagedUploads:
+    def __init__(self, sessions: sessionmaker[Session], *, clock: Callable[[], datetime]) -> None:
+        self.sessions = sessions
+        self.clock = clock
+
+    def stage(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        achievement_id: str,
+        content: bytes,
+        *,
+        filename: str,
+        encoding: str | None,
+    ) -> str:
+        """Keep a checked file; returns its random token. Forgotten uploads are swept."""
+        actor.require(issuer_id, "issuer")
+        now = self.clock()
+        token = secrets.token_urlsafe(18)
+        with transaction(self.sessions) as session:
+            session.execute(
+                delete(StagedUploadRow).where(StagedUploadRow.created_at < now - STAGED_FOR)
+            )
+            session.add(
+                StagedUploadRow(
+                    token=token,
+                    issuer_id=issuer_id,
+                    achievement_id=achievement_id,
+                    filename=filename[:500],
+                    encoding=encoding,
+                    content=content,
+                    created_at=now,
+                )
+            )
+        return token
+
+    def claim(self, actor: Actor, issuer_id: str, token: str) -> Claimed:
+        """Take the upload to start it: exactly one caller gets the row."""
+        actor.require(issuer_id, "issuer")
+        now = self.clock()
+        mine = (StagedUploadRow.token == token) & (StagedUploadRow.issuer_id == issuer_id)
+        with transaction(self.sessions) as session:
+            won = session.execute(
+                update(StagedUploadRow)
+                .where(
+                    mine,
+                    StagedUploadRow.started_at.is_(None),
+                    StagedUploadRow.created_at >= now - STAGED_FOR,
+                )
+                .values(started_at=now)
+            ).rowcount  # type: ignore[attr-defined]
+            row = session.scalar(select(StagedUploadRow).where(mine))
+        if row is None or (not won and row.started_at is None):
+            raise NotFoundError(
+                "this upload has expired; upload the file again", found=short(token)
+            )
+        if won:
+            return Claimed(row)
+        if row.batch_id is None:
+            raise ConflictError("this upload is being started already", found=short(token))
+        return Claimed(None, row.batch_id)
+
+    def started(self, token: str, batch_id: str) -> None:
+        """Remember the batch (a repeated start finds it) and drop the file's bytes."""
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(StagedUploadRow)
+                .where(StagedUploadRow.token == token)
+                .values(batch_id=batch_id, content=b"")
+            )
+
+    def release(self, token: str) -> None:
+        """Give back a claim whose start failed unexpectedly, so the upload can be started
+        again (a started one, with its batch, stays started)."""
+        with transaction(self.sessions) as session:
+            session.execute(
+                update(StagedUploadRow)
+                .where(StagedUploadRow.token == token, StagedUploadRow.batch_id.is_(None))
+                .values(started_at=None)
+            )
+
+    def drop(self, token: str) -> None:
+        with transaction(self.sessions) as session:
+            session.execute(delete(StagedUploadRow).where(StagedUploadRow.token == token))
+
+
+__all__ = ["STAGED_FOR", "Claimed", "StagedUploads"]

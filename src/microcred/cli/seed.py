@@ -1,0 +1,158 @@
+"""Demo data for ``make run``: one issuer, a few achievements, an API key and a staff sign-in.
+
+Created only when the database has no issuer. The API token and password are random; they are
+written to ``demo-credentials.json`` in the data directory (readable by its owner only) so that
+later runs can print them again: the database keeps only their hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from microcred.accounts.actor import SYSTEM
+from microcred.issuers.service import IssuerInput
+from microcred.issuing.issuance import IssueRequest
+from microcred.runtime import Runtime
+
+DEMO_SLUG = "demo-university"
+DEMO_STAFF_EMAIL = "owner@demo-university.example"
+
+ACHIEVEMENTS: list[tuple[dict[str, Any], int | None]] = [
+    (
+        {
+            "name": "Data Analysis with Python",
+            "achievementType": "MicroCredential",
+            "description": "Cleans, explores and visualises tabular data with pandas and "
+            "communicates findings to a non-specialist audience.",
+            "criteria": {
+                "narrative": "Six graded notebooks and a capstone analysis (pass >= 60 %)."
+            },
+            "creditsAvailable": 5,
+            "creditSystem": "http://data.europa.eu/snb/education-credit/6fcec5c5af",
+            "eqfLevel": "http://data.europa.eu/snb/eqf/6",
+            "learningOutcome": [
+                {
+                    "type": "LearningOutcome",
+                    "title": "Explore and clean tabular data with pandas",
+                    "relatedESCOSkill": [
+                        "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d"
+                    ],
+                }
+            ],
+            "assessmentType": ["continuous-assessment", "project"],
+            "participationForm": "online",
+            "qualityAssurance": ["internal"],
+            "alignment": [
+                {
+                    "type": ["Alignment"],
+                    "targetName": "Python (computer programming)",
+                    "targetUrl": "http://data.europa.eu/esco/skill/ccd0a1d9-afda-43d9-b901-96344886e14d",
+                    "targetFramework": "ESCO",
+                }
+            ],
+            "tag": ["python", "pandas", "data analysis"],
+        },
+        24,
+    ),
+    (
+        {
+            "name": "Workplace First Aid",
+            "achievementType": "Certificate",
+            "description": "Gives first aid at work: assessment, CPR and the recovery position.",
+            "criteria": {"narrative": "A one-day course with a practical assessment."},
+            "tag": ["first aid", "safety"],
+        },
+        36,
+    ),
+    (
+        {
+            "name": "Inclusive Team Leadership",
+            "achievementType": "Badge",
+            "description": "Leads diverse teams with inclusive meeting and feedback practices.",
+            "criteria": {"narrative": "Workshop attendance and a reflective essay."},
+        },
+        None,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    issuer_id: str
+    issuer_did: str
+    api_key: str
+    staff_email: str
+    staff_password: str
+
+
+def demo_access_path(runtime: Runtime) -> Path:
+    return runtime.settings.data_dir / "demo-credentials.json"
+
+
+def seed_demo(runtime: Runtime) -> DemoAccess | None:
+    """Create the demo data if the database has no issuer; the access details either way
+    (None when the database was set up by someone else and holds no demo file)."""
+    path = demo_access_path(runtime)
+    if runtime.issuers.all():
+        if path.exists():
+            return DemoAccess(**json.loads(path.read_text(encoding="utf-8")))
+        return None
+    issuer = runtime.issuers.create(
+        SYSTEM,
+        IssuerInput(
+            slug=DEMO_SLUG,
+            name="Demo University of Applied Sciences",
+            url="https://demo-university.example",
+            email="badges@demo-university.example",
+            description="A university that exists to show what microcred does.",
+            country="DE",
+            address={"addressLocality": "Berlin"},
+        ),
+    )
+    achievement_ids = [
+        runtime.achievements.create(SYSTEM, issuer.id, data, validity_months=months).id
+        for data, months in ACHIEVEMENTS
+    ]
+    _row, token = runtime.issuers.create_api_key(SYSTEM, issuer.id, "demo", "owner")
+    password = secrets.token_urlsafe(12)
+    _create_staff(runtime, issuer.id, password)
+    runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [
+            IssueRequest(
+                achievement_id=achievement_ids[0],
+                email="ada@example.org",
+                name="Ada Lovelace",
+                idempotency_key="demo-ada",
+            )
+        ],
+    )
+    access = DemoAccess(
+        issuer_id=issuer.id,
+        issuer_did=runtime.urls.issuer_did(issuer.slug),
+        api_key=token,
+        staff_email=DEMO_STAFF_EMAIL,
+        staff_password=password,
+    )
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_text(json.dumps(asdict(access), indent=2) + "\n", encoding="utf-8")
+    return access
+
+
+def _create_staff(runtime: Runtime, issuer_id: str, password: str) -> None:
+    """The console's owner account, once the staff service exists."""
+    staff = getattr(runtime, "staff", None)
+    if staff is not None:
+        staff.create(
+            SYSTEM,
+            issuer_id,
+            email=DEMO_STAFF_EMAIL,
+            name="Demo Owner",
+            role="owner",
+            password=password,
+        )

@@ -1,0 +1,1 @@
+"""Engagement counters (claimed, shared, verified) and the charts built from them."""

@@ -1,0 +1,1 @@
+"""Issuers: profiles, DIDs, signing keys sealed at rest, and API keys."""

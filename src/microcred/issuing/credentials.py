@@ -1,0 +1,36 @@
+"""Reading issued credentials: the issuer's scoped view and the public one."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.accounts.actor import Actor
+from microcred.issuing.repository import CredentialFilter, CredentialRepository
+from microcred.store.tables import CredentialRow
+
+
+class CredentialService:
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
+
+    def get(self, actor: Actor, issuer_id: str, credential_id: str) -> CredentialRow:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return CredentialRepository(session).require(issuer_id, credential_id)
+
+    def get_public(self, credential_id: str) -> CredentialRow:
+        with self.sessions() as session:
+            return CredentialRepository(session).require_public(credential_id)
+
+    def list(
+        self,
+        actor: Actor,
+        issuer_id: str,
+        where: CredentialFilter,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+    ) -> tuple[list[CredentialRow], int]:
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return CredentialRepository(session).list(issuer_id, where, offset=offset, limit=limit)

@@ -1,0 +1,62 @@
+"""Every background job, listed in one place: what runs, how often, and how it is retried.
+
+Each task is defined in its feature (the service method named here); this module only says
+which jobs exist. The composition root calls :func:`register_tasks` once per queue, so the web
+server, the CLI and every worker process know the same jobs under the same names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from microcred.bulk.batches import CHUNK_JOB, CHUNK_PRIORITY, WATCHDOG_JOB, BatchService
+from microcred.jobs.queue import JobQueue
+from microcred.notifications.service import (
+    MAX_ATTEMPTS,
+    RETRY_DELAY_SECONDS,
+    SEND_JOB,
+    SWEEP_EVERY_MINUTES,
+    SWEEP_JOB,
+    NotificationService,
+)
+from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
+
+
+def register_tasks(
+    queue: JobQueue,
+    *,
+    batches: Callable[[], BatchService],
+    notifications: Callable[[], NotificationService],
+    witness: Callable[[], WitnessService],
+) -> None:
+    """Add every job to ``queue``. Each service is given as a callable that returns it, read
+    when the job runs: the services themselves take the queue, so they cannot exist yet."""
+
+    # Bulk issuance. Retries cover transient failures (a lock timeout, a dropped connection);
+    # the watchdog covers jobs lost with their worker. Chunks go ahead of e-mail jobs: the
+    # credentials are what the batch waits for, and with both queued the cores would otherwise
+    # split between issuing and e-mailing (see docs/design/jobs.md).
+    def run_chunk(batch_id: str, chunk: int) -> None:
+        batches().run_chunk(batch_id, chunk)
+
+    queue.register(CHUNK_JOB, run_chunk, retries=3, retry_delay=5, priority=CHUNK_PRIORITY)
+    queue.register_periodic(WATCHDOG_JOB, lambda: batches().watchdog(), minutes=1)
+    queue.on_consumer_start(lambda: batches().recover())
+
+    # The issuance e-mail. The row's attempt counter is the real limit; the queue's retries
+    # just come back soon. The sweep requeues rows whose job was lost.
+    def send(*credential_ids: str) -> dict[str, str]:
+        return notifications().send_job(*credential_ids)
+
+    queue.register(SEND_JOB, send, retries=MAX_ATTEMPTS - 1, retry_delay=RETRY_DELAY_SECONDS)
+    queue.register_periodic(
+        SWEEP_JOB, lambda: notifications().sweep_job(), minutes=SWEEP_EVERY_MINUTES
+    )
+    queue.on_consumer_start(lambda: notifications().recover())
+
+    # Anchoring checkpoints on a chain: only with the witness on and an interval set.
+    if witness().periodic:
+        queue.register_periodic(ANCHOR_JOB, lambda: witness().run_job(), minutes=TICK_MINUTES)
+
+
+__all__ = ["register_tasks"]

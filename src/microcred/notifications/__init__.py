@@ -1,0 +1,2 @@
+"""Notifications: the issuance e-mail's outbox rows, their jobs, and the mail transport
+(outbox or SMTP)."""

@@ -1,0 +1,177 @@
+"""A credential's life after issuance: revoke, suspend, reinstate; and expiry for display.
+
+States and moves (revocation is final)::
+
+    active --suspend--> suspended --reinstate--> active
+    active | suspended --revoke--> revoked
+
+Each move is one transaction: the list bit, the credential's state, an audit event and a
+transparency-log entry land together or not at all. The bits mirror the state exactly: a
+revoked credential has its revocation bit set and its suspension bit clear.
+
+Expiry is not a stored state: it follows from ``validUntil`` (set at issuance from the
+achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microcred.accounts.actor import Actor
+from microcred.audit.repository import record_audit
+from microcred.crypto.statuslist import BitstringStatusList
+from microcred.errors import ConflictError, InputError, NotFoundError
+from microcred.issuing.repository import CredentialRepository
+from microcred.status.expiry import EffectiveState, effective_state
+from microcred.store.db import transaction
+from microcred.store.tables import CredentialRow, StatusListRow
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy.orm import sessionmaker
+
+    from microcred.transparency.service import TransparencyService
+    from microcred.urls import PublicUrls
+
+MAX_REASON = 500
+
+
+@dataclass(frozen=True)
+class _Move:
+    action: Literal["revoked", "suspended", "reinstated"]
+    allowed_from: frozenset[str]
+    to_state: str
+    needs_reason: bool
+    bits: dict[str, bool]  # purpose -> the value its bit gets
+
+
+_MOVES = {
+    "revoke": _Move(
+        "revoked",
+        frozenset({"active", "suspended"}),
+        "revoked",
+        True,
+        {"revocation": True, "suspension": False},
+    ),
+    "suspend": _Move("suspended", frozenset({"active"}), "suspended", True, {"suspension": True}),
+    "reinstate": _Move(
+        "reinstated", frozenset({"suspended"}), "active", False, {"suspension": False}
+    ),
+}
+
+
+def check_reason(reason: str | None, *, required: bool) -> str | None:
+    """The reason, stripped; InputError when it is required and missing, or too long."""
+    text = reason.strip() if reason else ""
+    if not text:
+        if required:
+            raise InputError("a reason is required", expected="1-500 characters", found="none")
+        return None
+    if len(text) > MAX_REASON:
+        raise InputError(
+            "reason is too long", expected=f"at most {MAX_REASON} characters", found=str(len(text))
+        )
+    return text
+
+
+class LifecycleService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime],
+        urls: PublicUrls,
+        transparency: TransparencyService,
+    ) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.urls = urls
+        self.transparency = transparency
+
+    def revoke(
+        self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
+    ) -> CredentialRow:
+        """Revoke for good; ConflictError if already revoked."""
+        return self._move("revoke", actor, issuer_id, credential_id, reason)
+
+    def suspend(
+        self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
+    ) -> CredentialRow:
+        """Suspend an active credential until it is reinstated."""
+        return self._move("suspend", actor, issuer_id, credential_id, reason)
+
+    def reinstate(
+        self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None = None
+    ) -> CredentialRow:
+        """Lift a suspension; a revoked credential cannot be reinstated."""
+        return self._move("reinstate", actor, issuer_id, credential_id, reason)
+
+    def effective_state(self, row: CredentialRow, now: datetime | None = None) -> EffectiveState:
+        return effective_state(row, now or self.clock())
+
+    def _move(
+        self, name: str, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
+    ) -> CredentialRow:
+        move = _MOVES[name]
+        actor.require(issuer_id, "issuer")
+        text = check_reason(reason, required=move.needs_reason)
+        now = self.clock().replace(microsecond=0)
+        with transaction(self.sessions) as session:
+            # Another issuer's credential is "no such credential": its existence is not told.
+            row = CredentialRepository(session).lock(issuer_id, credential_id)
+            if row.state not in move.allowed_from:
+                raise ConflictError(
+                    f"a {row.state} credential cannot be {move.action}",
+                    expected=" or ".join(sorted(move.allowed_from)),
+                    found=row.state,
+                )
+            previous = row.state
+            for purpose, value in move.bits.items():
+                self._set_bit(session, row, purpose, value, now)
+            row.state, row.state_reason = move.to_state, text
+            record_audit(
+                session,
+                actor.name,
+                f"credential.{move.action}",
+                self.urls.credential(row.id),
+                issuer_id=issuer_id,
+                at=now,
+                details={"reason": text, "from": previous},
+            )
+            self.transparency.record_status_change(session, row, move.action, now)
+        return row
+
+    @staticmethod
+    def _set_bit(
+        session: Session, credential: CredentialRow, purpose: str, value: bool, now: datetime
+    ) -> None:
+        # Locked: two status changes on one list must not both rewrite the bits from one read.
+        status_list = session.scalar(
+            select(StatusListRow)
+            .where(
+                StatusListRow.issuer_id == credential.issuer_id,
+                StatusListRow.purpose == purpose,
+                StatusListRow.seq == credential.status_list_seq,
+            )
+            .with_for_update()
+        )
+        if status_list is None:
+            raise NotFoundError(
+                "the credential's status list is missing",
+                expected=f"{purpose} list {credential.status_list_seq}",
+                found="none",
+            )
+        bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
+        if bits.get(credential.status_index) == value:
+            return
+        bits.set(credential.status_index, value)
+        status_list.bits = bits.to_bytes()
+        status_list.changed_at = now
+        status_list.signed = None  # the kept signature no longer says the truth
+        status_list.signed_at = None

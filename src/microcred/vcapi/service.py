@@ -1,0 +1,396 @@
+"""The W3C VC-API subset the W3C test suites drive: issue, verify a credential, verify a
+presentation.
+
+* Issue signs what it is given with ``eddsa-rdfc-2022`` as the configured issuer
+  (``settings.demo_issuer``), setting that issuer's DID where the credential names none. It is
+  a signing oracle for that issuer, so it takes an API key of that issuer with the issuer role.
+* Verify runs the platform's :class:`~microcred.verify.Verifier`: did:key is resolved locally,
+  this server's did:web issuers from the store; nothing is fetched from the network.
+* A presentation's embedded credentials are each verified; its own proof (purpose
+  ``authentication``) is checked with the same Data Integrity code, against the options'
+  challenge and domain, and against its ``holder``.
+
+Results follow the VC-API shape ``{verified, checks, warnings, errors}``; ``results`` adds the
+verifier's explained checks.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from microcred.accounts.actor import Actor
+from microcred.audit.repository import record_audit
+from microcred.crypto import proofs
+from microcred.crypto.did import DidResolver
+from microcred.errors import (
+    FetchError,
+    InputError,
+    MicrocredError,
+    NotConfiguredError,
+    PermissionDeniedError,
+    short,
+)
+from microcred.signing import sign_credential
+from microcred.store.db import transaction
+from microcred.store.tables import IssuerRow
+from microcred.types import JsonObject
+from microcred.vcapi.model import VC_V1, check_unsecured
+from microcred.verify.result import Status, VerificationResult
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from microcred.issuers.service import IssuerService
+    from microcred.settings import Settings
+    from microcred.urls import PublicUrls
+    from microcred.verification.service import VerificationService
+
+SUITE = "eddsa-rdfc-2022"
+DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+# Checks that always count toward the verdict; the others can be left out with options.checks.
+CORE_CHECKS = frozenset({"input", "parse", "contexts", "proof", "issuer", "internal"})
+# VC-API check names (and common spellings) -> the verifier's check names.
+CHECK_ALIASES = {
+    "proof": "proof",
+    "status": "status",
+    "credentialstatus": "status",
+    "revocation": "status",
+    "validity": "validity",
+    "expiration": "validity",
+    "validfrom": "validity",
+    "validuntil": "validity",
+}
+ENVELOPED_JWT = ("data:application/vc+jwt,", "data:application/jwt,")
+COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
+
+
+@dataclass
+class VcApiResult:
+    """A VC-API verification result: which checks ran, what failed, what deserves a look."""
+
+    verified: bool
+    checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    results: list[JsonObject] = field(default_factory=list)
+    credential_results: list[VcApiResult] | None = None
+    presentation: JsonObject | None = None
+
+    def to_json(self) -> JsonObject:
+        body: JsonObject = {
+            "verified": self.verified,
+            "checks": self.checks,
+            "warnings": self.warnings,
+            "errors": self.errors,
+            "results": self.results,
+        }
+        if self.credential_results is not None:
+            body["credentialResults"] = [r.to_json() for r in self.credential_results]
+        if self.presentation is not None:
+            body["verifiablePresentation"] = self.presentation
+        return body
+
+
+class VcApiService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime],
+        urls: PublicUrls,
+        issuers: IssuerService,
+        verification: VerificationService,
+        settings: Settings,
+    ) -> None:
+        """``settings``: ``demo_issuer`` names the issuer that signs VC-API requests, if any
+        (read at each request)."""
+        self.sessions = sessions
+        self.clock = clock
+        self.urls = urls
+        self.issuers = issuers
+        self.verification = verification
+        self.settings = settings
+
+    # ---- issue ---------------------------------------------------------------------------
+
+    def issuer(self) -> IssuerRow:
+        """The configured signing issuer, or :class:`NotConfiguredError`."""
+        slug = self.settings.demo_issuer
+        if not slug:
+            raise NotConfiguredError(
+                "this server signs no VC-API requests: no issuer is configured",
+                expected="MICROCRED_DEMO_ISSUER set to an issuer's slug",
+                found="none",
+            )
+        try:
+            return self.issuers.by_slug(slug)
+        except MicrocredError as exc:
+            raise NotConfiguredError(
+                "the configured VC-API issuer does not exist",
+                expected="MICROCRED_DEMO_ISSUER naming an existing issuer",
+                found=short(slug),
+            ) from exc
+
+    def issue(self, actor: Actor, credential: Any, options: Mapping[str, Any]) -> JsonObject:
+        issuer = self.issuer()
+        if actor.issuer_id is not None and actor.issuer_id != issuer.id:
+            # The route is public knowledge, so another issuer's key gets 403, not 404.
+            raise PermissionDeniedError(
+                "this API key belongs to another issuer than the VC-API issuer",
+                expected=f"an API key of {issuer.slug}",
+                found=actor.name,
+            )
+        actor.require(issuer.id, "issuer")
+        _check_issue_options(options)
+        document = check_unsecured(credential)
+        with self.sessions() as session:
+            key_file = self.issuers.signing_key(session, issuer.id)
+        now = self.clock()
+        if _first_context(document) == VC_V1:
+            # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
+            document.setdefault("issuanceDate", proofs.xsd_datetime(now))
+            context = document["@context"]
+            context = context if isinstance(context, list) else [context]
+            if DATA_INTEGRITY_V2 not in context:
+                document["@context"] = [*context, DATA_INTEGRITY_V2]
+        signed = sign_credential(document, key_file, suite=SUITE, created=now)
+        if not isinstance(signed, dict):  # pragma: no cover - only vc-jwt returns a string
+            raise InputError("unexpected proof format", expected=SUITE)
+        with transaction(self.sessions) as session:
+            record_audit(
+                session,
+                actor.name,
+                "vcapi.issued",
+                _credential_id(signed, options),
+                issuer_id=issuer.id,
+                at=now,
+                details={"type": _types(signed)},
+            )
+        return signed
+
+    # ---- verify --------------------------------------------------------------------------
+
+    def verify_credential(self, credential: Any, options: Mapping[str, Any]) -> VcApiResult:
+        optional = _requested_checks(options)
+        data = _unwrap_credential(credential)
+        verification = self.verification
+        result = verification.counted(verification.verifier().verify(data))
+        return _to_vcapi(result, optional)
+
+    def verify_presentation(
+        self, presentation: Any, options: Mapping[str, Any], *, proofless: bool = False
+    ) -> VcApiResult:
+        if not isinstance(presentation, Mapping):
+            raise InputError(
+                "the presentation is not a JSON object",
+                expected="a VerifiablePresentation object",
+                found=type(presentation).__name__,
+            )
+        vp = dict(presentation)
+        result = VcApiResult(verified=False)
+        if "VerifiablePresentation" not in _types(vp):
+            result.errors.append(
+                f"presentation: its type {short(vp.get('type'))} "
+                "does not include VerifiablePresentation"
+            )
+        self._presentation_proof(vp, options, result, proofless=proofless)
+
+        credentials = vp.get("verifiableCredential", [])
+        embedded = credentials if isinstance(credentials, list) else [credentials]
+        result.credential_results = [self.verify_credential(c, options) for c in embedded]
+        for index, outcome in enumerate(result.credential_results):
+            if not outcome.verified:
+                detail = "; ".join(outcome.errors) or "not verified"
+                result.errors.append(f"verifiableCredential[{index}]: {detail}")
+            result.warnings += [f"verifiableCredential[{index}]: {w}" for w in outcome.warnings]
+        result.verified = not result.errors
+        if options.get("returnPresentation") is True:
+            result.presentation = vp
+        return result
+
+    def _presentation_proof(
+        self,
+        vp: JsonObject,
+        options: Mapping[str, Any],
+        result: VcApiResult,
+        *,
+        proofless: bool,
+    ) -> None:
+        challenge, domain = options.get("challenge"), options.get("domain")
+        if "proof" not in vp:
+            checks = options.get("checks")
+            waived = proofless or (isinstance(checks, list) and "proof" not in checks)
+            if waived and challenge is None and domain is None:
+                result.warnings.append(
+                    "presentation: it carries no proof, so its holder is not authenticated"
+                )
+            else:
+                result.errors.append(
+                    "presentation: it carries no proof"
+                    + (" (a challenge or domain was given)" if challenge or domain else "")
+                )
+            return
+        result.checks.append("proof")
+        try:
+            verified = proofs.verify(vp, self._resolver(), expected_purpose="authentication")
+        except MicrocredError as exc:
+            result.errors.append(f"presentation proof: {exc}")
+            return
+        proof = _single_proof(vp)
+        for name, expected in (("challenge", challenge), ("domain", domain)):
+            if expected is None:
+                continue
+            result.checks.append(name)
+            if not _matches(proof.get(name), expected):
+                result.errors.append(
+                    f"presentation proof: {name} {short(proof.get(name))} "
+                    f"is not the expected {short(expected)}"
+                )
+        holder = vp.get("holder")
+        holder_id = holder.get("id") if isinstance(holder, Mapping) else holder
+        if holder_id is not None:
+            result.checks.append("holder")
+            signer = verified.method.id.split("#", 1)[0]
+            if holder_id != verified.method.controller or holder_id != signer:
+                result.errors.append(
+                    f"presentation proof: signed by a key of {verified.method.controller}, "
+                    f"not of the holder {short(holder_id)}"
+                )
+
+    def _resolver(self) -> DidResolver:
+        """did:key locally; this server's own did:web documents from the store; nothing else."""
+
+        def own_documents(url: str) -> bytes:
+            slug = self.urls.issuer_slug_of_did_document_url(url)
+            if slug is not None:
+                try:
+                    return json.dumps(self.issuers.did_document(slug)).encode()
+                except MicrocredError as exc:
+                    raise FetchError("no such issuer on this server", found=slug) from exc
+            raise FetchError("only this server's issuers are resolved (offline)", found=url)
+
+        return DidResolver(fetcher=own_documents)
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _check_issue_options(options: Mapping[str, Any]) -> None:
+    suite = options.get("cryptosuite")
+    if suite is not None and suite != SUITE:
+        raise InputError("unsupported cryptosuite", expected=SUITE, found=short(suite))
+    proof_type = options.get("type")
+    if proof_type is not None and proof_type != "DataIntegrityProof":
+        raise InputError(
+            "unsupported proof type", expected="DataIntegrityProof", found=short(proof_type)
+        )
+
+
+def _credential_id(signed: Mapping[str, Any], options: Mapping[str, Any]) -> str | None:
+    value = signed.get("id") or options.get("credentialId")
+    return value if isinstance(value, str) else None
+
+
+def _first_context(document: Mapping[str, Any]) -> Any:
+    context = document.get("@context")
+    return context[0] if isinstance(context, list) and context else context
+
+
+def _types(document: Mapping[str, Any]) -> list[str]:
+    value = document.get("type", [])
+    return [t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)]
+
+
+def _requested_checks(options: Mapping[str, Any]) -> frozenset[str] | None:
+    """The optional checks to count (None: all of them), from VC-API ``options.checks``."""
+    checks = options.get("checks")
+    if checks is None:
+        return None
+    if not isinstance(checks, list) or not all(isinstance(c, str) for c in checks):
+        raise InputError(
+            "options.checks must be a list of check names",
+            expected="e.g. ['proof', 'credentialStatus']",
+            found=short(checks),
+        )
+    return frozenset(CHECK_ALIASES.get(c.lower(), c.lower()) for c in checks)
+
+
+def _unwrap_credential(credential: Any) -> Mapping[str, Any] | str:
+    """A credential object, or the JWT inside an EnvelopedVerifiableCredential / given bare."""
+    if isinstance(credential, str):
+        return _compact_jws(credential)
+    if not isinstance(credential, Mapping):
+        raise InputError(
+            "verifiableCredential is not a credential",
+            expected="a JSON object (or a VC-JWT)",
+            found=type(credential).__name__,
+        )
+    if "EnvelopedVerifiableCredential" in _types(credential):
+        data = credential.get("id")
+        if isinstance(data, str):
+            for prefix in ENVELOPED_JWT:
+                if data.startswith(prefix):
+                    return _compact_jws(data[len(prefix) :])
+        raise InputError(
+            "unsupported enveloped credential",
+            expected="id: data:application/vc+jwt,<JWT>",
+            found=short(data),
+        )
+    return credential
+
+
+def _compact_jws(text: str) -> str:
+    # The verifier also reads JSON text, but a credential sent as a string must be a VC-JWT:
+    # a JSON object in a string is not a map, and Data Integrity refuses it.
+    if not COMPACT_JWS.fullmatch(text):
+        raise InputError(
+            "the credential is a string but not a VC-JWT",
+            expected="a credential object, or a compact JWS (header.payload.signature)",
+            found=short(text),
+        )
+    return text
+
+
+def _to_vcapi(result: VerificationResult, optional: frozenset[str] | None) -> VcApiResult:
+    out = VcApiResult(verified=False, results=[c.to_json() for c in result.checks])
+    for check in result.checks:
+        counted = check.name in CORE_CHECKS or optional is None or check.name in optional
+        if check.status == Status.SKIPPED:
+            continue
+        if not counted:
+            if check.status == Status.FAILED:
+                out.warnings.append(f"{check.name} (not requested): {check.message}")
+            continue
+        out.checks.append(check.name)
+        if check.status == Status.FAILED:
+            out.errors.append(f"{check.name}: {check.message}")
+        elif check.status == Status.WARNING:
+            out.warnings.append(f"{check.name}: {check.message}")
+    proof = result.check("proof")
+    out.verified = (
+        result.readable and proof is not None and proof.status == Status.PASSED and not out.errors
+    )
+    return out
+
+
+def _single_proof(document: Mapping[str, Any]) -> Mapping[str, Any]:
+    proof = document.get("proof")
+    if isinstance(proof, list):
+        proof = proof[0] if proof else {}
+    return proof if isinstance(proof, Mapping) else {}
+
+
+def _matches(value: Any, expected: Any) -> bool:
+    if isinstance(value, list):
+        return expected in value
+    return bool(value == expected)
+
+
+__all__ = ["VcApiResult", "VcApiService"]

@@ -1,0 +1,1 @@
+"""Verification on the server: the library verifier wired to our issuers, status lists and log."""
