@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microcred.store.repository import Repository
@@ -42,6 +42,13 @@ class AuditRepository(Repository):
                 at=at,
             )
         )
+
+    def count(self, issuer_id: str, *, action: str | None = None) -> int:
+        query = select(func.count()).select_from(AuditEventRow)
+        query = query.where(AuditEventRow.issuer_id == issuer_id)
+        if action:
+            query = query.where(AuditEventRow.action == action)
+        return self.session.scalar(query) or 0
 
     def list(
         self, issuer_id: str, *, action: str | None = None, offset: int = 0, limit: int = 50

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import AuditRepository
 from microcred.errors import InputError, short
@@ -62,9 +60,5 @@ class AuditService:
             events = AuditRepository(session).list(
                 issuer_id, action=action, offset=offset, limit=limit
             )
-            count = select(func.count()).select_from(AuditEventRow)
-            count = count.where(AuditEventRow.issuer_id == issuer_id)
-            if action:
-                count = count.where(AuditEventRow.action == action)
-            total = session.scalar(count) or 0
+            total = AuditRepository(session).count(issuer_id, action=action)
         return AuditPage(events, total, offset, limit)

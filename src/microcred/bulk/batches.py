@@ -22,18 +22,22 @@ import uuid
 from datetime import timedelta
 from typing import IO, TYPE_CHECKING
 
-import psycopg
-from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from microcred.accounts.actor import Actor
 from microcred.achievements.repository import AchievementRepository
 from microcred.bulk.csvrows import MAX_FILE_BYTES, BadRow, CsvReader, GoodRow
-from microcred.errors import InputError, MicrocredError, NotFoundError, short
+from microcred.bulk.repository import OPEN_STATES as OPEN_STATES  # the console reads it here
+from microcred.bulk.repository import (
+    BatchRepository,
+    BatchRowRepository,
+    refresh_statistics,
+)
+from microcred.errors import InputError, MicrocredError
 from microcred.issuers.repository import IssuerRepository
 from microcred.issuing.issuance import IssueRequest
-from microcred.store.db import json_text, transaction
-from microcred.store.tables import Base, BatchRow, BatchRowRow, CredentialRow
+from microcred.store.db import transaction
+from microcred.store.tables import BatchRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -62,8 +66,6 @@ CHUNK_FAILURES = "chunkFailures"  # the report entry counting them, by chunk
 # batch grows are refreshed: see BatchService._analyze.
 ANALYZE_AT = frozenset(2 * 4**k for k in range(12))
 GROWN_TABLES = ("batch_rows", "credentials", "status_indices", "notifications", "audit_events")
-OPEN_STATES = ("queued", "running")
-_BATCH_ROWS = Base.metadata.tables["batch_rows"]  # Core executemany: no ORM bulk-insert layer
 
 
 class BatchService:
@@ -129,8 +131,7 @@ class BatchService:
                     created_at=now,
                     updated_at=now,
                 )
-                session.add(batch)
-                session.flush()
+                BatchRepository(session).add(batch)
                 report, valid, invalid = self._store_rows(session, batch_id, reader)
             batch.total_rows = reader.rows
             batch.valid_rows = valid
@@ -161,7 +162,7 @@ class BatchService:
         report: list[dict[str, object]] = []
         pending: list[dict[str, object]] = []
         valid = invalid = 0
-        write = _copy_rows if session.get_bind().dialect.name == "postgresql" else _insert_rows
+        rows = BatchRowRepository(session)
         for row in reader:
             if isinstance(row, BadRow):
                 invalid += 1
@@ -180,10 +181,10 @@ class BatchService:
             )
             valid += 1
             if len(pending) >= INSERT_ROWS:
-                write(session, pending)
+                rows.add_many(pending)
                 pending = []
         if pending:
-            write(session, pending)
+            rows.add_many(pending)
         return report, valid, invalid
 
     # -- reading -------------------------------------------------------------------------------
@@ -191,30 +192,18 @@ class BatchService:
     def get(self, actor: Actor, issuer_id: str, batch_id: str) -> BatchRow:
         actor.require(issuer_id, "viewer")
         with self.sessions() as session:
-            batch = session.get(BatchRow, batch_id)
-        if batch is None or batch.issuer_id != issuer_id:
-            raise NotFoundError("no such batch", found=short(batch_id))
-        return batch
+            return BatchRepository(session).require(issuer_id, batch_id)
 
     def list(
         self, actor: Actor, issuer_id: str, *, offset: int = 0, limit: int = 50
     ) -> tuple[list[BatchRow], int]:
         actor.require(issuer_id, "viewer")
-        where = BatchRow.issuer_id == issuer_id
         with self.sessions() as session:
-            total = session.scalar(select(func.count()).select_from(BatchRow).where(where)) or 0
-            rows = session.scalars(
-                select(BatchRow)
-                .where(where)
-                .order_by(BatchRow.created_at.desc(), BatchRow.id)
-                .offset(offset)
-                .limit(limit)
-            )
-            return list(rows), total
+            return BatchRepository(session).page(issuer_id, offset=offset, limit=limit)
 
     def _load(self, batch_id: str) -> BatchRow:
         with self.sessions() as session:
-            batch = session.get(BatchRow, batch_id)
+            batch = BatchRepository(session).get(batch_id)
         assert batch is not None
         return batch
 
@@ -223,18 +212,10 @@ class BatchService:
     def run_chunk(self, batch_id: str, chunk: int) -> None:
         """Issue the rows of one chunk that have no credential yet (a no-op when none)."""
         with self.sessions() as session:
-            batch = session.get(BatchRow, batch_id)
+            batch = BatchRepository(session).get(batch_id)
             if batch is None or batch.state not in OPEN_STATES:
                 return
-            rows = session.execute(
-                select(BatchRowRow.idempotency_key, BatchRowRow.data)
-                .where(
-                    BatchRowRow.batch_id == batch_id,
-                    BatchRowRow.chunk == chunk,
-                    BatchRowRow.credential_id.is_(None),
-                )
-                .order_by(BatchRowRow.line)
-            ).all()
+            rows = BatchRowRepository(session).unissued(batch_id, chunk)
         if not rows:
             return
         if chunk in ANALYZE_AT:
@@ -273,35 +254,12 @@ class BatchService:
         """Mark the chunk's rows with their credentials and move the counters, counting only
         rows nobody marked before; ``new`` holds the ids of credentials this batch issued.
 
-        One statement finds each row's credential by its idempotency key (the unique index)
-        and marks only unmarked rows: a second worker on the same chunk, blocked on the row
-        locks until the first commits, then finds them marked and counts nothing."""
+        A second worker on the same chunk, blocked on the row locks until the first commits,
+        then finds them marked and counts nothing (see :meth:`BatchRowRepository.mark_issued`)."""
         now = self.clock()
-        batch_issuer = select(BatchRow.issuer_id).where(BatchRow.id == batch_id).scalar_subquery()
-        credential = (
-            select(CredentialRow.id)
-            .where(
-                CredentialRow.issuer_id == batch_issuer,
-                CredentialRow.idempotency_key == BatchRowRow.idempotency_key,
-            )
-            .scalar_subquery()
-        )
         with transaction(self.sessions) as session:
-            marked = [
-                credential_id
-                for credential_id in session.scalars(
-                    update(BatchRowRow)
-                    .where(
-                        BatchRowRow.batch_id == batch_id,
-                        BatchRowRow.chunk == chunk,
-                        BatchRowRow.credential_id.is_(None),
-                    )
-                    .values(credential_id=credential)
-                    .returning(BatchRowRow.credential_id)
-                )
-                if credential_id is not None
-            ]
-            batch = session.get(BatchRow, batch_id, with_for_update=True)
+            marked = BatchRowRepository(session).mark_issued(batch_id, chunk)
+            batch = BatchRepository(session).lock(batch_id)
             assert batch is not None
             batch.issued_rows += len(marked)
             batch.new_rows += sum(1 for credential_id in marked if credential_id in new)
@@ -320,13 +278,8 @@ class BatchService:
         reading every credential so far for each chunk. Autovacuum would refresh them a minute
         later at best, and not at all where it is off; ANALYZE is what PostgreSQL advises
         after a bulk load. It takes no lock that blocks reads or writes."""
-        if self.engine.dialect.name != "postgresql":
-            return
         try:
-            with self.engine.connect() as connection:
-                connection.execution_options(isolation_level="AUTOCOMMIT").execute(
-                    text(f"ANALYZE {', '.join(GROWN_TABLES)}")
-                )
+            refresh_statistics(self.engine, GROWN_TABLES)
         except Exception:  # statistics only: issuing goes on without them
             log.warning("could not refresh the statistics of %s", GROWN_TABLES, exc_info=True)
 
@@ -334,11 +287,7 @@ class BatchService:
         log.warning("batch %s failed: %s", batch_id, error)
         now = self.clock()
         with transaction(self.sessions) as session:
-            session.execute(
-                update(BatchRow)
-                .where(BatchRow.id == batch_id, BatchRow.state.in_(OPEN_STATES))
-                .values(state="failed", error=str(error)[:2000], updated_at=now, finished_at=now)
-            )
+            BatchRepository(session).fail_if_open(batch_id, str(error)[:2000], now)
 
     def _count_failure(self, batch_id: str, chunk: int, error: Exception) -> bool:
         """Count an unexpected failure of ``chunk``; True when the batch is not to be retried
@@ -348,7 +297,7 @@ class BatchService:
         kind = type(error).__name__[:100]
         try:
             with transaction(self.sessions) as session:
-                batch = session.get(BatchRow, batch_id, with_for_update=True)
+                batch = BatchRepository(session).lock(batch_id)
                 if batch is None or batch.state not in OPEN_STATES:
                     return True
                 counts = chunk_failures(batch)
@@ -397,16 +346,10 @@ class BatchService:
         now = self.clock()
         work: list[tuple[str, int]] = []
         with transaction(self.sessions) as session:
-            query = select(BatchRow).where(BatchRow.state.in_(OPEN_STATES))
-            if stalled_after is not None:
-                query = query.where(BatchRow.updated_at < now - stalled_after)
-            for batch in session.scalars(query).all():
-                chunks = session.scalars(
-                    select(BatchRowRow.chunk)
-                    .where(BatchRowRow.batch_id == batch.id, BatchRowRow.credential_id.is_(None))
-                    .distinct()
-                    .order_by(BatchRowRow.chunk)
-                ).all()
+            rows = BatchRowRepository(session)
+            since = None if stalled_after is None else now - stalled_after
+            for batch in BatchRepository(session).open(not_moved_since=since):
+                chunks = rows.unfinished_chunks(batch.id)
                 if not chunks:  # every row issued, the last mark lost with its worker
                     batch.state, batch.finished_at = "done", now
                 batch.updated_at = now  # so the watchdog waits a full period before next time
@@ -440,26 +383,6 @@ def ignored_columns(batch: BatchRow) -> builtins.list[str]:
         if "ignoredColumns" in entry:
             return list(entry["ignoredColumns"])
     return []
-
-
-_COPIED = ("batch_id", "line", "chunk", "idempotency_key", "data")
-
-
-def _insert_rows(session: Session, rows: builtins.list[dict[str, object]]) -> None:
-    session.execute(insert(_BATCH_ROWS), rows)
-
-
-def _copy_rows(session: Session, rows: builtins.list[dict[str, object]]) -> None:
-    """PostgreSQL: COPY, in the session's transaction. An INSERT per row, even pipelined,
-    took 30 us of the uploader's time each and was half of a 100,000-row upload."""
-    connection = session.connection().connection.driver_connection
-    assert isinstance(connection, psycopg.Connection)
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY batch_rows ({', '.join(_COPIED)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row([*(row[c] for c in _COPIED[:-1]), json_text(row["data"])])
 
 
 def _digest(stream: IO[bytes]) -> str:

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select, update
-
 from microcred.accounts.actor import Actor
+from microcred.bulk.repository import StagedUploadRepository
 from microcred.errors import ConflictError, NotFoundError, short
 from microcred.store.db import transaction
 from microcred.store.tables import StagedUploadRow
@@ -57,10 +56,9 @@ class StagedUploads:
         now = self.clock()
         token = secrets.token_urlsafe(18)
         with transaction(self.sessions) as session:
-            session.execute(
-                delete(StagedUploadRow).where(StagedUploadRow.created_at < now - STAGED_FOR)
-            )
-            session.add(
+            uploads = StagedUploadRepository(session)
+            uploads.delete_created_before(now - STAGED_FOR)
+            uploads.add(
                 StagedUploadRow(
                     token=token,
                     issuer_id=issuer_id,
@@ -77,18 +75,10 @@ class StagedUploads:
         """Take the upload to start it: exactly one caller gets the row."""
         actor.require(issuer_id, "issuer")
         now = self.clock()
-        mine = (StagedUploadRow.token == token) & (StagedUploadRow.issuer_id == issuer_id)
         with transaction(self.sessions) as session:
-            won = session.execute(
-                update(StagedUploadRow)
-                .where(
-                    mine,
-                    StagedUploadRow.started_at.is_(None),
-                    StagedUploadRow.created_at >= now - STAGED_FOR,
-                )
-                .values(started_at=now)
-            ).rowcount  # type: ignore[attr-defined]
-            row = session.scalar(select(StagedUploadRow).where(mine))
+            uploads = StagedUploadRepository(session)
+            won = uploads.claim(issuer_id, token, at=now, created_since=now - STAGED_FOR)
+            row = uploads.get(issuer_id, token)
         if row is None or (not won and row.started_at is None):
             raise NotFoundError(
                 "this upload has expired; upload the file again", found=short(token)
@@ -102,25 +92,17 @@ class StagedUploads:
     def started(self, token: str, batch_id: str) -> None:
         """Remember the batch (a repeated start finds it) and drop the file's bytes."""
         with transaction(self.sessions) as session:
-            session.execute(
-                update(StagedUploadRow)
-                .where(StagedUploadRow.token == token)
-                .values(batch_id=batch_id, content=b"")
-            )
+            StagedUploadRepository(session).set_batch(token, batch_id)
 
     def release(self, token: str) -> None:
         """Give back a claim whose start failed unexpectedly, so the upload can be started
         again (a started one, with its batch, stays started)."""
         with transaction(self.sessions) as session:
-            session.execute(
-                update(StagedUploadRow)
-                .where(StagedUploadRow.token == token, StagedUploadRow.batch_id.is_(None))
-                .values(started_at=None)
-            )
+            StagedUploadRepository(session).unclaim(token)
 
     def drop(self, token: str) -> None:
         with transaction(self.sessions) as session:
-            session.execute(delete(StagedUploadRow).where(StagedUploadRow.token == token))
+            StagedUploadRepository(session).delete(token)
 
 
 __all__ = ["STAGED_FOR", "Claimed", "StagedUploads"]

@@ -12,13 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
 from microcred.engagement.events import KINDS, EventService
-from microcred.status.expiry import effective_state_sql
-from microcred.store.tables import AchievementRow, CredentialRow, NotificationRow
+from microcred.engagement.repository import DashboardRepository
 
 WEEKS = 12
 TOP_ACHIEVEMENTS = 10
@@ -55,40 +53,10 @@ class ChartService:
         )
         starts = [monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
         periods = [(start, start + timedelta(weeks=1)) for start in starts]
-        mine = CredentialRow.issuer_id == issuer_id
-        issued_at = CredentialRow.issued_at
-        live_state = effective_state_sql(now)
         with self.sessions() as session:
-            per_week = session.execute(
-                select(
-                    *(
-                        func.sum(case((and_(issued_at >= a, issued_at < b), 1), else_=0))
-                        for a, b in periods
-                    )
-                ).where(mine, issued_at >= starts[0])
-            ).one()
-            issued_by_achievement = session.execute(
-                select(AchievementRow.id, AchievementRow.name, func.count(CredentialRow.id))
-                .join(AchievementRow, AchievementRow.id == CredentialRow.achievement_id)
-                .where(mine)
-                .group_by(AchievementRow.id, AchievementRow.name)
-                .order_by(func.count(CredentialRow.id).desc(), AchievementRow.name)
-                .limit(TOP_ACHIEVEMENTS)
-            ).all()
-            states = {
-                str(state): int(count)
-                for state, count in session.execute(
-                    select(live_state, func.count()).where(mine).group_by(live_state)
-                )
-            }
-            emails = {
-                str(state): int(count)
-                for state, count in session.execute(
-                    select(NotificationRow.state, func.count())
-                    .where(NotificationRow.issuer_id == issuer_id)
-                    .group_by(NotificationRow.state)
-                )
-            }
+            issued = DashboardRepository(session).issued(issuer_id, periods, now, TOP_ACHIEVEMENTS)
+        per_week, issued_by_achievement = issued.per_week, issued.top
+        states, emails = issued.states, issued.emails
         events = self.events.counts(actor, issuer_id, periods)
         weeks = []
         for i, start in enumerate(starts):

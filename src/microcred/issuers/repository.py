@@ -104,6 +104,11 @@ class ApiKeyRepository(Repository):
             )
         )
 
+    def mark_used(self, key_id: str, at: datetime) -> None:
+        self.session.execute(
+            update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(last_used_at=at)
+        )
+
     def get(self, issuer_id: str, key_id: str) -> ApiKeyRow | None:
         return self.session.scalar(
             select(ApiKeyRow).where(ApiKeyRow.issuer_id == issuer_id, ApiKeyRow.id == key_id)

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import SYSTEM, Actor, Role, parse_role
@@ -377,9 +376,7 @@ class IssuerService:
         # call behind SQLite's single writer.
         if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
             with transaction(self.sessions) as session:
-                session.execute(
-                    update(ApiKeyRow).where(ApiKeyRow.id == row.id).values(last_used_at=now)
-                )
+                ApiKeyRepository(session).mark_used(row.id, now)
         return Actor(issuer_id=row.issuer_id, name=f"api-key:{prefix}", role=parse_role(row.role))
 
 

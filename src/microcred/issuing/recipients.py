@@ -14,13 +14,10 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
-
 from microcred.audit.repository import record_audit
 from microcred.errors import PermissionDeniedError
 from microcred.issuing.repository import CredentialRepository
 from microcred.store.db import transaction
-from microcred.store.tables import CredentialRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,11 +85,7 @@ class RecipientService:
             row = CredentialRepository(session).require_public(credential_id)
             if row.name_public == public:
                 return
-            session.execute(
-                update(CredentialRow)
-                .where(CredentialRow.id == credential_id)
-                .values(name_public=public)
-            )
+            CredentialRepository(session).set_name_public(credential_id, public)
             record_audit(
                 session,
                 by,

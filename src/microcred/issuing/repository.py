@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 
 from microcred.status import expiry
 from microcred.store.repository import Repository
@@ -48,6 +48,13 @@ class CredentialRepository(Repository):
             .with_for_update()
         )
         return self.found(row, credential_id)
+
+    def set_name_public(self, credential_id: str, public: bool) -> None:
+        self.session.execute(
+            update(CredentialRow)
+            .where(CredentialRow.id == credential_id)
+            .values(name_public=public)
+        )
 
     def require_public(self, credential_id: str) -> CredentialRow:
         return self.found(self.get_public(credential_id), credential_id)
