@@ -434,3 +434,49 @@ class LogCheckpointRow(Base):
     note: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
     anchor: Mapped[dict[str, Any] | None]
+
+
+# --------------------------------------------------------------------------------------------
+# Learners (migration 0003, microcred.learners): people who collect credentials from any issuer.
+# Not issuer-owned: a learner's rows are keyed by ``learner_id`` and only the learner reads them.
+
+
+class LearnerRow(Base):
+    """A learner account. Personal data lives here and in the rows that point here, so
+    deleting the account is deleting these rows; issued credentials are the issuers' records
+    and stay as signed (see docs/design/learners.md)."""
+
+    __tablename__ = "learners"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    display_name: Mapped[str | None] = mapped_column(String(300))
+    # The public profile's address (/learners/<slug>); None until the learner makes one.
+    profile_slug: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The learner's own did:key for presentations, its private key sealed like issuer keys.
+    did: Mapped[str | None] = mapped_column(String(200))
+    did_key_sealed: Mapped[bytes | None]
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+
+
+class LearnerEmailRow(Base):
+    """A verified e-mail address of a learner: a row exists only once the address is proven
+    (its link was followed), so credentials issued to it are the learner's."""
+
+    __tablename__ = "learner_emails"
+
+    email: Mapped[str] = mapped_column(String(320), primary_key=True)  # normalize_email()
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    verified_at: Mapped[datetime]
+
+
+# Learner sign-in tokens and sessions: microcred.learners (migration 0003).
+
+# --------------------------------------------------------------------------------------------
+# Wallet (migration 0004, microcred.wallet): what a learner holds, collects and shows.
+
+# --------------------------------------------------------------------------------------------
+# OAuth 2.0 for the Open Badges 3.0 API (migration 0005, microcred.obapi).
+
+# --------------------------------------------------------------------------------------------
+# OpenID for Verifiable Credential Issuance (migration 0006, microcred.oid4vci).

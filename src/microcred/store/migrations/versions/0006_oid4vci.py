@@ -1,0 +1,21 @@
+"""OpenID for Verifiable Credential Issuance: offers and tokens
+
+Revision ID: 0006
+Revises: 0005
+Create Date: 2026-12-07
+"""
+
+from __future__ import annotations
+
+revision = "0006"
+down_revision = "0005"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass  # tables to come with microcred.oid4vci
+
+
+def downgrade() -> None:
+    pass
