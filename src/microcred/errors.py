@@ -37,7 +37,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── SignInRequiredError      a page that needs a signed-in user
     ├── SignInError              wrong e-mail or password (not told apart)
     │   └── AccountLockedError   too many failed sign-ins; ``until`` says when to retry
-    └── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
+    ├── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
+    └── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
@@ -157,6 +158,20 @@ class NotConfiguredError(MicrocredError):
     """The server is not set up for this request (for example no VC-API signing issuer)."""
 
     code = "not_configured"
+
+
+class Oid4vciError(MicrocredError):
+    """An OpenID for Verifiable Credential Issuance request refused. ``error`` is the code the
+    protocol names (``invalid_grant``, ``invalid_token``, ``invalid_proof``, ``invalid_nonce``,
+    ...); the wallet gets it in OAuth's error body, never in ours."""
+
+    code = "openid_issuance_refused"
+
+    def __init__(
+        self, error: str, message: str, *, expected: str | None = None, found: str | None = None
+    ) -> None:
+        super().__init__(message, expected=expected, found=found)
+        self.error = error
 
 
 class FormTooLargeError(InputError):

@@ -32,6 +32,7 @@ from microcred.issuing.recipients import RecipientService
 from microcred.jobs.queue import JobQueue
 from microcred.jobs.tasks import register_tasks
 from microcred.notifications.service import NotificationService
+from microcred.oid4vci.service import Oid4vciService
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
@@ -232,6 +233,21 @@ class Runtime:
     @cached_property
     def staff(self) -> StaffService:
         return StaffService(self.sessions, clock=self.clock)
+
+    # ---- OpenID for Verifiable Credential Issuance (a recipient's credential to a wallet) -------
+
+    @cached_property
+    def oid4vci(self) -> Oid4vciService:
+        return Oid4vciService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            credentials=self.credentials,
+            issuance=self.issuance,
+            lifecycle=self.lifecycle,
+            recipients=self.recipients,
+            master_secret=self.settings.master_secret.get_secret_value().encode(),
+        )
 
     def close(self) -> None:
         self.engine.dispose()

@@ -90,6 +90,27 @@ class PublicUrls:
     def hostname(self) -> str:
         return urlsplit(self.base).hostname or "localhost"
 
+    # OpenID for Verifiable Credential Issuance: the server is the credential issuer and its
+    # own authorization server, both identified by the public URL.
+
+    def well_known(self, name: str) -> str:
+        """``/.well-known/<name>`` inserted between host and path, as RFC 8414 and OpenID4VCI
+        place metadata (``https://host/.well-known/<name>/path`` for ``https://host/path``)."""
+        parts = urlsplit(self.base)
+        return f"{parts.scheme}://{parts.netloc}/.well-known/{name}{parts.path.rstrip('/')}"
+
+    @cached_property
+    def oid4vci_token(self) -> str:
+        return f"{self.base}/oid4vci/token"
+
+    @cached_property
+    def oid4vci_nonce(self) -> str:
+        return f"{self.base}/oid4vci/nonce"
+
+    @cached_property
+    def oid4vci_credential(self) -> str:
+        return f"{self.base}/oid4vci/credential"
+
     # ---- parsing -------------------------------------------------------------------------------
 
     @classmethod

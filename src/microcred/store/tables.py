@@ -480,3 +480,48 @@ class LearnerEmailRow(Base):
 
 # --------------------------------------------------------------------------------------------
 # OpenID for Verifiable Credential Issuance (migration 0006, microcred.oid4vci).
+# Codes and tokens are kept as SHA-256 digests only; rows past ``expires_at`` are deleted.
+
+
+class Oid4vciOfferRow(Base):
+    """A credential offer's pre-authorized code: single use, short-lived, for one credential."""
+
+    __tablename__ = "oid4vci_offers"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class Oid4vciTokenRow(Base):
+    """An access token a pre-authorized code was exchanged for; spent by one credential."""
+
+    __tablename__ = "oid4vci_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    spent_at: Mapped[datetime | None]
+
+
+class Oid4vciUsedNonceRow(Base):
+    """A ``c_nonce`` a key proof has used (nonces are signed, not stored, until then)."""
+
+    __tablename__ = "oid4vci_used_nonces"
+
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Oid4vciCopyRow(Base):
+    """A credential re-issued to a wallet's key (``copy_id``), and the one it copies."""
+
+    __tablename__ = "oid4vci_copies"
+
+    copy_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    original_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
+    holder_did: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]

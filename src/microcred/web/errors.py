@@ -34,6 +34,7 @@ STATUS: dict[type[e.MicrocredError], int] = {
     e.SignInError: 401,
     e.AccountLockedError: 429,
     e.NotConfiguredError: 503,
+    e.Oid4vciError: 400,  # answered in OAuth's error shape by web/api/oid4vci.py
 }
 
 

@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import segno
+from markupsafe import Markup
+
+from microcred.errors import ConflictError, PermissionDeniedError
 from microcred.runtime import Runtime
 from microcred.store.tables import CredentialRow
 from microcred.web.pages import links
@@ -58,6 +62,33 @@ class CredentialView:
     @property
     def linkedin_share(self) -> str:
         return links.linkedin_share_url(self.url)
+
+
+@dataclass(frozen=True)
+class WalletOffer:
+    """The OpenID4VCI credential offer on the recipient's private page (a fresh code each
+    time the page is shown)."""
+
+    uri: str
+    minutes: int
+
+    def qr(self, title: str) -> Markup:
+        # The offer is long (the whole offer travels by value, so no secret reaches a server
+        # log): drawn smaller than the page's own QR code, so it fits a 360 px screen.
+        code = segno.make(self.uri, error="m")
+        svg = code.svg_inline(scale=3, title=title, svgclass="qr", lineclass=None, omitsize=False)
+        return Markup(svg.replace("<svg ", '<svg role="img" ', 1))  # noqa: S704 (generated SVG)
+
+
+def wallet_offer(runtime: Runtime, row: CredentialRow, token: str | None) -> WalletOffer | None:
+    """An offer for the private link's holder; None for a credential that cannot be offered
+    (not active) or a link that is not the recipient's."""
+    try:
+        offer = runtime.oid4vci.make_offer(row.id, token)
+    except (ConflictError, PermissionDeniedError):
+        return None
+    minutes = round((offer.expires_at - runtime.clock()).total_seconds() / 60)
+    return WalletOffer(offer.uri, minutes)
 
 
 def live_state(runtime: Runtime, row: CredentialRow) -> str:

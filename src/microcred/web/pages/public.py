@@ -30,7 +30,7 @@ from microcred.web.pages.core import (
     render,
     safe_next,
 )
-from microcred.web.pages.credential_view import build_view
+from microcred.web.pages.credential_view import build_view, wallet_offer
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.security import EMBED_CSP
 
@@ -82,6 +82,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},
             "recipient": _recipient_panel(row, token) if recipient else None,
             "done": request.query_params.get("done") if recipient else None,
+            "wallet_offer": wallet_offer(runtime, row, token) if recipient else None,
         },
     )
     if recipient:
