@@ -5,6 +5,9 @@
 - No import circle, except the Open Badges model's recursive types.
 - The pure floors (crypto, ledger, model, verify) use no database, web framework or HTTP client,
   and no feature imports the entry points.
+- A feature's SQL lives in its ``repository.py``: elsewhere in a feature folder SQLAlchemy gives
+  only the session, its factory and the engine (the expiry rule, Python and SQL in one place,
+  is the one exception).
 """
 
 from __future__ import annotations
@@ -27,12 +30,18 @@ FEATURES = (
     "issuers",
     "issuing",
     "notifications",
+    "oid4vci",
     "status",
     "transparency",
     "vcapi",
     "verification",
 )
 FOREIGN_TO_PURE = ("sqlalchemy", "fastapi", "starlette", "httpx", "requests", "huey")
+NOT_FEATURES = ("crypto", "ledger", "model", "verify", "store", "jobs", "web", "cli")
+SESSION_ONLY = frozenset(
+    {"sqlalchemy.Engine", "sqlalchemy.orm.Session", "sqlalchemy.orm.sessionmaker"}
+)
+SQL_BESIDE_REPOSITORIES = ("microcred.status.expiry",)  # the expiry rule, in Python and as SQL
 
 
 def module_name(path: Path) -> str:
@@ -183,3 +192,56 @@ def test_every_feature_folder_is_named_here() -> None:
         "contexts",
     }
     assert folders == set(FEATURES)
+
+
+def feature_packages() -> list[str]:
+    """Every feature folder on disk, those written after this test included."""
+    return sorted(
+        p.name
+        for p in PACKAGE.iterdir()
+        if (p / "__init__.py").exists() and p.name not in NOT_FEATURES
+    )
+
+
+def sqlalchemy_names(tree: ast.AST) -> Iterator[str]:
+    """What a module takes from SQLAlchemy: ``from sqlalchemy.orm import Session`` is
+    ``sqlalchemy.orm.Session``, ``import sqlalchemy`` the whole of it."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names if within(alias.name, ("sqlalchemy",)))
+        elif isinstance(node, ast.ImportFrom) and within(node.module or "", ("sqlalchemy",)):
+            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+
+
+def test_features_leave_their_sql_to_their_repositories() -> None:
+    """Services call repository methods on a session; they write no statement themselves (no
+    select, no insert, no text, no dialect insert, no database exception caught)."""
+    features = tuple(f"microcred.{name}" for name in feature_packages())
+    offenders = sorted(
+        f"{name} -> {taken}"
+        for name, path in modules().items()
+        if within(name, features)
+        and name.rsplit(".", 1)[-1] != "repository"
+        and name not in SQL_BESIDE_REPOSITORIES
+        for taken in sqlalchemy_names(ast.parse(path.read_text(), str(path)))
+        if taken not in SESSION_ONLY
+    )
+    assert offenders == []
+
+
+def test_the_sql_rule_sees_every_feature_and_every_kind_of_import() -> None:
+    assert set(FEATURES) <= set(feature_packages())
+    source = (
+        "import sqlalchemy as sa\n"
+        "from sqlalchemy import Engine, select\n"
+        "from sqlalchemy.orm import Session\n"
+        "from sqlalchemy.exc import IntegrityError\n"
+        "from .repository import select_rows\n"
+    )
+    assert sorted(sqlalchemy_names(ast.parse(source))) == [
+        "sqlalchemy",
+        "sqlalchemy.Engine",
+        "sqlalchemy.exc.IntegrityError",
+        "sqlalchemy.orm.Session",
+        "sqlalchemy.select",
+    ]

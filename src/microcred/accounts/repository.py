@@ -28,6 +28,11 @@ class StaffRepository(Repository):
     def get(self, user_id: str) -> StaffUserRow | None:
         return self.session.get(StaffUserRow, user_id)
 
+    def lock(self, user_id: str) -> StaffUserRow | None:
+        """The user, row-locked until commit: two concurrent sign-ins must not both count a
+        failure (or both clear the count) from one read."""
+        return self.session.get(StaffUserRow, user_id, with_for_update=True)
+
     def for_issuer(self, issuer_id: str) -> list[StaffUserRow]:
         return list(
             self.session.scalars(

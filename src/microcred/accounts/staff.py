@@ -115,7 +115,7 @@ class StaffService:
         )
         error: SignInError | None = None
         with transaction(self.sessions) as session:
-            row = session.get(StaffUserRow, found.id, with_for_update=True)
+            row = StaffRepository(session).lock(found.id)
             if row is None:
                 raise SignInError("wrong e-mail or password")
             if row.locked_until is not None and row.locked_until > now:

@@ -7,16 +7,20 @@ not found.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from microcred.store.repository import Repository
 from microcred.store.tables import (
     AuditEventRow,
+    Base,
 )
+
+_AUDIT = Base.metadata.tables["audit_events"]  # Core executemany: no ORM objects per event
 
 
 class AuditRepository(Repository):
@@ -42,6 +46,11 @@ class AuditRepository(Repository):
                 at=at,
             )
         )
+
+    def record_many(self, events: Sequence[dict[str, Any]]) -> None:
+        """Write these events (``issuer_id``, ``actor``, ``action``, ``subject``, ``details``,
+        ``at``) in one executemany INSERT: issuing a chunk writes one per credential."""
+        self.session.execute(insert(_AUDIT), events)
 
     def count(self, issuer_id: str, *, action: str | None = None) -> int:
         query = select(func.count()).select_from(AuditEventRow)

@@ -23,20 +23,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from microcred.accounts.actor import Actor
 from microcred.achievements.repository import AchievementRepository
 from microcred.achievements.service import AchievementService
+from microcred.audit.repository import AuditRepository
 from microcred.crypto.proofs import CRYPTOSUITES
 from microcred.crypto.statuslist import status_entry
 from microcred.errors import InputError, short
 from microcred.issuers.repository import IssuerRepository
 from microcred.issuers.service import IssuerService
-from microcred.issuing.repository import CredentialRepository
+from microcred.issuing.repository import CredentialConflictError, CredentialRepository
 from microcred.model import (
     hashed_email_identity,
     normalize_email,
@@ -46,7 +44,7 @@ from microcred.model.template import CredentialTemplate
 from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
-from microcred.store.tables import AchievementRow, Base, CredentialRow
+from microcred.store.tables import AchievementRow, CredentialRow
 from microcred.urls import PublicUrls
 
 # No white space and none of the characters that delimit addresses in a header (RFC 5322
@@ -272,7 +270,7 @@ class IssuanceService:
             with transaction(self.sessions) as session:
                 self._insert(session, actor, issuer_id, rows, now)
             return rows
-        except IntegrityError:
+        except CredentialConflictError:
             pass
         # Another worker issued some of the same idempotency keys meanwhile: keep theirs.
         with transaction(self.sessions) as session:
@@ -293,14 +291,9 @@ class IssuanceService:
     ) -> None:
         if not rows:
             return
-        # Core executemany, not the ORM's unit of work: the rows stay plain objects for the
-        # caller and the hooks, and a chunk's inserts cost a few statements, not a flush that
-        # tracks every object (it was a fifth of a worker's time).
-        for row in rows:
-            _fill_defaults(row)
-        session.execute(insert(_CREDENTIALS), [_values(row) for row in rows])
-        session.execute(
-            insert(_AUDIT),
+        # A few statements for the whole chunk (Core executemany, see insert_signed).
+        CredentialRepository(session).insert_signed(rows)
+        AuditRepository(session).record_many(
             [
                 {
                     "issuer_id": issuer_id,
@@ -327,28 +320,6 @@ class IssuanceService:
                 raise InputError("achievement is archived", found=short(achievement_id))
             found[achievement_id] = row
         return found
-
-
-_CREDENTIALS = Base.metadata.tables["credentials"]
-_AUDIT = Base.metadata.tables["audit_events"]
-# Column defaults the ORM would have applied (``state``, flags): set on the objects too, so
-# what the caller holds is what was stored.
-_DEFAULTS = {
-    column.key: column.default.arg
-    for column in _CREDENTIALS.columns
-    if isinstance(column.default, ScalarElementColumnDefault)
-}
-
-
-def _fill_defaults(row: CredentialRow) -> None:
-    for key, value in _DEFAULTS.items():
-        if key not in row.__dict__:
-            setattr(row, key, value)
-
-
-def _values(row: CredentialRow) -> dict[str, Any]:
-    """The columns set on the object (unset ones keep their server defaults)."""
-    return {c.key: row.__dict__[c.key] for c in _CREDENTIALS.columns if c.key in row.__dict__}
 
 
 def _dedupe(requests: list[IssueRequest]) -> list[IssueRequest]:

@@ -10,14 +10,37 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from microcred.status import expiry
 from microcred.store.repository import Repository
 from microcred.store.tables import (
+    Base,
     CredentialRow,
 )
+
+_CREDENTIALS = Base.metadata.tables["credentials"]
+# Column defaults the ORM would have applied (``state``, flags): set on the objects too, so
+# what the caller holds is what was stored.
+_DEFAULTS = {
+    column.key: column.default.arg
+    for column in _CREDENTIALS.columns
+    if isinstance(column.default, ScalarElementColumnDefault)
+}
+
+
+class CredentialConflictError(Exception):
+    """The credentials' INSERT broke a constraint: almost always because another worker stored
+    one of the same idempotency keys first. Raised from the database's error; the transaction
+    must be rolled back.
+
+    Deliberately not a :class:`~microcred.errors.MicrocredError`: it is transient (the issuing
+    service retries once, keeping the winner's credentials), and a bulk chunk treats a domain
+    error as final but anything else as worth retrying."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +85,23 @@ class CredentialRepository(Repository):
     def add_all(self, rows: Sequence[CredentialRow]) -> None:
         self.session.add_all(rows)
         self.session.flush()
+
+    def insert_signed(self, rows: Sequence[CredentialRow]) -> None:
+        """Store these new credentials in one Core executemany INSERT, not the ORM's unit of
+        work: the rows stay plain objects for the caller and the hooks, and a chunk's inserts
+        cost one statement, not a flush that tracks every object (it was a fifth of a
+        worker's time). The column defaults are set on the objects first.
+
+        Raises :class:`CredentialConflictError` when the INSERT breaks a constraint (an
+        idempotency key stored meanwhile by another worker)."""
+        for row in rows:
+            _fill_defaults(row)
+        try:
+            self.session.execute(insert(_CREDENTIALS), [_values(row) for row in rows])
+        except IntegrityError as error:
+            raise CredentialConflictError(
+                "another worker stored one of these credentials' idempotency keys first"
+            ) from error
 
     def get(self, issuer_id: str, credential_id: str) -> CredentialRow | None:
         return self.session.scalar(
@@ -120,6 +160,17 @@ class CredentialRepository(Repository):
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
         page = query.order_by(CredentialRow.issued_at.desc(), CredentialRow.id)
         return list(self.session.scalars(page.offset(offset).limit(limit))), total
+
+
+def _fill_defaults(row: CredentialRow) -> None:
+    for key, value in _DEFAULTS.items():
+        if key not in row.__dict__:
+            setattr(row, key, value)
+
+
+def _values(row: CredentialRow) -> dict[str, Any]:
+    """The columns set on the object (unset ones keep their server defaults)."""
+    return {c.key: row.__dict__[c.key] for c in _CREDENTIALS.columns if c.key in row.__dict__}
 
 
 def _escape_like(text: str) -> str:

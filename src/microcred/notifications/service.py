@@ -29,20 +29,14 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from microcred.errors import MailError
 from microcred.notifications.mail import Mailer, Message, RawMessage, mailer_for, sending
+from microcred.notifications.repository import MailFields, NotificationRepository
 from microcred.notifications.templates import CredentialMail, one_line
 from microcred.store.db import transaction
-from microcred.store.tables import (
-    AchievementRow,
-    Base,
-    CredentialRow,
-    IssuerRow,
-    NotificationRow,
-)
+from microcred.store.tables import AchievementRow, CredentialRow, IssuerRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -74,15 +68,6 @@ GROUP_LIMIT = 250  # credentials per job: a bulk chunk's worth
 # unknown"), the rest of its group pending; and a slow relay holds a claim for one slice's
 # sends only, not for a whole group's, before the sweep's SENDING_TIMEOUT.
 SETTLE_EVERY = 25
-_MAIL_COLUMNS = (
-    CredentialRow.id,
-    CredentialRow.issuer_id,
-    CredentialRow.achievement_id,
-    CredentialRow.recipient_name,
-    CredentialRow.recipient_email,
-    CredentialRow.document,
-)
-_TABLE = Base.metadata.tables["notifications"]  # Core: executemany without the ORM's tracking
 
 
 @dataclass(frozen=True)
@@ -146,7 +131,7 @@ class NotificationService:
             if credential.recipient_email
         ]
         if rows:
-            session.execute(insert(_TABLE), rows)
+            NotificationRepository(session).add_pending(rows)
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
         self._enqueue([credential.id for credential in credentials if credential.recipient_email])
@@ -251,30 +236,13 @@ class NotificationService:
         later = list(candidates[SETTLE_EVERY:])
         with transaction(self.sessions) as session:
             # Compare-and-set: of two workers holding the same job, exactly one gets each row
-            # (rows locked here; on SQLite the write transaction holds the database lock). The
-            # rows are found by credential only: with "state = 'pending'" in the WHERE,
-            # PostgreSQL with statistics from before a big batch chose the (state, changed_at)
-            # index and read every pending row of the batch for each job.
-            found = session.execute(
-                select(
-                    NotificationRow.id,
-                    NotificationRow.state,
-                    NotificationRow.attempts,
-                )
-                .where(NotificationRow.credential_id.in_(candidates[:SETTLE_EVERY]))
-                .with_for_update()
-            ).all()
+            # (the rows are locked until commit).
+            notifications = NotificationRepository(session)
+            found = notifications.lock_for_credentials(candidates[:SETTLE_EVERY])
             ids = [i for i, state, tried in found if state == "pending" and tried < MAX_ATTEMPTS]
             if not ids:
                 return [], later
-            claimed = session.execute(
-                update(NotificationRow)
-                .where(NotificationRow.id.in_(ids))
-                .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=now)
-                .returning(
-                    NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts
-                )
-            ).all()
+            claimed = notifications.start_sending(ids, now)
         rows = [_Claim(i, c, attempt) for i, c, attempt in claimed]
         return sorted(rows, key=lambda row: order.get(row.credential_id, 0)), later
 
@@ -290,19 +258,12 @@ class NotificationService:
         claims: list[tuple[_Claim, Message]] = []
         unusable: list[tuple[_Claim, str, str | None]] = []
         with self.sessions() as session:
-            # The columns a message needs, not ORM objects (a tenth of a mail job went there).
-            credentials = {
-                row.id: row
-                for row in session.execute(
-                    select(*_MAIL_COLUMNS).where(
-                        CredentialRow.id.in_([claim.credential_id for claim in claimed])
-                    )
-                )
-            }
+            notifications = NotificationRepository(session)
+            credentials = notifications.mail_fields([claim.credential_id for claim in claimed])
             for claim in claimed:
                 credential = credentials[claim.credential_id]  # the foreign key guarantees it
                 try:
-                    message = self._message(session, credential, now, names, composer)
+                    message = self._message(notifications, credential, now, names, composer)
                 except (ValueError, HeaderParseError) as error:
                     # An address Python's e-mail package cannot write.
                     unusable.append((claim, "failed", f"unusable address: {error}"))
@@ -335,35 +296,16 @@ class NotificationService:
             if state != "sent"
         ]
         with transaction(self.sessions) as session:
+            notifications = NotificationRepository(session)
             if sent:
-                # One statement for the slice. "failed" too: a slow send the sweep gave up on
-                # did arrive after all.
-                session.execute(
-                    update(_TABLE)
-                    .where(
-                        tuple_(_TABLE.c.id, _TABLE.c.attempts).in_(sent),
-                        or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"),
-                    )
-                    .values(state="sent", sent_at=now, changed_at=now)
-                )
+                notifications.mark_sent(sent, now)
             if released:
-                session.execute(
-                    update(_TABLE)
-                    .where(
-                        _TABLE.c.id == bindparam("b_id"),
-                        _TABLE.c.attempts == bindparam("b_attempt"),
-                        _TABLE.c.state == "sending",
-                    )
-                    .values(
-                        state=bindparam("b_state"), last_error=bindparam("b_error"), changed_at=now
-                    ),
-                    released,
-                )
+                notifications.release(released, now)
 
     def _message(
         self,
-        session: Session,
-        credential: Row[Any],
+        notifications: NotificationRepository,
+        credential: MailFields,
         now: datetime,
         names: dict[tuple[type, str], str],
         composer: _Composer,
@@ -377,11 +319,11 @@ class NotificationService:
             recipient_name=one_line(credential.recipient_name or "") or None,
             achievement_name=one_line(
                 _name(issued)
-                or _stored_name(session, AchievementRow, credential.achievement_id, names)
+                or _stored_name(notifications, AchievementRow, credential.achievement_id, names)
             ),
             issuer_name=one_line(
                 _name(document.get("issuer"))
-                or _stored_name(session, IssuerRow, credential.issuer_id, names)
+                or _stored_name(notifications, IssuerRow, credential.issuer_id, names)
             ),
             credential_url=self.urls.credential(credential.id),
             private_url=self.recipients.private_url(credential.id),
@@ -417,41 +359,13 @@ class NotificationService:
         """
         now = now or self.clock()
         with transaction(self.sessions) as session:
-            abandoned = (
-                session.execute(
-                    update(NotificationRow)
-                    .where(
-                        NotificationRow.state == "sending",
-                        NotificationRow.changed_at < now - SENDING_TIMEOUT,
-                    )
-                    .values(state="failed", last_error=ABANDONED, changed_at=now)
-                    .returning(NotificationRow.credential_id)
-                )
-                .scalars()
-                .all()
+            notifications = NotificationRepository(session)
+            abandoned = notifications.abandon_sending(
+                since=now - SENDING_TIMEOUT, error=ABANDONED, at=now
             )
-            due = session.scalars(
-                select(NotificationRow.id)
-                .where(
-                    NotificationRow.state == "pending",
-                    NotificationRow.changed_at < now - PENDING_GRACE,
-                )
-                .order_by(NotificationRow.changed_at)
-                .limit(SWEEP_LIMIT)
-            ).all()
+            due = notifications.pending_unchanged(since=now - PENDING_GRACE, limit=SWEEP_LIMIT)
             # Touch them so the next sweep leaves them to the jobs queued now.
-            requeued = (
-                session.execute(
-                    update(NotificationRow)
-                    .where(NotificationRow.id.in_(due), NotificationRow.state == "pending")
-                    .values(changed_at=now)
-                    .returning(NotificationRow.credential_id)
-                )
-                .scalars()
-                .all()
-                if due
-                else []
-            )
+            requeued = notifications.touch_pending(due, now)
         for credential_id in abandoned:
             log.warning("e-mail for credential %s: %s", credential_id, ABANDONED)
         self._enqueue(requeued)
@@ -466,11 +380,7 @@ class NotificationService:
         this they waited for the sweep's 15 minutes. Rows whose job is still queued get a
         second one, which finds them claimed or sent and does nothing."""
         with self.sessions() as session:
-            pending = session.scalars(
-                select(NotificationRow.credential_id)
-                .where(NotificationRow.state == "pending")
-                .order_by(NotificationRow.created_at)
-            ).all()
+            pending = NotificationRepository(session).pending_credentials()
         self._enqueue(pending)
         if pending:
             log.info("queued e-mail jobs again for %d pending e-mails", len(pending))
@@ -482,7 +392,7 @@ class NotificationService:
 
 
 def _stored_name(
-    session: Session,
+    notifications: NotificationRepository,
     table: type[IssuerRow] | type[AchievementRow],
     row_id: str,
     names: dict[tuple[type, str], str],
@@ -490,9 +400,7 @@ def _stored_name(
     """The row's current name, read once per job rather than once per message."""
     name = names.get((table, row_id))
     if name is None:
-        stored = session.scalar(select(table.name).where(table.id == row_id))
-        assert stored is not None  # foreign keys
-        name = names[(table, row_id)] = stored
+        name = names[(table, row_id)] = notifications.stored_name(table, row_id)
     return name
 
 

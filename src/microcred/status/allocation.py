@@ -12,13 +12,12 @@ import secrets
 import uuid
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.crypto.statuslist import MIN_LENGTH
 from microcred.errors import ConflictError
-from microcred.store.tables import StatusIndexRow, StatusListRow
+from microcred.status.repository import StatusIndexRepository, StatusListRepository
+from microcred.store.tables import StatusListRow
 
 PURPOSES = ("revocation", "suspension")
 FILL_LIMIT = 0.5
@@ -35,19 +34,8 @@ def list_length(configured: int) -> int:
     return length + (-length % 8)
 
 
-def _current_lists(session: Session, issuer_id: str) -> StatusListRow | None:
-    """The newest revocation list, locked so concurrent allocations on PostgreSQL serialize."""
-    return session.scalar(
-        select(StatusListRow)
-        .where(StatusListRow.issuer_id == issuer_id, StatusListRow.purpose == "revocation")
-        .order_by(StatusListRow.seq.desc())
-        .limit(1)
-        .with_for_update()
-    )
-
-
 def _new_lists(
-    session: Session, issuer_id: str, seq: int, length: int, now: datetime
+    status_lists: StatusListRepository, issuer_id: str, seq: int, length: int, now: datetime
 ) -> StatusListRow | None:
     """Start list pair ``seq``; None if a concurrent allocator started it first."""
     rows = [
@@ -63,13 +51,7 @@ def _new_lists(
         )
         for purpose in PURPOSES
     ]
-    # A savepoint, so losing the race (unique issuer/purpose/seq) leaves our transaction usable.
-    try:
-        with session.begin_nested():
-            session.add_all(rows)
-    except IntegrityError:
-        return None
-    return rows[0]
+    return rows[0] if status_lists.add_pair(rows) else None
 
 
 def allocate_indices(
@@ -81,13 +63,14 @@ def allocate_indices(
     guarantee, the lock on the list row keeps concurrent allocators from tripping on it.
     """
     length = list_length(length)
+    status_lists, handed_out = StatusListRepository(session), StatusIndexRepository(session)
     result: list[tuple[int, int]] = []
     races = 0
     while len(result) < count:
-        lists = _current_lists(session, issuer_id)
+        lists = status_lists.lock_current(issuer_id)
         if lists is None or lists.allocated >= _capacity(lists.length):
             seq = (lists.seq + 1) if lists else 1
-            started = _new_lists(session, issuer_id, seq, length, now)
+            started = _new_lists(status_lists, issuer_id, seq, length, now)
             if started is None:
                 races += 1
                 if races > 3:  # not a race any more: something else breaks the insert
@@ -97,12 +80,9 @@ def allocate_indices(
                 continue  # another transaction started it: lock and use theirs
             lists = started
         want = min(count - len(result), _capacity(lists.length) - lists.allocated)
-        picked = _pick_free(session, issuer_id, lists.seq, lists.length, want)
-        if picked:  # one executemany; ORM objects per index cost more than the picking
-            session.execute(
-                insert(StatusIndexRow),
-                [{"issuer_id": issuer_id, "seq": lists.seq, "status_index": i} for i in picked],
-            )
+        picked = _pick_free(handed_out, issuer_id, lists.seq, lists.length, want)
+        if picked:
+            handed_out.add_many(issuer_id, lists.seq, picked)
         lists.allocated += len(picked)
         session.flush()
         result.extend((lists.seq, i) for i in picked)
@@ -113,7 +93,9 @@ def _capacity(length: int) -> int:
     return int(length * FILL_LIMIT)
 
 
-def _pick_free(session: Session, issuer_id: str, seq: int, length: int, want: int) -> list[int]:
+def _pick_free(
+    handed_out: StatusIndexRepository, issuer_id: str, seq: int, length: int, want: int
+) -> list[int]:
     picked: set[int] = set()
     while len(picked) < want:
         # Draw more than needed: at most half the list is taken, so most candidates are free.
@@ -122,15 +104,7 @@ def _pick_free(session: Session, issuer_id: str, seq: int, length: int, want: in
         taken: set[int] = set()
         ordered = sorted(candidates)
         for start in range(0, len(ordered), _IN_CHUNK):
-            taken.update(
-                session.scalars(
-                    select(StatusIndexRow.status_index).where(
-                        StatusIndexRow.issuer_id == issuer_id,
-                        StatusIndexRow.seq == seq,
-                        StatusIndexRow.status_index.in_(ordered[start : start + _IN_CHUNK]),
-                    )
-                )
-            )
+            taken.update(handed_out.taken(issuer_id, seq, ordered[start : start + _IN_CHUNK]))
         for index in candidates - taken:
             if len(picked) == want:
                 break

@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.accounts.actor import Actor
@@ -28,8 +27,9 @@ from microcred.crypto.statuslist import BitstringStatusList
 from microcred.errors import ConflictError, InputError, NotFoundError
 from microcred.issuing.repository import CredentialRepository
 from microcred.status.expiry import EffectiveState, effective_state
+from microcred.status.repository import StatusListRepository
 from microcred.store.db import transaction
-from microcred.store.tables import CredentialRow, StatusListRow
+from microcred.store.tables import CredentialRow
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -132,8 +132,9 @@ class LifecycleService:
                     found=row.state,
                 )
             previous = row.state
+            status_lists = StatusListRepository(session)
             for purpose, value in move.bits.items():
-                self._set_bit(session, row, purpose, value, now)
+                self._set_bit(status_lists, row, purpose, value, now)
             row.state, row.state_reason = move.to_state, text
             record_audit(
                 session,
@@ -149,18 +150,14 @@ class LifecycleService:
 
     @staticmethod
     def _set_bit(
-        session: Session, credential: CredentialRow, purpose: str, value: bool, now: datetime
+        status_lists: StatusListRepository,
+        credential: CredentialRow,
+        purpose: str,
+        value: bool,
+        now: datetime,
     ) -> None:
         # Locked: two status changes on one list must not both rewrite the bits from one read.
-        status_list = session.scalar(
-            select(StatusListRow)
-            .where(
-                StatusListRow.issuer_id == credential.issuer_id,
-                StatusListRow.purpose == purpose,
-                StatusListRow.seq == credential.status_list_seq,
-            )
-            .with_for_update()
-        )
+        status_list = status_lists.lock(credential.issuer_id, purpose, credential.status_list_seq)
         if status_list is None:
             raise NotFoundError(
                 "the credential's status list is missing",

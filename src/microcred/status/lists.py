@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.crypto import proofs
@@ -25,8 +24,8 @@ from microcred.crypto.statuslist import (
 from microcred.errors import NotFoundError, short
 from microcred.issuers.repository import IssuerRepository
 from microcred.status.allocation import PURPOSES
+from microcred.status.repository import StatusListRepository
 from microcred.store.db import transaction
-from microcred.store.tables import StatusListRow
 from microcred.types import JsonObject
 
 if TYPE_CHECKING:
@@ -96,9 +95,7 @@ class StatusListService:
             return kept
         document = self._sign(slug, purpose, seq, snapshot, key_file, now)
         with transaction(self.sessions) as session:
-            row = session.scalar(
-                select(StatusListRow).where(StatusListRow.id == snapshot.row_id).with_for_update()
-            )
+            row = StatusListRepository(session).lock_by_id(snapshot.row_id)
             # Keep it only if no status changed while we signed; else the next request re-signs.
             if row is not None and row.bits == snapshot.bits:
                 row.signed, row.signed_at = document, now
@@ -108,18 +105,10 @@ class StatusListService:
         self, session: Session, slug: str, purpose: str, seq: int
     ) -> tuple[_Snapshot, KeyFile]:
         where = f"{slug}/{purpose}/{seq}"
-        issuer = IssuerRepository(session).by_slug(slug)
-        if issuer is None:
-            raise NotFoundError("no such status list", found=short(where))
-        row = session.scalar(
-            select(StatusListRow).where(
-                StatusListRow.issuer_id == issuer.id,
-                StatusListRow.purpose == purpose,
-                StatusListRow.seq == seq,
-            )
-        )
-        if row is None:
-            raise NotFoundError("no such status list", found=short(where))
+        status_lists = StatusListRepository(session)
+        # An unknown issuer is "no such status list" too.
+        issuer = status_lists.found(IssuerRepository(session).by_slug(slug), where)
+        row = status_lists.found(status_lists.get(issuer.id, purpose, seq), where)
         key_file = self.issuers.signing_key(session, issuer.id)
         snapshot = _Snapshot(
             row_id=row.id,

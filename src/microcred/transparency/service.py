@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.crypto.did import DID_CONTEXTS
@@ -45,6 +44,11 @@ from microcred.ledger.recheck import DEFAULT_CHUNK, RecheckReport, recheck
 from microcred.store.db import transaction
 from microcred.store.log import NewEntry, SqlLogStore, SqlRecheckSource
 from microcred.store.tables import CredentialRow, IssuerKeyRow, LogCheckpointRow
+from microcred.transparency.repository import (
+    LOG_PURPOSE,
+    CheckpointRepository,
+    LogKeyRepository,
+)
 from microcred.transparency.witness import public_anchor
 from microcred.types import Did, JsonObject
 from microcred.verify.log_check import BUNDLE_TYPE, issuance_entry, status_entry
@@ -57,7 +61,6 @@ if TYPE_CHECKING:
     from microcred.crypto.sealing import Sealer
     from microcred.urls import PublicUrls
 
-LOG_PURPOSE = "log"
 _ANCHOR_SCAN = 1000  # rows with an anchor record looked at, newest first
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -140,16 +143,7 @@ class TransparencyService:
 
     def _signing_key(self, session: Session) -> SigningKey:
         """The current log key, created if there is none. Call under the log lock."""
-        row = session.scalar(
-            select(IssuerKeyRow)
-            .where(
-                IssuerKeyRow.issuer_id.is_(None),
-                IssuerKeyRow.purpose == LOG_PURPOSE,
-                IssuerKeyRow.retired_at.is_(None),
-            )
-            .order_by(IssuerKeyRow.created_at.desc())
-            .limit(1)
-        )
+        row = LogKeyRepository(session).current()
         if row is None:
             return self._new_key(session)
         if self._key is not None and self._key[0] == row.id:
@@ -166,20 +160,13 @@ class TransparencyService:
             fragment_prefix="log-",
             now=self.clock(),
         )
-        session.add(row)
-        session.flush()
+        LogKeyRepository(session).add(row)
         self._key = (row.id, key)
         return key
 
     def _log_keys(self, session: Session) -> list[IssuerKeyRow]:
         """Every log key, current first: retired ones still verify old checkpoints."""
-        rows = list(
-            session.scalars(
-                select(IssuerKeyRow).where(
-                    IssuerKeyRow.issuer_id.is_(None), IssuerKeyRow.purpose == LOG_PURPOSE
-                )
-            )
-        )
+        rows = LogKeyRepository(session).every()
         rows.sort(key=lambda k: (k.retired_at is not None, -k.created_at.timestamp()))
         return rows
 
@@ -248,10 +235,7 @@ class TransparencyService:
 
     def checkpoint(self, size: int) -> LogCheckpointRow:
         with self.sessions() as session:
-            row = SqlLogStore(session).checkpoint(size)
-        if row is None:
-            raise NotFoundError("no checkpoint of this size", found=str(size))
-        return row
+            return CheckpointRepository(session).require(size)
 
     def inclusion(self, reference: str, size: int | None = None) -> InclusionProof:
         """The inclusion proof of a credential's issuance entry under a stored checkpoint
@@ -347,14 +331,9 @@ class TransparencyService:
         Scans down from the newest checkpoint, so it costs the checkpoints signed since the
         last anchor (the column has no index; anchors are expected often, say hourly).
         """
-        query = (
-            select(LogCheckpointRow)
-            .where(LogCheckpointRow.size > after, LogCheckpointRow.anchor.is_not(None))
-            .order_by(LogCheckpointRow.size.desc())
-            .limit(_ANCHOR_SCAN)
-        )
         with self.sessions() as session:
-            for row in session.scalars(query):
+            checkpoints = CheckpointRepository(session)
+            for row in checkpoints.with_anchor_holding(after, limit=_ANCHOR_SCAN):
                 if stored_anchor(row) is not None:
                     return row.size
         return None

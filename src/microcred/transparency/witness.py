@@ -34,8 +34,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from sqlalchemy import func, null, select, update
-
 from microcred.errors import (
     AnchorError,
     ChainUnavailableError,
@@ -52,6 +50,7 @@ from microcred.ledger.anchor import (
 )
 from microcred.store.db import transaction
 from microcred.store.tables import LogCheckpointRow
+from microcred.transparency.repository import CheckpointRepository
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -293,10 +292,7 @@ class WitnessService:
 
     def _record(self, size: int) -> dict[str, Any] | None:
         with self.sessions() as session:
-            row = session.get(LogCheckpointRow, size)
-            if row is None:
-                raise NotFoundError("no checkpoint of this size", found=str(size))
-            return row.anchor
+            return CheckpointRepository(session).require(size).anchor
 
     def _signed_transaction(self, size: int) -> dict[str, Any]:
         from eth_account import Account
@@ -313,7 +309,7 @@ class WitnessService:
         account = Account.from_key(secret)
         web3 = self.web3()
         with self.sessions() as session:
-            row = session.get(LogCheckpointRow, size)
+            row = CheckpointRepository(session).get(size)
             assert row is not None
             data = anchor_data(row.note)
         chain_id = int(_ask(lambda: web3.eth.chain_id))
@@ -341,9 +337,7 @@ class WitnessService:
     def _claim(self, size: int, pending: dict[str, Any]) -> dict[str, Any]:
         """Record ``pending`` unless the row already has a record; returns the row's record."""
         with transaction(self.sessions) as session:
-            row = session.scalar(
-                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
-            )
+            row = CheckpointRepository(session).lock(size)
             assert row is not None
             if row.anchor is None:
                 row.anchor = pending
@@ -392,9 +386,7 @@ class WitnessService:
             block_timestamp=datetime.fromtimestamp(int(block["timestamp"]), UTC),
         )
         with transaction(self.sessions) as session:
-            row = session.scalar(
-                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
-            )
+            row = CheckpointRepository(session).lock(size)
             assert row is not None
             current = public_anchor(row.anchor)
             if current is not None:
@@ -414,15 +406,10 @@ class WitnessService:
 
     def _drop(self, size: int, record: dict[str, Any]) -> None:
         with transaction(self.sessions) as session:
-            row = session.scalar(
-                select(LogCheckpointRow).where(LogCheckpointRow.size == size).with_for_update()
-            )
+            checkpoints = CheckpointRepository(session)
+            row = checkpoints.lock(size)
             if row is not None and row.anchor == record:  # unless another run moved it on
-                session.execute(
-                    update(LogCheckpointRow)
-                    .where(LogCheckpointRow.size == size)
-                    .values(anchor=null())
-                )
+                checkpoints.clear_anchor(size)
 
     # ---- the periodic job ---------------------------------------------------------------------
 
@@ -469,13 +456,9 @@ class WitnessService:
         if not self.enabled or interval <= 0:
             return None
         with self.sessions() as session:
-            newest = session.scalar(select(func.max(LogCheckpointRow.size))) or 0
-            last = session.execute(
-                select(LogCheckpointRow.size, LogCheckpointRow.anchor)
-                .where(LogCheckpointRow.anchor.is_not(None))
-                .order_by(LogCheckpointRow.size.desc())
-                .limit(1)
-            ).first()
+            checkpoints = CheckpointRepository(session)
+            newest = checkpoints.newest_size()
+            last = checkpoints.last_with_anchor()
         if last is not None:
             size, record = last
             if isinstance(record, dict) and record.get("state") == PENDING:
@@ -500,9 +483,7 @@ class WitnessService:
         """Read the anchor of checkpoint ``size`` back from the chain and check it commits to
         the stored note. Raises :class:`AnchorError`, or :class:`NotFoundError` if none."""
         with self.sessions() as session:
-            row = session.get(LogCheckpointRow, size)
-            if row is None:
-                raise NotFoundError("no checkpoint of this size", found=str(size))
+            row = CheckpointRepository(session).require(size)
             anchor, note = public_anchor(row.anchor), row.note
         if anchor is None:
             raise NotFoundError("this checkpoint is not anchored", found=f"size {size}")

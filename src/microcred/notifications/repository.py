@@ -1,0 +1,172 @@
+"""The e-mail rows' SQL: pending rows written with their credentials, claimed a slice at a time,
+settled, swept.
+
+Repositories take the caller's session and never commit: the service owns the unit of work.
+These are the statements bench/smtp_bench.py and bench/bulk_bench.py measure (see
+docs/design/notifications.md): rows are written, claimed and settled one statement per slice,
+never one per row, and the hot ones are Core statements on the table, without the ORM's
+per-object tracking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
+
+from microcred.store.repository import Repository
+from microcred.store.tables import (
+    AchievementRow,
+    Base,
+    CredentialRow,
+    IssuerRow,
+    NotificationRow,
+)
+
+_TABLE = Base.metadata.tables["notifications"]  # Core: executemany without the ORM's tracking
+_MAIL_COLUMNS = (
+    CredentialRow.id,
+    CredentialRow.issuer_id,
+    CredentialRow.achievement_id,
+    CredentialRow.recipient_name,
+    CredentialRow.recipient_email,
+    CredentialRow.document,
+)
+MailFields = Row[Any]
+"""A credential's columns that its message needs (:meth:`NotificationRepository.mail_fields`)."""
+
+
+class NotificationRepository(Repository):
+    noun = "e-mail"
+
+    def add_pending(self, rows: Sequence[dict[str, object]]) -> None:
+        """Write these rows (the ``notifications`` columns) in one executemany INSERT."""
+        self.session.execute(insert(_TABLE), rows)
+
+    def lock_for_credentials(self, credential_ids: Sequence[str]) -> Sequence[Row[str, str, int]]:
+        """(id, state, attempts) of these credentials' rows, row-locked until commit (on SQLite
+        the write transaction holds the database lock).
+
+        The rows are found by credential only: with "state = 'pending'" in the WHERE,
+        PostgreSQL with statistics from before a big batch chose the (state, changed_at)
+        index and read every pending row of the batch for each job."""
+        return self.session.execute(
+            select(
+                NotificationRow.id,
+                NotificationRow.state,
+                NotificationRow.attempts,
+            )
+            .where(NotificationRow.credential_id.in_(credential_ids))
+            .with_for_update()
+        ).all()
+
+    def start_sending(self, ids: Sequence[str], at: datetime) -> Sequence[Row[str, str, int]]:
+        """Move these rows to ``sending``, one attempt more; returns (id, credential id,
+        attempt) of each. Call with the rows locked by :meth:`lock_for_credentials`."""
+        return self.session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id.in_(ids))
+            .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=at)
+            .returning(NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts)
+        ).all()
+
+    def mail_fields(self, credential_ids: Sequence[str]) -> dict[str, MailFields]:
+        """By credential id: the columns a message needs (id, issuer, achievement, recipient's
+        name and address, document), not ORM objects (a tenth of a mail job went there)."""
+        return {
+            row.id: row
+            for row in self.session.execute(
+                select(*_MAIL_COLUMNS).where(CredentialRow.id.in_(credential_ids))
+            )
+        }
+
+    def stored_name(self, table: type[IssuerRow] | type[AchievementRow], row_id: str) -> str:
+        """The issuer's or achievement's current name (the foreign keys say it exists)."""
+        stored = self.session.scalar(select(table.name).where(table.id == row_id))
+        assert stored is not None  # foreign keys
+        return stored
+
+    def mark_sent(self, claims: Sequence[tuple[str, int]], at: datetime) -> None:
+        """Mark these (id, attempt) rows sent, in one statement. A conditional UPDATE: a row
+        is changed only while it is still that claim, in ``sending``, or ``failed`` (a slow
+        send the sweep gave up on did arrive after all)."""
+        self.session.execute(
+            update(_TABLE)
+            .where(
+                tuple_(_TABLE.c.id, _TABLE.c.attempts).in_(claims),
+                or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"),
+            )
+            .values(state="sent", sent_at=at, changed_at=at)
+        )
+
+    def release(self, outcomes: Sequence[dict[str, object]], at: datetime) -> None:
+        """Give each row its outcome (``b_id``, ``b_attempt``, ``b_state``, ``b_error``) in one
+        executemany UPDATE; a row changes only while it is still that claim and ``sending``."""
+        self.session.execute(
+            update(_TABLE)
+            .where(
+                _TABLE.c.id == bindparam("b_id"),
+                _TABLE.c.attempts == bindparam("b_attempt"),
+                _TABLE.c.state == "sending",
+            )
+            .values(state=bindparam("b_state"), last_error=bindparam("b_error"), changed_at=at),
+            outcomes,
+        )
+
+    def abandon_sending(self, *, since: datetime, error: str, at: datetime) -> Sequence[str]:
+        """Fail the rows in ``sending`` that have not changed since ``since``; returns their
+        credential ids."""
+        return (
+            self.session.execute(
+                update(NotificationRow)
+                .where(
+                    NotificationRow.state == "sending",
+                    NotificationRow.changed_at < since,
+                )
+                .values(state="failed", last_error=error, changed_at=at)
+                .returning(NotificationRow.credential_id)
+            )
+            .scalars()
+            .all()
+        )
+
+    def pending_unchanged(self, *, since: datetime, limit: int) -> Sequence[str]:
+        """Ids of up to ``limit`` pending rows unchanged since ``since``, oldest first."""
+        return self.session.scalars(
+            select(NotificationRow.id)
+            .where(
+                NotificationRow.state == "pending",
+                NotificationRow.changed_at < since,
+            )
+            .order_by(NotificationRow.changed_at)
+            .limit(limit)
+        ).all()
+
+    def touch_pending(self, ids: Sequence[str], at: datetime) -> Sequence[str]:
+        """Set ``changed_at`` of those of these rows still pending; returns their credential
+        ids (none for no ids: no statement)."""
+        if not ids:
+            return []
+        return (
+            self.session.execute(
+                update(NotificationRow)
+                .where(NotificationRow.id.in_(ids), NotificationRow.state == "pending")
+                .values(changed_at=at)
+                .returning(NotificationRow.credential_id)
+            )
+            .scalars()
+            .all()
+        )
+
+    def pending_credentials(self) -> Sequence[str]:
+        """The credential ids of every pending row, oldest first."""
+        return self.session.scalars(
+            select(NotificationRow.credential_id)
+            .where(NotificationRow.state == "pending")
+            .order_by(NotificationRow.created_at)
+        ).all()
+
+
+__all__ = ["MailFields", "NotificationRepository"]
