@@ -29,12 +29,15 @@ FEATURES = (
     "engagement",
     "issuers",
     "issuing",
+    "learners",
     "notifications",
+    "obapi",
     "oid4vci",
     "status",
     "transparency",
     "vcapi",
     "verification",
+    "wallet",
 )
 FOREIGN_TO_PURE = ("sqlalchemy", "fastapi", "starlette", "httpx", "requests", "huey")
 NOT_FEATURES = ("crypto", "ledger", "model", "verify", "store", "jobs", "web", "cli")

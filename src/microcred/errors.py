@@ -30,15 +30,21 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── NotFoundError            no such thing, or not one the caller may see
     │   └── PageNotFoundError    the same, on an HTML page
     ├── ConflictError            the request clashes with the current state
+    │   └── EmailInUseError      an address another learner has verified
     ├── PermissionDeniedError    the caller may see it but not do this
     │   ├── PageForbiddenError   a console page the signed-in role may not open
     │   └── CsrfError            a form without a valid anti-forgery token
     ├── UnauthenticatedError     an API call without a valid API key
     ├── SignInRequiredError      a page that needs a signed-in user
+    │   └── LearnerSignInRequiredError  a learner's page, and no learner signed in
     ├── SignInError              wrong e-mail or password (not told apart)
     │   └── AccountLockedError   too many failed sign-ins; ``until`` says when to retry
+    ├── RateLimitedError         too many requests of one kind; ``retry_after`` in seconds
+    ├── LinkInvalidError         an e-mailed link that is unknown, used, expired or for another use
     ├── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
-    └── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
+    ├── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
+    ├── OAuthRefusedError        an OAuth authorization request that cannot go back to its client
+    └── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
@@ -314,6 +320,71 @@ class AccountLockedError(SignInError):
     def __init__(self, until: datetime) -> None:
         super().__init__("too many failed sign-ins; try again later", found=until.isoformat())
         self.until = until
+
+
+# ---- learners (microcred.learners) -------------------------------------------------------------
+
+
+class LearnerSignInRequiredError(SignInRequiredError):
+    """A learner's page opened by someone not signed in as a learner (pages send them to
+    ``/sign-in``)."""
+
+    code = "learner_sign_in_required"
+
+
+class RateLimitedError(MicrocredError):
+    """Too many requests of one kind (sign-in links for an address, from a client).
+    ``retry_after`` is the number of seconds until the next one is accepted."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, expected: str | None = None) -> None:
+        super().__init__(message, expected=expected, found=f"retry in {retry_after} s")
+        self.retry_after = retry_after
+
+
+class LinkInvalidError(MicrocredError):
+    """An e-mailed link that is unknown, already used, expired or meant for another use (the
+    cases are not told apart: a guesser learns nothing)."""
+
+    code = "link_invalid"
+
+
+class EmailInUseError(ConflictError):
+    """An address another learner has verified (nothing more about that account is said)."""
+
+    code = "email_in_use"
+
+
+# ---- the Open Badges 3.0 API and its OAuth 2.0 server (microcred.obapi) -----------------------
+
+
+class OAuthRefusedError(MicrocredError):
+    """An OAuth 2.0 authorization request that cannot go back to the client (unknown client,
+    a redirect URI it did not register): the learner is told, nothing is redirected.
+    ``error`` is the OAuth error code."""
+
+    code = "oauth_refused"
+
+    def __init__(
+        self, error: str, message: str, *, expected: str | None = None, found: str | None = None
+    ) -> None:
+        super().__init__(message, expected=expected, found=found)
+        self.error = error
+
+
+class ObApiError(MicrocredError):
+    """An Open Badges API call refused. ``minor`` is the spec's ``imsx_codeMinorFieldValue``
+    (``unauthorizedrequest``, ``forbidden``, ``invalid_data``, ...); the client gets an
+    ``Imsx_StatusInfo`` body, never ours."""
+
+    code = "obapi_refused"
+
+    def __init__(
+        self, minor: str, message: str, *, expected: str | None = None, found: str | None = None
+    ) -> None:
+        super().__init__(message, expected=expected, found=found)
+        self.minor = minor
 
 
 def short(value: object, limit: int = 60) -> str:

@@ -31,7 +31,12 @@ from microcred.issuing.issuance import IssuanceHook, IssuanceService
 from microcred.issuing.recipients import RecipientService
 from microcred.jobs.queue import JobQueue
 from microcred.jobs.tasks import register_tasks
+from microcred.learners.hooks import LearnerDataHook
+from microcred.learners.passkeys import PasskeyService
+from microcred.learners.service import LearnerService
 from microcred.notifications.service import NotificationService
+from microcred.obapi.learner_data import OAuthLearnerData
+from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
@@ -81,6 +86,7 @@ class Runtime:
             batches=lambda: self.batches,
             notifications=lambda: self.notifications,
             witness=lambda: self.witness,
+            learners=lambda: self.learners,
         )
         return queue
 
@@ -247,6 +253,44 @@ class Runtime:
             lifecycle=self.lifecycle,
             recipients=self.recipients,
             master_secret=self.settings.master_secret.get_secret_value().encode(),
+        )
+
+    # ---- learners -------------------------------------------------------------------------------
+
+    @cached_property
+    def learner_hooks(self) -> list[LearnerDataHook]:
+        """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
+        return [OAuthLearnerData()]
+
+    @cached_property
+    def learners(self) -> LearnerService:
+        return LearnerService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            queue=self.queue,
+            sealer=self.sealer,
+            settings=self.settings,
+            hooks=self.learner_hooks,
+        )
+
+    @cached_property
+    def learner_passkeys(self) -> PasskeyService:
+        return PasskeyService(
+            self.sessions, clock=self.clock, urls=self.urls, learners=self.learners
+        )
+
+    # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
+
+    @cached_property
+    def obapi(self) -> ObApiService:
+        return ObApiService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            title="microcred",
+            wallet=None,  # until microcred.wallet's service lands
+            learners=self.learners,
         )
 
     def close(self) -> None:

@@ -111,6 +111,36 @@ class PublicUrls:
     def oid4vci_credential(self) -> str:
         return f"{self.base}/oid4vci/credential"
 
+    # Learner accounts: the links their e-mails carry (the token is the last path segment).
+
+    def learner_sign_in_link(self, token: str) -> str:
+        return f"{self.base}/sign-in/{quote(token, safe='')}"
+
+    def learner_sign_in_token(self, url: str) -> str:
+        """The token of a link made by :meth:`learner_sign_in_link` (the demo signs its learner
+        in with it); :class:`ValueError` for any other URL."""
+        prefix = f"{self.base}/sign-in/"
+        if not url.startswith(prefix) or "/" in url[len(prefix) :]:
+            raise ValueError(f"not a sign-in link of this server: {url!r}")
+        return unquote(url[len(prefix) :])
+
+    def learner_email_link(self, token: str) -> str:
+        return f"{self.base}/account/emails/verify/{quote(token, safe='')}"
+
+    # The 1EdTech Open Badges 3.0 API and the OAuth 2.0 server that guards it, all under the
+    # base path the spec fixes (``{base}/ims/ob/v3p0``).
+
+    @cached_property
+    def obapi(self) -> str:
+        return f"{self.base}/ims/ob/v3p0"
+
+    def obapi_endpoint(self, name: str) -> str:
+        """``discovery``, ``credentials``, ``profile``, or an OAuth endpoint (``oauth/token``)."""
+        return f"{self.obapi}/{name}"
+
+    def obapi_credentials_page(self, *, limit: int, offset: int) -> str:
+        return f"{self.obapi}/credentials?limit={limit}&offset={offset}"
+
     # ---- parsing -------------------------------------------------------------------------------
 
     @classmethod

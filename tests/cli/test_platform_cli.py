@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from microcred.accounts.actor import SYSTEM
 from microcred.cli.main import app
-from microcred.cli.seed import seed_demo
+from microcred.cli.seed import ACHIEVEMENTS, demo_sign_in_link, seed_demo
+from microcred.errors import LinkInvalidError
 from microcred.issuing.repository import CredentialFilter
 from microcred.runtime import Runtime
 from microcred.settings import Settings
@@ -131,9 +132,27 @@ def test_demo_data_is_created_once(env: Path) -> None:
         assert again == first  # the same access details, read back from the data directory
         assert len(runtime.issuers.all()) == 1
         _rows, total = runtime.credentials.list(SYSTEM, first.issuer_id, CredentialFilter())
-        assert total == 1
+        assert total == 3  # one of each demo achievement, all to the demo learner
         assert runtime.issuers.authenticate(first.api_key) is not None
         assert runtime.staff.authenticate(first.staff_email, first.staff_password)
         assert (env / "demo-credentials.json").stat().st_mode & 0o077 == 0
+    finally:
+        runtime.close()
+
+
+def test_demo_learner_signs_in_with_the_printed_link(env: Path) -> None:
+    runtime = Runtime(Settings())
+    try:
+        access = seed_demo(runtime)
+        assert access is not None
+        link = demo_sign_in_link(runtime, access)
+        signed_in = runtime.learners.sign_in(runtime.urls.learner_sign_in_token(link))
+        assert signed_in.next_path == "/wallet"
+        assert runtime.learners.emails(signed_in.learner_id) == (access.learner_email,)
+        exported = runtime.learners.export(signed_in.learner_id)
+        held = [c["credentialSubject"]["achievement"]["name"] for c in exported["credentials"]]
+        assert sorted(held) == sorted(data["name"] for data, _months in ACHIEVEMENTS)
+        with pytest.raises(LinkInvalidError):  # single use
+            runtime.learners.sign_in(runtime.urls.learner_sign_in_token(link))
     finally:
         runtime.close()

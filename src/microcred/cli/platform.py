@@ -52,7 +52,7 @@ def serve(
     """Serve the API, the public pages and the job consumer."""
     import uvicorn
 
-    from microcred.cli.seed import DEMO_SLUG, seed_demo
+    from microcred.cli.seed import DEMO_SLUG, demo_sign_in_link, seed_demo
     from microcred.web.app import create_app
 
     url = f"http://{host}:{port}"
@@ -73,6 +73,10 @@ def serve(
             out.print(f"  issuer id          {access.issuer_id}")
             out.print(f"  demo API key       {access.api_key}")
             out.print(f"  staff sign-in      {access.staff_email} / {access.staff_password}")
+            out.print(
+                f"  learner sign-in    {demo_sign_in_link(runtime, access)}"
+                f"  ({access.learner_email}; single use, 15 minutes)"
+            )
             out.print(
                 f"  try: curl -H 'Authorization: Bearer {access.api_key}' "
                 f"{url}/api/v1/issuers/{access.issuer_id}/credentials"

@@ -1,4 +1,5 @@
-"""Demo data for ``make run``: one issuer, a few achievements, an API key and a staff sign-in.
+"""Demo data for ``make run``: one issuer, a few achievements, an API key, a staff sign-in and a
+learner, Ada, whose wallet holds what the demo issuer gave her.
 
 Created only when the database has no issuer. The API token and password are random; they are
 written to ``demo-credentials.json`` in the data directory (readable by its owner only) so that
@@ -20,6 +21,8 @@ from microcred.runtime import Runtime
 
 DEMO_SLUG = "demo-university"
 DEMO_STAFF_EMAIL = "owner@demo-university.example"
+DEMO_LEARNER_EMAIL = "ada@example.org"
+DEMO_LEARNER_NAME = "Ada Lovelace"
 
 ACHIEVEMENTS: list[tuple[dict[str, Any], int | None]] = [
     (
@@ -87,6 +90,7 @@ class DemoAccess:
     api_key: str
     staff_email: str
     staff_password: str
+    learner_email: str = DEMO_LEARNER_EMAIL  # files written before the learner existed lack it
 
 
 def demo_access_path(runtime: Runtime) -> Path:
@@ -119,17 +123,27 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
     ]
     _row, token = runtime.issuers.create_api_key(SYSTEM, issuer.id, "demo", "owner")
     password = secrets.token_urlsafe(12)
-    _create_staff(runtime, issuer.id, password)
+    runtime.staff.create(
+        SYSTEM,
+        issuer.id,
+        email=DEMO_STAFF_EMAIL,
+        name="Demo Owner",
+        role="owner",
+        password=password,
+    )
+    _create_learner(runtime)
     runtime.issuance.issue(
         SYSTEM,
         issuer.id,
         [
             IssueRequest(
-                achievement_id=achievement_ids[0],
-                email="ada@example.org",
-                name="Ada Lovelace",
-                idempotency_key="demo-ada",
+                achievement_id=achievement_id,
+                email=DEMO_LEARNER_EMAIL,
+                name=DEMO_LEARNER_NAME,
+                # The first keeps its key from before the learner existed: one credential.
+                idempotency_key="demo-ada" if n == 0 else f"demo-ada-{n}",
             )
+            for n, achievement_id in enumerate(achievement_ids)
         ],
     )
     access = DemoAccess(
@@ -144,15 +158,14 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
     return access
 
 
-def _create_staff(runtime: Runtime, issuer_id: str, password: str) -> None:
-    """The console's owner account, once the staff service exists."""
-    staff = getattr(runtime, "staff", None)
-    if staff is not None:
-        staff.create(
-            SYSTEM,
-            issuer_id,
-            email=DEMO_STAFF_EMAIL,
-            name="Demo Owner",
-            role="owner",
-            password=password,
-        )
+def _create_learner(runtime: Runtime) -> None:
+    """Ada's account, her address verified, as if she had followed a sign-in link once."""
+    link = runtime.learners.issue_sign_in_link(DEMO_LEARNER_EMAIL)
+    signed_in = runtime.learners.sign_in(runtime.urls.learner_sign_in_token(link))
+    runtime.learners.set_name(signed_in.learner_id, DEMO_LEARNER_NAME)
+
+
+def demo_sign_in_link(runtime: Runtime, access: DemoAccess) -> str:
+    """A fresh single-use sign-in link for the demo learner, straight to her wallet (printed
+    at each start, as the demo has no mailbox to read)."""
+    return runtime.learners.issue_sign_in_link(access.learner_email, "/wallet")

@@ -11,6 +11,12 @@ from collections.abc import Callable
 
 from microcred.bulk.batches import CHUNK_JOB, CHUNK_PRIORITY, WATCHDOG_JOB, BatchService
 from microcred.jobs.queue import JobQueue
+from microcred.learners.service import (
+    LINK_JOB,
+    LINK_JOB_RETRIES,
+    LINK_JOB_RETRY_DELAY,
+    LearnerService,
+)
 from microcred.notifications.service import (
     MAX_ATTEMPTS,
     RETRY_DELAY_SECONDS,
@@ -28,6 +34,7 @@ def register_tasks(
     batches: Callable[[], BatchService],
     notifications: Callable[[], NotificationService],
     witness: Callable[[], WitnessService],
+    learners: Callable[[], LearnerService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -53,6 +60,19 @@ def register_tasks(
         SWEEP_JOB, lambda: notifications().sweep_job(), minutes=SWEEP_EVERY_MINUTES
     )
     queue.on_consumer_start(lambda: notifications().recover())
+
+    # A learner's sign-in or address link: each try makes a new token and mails it.
+    if learners is not None:
+        get_learners = learners
+
+        def send_link(
+            purpose: str, email: str, learner_id: str | None, language: str, next_path: str | None
+        ) -> None:
+            get_learners().send_link_job(purpose, email, learner_id, language, next_path)
+
+        queue.register(
+            LINK_JOB, send_link, retries=LINK_JOB_RETRIES, retry_delay=LINK_JOB_RETRY_DELAY
+        )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.
     if witness().periodic:

@@ -470,13 +470,134 @@ class LearnerEmailRow(Base):
     verified_at: Mapped[datetime]
 
 
-# Learner sign-in tokens and sessions: microcred.learners (migration 0003).
+# Learner sign-in tokens and sessions: microcred.learners (migration 0003). Tokens are kept as
+# SHA-256 digests only; rows past ``expires_at`` are deleted as new ones are made.
+
+
+class LearnerTokenRow(Base):
+    """A link sent by e-mail: ``sign_in`` (to ``email``, account made on first use) or
+    ``add_email`` (``email`` becomes one of ``learner_id``'s addresses). Single use."""
+
+    __tablename__ = "learner_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320))
+    learner_id: Mapped[str | None] = mapped_column(ForeignKey("learners.id"), index=True)
+    next_path: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    used_at: Mapped[datetime | None]
+
+
+class LearnerSessionRow(Base):
+    """A signed-in browser: the cookie holds the token, this row its digest."""
+
+    __tablename__ = "learner_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LearnerRateRow(Base):
+    """One fixed-window counter (sign-in links per address or per client, per hour), in the
+    database so every worker counts against the same limit. ``key`` holds digests only."""
+
+    __tablename__ = "learner_rate_limits"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int]
+    window_ends_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LearnerPasskeyRow(Base):
+    """A passkey (WebAuthn credential) a signed-in learner registered: its public key, never a
+    secret. ``credential_id`` is the authenticator's id, base64url."""
+
+    __tablename__ = "learner_passkeys"
+
+    credential_id: Mapped[str] = mapped_column(String(1400), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    public_key: Mapped[bytes]
+    sign_count: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+
+
+class LearnerChallengeRow(Base):
+    """A WebAuthn challenge handed out (its SHA-256): single use, a few minutes long."""
+
+    __tablename__ = "learner_challenges"
+
+    challenge_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    learner_id: Mapped[str | None] = mapped_column(ForeignKey("learners.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
 
 # --------------------------------------------------------------------------------------------
 # Wallet (migration 0004, microcred.wallet): what a learner holds, collects and shows.
 
 # --------------------------------------------------------------------------------------------
 # OAuth 2.0 for the Open Badges 3.0 API (migration 0005, microcred.obapi).
+# Client secrets, codes and tokens are kept as SHA-256 digests only (hex), never in the clear.
+
+
+class OAuthClientRow(Base):
+    """A client registered through dynamic client registration (RFC 7591)."""
+
+    __tablename__ = "oauth_clients"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    client_name: Mapped[str] = mapped_column(String(300))
+    redirect_uris: Mapped[list[Any]]
+    scope: Mapped[str] = mapped_column(Text)  # space-separated, as registered
+    grant_types: Mapped[list[Any]]
+    # Everything the client registered (client_uri, logo_uri, tos_uri, ...), as answered.
+    client_metadata: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class OAuthCodeRow(Base):
+    """An authorization code a learner's approval made: single use, ten minutes, bound to its
+    client, redirect URI and PKCE challenge. ``grant_id`` names the tokens it leads to."""
+
+    __tablename__ = "oauth_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"), index=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    redirect_uri: Mapped[str] = mapped_column(String(2000))
+    scope: Mapped[str] = mapped_column(Text)
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class OAuthTokenRow(Base):
+    """An access token and its refresh token, as one token response gave them. Refreshing
+    rotates: the row is marked ``rotated_at`` and a new row of the same grant is added."""
+
+    __tablename__ = "oauth_tokens"
+
+    access_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    refresh_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    client_id: Mapped[str] = mapped_column(ForeignKey("oauth_clients.client_id"), index=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    scope: Mapped[str] = mapped_column(Text)
+    issued_at: Mapped[datetime]
+    access_expires_at: Mapped[datetime]
+    refresh_expires_at: Mapped[datetime | None]
+    rotated_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
 
 # --------------------------------------------------------------------------------------------
 # OpenID for Verifiable Credential Issuance (migration 0006, microcred.oid4vci).

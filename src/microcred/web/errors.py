@@ -34,7 +34,11 @@ STATUS: dict[type[e.MicrocredError], int] = {
     e.SignInError: 401,
     e.AccountLockedError: 429,
     e.NotConfiguredError: 503,
+    e.RateLimitedError: 429,  # with Retry-After
+    e.LinkInvalidError: 400,
     e.Oid4vciError: 400,  # answered in OAuth's error shape by web/api/oid4vci.py
+    e.OAuthRefusedError: 400,  # shown to the learner on an HTML page (web/pages/oauth_consent.py)
+    e.ObApiError: 400,  # answered as Imsx_StatusInfo by web/api/obapi.py, with its own status
 }
 
 

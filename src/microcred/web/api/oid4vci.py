@@ -18,7 +18,9 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import NotFoundError, Oid4vciError
+from microcred.obapi.authserver import GRANT_TYPES as OBAPI_GRANT_TYPES
 from microcred.types import JsonObject
+from microcred.web.api import obapi
 from microcred.web.deps import RuntimeDep
 
 router = APIRouter(tags=["oid4vci"])
@@ -92,7 +94,11 @@ def credential_issuer_metadata(runtime: RuntimeDep, request: Request) -> Respons
 @router.get("/.well-known/oauth-authorization-server/{path:path}")
 def authorization_server_metadata(runtime: RuntimeDep, request: Request) -> Response:
     _require_our_address(runtime.urls.well_known("oauth-authorization-server"), request)
-    return _json(runtime.oid4vci.authorization_server_metadata(), cache="public, max-age=300")
+    # One document for the one issuer: the Open Badges API's OAuth server adds its endpoints.
+    document = runtime.obapi.authorization_server_metadata(
+        runtime.oid4vci.authorization_server_metadata()
+    )
+    return _json(document, cache="public, max-age=300")
 
 
 def _require_our_address(expected: str, request: Request) -> None:
@@ -105,10 +111,13 @@ def _require_our_address(expected: str, request: Request) -> None:
 
 @router.post("/oid4vci/token")
 async def token(request: Request, runtime: RuntimeDep) -> Response:
-    """RFC 6749 token request, form-encoded; the only grant is the pre-authorized code."""
+    """RFC 6749 token request, form-encoded: the pre-authorized code here; the Open Badges
+    API's grants (the metadata names this one token endpoint) go on to its OAuth server."""
     raw = await _body(request)
     if raw is None:
         return _too_large("invalid_request")
+    if _grant_type(raw) in OBAPI_GRANT_TYPES and _client_authenticates(request):
+        return await obapi.token_of(request, runtime, raw)
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != (
         "application/x-www-form-urlencoded"
     ):
@@ -128,6 +137,17 @@ async def token(request: Request, runtime: RuntimeDep) -> Response:
         )
     form = {name: values[0] for name, values in parsed.items()}
     return await _answer(lambda: runtime.oid4vci.exchange(form), lambda g: _json(g.response()))
+
+
+def _grant_type(raw: bytes) -> str | None:
+    values = parse_qs(raw.decode("utf-8", "replace")).get("grant_type", [])
+    return values[0] if len(values) == 1 else None
+
+
+def _client_authenticates(request: Request) -> bool:
+    # The Open Badges API's clients always authenticate (HTTP Basic); a request without it is
+    # answered here, where those grants are unsupported.
+    return request.headers.get("authorization", "").lower().startswith("basic ")
 
 
 @router.post("/oid4vci/nonce")

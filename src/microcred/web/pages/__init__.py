@@ -11,8 +11,20 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from microcred.web.pages import achievements, admin, bulk, charts, console, extras, public, verify
+from microcred.web.pages import (
+    achievements,
+    admin,
+    bulk,
+    charts,
+    console,
+    extras,
+    learners,
+    oauth_consent,
+    public,
+    verify,
+)
 from microcred.web.pages.core import install_error_pages
+from microcred.web.pages.learner_session import install_learner_error_pages
 from microcred.web.pages.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
@@ -25,12 +37,15 @@ routers: tuple[APIRouter, ...] = (
     admin.router,
     charts.router,
     extras.router,
+    learners.router,
+    oauth_consent.router,
 )
 
 
 def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     install_error_pages(app)
+    install_learner_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routers:
         app.include_router(router)

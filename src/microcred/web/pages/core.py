@@ -25,9 +25,9 @@ from microcred.errors import (
     SignInRequiredError,
 )
 from microcred.runtime import Runtime
-from microcred.store.tables import StaffUserRow
+from microcred.store.tables import LearnerRow, StaffUserRow
 from microcred.web.pages import i18n
-from microcred.web.pages.security import SESSION_COOKIE, Keys
+from microcred.web.pages.security import LEARNER_COOKIE, SESSION_COOKIE, Keys
 
 TEMPLATES = Path(__file__).parent / "templates"
 _RANK = {"viewer": 0, "issuer": 1, "owner": 2}
@@ -96,19 +96,21 @@ def render(
     pages = get_pages(request)
     language = language_of(request)
     user = current_user(request)
+    learner = current_learner(request)
     values: dict[str, Any] = {
         "request": request,
         "lang": language,
         "languages": i18n.LANGUAGES,
         "csrf_token": pages.keys.csrf_token(request),
         "user": user,
+        "learner": learner,
         "here": _here(request),
         "base_url": pages.runtime.settings.base_url,
         **(context or {}),
     }
     html = pages.environment(language).get_template(template).render(values)
     response = HTMLResponse(html, status_code=status_code, headers=dict(headers or {}))
-    response.headers.setdefault("Cache-Control", "no-store" if user else "no-cache")
+    response.headers.setdefault("Cache-Control", "no-store" if user or learner else "no-cache")
     response.headers["Vary"] = "Accept, Accept-Language, Cookie"
     response.headers["Content-Language"] = language
     pages.keys.attach_csrf_cookie(request, response)
@@ -136,6 +138,18 @@ def current_user(request: Request) -> StaffUserRow | None:
     user = pages.runtime.staff.get(session.user_id) if session else None
     request.state.staff_user = user
     return user
+
+
+def current_learner(request: Request) -> LearnerRow | None:
+    """The learner signed in on this browser, or None; looked up once per request (see
+    :mod:`microcred.web.pages.learner_session`, which builds the learner pages on it)."""
+    if hasattr(request.state, "learner"):
+        learner: LearnerRow | None = request.state.learner
+        return learner
+    runtime = get_pages(request).runtime
+    learner = runtime.learners.learner_for_session(request.cookies.get(LEARNER_COOKIE))
+    request.state.learner = learner
+    return learner
 
 
 def require(role: Role) -> Callable[[Request], Actor]:

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from microcred.errors import CsrfError
 
 SESSION_COOKIE = "mc_session"
+LEARNER_COOKIE = "mc_learner"  # a learner's session token (microcred.learners)
 CSRF_COOKIE = "mc_csrf"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = 12 * 3600
@@ -168,7 +169,12 @@ class Keys:
 
     def _session_id(self, request: Request) -> str:
         session = self.decode_session(request.cookies.get(SESSION_COOKIE))
-        return session.session_id if session else ""
+        staff = session.session_id if session else ""
+        # A learner's form token is bound to their session too: it dies with the session.
+        learner = request.cookies.get(LEARNER_COOKIE)
+        if not learner:
+            return staff
+        return f"{staff}|{hashlib.sha256(learner.encode()).hexdigest()}"
 
     def _csrf_for(self, nonce: str, session_id: str) -> str:
         return _b64(self._sign(self.csrf_key, f"{nonce}|{session_id}"))

@@ -1,0 +1,1 @@
+"""The learner's wallet: what they hold, collect and show."""
