@@ -55,8 +55,8 @@ def test_one_document_describes_both_servers(web: TestClient) -> None:
     }
     # And the service description agrees on where to authorise and register.
     flow = web.get("/ims/ob/v3p0/discovery").json()["components"]["securitySchemes"]["OAuth2ACG"]
-    assert flow["flows"]["authorizationCode"]["authorizationUrl"] == (
-        server["authorization_endpoint"]
+    assert (
+        flow["flows"]["authorizationCode"]["authorizationUrl"] == (server["authorization_endpoint"])
     )
     assert flow["x-imssf-registrationUrl"] == server["registration_endpoint"]
 
@@ -87,7 +87,8 @@ def test_the_token_endpoint_the_metadata_names_serves_the_api_grants(
     assert app.api("GET", "profile", token["access_token"]).status_code == 200
     # Refresh there too; the rotated token is then refused there as at the API's own path.
     rotated = app.post_form(
-        server["token_endpoint"], app.oauth.prepare_refresh_body(refresh_token=token["refresh_token"])
+        server["token_endpoint"],
+        app.oauth.prepare_refresh_body(refresh_token=token["refresh_token"]),
     )
     assert rotated.status_code == 200, rotated.text
     replay = app.refresh(token["refresh_token"])
