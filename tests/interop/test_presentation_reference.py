@@ -202,8 +202,10 @@ def test_we_verify_a_presentation_the_reference_signs(
     assert len(result.credentials) == 2
 
 
+# Not strict: whether the look-alike blank nodes tie depends on the fixtures' random keys and
+# ids, so the defect shows in most runs, not all (an XPASS once broke a combined run).
 @pytest.mark.xfail(
-    strict=True,
+    strict=False,
     reason="RDFC-1.0 differs from the reference when blank nodes in two named graphs look alike "
     "(two credentials with the same alignments): crypto.canon's pyoxigraph path, not this module",
 )

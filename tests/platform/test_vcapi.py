@@ -636,6 +636,15 @@ def test_a_presentation_signed_by_someone_other_than_its_holder_fails(
     assert any("not of the holder" in e for e in response.json()["errors"])
 
 
+def test_a_holder_that_is_no_did_is_not_the_signer(client: TestClient, did_key: KeyFile) -> None:
+    vp = _signed_presentation(
+        _presentation(_signed_with(did_key), holder="https://example.org/people/ada"), did_key
+    )
+    response = _verify_vp(client, "verifiablePresentation", vp)
+    assert response.status_code == 400
+    assert any("not of the holder" in e for e in response.json()["errors"])
+
+
 def test_a_tampered_presentation_or_credential_fails(client: TestClient, did_key: KeyFile) -> None:
     vp = _signed_presentation(_presentation(_signed_with(did_key)), did_key)
     altered = copy.deepcopy(vp)

@@ -16,8 +16,10 @@ Verifying goes the other way, each step a named check (see :class:`PresentationR
   holder        the proof's key is controlled by the presentation's holder
   credentials   every embedded credential passes the platform's :class:`Verifier`
 
-Pure functions: documents and keys in, documents and results out; no database, no network
-(the verifier and resolver passed in decide what may be fetched).
+The proof, challenge, domain and holder checks are :mod:`microcred.verify.holder_proof`'s,
+shared with the VC-API's ``/presentations/verify``. Pure functions: documents and keys in,
+documents and results out; no database, no network (the verifier and resolver passed in decide
+what may be fetched).
 """
 
 from __future__ import annotations
@@ -33,16 +35,20 @@ from microcred.crypto.did import DidResolver
 from microcred.crypto.keys import KeyFile
 from microcred.errors import InputError, MicrocredError, ProofError, short
 from microcred.types import JsonObject
+from microcred.verify.holder_proof import (
+    ENVELOPED,
+    VC_JWT_DATA_URL,
+    check_holder_proof,
+    enveloped_data,
+    holder_id,
+    is_envelope,
+)
 from microcred.verify.result import Check, Status, VerificationResult
 from microcred.verify.verifier import Verifier
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 SUITE: proofs.Cryptosuite = "eddsa-rdfc-2022"
 PURPOSE = "authentication"
-ENVELOPED = "EnvelopedVerifiableCredential"
-VC_JWT_DATA_URL = "data:application/vc+jwt,"
-# Media types other implementations write in an enveloped credential's data URL.
-ENVELOPE_PREFIXES = (VC_JWT_DATA_URL, "data:application/jwt,")
 MAX_CREDENTIALS = 100  # a presentation is signed and verified in one request
 CHECK_NAMES = ("presentation", "proof", "challenge", "domain", "holder", "credentials")
 
@@ -108,7 +114,7 @@ def sign_presentation(
     ``challenge`` and ``domain`` are the verifier's; pass None only where the verifier gave
     none (a presentation without a challenge can be replayed by anyone who sees it).
     """
-    holder = _holder_id(presentation.get("holder"))
+    holder = holder_id(presentation.get("holder"))
     if holder != key.controller:
         raise ProofError(
             "the signing key is not the holder's",
@@ -230,14 +236,16 @@ def verify_presentation(
         shape = Check("presentation", Status.FAILED, _not_a_presentation(presentation))
         return PresentationResult((shape,))
     vp = dict(presentation)
-    holder = _holder_id(vp.get("holder"))
+    holder = holder_id(vp.get("holder"))
     checks = [_shape_check(vp, holder)]
-    proof_check, method_controller, method_id = _proof_check(vp, resolver or DidResolver(), limits)
-    checks.append(proof_check)
-    proof = _single_proof(vp)
-    checks.append(_option_check("challenge", proof.get("challenge"), challenge))
-    checks.append(_option_check("domain", proof.get("domain"), domain))
-    checks.append(_holder_check(holder, method_controller, method_id))
+    checks += check_holder_proof(
+        vp,
+        challenge=challenge,
+        domain=domain,
+        resolver=resolver or DidResolver(),
+        suite=SUITE,
+        limits=limits,
+    )
     results = tuple(verifier.verify(c) for c in _credentials_to_verify(vp, checks))
     if not any(c.name == "credentials" for c in checks):
         checks.append(_credentials_check(results))
@@ -261,52 +269,6 @@ def _shape_check(vp: Mapping[str, Any], holder: str | None) -> Check:
     if problems:
         return Check("presentation", Status.FAILED, "; ".join(problems))
     return Check("presentation", Status.PASSED, f"a Verifiable Presentation by {holder}")
-
-
-def _proof_check(
-    vp: Mapping[str, Any], resolver: DidResolver, limits: Limits
-) -> tuple[Check, str | None, str | None]:
-    if "proof" not in vp:
-        return Check("proof", Status.FAILED, "the presentation carries no proof"), None, None
-    try:
-        verified = proofs.verify(vp, resolver, expected_purpose=PURPOSE, limits=limits)
-    except MicrocredError as exc:
-        message = f"the holder's signature does not verify: {exc}"
-        return Check("proof", Status.FAILED, message), None, None
-    except Exception as exc:  # a canonicalizer bug must not crash the verifier's caller
-        message = f"the holder's signature could not be checked ({type(exc).__name__})"
-        return Check("proof", Status.FAILED, message), None, None
-    if verified.cryptosuite != SUITE:
-        message = f"the proof uses {verified.cryptosuite}, not {SUITE}"
-        return Check("proof", Status.FAILED, message), None, None
-    message = f"the {SUITE} signature by {verified.method.id} is valid"
-    check = Check("proof", Status.PASSED, message)
-    return check, verified.method.controller, verified.method.id
-
-
-def _option_check(name: str, found: Any, expected: str | None) -> Check:
-    if expected is None:
-        return Check(name, Status.SKIPPED, f"no {name} was expected")
-    if found is None:
-        return Check(name, Status.FAILED, f"the proof carries no {name}; expected {expected!r}")
-    # A domain may be a list of them (VC Data Integrity 1.0): one must be the expected one.
-    matches = (
-        expected in found if name == "domain" and isinstance(found, list) else found == expected
-    )
-    if not matches:
-        message = f"the proof's {name} {short(found)} is not the expected {expected!r}"
-        return Check(name, Status.FAILED, message)
-    return Check(name, Status.PASSED, f"the proof carries the expected {name}")
-
-
-def _holder_check(holder: str | None, controller: str | None, method_id: str | None) -> Check:
-    if controller is None or method_id is None:
-        return Check("holder", Status.SKIPPED, "not checked: the proof did not verify")
-    signer = method_id.split("#", 1)[0]
-    if holder is None or holder != controller or holder != signer:
-        message = f"signed with a key of {controller}, not of the holder {short(holder)}"
-        return Check("holder", Status.FAILED, message)
-    return Check("holder", Status.PASSED, f"signed with a key of the holder {holder}")
 
 
 def _credentials_to_verify(vp: Mapping[str, Any], checks: list[Check]) -> list[Credential]:
@@ -355,7 +317,7 @@ def _embeddable(credential: Any, index: int) -> JsonObject:
             f"credential [{index}] is neither a credential object nor a VC-JWT",
             found=type(credential).__name__,
         )
-    if ENVELOPED in _types(credential):
+    if is_envelope(credential):
         _unwrapped(credential, index)  # refuses an envelope we cannot open
         return dict(credential)
     if "VerifiableCredential" not in _types(credential):
@@ -381,30 +343,16 @@ def _unwrapped(item: Any, index: int) -> Credential:
             expected="a credential or an EnvelopedVerifiableCredential",
             found=type(item).__name__,
         )
-    if ENVELOPED not in _types(item):
+    if not is_envelope(item):
         return item
-    data = item.get("id")
-    if isinstance(data, str):
-        for prefix in ENVELOPE_PREFIXES:
-            if data.startswith(prefix) and jose.looks_like_jwt(data[len(prefix) :]):
-                return data[len(prefix) :]
+    token = enveloped_data(item)
+    if token is not None and jose.looks_like_jwt(token):
+        return token
     raise InputError(
         f"verifiableCredential[{index}] is an envelope this verifier cannot open",
         expected=f"id: {VC_JWT_DATA_URL}<JWT>",
-        found=short(data),
+        found=short(item.get("id")),
     )
-
-
-def _holder_id(holder: Any) -> str | None:
-    value = holder.get("id") if isinstance(holder, Mapping) else holder
-    return value if isinstance(value, str) and value.startswith("did:") else None
-
-
-def _single_proof(document: Mapping[str, Any]) -> Mapping[str, Any]:
-    proof = document.get("proof")
-    if isinstance(proof, list):
-        proof = proof[0] if len(proof) == 1 else {}
-    return proof if isinstance(proof, Mapping) else {}
 
 
 def _types(document: Mapping[str, Any]) -> list[str]:
