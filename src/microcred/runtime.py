@@ -47,6 +47,7 @@ from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
+from microcred.wallet.service import WalletService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -260,7 +261,7 @@ class Runtime:
     @cached_property
     def learner_hooks(self) -> list[LearnerDataHook]:
         """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
-        return [OAuthLearnerData()]
+        return [OAuthLearnerData(), self.wallet]
 
     @cached_property
     def learners(self) -> LearnerService:
@@ -280,6 +281,18 @@ class Runtime:
             self.sessions, clock=self.clock, urls=self.urls, learners=self.learners
         )
 
+    # ---- wallet (what a learner holds: ours by address or claim, and imports) ----------------
+
+    @cached_property
+    def wallet(self) -> WalletService:
+        return WalletService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            verification=self.verification,
+            recipients=self.recipients,
+        )
+
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
 
     @cached_property
@@ -289,7 +302,7 @@ class Runtime:
             clock=self.clock,
             urls=self.urls,
             title="microcred",
-            wallet=None,  # until microcred.wallet's service lands
+            wallet=self.wallet,
             learners=self.learners,
         )
 

@@ -540,6 +540,50 @@ class LearnerChallengeRow(Base):
 
 # --------------------------------------------------------------------------------------------
 # Wallet (migration 0004, microcred.wallet): what a learner holds, collects and shows.
+# Credentials this server issued to a learner's verified address are not copied here: the
+# wallet joins ``credentials.recipient_email`` to ``learner_emails`` (see docs/design/wallet.md).
+
+
+class WalletClaimRow(Base):
+    """One of our credentials the learner claimed through its recipient's private link."""
+
+    __tablename__ = "wallet_claims"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    claimed_at: Mapped[datetime]
+
+
+class WalletItemRow(Base):
+    """A credential the learner imported (file, URL, an app through the OB 3.0 API), kept as
+    received with the verifier's explained result. A CLR's parts point at it by ``parent_id``."""
+
+    __tablename__ = "wallet_items"
+    __table_args__ = (
+        UniqueConstraint("learner_id", "digest"),
+        Index("ix_wallet_items_learner_added", "learner_id", "added_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"))
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("wallet_items.id"), index=True)
+    source: Mapped[str] = mapped_column(String(300))
+    format: Mapped[str | None] = mapped_column(String(100))
+    # SHA-256 (hex) of the credential as issued: the same credential twice is a duplicate.
+    digest: Mapped[str] = mapped_column(String(64))
+    # The credential's own id, when it has one (our own credentials are recognised by it).
+    credential_key: Mapped[str | None] = mapped_column(String(2000))
+    # The credential as issued: JSON text or a compact JWS; None for a picture we could not open.
+    document: Mapped[str | None] = mapped_column(Text)
+    original: Mapped[bytes | None]  # the uploaded picture, when the input was one
+    name: Mapped[str | None] = mapped_column(String(500))
+    issuer_name: Mapped[str | None] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16))
+    valid_until: Mapped[datetime | None]
+    verification: Mapped[dict[str, Any]] = mapped_column(JSON)
+    added_at: Mapped[datetime]
+    checked_at: Mapped[datetime]
+
 
 # --------------------------------------------------------------------------------------------
 # OAuth 2.0 for the Open Badges 3.0 API (migration 0005, microcred.obapi).

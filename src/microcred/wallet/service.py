@@ -1,0 +1,458 @@
+"""The learner's wallet: our credentials issued to their verified addresses or claimed through
+the recipient's link (read where they are, never copied), and credentials they imported, each
+verified on the way in with the verifier's explained result kept beside it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import IO, Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.crypto import jose
+from microcred.crypto.baking import unbake
+from microcred.crypto.did import Fetcher, no_network
+from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError, short
+from microcred.issuing.recipients import RecipientService
+from microcred.status.expiry import effective_state, is_expired
+from microcred.store.db import transaction
+from microcred.store.tables import CredentialRow, WalletItemRow
+from microcred.types import JsonObject
+from microcred.urls import PublicUrls
+from microcred.verification.service import VerificationService
+from microcred.verify import messages as m
+from microcred.verify.result import Status, VerificationResult
+from microcred.wallet.repository import WalletRepository
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+"""The largest file or fetched document the wallet reads (a baked badge is far smaller)."""
+MAX_PARTS = 1000
+"""The most credentials a CLR may bring in at once."""
+
+HeldDocument = JsonObject | str
+
+
+@dataclass(frozen=True)
+class WalletItem:
+    """One held credential. ``kind``: ``ours`` (issued here) or ``imported``; ``document``:
+    the credential as issued (JSON object or compact JWS), None for an unreadable picture."""
+
+    id: str
+    kind: str
+    document: HeldDocument | None
+    format: str | None
+    name: str | None
+    issuer_name: str | None
+    state: str
+    valid_until: datetime | None
+    source: str
+    verification: JsonObject | None
+    parent_id: str | None = None
+
+
+class WalletService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime],
+        urls: PublicUrls,
+        verification: VerificationService,
+        recipients: RecipientService,
+        fetcher: Fetcher = no_network,
+    ) -> None:
+        """``fetcher``: other servers' keys and status lists while verifying an import."""
+        self.sessions = sessions
+        self.clock = clock
+        self.urls = urls
+        self.verification = verification
+        self.recipients = recipients
+        self.fetcher = fetcher
+
+    # ---- holdings --------------------------------------------------------------------------
+
+    def list_credentials(
+        self, learner_id: str, *, offset: int = 0, limit: int = 50
+    ) -> tuple[list[WalletItem], int]:
+        """One page of what the learner holds, newest first, and how many in all (two queries
+        for the page and count, one per kind for its rows: no query per credential)."""
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            page, total = repo.holdings_page(learner_id, offset=max(offset, 0), limit=limit)
+            ours = repo.credentials([ref for kind, ref in page if kind == "ours"])
+            items = repo.items([ref for kind, ref in page if kind == "imported"])
+            now = self.clock()
+            held = [
+                self._ours(ours[ref], now) if kind == "ours" else self._imported(items[ref], now)
+                for kind, ref in page
+            ]
+        return held, total
+
+    def get(self, learner_id: str, ref: str) -> WalletItem:
+        """One held credential, ours or imported; another learner's is not found."""
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            if repo.holds(learner_id, ref):
+                return self._ours(repo.credentials([ref])[ref], self.clock())
+            return self._imported(repo.item(learner_id, ref), self.clock())
+
+    def parts(self, learner_id: str, item_id: str) -> list[WalletItem]:
+        """A CLR's imported parts."""
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            repo.item(learner_id, item_id)
+            return [self._imported(row, self.clock()) for row in repo.parts(item_id)]
+
+    # ---- claiming --------------------------------------------------------------------------
+
+    def claim(self, learner_id: str, credential_id: str, token: str) -> bool:
+        """Keep one of our credentials the learner opened by its recipient's private link;
+        True when it was not claimed before (claiming again changes nothing)."""
+        if not self.recipients.is_recipient(credential_id, token):
+            raise NotFoundError("no such credential", found=short(credential_id))
+        with transaction(self.sessions) as session:
+            repo = WalletRepository(session)
+            if repo.claimed(learner_id, credential_id):
+                return False
+            repo.add_claim(learner_id, credential_id, self.clock())
+            return True
+
+    # ---- import ----------------------------------------------------------------------------
+
+    def import_stream(
+        self, learner_id: str, stream: IO[bytes], *, source: str, fetcher: Fetcher | None = None
+    ) -> WalletItem:
+        """An upload, read up to the limit and refused past it without reading the rest."""
+        data = stream.read(MAX_IMPORT_BYTES + 1)
+        return self.import_bytes(learner_id, data, source=source, fetcher=fetcher)
+
+    def import_url(
+        self,
+        learner_id: str,
+        url: str,
+        *,
+        fetch_document: Fetcher,
+        fetcher: Fetcher | None = None,
+    ) -> WalletItem:
+        """A credential at ``url``: read through ``fetch_document`` (the web layer's SSRF-safe
+        fetcher, which refuses private addresses with its own error) and imported."""
+        local = self.urls.credential_id(url) if self.urls.is_ours(url) else None
+        if local is not None:
+            with self.sessions() as session:
+                row = WalletRepository(session).credentials([local]).get(local)
+            if row is None:
+                raise NotFoundError("this server has no such credential", found=short(url))
+            data = json.dumps(row.document).encode()
+        else:
+            data = fetch_document(url)
+        return self.import_bytes(learner_id, data, source=f"url:{url[:250]}", fetcher=fetcher)
+
+    def import_bytes(
+        self, learner_id: str, data: bytes, *, source: str, fetcher: Fetcher | None = None
+    ) -> WalletItem:
+        """Verify ``data`` and keep it; a CLR brings in each of its parts too, each verified.
+        Not a credential, too large or held already: a clear error and nothing stored. From
+        an app (``source`` ``obapi:...``) the same credential again is an update, not an
+        error, as the Open Badges API's upsert asks. ``fetcher``: other servers' documents
+        for this import (the web layer's guarded client), else the service's own."""
+        if len(data) > MAX_IMPORT_BYTES:
+            raise InputError(
+                "the file is too large to import",
+                expected=f"at most {MAX_IMPORT_BYTES // (1024 * 1024)} MB",
+                found=f"more than {MAX_IMPORT_BYTES} bytes",
+            )
+        fetcher = fetcher or self.fetcher
+        result = self.verification.verify_bytes(data, fetcher=fetcher)
+        document = _document_of(data, result)
+        if _not_a_credential(result) or document is None:
+            check = result.check("parse") or result.check("input")
+            raise InputError(
+                "this is not a credential the wallet can read",
+                expected="Open Badges 3.0 / 2.0, VC-JWT, a baked PNG or SVG, CLR 2.0, Europass",
+                found=check.message if check is not None else "no credential",
+            )
+        upsert = source.startswith("obapi:")
+        now = self.clock()
+        parent = self._row(learner_id, data, document, result, source=source, now=now)
+        parts = _clr_parts(result.credential)
+        if len(parts) > MAX_PARTS:
+            raise InputError(
+                "the CLR has too many parts", expected=f"at most {MAX_PARTS}", found=str(len(parts))
+            )
+        part_rows = []
+        for part in parts:
+            encoded = part.encode() if isinstance(part, str) else json.dumps(part).encode()
+            part_result = self.verification.verify_bytes(encoded, fetcher=fetcher)
+            row = self._row(learner_id, encoded, part, part_result, source=source, now=now)
+            row.parent_id = parent.id
+            part_rows.append(row)
+        with transaction(self.sessions) as session:
+            repo = WalletRepository(session)
+            held = self._already_held(repo, learner_id, parent)
+            if held is not None:
+                if not upsert:
+                    raise ConflictError(
+                        "this credential is in the wallet already",
+                        expected="a credential the wallet does not hold",
+                        found=short(parent.credential_key or parent.digest),
+                    )
+                return held
+            repo.add_items([parent])
+            # A part held already (imported alone before) is not stored twice.
+            fresh = {parent.digest}
+            new_parts = []
+            for row in part_rows:
+                if row.digest in fresh or self._already_held(repo, learner_id, row) is not None:
+                    continue
+                fresh.add(row.digest)
+                new_parts.append(row)
+            repo.add_items(new_parts)
+            return self._imported(parent, now)
+
+    def _already_held(
+        self, repo: WalletRepository, learner_id: str, row: WalletItemRow
+    ) -> WalletItem | None:
+        now = self.clock()
+        same = repo.item_by_digest(learner_id, row.digest)
+        if same is None and row.credential_key is not None:
+            same = repo.item_by_key(learner_id, row.credential_key)
+        if same is not None:
+            return self._imported(same, now)
+        key = row.credential_key
+        local = self.urls.credential_id(key) if key and self.urls.is_ours(key) else None
+        if local is not None and repo.holds(learner_id, local):
+            return self._ours(repo.credentials([local])[local], now)
+        return None
+
+    def _row(
+        self,
+        learner_id: str,
+        data: bytes,
+        document: HeldDocument,
+        result: VerificationResult,
+        *,
+        source: str,
+        now: datetime,
+    ) -> WalletItemRow:
+        text = document if isinstance(document, str) else _canonical(document)
+        credential = result.credential or (document if isinstance(document, dict) else {})
+        key = credential.get("id")
+        picture = data if not _is_text(data) else None
+        return WalletItemRow(
+            id=str(uuid.uuid4()),
+            learner_id=learner_id,
+            parent_id=None,
+            source=source[:300],
+            format=result.format[:100] if result.format else None,
+            digest=hashlib.sha256(text.encode()).hexdigest(),
+            credential_key=key if isinstance(key, str) and len(key) <= 2000 else None,
+            document=text,
+            original=picture,
+            name=_name(credential, result),
+            issuer_name=_issuer_name(credential, result),
+            state=_state(result),
+            valid_until=_valid_until(credential),
+            verification=result.to_json(),
+            added_at=now,
+            checked_at=now,
+        )
+
+    # ---- reading rows ------------------------------------------------------------------------
+
+    def _ours(self, row: CredentialRow, now: datetime) -> WalletItem:
+        document: JsonObject = dict(row.document)
+        return WalletItem(
+            id=row.id,
+            kind="ours",
+            document=document,
+            format="Open Badges 3.0",
+            name=_name(document, None),
+            issuer_name=_issuer_name(document, None),
+            state=effective_state(row, now),
+            valid_until=row.valid_until,
+            source="issued",
+            verification=None,
+        )
+
+    def _imported(self, row: WalletItemRow, now: datetime) -> WalletItem:
+        # The one expiry rule (status.expiry); revoked and suspended, as verified, outrank it.
+        expired = row.state == "active" and is_expired(row.valid_until, now)
+        state = "expired" if expired else row.state
+        document: HeldDocument | None = None
+        if row.document is not None:
+            document = _parsed(row.document)
+        return WalletItem(
+            id=row.id,
+            kind="imported",
+            document=document,
+            format=row.format,
+            name=row.name,
+            issuer_name=row.issuer_name,
+            state=state,
+            valid_until=row.valid_until,
+            source=row.source,
+            verification=dict(row.verification),
+            parent_id=row.parent_id,
+        )
+
+    # ---- the learner's export and deletion ------------------------------------------------------
+
+    def export(self, session: Session, learner_id: str) -> dict[str, object]:
+        repo = WalletRepository(session)
+        return {
+            "claimed": [row.id for row in repo.all_ours(learner_id)],
+            "imported": [
+                {
+                    "id": row.id,
+                    "parent": row.parent_id,
+                    "source": row.source,
+                    "format": row.format,
+                    "document": None if row.document is None else _parsed(row.document),
+                    "verification": row.verification,
+                    "added_at": row.added_at.isoformat(),
+                }
+                for row in repo.all_items(learner_id)
+            ],
+        }
+
+    def delete(self, session: Session, learner_id: str) -> None:
+        WalletRepository(session).delete_all(learner_id)
+
+
+# ---- reading credentials ---------------------------------------------------------------------
+
+
+def _is_text(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not data.lstrip().startswith(b"<")  # an SVG is a picture, kept as received
+
+
+def _document_of(data: bytes, result: VerificationResult) -> HeldDocument | None:
+    """The credential as issued: a JWT stays compact, JSON as sent, a picture's as it carries
+    it; an OB 2.0 input (a URL or JWS) as its text."""
+    text = data.decode("utf-8", errors="replace").strip() if _is_text(data) else None
+    if text is None:
+        try:
+            text = unbake(data, max_bytes=MAX_IMPORT_BYTES).text.strip()
+        except MicrocredError:
+            text = None
+    if text is not None and jose.looks_like_jwt(text):
+        return text
+    if text is not None and text.startswith("{"):
+        try:
+            parsed: Any = json.loads(text)
+        except ValueError:
+            return None
+        return dict(parsed) if isinstance(parsed, dict) else None
+    if result.credential is not None:
+        return dict(result.credential)
+    if text and result.readable:
+        return text
+    return None
+
+
+def _not_a_credential(result: VerificationResult) -> bool:
+    """Unreadable, or read but not a Verifiable Credential at all (a credential whose proof or
+    status fails is still kept: the learner sees why)."""
+    parse = result.check("parse")
+    return not result.readable or (
+        parse is not None and parse.status == Status.FAILED and parse.template == m.NOT_VC
+    )
+
+
+def _clr_parts(credential: JsonObject | None) -> list[HeldDocument]:
+    if credential is None or "ClrCredential" not in _types(credential):
+        return []
+    subject = credential.get("credentialSubject")
+    parts = subject.get("verifiableCredential") if isinstance(subject, dict) else None
+    if not isinstance(parts, list):
+        return []
+    return [part for part in parts if isinstance(part, dict | str)]
+
+
+def _types(document: JsonObject) -> list[str]:
+    kind = document.get("type")
+    return [kind] if isinstance(kind, str) else [t for t in kind or [] if isinstance(t, str)]
+
+
+def _canonical(document: JsonObject) -> str:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _parsed(text: str) -> HeldDocument:
+    if text.startswith("{"):
+        parsed: Any = json.loads(text)
+        return dict(parsed)
+    return text
+
+
+def _name(credential: JsonObject, result: VerificationResult | None) -> str | None:
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    for value in (
+        achievement.get("name") if isinstance(achievement, dict) else None,
+        credential.get("name"),
+        (result.summary.get("achievement") if result is not None else None),
+        (result.summary.get("name") if result is not None else None),
+    ):
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:500]
+    return None
+
+
+def _issuer_name(credential: JsonObject, result: VerificationResult | None) -> str | None:
+    issuer = credential.get("issuer")
+    for value in (
+        issuer.get("name") if isinstance(issuer, dict) else None,
+        (result.summary.get("issuer") if result is not None else None),
+        issuer if isinstance(issuer, str) else None,
+    ):
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:500]
+    return None
+
+
+def _state(result: VerificationResult) -> str:
+    """``active`` when verified; ``revoked``/``suspended``/``expired`` when the status or
+    validity check says so (by the verifier's message template, not its wording); else
+    ``unverified`` (kept, with the verifier's reasons on its page)."""
+    if result.verified:
+        return "active"
+    for name in ("status", "validity"):
+        check = result.check(name)
+        if check is not None and check.status == Status.FAILED:
+            state = _STATE_OF_TEMPLATE.get(check.template or "")
+            if state is not None:
+                return state
+    return "unverified"
+
+
+_STATE_OF_TEMPLATE = {
+    m.REVOKED: "revoked",
+    m.OB2_REVOKED: "revoked",
+    m.OB2_REVOKED_BECAUSE: "revoked",
+    m.SUSPENDED: "suspended",
+    m.EXPIRED: "expired",
+}
+
+
+def _valid_until(credential: JsonObject) -> datetime | None:
+    for field in ("validUntil", "expirationDate", "expires"):
+        value = credential.get(field)
+        if isinstance(value, str):
+            try:
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            except ValueError:
+                return None
+    return None
+
+
+__all__ = ["MAX_IMPORT_BYTES", "WalletItem", "WalletService"]
