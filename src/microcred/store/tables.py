@@ -91,6 +91,8 @@ class IssuerRow(Base):
     country: Mapped[str | None] = mapped_column(String(2))
     logo: Mapped[bytes | None]
     logo_media_type: Mapped[str | None] = mapped_column(String(40))
+    # The issuer's LinkedIn company page id (digits), for the add-to-profile link.
+    linkedin_organization_id: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -583,6 +585,62 @@ class WalletItemRow(Base):
     verification: Mapped[dict[str, Any]] = mapped_column(JSON)
     added_at: Mapped[datetime]
     checked_at: Mapped[datetime]
+
+
+class WalletShareRow(Base):
+    """A held credential the learner made public (private by default: no row, not shown).
+    ``ref`` is a credential id (``kind`` ``ours``) or a wallet item id (``imported``)."""
+
+    __tablename__ = "wallet_shares"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    shared_at: Mapped[datetime]
+
+
+class WalletCollectionRow(Base):
+    """A named group of held credentials (a learner's "Data skills", say), private or public."""
+
+    __tablename__ = "wallet_collections"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class WalletCollectionEntryRow(Base):
+    """One held credential in a collection (``ref`` and ``kind`` as in :class:`WalletShareRow`)."""
+
+    __tablename__ = "wallet_collection_entries"
+
+    collection_id: Mapped[str] = mapped_column(
+        ForeignKey("wallet_collections.id"), primary_key=True
+    )
+    ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[datetime]
+
+
+class WalletNoticeRow(Base):
+    """What re-verification found and the learner has to hear: a held credential revoked,
+    suspended or about to expire. One row per (credential, what): the job is idempotent, and
+    the learner is told once. ``mailed_at`` is set by the job that sent the e-mail."""
+
+    __tablename__ = "wallet_notices"
+    __table_args__ = (UniqueConstraint("learner_id", "ref", "what"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    ref: Mapped[str] = mapped_column(String(36))
+    what: Mapped[str] = mapped_column(String(16))  # revoked, suspended, expiring, expired
+    name: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime]
+    mailed_at: Mapped[datetime | None]
+    dismissed_at: Mapped[datetime | None]
 
 
 # --------------------------------------------------------------------------------------------
