@@ -48,6 +48,7 @@ from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
 from microcred.wallet.service import WalletService
+from microcred.wallet.showcase import ShowcaseService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -292,6 +293,11 @@ class Runtime:
             verification=self.verification,
             recipients=self.recipients,
         )
+
+    @cached_property
+    def showcase(self) -> ShowcaseService:
+        """What the learner shows: public credentials, collections, the public profile."""
+        return ShowcaseService(self.sessions, clock=self.clock, wallet=self.wallet)
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
 

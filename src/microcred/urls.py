@@ -127,6 +127,17 @@ class PublicUrls:
     def learner_email_link(self, token: str) -> str:
         return f"{self.base}/account/emails/verify/{quote(token, safe='')}"
 
+    # The learner's wallet (private) and public profile.
+
+    def wallet(self) -> str:
+        return f"{self.base}/wallet"
+
+    def learner_profile(self, slug: str) -> str:
+        return f"{self.base}/learners/{quote(slug, safe='')}"
+
+    def learner_public_credential(self, slug: str, ref: str) -> str:
+        return f"{self.learner_profile(slug)}/credentials/{quote(ref, safe='')}"
+
     # The 1EdTech Open Badges 3.0 API and the OAuth 2.0 server that guards it, all under the
     # base path the spec fixes (``{base}/ims/ob/v3p0``).
 

@@ -51,6 +51,8 @@ class IssuerInput:
     description: str | None = None
     address: dict[str, Any] | None = None
     country: str | None = None
+    linkedin_organization_id: str | None = None
+    """The issuer's LinkedIn company page id (digits): learners' add-to-profile links name it."""
 
 
 def _check_issuer_input(data: IssuerInput) -> None:
@@ -74,6 +76,18 @@ def _check_issuer_input(data: IssuerInput) -> None:
         raise InputError("issuer url must be http(s)", found=short(data.url))
     if data.email is not None and "@" not in data.email:
         raise InputError("issuer email is not an address", found=short(data.email))
+    linkedin = data.linkedin_organization_id
+    if linkedin is not None and not (
+        isinstance(linkedin, str)
+        and linkedin.isascii()
+        and linkedin.isdigit()
+        and len(linkedin) <= 20
+    ):
+        raise InputError(
+            "the LinkedIn organization id is the number in the company page's admin address",
+            expected="1 to 20 digits",
+            found=short(linkedin),
+        )
 
 
 # The Address terms the OB 3.0 context defines; any other key would be dropped when signing.
@@ -133,6 +147,7 @@ class IssuerService:
                 description=data.description,
                 address=data.address,
                 country=data.country,
+                linkedin_organization_id=data.linkedin_organization_id,
                 created_at=now,
                 updated_at=now,
             )
@@ -151,7 +166,15 @@ class IssuerService:
 
     def update(self, actor: Actor, issuer_id: str, changes: dict[str, Any]) -> IssuerRow:
         actor.require(issuer_id, "owner")
-        allowed = {"name", "url", "email", "description", "address", "country"}
+        allowed = {
+            "name",
+            "url",
+            "email",
+            "description",
+            "address",
+            "country",
+            "linkedin_organization_id",
+        }
         unknown = set(changes) - allowed
         if unknown:
             raise InputError(

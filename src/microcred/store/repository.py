@@ -22,14 +22,13 @@ class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def found(self, row: RowT | None, key: str | int) -> RowT:
+    def found(self, row: RowT | None, key: str | int, *, noun: str | None = None) -> RowT:
         """``row``, or :class:`NotFoundError` naming the noun and the key that was asked for.
 
         Another issuer's row is looked up as missing too, so its existence does not leak."""
         if row is None:
-            raise NotFoundError(
-                f"no such {self.noun}", found=short(key) if isinstance(key, str) else str(key)
-            )
+            found = short(key) if isinstance(key, str) else str(key)
+            raise NotFoundError(f"no such {noun or self.noun}", found=found)
         return row
 
 

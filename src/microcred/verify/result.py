@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -52,6 +52,34 @@ class Check:
     def to_json(self) -> JsonObject:
         return {"name": self.name, "status": self.status.value, "message": self.message}
 
+    def to_record(self) -> JsonObject:
+        """:meth:`to_json` with the template and its values, for storage (a wallet keeps a
+        result and shows it later in the reader's language)."""
+        record = self.to_json()
+        if self.template is not None:
+            record["template"] = self.template
+            record["params"] = dict(self.params)
+        return record
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> Check:
+        """A check read back from :meth:`to_record` (or :meth:`to_json`: then English only)."""
+        params = record.get("params")
+        template = record.get("template")
+        try:
+            status = Status(str(record.get("status")))
+        except ValueError:
+            status = Status.WARNING
+        return cls(
+            name=str(record.get("name") or ""),
+            status=status,
+            message=str(record.get("message") or ""),
+            template=template if isinstance(template, str) else None,
+            params=tuple((str(k), str(v)) for k, v in params.items())
+            if isinstance(params, dict)
+            else (),
+        )
+
 
 @dataclass(frozen=True)
 class VerificationResult:
@@ -86,6 +114,10 @@ class VerificationResult:
             "summary": self.summary,
             "checks": [c.to_json() for c in self.checks],
         }
+
+    def to_record(self) -> JsonObject:
+        """:meth:`to_json` with each check's template, for storage (see :meth:`Check.to_record`)."""
+        return {**self.to_json(), "checks": [c.to_record() for c in self.checks]}
 
 
 def unreadable(template: str, **params: object) -> VerificationResult:

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -53,6 +54,11 @@ class WalletItem:
     source: str
     verification: JsonObject | None
     parent_id: str | None = None
+    added_at: datetime | None = None
+    """When it came into the wallet (ours: when it was issued)."""
+    image: str | None = None
+    """The badge image: our own image URL, or an imported credential's ``data:`` image (an
+    imported credential's remote image is not loaded: it would tell its server who looks)."""
 
 
 class WalletService:
@@ -100,6 +106,62 @@ class WalletService:
             if repo.holds(learner_id, ref):
                 return self._ours(repo.credentials([ref])[ref], self.clock())
             return self._imported(repo.item(learner_id, ref), self.clock())
+
+    def get_many(self, learner_id: str, refs: Sequence[str]) -> dict[str, WalletItem]:
+        """The held credentials among ``refs`` (one query per kind); refs the learner no
+        longer holds are left out."""
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            now = self.clock()
+            found = {
+                ref: self._imported(row, now)
+                for ref, row in repo.items(refs).items()
+                if row.learner_id == learner_id
+            }
+            rest = [ref for ref in refs if ref not in found]
+            held = set(repo.held_among(learner_id, rest))
+            for ref, row in repo.credentials([ref for ref in rest if ref in held]).items():
+                found[ref] = self._ours(row, now)
+        return found
+
+    def timeline(self, learner_id: str, *, limit: int = 200) -> list[WalletItem]:
+        """Held credentials that expire, soonest first (expired ones included)."""
+        with self.sessions() as session:
+            refs = [
+                ref
+                for _kind, ref, _until in WalletRepository(session).expiring(
+                    learner_id, limit=limit
+                )
+            ]
+        held = self.get_many(learner_id, refs)
+        return [held[ref] for ref in refs if ref in held]
+
+    def is_claim_only(self, learner_id: str, ref: str) -> bool:
+        """True for one of our credentials held only by its claim (so it can be removed)."""
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            return repo.claimed(learner_id, ref) and not repo.held_by_address(learner_id, ref)
+
+    def remove(self, learner_id: str, ref: str) -> None:
+        """Take an imported credential (a CLR with its parts) or a claimed one out of the
+        wallet. One issued to the learner's own address stays: it is theirs by the address."""
+        with transaction(self.sessions) as session:
+            repo = WalletRepository(session)
+            if repo.holds(learner_id, ref):
+                if not repo.claimed(learner_id, ref) or repo.held_by_address(learner_id, ref):
+                    raise ConflictError(
+                        "this credential was issued to one of your addresses and stays",
+                        expected="an imported or claimed credential",
+                        found="issued to your address",
+                    )
+                repo.remove_claim(learner_id, ref)
+                repo.forget_ref(learner_id, ref)
+                return
+            row = repo.item(learner_id, ref)
+            for part in repo.parts(row.id):
+                repo.forget_ref(learner_id, part.id)
+            repo.forget_ref(learner_id, row.id)
+            repo.delete_item(row.id)
 
     def parts(self, learner_id: str, item_id: str) -> list[WalletItem]:
         """A CLR's imported parts."""
@@ -257,7 +319,7 @@ class WalletService:
             issuer_name=_issuer_name(credential, result),
             state=_state(result),
             valid_until=_valid_until(credential),
-            verification=result.to_json(),
+            verification=result.to_record(),
             added_at=now,
             checked_at=now,
         )
@@ -277,6 +339,8 @@ class WalletService:
             valid_until=row.valid_until,
             source="issued",
             verification=None,
+            added_at=row.issued_at,
+            image=_image(document, ours=True),
         )
 
     def _imported(self, row: WalletItemRow, now: datetime) -> WalletItem:
@@ -298,6 +362,8 @@ class WalletService:
             source=row.source,
             verification=dict(row.verification),
             parent_id=row.parent_id,
+            added_at=row.added_at,
+            image=_image(document, ours=False) if isinstance(document, dict) else None,
         )
 
     # ---- the learner's export and deletion ------------------------------------------------------
@@ -317,6 +383,18 @@ class WalletService:
                     "added_at": row.added_at.isoformat(),
                 }
                 for row in repo.all_items(learner_id)
+            ],
+            "public": sorted(repo.shares(learner_id)),
+            "collections": [
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "description": row.description,
+                    "public": row.public,
+                    "credentials": [entry.ref for entry in repo.entries([row.id])],
+                    "created_at": row.created_at.isoformat(),
+                }
+                for row in repo.collections(learner_id)
             ],
         }
 
@@ -417,6 +495,24 @@ def _issuer_name(credential: JsonObject, result: VerificationResult | None) -> s
     ):
         if isinstance(value, str) and value.strip():
             return value.strip()[:500]
+    return None
+
+
+_DATA_IMAGE = re.compile(r"^data:image/(?:png|jpeg|gif|webp|svg\+xml);base64,[A-Za-z0-9+/=]+$")
+MAX_DATA_IMAGE = 512 * 1024
+
+
+def _image(credential: JsonObject, *, ours: bool) -> str | None:
+    subject = credential.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    image = achievement.get("image") if isinstance(achievement, dict) else None
+    url = image.get("id") if isinstance(image, dict) else image
+    if not isinstance(url, str):
+        return None
+    if ours and url.startswith(("https://", "http://")):
+        return url
+    if len(url) <= MAX_DATA_IMAGE and _DATA_IMAGE.match(url):
+        return url
     return None
 
 

@@ -31,6 +31,7 @@ class IssuerOut(Schema):
     description: str | None
     address: dict[str, Any] | None
     country: str | None
+    linkedin_organization_id: str | None = None
     created_at: datetime
 
 
@@ -41,6 +42,7 @@ class IssuerPatch(Schema):
     description: str | None = None
     address: dict[str, Any] | None = None
     country: str | None = None
+    linkedin_organization_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
 
 
 class ApiKeyIn(Schema):

@@ -47,6 +47,7 @@ class CredentialView:
     tags: list[str]
     credits: float | None
     eu: dict[str, Any] = field(default_factory=dict)
+    issuer_linkedin_id: str | None = None
 
     @property
     def linkedin_add(self) -> str:
@@ -57,6 +58,7 @@ class CredentialView:
             expires=self.valid_until,
             url=self.url,
             credential_id=self.id,
+            organization_id=self.issuer_linkedin_id,
         )
 
     @property
@@ -125,6 +127,7 @@ def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> Cred
         tags=[str(t) for t in achievement.get("tag") or []],
         credits=float(credits) if isinstance(credits, int | float) else None,
         eu=_eu(achievement),
+        issuer_linkedin_id=issuer_row.linkedin_organization_id,
     )
 
 

@@ -22,12 +22,17 @@ def linkedin_add_url(
     expires: datetime | None,
     url: str,
     credential_id: str,
+    organization_id: str | None = None,
 ) -> str:
-    """LinkedIn's "Add licence or certification" form, pre-filled (every value URL-encoded)."""
-    params: dict[str, str | int] = {
-        "startTask": "CERTIFICATION_NAME",
-        "name": name,
-        "organizationName": organization,
+    """LinkedIn's "Add licence or certification" form, pre-filled (every value URL-encoded).
+    With the issuer's LinkedIn company id, the form links the issuing organisation's page
+    (``organizationId``); without it, only the name is filled in."""
+    params: dict[str, str | int] = {"startTask": "CERTIFICATION_NAME", "name": name}
+    if organization_id is not None and organization_id.isdigit():
+        params["organizationId"] = organization_id
+    else:
+        params["organizationName"] = organization
+    params |= {
         "issueYear": issued.year,
         "issueMonth": issued.month,
     }
