@@ -47,6 +47,7 @@ from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
+from microcred.wallet.notices import NoticeService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
 
@@ -293,6 +294,11 @@ class Runtime:
             verification=self.verification,
             recipients=self.recipients,
         )
+
+    @cached_property
+    def wallet_notices(self) -> NoticeService:
+        """The wallet banner's notices (re-verification writes them)."""
+        return NoticeService(self.sessions, clock=self.clock)
 
     @cached_property
     def showcase(self) -> ShowcaseService:

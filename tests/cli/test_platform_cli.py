@@ -152,6 +152,16 @@ def test_demo_learner_signs_in_with_the_printed_link(env: Path) -> None:
         exported = runtime.learners.export(signed_in.learner_id)
         held = [c["credentialSubject"]["achievement"]["name"] for c in exported["credentials"]]
         assert sorted(held) == sorted(data["name"] for data, _months in ACHIEVEMENTS)
+        # The filled wallet: the three, a verified badge of another issuer, a public collection.
+        items, total = runtime.wallet.list_credentials(signed_in.learner_id)
+        assert total == 4
+        (imported,) = [item for item in items if item.kind == "imported"]
+        assert imported.state == "active"
+        slug = runtime.showcase.profile_slug(signed_in.learner_id)
+        assert slug is not None
+        profile = runtime.showcase.public_profile(slug)
+        assert len(profile.items) == 2
+        assert [c.collection.name for c in profile.collections] == ["Data skills"]
         with pytest.raises(LinkInvalidError):  # single use
             runtime.learners.sign_in(runtime.urls.learner_sign_in_token(link))
     finally:

@@ -160,7 +160,8 @@ def test_a_second_learner_of_the_same_name_gets_another_address(
         row = issue(runtime, issuer, achievement_id, email)
         slugs.append(runtime.showcase.set_public(learner, row.id, public=True))
     assert slugs[0] == "ada-lovelace"
-    assert slugs[1].startswith("ada-lovelace-") and slugs[1] != slugs[0]
+    assert slugs[1].startswith("ada-lovelace-")
+    assert slugs[1] != slugs[0]
 
 
 def test_the_timeline_lists_what_expires_soonest_first(

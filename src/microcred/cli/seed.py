@@ -1,5 +1,6 @@
 """Demo data for ``make run``: one issuer, a few achievements, an API key, a staff sign-in and a
-learner, Ada, whose wallet holds what the demo issuer gave her.
+learner, Ada, whose wallet holds what the demo issuer gave her, a badge from another issuer and
+a public collection on her profile.
 
 Created only when the database has no issuer. The API token and password are random; they are
 written to ``demo-credentials.json`` in the data directory (readable by its owner only) so that
@@ -15,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from microcred.accounts.actor import SYSTEM
+from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.issuers.service import IssuerInput
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
+from microcred.samples import sample_credential
+from microcred.signing import sign_credential
 
 DEMO_SLUG = "demo-university"
 DEMO_STAFF_EMAIL = "owner@demo-university.example"
@@ -131,8 +135,8 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
         role="owner",
         password=password,
     )
-    _create_learner(runtime)
-    runtime.issuance.issue(
+    learner_id = _create_learner(runtime)
+    issued = runtime.issuance.issue(
         SYSTEM,
         issuer.id,
         [
@@ -146,6 +150,7 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
             for n, achievement_id in enumerate(achievement_ids)
         ],
     )
+    _fill_wallet(runtime, learner_id, [row.id for row in issued])
     access = DemoAccess(
         issuer_id=issuer.id,
         issuer_did=runtime.urls.issuer_did(issuer.slug),
@@ -158,11 +163,35 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
     return access
 
 
-def _create_learner(runtime: Runtime) -> None:
+def _create_learner(runtime: Runtime) -> str:
     """Ada's account, her address verified, as if she had followed a sign-in link once."""
     link = runtime.learners.issue_sign_in_link(DEMO_LEARNER_EMAIL)
     signed_in = runtime.learners.sign_in(runtime.urls.learner_sign_in_token(link))
     runtime.learners.set_name(signed_in.learner_id, DEMO_LEARNER_NAME)
+    return signed_in.learner_id
+
+
+def _fill_wallet(runtime: Runtime, learner_id: str, issued: list[str]) -> None:
+    """Beside what the demo issuer gave her: a badge from another issuer (signed here by a
+    key made for the demo, as a partner would sign it), a collection, two public ones."""
+    partner = KeyFile.for_did_key(SigningKey.generate())
+    badge = sample_credential(issuer_id=partner.controller, recipient_name=DEMO_LEARNER_NAME)
+    badge["issuer"]["name"] = "Partner Academy (demo)"
+    signed = sign_credential(badge, partner)
+    imported = runtime.wallet.import_bytes(learner_id, json.dumps(signed).encode(), source="demo")
+    collection = runtime.showcase.create_collection(
+        learner_id, "Data skills", "What I show for data analyst roles."
+    )
+    for ref in (issued[0], imported.id):
+        runtime.showcase.add_to_collection(learner_id, collection, ref)
+        runtime.showcase.set_public(learner_id, ref, public=True)
+    runtime.showcase.update_collection(
+        learner_id,
+        collection,
+        name="Data skills",
+        description="What I show for data analyst roles.",
+        public=True,
+    )
 
 
 def demo_sign_in_link(runtime: Runtime, access: DemoAccess) -> str:

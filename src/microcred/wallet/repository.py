@@ -17,6 +17,7 @@ from microcred.store.tables import (
     WalletCollectionEntryRow,
     WalletCollectionRow,
     WalletItemRow,
+    WalletNoticeRow,
     WalletShareRow,
 )
 
@@ -304,6 +305,23 @@ class WalletRepository(Repository):
         self.learner(learner_id).profile_slug = slug
         self.session.flush()
 
+    # ---- notices re-verification left for the learner (read side) --------------------------
+
+    def open_notices(self, learner_id: str, *, limit: int) -> list[WalletNoticeRow]:
+        rows = self.session.execute(
+            select(WalletNoticeRow)
+            .where(WalletNoticeRow.learner_id == learner_id, WalletNoticeRow.dismissed_at.is_(None))
+            .order_by(WalletNoticeRow.created_at.desc(), WalletNoticeRow.id)
+            .limit(limit)
+        )
+        return list(rows.scalars())
+
+    def notice(self, learner_id: str, notice_id: str) -> WalletNoticeRow:
+        row = self.session.get(WalletNoticeRow, notice_id)
+        if row is not None and row.learner_id != learner_id:
+            row = None  # another learner's notice is looked up as missing
+        return self.found(row, notice_id, noun="notice")
+
     # ---- a learner's deletion ------------------------------------------------------------------
 
     def delete_all(self, learner_id: str) -> None:
@@ -315,6 +333,9 @@ class WalletRepository(Repository):
             delete(WalletCollectionRow).where(WalletCollectionRow.learner_id == learner_id)
         )
         self.session.execute(delete(WalletShareRow).where(WalletShareRow.learner_id == learner_id))
+        self.session.execute(
+            delete(WalletNoticeRow).where(WalletNoticeRow.learner_id == learner_id)
+        )
         # Parts first: they point at their CLR.
         self.session.execute(
             delete(WalletItemRow).where(

@@ -20,8 +20,10 @@ from microcred.web.pages import (
     extras,
     learners,
     oauth_consent,
+    profile,
     public,
     verify,
+    wallet,
 )
 from microcred.web.pages.core import install_error_pages
 from microcred.web.pages.learner_session import install_learner_error_pages
@@ -39,6 +41,8 @@ routers: tuple[APIRouter, ...] = (
     extras.router,
     learners.router,
     oauth_consent.router,
+    wallet.router,
+    profile.router,
 )
 
 

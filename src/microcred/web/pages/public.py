@@ -33,6 +33,7 @@ from microcred.web.pages.core import (
 from microcred.web.pages.credential_view import build_view, wallet_offer
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.security import EMBED_CSP
+from microcred.web.pages.wallet import claim_sign_in_path
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +84,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "recipient": _recipient_panel(row, token) if recipient else None,
             "done": request.query_params.get("done") if recipient else None,
             "wallet_offer": wallet_offer(runtime, row, token) if recipient else None,
+            "claim_sign_in": claim_sign_in_path(row.id, token) if recipient else None,
         },
     )
     if recipient:
