@@ -49,6 +49,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/smtp_bench.py
 	$(BIN)/python bench/verify_inputs_bench.py
 	$(BIN)/python bench/pages_bench.py
+	$(BIN)/python bench/wallet_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules
