@@ -37,7 +37,7 @@ from microcred.learners.service import LearnerService
 from microcred.notifications.service import NotificationService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
-from microcred.oid4vci.service import Oid4vciService
+from microcred.oid4vci.service import Oid4vciService, copies_in
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
@@ -150,7 +150,11 @@ class Runtime:
     @cached_property
     def lifecycle(self) -> LifecycleService:
         return LifecycleService(
-            self.sessions, clock=self.clock, urls=self.urls, transparency=self.transparency
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            transparency=self.transparency,
+            followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
         )
 
     @cached_property

@@ -403,6 +403,35 @@ def test_a_revoked_credential_is_not_re_issued(
     assert credential_count(runtime) == before
 
 
+def test_a_wallets_copy_is_suspended_reinstated_and_revoked_with_its_original(
+    client: TestClient, runtime: Runtime, original: CredentialRow, issuer: IssuerFixture
+) -> None:
+    token = access_token(client, runtime, original)
+    body = request_with(Wallet().proof(aud=runtime.urls.base, nonce=c_nonce(client), now=START))
+    copy = ask(client, token, body).json()["credentials"][0]["credential"]
+    copy_id = runtime.urls.credential_id(copy["id"])
+    assert copy_id is not None
+
+    def states() -> tuple[str, str, bool]:
+        row = runtime.credentials.get_public(copy_id)
+        verified = runtime.verification.verifier().verify(copy).verified
+        return runtime.credentials.get_public(original.id).state, row.state, verified
+
+    assert states() == ("active", "active", True)
+    runtime.lifecycle.suspend(SYSTEM, issuer.id, original.id, "under review")
+    assert states() == ("suspended", "suspended", False)  # its own status bit says so
+    runtime.lifecycle.reinstate(SYSTEM, issuer.id, original.id)
+    assert states() == ("active", "active", True)
+    runtime.lifecycle.revoke(SYSTEM, issuer.id, original.id, "issued in error")
+    assert states() == ("revoked", "revoked", False)
+    with runtime.sessions() as session:
+        events = AuditRepository(session).list(original.issuer_id, action="credential.revoked")
+    assert {event.subject for event in events} == {
+        runtime.urls.credential(original.id),
+        runtime.urls.credential(copy_id),
+    }
+
+
 def test_racing_requests_with_one_code_get_one_token(
     runtime: Runtime, original: CredentialRow
 ) -> None:

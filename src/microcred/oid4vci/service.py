@@ -318,6 +318,12 @@ class Oid4vciService:
             return [row.copy_id for row in Oid4vciRepository(session).copies_of(credential_id)]
 
 
+def copies_in(session: Session, credential_id: str) -> list[str]:
+    """The copies of a credential, in the caller's transaction: the lifecycle's followers
+    (a copy is revoked, suspended and reinstated with its original)."""
+    return [row.copy_id for row in Oid4vciRepository(session).copies_of(credential_id)]
+
+
 def _read_request(request: object, credential_id: str) -> object:
     """The one key proof JWT in a credential request, after checking what it asks for."""
     if not isinstance(request, dict):

@@ -7,7 +7,8 @@ States and moves (revocation is final)::
 
 Each move is one transaction: the list bit, the credential's state, an audit event and a
 transparency-log entry land together or not at all. The bits mirror the state exactly: a
-revoked credential has its revocation bit set and its suspension bit clear.
+revoked credential has its revocation bit set and its suspension bit clear. Copies a wallet
+took by OpenID4VCI (``followers``) move with their original, in the same transaction.
 
 Expiry is not a stored state: it follows from ``validUntil`` (set at issuance from the
 achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
@@ -15,9 +16,10 @@ achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 from sqlalchemy.orm import Session
 
@@ -32,14 +34,13 @@ from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from sqlalchemy.orm import sessionmaker
 
     from microcred.transparency.service import TransparencyService
     from microcred.urls import PublicUrls
 
 MAX_REASON = 500
+Followers: TypeAlias = Callable[[Session, str], list[str]]
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,15 @@ class LifecycleService:
         clock: Callable[[], datetime],
         urls: PublicUrls,
         transparency: TransparencyService,
+        followers: Followers | None = None,
     ) -> None:
+        """``followers``: the credentials that share a credential's fate (the copies a wallet
+        took by OpenID4VCI), found in the caller's transaction; each follows every move."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.transparency = transparency
+        self.followers = followers
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -131,22 +136,38 @@ class LifecycleService:
                     expected=" or ".join(sorted(move.allowed_from)),
                     found=row.state,
                 )
-            previous = row.state
-            status_lists = StatusListRepository(session)
-            for purpose, value in move.bits.items():
-                self._set_bit(status_lists, row, purpose, value, now)
-            row.state, row.state_reason = move.to_state, text
-            record_audit(
-                session,
-                actor.name,
-                f"credential.{move.action}",
-                self.urls.credential(row.id),
-                issuer_id=issuer_id,
-                at=now,
-                details={"reason": text, "from": previous},
-            )
-            self.transparency.record_status_change(session, row, move.action, now)
+            self._apply(session, move, row, text, actor, now)
+            for follower_id in self.followers(session, row.id) if self.followers else ():
+                follower = CredentialRepository(session).lock(issuer_id, follower_id)
+                if follower.state in move.allowed_from:
+                    self._apply(session, move, follower, text, actor, now)
         return row
+
+    def _apply(
+        self,
+        session: Session,
+        move: _Move,
+        row: CredentialRow,
+        reason: str | None,
+        actor: Actor,
+        now: datetime,
+    ) -> None:
+        """One credential's move: its status bits, state, audit event and log entry."""
+        previous = row.state
+        status_lists = StatusListRepository(session)
+        for purpose, value in move.bits.items():
+            self._set_bit(status_lists, row, purpose, value, now)
+        row.state, row.state_reason = move.to_state, reason
+        record_audit(
+            session,
+            actor.name,
+            f"credential.{move.action}",
+            self.urls.credential(row.id),
+            issuer_id=row.issuer_id,
+            at=now,
+            details={"reason": reason, "from": previous},
+        )
+        self.transparency.record_status_change(session, row, move.action, now)
 
     @staticmethod
     def _set_bit(
