@@ -149,8 +149,9 @@ class PublicUrls:
         """``discovery``, ``credentials``, ``profile``, or an OAuth endpoint (``oauth/token``)."""
         return f"{self.obapi}/{name}"
 
-    def obapi_credentials_page(self, *, limit: int, offset: int) -> str:
-        return f"{self.obapi}/credentials?limit={limit}&offset={offset}"
+    def obapi_credentials_page(self, *, limit: int, offset: int, since: str | None = None) -> str:
+        page = f"{self.obapi}/credentials?limit={limit}&offset={offset}"
+        return f"{page}&since={quote(since, safe='')}" if since else page
 
     # ---- parsing -------------------------------------------------------------------------------
 

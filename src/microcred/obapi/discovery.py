@@ -60,6 +60,12 @@ def service_description(urls: PublicUrls, *, title: str) -> JsonObject:
             "required": False,
             "schema": {"type": "integer", "format": "int32", "minimum": 0},
         },
+        {
+            "name": "since",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string", "format": "date-time"},
+        },
     ]
     return {
         "openapi": "3.0.1",

@@ -5,6 +5,7 @@ composition root hands the real services in; tests may hand in their own."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from microcred.store.tables import LearnerRow
@@ -16,7 +17,7 @@ HeldDocument = JsonObject | str
 
 class Wallet(Protocol):
     def list_credentials(
-        self, learner_id: str, *, offset: int, limit: int
+        self, learner_id: str, *, offset: int, limit: int, since: datetime | None = None
     ) -> tuple[Sequence[object], int]:
         """One page of the learner's credentials and how many there are in all. Each item is
         a :data:`HeldDocument` or has one as its ``document`` attribute."""

@@ -89,6 +89,7 @@ class CredentialsPage:
     total: int
     offset: int
     limit: int
+    since: datetime | None = None
 
     def body(self) -> JsonObject:
         body: JsonObject = {}
@@ -262,7 +263,11 @@ class ObApiService:
             )
         return Caller(row.learner_id, row.client_id, granted)
 
-    def credentials(self, caller: Caller, *, offset: int, limit: int) -> CredentialsPage:
+    def credentials(
+        self, caller: Caller, *, offset: int, limit: int, since: datetime | None = None
+    ) -> CredentialsPage:
+        """One page of the learner's credentials, newest first; ``since``: only those issued
+        to or added to the wallet after it."""
         _require_scope(caller, scopes.CREDENTIAL_READ)
         wallet = self._wallet()
         if offset < 0 or not 1 <= limit <= MAX_PAGE:
@@ -272,7 +277,9 @@ class ObApiService:
                 expected=f"1 <= limit <= {MAX_PAGE}, offset >= 0",
                 found=f"limit={limit}, offset={offset}",
             )
-        items, total = wallet.list_credentials(caller.learner_id, offset=offset, limit=limit)
+        items, total = wallet.list_credentials(
+            caller.learner_id, offset=offset, limit=limit, since=since
+        )
         documents: list[JsonObject] = []
         compact: list[str] = []
         for item in items:
@@ -281,7 +288,7 @@ class ObApiService:
                 compact.append(document)
             else:
                 documents.append(document)
-        return CredentialsPage(documents, compact, total, offset, limit)
+        return CredentialsPage(documents, compact, total, offset, limit, since)
 
     def upsert_credential(self, caller: Caller, body: bytes, *, as_jws: bool) -> Upserted:
         """Put a credential a client pushed into the learner's wallet, verified there; the

@@ -40,10 +40,11 @@ class WalletRepository(Repository):
         )
 
     def holdings_page(
-        self, learner_id: str, *, offset: int, limit: int
+        self, learner_id: str, *, offset: int, limit: int, since: datetime | None = None
     ) -> tuple[list[tuple[str, str]], int]:
         """One page of (kind, id) pairs, newest first (``kind`` is ``ours`` or ``imported``),
-        and the total: one union query for the page, one for the count."""
+        and the total: one union query for the page, one for the count. ``since``: only
+        those issued (ours) or added (imported) after it."""
         ours = select(
             literal("ours").label("kind"),
             CredentialRow.id.label("ref"),
@@ -54,6 +55,9 @@ class WalletRepository(Repository):
             WalletItemRow.id.label("ref"),
             WalletItemRow.added_at.label("at"),
         ).where(WalletItemRow.learner_id == learner_id)
+        if since is not None:
+            ours = ours.where(CredentialRow.issued_at > since)
+            imported = imported.where(WalletItemRow.added_at > since)
         both = union_all(ours, imported).subquery()
         page = self.session.execute(
             select(both.c.kind, both.c.ref)

@@ -83,13 +83,21 @@ class WalletService:
     # ---- holdings --------------------------------------------------------------------------
 
     def list_credentials(
-        self, learner_id: str, *, offset: int = 0, limit: int = 50
+        self,
+        learner_id: str,
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        since: datetime | None = None,
     ) -> tuple[list[WalletItem], int]:
         """One page of what the learner holds, newest first, and how many in all (two queries
-        for the page and count, one per kind for its rows: no query per credential)."""
+        for the page and count, one per kind for its rows: no query per credential).
+        ``since``: only what was issued or added after that moment (the OB 3.0 API's filter)."""
         with self.sessions() as session:
             repo = WalletRepository(session)
-            page, total = repo.holdings_page(learner_id, offset=max(offset, 0), limit=limit)
+            page, total = repo.holdings_page(
+                learner_id, offset=max(offset, 0), limit=limit, since=since
+            )
             ours = repo.credentials([ref for kind, ref in page if kind == "ours"])
             items = repo.items([ref for kind, ref in page if kind == "imported"])
             now = self.clock()

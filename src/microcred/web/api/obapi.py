@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, TypeVar
 from urllib.parse import parse_qsl
 
@@ -207,15 +208,19 @@ async def _caller(runtime: Runtime, request: Request, scope: str) -> Caller:
 
 def _paging_links(runtime: Runtime, page: CredentialsPage) -> str:
     urls, limit, offset, total = runtime.urls, page.limit, page.offset, page.total
+    since = page.since.isoformat() if page.since else None
+
+    def at(start: int) -> str:
+        return urls.obapi_credentials_page(limit=limit, offset=start, since=since)
+
     last = max(0, (total - 1) // limit * limit)
     links = []
     if offset + limit < total:
-        links.append((urls.obapi_credentials_page(limit=limit, offset=offset + limit), "next"))
-    links.append((urls.obapi_credentials_page(limit=limit, offset=last), "last"))
-    links.append((urls.obapi_credentials_page(limit=limit, offset=0), "first"))
+        links.append((at(offset + limit), "next"))
+    links.append((at(last), "last"))
+    links.append((at(0), "first"))
     if offset > 0:
-        previous = max(0, offset - limit)
-        links.append((urls.obapi_credentials_page(limit=limit, offset=previous), "prev"))
+        links.append((at(max(0, offset - limit)), "prev"))
     return ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links)
 
 
@@ -232,19 +237,39 @@ def _number(name: str, value: str | None, default: int) -> int:
     return int(value)
 
 
+def _moment(name: str, value: str | None) -> datetime | None:
+    """An RFC 3339 date-time with its offset (``2026-01-15T09:00:00Z``), as the API asks."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ObApiError(
+            "invalid_query_parameter",
+            f"{name} is not a date-time with a time zone",
+            expected="RFC 3339, for example 2026-01-15T09:00:00Z",
+            found=value[:40],
+        )
+    return moment
+
+
 @router.get("/credentials")
 async def get_credentials(
     request: Request,
     runtime: RuntimeDep,
     limit: Annotated[str | None, Query(max_length=12)] = None,
     offset: Annotated[str | None, Query(max_length=12)] = None,
+    since: Annotated[str | None, Query(max_length=40)] = None,
 ) -> Response:
     try:
         caller = await _caller(runtime, request, scopes.CREDENTIAL_READ)
         page_size = _number("limit", limit, DEFAULT_PAGE)
         start = _number("offset", offset, 0)
+        after = _moment("since", since)
         page = await _in_thread(
-            lambda: runtime.obapi.credentials(caller, offset=start, limit=page_size)
+            lambda: runtime.obapi.credentials(caller, offset=start, limit=page_size, since=after)
         )
     except ObApiError as error:
         return _status_info(error)
