@@ -478,6 +478,11 @@ def test_discovery_describes_the_oauth_server(web: TestClient) -> None:
     }
     assert flow["tokenUrl"] == flow["refreshUrl"]
     assert set(sdd["paths"]) == {"/credentials", "/profile", "/discovery"}
+    # The terms and the privacy policy it links to are pages of this server.
+    for url in (sdd["info"]["termsOfService"], sdd["info"]["x-imssf-privacyPolicyUrl"]):
+        page = web.get(url.removeprefix("https://badges.example.org"))
+        assert page.status_code == 200
+        assert "<h1>" in page.text
 
 
 def test_the_learner_sees_and_revokes_authorised_apps(runtime: Runtime, app: App) -> None:

@@ -174,6 +174,17 @@ def credential_embed(credential_id: str, request: Request) -> Response:
     return response
 
 
+@router.get("/privacy")
+def privacy(request: Request) -> Response:
+    """What the server keeps about learners (the OB 3.0 API's discovery document links it)."""
+    return render(request, "legal/privacy.html")
+
+
+@router.get("/terms")
+def terms(request: Request) -> Response:
+    return render(request, "legal/terms.html")
+
+
 @router.post("/language", dependencies=[SmallFormCsrf])
 async def choose_language(request: Request) -> Response:
     form = await request.form()
