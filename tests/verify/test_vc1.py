@@ -4,6 +4,7 @@ expirationDate, the OB 3.0 model checked on the credential's 2.0 view."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,3 +96,14 @@ def test_the_model_view_renames_dates_and_keeps_the_credential_untouched() -> No
     assert "issuanceDate" not in view
     assert "issuanceDate" in document
     assert view["@context"][1:] == document["@context"][1:]
+
+
+def test_a_vc1_badge_signed_by_the_reference_with_ed25519_signature_2020_verifies() -> None:
+    signed = (
+        Path(__file__).parents[1] / "fixtures" / "legacy" / "ed25519-2020-vc1.json"
+    ).read_text()
+    result = Verifier(clock=lambda: NOW).verify(signed)
+    assert result.verified, result.to_json()
+    proof = result.check("proof")
+    assert proof is not None
+    assert "Ed25519Signature2020" in proof.message

@@ -225,7 +225,7 @@ class Verifier:
         if parse.status == Status.FAILED:
             return done()
 
-        uses_rdfc = jwt_token is None and _cryptosuite(credential) == "eddsa-rdfc-2022"
+        uses_rdfc = jwt_token is None and _cryptosuite(credential) in proofs.RDFC_SUITES
         checks.append(_context_check(credential, bundled_urls(), required=uses_rdfc))
 
         method = self._proof_check(credential, jwt_token, checks)
@@ -424,7 +424,13 @@ def _cryptosuite(credential: Mapping[str, Any]) -> str | None:
     proof = credential.get("proof")
     if isinstance(proof, list) and proof:
         proof = proof[0]
-    return proof.get("cryptosuite") if isinstance(proof, dict) else None
+    if not isinstance(proof, dict):
+        return None
+    return (
+        proofs.ED25519_2020
+        if proof.get("type") == proofs.ED25519_2020
+        else proof.get("cryptosuite")
+    )
 
 
 def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
