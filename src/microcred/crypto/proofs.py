@@ -3,6 +3,10 @@
 Both follow the W3C vc-di-eddsa steps: transform the unsecured document (RDFC-1.0 or JCS), hash
 it, canonicalize and hash the proof configuration, sign ``hash(proof config) || hash(document)``
 with Ed25519, encode the signature as multibase base58btc in ``proofValue``.
+
+Credentials signed elsewhere also use two older names for the RDFC steps, which we verify (and
+sign, for interop tests): the ``Ed25519Signature2020`` proof type (no ``cryptosuite``; its terms
+come from the ed25519-2020 context) and the draft cryptosuite name ``eddsa-2022``.
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ from microcred.types import JsonObject
 
 Cryptosuite = Literal["eddsa-rdfc-2022", "eddsa-jcs-2022"]
 CRYPTOSUITES: tuple[Cryptosuite, ...] = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+ED25519_2020 = "Ed25519Signature2020"
+"""A proof type whose name is its suite; verified with the RDFC steps of eddsa-rdfc-2022."""
+LEGACY_CRYPTOSUITES = ("eddsa-2022",)
+"""Draft names of eddsa-rdfc-2022, same steps, still found in signed credentials."""
+RDFC_SUITES = frozenset({"eddsa-rdfc-2022", ED25519_2020, *LEGACY_CRYPTOSUITES})
+ED25519_2020_CONTEXT = "https://w3id.org/security/suites/ed25519-2020/v1"
 Clock = Callable[[], datetime]
 
 
@@ -52,7 +62,7 @@ def xsd_datetime(moment: datetime) -> str:
 class VerifiedProof:
     """What a verified proof tells: which key signed, for whom, when, with which suite."""
 
-    cryptosuite: Cryptosuite
+    cryptosuite: str  # a Cryptosuite, a legacy name, or ED25519_2020
     method: VerificationMethod
     created: str | None
     proof_purpose: str
@@ -63,13 +73,14 @@ def sign(
     key: SigningKey,
     *,
     verification_method: str,
-    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    cryptosuite: Cryptosuite | Literal["Ed25519Signature2020"] = "eddsa-rdfc-2022",
     proof_purpose: str = "assertionMethod",
     created: datetime | None = None,
     clock: Clock = utc_now,
 ) -> JsonObject:
-    """A copy of ``document`` with a ``DataIntegrityProof`` added."""
-    if cryptosuite not in CRYPTOSUITES:
+    """A copy of ``document`` with a ``DataIntegrityProof`` added (an ``Ed25519Signature2020``
+    proof when asked: we issue Data Integrity, the older type is for interop tests)."""
+    if cryptosuite not in (*CRYPTOSUITES, ED25519_2020):
         raise ProofError(
             "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite)
         )
@@ -90,6 +101,9 @@ def sign(
         "verificationMethod": verification_method,
         "proofPurpose": proof_purpose,
     }
+    if cryptosuite == ED25519_2020:
+        proof = {"type": ED25519_2020, **{k: v for k, v in proof.items() if k != "type"}}
+        del proof["cryptosuite"]
     if cryptosuite == "eddsa-jcs-2022":
         # The reference keeps the document's @context in a JCS proof and rejects proofs without it.
         context = document["@context"]
@@ -125,15 +139,7 @@ def verify(
         raise ProofError("document has no proof", expected="a 'proof' object", found=short(proof))
     proof = dict(proof)
     # Step 1: the proof's own shape.
-    if proof.get("type") != "DataIntegrityProof":
-        raise ProofError(
-            "unsupported proof type", expected="DataIntegrityProof", found=short(proof.get("type"))
-        )
-    suite = proof.get("cryptosuite")
-    if suite not in CRYPTOSUITES:
-        raise ProofError(
-            "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(suite)
-        )
+    suite = _suite_of(proof)
     if proof.get("proofPurpose") != expected_purpose:
         raise ProofError(
             "proof has the wrong purpose",
@@ -183,11 +189,32 @@ def verify(
     return VerifiedProof(suite, method, created, expected_purpose)
 
 
+def _suite_of(proof: Mapping[str, Any]) -> str:
+    """The suite that verifies ``proof``, by its type and cryptosuite; raises if unsupported."""
+    kind = proof.get("type")
+    if kind == ED25519_2020:
+        return ED25519_2020
+    if kind != "DataIntegrityProof":
+        raise ProofError(
+            "unsupported proof type",
+            expected=f"DataIntegrityProof or {ED25519_2020}",
+            found=short(kind),
+        )
+    suite = proof.get("cryptosuite")
+    if suite not in CRYPTOSUITES and suite not in LEGACY_CRYPTOSUITES:
+        raise ProofError(
+            "unsupported cryptosuite",
+            expected=" or ".join((*CRYPTOSUITES, *LEGACY_CRYPTOSUITES)),
+            found=short(suite),
+        )
+    return str(suite)
+
+
 def _hash_data(
     document: Mapping[str, Any], proof: Mapping[str, Any], suite: str, *, limits: Limits | None
 ) -> bytes:
     config = {k: v for k, v in proof.items() if k != "proofValue"}
-    if suite == "eddsa-rdfc-2022":
+    if suite in RDFC_SUITES:
         config["@context"] = document.get("@context")
         try:
             config_hash = _rdfc_config_hash(config, limits)

@@ -38,6 +38,7 @@ PLAIN_VC = (
 )
 OB3_INVALID = "not a valid Open Badges 3.0 credential: {reason}"
 OB3_OK = "a well-formed Open Badges 3.0 credential"
+OB3_OK_VC1 = "a well-formed Open Badges 3.0 credential (VC Data Model 1.1)"
 
 # contexts
 CONTEXTS_OK = "every JSON-LD context is a known, pinned copy"

@@ -35,6 +35,7 @@ from microcred.errors import InputError, LogStoreError, MicrocredError, short
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import messages as m
+from microcred.verify import vc1
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
@@ -224,7 +225,7 @@ class Verifier:
         if parse.status == Status.FAILED:
             return done()
 
-        uses_rdfc = jwt_token is None and _cryptosuite(credential) == "eddsa-rdfc-2022"
+        uses_rdfc = jwt_token is None and _cryptosuite(credential) in proofs.RDFC_SUITES
         checks.append(_context_check(credential, bundled_urls(), required=uses_rdfc))
 
         method = self._proof_check(credential, jwt_token, checks)
@@ -341,10 +342,11 @@ def _parse_check(credential: JsonObject) -> Check:
     from microcred.model import parse_credential
 
     try:
-        parse_credential(credential)
+        legacy = vc1.is_vc1(credential)
+        parse_credential(vc1.as_vc2(credential) if legacy else credential)
     except MicrocredError as exc:
         return Check.said("parse", Status.FAILED, m.OB3_INVALID, reason=_explain(exc))
-    return Check.said("parse", Status.PASSED, m.OB3_OK)
+    return Check.said("parse", Status.PASSED, m.OB3_OK_VC1 if legacy else m.OB3_OK)
 
 
 def _context_check(credential: JsonObject, bundled: frozenset[str], *, required: bool) -> Check:
@@ -373,11 +375,12 @@ def _issuer_check(credential: JsonObject, method: VerificationMethod) -> Check:
 
 
 def _validity_check(credential: Mapping[str, Any], now: datetime) -> Check:
-    start = credential.get("validFrom", credential.get("issuanceDate"))
-    end = credential.get("validUntil", credential.get("expirationDate"))
+    start_name, end_name = vc1.validity_names(credential)
+    start = credential.get(start_name)
+    end = credential.get(end_name)
     try:
-        start_at = _parse_time(start, "validFrom") if start is not None else None
-        end_at = _parse_time(end, "validUntil") if end is not None else None
+        start_at = _parse_time(start, start_name) if start is not None else None
+        end_at = _parse_time(end, end_name) if end is not None else None
     except InputError as exc:
         return Check.said("validity", Status.FAILED, m.DATES_UNREADABLE, reason=_explain(exc))
     if start_at is not None and now < start_at:
@@ -421,7 +424,13 @@ def _cryptosuite(credential: Mapping[str, Any]) -> str | None:
     proof = credential.get("proof")
     if isinstance(proof, list) and proof:
         proof = proof[0]
-    return proof.get("cryptosuite") if isinstance(proof, dict) else None
+    if not isinstance(proof, dict):
+        return None
+    return (
+        proofs.ED25519_2020
+        if proof.get("type") == proofs.ED25519_2020
+        else proof.get("cryptosuite")
+    )
 
 
 def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
@@ -438,8 +447,8 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         },
         "achievement": achievement.get("name") if isinstance(achievement, dict) else None,
         "subject": subject.get("id") if isinstance(subject, dict) else None,
-        "validFrom": credential.get("validFrom"),
-        "validUntil": credential.get("validUntil"),
+        "validFrom": credential.get(vc1.validity_names(credential)[0]),
+        "validUntil": credential.get(vc1.validity_names(credential)[1]),
     }
 
 
