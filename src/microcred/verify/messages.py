@@ -64,7 +64,8 @@ VALID_BETWEEN = "valid from {start} until {end}"
 # status
 NO_STATUS = "the issuer published no status list for this credential: it cannot be revoked"
 STATUS_UNSUPPORTED = (
-    "status cannot be checked: unsupported status type {found} (expected BitstringStatusListEntry)"
+    "status cannot be checked: unsupported status type {found} "
+    "(expected BitstringStatusListEntry or 1EdTechRevocationList)"
 )
 STATUS_NO_LIST = "status cannot be checked: the entry names no statusListCredential"
 STATUS_OTHER_ISSUER = (
@@ -78,6 +79,16 @@ SUSPENDED = "the issuer has suspended this credential"
 NOT_REVOKED = "not revoked (status list checked)"
 NOT_SUSPENDED = "not suspended (status list checked)"
 NEITHER = "neither revoked nor suspended (status lists checked)"
+STATUS_LIST_KEY_OTHER = (
+    "status cannot be trusted: the status list is signed with {key}, "
+    "a key its issuer {issuer} does not control"
+)
+STATUS_VALUE = "the issuer's status for this credential is {value}: {message}"
+STATUS_VALUE_UNEXPLAINED = "the issuer's status for this credential is {value}"
+REVOKED_BECAUSE = "the issuer has revoked this credential: {reason}"
+NOT_REVOKED_UNSIGNED = (
+    "not revoked (the issuer's 1EdTech revocation list was checked; that list is not signed)"
+)
 
 # Open Badges 2.0
 OB2_OFFLINE = (

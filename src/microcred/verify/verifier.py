@@ -25,13 +25,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from microcred.crypto import jose, proofs
+from microcred.crypto import jose, proofs, revocation_list
 from microcred.crypto.baking import unbake
 from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_network
 from microcred.crypto.jsonld import bundled_urls
-from microcred.crypto.statuslist import check_status_entry
-from microcred.errors import InputError, LogStoreError, MicrocredError, short
+from microcred.crypto.statuslist import StatusCheck, check_status_entry
+from microcred.errors import FetchError, InputError, LogStoreError, MicrocredError, short
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import messages as m
@@ -62,7 +62,8 @@ class Verifier:
     """Verifies credentials; everything that reaches outside is injected.
 
     ``fetcher`` fetches status lists and did:web documents (default: offline, refuses).
-    ``status_lists`` holds status list credentials the caller already has, by URL.
+    ``status_lists`` holds status lists the caller already has, by the URL credentials name:
+    credentials (JSON), VC-JWTs (text), or 1EdTech revocation lists.
     """
 
     def __init__(
@@ -70,7 +71,7 @@ class Verifier:
         *,
         resolver: DidResolver | None = None,
         fetcher: Fetcher = no_network,
-        status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+        status_lists: Mapping[str, Mapping[str, Any] | str] | None = None,
         clock: Clock = proofs.utc_now,
         limits: Limits = DEFAULT_LIMITS,
         log_key: str | None = None,
@@ -90,7 +91,7 @@ class Verifier:
         self._anchor_reader = anchor_reader
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
-        self._status_lists: dict[str, Mapping[str, Any]] = dict(status_lists or {})
+        self._status_lists: dict[str, Mapping[str, Any] | str] = dict(status_lists or {})
         self._verified_lists: set[str] = set()
         self._clock = clock
         self._limits = limits
@@ -233,7 +234,7 @@ class Verifier:
         else:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
-        checks.append(self._status_check(credential))
+        checks.extend(self._status_check(credential))
         return done()
 
     # 4. proof -----------------------------------------------------------------------------------
@@ -256,36 +257,47 @@ class Verifier:
 
     # 7. status ----------------------------------------------------------------------------------
 
-    def _status_check(self, credential: JsonObject) -> Check:
+    def _status_check(self, credential: JsonObject) -> list[Check]:
+        """One ``status`` check for the verdict, and a ``status message`` per message entry."""
         status = credential.get("credentialStatus")
         if status is None:
-            return Check.said("status", Status.SKIPPED, m.NO_STATUS)
+            return [Check.said("status", Status.SKIPPED, m.NO_STATUS)]
         entries = status if isinstance(status, list) else [status]
         purposes: set[str] = set()
+        notes: list[Check] = []
+        unsigned_list = False
         for entry in entries:
             outcome = self._one_status(credential, entry)
             if isinstance(outcome, Check):
-                return outcome
-            purposes.add(outcome)
+                return [outcome]
+            if outcome.purpose == "message":
+                notes.append(_message_check(outcome))
+                continue
+            unsigned_list |= _is_revocation_list(entry)
+            purposes.add(outcome.purpose)
+        if not purposes:
+            verdict = notes.pop(0)
+            return [replace(verdict, name="status"), *notes]
         if len(purposes) > 1:
-            return Check.said("status", Status.PASSED, m.NEITHER)
+            return [Check.said("status", Status.PASSED, m.NEITHER), *notes]
         if purposes == {"suspension"}:
-            return Check.said("status", Status.PASSED, m.NOT_SUSPENDED)
-        return Check.said("status", Status.PASSED, m.NOT_REVOKED)
+            return [Check.said("status", Status.PASSED, m.NOT_SUSPENDED), *notes]
+        template = m.NOT_REVOKED_UNSIGNED if unsigned_list else m.NOT_REVOKED
+        return [Check.said("status", Status.PASSED, template), *notes]
 
-    def _one_status(self, credential: JsonObject, entry: Any) -> Check | str:
-        """A failed check, or the purpose of an entry whose bit is clear."""
-        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            found = entry.get("type") if isinstance(entry, dict) else entry
+    def _one_status(self, credential: JsonObject, entry: Any) -> Check | StatusCheck:
+        """A failed check, or the outcome of an entry that neither revokes nor suspends."""
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind == revocation_list.ENTRY_TYPE:
+            return self._revocation_list_status(credential, entry)
+        if kind != "BitstringStatusListEntry":
+            found = kind if isinstance(entry, dict) else entry
             return Check.said("status", Status.FAILED, m.STATUS_UNSUPPORTED, found=short(found))
         url = entry.get("statusListCredential")
         if not isinstance(url, str):
             return Check.said("status", Status.FAILED, m.STATUS_NO_LIST)
         try:
-            list_credential = self._status_list(url)
-            if url not in self._verified_lists:  # one list serves many credentials
-                proofs.verify(list_credential, self._resolver, limits=self._limits)
-                self._verified_lists.add(url)
+            list_credential, token = self._status_list(url)
             issuer = _issuer_id(credential)
             if _issuer_id(list_credential) != issuer:
                 return Check.said(
@@ -295,6 +307,22 @@ class Verifier:
                     list_issuer=repr(_issuer_id(list_credential)),
                     issuer=repr(issuer),
                 )
+            if url not in self._verified_lists:  # one list serves many credentials
+                if token is not None:
+                    method = jose.verify_jwt(token, self._resolver).method
+                else:
+                    method = proofs.verify(
+                        list_credential, self._resolver, limits=self._limits
+                    ).method
+                if _issuer_check(list_credential, method).status != Status.PASSED:
+                    return Check.said(
+                        "status",
+                        Status.FAILED,
+                        m.STATUS_LIST_KEY_OTHER,
+                        key=method.id,
+                        issuer=issuer,
+                    )
+                self._verified_lists.add(url)
             window = _validity_check(list_credential, self._clock())
             if window.status == Status.FAILED:
                 return Check.said(
@@ -303,14 +331,35 @@ class Verifier:
             result = check_status_entry(entry, list_credential)
         except MicrocredError as exc:
             return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
-        if result.set:
-            template = m.SUSPENDED if result.purpose == "suspension" else m.REVOKED
-            return Check.said("status", Status.FAILED, template)
-        return result.purpose
+        return _status_outcome(result)
 
-    def _status_list(self, url: str) -> JsonObject:
+    def _revocation_list_status(
+        self, credential: JsonObject, entry: JsonObject
+    ) -> Check | StatusCheck:
+        try:
+            url = revocation_list.list_url(entry)
+            document, _ = self._status_list(url, jwt_allowed=False)
+            result = revocation_list.check_revocation_list(
+                entry,
+                document,
+                credential_id=credential.get("id"),
+                issuer_id=_issuer_id(credential),
+            )
+        except MicrocredError as exc:
+            return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
+        return _status_outcome(result)
+
+    def _status_list(self, url: str, *, jwt_allowed: bool = True) -> tuple[JsonObject, str | None]:
+        """The list served at ``url`` (given, or fetched once), and its JWT if it is one."""
         known = self._status_lists.get(url)
         if known is None:
+            if self._fetcher is no_network:
+                given = ", ".join(sorted(self._status_lists)) or "none"
+                raise FetchError(
+                    "this list was not given and fetching is disabled (offline)",
+                    expected=f"a status list for {url} (given: {given})",
+                    found=url,
+                )
             body = self._fetcher(url)
             if len(body) > MAX_STATUS_LIST_BYTES:
                 raise InputError(
@@ -319,14 +368,41 @@ class Verifier:
                     found=f"{len(body)} bytes",
                 )
             text = body.decode("utf-8", "replace").strip()
-            if jose.looks_like_jwt(text):
-                raise InputError(
-                    "status lists secured as JWTs are not supported",
-                    expected="a Data Integrity secured credential",
-                )
-            known = _load_json(text)
+            known = text if jose.looks_like_jwt(text) else _load_json(text)
             self._status_lists[url] = known
-        return dict(known)
+        if isinstance(known, str):
+            if not jwt_allowed:
+                raise InputError("a 1EdTech revocation list is JSON", found="a JWT")
+            _, decoded = jose.decode_unverified(known)
+            return decoded, known
+        return dict(known), None
+
+
+def _status_outcome(result: StatusCheck) -> Check | StatusCheck:
+    if not result.set or result.purpose == "message":
+        return result
+    if result.purpose == "suspension":
+        return Check.said("status", Status.FAILED, m.SUSPENDED)
+    if result.status_message:
+        return Check.said("status", Status.FAILED, m.REVOKED_BECAUSE, reason=result.status_message)
+    return Check.said("status", Status.FAILED, m.REVOKED)
+
+
+def _message_check(result: StatusCheck) -> Check:
+    value = f"{result.value:#x}"
+    if result.status_message:
+        return Check.said(
+            "status message",
+            Status.PASSED,
+            m.STATUS_VALUE,
+            value=value,
+            message=result.status_message,
+        )
+    return Check.said("status message", Status.PASSED, m.STATUS_VALUE_UNEXPLAINED, value=value)
+
+
+def _is_revocation_list(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("type") == revocation_list.ENTRY_TYPE
 
 
 # --- checks that need no state ----------------------------------------------------------------
