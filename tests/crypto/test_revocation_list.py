@@ -25,10 +25,12 @@ def test_a_listed_credential_is_revoked_with_its_reason() -> None:
         {"id": "urn:uuid:1", "revocationReason": "issued in error"}, {"id": "urn:uuid:2"}
     )
     first = check_revocation_list(ENTRY, listed, credential_id="urn:uuid:1", issuer_id=ISSUER)
-    assert first.set and first.purpose == "revocation"
+    assert first.set
+    assert first.purpose == "revocation"
     assert first.status_message == "issued in error"
     second = check_revocation_list(ENTRY, listed, credential_id="urn:uuid:2", issuer_id=ISSUER)
-    assert second.set and second.status_message is None
+    assert second.set
+    assert second.status_message is None
     other = check_revocation_list(ENTRY, listed, credential_id="urn:uuid:3", issuer_id=ISSUER)
     assert not other.set
 

@@ -476,7 +476,9 @@ def test_a_numeric_index_reads_the_same_bit_as_its_string_form() -> None:
     }
     as_number = check_status_entry(_entry(statusListIndex=94567), listed)
     as_text = check_status_entry(SPEC_ENTRY, listed)
-    assert as_number.set and as_text.set and as_number.index == as_text.index == 94567
+    assert as_number.set
+    assert as_text.set
+    assert as_number.index == as_text.index == 94567
     assert not check_status_entry(_entry(statusListIndex=94566), listed).set
 
 
@@ -518,7 +520,8 @@ def test_a_two_bit_status_is_read_most_significant_bit_first_with_its_message() 
     seen = [check_status_entry(_two_bit_entry(i), listed) for i in range(6)]
     assert [c.value for c in seen] == [0, 1, 2, 3, 2, 0]
     assert [c.status_message for c in seen[:4]] == [m["message"] for m in TWO_BIT_MESSAGES]
-    assert seen[3].purpose == "message" and seen[3].set
+    assert seen[3].purpose == "message"
+    assert seen[3].set
     assert seen[3].message == "Status 0x3: withdrawn"
 
 
@@ -537,7 +540,8 @@ def test_a_wide_revocation_status_revokes_when_not_zero() -> None:
     raw[0] = 0b00_10_00_00
     listed = _two_bit_list(bytes(raw), purpose="revocation")
     revoked = check_status_entry(_two_bit_entry(1, purpose="revocation"), listed)
-    assert revoked.set and revoked.status_message == "under investigation"
+    assert revoked.set
+    assert revoked.status_message == "under investigation"
     assert not check_status_entry(_two_bit_entry(0, purpose="revocation"), listed).set
 
 

@@ -142,7 +142,7 @@ def test_a_status_list_secured_as_a_vc_jwt_is_verified_and_read() -> None:
 
 def test_a_tampered_vc_jwt_status_list_is_not_trusted() -> None:
     token = _jwt_list(BitstringStatusList())
-    header, payload, signature = token.split(".")
+    header, _payload, signature = token.split(".")
     forged_bits = BitstringStatusList()
     forged_bits.set(9, True)
     forged = jose.sign_jwt(unsigned_list(forged_bits), KEY.key, kid=KEY.verification_method)

@@ -90,6 +90,15 @@ NOT_REVOKED_UNSIGNED = (
     "not revoked (the issuer's 1EdTech revocation list was checked; that list is not signed)"
 )
 
+# credentials inside credentials (CLR 2.0, endorsements)
+CLR_OK = "a Comprehensive Learner Record (CLR 2.0); credentials it holds: {count}"
+CLR_INVALID = "not a usable CLR 2.0 credential: {reason}"
+PARTS_OK = "every credential in this record is verified, each on its own ({count} in all)"
+PARTS_FAILED = "{failed} of the {count} credentials in this record are not verified ({paths})"
+ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
+ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
+PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
+
 # Open Badges 2.0
 OB2_OFFLINE = (
     "not checked: Open Badges 2.0 verification reads {url} from the web, "

@@ -34,11 +34,12 @@ from microcred.crypto.statuslist import StatusCheck, check_status_entry
 from microcred.errors import FetchError, InputError, LogStoreError, MicrocredError, short
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
+from microcred.verify import embedded
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
-from microcred.verify.result import Check, Status, VerificationResult, unreadable
+from microcred.verify.result import Check, PartResult, Status, VerificationResult, unreadable
 
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
@@ -95,6 +96,8 @@ class Verifier:
         self._verified_lists: set[str] = set()
         self._clock = clock
         self._limits = limits
+        self._depth = 0  # how deep in embedded credentials the current one is
+        self._parts_seen = 0
 
     # 1. input ---------------------------------------------------------------------------------
 
@@ -214,10 +217,11 @@ class Verifier:
         self, credential: JsonObject, jwt_token: str | None, fmt: str, checks: list[Check]
     ) -> VerificationResult:
         summary = _summary(credential)
+        parts: tuple[PartResult, ...] = ()
 
         def done() -> VerificationResult:
             return VerificationResult(
-                tuple(checks), format=fmt, credential=credential, summary=summary
+                tuple(checks), format=fmt, credential=credential, summary=summary, parts=parts
             )
 
         parse = _parse_check(credential)
@@ -235,6 +239,9 @@ class Verifier:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
         checks.extend(self._status_check(credential))
+        parts = self._verify_parts(credential, checks)
+        if embedded.is_clr(credential):
+            summary["associations"] = embedded.associations(credential)
         return done()
 
     # 4. proof -----------------------------------------------------------------------------------
@@ -254,6 +261,45 @@ class Verifier:
             return None
         checks.append(Check.said("proof", Status.PASSED, m.PROOF_OK, suite=verified.cryptosuite))
         return verified.method
+
+    # 8. credentials inside: a CLR's, endorsements --------------------------------------------
+
+    def _verify_parts(self, credential: JsonObject, checks: list[Check]) -> tuple[PartResult, ...]:
+        found = embedded.embedded_parts(credential)
+        if not found:
+            return ()
+        roles = sorted({item.role for item in found})
+        if self._depth >= embedded.MAX_DEPTH:
+            for role in roles:
+                checks.append(
+                    Check.said(
+                        _PART_CHECKS[role], Status.WARNING, m.PARTS_TOO_DEEP, depth=self._depth
+                    )
+                )
+            return ()
+        results: list[PartResult] = []
+        self._depth += 1
+        try:
+            for item in found:
+                if self._parts_seen >= embedded.MAX_PARTS:
+                    break
+                self._parts_seen += 1
+                results.append(PartResult(item.role, item.path, self._verify_part(item.data)))
+        finally:
+            self._depth -= 1
+        for role in roles:
+            checks.append(_parts_check(role, [r for r in results if r.role == role], found))
+        return tuple(results)
+
+    def _verify_part(self, data: Mapping[str, Any] | str) -> VerificationResult:
+        fmt = m.FORMAT_JSON
+        if isinstance(data, str):
+            if not jose.looks_like_jwt(data):
+                return unreadable(m.UNREADABLE, reason="an embedded string is not a VC-JWT")
+            fmt = m.FORMAT_JWT
+        checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
+        payload: _Payload = data if isinstance(data, str) else dict(data)
+        return self._verify_payload(fmt, payload, checks)
 
     # 7. status ----------------------------------------------------------------------------------
 
@@ -378,6 +424,39 @@ class Verifier:
         return dict(known), None
 
 
+_PART_CHECKS = {"credential": "credentials", "endorsement": "endorsements"}
+
+
+def _parts_check(role: str, results: list[PartResult], found: list[embedded.Embedded]) -> Check:
+    """How embedded credentials count: a CLR stands or falls with the credentials it holds;
+    an endorsement that fails is a warning (it is a third party's claim, not the credential)."""
+    name = _PART_CHECKS[role]
+    count = sum(1 for item in found if item.role == role)
+    failed = [r.path for r in results if not r.result.verified]
+    unchecked = count - len(results)
+    if role == "credential":
+        if failed or unchecked:
+            return Check.said(
+                name,
+                Status.FAILED,
+                m.PARTS_FAILED,
+                failed=len(failed) + unchecked,
+                count=count,
+                paths=", ".join(failed) or "-",
+            )
+        return Check.said(name, Status.PASSED, m.PARTS_OK, count=count)
+    if failed or unchecked:
+        return Check.said(
+            name,
+            Status.WARNING,
+            m.ENDORSEMENTS_FAILED,
+            failed=len(failed) + unchecked,
+            count=count,
+            paths=", ".join(failed) or "-",
+        )
+    return Check.said(name, Status.PASSED, m.ENDORSEMENTS_OK, count=count)
+
+
 def _status_outcome(result: StatusCheck) -> Check | StatusCheck:
     if not result.set or result.purpose == "message":
         return result
@@ -412,6 +491,12 @@ def _parse_check(credential: JsonObject) -> Check:
     types = _types(credential)
     if "VerifiableCredential" not in types:
         return Check.said("parse", Status.FAILED, m.NOT_VC, types=short(sorted(types)))
+    if embedded.is_clr(credential):
+        problem = embedded.clr_problem(credential)
+        if problem is not None:
+            return Check.said("parse", Status.FAILED, m.CLR_INVALID, reason=problem)
+        held = credential["credentialSubject"]["verifiableCredential"]
+        return Check.said("parse", Status.PASSED, m.CLR_OK, count=len(held))
     if not types & OB_TYPES:
         return Check.said("parse", Status.WARNING, m.PLAIN_VC)
     from microcred.model import parse_credential
