@@ -3,6 +3,8 @@ VC-JWTs, the legacy 1EdTech revocation list, and lists signed with a key their i
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -200,3 +202,50 @@ def test_a_1edtech_revocation_list_from_another_issuer_is_not_trusted() -> None:
     result = verify(_revocable("urn:uuid:1"), lists={REVOCATIONS_URL: listing})
     assert result.check("status").status == Status.FAILED
     assert "another issuer" in result.check("status").message
+
+
+# --- relatedResource digests, through the injected fetcher ----------------------------------------
+
+RESOURCE_URL = "https://issuer.example/rubric.pdf"
+RESOURCE = b"%PDF-1.7 the assessment rubric"
+
+
+def _related(body: bytes = RESOURCE) -> dict[str, Any]:
+    digest = base64.b64encode(hashlib.sha384(body).digest()).decode()
+    return credential_with(
+        None, relatedResource=[{"id": RESOURCE_URL, "digestSRI": f"sha384-{digest}"}]
+    )
+
+
+def _serving(body: bytes) -> Any:
+    def fetcher(url: str) -> bytes:
+        if url != RESOURCE_URL:
+            raise FetchError("not here", found=url)
+        return body
+
+    return fetcher
+
+
+def test_related_resources_are_fetched_and_compared_with_their_digests() -> None:
+    matching = Verifier(clock=clock, fetcher=_serving(RESOURCE)).verify(_related())
+    assert matching.verified, matching.to_json()
+    assert matching.check("related resources").status == Status.PASSED
+    changed = Verifier(clock=clock, fetcher=_serving(RESOURCE + b"!")).verify(_related())
+    check = changed.check("related resources")
+    assert check.status == Status.FAILED
+    assert RESOURCE_URL in check.message
+    assert "digestSRI" in check.message
+    assert not changed.verified
+
+
+def test_related_resources_are_not_fetched_offline_and_say_so() -> None:
+    result = Verifier(clock=clock).verify(_related())
+    assert result.check("related resources").status == Status.WARNING
+    assert "offline" in result.check("related resources").message
+    unreachable = Verifier(clock=clock, fetcher=_serving(RESOURCE)).verify(
+        credential_with(
+            None, relatedResource={"id": "https://elsewhere.example/x", "digestSRI": "sha384-AAAA"}
+        )
+    )
+    assert unreachable.check("related resources").status == Status.FAILED
+    assert "could not be checked" in unreachable.check("related resources").message

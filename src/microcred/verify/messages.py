@@ -90,6 +90,12 @@ NOT_REVOKED_UNSIGNED = (
     "not revoked (the issuer's 1EdTech revocation list was checked; that list is not signed)"
 )
 
+# relatedResource digests
+RELATED_OK = "every related resource matches its digest ({count} checked)"
+RELATED_MISMATCH = "the related resource {url} does not match its digest: {reason}"
+RELATED_UNCHECKED = "the related resource {url} could not be checked: {reason}"
+RELATED_OFFLINE = "related resources were not fetched (offline), so their digests are not checked"
+
 # credentials inside credentials (CLR 2.0, endorsements)
 CLR_OK = "a Comprehensive Learner Record (CLR 2.0); credentials it holds: {count}"
 CLR_INVALID = "not a usable CLR 2.0 credential: {reason}"

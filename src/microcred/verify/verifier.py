@@ -25,13 +25,20 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from microcred.crypto import jose, proofs, revocation_list
+from microcred.crypto import jose, proofs, resource_digest, revocation_list
 from microcred.crypto.baking import unbake
 from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_network
 from microcred.crypto.jsonld import bundled_urls
 from microcred.crypto.statuslist import StatusCheck, check_status_entry
-from microcred.errors import FetchError, InputError, LogStoreError, MicrocredError, short
+from microcred.errors import (
+    FetchError,
+    InputError,
+    LogStoreError,
+    MicrocredError,
+    ProofError,
+    short,
+)
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import embedded
@@ -44,6 +51,7 @@ from microcred.verify.result import Check, PartResult, Status, VerificationResul
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 MAX_STATUS_LIST_BYTES = 1024 * 1024
+MAX_RELATED_BYTES = 16 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 log = logging.getLogger(__name__)
@@ -239,6 +247,8 @@ class Verifier:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
         checks.extend(self._status_check(credential))
+        if "relatedResource" in credential:
+            checks.append(self._related_check(credential["relatedResource"]))
         parts = self._verify_parts(credential, checks)
         if embedded.is_clr(credential):
             summary["associations"] = embedded.associations(credential)
@@ -261,6 +271,49 @@ class Verifier:
             return None
         checks.append(Check.said("proof", Status.PASSED, m.PROOF_OK, suite=verified.cryptosuite))
         return verified.method
+
+    # relatedResource digests ------------------------------------------------------------------
+
+    def _related_check(self, related: Any) -> Check:
+        entries = related if isinstance(related, list) else [related]
+        if self._fetcher is no_network:
+            return Check.said("related resources", Status.WARNING, m.RELATED_OFFLINE)
+        for entry in entries:
+            url = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(url, str):
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_UNCHECKED,
+                    url="?",
+                    reason=f"an entry names no resource: {short(entry)}",
+                )
+            try:
+                body = self._fetcher(url)
+                if len(body) > MAX_RELATED_BYTES:
+                    raise InputError(
+                        "the resource is too large",
+                        expected=f"<= {MAX_RELATED_BYTES} bytes",
+                        found=f"{len(body)} bytes",
+                    )
+                resource_digest.check_digests(entry, body)
+            except ProofError as exc:
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_MISMATCH,
+                    url=url,
+                    reason=_explain(exc),
+                )
+            except MicrocredError as exc:
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_UNCHECKED,
+                    url=url,
+                    reason=_explain(exc),
+                )
+        return Check.said("related resources", Status.PASSED, m.RELATED_OK, count=len(entries))
 
     # 8. credentials inside: a CLR's, endorsements --------------------------------------------
 
