@@ -348,7 +348,8 @@ def test_check_reads_the_entry_bit(purpose: Any, is_set: bool, message: str) -> 
     status_list.set(43, True)  # a neighbour must not leak into the answer
     entry = status_entry(list_url=LIST_URL, index=42, purpose=purpose)
     result = check_status_entry(entry, make_list_credential(status_list, purpose))
-    assert result == StatusCheck(purpose=purpose, index=42, set=is_set, message=message)
+    expected = StatusCheck(purpose=purpose, index=42, set=is_set, message=message, value=is_set)
+    assert result == expected
 
 
 def test_check_accepts_a_list_with_several_purposes() -> None:
@@ -400,10 +401,16 @@ def _entry(**changes: Any) -> dict[str, Any]:
     [
         (_entry(type="StatusList2021Entry"), "credentialStatus.type"),
         (_entry(type=None), "credentialStatus.type"),
-        (_entry(statusPurpose="message"), "statusPurpose is not supported"),
+        (_entry(statusPurpose="refresh"), "statusPurpose is not supported"),
         (_entry(statusPurpose=None), "statusPurpose is not supported"),
-        (_entry(statusSize=2), "statusSize"),
-        (_entry(statusListIndex=94567), "statusListIndex"),
+        (_entry(statusSize=2), "statusMessage is missing"),
+        (_entry(statusSize=0), "statusSize"),
+        (_entry(statusSize=True), "statusSize"),
+        (_entry(statusSize="2"), "statusSize"),
+        (_entry(statusSize=17), "statusSize"),
+        (_entry(statusListIndex=-1), "statusListIndex"),
+        (_entry(statusListIndex=True), "statusListIndex"),
+        (_entry(statusListIndex=1.0), "statusListIndex"),
         (_entry(statusListIndex="-1"), "statusListIndex"),
         (_entry(statusListIndex="1.0"), "statusListIndex"),
         (_entry(statusListIndex=" 1"), "statusListIndex"),
@@ -453,4 +460,114 @@ def _list_credential(**changes: Any) -> dict[str, Any]:
 def test_check_refuses_malformed_list_credentials(credential: Any, message: str) -> None:
     with pytest.raises(StatusListError, match=message) as info:
         check_status_entry(SPEC_ENTRY, credential)
+    assert info.value.expected is not None
+
+
+# --- numeric indices, wider statuses and their messages -------------------------------------------
+
+
+def test_a_numeric_index_reads_the_same_bit_as_its_string_form() -> None:
+    raw = bytearray(MIN_LENGTH // 8)
+    raw[94567 // 8] = 0x80 >> (94567 % 8)
+    listed = dict(SPEC_LIST_CREDENTIAL)
+    listed["credentialSubject"] = {
+        **SPEC_LIST_CREDENTIAL["credentialSubject"],
+        "encodedList": encoded_from_bytes(bytes(raw)),
+    }
+    as_number = check_status_entry(_entry(statusListIndex=94567), listed)
+    as_text = check_status_entry(SPEC_ENTRY, listed)
+    assert as_number.set
+    assert as_text.set
+    assert as_number.index == as_text.index == 94567
+    assert not check_status_entry(_entry(statusListIndex=94566), listed).set
+
+
+TWO_BIT_MESSAGES = [
+    {"status": "0x0", "message": "valid"},
+    {"status": "0x1", "message": "pending review"},
+    {"status": "0x2", "message": "under investigation"},
+    {"status": "0x3", "message": "withdrawn"},
+]
+
+
+def _two_bit_list(raw: bytes, purpose: str = "message") -> dict[str, Any]:
+    listed = dict(SPEC_LIST_CREDENTIAL)
+    listed["credentialSubject"] = {
+        **SPEC_LIST_CREDENTIAL["credentialSubject"],
+        "statusPurpose": purpose,
+        "encodedList": encoded_from_bytes(raw),
+    }
+    return listed
+
+
+def _two_bit_entry(index: int, purpose: str = "message", **changes: Any) -> dict[str, Any]:
+    entry = {
+        **SPEC_ENTRY,
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusSize": 2,
+        "statusMessage": TWO_BIT_MESSAGES,
+    }
+    entry.update(changes)
+    return entry
+
+
+def test_a_two_bit_status_is_read_most_significant_bit_first_with_its_message() -> None:
+    raw = bytearray(MIN_LENGTH // 8)
+    raw[0] = 0b00_01_10_11  # entries 0..3 hold 0, 1, 2, 3
+    raw[1] = 0b10_00_00_00  # entry 4 holds 2
+    listed = _two_bit_list(bytes(raw))
+    seen = [check_status_entry(_two_bit_entry(i), listed) for i in range(6)]
+    assert [c.value for c in seen] == [0, 1, 2, 3, 2, 0]
+    assert [c.status_message for c in seen[:4]] == [m["message"] for m in TWO_BIT_MESSAGES]
+    assert seen[3].purpose == "message"
+    assert seen[3].set
+    assert seen[3].message == "Status 0x3: withdrawn"
+
+
+def test_set_value_writes_what_a_hand_built_list_holds() -> None:
+    bits = BitstringStatusList()
+    for index, value in enumerate([0, 1, 2, 3, 2]):
+        bits.set_value(index, 2, value)
+    assert bits.to_bytes()[:2] == bytes([0b00011011, 0b10000000])
+    assert [bits.value(i, 2) for i in range(5)] == [0, 1, 2, 3, 2]
+    with pytest.raises(StatusListError, match="does not fit"):
+        bits.set_value(0, 2, 4)
+
+
+def test_a_wide_revocation_status_revokes_when_not_zero() -> None:
+    raw = bytearray(MIN_LENGTH // 8)
+    raw[0] = 0b00_10_00_00
+    listed = _two_bit_list(bytes(raw), purpose="revocation")
+    revoked = check_status_entry(_two_bit_entry(1, purpose="revocation"), listed)
+    assert revoked.set
+    assert revoked.status_message == "under investigation"
+    assert not check_status_entry(_two_bit_entry(0, purpose="revocation"), listed).set
+
+
+def test_the_last_wide_entry_fits_and_the_next_is_out_of_range() -> None:
+    listed = _two_bit_list(bytes(MIN_LENGTH // 8))
+    last = MIN_LENGTH // 2 - 1
+    assert check_status_entry(_two_bit_entry(last), listed).value == 0
+    with pytest.raises(StatusListError, match="RANGE_ERROR"):
+        check_status_entry(_two_bit_entry(last + 1), listed)
+
+
+@pytest.mark.parametrize(
+    ("messages", "text"),
+    [
+        ([{"status": "0x0", "message": "valid"}], "does not explain"),
+        ([{"status": "1", "message": "x"}], "no hexadecimal status"),
+        ([{"status": "0x4", "message": "x"}], "malformed"),
+        ([{"status": "0x0", "message": "a"}, {"status": "0x00", "message": "b"}], "malformed"),
+        ([{"status": "0x0"}], "malformed"),
+        ([], "not a list"),
+        ("valid", "not a list"),
+    ],
+)
+def test_bad_status_messages_are_refused(messages: Any, text: str) -> None:
+    raw = bytearray(MIN_LENGTH // 8)
+    raw[0] = 0b01_00_00_00
+    with pytest.raises(StatusListError, match=text) as info:
+        check_status_entry(_two_bit_entry(0, statusMessage=messages), _two_bit_list(bytes(raw)))
     assert info.value.expected is not None

@@ -210,11 +210,11 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str, str]] = [
         "12a",
     ),
     (
-        "statusListIndex a number",
-        _set(["credentialStatus", "statusListIndex"], 94567),
+        "statusListIndex a negative number",  # a JSON number is accepted: 94567 means "94567"
+        _set(["credentialStatus", "statusListIndex"], -1),
         "credentialStatus.statusListIndex",
-        "string",
-        "94567",
+        "digits",
+        "-1",
     ),
     (
         "status entry without list",

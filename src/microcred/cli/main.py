@@ -108,10 +108,11 @@ def verify(
         bool, typer.Option("--json", help="Print the structured result as JSON.")
     ] = False,
     status_list: Annotated[
-        list[Path] | None,
+        list[str] | None,
         typer.Option(
             "--status-list",
-            help="A status list credential to use instead of fetching it (repeatable).",
+            help="A status list (JSON or VC-JWT) or 1EdTech revocation list, used for the URL "
+            "it names as its id, or for URL given as URL=FILE (repeatable).",
         ),
     ] = None,
     did_document: Annotated[
@@ -134,12 +135,12 @@ def verify(
         data = file.read_bytes()
     except OSError as exc:
         _fail(f"cannot read {file}: {exc.strerror}")
-    lists = {}
-    for path in status_list or []:
-        doc = _read_json(path, "status list")
-        if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
-            _fail(f"status list {path} has no 'id': expected a BitstringStatusListCredential")
-        lists[doc["id"]] = doc
+    from microcred.cli.offline_lists import read_lists
+
+    try:
+        lists = read_lists(status_list or [])
+    except MicrocredError as exc:
+        _fail(str(exc))
     from microcred.crypto.did import DidResolver
 
     resolver = DidResolver()

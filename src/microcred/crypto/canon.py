@@ -36,7 +36,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from microcred.crypto import rdfc, rdfc_template, unsigned
+from microcred.crypto import direction, rdfc, rdfc_template, unsigned
 from microcred.crypto.jsonld import all_term_names, bundled_urls, inline_document, keyword_aliases
 from microcred.errors import CanonicalizationError
 
@@ -121,7 +121,7 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
             "document has no @context", expected="an @context naming bundled contexts", found="none"
         )
     numbers: list[int | float] = []
-    expanded = inline_document(_numbers_to_placeholders(doc, numbers))
+    expanded = inline_document(_numbers_to_placeholders(direction.typed_directions(doc), numbers))
     expanded["@context"] = [_UNDEFINED_TERMS, *_as_list(expanded["@context"])]
     text = json.dumps(expanded, ensure_ascii=False, allow_nan=False)
     _check_encodable(text)  # pyoxigraph fails on a lone surrogate with an unrelated error

@@ -2,8 +2,9 @@
 
 One bit per credential: index 0 is the left-most (most significant) bit of the first byte. The
 published ``encodedList`` is the GZIP-compressed bitstring, base64url without padding, with the
-multibase prefix ``u``. Only 1-bit entries with purpose ``revocation`` or ``suspension`` are
-supported (``statusSize`` 1; no ``message`` or ``refresh`` lists).
+multibase prefix ``u``. We issue 1-bit ``revocation`` and ``suspension`` entries; we read, too,
+entries of ``statusSize`` bits (entry ``i`` spans bits ``i * size`` .. ``i * size + size - 1``,
+most significant first) whose value a ``statusMessage`` explains, and ``message`` lists.
 
 Nothing here fetches a list or verifies its proof; see :func:`check_status_entry`.
 """
@@ -42,6 +43,11 @@ DEFAULT_MAX_DECODED_BYTES = 16 * 1024 * 1024
 
 StatusPurpose = Literal["revocation", "suspension"]
 _PURPOSES: frozenset[str] = frozenset({"revocation", "suspension"})
+# What a verifier may meet: "message" lists carry a value and its explanation, no verdict.
+_READ_PURPOSES: frozenset[str] = frozenset({*_PURPOSES, "message"})
+MAX_STATUS_SIZE = 16
+"""Widest ``statusSize`` read (the spec sets no bound; 2**16 messages is already absurd)."""
+_HEX_STATUS = re.compile(r"0x[0-9a-fA-F]{1,8}")
 _VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+")
 _DECIMAL = re.compile(r"[0-9]{1,20}")  # ASCII only: str.isdigit() accepts other scripts' digits
@@ -67,6 +73,27 @@ class BitstringStatusList:
         """Whether the bit at ``index`` is set."""
         self._check_index(index)
         return bool(self._bits[index >> 3] & (0x80 >> (index & 7)))
+
+    def value(self, index: int, size: int) -> int:
+        """The ``size``-bit status of entry ``index`` (bits ``index * size`` onwards)."""
+        self._check_index(index * size + size - 1)
+        start = index * size
+        result = 0
+        for position in range(start, start + size):
+            result = (result << 1) | self.get(position)
+        return result
+
+    def set_value(self, index: int, size: int, value: int) -> None:
+        """Store ``value`` as the ``size``-bit status of entry ``index``."""
+        if not 0 <= value < 1 << size:
+            raise StatusListError(
+                "status value does not fit its size",
+                expected=f"0..{(1 << size) - 1}",
+                found=str(value),
+            )
+        self._check_index(index * size + size - 1)
+        for offset in range(size):
+            self.set(index * size + offset, bool(value >> (size - 1 - offset) & 1))
 
     def set(self, index: int, value: bool) -> None:
         """Set (``True``) or clear (``False``) the bit at ``index``."""
@@ -218,12 +245,17 @@ def _gunzip(compressed: bytes, max_bytes: int) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class StatusCheck:
-    """The outcome of :func:`check_status_entry`: whether the entry's bit is set."""
+    """The outcome of :func:`check_status_entry`: whether the entry's status is non-zero.
 
-    purpose: StatusPurpose
+    ``purpose`` is ``revocation``, ``suspension`` or ``message``."""
+
+    purpose: str
     index: int
     set: bool
     message: str
+    value: int = 0
+    status_message: str | None = None
+    """The issuer's explanation of ``value`` (from the entry's ``statusMessage``), if given."""
 
 
 def status_list_credential(
@@ -300,22 +332,10 @@ def check_status_entry(
             "status entry is not an object", expected="object", found=short(entry)
         )
     _require_type(entry.get("type"), "BitstringStatusListEntry", "credentialStatus.type")
-    purpose = _check_purpose(entry.get("statusPurpose"), "credentialStatus.statusPurpose")
-    status_size = entry.get("statusSize", 1)
-    if status_size != 1 or isinstance(status_size, bool):
-        raise StatusListError(
-            "credentialStatus.statusSize is not supported",
-            expected="1 (or absent)",
-            found=short(status_size),
-        )
-    raw_index = entry.get("statusListIndex")
-    if not isinstance(raw_index, str) or not _DECIMAL.fullmatch(raw_index):
-        raise StatusListError(
-            "credentialStatus.statusListIndex is malformed",
-            expected='a base-10 integer as a string, e.g. "94567"',
-            found=short(raw_index),
-        )
-    index = int(raw_index)
+    purpose = _read_purpose(entry.get("statusPurpose"))
+    size = _status_size(entry.get("statusSize", 1))
+    messages = _status_messages(entry.get("statusMessage"), size)
+    index, raw_index = _status_index(entry.get("statusListIndex"))
     list_url = entry.get("statusListCredential")
     _check_url(list_url, "credentialStatus.statusListCredential")
 
@@ -356,20 +376,101 @@ def check_status_entry(
             "credentialSubject.encodedList is missing", expected="string", found=short(encoded)
         )
     status_list = BitstringStatusList.decode(encoded, allow_small=allow_small, max_bytes=max_bytes)
-    if index >= status_list.length:
+    if (index + 1) * size > status_list.length:
         raise StatusListError(
             "credentialStatus.statusListIndex is outside the list (RANGE_ERROR)",
-            expected=f"0..{status_list.length - 1}",
+            expected=f"0..{status_list.length // size - 1}",
             found=raw_index,
         )
-    is_set = status_list.get(index)
-    return StatusCheck(purpose, index, is_set, _message(purpose, is_set))
+    value = status_list.value(index, size)
+    explained = messages.get(value) if messages is not None else None
+    if messages is not None and explained is None:
+        raise StatusListError(
+            "credentialStatus.statusMessage does not explain the list's value",
+            expected="a statusMessage entry for every value",
+            found=f"status {value:#x}",
+        )
+    return StatusCheck(
+        purpose, index, value != 0, _message(purpose, value, explained), value, explained
+    )
 
 
-def _message(purpose: StatusPurpose, is_set: bool) -> str:
+def _message(purpose: str, value: int, explained: str | None) -> str:
+    if purpose == "message":
+        return f"Status {value:#x}: {explained}" if explained else f"Status {value:#x}."
     if purpose == "revocation":
-        return "The issuer has revoked this credential." if is_set else "Not revoked."
-    return "The issuer has suspended this credential." if is_set else "Not suspended."
+        return "The issuer has revoked this credential." if value else "Not revoked."
+    return "The issuer has suspended this credential." if value else "Not suspended."
+
+
+def _read_purpose(value: object) -> str:
+    if isinstance(value, str) and value in _READ_PURPOSES:
+        return value
+    raise StatusListError(
+        "credentialStatus.statusPurpose is not supported",
+        expected=" or ".join(sorted(_READ_PURPOSES)),
+        found=short(value),
+    )
+
+
+def _status_size(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STATUS_SIZE:
+        raise StatusListError(
+            "credentialStatus.statusSize is not supported",
+            expected=f"an integer 1..{MAX_STATUS_SIZE} (or absent)",
+            found=short(value),
+        )
+    return value
+
+
+def _status_index(value: object) -> tuple[int, str]:
+    # The spec writes the index as a string; a JSON number (as some issuers send) means the same.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**20:
+        return value, str(value)
+    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+        return int(value), value
+    raise StatusListError(
+        "credentialStatus.statusListIndex is malformed",
+        expected='a base-10 integer >= 0, e.g. "94567" or 94567',
+        found=short(value),
+    )
+
+
+def _status_messages(value: object, size: int) -> dict[int, str] | None:
+    """``statusMessage`` as value -> message; required when a status has more than one bit."""
+    if value is None:
+        if size > 1:
+            raise StatusListError(
+                "credentialStatus.statusMessage is missing (a statusSize above 1 needs it)",
+                expected="a list of {status: '0x..', message: '...'}",
+                found="none",
+            )
+        return None
+    if not isinstance(value, list) or not value:
+        raise StatusListError(
+            "credentialStatus.statusMessage is not a list",
+            expected="a list of {status: '0x..', message: '...'}",
+            found=short(value),
+        )
+    messages: dict[int, str] = {}
+    for item in value:
+        status = item.get("status") if isinstance(item, Mapping) else None
+        message = item.get("message") if isinstance(item, Mapping) else None
+        if not isinstance(status, str) or not _HEX_STATUS.fullmatch(status):
+            raise StatusListError(
+                "a statusMessage entry has no hexadecimal status",
+                expected="status like '0x1'",
+                found=short(item),
+            )
+        number = int(status, 16)
+        if not isinstance(message, str) or number >= 1 << size or number in messages:
+            raise StatusListError(
+                "a statusMessage entry is malformed",
+                expected=f"one message per value 0x0..{(1 << size) - 1:#x}",
+                found=short(item),
+            )
+        messages[number] = message
+    return messages
 
 
 def _check_purpose(value: object, field: str) -> StatusPurpose:

@@ -36,6 +36,7 @@ from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
+from microcred.crypto import direction
 from microcred.crypto.jsonld import keyword_aliases
 from microcred.errors import CanonicalizationError, short
 
@@ -74,8 +75,9 @@ NQuadsOf = Callable[[Any], str]
 def screened(quad: ox.Quad, problems: list[CanonicalizationError]) -> ox.Quad:
     """``quad`` as the strict parser and the reference write it (language tags in lower case: the
     lenient parser keeps the case it was given). A term JSON-LD to RDF would have dropped, or that
-    the reference would write otherwise (an invalid IRI, an ill-formed language tag, a base
-    direction), is added to ``problems``: the caller raises the first, after its own checks
+    the reference would write otherwise (an invalid IRI, an ill-formed language tag), is added to
+    ``problems``; text with a base direction is written in the reference's i18n-datatype form
+    (``crypto.direction``): the caller raises the first, after its own checks
     (which explain relative IRIs and undefined terms better)."""
     language: str | None = None
     try:
@@ -88,6 +90,9 @@ def screened(quad: ox.Quad, problems: list[CanonicalizationError]) -> ox.Quad:
                 raise _invalid_iri(literal.value)
         elif type(literal) is ox.Literal:
             _check_literal(literal)
+            if literal.direction is not None:
+                text = direction.as_i18n_literal(literal)
+                return ox.Quad(quad.subject, quad.predicate, text, quad.graph_name)
             language = literal.language
             if language is not None and not language.islower():
                 text = ox.Literal(literal.value, language=language.lower())
@@ -107,14 +112,6 @@ def _check_literal(literal: ox.Literal) -> None:
     language = literal.language
     if language is not None and not _LANGUAGE_TAG.fullmatch(language):
         raise _unsigned("a language tag is not well-formed", _TAG_EXPECTED, language)
-    if literal.direction is not None:
-        # The reference writes it as an i18n datatype (rdfDirection "i18n-datatype"), pyoxigraph
-        # as RDF 1.2 directional text: the two canonical forms, hence signatures, would differ.
-        raise CanonicalizationError(
-            "text with a base direction (@direction) cannot be signed interoperably",
-            expected="text without @direction",
-            found=f"{short(literal.value)} with direction {literal.direction}",
-        )
     if not valid_iri(literal.datatype.value):
         raise _unsigned(
             "a datatype IRI is not valid", "valid absolute IRIs", literal.datatype.value

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import BeforeValidator, Discriminator, Field, Tag, field_validator, model_validator
 
 from microcred.model.achievement import Achievement, Image
 from microcred.model.base import Node
@@ -82,21 +82,23 @@ class CredentialStatus(Node):
     type: Text
 
 
+def _index(value: Any) -> str | int:
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and _DIGITS.fullmatch(value):
+        return value
+    raise fail("not a status list index", 'decimal digits, e.g. "94567" (or the number 94567)')
+
+
 class BitstringStatusListEntry(Node):
     """W3C Bitstring Status List entry: bit ``statusListIndex`` of ``statusListCredential``."""
 
     id: Iri
     type: Literal["BitstringStatusListEntry"] = "BitstringStatusListEntry"
     status_purpose: Text
-    status_list_index: Text
+    # The spec writes the index as a string; issuers also send a JSON number, which means the same.
+    status_list_index: Annotated[str | int, BeforeValidator(_index)]
     status_list_credential: Iri
-
-    @field_validator("status_list_index")
-    @classmethod
-    def _index(cls, value: str) -> str:
-        if not _DIGITS.fullmatch(value):
-            raise fail("not a status list index", 'a string of decimal digits, e.g. "94567"')
-        return value
 
 
 def _status_kind(value: Any) -> str:

@@ -65,7 +65,8 @@ VALID_BETWEEN = "valid from {start} until {end}"
 # status
 NO_STATUS = "the issuer published no status list for this credential: it cannot be revoked"
 STATUS_UNSUPPORTED = (
-    "status cannot be checked: unsupported status type {found} (expected BitstringStatusListEntry)"
+    "status cannot be checked: unsupported status type {found} "
+    "(expected BitstringStatusListEntry or 1EdTechRevocationList)"
 )
 STATUS_NO_LIST = "status cannot be checked: the entry names no statusListCredential"
 STATUS_OTHER_ISSUER = (
@@ -79,6 +80,31 @@ SUSPENDED = "the issuer has suspended this credential"
 NOT_REVOKED = "not revoked (status list checked)"
 NOT_SUSPENDED = "not suspended (status list checked)"
 NEITHER = "neither revoked nor suspended (status lists checked)"
+STATUS_LIST_KEY_OTHER = (
+    "status cannot be trusted: the status list is signed with {key}, "
+    "a key its issuer {issuer} does not control"
+)
+STATUS_VALUE = "the issuer's status for this credential is {value}: {message}"
+STATUS_VALUE_UNEXPLAINED = "the issuer's status for this credential is {value}"
+REVOKED_BECAUSE = "the issuer has revoked this credential: {reason}"
+NOT_REVOKED_UNSIGNED = (
+    "not revoked (the issuer's 1EdTech revocation list was checked; that list is not signed)"
+)
+
+# relatedResource digests
+RELATED_OK = "every related resource matches its digest ({count} checked)"
+RELATED_MISMATCH = "the related resource {url} does not match its digest: {reason}"
+RELATED_UNCHECKED = "the related resource {url} could not be checked: {reason}"
+RELATED_OFFLINE = "related resources were not fetched (offline), so their digests are not checked"
+
+# credentials inside credentials (CLR 2.0, endorsements)
+CLR_OK = "a Comprehensive Learner Record (CLR 2.0); credentials it holds: {count}"
+CLR_INVALID = "not a usable CLR 2.0 credential: {reason}"
+PARTS_OK = "every credential in this record is verified, each on its own ({count} in all)"
+PARTS_FAILED = "{failed} of the {count} credentials in this record are not verified ({paths})"
+ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
+ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
+PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
 
 # Open Badges 2.0
 OB2_OFFLINE = (

@@ -94,6 +94,9 @@ class VerificationResult:
     credential: JsonObject | None = None
     readable: bool = True
     summary: dict[str, Any] = field(default_factory=dict)
+    parts: tuple[PartResult, ...] = ()
+    """Credentials inside this one (a CLR's, endorsements), each verified on its own; a check
+    of this result (``credentials``, ``endorsements``) says how they count toward its verdict."""
 
     @property
     def verified(self) -> bool:
@@ -108,16 +111,40 @@ class VerificationResult:
         return next((c for c in self.checks if c.name == name), None)
 
     def to_json(self) -> JsonObject:
-        return {
+        body: JsonObject = {
             "verified": self.verified,
             "format": self.format,
             "summary": self.summary,
             "checks": [c.to_json() for c in self.checks],
         }
+        if self.parts:
+            body["parts"] = [part.to_json() for part in self.parts]
+        return body
 
     def to_record(self) -> JsonObject:
         """:meth:`to_json` with each check's template, for storage (see :meth:`Check.to_record`)."""
-        return {**self.to_json(), "checks": [c.to_record() for c in self.checks]}
+        record = {**self.to_json(), "checks": [c.to_record() for c in self.checks]}
+        if self.parts:
+            record["parts"] = [part.to_record() for part in self.parts]
+        return record
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """A credential found inside another, with its own result.
+
+    ``role`` is ``credential`` (one of a CLR's) or ``endorsement``; ``path`` says where it sits
+    in the outer credential, e.g. ``credentialSubject.verifiableCredential[0]``."""
+
+    role: str
+    path: str
+    result: VerificationResult
+
+    def to_json(self) -> JsonObject:
+        return {"role": self.role, "path": self.path, **self.result.to_json()}
+
+    def to_record(self) -> JsonObject:
+        return {"role": self.role, "path": self.path, **self.result.to_record()}
 
 
 def unreadable(template: str, **params: object) -> VerificationResult:

@@ -25,25 +25,34 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from microcred.crypto import jose, proofs
+from microcred.crypto import jose, proofs, resource_digest, revocation_list
 from microcred.crypto.baking import unbake
 from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_network
 from microcred.crypto.jsonld import bundled_urls
-from microcred.crypto.statuslist import check_status_entry
-from microcred.errors import InputError, LogStoreError, MicrocredError, short
+from microcred.crypto.statuslist import StatusCheck, check_status_entry
+from microcred.errors import (
+    FetchError,
+    InputError,
+    LogStoreError,
+    MicrocredError,
+    ProofError,
+    short,
+)
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
+from microcred.verify import embedded
 from microcred.verify import messages as m
 from microcred.verify import vc1
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
-from microcred.verify.result import Check, Status, VerificationResult, unreadable
+from microcred.verify.result import Check, PartResult, Status, VerificationResult, unreadable
 
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
 MAX_STATUS_LIST_BYTES = 1024 * 1024
+MAX_RELATED_BYTES = 16 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 log = logging.getLogger(__name__)
@@ -63,7 +72,8 @@ class Verifier:
     """Verifies credentials; everything that reaches outside is injected.
 
     ``fetcher`` fetches status lists and did:web documents (default: offline, refuses).
-    ``status_lists`` holds status list credentials the caller already has, by URL.
+    ``status_lists`` holds status lists the caller already has, by the URL credentials name:
+    credentials (JSON), VC-JWTs (text), or 1EdTech revocation lists.
     """
 
     def __init__(
@@ -71,7 +81,7 @@ class Verifier:
         *,
         resolver: DidResolver | None = None,
         fetcher: Fetcher = no_network,
-        status_lists: Mapping[str, Mapping[str, Any]] | None = None,
+        status_lists: Mapping[str, Mapping[str, Any] | str] | None = None,
         clock: Clock = proofs.utc_now,
         limits: Limits = DEFAULT_LIMITS,
         log_key: str | None = None,
@@ -91,10 +101,12 @@ class Verifier:
         self._anchor_reader = anchor_reader
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
-        self._status_lists: dict[str, Mapping[str, Any]] = dict(status_lists or {})
+        self._status_lists: dict[str, Mapping[str, Any] | str] = dict(status_lists or {})
         self._verified_lists: set[str] = set()
         self._clock = clock
         self._limits = limits
+        self._depth = 0  # how deep in embedded credentials the current one is
+        self._parts_seen = 0
 
     # 1. input ---------------------------------------------------------------------------------
 
@@ -214,10 +226,11 @@ class Verifier:
         self, credential: JsonObject, jwt_token: str | None, fmt: str, checks: list[Check]
     ) -> VerificationResult:
         summary = _summary(credential)
+        parts: tuple[PartResult, ...] = ()
 
         def done() -> VerificationResult:
             return VerificationResult(
-                tuple(checks), format=fmt, credential=credential, summary=summary
+                tuple(checks), format=fmt, credential=credential, summary=summary, parts=parts
             )
 
         parse = _parse_check(credential)
@@ -234,7 +247,12 @@ class Verifier:
         else:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
-        checks.append(self._status_check(credential))
+        checks.extend(self._status_check(credential))
+        if "relatedResource" in credential:
+            checks.append(self._related_check(credential["relatedResource"]))
+        parts = self._verify_parts(credential, checks)
+        if embedded.is_clr(credential):
+            summary["associations"] = embedded.associations(credential)
         return done()
 
     # 4. proof -----------------------------------------------------------------------------------
@@ -255,38 +273,131 @@ class Verifier:
         checks.append(Check.said("proof", Status.PASSED, m.PROOF_OK, suite=verified.cryptosuite))
         return verified.method
 
+    # relatedResource digests ------------------------------------------------------------------
+
+    def _related_check(self, related: Any) -> Check:
+        entries = related if isinstance(related, list) else [related]
+        if self._fetcher is no_network:
+            return Check.said("related resources", Status.WARNING, m.RELATED_OFFLINE)
+        for entry in entries:
+            url = entry.get("id") if isinstance(entry, dict) else None
+            if not isinstance(url, str):
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_UNCHECKED,
+                    url="?",
+                    reason=f"an entry names no resource: {short(entry)}",
+                )
+            try:
+                body = self._fetcher(url)
+                if len(body) > MAX_RELATED_BYTES:
+                    raise InputError(
+                        "the resource is too large",
+                        expected=f"<= {MAX_RELATED_BYTES} bytes",
+                        found=f"{len(body)} bytes",
+                    )
+                resource_digest.check_digests(entry, body)
+            except ProofError as exc:
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_MISMATCH,
+                    url=url,
+                    reason=_explain(exc),
+                )
+            except MicrocredError as exc:
+                return Check.said(
+                    "related resources",
+                    Status.FAILED,
+                    m.RELATED_UNCHECKED,
+                    url=url,
+                    reason=_explain(exc),
+                )
+        return Check.said("related resources", Status.PASSED, m.RELATED_OK, count=len(entries))
+
+    # 8. credentials inside: a CLR's, endorsements --------------------------------------------
+
+    def _verify_parts(self, credential: JsonObject, checks: list[Check]) -> tuple[PartResult, ...]:
+        found = embedded.embedded_parts(credential)
+        if not found:
+            return ()
+        roles = sorted({item.role for item in found})
+        if self._depth >= embedded.MAX_DEPTH:
+            for role in roles:
+                checks.append(
+                    Check.said(
+                        _PART_CHECKS[role], Status.WARNING, m.PARTS_TOO_DEEP, depth=self._depth
+                    )
+                )
+            return ()
+        results: list[PartResult] = []
+        self._depth += 1
+        try:
+            for item in found:
+                if self._parts_seen >= embedded.MAX_PARTS:
+                    break
+                self._parts_seen += 1
+                results.append(PartResult(item.role, item.path, self._verify_part(item.data)))
+        finally:
+            self._depth -= 1
+        for role in roles:
+            checks.append(_parts_check(role, [r for r in results if r.role == role], found))
+        return tuple(results)
+
+    def _verify_part(self, data: Mapping[str, Any] | str) -> VerificationResult:
+        fmt = m.FORMAT_JSON
+        if isinstance(data, str):
+            if not jose.looks_like_jwt(data):
+                return unreadable(m.UNREADABLE, reason="an embedded string is not a VC-JWT")
+            fmt = m.FORMAT_JWT
+        checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
+        payload: _Payload = data if isinstance(data, str) else dict(data)
+        return self._verify_payload(fmt, payload, checks)
+
     # 7. status ----------------------------------------------------------------------------------
 
-    def _status_check(self, credential: JsonObject) -> Check:
+    def _status_check(self, credential: JsonObject) -> list[Check]:
+        """One ``status`` check for the verdict, and a ``status message`` per message entry."""
         status = credential.get("credentialStatus")
         if status is None:
-            return Check.said("status", Status.SKIPPED, m.NO_STATUS)
+            return [Check.said("status", Status.SKIPPED, m.NO_STATUS)]
         entries = status if isinstance(status, list) else [status]
         purposes: set[str] = set()
+        notes: list[Check] = []
+        unsigned_list = False
         for entry in entries:
             outcome = self._one_status(credential, entry)
             if isinstance(outcome, Check):
-                return outcome
-            purposes.add(outcome)
+                return [outcome]
+            if outcome.purpose == "message":
+                notes.append(_message_check(outcome))
+                continue
+            unsigned_list |= _is_revocation_list(entry)
+            purposes.add(outcome.purpose)
+        if not purposes:
+            verdict = notes.pop(0)
+            return [replace(verdict, name="status"), *notes]
         if len(purposes) > 1:
-            return Check.said("status", Status.PASSED, m.NEITHER)
+            return [Check.said("status", Status.PASSED, m.NEITHER), *notes]
         if purposes == {"suspension"}:
-            return Check.said("status", Status.PASSED, m.NOT_SUSPENDED)
-        return Check.said("status", Status.PASSED, m.NOT_REVOKED)
+            return [Check.said("status", Status.PASSED, m.NOT_SUSPENDED), *notes]
+        template = m.NOT_REVOKED_UNSIGNED if unsigned_list else m.NOT_REVOKED
+        return [Check.said("status", Status.PASSED, template), *notes]
 
-    def _one_status(self, credential: JsonObject, entry: Any) -> Check | str:
-        """A failed check, or the purpose of an entry whose bit is clear."""
-        if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-            found = entry.get("type") if isinstance(entry, dict) else entry
+    def _one_status(self, credential: JsonObject, entry: Any) -> Check | StatusCheck:
+        """A failed check, or the outcome of an entry that neither revokes nor suspends."""
+        kind = entry.get("type") if isinstance(entry, dict) else None
+        if kind == revocation_list.ENTRY_TYPE:
+            return self._revocation_list_status(credential, entry)
+        if kind != "BitstringStatusListEntry":
+            found = kind if isinstance(entry, dict) else entry
             return Check.said("status", Status.FAILED, m.STATUS_UNSUPPORTED, found=short(found))
         url = entry.get("statusListCredential")
         if not isinstance(url, str):
             return Check.said("status", Status.FAILED, m.STATUS_NO_LIST)
         try:
-            list_credential = self._status_list(url)
-            if url not in self._verified_lists:  # one list serves many credentials
-                proofs.verify(list_credential, self._resolver, limits=self._limits)
-                self._verified_lists.add(url)
+            list_credential, token = self._status_list(url)
             issuer = _issuer_id(credential)
             if _issuer_id(list_credential) != issuer:
                 return Check.said(
@@ -296,6 +407,22 @@ class Verifier:
                     list_issuer=repr(_issuer_id(list_credential)),
                     issuer=repr(issuer),
                 )
+            if url not in self._verified_lists:  # one list serves many credentials
+                if token is not None:
+                    method = jose.verify_jwt(token, self._resolver).method
+                else:
+                    method = proofs.verify(
+                        list_credential, self._resolver, limits=self._limits
+                    ).method
+                if _issuer_check(list_credential, method).status != Status.PASSED:
+                    return Check.said(
+                        "status",
+                        Status.FAILED,
+                        m.STATUS_LIST_KEY_OTHER,
+                        key=method.id,
+                        issuer=issuer,
+                    )
+                self._verified_lists.add(url)
             window = _validity_check(list_credential, self._clock())
             if window.status == Status.FAILED:
                 return Check.said(
@@ -304,14 +431,35 @@ class Verifier:
             result = check_status_entry(entry, list_credential)
         except MicrocredError as exc:
             return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
-        if result.set:
-            template = m.SUSPENDED if result.purpose == "suspension" else m.REVOKED
-            return Check.said("status", Status.FAILED, template)
-        return result.purpose
+        return _status_outcome(result)
 
-    def _status_list(self, url: str) -> JsonObject:
+    def _revocation_list_status(
+        self, credential: JsonObject, entry: JsonObject
+    ) -> Check | StatusCheck:
+        try:
+            url = revocation_list.list_url(entry)
+            document, _ = self._status_list(url, jwt_allowed=False)
+            result = revocation_list.check_revocation_list(
+                entry,
+                document,
+                credential_id=credential.get("id"),
+                issuer_id=_issuer_id(credential),
+            )
+        except MicrocredError as exc:
+            return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
+        return _status_outcome(result)
+
+    def _status_list(self, url: str, *, jwt_allowed: bool = True) -> tuple[JsonObject, str | None]:
+        """The list served at ``url`` (given, or fetched once), and its JWT if it is one."""
         known = self._status_lists.get(url)
         if known is None:
+            if self._fetcher is no_network:
+                given = ", ".join(sorted(self._status_lists)) or "none"
+                raise FetchError(
+                    "this list was not given and fetching is disabled (offline)",
+                    expected=f"a status list for {url} (given: {given})",
+                    found=url,
+                )
             body = self._fetcher(url)
             if len(body) > MAX_STATUS_LIST_BYTES:
                 raise InputError(
@@ -320,14 +468,74 @@ class Verifier:
                     found=f"{len(body)} bytes",
                 )
             text = body.decode("utf-8", "replace").strip()
-            if jose.looks_like_jwt(text):
-                raise InputError(
-                    "status lists secured as JWTs are not supported",
-                    expected="a Data Integrity secured credential",
-                )
-            known = _load_json(text)
+            known = text if jose.looks_like_jwt(text) else _load_json(text)
             self._status_lists[url] = known
-        return dict(known)
+        if isinstance(known, str):
+            if not jwt_allowed:
+                raise InputError("a 1EdTech revocation list is JSON", found="a JWT")
+            _, decoded = jose.decode_unverified(known)
+            return decoded, known
+        return dict(known), None
+
+
+_PART_CHECKS = {"credential": "credentials", "endorsement": "endorsements"}
+
+
+def _parts_check(role: str, results: list[PartResult], found: list[embedded.Embedded]) -> Check:
+    """How embedded credentials count: a CLR stands or falls with the credentials it holds;
+    an endorsement that fails is a warning (it is a third party's claim, not the credential)."""
+    name = _PART_CHECKS[role]
+    count = sum(1 for item in found if item.role == role)
+    failed = [r.path for r in results if not r.result.verified]
+    unchecked = count - len(results)
+    if role == "credential":
+        if failed or unchecked:
+            return Check.said(
+                name,
+                Status.FAILED,
+                m.PARTS_FAILED,
+                failed=len(failed) + unchecked,
+                count=count,
+                paths=", ".join(failed) or "-",
+            )
+        return Check.said(name, Status.PASSED, m.PARTS_OK, count=count)
+    if failed or unchecked:
+        return Check.said(
+            name,
+            Status.WARNING,
+            m.ENDORSEMENTS_FAILED,
+            failed=len(failed) + unchecked,
+            count=count,
+            paths=", ".join(failed) or "-",
+        )
+    return Check.said(name, Status.PASSED, m.ENDORSEMENTS_OK, count=count)
+
+
+def _status_outcome(result: StatusCheck) -> Check | StatusCheck:
+    if not result.set or result.purpose == "message":
+        return result
+    if result.purpose == "suspension":
+        return Check.said("status", Status.FAILED, m.SUSPENDED)
+    if result.status_message:
+        return Check.said("status", Status.FAILED, m.REVOKED_BECAUSE, reason=result.status_message)
+    return Check.said("status", Status.FAILED, m.REVOKED)
+
+
+def _message_check(result: StatusCheck) -> Check:
+    value = f"{result.value:#x}"
+    if result.status_message:
+        return Check.said(
+            "status message",
+            Status.PASSED,
+            m.STATUS_VALUE,
+            value=value,
+            message=result.status_message,
+        )
+    return Check.said("status message", Status.PASSED, m.STATUS_VALUE_UNEXPLAINED, value=value)
+
+
+def _is_revocation_list(entry: Any) -> bool:
+    return isinstance(entry, dict) and entry.get("type") == revocation_list.ENTRY_TYPE
 
 
 # --- checks that need no state ----------------------------------------------------------------
@@ -337,6 +545,12 @@ def _parse_check(credential: JsonObject) -> Check:
     types = _types(credential)
     if "VerifiableCredential" not in types:
         return Check.said("parse", Status.FAILED, m.NOT_VC, types=short(sorted(types)))
+    if embedded.is_clr(credential):
+        problem = embedded.clr_problem(credential)
+        if problem is not None:
+            return Check.said("parse", Status.FAILED, m.CLR_INVALID, reason=problem)
+        held = credential["credentialSubject"]["verifiableCredential"]
+        return Check.said("parse", Status.PASSED, m.CLR_OK, count=len(held))
     if not types & OB_TYPES:
         return Check.said("parse", Status.WARNING, m.PLAIN_VC)
     from microcred.model import parse_credential

@@ -89,6 +89,7 @@ async def verify_submit(request: Request) -> Response:
         {
             "result": outcome.result,
             "checks": _localised(request, outcome.result),
+            "parts": _parts(request, outcome.result),
             "input_format": localised_format(
                 outcome.result.format or "", i18n.translations(language_of(request)).gettext
             ),
@@ -109,3 +110,20 @@ def _localised(request: Request, result: VerificationResult) -> list[tuple[Any, 
     """Each check with its message in the page's language (the API keeps English)."""
     gettext = i18n.translations(language_of(request)).gettext
     return [(check, check.localised(gettext)) for check in result.checks]
+
+
+def _parts(request: Request, result: VerificationResult) -> list[dict[str, Any]]:
+    """The credentials inside (a CLR's, endorsements), each with its own localised checks."""
+    return [
+        {
+            "role": part.role,
+            "path": part.path,
+            "verified": part.result.verified,
+            "name": part.result.summary.get("achievement") or part.result.summary.get("name"),
+            "issuer": (part.result.summary.get("issuer") or {}).get("name")
+            or (part.result.summary.get("issuer") or {}).get("id"),
+            "checks": _localised(request, part.result),
+            "parts": _parts(request, part.result),
+        }
+        for part in result.parts
+    ]

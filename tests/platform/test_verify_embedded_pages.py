@@ -1,0 +1,71 @@
+"""A CLR and an endorsed badge through the /verify page and the API: each credential inside has
+its own result, the associations are shown, and the page speaks the reader's language."""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from microcred.runtime import Runtime
+from microcred.samples import sample_credential
+from microcred.web.app import create_app
+from tests.platform.test_pages import csrf
+from tests.verify.test_verifier_embedded import (
+    COMPANY,
+    ENDORSER,
+    endorsed,
+    endorsement,
+    our_clr,
+    sign,
+)
+
+
+@pytest.fixture
+def web(runtime: Runtime) -> Iterator[TestClient]:
+    with TestClient(create_app(runtime), base_url="https://testserver") as client:
+        yield client
+
+
+def clr_with_a_forgery() -> dict[str, object]:
+    good = sign(sample_credential(issuer_id=COMPANY.controller), COMPANY)
+    forged = copy.deepcopy(good)
+    forged["credentialSubject"]["achievement"]["name"] = "Brain Surgery"
+    return our_clr(good, forged)
+
+
+def test_the_api_returns_each_embedded_credentials_result(web: TestClient) -> None:
+    body = web.post("/api/v1/verify", json={"credential": clr_with_a_forgery()}).json()
+    assert body["verified"] is False
+    assert [p["verified"] for p in body["parts"]] == [True, False]
+    assert body["parts"][1]["path"] == "credentialSubject.verifiableCredential[1]"
+    proof = next(c for c in body["parts"][1]["checks"] if c["name"] == "proof")
+    assert proof["status"] == "failed"
+    assert body["summary"]["associations"][0]["sourceName"] == "Achievement 1"
+
+
+def test_the_page_shows_the_parts_and_the_associations(web: TestClient) -> None:
+    token = csrf(web.get("/verify").text)
+    page = web.post(
+        "/verify",
+        data={"text": json.dumps(clr_with_a_forgery()), "csrf_token": token},
+        headers={"Accept-Language": "de"},
+    ).text
+    assert 'data-part="credentialSubject.verifiableCredential[0]" data-verified="true"' in page
+    assert 'data-part="credentialSubject.verifiableCredential[1]" data-verified="false"' in page
+    assert "Wie die Leistungen zusammenhängen" in page
+    assert "Achievement 1 <code>isParentOf</code> Achievement 2" in page
+    assert "Nachweise in dieser Sammlung" in page  # the check's label, in German
+    assert "1 der 2 Nachweise in dieser Sammlung sind nicht verifiziert" in page
+
+
+def test_the_page_shows_an_endorsement_with_its_own_verdict(web: TestClient) -> None:
+    good = endorsement(ENDORSER, "https://example.edu/achievements/data-analysis-python")
+    token = csrf(web.get("/verify").text)
+    page = web.post("/verify", data={"text": json.dumps(endorsed(good)), "csrf_token": token}).text
+    assert 'data-part="credentialSubject.achievement.endorsement[0]" data-verified="true"' in page
+    assert "Endorsement:" in page
+    assert "Verified on its own." in page
