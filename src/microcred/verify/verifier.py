@@ -41,9 +41,8 @@ from microcred.errors import (
 )
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
-from microcred.verify import embedded
+from microcred.verify import embedded, vc1
 from microcred.verify import messages as m
-from microcred.verify import vc1
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
