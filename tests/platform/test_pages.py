@@ -186,7 +186,7 @@ def test_every_template_message_is_translated() -> None:
 
 
 # Words that are the same in a language (checked by eye).
-SAME = {"Online", "Portfolio", "Console", "Status", "Credits"}
+SAME = {"Online", "Portfolio", "Console", "Status", "Credits", "Wallet", "Collections", "Public"}
 
 
 # ---- staff sign-in -------------------------------------------------------------------------------

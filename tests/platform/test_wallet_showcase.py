@@ -211,6 +211,16 @@ def test_a_claimed_credential_can_be_removed_and_claimed_again(
     assert runtime.wallet.claim(ada, other.id, token) is True
 
 
+def test_claiming_one_held_by_address_says_it_was_there_and_keeps_it_past_the_address(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    ada = make_learner(runtime, "ada@example.org", "ada@old.example")
+    row = issue(runtime, issuer, achievement_id, "ada@old.example")
+    assert runtime.wallet.claim(ada, row.id, runtime.recipients.token(row.id)) is False
+    runtime.learners.remove_email(ada, "ada@old.example")
+    assert runtime.wallet.get(ada, row.id).id == row.id  # kept by the claim
+
+
 def test_showcase_rows_are_exported_and_deleted_with_the_account(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:

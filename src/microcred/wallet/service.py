@@ -182,15 +182,17 @@ class WalletService:
 
     def claim(self, learner_id: str, credential_id: str, token: str) -> bool:
         """Keep one of our credentials the learner opened by its recipient's private link;
-        True when it was not claimed before (claiming again changes nothing)."""
+        True when it was not in the wallet before (claiming again changes nothing). One held
+        by address already is claimed too, so it stays if that address is removed."""
         if not self.recipients.is_recipient(credential_id, token):
             raise NotFoundError("no such credential", found=short(credential_id))
         with transaction(self.sessions) as session:
             repo = WalletRepository(session)
             if repo.claimed(learner_id, credential_id):
                 return False
+            held = repo.holds(learner_id, credential_id)
             repo.add_claim(learner_id, credential_id, self.clock())
-            return True
+            return not held
 
     # ---- import ----------------------------------------------------------------------------
 
