@@ -35,6 +35,7 @@ from microcred.store.db import transaction
 from microcred.store.tables import WalletItemRow, WalletNoticeRow
 from microcred.urls import PublicUrls
 from microcred.verification.service import VerificationService
+from microcred.verify import Verifier
 from microcred.verify.result import VerificationResult
 from microcred.wallet.mail import notice_message
 from microcred.wallet.notices import Notice, NoticeService
@@ -156,8 +157,10 @@ class ReverificationService:
                 ]
             if not stale:
                 return rechecked, changed, told, False
-            # Verified outside any transaction: it may fetch status lists and keys.
-            results = [(item, self._verify(item)) for item in stale]
+            # Verified outside any transaction: it may fetch status lists and keys. One
+            # verifier per page: a partner's list is fetched once for all its credentials.
+            verifier = self.verification.verifier(fetcher=self.fetcher)
+            results = [(item, _verify(verifier, item)) for item in stale]
             with transaction(self.sessions) as session:
                 repo = NoticeRepository(session)
                 notices = []
@@ -179,13 +182,6 @@ class ReverificationService:
             if len(stale) < limit:
                 return rechecked, changed, told, False
         return rechecked, changed, told, True
-
-    def _verify(self, item: _Stale) -> VerificationResult | None:
-        if item.data is None:
-            return None
-        # The verifier, not verify_bytes: a background re-check is nobody verifying, so the
-        # issuer's "verified" counter is left alone.
-        return self.verification.verifier(fetcher=self.fetcher).verify(item.data)
 
     def _tell_ours(self, now: datetime) -> int:
         """Our held credentials revoked, suspended, expiring or (recently) expired that the
@@ -292,6 +288,12 @@ class ReverificationService:
                 log.warning("wallet notices for a learner not delivered: %s", error.message)
         with transaction(self.sessions) as session:
             NoticeRepository(session).mark_mailed(ids, self.clock())
+
+
+def _verify(verifier: Verifier, item: _Stale) -> VerificationResult | None:
+    # The verifier itself, not verify_bytes: a background re-check is nobody verifying, so
+    # the issuer's "verified" counter is left alone.
+    return None if item.data is None else verifier.verify(item.data)
 
 
 def _stale(row: WalletItemRow) -> _Stale:
