@@ -48,8 +48,10 @@ from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
 from microcred.wallet.notices import NoticeService
+from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
+from microcred.web.fetch import FetchPolicy
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -90,6 +92,7 @@ class Runtime:
             notifications=lambda: self.notifications,
             witness=lambda: self.witness,
             learners=lambda: self.learners,
+            reverification=lambda: self.reverification,
         )
         return queue
 
@@ -303,6 +306,21 @@ class Runtime:
     def wallet_notices(self) -> NoticeService:
         """The wallet banner's notices (re-verification writes them)."""
         return NoticeService(self.sessions, clock=self.clock)
+
+    @cached_property
+    def reverification(self) -> ReverificationService:
+        """The periodic re-check of every held credential and the notices it leaves."""
+        return ReverificationService(
+            self.sessions,
+            clock=self.clock,
+            verification=self.verification,
+            queue=self.queue,
+            settings=self.settings,
+            urls=self.urls,
+            # Other servers' status lists and keys, through the same guarded client as the
+            # verifier's (public addresses and the configured networks only).
+            fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
 
     @cached_property
     def showcase(self) -> ShowcaseService:

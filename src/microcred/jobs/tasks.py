@@ -26,6 +26,14 @@ from microcred.notifications.service import (
     NotificationService,
 )
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
+from microcred.wallet.reverify import (
+    NOTIFY_JOB,
+    NOTIFY_RETRIES,
+    NOTIFY_RETRY_DELAY,
+    REVERIFY_EVERY_MINUTES,
+    REVERIFY_JOB,
+    ReverificationService,
+)
 
 
 def register_tasks(
@@ -35,6 +43,7 @@ def register_tasks(
     notifications: Callable[[], NotificationService],
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
+    reverification: Callable[[], ReverificationService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -72,6 +81,19 @@ def register_tasks(
 
         queue.register(
             LINK_JOB, send_link, retries=LINK_JOB_RETRIES, retry_delay=LINK_JOB_RETRY_DELAY
+        )
+
+    # The wallet's re-verification: every hour, and one e-mail job per learner it found news
+    # for (a temporary mail failure raises for the retry; a lost job is queued by the next run).
+    if reverification is not None:
+        get_reverification = reverification
+
+        def notify(learner_id: str) -> None:
+            get_reverification().notify_job(learner_id)
+
+        queue.register(NOTIFY_JOB, notify, retries=NOTIFY_RETRIES, retry_delay=NOTIFY_RETRY_DELAY)
+        queue.register_periodic(
+            REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
         )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.

@@ -28,7 +28,8 @@ from microcred.urls import PublicUrls
 from microcred.verification.service import VerificationService
 from microcred.verify import messages as m
 from microcred.verify.result import Status, VerificationResult
-from microcred.wallet.repository import WalletRepository
+from microcred.wallet.repository import NoticeRepository, WalletRepository
+from microcred.wallet.states import credential_name, state_of
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
 """The largest file or fetched document the wallet reads (a baked badge is far smaller)."""
@@ -325,9 +326,9 @@ class WalletService:
             credential_key=key if isinstance(key, str) and len(key) <= 2000 else None,
             document=text,
             original=picture,
-            name=_name(credential, result),
+            name=credential_name(credential, result),
             issuer_name=_issuer_name(credential, result),
-            state=_state(result),
+            state=state_of(result),
             valid_until=_valid_until(credential),
             verification=result.to_record(),
             added_at=now,
@@ -343,7 +344,7 @@ class WalletService:
             kind="ours",
             document=document,
             format="Open Badges 3.0",
-            name=_name(document, None),
+            name=credential_name(document, None),
             issuer_name=_issuer_name(document, None),
             state=effective_state(row, now),
             valid_until=row.valid_until,
@@ -405,6 +406,19 @@ class WalletService:
                     "created_at": row.created_at.isoformat(),
                 }
                 for row in repo.collections(learner_id)
+            ],
+            "notices": [
+                {
+                    "credential": row.ref,
+                    "what": row.what,
+                    "name": row.name,
+                    "created_at": row.created_at.isoformat(),
+                    "mailed_at": None if row.mailed_at is None else row.mailed_at.isoformat(),
+                    "dismissed_at": (
+                        None if row.dismissed_at is None else row.dismissed_at.isoformat()
+                    ),
+                }
+                for row in NoticeRepository(session).all_notices(learner_id)
             ],
         }
 
@@ -482,20 +496,6 @@ def _parsed(text: str) -> HeldDocument:
     return text
 
 
-def _name(credential: JsonObject, result: VerificationResult | None) -> str | None:
-    subject = credential.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    for value in (
-        achievement.get("name") if isinstance(achievement, dict) else None,
-        credential.get("name"),
-        (result.summary.get("achievement") if result is not None else None),
-        (result.summary.get("name") if result is not None else None),
-    ):
-        if isinstance(value, str) and value.strip():
-            return value.strip()[:500]
-    return None
-
-
 def _issuer_name(credential: JsonObject, result: VerificationResult | None) -> str | None:
     issuer = credential.get("issuer")
     for value in (
@@ -524,30 +524,6 @@ def _image(credential: JsonObject, *, ours: bool) -> str | None:
     if len(url) <= MAX_DATA_IMAGE and _DATA_IMAGE.match(url):
         return url
     return None
-
-
-def _state(result: VerificationResult) -> str:
-    """``active`` when verified; ``revoked``/``suspended``/``expired`` when the status or
-    validity check says so (by the verifier's message template, not its wording); else
-    ``unverified`` (kept, with the verifier's reasons on its page)."""
-    if result.verified:
-        return "active"
-    for name in ("status", "validity"):
-        check = result.check(name)
-        if check is not None and check.status == Status.FAILED:
-            state = _STATE_OF_TEMPLATE.get(check.template or "")
-            if state is not None:
-                return state
-    return "unverified"
-
-
-_STATE_OF_TEMPLATE = {
-    m.REVOKED: "revoked",
-    m.OB2_REVOKED: "revoked",
-    m.OB2_REVOKED_BECAUSE: "revoked",
-    m.SUSPENDED: "suspended",
-    m.EXPIRED: "expired",
-}
 
 
 def _valid_until(credential: JsonObject) -> datetime | None:
