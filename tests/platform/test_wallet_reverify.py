@@ -171,7 +171,7 @@ def test_a_revoked_credential_is_told_once_with_one_email(
     assert "Data Analysis with Python: suspended by its issuer" in text
     assert "https://badges.example.org/wallet" in text
     assert all(row.mailed_at == clock.now for row in notice_rows(runtime))
-    shown = service.notices(ada)
+    shown = runtime.wallet_notices.notices(ada)
     assert {(n.ref, n.what, n.name) for n in shown} == {
         (revoked, "revoked", "Data Analysis with Python"),
         (suspended, "suspended", "Data Analysis with Python"),
@@ -215,7 +215,7 @@ def test_a_claimed_credential_is_told_to_the_learner_who_claimed_it(
     runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
     smtp.inbox.messages.clear()
     service.run()
-    assert [(n.ref, n.what) for n in service.notices(ada)] == [(credential, "revoked")]
+    assert [(n.ref, n.what) for n in runtime.wallet_notices.notices(ada)] == [(credential, "revoked")]
     [message] = smtp.inbox.messages
     assert message["To"] == ADA  # the learner's own address, not the one issued to
 
@@ -237,7 +237,7 @@ def test_expiring_within_30_days_then_expired_each_told_once(
 
     clock.now = until - timedelta(days=10)
     assert service.run().notices == 1
-    [notice] = service.notices(ada)
+    [notice] = runtime.wallet_notices.notices(ada)
     assert (notice.ref, notice.what, notice.created_at) == (credential, "expiring", clock.now)
     assert "expires within 30 days" in plain(smtp.inbox.messages[-1])
     clock.advance(days=1)
@@ -245,7 +245,7 @@ def test_expiring_within_30_days_then_expired_each_told_once(
 
     clock.now = until + timedelta(days=1)
     assert service.run().notices == 1
-    assert [n.what for n in service.notices(ada)] == ["expired", "expiring"]  # newest first
+    assert [n.what for n in runtime.wallet_notices.notices(ada)] == ["expired", "expiring"]  # newest first
     assert len(smtp.inbox.messages) == 2
 
 
@@ -260,7 +260,7 @@ def test_an_expiry_long_past_is_not_news(
     credential = issue(runtime, issuer, achievement_id, ADA)
     clock.now = valid_until(runtime, credential) + timedelta(days=90)
     assert service.run().notices == 0
-    assert service.notices(ada) == []
+    assert runtime.wallet_notices.notices(ada) == []
 
 
 def test_dismissing_hides_a_notice_and_only_its_learner_may(
@@ -275,15 +275,15 @@ def test_dismissing_hides_a_notice_and_only_its_learner_may(
     credential = issue(runtime, issuer, achievement_id, ADA)
     clock.now = valid_until(runtime, credential) - timedelta(days=10)
     service.run()
-    [notice] = service.notices(ada)
+    [notice] = runtime.wallet_notices.notices(ada)
     with pytest.raises(NotFoundError):
-        service.dismiss(bob, notice.id)
-    assert service.notices(ada) == [notice]
+        runtime.wallet_notices.dismiss(bob, notice.id)
+    assert runtime.wallet_notices.notices(ada) == [notice]
     with pytest.raises(NotFoundError):
-        service.dismiss(ada, "no-such-notice")
-    service.dismiss(ada, notice.id)
-    assert service.notices(ada) == []
-    service.dismiss(ada, notice.id)  # again: nothing changes
+        runtime.wallet_notices.dismiss(ada, "no-such-notice")
+    runtime.wallet_notices.dismiss(ada, notice.id)
+    assert runtime.wallet_notices.notices(ada) == []
+    runtime.wallet_notices.dismiss(ada, notice.id)  # again: nothing changes
     clock.advance(days=1)
     assert service.run().notices == 0  # dismissed is still told: not again
 
@@ -339,7 +339,7 @@ def test_a_permanent_mail_failure_is_logged_and_not_tried_again(
     [row] = notice_rows(runtime)
     assert row.mailed_at is not None
     assert service.run().mails_queued == 0
-    assert len(service.notices(ada)) == 1  # the banner still tells
+    assert len(runtime.wallet_notices.notices(ada)) == 1  # the banner still tells
 
 
 def test_a_notice_dismissed_before_its_mail_is_not_mailed(
@@ -355,8 +355,8 @@ def test_a_notice_dismissed_before_its_mail_is_not_mailed(
     smtp.inbox.refuse = -1
     with pytest.raises(MailError):
         service.run()
-    [notice] = service.notices(ada)
-    service.dismiss(ada, notice.id)
+    [notice] = runtime.wallet_notices.notices(ada)
+    runtime.wallet_notices.dismiss(ada, notice.id)
     smtp.inbox.refuse = 0
     assert service.run().mails_queued == 1
     assert smtp.inbox.messages == []
@@ -384,7 +384,7 @@ def test_many_credentials_and_learners_are_read_in_pages_and_each_learner_mailed
     assert sorted(m["To"] for m in smtp.inbox.messages) == sorted(learners)
     assert all(plain(m).count("revoked by its issuer") == 3 for m in smtp.inbox.messages)
     for learner_id in learners.values():
-        assert len(service.notices(learner_id)) == 3
+        assert len(runtime.wallet_notices.notices(learner_id)) == 3
 
 
 # ---- imported credentials ----------------------------------------------------------------------
@@ -420,7 +420,7 @@ def test_an_import_whose_status_list_now_says_revoked_becomes_revoked(
     [status] = [c for c in held.verification["checks"] if c["name"] == "status"]
     assert status["status"] == "failed"
     assert runtime.wallet.get(ada, other.id).state == "active"
-    [notice] = service.notices(ada)
+    [notice] = runtime.wallet_notices.notices(ada)
     assert (notice.ref, notice.what, notice.name) == (item.id, "revoked", held.name)
     [message] = smtp.inbox.messages
     assert f"{held.name}: revoked by its issuer" in plain(message)
@@ -460,12 +460,12 @@ def test_an_import_expiring_soon_is_told(
         fetcher=partner,
     )
     assert service.run().notices == 1
-    [notice] = service.notices(ada)
+    [notice] = runtime.wallet_notices.notices(ada)
     assert (notice.ref, notice.what) == (item.id, "expiring")
     clock.advance(days=11)  # now expired: the re-check says so, and it is told once
     report = service.run()
     assert (report.changed, report.notices) == (1, 1)
-    assert [n.what for n in service.notices(ada)] == ["expired", "expiring"]
+    assert [n.what for n in runtime.wallet_notices.notices(ada)] == ["expired", "expiring"]
     assert runtime.wallet.get(ada, item.id).state == "expired"
 
 
@@ -533,7 +533,7 @@ def test_the_jobs_are_registered_and_the_periodic_one_runs_the_service(
     runtime.lifecycle.revoke(SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, ADA), "x")
     run, _retries = queue.tasks[REVERIFY_JOB]
     run()
-    assert len(service.notices(ada)) == 1
+    assert len(runtime.wallet_notices.notices(ada)) == 1
     assert runtime.reverification is service
 
 

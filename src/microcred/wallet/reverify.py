@@ -38,7 +38,6 @@ from microcred.verification.service import VerificationService
 from microcred.verify import Verifier
 from microcred.verify.result import VerificationResult
 from microcred.wallet.mail import notice_message
-from microcred.wallet.notices import Notice, NoticeService
 from microcred.wallet.repository import NoticeRepository
 from microcred.wallet.states import credential_name, state_of, status_unsettled
 
@@ -114,23 +113,12 @@ class ReverificationService:
         self.fetcher = fetcher
         self.batch = max(1, batch)
         self.max_rechecks = max_rechecks
-        self.banner = NoticeService(sessions, clock=clock)
         if mailer is not None:
             self.mailer = mailer
 
     @cached_property
     def mailer(self) -> Mailer:
         return mailer_for(self.settings)
-
-    # ---- the banner ----------------------------------------------------------------------------
-
-    def notices(self, learner_id: str) -> list[Notice]:
-        """The learner's notices not dismissed yet, newest first."""
-        return self.banner.notices(learner_id)
-
-    def dismiss(self, learner_id: str, notice_id: str) -> None:
-        """Hide one notice; another learner's is :class:`NotFoundError`."""
-        self.banner.dismiss(learner_id, notice_id)
 
     # ---- the periodic job ----------------------------------------------------------------------
 
@@ -335,7 +323,6 @@ __all__ = [
     "NOTIFY_JOB",
     "REVERIFY_EVERY_MINUTES",
     "REVERIFY_JOB",
-    "Notice",
     "ReverificationService",
     "RunReport",
 ]
