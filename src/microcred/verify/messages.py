@@ -48,6 +48,12 @@ CONTEXTS_UNKNOWN = "unknown JSON-LD context(s) {contexts}: their terms cannot be
 JWT_OK = "the JWT signature ({alg}) is valid"
 PROOF_OK = "the {suite} signature is valid: the credential has not been altered since it was signed"
 PROOF_FAILED = "the signature does not verify: {reason}"
+PROOFS_OK = (
+    "all {count} proofs are valid: the credential has not been altered since they were signed"
+)
+PROOFS_FAILED = "{failed} of {count} proofs do not verify: {which}"
+PROOF_N_OK = "proof {which}: the {suite} signature by {key} is valid"
+PROOF_N_FAILED = "proof {which} does not verify: {reason}"
 
 # issuer
 ISSUER_NOT_CHECKED = "not checked: the proof did not verify"
