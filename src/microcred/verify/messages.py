@@ -59,6 +59,16 @@ PROOF_N_FAILED = "proof {which} does not verify: {reason}"
 ISSUER_NOT_CHECKED = "not checked: the proof did not verify"
 ISSUER_OK = "signed with a key of the issuer {issuer}"
 ISSUER_OTHER = "the signing key {key} is controlled by {controller}, not by the issuer {issuer}"
+ISSUER_UNCONFIRMED = (
+    "issuer not confirmed: the signature is valid with the key {key}, which the credential "
+    "itself names, but {reason}: nothing shows that the key is the issuer's"
+)
+ISSUER_UNLISTED = "the signing key {key} is not the issuer's: {reason}"
+
+# the overall outcome (VerificationResult.outcome) when it is neither verified nor not
+VERDICT_OK = "verified"
+VERDICT_UNCONFIRMED = "signature valid, issuer not confirmed"
+VERDICT_BAD = "not verified"
 
 # validity
 DATES_UNREADABLE = "the validity dates cannot be read: {reason}"

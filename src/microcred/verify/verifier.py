@@ -409,9 +409,18 @@ def _issuer_check(credential: JsonObject, methods: list[VerificationMethod]) -> 
     issuer = _issuer_id(credential)
     for candidate in methods:
         did_of_key = candidate.id.split("#", 1)[0]
-        if issuer and candidate.controller == issuer and did_of_key == issuer:
+        listed = candidate.binding == "listed"
+        if listed and issuer and candidate.controller == issuer and did_of_key == issuer:
             return Check.said("issuer", Status.PASSED, m.ISSUER_OK, issuer=issuer)
     method = methods[0]
+    reason = method.binding_reason or method.binding
+    if method.binding == "unconfirmed":
+        # The key came with the credential: the signature proves integrity, not authorship.
+        return Check.said(
+            "issuer", Status.WARNING, m.ISSUER_UNCONFIRMED, key=method.id, reason=reason
+        )
+    if method.binding == "unlisted":
+        return Check.said("issuer", Status.FAILED, m.ISSUER_UNLISTED, key=method.id, reason=reason)
     return Check.said(
         "issuer",
         Status.FAILED,
