@@ -76,7 +76,9 @@ def test_garbage_is_an_input_error() -> None:
         verify_jwt("not-a-jwt", DidResolver())
 
 
-@pytest.mark.parametrize("extra", [{"crit": ["exp"]}, {"b64": False}, {"jwk": {"kty": "OKP"}}])
+@pytest.mark.parametrize(
+    "extra", [{"crit": ["exp"]}, {"b64": False}, {"jku": "https://k.example/"}]
+)
 def test_headers_we_do_not_implement_are_refused(extra: dict[str, object]) -> None:
     key = KeyFile.for_did_key(SigningKey.generate())
     header = {"alg": "EdDSA", "kid": key.verification_method, **extra}

@@ -1,6 +1,7 @@
 """The ``microcred`` command line. Its commands, options and exit codes are a stable interface.
 
-Exit codes: 0 success (for ``verify``: verified), 1 not verified, 2 input that cannot be read or
+Exit codes: 0 success (for ``verify``: verified), 1 not verified (for ``verify``: also a valid
+signature whose issuer is not confirmed), 2 input that cannot be read or
 used (a missing file, bad JSON, a key that does not fit the credential).
 """
 
@@ -23,7 +24,7 @@ from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.errors import MicrocredError
 from microcred.signing import SUITES, sign_credential
 from microcred.verify import Status, Verifier
-from microcred.verify.result import VerificationResult
+from microcred.verify.result import Outcome, VerificationResult
 
 app = typer.Typer(
     name="microcred",
@@ -121,6 +122,14 @@ def verify(
             "--did-document", help="A DID document to trust for did:web keys (repeatable)."
         ),
     ] = None,
+    controller_document: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--controller-document",
+            help="An https controller document to trust for its keys (repeatable): confirms "
+            "whose a key named https://...#key or carried in a JWT header is.",
+        ),
+    ] = None,
     log_bundle: Annotated[
         Path | None,
         typer.Option(help="The credential's transparency-log proof bundle (JSON)."),
@@ -130,7 +139,8 @@ def verify(
         typer.Option(help="The log's verifier key to trust (name+hash+key); needs --log-bundle."),
     ] = None,
 ) -> None:
-    """Verify a credential and explain each check. Exit 0 verified, 1 not, 2 unreadable."""
+    """Verify a credential and explain each check. Exit 0 verified, 1 not (or issuer not
+    confirmed), 2 unreadable."""
     try:
         data = file.read_bytes()
     except OSError as exc:
@@ -147,6 +157,11 @@ def verify(
     for path in did_document or []:
         try:
             resolver.add_document(_read_json(path, "DID document"))
+        except MicrocredError as exc:
+            _fail(str(exc))
+    for path in controller_document or []:
+        try:
+            resolver.add_controller_document(_read_json(path, "controller document"))
         except MicrocredError as exc:
             _fail(str(exc))
     if (log_bundle is None) != (log_key is None):
@@ -206,7 +221,11 @@ def _print_report(file: Path, result: VerificationResult) -> None:
     table = Table(show_header=False, box=None, pad_edge=False)
     for check in result.checks:
         table.add_row(check.name, _MARKS[check.status], Text(check.message))
-    headline = "[bold green]VERIFIED[/]" if result.verified else "[bold red]NOT VERIFIED[/]"
+    headline = {
+        Outcome.VERIFIED: "[bold green]VERIFIED[/]",
+        Outcome.ISSUER_NOT_CONFIRMED: "[bold yellow]SIGNATURE VALID, ISSUER NOT CONFIRMED[/]",
+        Outcome.NOT_VERIFIED: "[bold red]NOT VERIFIED[/]",
+    }[result.outcome]
     out.print(
         f"{headline}  {file}" + (f"  ({result.format})" if result.format else ""), highlight=False
     )

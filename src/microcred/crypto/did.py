@@ -2,6 +2,12 @@
 
 Nothing here opens a socket. Resolving did:web calls the ``Fetcher`` the caller passes; the
 platform passes one with time, size and address limits, the CLI passes none (offline).
+
+Keys may also be named by an https controller document (``https://issuer.example/1#key``,
+W3C Controlled Identifiers), fetched the same way or given by the caller. A method whose fragment
+is the key itself (``https://issuer.example/1#z6Mk...``) yields that key even when its document
+cannot be read: the signature can be checked, but who controls the key cannot, and the method
+says so in ``binding`` (the verifier's issuer check reads it).
 """
 
 from __future__ import annotations
@@ -10,11 +16,12 @@ import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote, unquote, urlsplit
 
+from microcred.crypto import multibase
 from microcred.crypto.keys import PublicKey
-from microcred.errors import FetchError, InputError, KeyResolutionError, short
+from microcred.errors import FetchError, InputError, KeyResolutionError, MicrocredError, short
 from microcred.types import Did, JsonObject
 
 Fetcher = Callable[[str], bytes]
@@ -29,11 +36,20 @@ def no_network(url: str) -> bytes:
     raise FetchError("fetching is disabled (offline)", found=url)
 
 
+Binding = Literal["listed", "unconfirmed", "unlisted"]
+"""How a key is tied to its controller: ``listed`` in the controller's own document (or a
+did:key, which is its key); ``unconfirmed``: the credential names the key (in a URL fragment, a
+JWT header) and the controller's document could not be read; ``unlisted``: the document was read
+and does not list the key."""
+
+
 @dataclass(frozen=True)
 class VerificationMethod:
     id: str
     controller: Did
     key: PublicKey
+    binding: Binding = "listed"
+    binding_reason: str | None = None  # why unconfirmed or unlisted, for the reader
 
 
 def did_key_document(did: str) -> JsonObject:
@@ -124,33 +140,50 @@ class DidResolver:
             raise InputError("DID document has no DID 'id'", found=short(did))
         self._documents[did] = document
 
+    def add_controller_document(self, document: Mapping[str, Any]) -> None:
+        """Trust an https controller document (its ``id`` is the controller's URL)."""
+        controller = document.get("id")
+        if not isinstance(controller, str) or not controller.startswith("https://"):
+            raise InputError(
+                "controller document has no https 'id'",
+                expected="https://host/path",
+                found=short(controller),
+            )
+        self._documents[controller.split("#", 1)[0]] = document
+
     def resolve(self, did: str) -> Mapping[str, Any]:
         did = did.split("#", 1)[0]
         if did in self._documents:
             return self._documents[did]
         if did.startswith("did:key:"):
             return did_key_document(did)
+        if did.startswith("https://"):
+            return self._fetch_document(did, did)
         if did.startswith("did:web:"):
-            body = self._fetcher(did_web_document_url(did))
-            if len(body) > MAX_DID_DOCUMENT_BYTES:
-                raise KeyResolutionError(
-                    "DID document is too large",
-                    expected=f"at most {MAX_DID_DOCUMENT_BYTES} bytes",
-                    found=f"{len(body)} bytes",
-                )
-            try:
-                document = json.loads(body)
-            except ValueError as exc:
-                raise KeyResolutionError(f"DID document of {did} is not JSON") from exc
-            if not isinstance(document, dict) or document.get("id") != did:
-                found = document.get("id") if isinstance(document, dict) else document
-                raise KeyResolutionError(
-                    "DID document is for another DID", expected=did, found=short(found)
-                )
-            return document
+            return self._fetch_document(did, did_web_document_url(did))
         raise KeyResolutionError(
             "unsupported DID method", expected="did:key or did:web", found=short(did)
         )
+
+    def _fetch_document(self, did: str, url: str) -> Mapping[str, Any]:
+        """A did:web or https controller document, through the fetcher; its id must be ``did``."""
+        body = self._fetcher(url)
+        if len(body) > MAX_DID_DOCUMENT_BYTES:
+            raise KeyResolutionError(
+                "DID document is too large",
+                expected=f"at most {MAX_DID_DOCUMENT_BYTES} bytes",
+                found=f"{len(body)} bytes",
+            )
+        try:
+            document = json.loads(body)
+        except ValueError as exc:
+            raise KeyResolutionError(f"DID document of {did} is not JSON") from exc
+        if not isinstance(document, dict) or document.get("id") != did:
+            found = document.get("id") if isinstance(document, dict) else document
+            raise KeyResolutionError(
+                "DID document is for another DID", expected=did, found=short(found)
+            )
+        return document
 
     def verification_method(
         self, url: str, *, purpose: str = "assertionMethod"
@@ -161,21 +194,71 @@ class DidResolver:
         return self._verification_method(url, purpose)
 
     def _verification_method(self, url: str, purpose: str) -> VerificationMethod:
+        if url.startswith("https://") and "#" in url:
+            return self._controller_method(url, purpose)
         if not url.startswith("did:") or "#" not in url:
             raise KeyResolutionError(
                 "verification method is not a DID URL",
-                expected="did:...#fragment",
+                expected="did:...#fragment or https://...#fragment",
                 found=short(url),
             )
+        return self._listed_method(url, purpose)
+
+    def _controller_method(self, url: str, purpose: str) -> VerificationMethod:
+        """An https method, from its controller document. When the fragment is a Multikey
+        the key is known without the document: unconfirmed if that cannot be read, unlisted if
+        it does not list the key for ``purpose``."""
+        controller, fragment = url.split("#", 1)
+        try:
+            key: PublicKey | None = PublicKey.from_multibase(fragment)
+        except MicrocredError:
+            key = None
+        try:
+            document = self.resolve(controller)
+        except (FetchError, KeyResolutionError) as exc:
+            if key is None:
+                raise
+            reason = f"its controller document {controller} could not be read ({exc.message})"
+            return VerificationMethod(url, Did(controller), key, "unconfirmed", reason)
+        try:
+            method = self._listed_method(url, purpose, document)
+        except KeyResolutionError as exc:
+            if key is None:
+                raise
+            reason = f"its controller document {controller} does not list it ({exc.message})"
+            return VerificationMethod(url, Did(controller), key, "unlisted", reason)
+        if key is not None and method.key != key:
+            reason = f"its controller document {controller} gives another key under this id"
+            return VerificationMethod(url, Did(controller), key, "unlisted", reason)
+        return method
+
+    def confirm_key(self, controller: str, key: PublicKey, purpose: str) -> VerificationMethod:
+        """The method under which ``controller``'s document lists ``key`` for ``purpose``, or
+        the key ``unconfirmed`` (document unreadable) or ``unlisted`` (read, not there)."""
+        name = f"{controller}#{key.multibase}"
+        try:
+            document = self.resolve(controller)
+        except MicrocredError as exc:
+            reason = f"the controller document of {controller} could not be read ({exc.message})"
+            return VerificationMethod(name, Did(controller), key, "unconfirmed", reason)
+        for method_id in _allowed_ids(document, controller.split("#", 1)[0], purpose):
+            try:
+                method = self._listed_method(method_id, purpose, document)
+            except MicrocredError:
+                continue
+            if method.key == key:
+                return method
+        reason = f"the controller document of {controller} does not list this key for {purpose}"
+        return VerificationMethod(name, Did(controller), key, "unlisted", reason)
+
+    def _listed_method(
+        self, url: str, purpose: str, document: Mapping[str, Any] | None = None
+    ) -> VerificationMethod:
         did = url.split("#", 1)[0]
-        document = self.resolve(did)
+        if document is None:
+            document = self.resolve(did)
         method = _find_method(document, url)
-        allowed = document.get(purpose, [])
-        allowed_ids = {
-            _absolute(did, a if isinstance(a, str) else a.get("id", ""))
-            for a in (allowed if isinstance(allowed, list) else [allowed])
-            if isinstance(a, str | dict)
-        }
+        allowed_ids = _allowed_ids(document, did, purpose)
         if url not in allowed_ids:
             raise KeyResolutionError(
                 f"key is not authorised for {purpose}",
@@ -183,14 +266,35 @@ class DidResolver:
                 found=", ".join(sorted(allowed_ids)) or "none",
             )
         controller = method.get("controller", did)
-        public = method.get("publicKeyMultibase")
-        if not isinstance(public, str):
-            raise KeyResolutionError(
-                "verification method has no publicKeyMultibase",
-                expected="a Multikey verification method",
-                found=short(method.get("type")),
-            )
-        return VerificationMethod(url, Did(str(controller)), PublicKey.from_multibase(public))
+        return VerificationMethod(url, Did(str(controller)), method_key(method))
+
+
+def method_key(method: Mapping[str, Any]) -> PublicKey:
+    """The public key of a verification method: ``publicKeyMultibase`` (Multikey,
+    Ed25519VerificationKey2020), ``publicKeyJwk`` (JsonWebKey), or the raw base58
+    ``publicKeyBase58`` of an Ed25519VerificationKey2018."""
+    if isinstance(method.get("publicKeyMultibase"), str):
+        return PublicKey.from_multibase(method["publicKeyMultibase"])
+    if isinstance(method.get("publicKeyJwk"), dict):
+        return PublicKey.from_jwk(method["publicKeyJwk"])
+    base58 = method.get("publicKeyBase58")
+    if isinstance(base58, str) and method.get("type") == "Ed25519VerificationKey2018":
+        raw = multibase.b58decode(base58)
+        return PublicKey.from_multibase(multibase.encode_multikey(multibase.ED25519_PUB, raw))
+    raise KeyResolutionError(
+        "verification method has no public key we read",
+        expected="publicKeyMultibase, publicKeyJwk or an Ed25519VerificationKey2018",
+        found=short(method.get("type")),
+    )
+
+
+def _allowed_ids(document: Mapping[str, Any], did: str, purpose: str) -> list[str]:
+    allowed = document.get(purpose, [])
+    return [
+        _absolute(did, a if isinstance(a, str) else str(a.get("id", "")))
+        for a in (allowed if isinstance(allowed, list) else [allowed])
+        if isinstance(a, str | dict)
+    ]
 
 
 @lru_cache(maxsize=4096)

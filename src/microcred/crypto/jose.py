@@ -1,9 +1,14 @@
-"""VC-JWT: credentials secured with JOSE (W3C VC-JOSE-COSE), EdDSA (Ed25519) and ES256 (P-256).
+"""VC-JWT: credentials secured with JOSE (W3C VC-JOSE-COSE), EdDSA (Ed25519) and ES256 (P-256);
+RS256 (RSA) verified too, as Open Badges 3.0 issuers elsewhere sign with it.
 
 Compact JWS (RFC 7515) is written here on top of ``cryptography``: two base64url parts, a
 signature over them, a fixed list of algorithms each bound to a key type, and a refusal of any
-header we do not implement (``crit``, ``b64``, embedded keys). A JOSE library added a deprecation
-warning on "EdDSA" and three times our signing cost for that.
+header we do not implement (``crit``, ``b64``, keys by URL or certificate). A JOSE library added
+a deprecation warning on "EdDSA" and three times our signing cost for that.
+
+The key is named by ``kid`` (a DID URL, or an https controller document's method) or carried in
+the header's ``jwk``. A carried key proves only that the JWT was not altered: whether it is the
+issuer's is asked of the issuer's DID or controller document (``VerificationMethod.binding``).
 
 We issue the VC-JOSE-COSE form: the JWT claims set *is* the credential, the header says
 ``typ: vc+jwt``, ``cty: vc`` and names the key in ``kid`` (a DID URL). On verification we also
@@ -22,13 +27,13 @@ import orjson
 
 from microcred.crypto import multibase
 from microcred.crypto.did import DidResolver, VerificationMethod
-from microcred.crypto.keys import SigningKey
+from microcred.crypto.keys import PublicKey, SigningKey
 from microcred.errors import InputError, MicrocredError, ProofError, short
 from microcred.types import JsonObject
 
-_ALGORITHMS = {"EdDSA": "Ed25519", "Ed25519": "Ed25519", "ES256": "P-256"}
+_ALGORITHMS = {"EdDSA": "Ed25519", "Ed25519": "Ed25519", "ES256": "P-256", "RS256": "RSA"}
 # Parameters that change how a JWS must be processed or where its key comes from.
-_REFUSED_HEADERS = frozenset({"crit", "b64", "jwk", "jku", "x5u", "x5c"})
+_REFUSED_HEADERS = frozenset({"crit", "b64", "jku", "x5u", "x5c"})
 MAX_JWT_BYTES = 2 * 1024 * 1024
 
 
@@ -68,7 +73,7 @@ def verify_jwt(token: str, resolver: DidResolver) -> VerifiedJwt:
     alg = header.get("alg")
     if alg not in _ALGORITHMS:
         raise ProofError(
-            "unsupported JWT algorithm", expected="EdDSA, Ed25519 or ES256", found=short(alg)
+            "unsupported JWT algorithm", expected="EdDSA, Ed25519, ES256 or RS256", found=short(alg)
         )
     unsupported = sorted(_REFUSED_HEADERS & header.keys())
     if unsupported:
@@ -77,21 +82,8 @@ def verify_jwt(token: str, resolver: DidResolver) -> VerifiedJwt:
             expected="none of " + ", ".join(sorted(_REFUSED_HEADERS)),
             found=", ".join(unsupported),
         )
-    kid = header.get("kid")
     payload = _decode_part(payload_part, "payload")
-    if not isinstance(kid, str):
-        raise ProofError(
-            "JWT header has no 'kid'", expected="a DID URL naming the signing key", found=short(kid)
-        )
-    if kid.startswith("#"):
-        issuer = payload.get("iss") or _issuer_id(payload.get("vc", payload))
-        kid = f"{issuer}{kid}"
-    try:
-        method = resolver.verification_method(kid)
-    except MicrocredError as exc:
-        raise ProofError(
-            f"cannot resolve the JWT key: {exc.message}", expected=exc.expected, found=exc.found
-        ) from exc
+    method = _signing_method(header, payload, resolver)
     if method.key.algorithm != _ALGORITHMS[alg]:
         raise ProofError(
             "JWT algorithm does not fit the key", expected=method.key.algorithm, found=alg
@@ -107,6 +99,45 @@ def verify_jwt(token: str, resolver: DidResolver) -> VerifiedJwt:
     credential = payload.get("vc") if isinstance(payload.get("vc"), dict) else payload
     assert isinstance(credential, dict)
     return VerifiedJwt(credential, header, method)
+
+
+def _signing_method(
+    header: Mapping[str, Any], payload: Mapping[str, Any], resolver: DidResolver
+) -> VerificationMethod:
+    """The key that signed: the header's ``jwk`` (then bound, or not, to the issuer through
+    its document), else the method ``kid`` names (relative to the issuer when it starts #)."""
+    issuer = str(payload.get("iss") or _issuer_id(payload.get("vc", payload)))
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid.startswith("#"):
+        kid = f"{issuer}{kid}"
+    try:
+        if "jwk" in header:
+            key = PublicKey.from_jwk(header["jwk"])
+            named = kid if isinstance(kid, str) and "#" in kid else None
+            if named is not None:
+                try:
+                    listed: VerificationMethod | None = resolver.verification_method(named)
+                except MicrocredError:  # offline, or not there: asked again of the document
+                    listed = None
+                if listed is not None and listed.key == key and listed.binding == "listed":
+                    return listed
+            controller = named.split("#", 1)[0] if named is not None else issuer
+            if not controller:
+                raise ProofError("a JWT with a 'jwk' header names no issuer (iss)")
+            return resolver.confirm_key(controller, key, "assertionMethod")
+        if not isinstance(kid, str):
+            raise ProofError(
+                "JWT header has neither 'kid' nor 'jwk'",
+                expected="a DID URL naming the signing key, or the key as a JWK",
+                found=short(kid),
+            )
+        return resolver.verification_method(kid)
+    except ProofError:
+        raise
+    except MicrocredError as exc:
+        raise ProofError(
+            f"cannot resolve the JWT key: {exc.message}", expected=exc.expected, found=exc.found
+        ) from exc
 
 
 def decode_unverified(token: str) -> tuple[JsonObject, JsonObject]:

@@ -1,4 +1,5 @@
-"""Signing keys (Ed25519, P-256) and their Multikey encoding.
+"""Signing keys (Ed25519, P-256) and their Multikey encoding; public keys also as JWKs, and RSA
+public keys (RS256), which credentials signed elsewhere use and we only verify.
 
 A key knows its public Multikey; it does not know who controls it. The DID that controls a key and
 the verification method id that names it are chosen by the caller (``crypto.did``), so that an
@@ -22,17 +23,19 @@ import nacl.bindings
 import nacl.exceptions
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import (
     decode_dss_signature,
     encode_dss_signature,
 )
 
 from microcred.crypto import multibase
-from microcred.errors import InputError, KeyResolutionError, ProofError, short
+from microcred.errors import InputError, KeyResolutionError, MicrocredError, ProofError, short
 from microcred.types import Did, Multibase
 
 Algorithm = Literal["Ed25519", "P-256"]
+PublicAlgorithm = Literal["Ed25519", "P-256", "RSA"]
+MIN_RSA_BITS = 2048
 ED25519_BACKEND = "libsodium"  # what signs and verifies Ed25519 (the bench prints its floor)
 
 _PUBLIC_PREFIXES = {multibase.ED25519_PUB: 32, multibase.P256_PUB: 33}
@@ -43,8 +46,8 @@ _SECRET_PREFIXES = {multibase.ED25519_PRIV: 32, multibase.P256_PRIV: 32}
 class PublicKey:
     """A public key that verifies signatures; ``verify`` raises, it never returns False."""
 
-    algorithm: Algorithm
-    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+    algorithm: PublicAlgorithm
+    _key: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey
     _raw: bytes = field(init=False, repr=False)  # Ed25519: the 32 key bytes libsodium verifies with
 
     def __post_init__(self) -> None:
@@ -57,6 +60,11 @@ class PublicKey:
     def multibase(self) -> Multibase:
         if self._raw:
             return multibase.encode_multikey(multibase.ED25519_PUB, self._raw)
+        if isinstance(self._key, rsa.RSAPublicKey):
+            der = self._key.public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.PKCS1
+            )
+            return multibase.encode_multikey(multibase.RSA_PUB, der)
         raw = self._key.public_bytes(
             serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
         )
@@ -64,10 +72,10 @@ class PublicKey:
 
     @property
     def jws_algorithm(self) -> str:
-        return "EdDSA" if self.algorithm == "Ed25519" else "ES256"
+        return {"Ed25519": "EdDSA", "P-256": "ES256", "RSA": "RS256"}[self.algorithm]
 
     @property
-    def native(self) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey:
+    def native(self) -> ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey | rsa.RSAPublicKey:
         """The ``cryptography`` key object, for libraries (JOSE) that take one."""
         return self._key
 
@@ -79,8 +87,15 @@ class PublicKey:
     def verify(self, signature: bytes, data: bytes) -> None:
         """Raise :class:`ProofError` unless ``signature`` signs ``data``.
 
-        P-256 signatures are raw ``r || s`` (64 bytes), as JOSE and Data Integrity use them.
+        P-256 signatures are raw ``r || s`` (64 bytes), as JOSE and Data Integrity use them;
+        RSA ones are RSASSA-PKCS1-v1_5 with SHA-256 (RS256).
         """
+        if isinstance(self._key, rsa.RSAPublicKey):
+            try:
+                self._key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
+            except InvalidSignature as exc:
+                raise ProofError("signature does not match the data and the key") from exc
+            return
         if len(signature) != 64:
             # Checked first: libsodium reads the signature off the front of signature || data.
             raise ProofError(
@@ -110,7 +125,84 @@ class PublicKey:
         return hash(self.multibase)
 
     @classmethod
+    def from_jwk(cls, jwk: Any) -> PublicKey:
+        """A public JWK (RFC 7517): OKP Ed25519, EC P-256 or RSA (>= 2048 bits). A JWK holding
+        a private part is refused: whoever published it gave its secret away."""
+        if not isinstance(jwk, dict):
+            raise KeyResolutionError("JWK is not a JSON object", found=short(jwk))
+        if "d" in jwk or "p" in jwk:
+            raise KeyResolutionError(
+                "JWK holds a private key", expected="a public JWK", found="a 'd' member"
+            )
+        kty, crv = jwk.get("kty"), jwk.get("crv")
+        try:
+            if kty == "OKP" and crv == "Ed25519":
+                raw = multibase.b64url_decode(str(jwk.get("x", "")))
+                return cls("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(raw))
+            if kty == "EC" and crv == "P-256":
+                x = multibase.b64url_decode(str(jwk.get("x", "")))
+                y = multibase.b64url_decode(str(jwk.get("y", "")))
+                if len(x) != 32 or len(y) != 32:
+                    raise ValueError("P-256 coordinates are 32 bytes")
+                point = b"\x04" + x + y
+                return cls(
+                    "P-256", ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+                )
+            if kty == "RSA":
+                n = int.from_bytes(multibase.b64url_decode(str(jwk.get("n", ""))), "big")
+                e = int.from_bytes(multibase.b64url_decode(str(jwk.get("e", ""))), "big")
+                return cls._rsa(rsa.RSAPublicNumbers(e, n).public_key())
+        except (ValueError, MicrocredError) as exc:
+            raise KeyResolutionError(
+                "JWK is not a valid public key", expected=f"a {kty} key", found=str(exc)
+            ) from exc
+        raise KeyResolutionError(
+            "unsupported JWK", expected="OKP Ed25519, EC P-256 or RSA", found=f"{kty} {crv or ''}"
+        )
+
+    @classmethod
+    def _rsa(cls, key: rsa.RSAPublicKey) -> PublicKey:
+        if key.key_size < MIN_RSA_BITS:
+            raise KeyResolutionError(
+                "the RSA key is too short",
+                expected=f">= {MIN_RSA_BITS} bits",
+                found=f"{key.key_size} bits",
+            )
+        return cls("RSA", key)
+
+    @property
+    def jwk(self) -> dict[str, str]:
+        """The public JWK of this key."""
+        if self._raw:
+            return {"kty": "OKP", "crv": "Ed25519", "x": multibase.b64url_encode(self._raw)}
+        if isinstance(self._key, rsa.RSAPublicKey):
+            numbers = self._key.public_numbers()
+            return {
+                "kty": "RSA",
+                "n": multibase.b64url_encode(_unsigned_bytes(numbers.n)),
+                "e": multibase.b64url_encode(_unsigned_bytes(numbers.e)),
+            }
+        assert isinstance(self._key, ec.EllipticCurvePublicKey)
+        point = self._key.public_numbers()
+        return {
+            "kty": "EC",
+            "crv": "P-256",
+            "x": multibase.b64url_encode(point.x.to_bytes(32, "big")),
+            "y": multibase.b64url_encode(point.y.to_bytes(32, "big")),
+        }
+
+    @classmethod
     def from_multibase(cls, value: str) -> PublicKey:
+        if multibase.decode_b58btc(value).startswith(multibase.RSA_PUB):
+            der = multibase.decode_b58btc(value)[len(multibase.RSA_PUB) :]
+            try:
+                loaded = serialization.load_der_public_key(_pkcs1_to_spki(der))
+            except ValueError as exc:
+                raise KeyResolutionError(
+                    "RSA multikey is not a valid key", found=short(value)
+                ) from exc
+            assert isinstance(loaded, rsa.RSAPublicKey)
+            return cls._rsa(loaded)
         prefix, raw = multibase.decode_multikey(value, _PUBLIC_PREFIXES)
         if prefix == multibase.ED25519_PUB:
             return cls("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(raw))
@@ -121,6 +213,25 @@ class PublicKey:
                 "P-256 public key is not a point on the curve", found=short(value)
             ) from exc
         return cls("P-256", point)
+
+
+def _unsigned_bytes(value: int) -> bytes:
+    return value.to_bytes(max(1, (value.bit_length() + 7) // 8), "big")
+
+
+def _pkcs1_to_spki(der: bytes) -> bytes:
+    """Wrap a PKCS #1 RSAPublicKey in a SubjectPublicKeyInfo (what ``cryptography`` loads)."""
+    algorithm = bytes.fromhex("300d06092a864886f70d0101010500")  # rsaEncryption, NULL
+    bit_string = b"\x03" + _der_length(len(der) + 1) + b"\x00" + der
+    body = algorithm + bit_string
+    return b"\x30" + _der_length(len(body)) + body
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    encoded = _unsigned_bytes(length)
+    return bytes([0x80 | len(encoded)]) + encoded
 
 
 @dataclass(frozen=True, eq=False)
@@ -184,7 +295,9 @@ class SigningKey:
 
     @property
     def algorithm(self) -> Algorithm:
-        return self.public.algorithm
+        algorithm = self.public.algorithm
+        assert algorithm != "RSA"  # a SigningKey holds an Ed25519 or P-256 secret
+        return algorithm
 
     @property
     def secret_multibase(self) -> Multibase:

@@ -20,6 +20,7 @@ ED25519_PUB = b"\xed\x01"
 ED25519_PRIV = b"\x80\x26"
 P256_PUB = b"\x80\x24"
 P256_PRIV = b"\x86\x26"
+RSA_PUB = b"\x85\x24"  # rsa-pub, 0x1205: the DER of an RSAPublicKey (PKCS #1)
 
 
 # Ten base58 digits at a time: big-integer division by 58**10 once instead of by 58 ten times,

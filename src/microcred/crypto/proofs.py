@@ -66,6 +66,22 @@ class VerifiedProof:
     method: VerificationMethod
     created: str | None
     proof_purpose: str
+    proof_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ProofOutcome:
+    """One proof of a set or chain: its place (1-based), id, and what verifying it gave."""
+
+    index: int
+    proof_id: str | None
+    verified: VerifiedProof | None
+    error: ProofError | None
+
+    @property
+    def label(self) -> str:
+        """How a reader tells this proof from the others: its id, else its position."""
+        return self.proof_id or f"#{self.index}"
 
 
 def sign(
@@ -92,15 +108,68 @@ def sign(
         raise ProofError(
             "document already has a proof", expected="an unsecured document", found="proof"
         )
+    proof = _make_proof(
+        document,
+        key,
+        {
+            "verificationMethod": verification_method,
+            "proofPurpose": proof_purpose,
+            "created": xsd_datetime(created or clock()),
+        },
+        cryptosuite,
+    )
+    secured = dict(document)
+    secured["proof"] = proof
+    return secured
+
+
+def add_proof(
+    document: Mapping[str, Any],
+    key: SigningKey,
+    *,
+    verification_method: str,
+    proof_id: str | None = None,
+    previous_proof: str | list[str] | None = None,
+    cryptosuite: Cryptosuite = "eddsa-rdfc-2022",
+    created: datetime | None = None,
+    clock: Clock = utc_now,
+) -> JsonObject:
+    """A copy of ``document`` with one more proof: a proof set, or, with ``previous_proof``,
+    a chain whose new proof also covers the proofs it names (W3C Data Integrity, 4.3)."""
+    existing = _proof_list(document.get("proof"))
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    matching = _previous_proofs(existing, previous_proof)
+    signed_over = {**unsecured, "proof": matching} if matching else unsecured
+    fields: JsonObject = {
+        "verificationMethod": verification_method,
+        "proofPurpose": "assertionMethod",
+        "created": xsd_datetime(created or clock()),
+    }
+    if proof_id is not None:
+        fields = {"id": proof_id, **fields}
+    if previous_proof is not None:
+        fields["previousProof"] = previous_proof
+    proof = _make_proof(signed_over, key, fields, cryptosuite)
+    return {**unsecured, "proof": [*existing, proof]}
+
+
+def _make_proof(
+    document: Mapping[str, Any], key: SigningKey, fields: JsonObject, cryptosuite: str
+) -> JsonObject:
+    """A signed proof over ``document`` (which may hold the proofs a chain covers)."""
+    if key.algorithm != "Ed25519":
+        raise ProofError(
+            f"{cryptosuite} signs with Ed25519", expected="an Ed25519 key", found=key.algorithm
+        )
     if "@context" not in document:
         raise ProofError("document has no @context", expected="a JSON-LD document")
     proof: JsonObject = {
         "type": "DataIntegrityProof",
         "cryptosuite": cryptosuite,
-        "created": xsd_datetime(created or clock()),
-        "verificationMethod": verification_method,
-        "proofPurpose": proof_purpose,
+        **fields,
     }
+    if "id" in fields:  # the id first, as signers usually write it
+        proof = {"id": fields["id"], **proof}
     if cryptosuite == ED25519_2020:
         proof = {"type": ED25519_2020, **{k: v for k, v in proof.items() if k != "type"}}
         del proof["cryptosuite"]
@@ -111,9 +180,66 @@ def sign(
         proof["@context"] = list(context) if plain else copy.deepcopy(context)
     data = _hash_data(document, proof, cryptosuite, limits=None)
     proof["proofValue"] = multibase.encode_b58btc(key.sign(data))
-    secured = dict(document)
-    secured["proof"] = proof
-    return secured
+    return proof
+
+
+def verify_each(
+    document: Mapping[str, Any],
+    resolver: DidResolver,
+    *,
+    expected_purpose: str = "assertionMethod",
+    limits: Limits | None = None,
+) -> list[ProofOutcome]:
+    """Verify every proof of a set or chain, each on its own (W3C Data Integrity, 4.5).
+
+    A proof that names a ``previousProof`` is verified over the document with the proofs it
+    names; a name that matches no proof fails that proof. Never raises for a bad proof.
+    """
+    all_proofs = _proof_list(document.get("proof"))
+    if not all_proofs:
+        raise ProofError("document has no proof", expected="a 'proof' object", found="none")
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    outcomes: list[ProofOutcome] = []
+    for index, proof in enumerate(all_proofs, start=1):
+        proof_id = proof.get("id") if isinstance(proof, Mapping) else None
+        proof_id = proof_id if isinstance(proof_id, str) else None
+        try:
+            if not isinstance(proof, Mapping):
+                raise ProofError("a proof is not an object", found=short(proof))
+            matching = _previous_proofs(all_proofs, proof.get("previousProof"))
+            signed_over = {**unsecured, "proof": matching} if matching else unsecured
+            verified = _verify_one(signed_over, proof, resolver, expected_purpose, limits)
+        except ProofError as exc:
+            outcomes.append(ProofOutcome(index, proof_id, None, exc))
+            continue
+        outcomes.append(ProofOutcome(index, proof_id, verified, None))
+    return outcomes
+
+
+def _proof_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _previous_proofs(all_proofs: list[Any], previous: Any) -> list[Any]:
+    """The proofs a ``previousProof`` value names, in its order; raises when one is absent."""
+    if previous is None:
+        return []
+    names = [previous] if isinstance(previous, str) else previous
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ProofError(
+            "previousProof is neither a proof id nor a list of them", found=short(previous)
+        )
+    by_id = {p.get("id"): p for p in all_proofs if isinstance(p, Mapping)}
+    missing = [n for n in names if n not in by_id]
+    if missing:
+        raise ProofError(
+            "the previous proof this proof builds on is missing",
+            expected=f"a proof with id {', '.join(missing)}",
+            found=", ".join(str(i) for i in by_id if i) or "no proof ids",
+        )
+    return [by_id[n] for n in names]
 
 
 def verify(
@@ -125,16 +251,30 @@ def verify(
 ) -> VerifiedProof:
     """Verify the document's single Data Integrity proof; raises :class:`ProofError`.
 
-    Also used for the proof of a status list credential. A ``proof`` list is accepted when it
-    holds exactly one proof; chains and sets of proofs are not supported yet.
+    Also used for the proof of a status list credential and of a presentation. A ``proof`` list
+    is accepted when it holds exactly one proof; :func:`verify_each` verifies sets and chains.
     """
     proof = document.get("proof")
     if isinstance(proof, list):
         if len(proof) != 1:
             raise ProofError(
-                "only a single proof is supported", expected="1 proof", found=f"{len(proof)} proofs"
+                "only a single proof is supported here",
+                expected="1 proof",
+                found=f"{len(proof)} proofs",
             )
         proof = proof[0]
+    unsecured = {k: v for k, v in document.items() if k != "proof"}
+    return _verify_one(unsecured, proof, resolver, expected_purpose, limits)
+
+
+def _verify_one(
+    unsecured: Mapping[str, Any],
+    proof: Any,
+    resolver: DidResolver,
+    expected_purpose: str,
+    limits: Limits | None,
+) -> VerifiedProof:
+    """Verify ``proof`` over ``unsecured`` (which holds the proofs a chained proof covers)."""
     if not isinstance(proof, Mapping):
         raise ProofError("document has no proof", expected="a 'proof' object", found=short(proof))
     proof = dict(proof)
@@ -176,7 +316,6 @@ def verify(
         signature = multibase.decode_b58btc(proof_value)
     except KeyResolutionError as exc:
         raise ProofError("proofValue is not multibase base58btc", found=short(proof_value)) from exc
-    unsecured = {k: v for k, v in document.items() if k != "proof"}
     if suite == "eddsa-jcs-2022" and "@context" in proof:
         _check_jcs_context(unsecured, proof["@context"])
     # Step 3: transform, hash, verify.
@@ -186,7 +325,10 @@ def verify(
             f"{suite} needs an Ed25519 key", expected="Ed25519", found=method.key.algorithm
         )
     method.key.verify(signature, data)
-    return VerifiedProof(suite, method, created, expected_purpose)
+    proof_id = proof.get("id")
+    return VerifiedProof(
+        suite, method, created, expected_purpose, proof_id if isinstance(proof_id, str) else None
+    )
 
 
 def _suite_of(proof: Mapping[str, Any]) -> str:

@@ -48,11 +48,27 @@ CONTEXTS_UNKNOWN = "unknown JSON-LD context(s) {contexts}: their terms cannot be
 JWT_OK = "the JWT signature ({alg}) is valid"
 PROOF_OK = "the {suite} signature is valid: the credential has not been altered since it was signed"
 PROOF_FAILED = "the signature does not verify: {reason}"
+PROOFS_OK = (
+    "all {count} proofs are valid: the credential has not been altered since they were signed"
+)
+PROOFS_FAILED = "{failed} of {count} proofs do not verify: {which}"
+PROOF_N_OK = "proof {which}: the {suite} signature by {key} is valid"
+PROOF_N_FAILED = "proof {which} does not verify: {reason}"
 
 # issuer
 ISSUER_NOT_CHECKED = "not checked: the proof did not verify"
 ISSUER_OK = "signed with a key of the issuer {issuer}"
 ISSUER_OTHER = "the signing key {key} is controlled by {controller}, not by the issuer {issuer}"
+ISSUER_UNCONFIRMED = (
+    "issuer not confirmed: the signature is valid with the key {key}, which the credential "
+    "itself names, but {reason}: nothing shows that the key is the issuer's"
+)
+ISSUER_UNLISTED = "the signing key {key} is not the issuer's: {reason}"
+
+# the overall outcome (VerificationResult.outcome) when it is neither verified nor not
+VERDICT_OK = "verified"
+VERDICT_UNCONFIRMED = "signature valid, issuer not confirmed"
+VERDICT_BAD = "not verified"
 
 # validity
 DATES_UNREADABLE = "the validity dates cannot be read: {reason}"

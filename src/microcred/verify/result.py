@@ -81,9 +81,20 @@ class Check:
         )
 
 
+class Outcome(StrEnum):
+    """The overall verdict. ``ISSUER_NOT_CONFIRMED``: the signature is valid and nothing
+    failed, but the key came with the credential and its controller's document did not
+    confirm it is the issuer's (offline, or unreachable): never reported as verified."""
+
+    VERIFIED = "verified"
+    ISSUER_NOT_CONFIRMED = "issuer-not-confirmed"
+    NOT_VERIFIED = "not-verified"
+
+
 @dataclass(frozen=True)
 class VerificationResult:
-    """``verified`` is true only when no check failed and the proof check passed.
+    """``verified`` is true only when no check failed, the proof check passed, and the issuer
+    check did not end unconfirmed (see :attr:`outcome`).
 
     ``readable`` is false when the input could not be read at all (not JSON, not a badge image),
     which the CLI reports with its own exit code.
@@ -100,12 +111,30 @@ class VerificationResult:
 
     @property
     def verified(self) -> bool:
+        return self.outcome == Outcome.VERIFIED
+
+    @property
+    def outcome(self) -> Outcome:
         statuses = {c.name: c.status for c in self.checks}
-        return (
+        sound = (
             self.readable
             and statuses.get("proof") == Status.PASSED
             and all(c.status != Status.FAILED for c in self.checks)
         )
+        if not sound:
+            return Outcome.NOT_VERIFIED
+        if statuses.get("issuer") == Status.WARNING:
+            return Outcome.ISSUER_NOT_CONFIRMED
+        return Outcome.VERIFIED
+
+    @property
+    def verdict(self) -> str:
+        """The outcome in English words, as the CLI and API state it."""
+        return {
+            Outcome.VERIFIED: messages.VERDICT_OK,
+            Outcome.ISSUER_NOT_CONFIRMED: messages.VERDICT_UNCONFIRMED,
+            Outcome.NOT_VERIFIED: messages.VERDICT_BAD,
+        }[self.outcome]
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -113,6 +142,8 @@ class VerificationResult:
     def to_json(self) -> JsonObject:
         body: JsonObject = {
             "verified": self.verified,
+            "outcome": self.outcome.value,
+            "verdict": self.verdict,
             "format": self.format,
             "summary": self.summary,
             "checks": [c.to_json() for c in self.checks],

@@ -240,9 +240,9 @@ class Verifier:
         uses_rdfc = jwt_token is None and _cryptosuite(credential) in proofs.RDFC_SUITES
         checks.append(_context_check(credential, bundled_urls(), required=uses_rdfc))
 
-        method = self._proof_check(credential, jwt_token, checks)
-        if method is not None:
-            checks.append(_issuer_check(credential, method))
+        methods = self._proof_check(credential, jwt_token, checks)
+        if methods:
+            checks.append(_issuer_check(credential, methods))
         else:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
         checks.append(_validity_check(credential, self._clock()))
@@ -258,19 +258,63 @@ class Verifier:
 
     def _proof_check(
         self, credential: JsonObject, jwt_token: str | None, checks: list[Check]
-    ) -> VerificationMethod | None:
+    ) -> list[VerificationMethod]:
+        """The proof checks; returns the keys of the proofs that verified."""
         try:
             if jwt_token is not None:
                 verified_jwt = jose.verify_jwt(jwt_token, self._resolver)
                 alg = verified_jwt.header.get("alg")
                 checks.append(Check.said("proof", Status.PASSED, m.JWT_OK, alg=alg))
-                return verified_jwt.method
+                return [verified_jwt.method]
+            if isinstance(credential.get("proof"), list) and len(credential["proof"]) > 1:
+                return self._proof_set_checks(credential, checks)
             verified = proofs.verify(credential, self._resolver, limits=self._limits)
         except MicrocredError as exc:
             checks.append(Check.said("proof", Status.FAILED, m.PROOF_FAILED, reason=_explain(exc)))
-            return None
+            return []
         checks.append(Check.said("proof", Status.PASSED, m.PROOF_OK, suite=verified.cryptosuite))
-        return verified.method
+        return [verified.method]
+
+    def _proof_set_checks(
+        self, credential: JsonObject, checks: list[Check]
+    ) -> list[VerificationMethod]:
+        """A set or chain: one check that sums up, then one check per proof ("proof 1", ...)."""
+        outcomes = proofs.verify_each(credential, self._resolver, limits=self._limits)
+        failed = [o for o in outcomes if o.verified is None]
+        if failed:
+            which = ", ".join(o.label for o in failed)
+            summary = Check.said(
+                "proof",
+                Status.FAILED,
+                m.PROOFS_FAILED,
+                failed=len(failed),
+                count=len(outcomes),
+                which=which,
+            )
+        else:
+            summary = Check.said("proof", Status.PASSED, m.PROOFS_OK, count=len(outcomes))
+        checks.append(summary)
+        for outcome in outcomes:
+            name = f"proof {outcome.index}"
+            if outcome.verified is not None:
+                checks.append(
+                    Check.said(
+                        name,
+                        Status.PASSED,
+                        m.PROOF_N_OK,
+                        which=outcome.label,
+                        suite=outcome.verified.cryptosuite,
+                        key=outcome.verified.method.id,
+                    )
+                )
+            else:
+                reason = _explain(outcome.error) if outcome.error else "?"
+                checks.append(
+                    Check.said(
+                        name, Status.FAILED, m.PROOF_N_FAILED, which=outcome.label, reason=reason
+                    )
+                )
+        return [o.verified.method for o in outcomes if o.verified is not None]
 
     # relatedResource digests ------------------------------------------------------------------
 
@@ -572,11 +616,24 @@ def _context_check(credential: JsonObject, bundled: frozenset[str], *, required:
     return Check.said("contexts", status, m.CONTEXTS_UNKNOWN, contexts=", ".join(unknown))
 
 
-def _issuer_check(credential: JsonObject, method: VerificationMethod) -> Check:
+def _issuer_check(credential: JsonObject, methods: list[VerificationMethod]) -> Check:
+    """Passes when a verified proof is the issuer's (the others may be an endorser's, a
+    witness's); else names the first proof's key and who controls it."""
     issuer = _issuer_id(credential)
-    did_of_key = method.id.split("#", 1)[0]
-    if issuer and method.controller == issuer and did_of_key == issuer:
-        return Check.said("issuer", Status.PASSED, m.ISSUER_OK, issuer=issuer)
+    for candidate in methods:
+        did_of_key = candidate.id.split("#", 1)[0]
+        listed = candidate.binding == "listed"
+        if listed and issuer and candidate.controller == issuer and did_of_key == issuer:
+            return Check.said("issuer", Status.PASSED, m.ISSUER_OK, issuer=issuer)
+    method = methods[0]
+    reason = method.binding_reason or method.binding
+    if method.binding == "unconfirmed":
+        # The key came with the credential: the signature proves integrity, not authorship.
+        return Check.said(
+            "issuer", Status.WARNING, m.ISSUER_UNCONFIRMED, key=method.id, reason=reason
+        )
+    if method.binding == "unlisted":
+        return Check.said("issuer", Status.FAILED, m.ISSUER_UNLISTED, key=method.id, reason=reason)
     return Check.said(
         "issuer",
         Status.FAILED,

@@ -60,9 +60,10 @@ _QR_REQUEST = re.compile(rb'\s*\{\s*"qr"\s*:\s*"')
 async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONResponse:
     """Verify ``{"credential": ...}`` (an object, or JSON/JWT/JWS text), ``{"url": "https://..."}``
     (a credential, a baked PNG/SVG or an OB 2.0 hosted assertion) or ``{"qr": "<base64
-    picture>"}``. Answers 200 with ``verified``, ``format``, ``summary``, ``checks``, ``issuer``
-    and ``qr`` (the code's text) whether or not it verified; 422 only when the request itself
-    is malformed."""
+    picture>"}``. Answers 200 with ``verified``, ``outcome`` (``verified``,
+    ``issuer-not-confirmed`` or ``not-verified``) and its ``verdict`` in words, ``format``,
+    ``summary``, ``checks``, ``issuer`` and ``qr`` (the code's text) whether or not it verified;
+    422 only when the request itself is malformed."""
     # The body itself is capped by RawBody (8 MB, so a QR picture up to about 6 MB in base64);
     # everything but a picture must fit the smaller credential limit, refused before parsing
     # (a large nested array costs many times its size to parse).
