@@ -1,9 +1,14 @@
 """The W3C VC-API subset the W3C test suites drive: issue, verify a credential, verify a
 presentation.
 
-* Issue signs what it is given with ``eddsa-rdfc-2022`` as the configured issuer
-  (``settings.demo_issuer``), setting that issuer's DID where the credential names none. It is
-  a signing oracle for that issuer, so it takes an API key of that issuer with the issuer role.
+* Issue signs what it is given as the configured issuer (``settings.demo_issuer``), setting
+  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022``, or
+  ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT (``options.format`` ``vc+jwt``,
+  returned as an ``EnvelopedVerifiableCredential``). ``options.credentialStatus``
+  (``{type: BitstringStatusListEntry, statusPurpose: revocation | suspension | [both]}``)
+  attaches a status entry at a fresh index of the issuer's lists, which this server serves.
+  Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
+  oracle for that issuer, so it takes an API key of that issuer with the issuer role.
 * Verify runs the platform's :class:`~microcred.verify.Verifier`: did:key is resolved locally,
   this server's did:web issuers from the store; nothing is fetched from the network.
 * A presentation's embedded credentials are each verified; its own proof (purpose
@@ -20,12 +25,15 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto import proofs
 from microcred.crypto.did import DidResolver
+from microcred.crypto.numbers import check_round_trip
+from microcred.crypto.statuslist import StatusPurpose, status_entry
 from microcred.errors import (
     FetchError,
     InputError,
@@ -35,16 +43,16 @@ from microcred.errors import (
     short,
 )
 from microcred.signing import sign_credential
+from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
 from microcred.store.tables import IssuerRow
 from microcred.types import JsonObject
-from microcred.vcapi.model import VC_V1, check_unsecured
+from microcred.vcapi.model import VC_V1, VC_V2, check_unsecured
 from microcred.verify.holder_proof import check_holder_proof, enveloped_data, is_envelope
 from microcred.verify.result import Status, VerificationResult
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -54,7 +62,11 @@ if TYPE_CHECKING:
     from microcred.verification.service import VerificationService
 
 SUITE = "eddsa-rdfc-2022"
+DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+JWT_FORMATS = frozenset({"vc+jwt", "jwt", "vc-jwt", "jwt_vc_json"})
+JWT_MEDIA_TYPES = frozenset({"application/vc+jwt"})
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
+STATUS_CONTEXT = "https://www.w3.org/ns/credentials/status/v1"
 # Checks that always count toward the verdict; the others can be left out with options.checks.
 CORE_CHECKS = frozenset({"input", "parse", "contexts", "proof", "issuer", "internal"})
 # VC-API check names (and common spellings) -> the verifier's check names.
@@ -148,32 +160,61 @@ class VcApiService:
                 found=actor.name,
             )
         actor.require(issuer.id, "issuer")
-        _check_issue_options(options)
+        suite = _issue_suite(options)
+        purposes = _status_purposes(options)
         document = check_unsecured(credential)
+        check_round_trip(document)
+        if purposes and "credentialStatus" in document:
+            raise InputError(
+                "the credential has a credentialStatus and the options ask for another",
+                expected="options.credentialStatus or the credential's own, not both",
+                found=short(document["credentialStatus"]),
+            )
         with self.sessions() as session:
             key_file = self.issuers.signing_key(session, issuer.id)
         now = self.clock()
-        if _first_context(document) == VC_V1:
+        vc_1_1 = _first_context(document) == VC_V1
+        if vc_1_1:
             # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
             document.setdefault("issuanceDate", proofs.xsd_datetime(now))
-            context = document["@context"]
-            context = context if isinstance(context, list) else [context]
-            if DATA_INTEGRITY_V2 not in context:
-                document["@context"] = [*context, DATA_INTEGRITY_V2]
-        signed = sign_credential(document, key_file, suite=SUITE, created=now)
-        if not isinstance(signed, dict):  # pragma: no cover - only vc-jwt returns a string
-            raise InputError("unexpected proof format", expected=SUITE)
+            if suite != "vc-jwt":
+                _add_context(document, DATA_INTEGRITY_V2)
+        if purposes:
+            if vc_1_1:
+                _add_context(document, STATUS_CONTEXT)
+            document["credentialStatus"] = self._status_entries(issuer, purposes, now)
+        signed = sign_credential(document, key_file, suite=suite, created=now)
         with transaction(self.sessions) as session:
             record_audit(
                 session,
                 actor.name,
                 "vcapi.issued",
-                _credential_id(signed, options),
+                _credential_id(document, options),
                 issuer_id=issuer.id,
                 at=now,
-                details={"type": _types(signed)},
+                details={"type": _types(document), "suite": suite},
             )
+        if isinstance(signed, str):
+            return enveloped(signed)
         return signed
+
+    def _status_entries(
+        self, issuer: IssuerRow, purposes: list[StatusPurpose], now: datetime
+    ) -> JsonObject | list[JsonObject]:
+        """Entries at one fresh index of the issuer's lists (a list per purpose, same index)."""
+        with transaction(self.sessions) as session:
+            [(seq, index)] = allocate_indices(
+                session, issuer.id, 1, length=self.settings.status_list_length, now=now
+            )
+        entries = [
+            status_entry(
+                list_url=self.urls.status_list(issuer.slug, purpose, seq),
+                index=index,
+                purpose=purpose,
+            )
+            for purpose in purposes
+        ]
+        return entries[0] if len(entries) == 1 else entries
 
     # ---- verify --------------------------------------------------------------------------
 
@@ -269,15 +310,82 @@ class VcApiService:
 # ---- helpers -------------------------------------------------------------------------------
 
 
-def _check_issue_options(options: Mapping[str, Any]) -> None:
+def _issue_suite(options: Mapping[str, Any]) -> str:
+    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022`` or ``vc-jwt``, from the options."""
     suite = options.get("cryptosuite")
-    if suite is not None and suite != SUITE:
-        raise InputError("unsupported cryptosuite", expected=SUITE, found=short(suite))
+    jwt = options.get("format") in JWT_FORMATS or options.get("mediaType") in JWT_MEDIA_TYPES
+    if jwt:
+        if suite is not None or options.get("type") is not None:
+            raise InputError(
+                "a VC-JWT has no Data Integrity proof: cryptosuite and type do not apply",
+                expected="format vc+jwt alone, or a cryptosuite",
+                found=f"cryptosuite {short(suite)}, type {short(options.get('type'))}",
+            )
+        return "vc-jwt"
+    for name in ("format", "mediaType"):
+        if options.get(name) is not None and options[name] not in ("ldp_vc", "application/vc"):
+            raise InputError(
+                f"unsupported options.{name}",
+                expected="vc+jwt (or none: a Data Integrity proof)",
+                found=short(options[name]),
+            )
+    if suite is not None and suite not in DI_SUITES:
+        raise InputError(
+            "unsupported cryptosuite", expected=" or ".join(DI_SUITES), found=short(suite)
+        )
     proof_type = options.get("type")
     if proof_type is not None and proof_type != "DataIntegrityProof":
         raise InputError(
             "unsupported proof type", expected="DataIntegrityProof", found=short(proof_type)
         )
+    return str(suite or SUITE)
+
+
+def _status_purposes(options: Mapping[str, Any]) -> list[StatusPurpose]:
+    """The purposes ``options.credentialStatus`` asks a status entry for (none: no entry)."""
+    wanted = options.get("credentialStatus")
+    if wanted is None:
+        return []
+    kind = wanted.get("type") if isinstance(wanted, Mapping) else None
+    if kind != "BitstringStatusListEntry":
+        raise InputError(
+            "unsupported options.credentialStatus",
+            expected="{type: BitstringStatusListEntry, statusPurpose: revocation|suspension}",
+            found=short(wanted),
+        )
+    raw = wanted.get("statusPurpose", "revocation")
+    purposes: list[StatusPurpose] = []
+    for purpose in raw if isinstance(raw, list) else [raw]:
+        if purpose not in ("revocation", "suspension") or purpose in purposes:
+            raise InputError(
+                "unsupported options.credentialStatus.statusPurpose",
+                expected="revocation, suspension, or both as a list",
+                found=short(raw),
+            )
+        purposes.append(purpose)
+    if not purposes:
+        raise InputError(
+            "options.credentialStatus.statusPurpose is empty",
+            expected="revocation, suspension, or both",
+            found="[]",
+        )
+    return purposes
+
+
+def enveloped(token: str) -> JsonObject:
+    """A VC-JWT as VC 2.0 carries it in JSON: an ``EnvelopedVerifiableCredential``."""
+    return {
+        "@context": VC_V2,
+        "id": f"data:application/vc+jwt,{token}",
+        "type": "EnvelopedVerifiableCredential",
+    }
+
+
+def _add_context(document: JsonObject, url: str) -> None:
+    context = document["@context"]
+    context = context if isinstance(context, list) else [context]
+    if url not in context:
+        document["@context"] = [*context, url]
 
 
 def _credential_id(signed: Mapping[str, Any], options: Mapping[str, Any]) -> str | None:

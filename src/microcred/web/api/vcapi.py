@@ -35,7 +35,9 @@ class IssueCredentialRequest(_Body):
     options: dict[str, Any] = Field(
         default_factory=dict,
         description="VC-API issue options: credentialId (recorded in the audit log); "
-        "cryptosuite and type, if given, must be eddsa-rdfc-2022 and DataIntegrityProof",
+        "cryptosuite eddsa-rdfc-2022 (default) or eddsa-jcs-2022, type DataIntegrityProof; "
+        "format vc+jwt for a VC-JWT (returned enveloped); credentialStatus {type: "
+        "BitstringStatusListEntry, statusPurpose: revocation | suspension | [both]}",
     )
 
 
@@ -109,7 +111,7 @@ def _verification(result: VcApiResult) -> JSONResponse:
     status_code=201,
     openapi_extra=_schema(IssueCredentialRequest),
     responses={
-        201: {"description": "`{verifiableCredential}`, signed with eddsa-rdfc-2022"},
+        201: {"description": "`{verifiableCredential}`, signed as the options ask"},
         503: {"description": "No issuer is configured to sign (MICROCRED_DEMO_ISSUER)"},
     },
 )
