@@ -215,7 +215,9 @@ def test_a_claimed_credential_is_told_to_the_learner_who_claimed_it(
     runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
     smtp.inbox.messages.clear()
     service.run()
-    assert [(n.ref, n.what) for n in runtime.wallet_notices.notices(ada)] == [(credential, "revoked")]
+    assert [(n.ref, n.what) for n in runtime.wallet_notices.notices(ada)] == [
+        (credential, "revoked")
+    ]
     [message] = smtp.inbox.messages
     assert message["To"] == ADA  # the learner's own address, not the one issued to
 
@@ -245,7 +247,10 @@ def test_expiring_within_30_days_then_expired_each_told_once(
 
     clock.now = until + timedelta(days=1)
     assert service.run().notices == 1
-    assert [n.what for n in runtime.wallet_notices.notices(ada)] == ["expired", "expiring"]  # newest first
+    assert [n.what for n in runtime.wallet_notices.notices(ada)] == [
+        "expired",
+        "expiring",
+    ]  # newest first
     assert len(smtp.inbox.messages) == 2
 
 

@@ -457,7 +457,7 @@ class Verifier:
                     method = proofs.verify(
                         list_credential, self._resolver, limits=self._limits
                     ).method
-                if _issuer_check(list_credential, method).status != Status.PASSED:
+                if _issuer_check(list_credential, [method]).status != Status.PASSED:
                     return Check.said(
                         "status",
                         Status.FAILED,

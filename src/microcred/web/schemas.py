@@ -42,7 +42,7 @@ class IssuerPatch(Schema):
     description: str | None = None
     address: dict[str, Any] | None = None
     country: str | None = None
-    linkedin_organization_id: str | None = Field(default=None, pattern=r"^[0-9]{1,20}$")
+    linkedin_organization_id: str | None = Field(default=None, max_length=40)
 
 
 class ApiKeyIn(Schema):
