@@ -5,11 +5,13 @@ with RDFC-1.0, sort the N-Quads. pyoxigraph matches the reference (jsonld.js + r
 byte for byte where PyLD does not, but ~90 % of its time goes into processing the ~24 KB of
 contexts on every call.
 
-Fast path: documents of the same *shape* (same keys, types, contexts, numbers; any strings) expand
-to the same RDF up to the strings. For each new shape we run the general path once on a copy
-whose every string is a unique placeholder IRI, note which quad position each placeholder lands
-in (an IRI, or a literal's lexical form), and keep that as a template. Later documents of that
-shape substitute their strings into the template, compiled once into N-Quads lines with gaps
+Fast path: documents of the same *shape* (same keys, types, contexts; any strings and finite
+numbers) expand to the same RDF up to those values. For each new shape we run the general path
+once on a copy whose every string is a unique placeholder IRI, note which quad position each
+placeholder lands in (an IRI, or a literal's lexical form), and where each number's literal goes
+(numbers are placeholders inside the general path already), and keep that as a template. Later
+documents of that shape substitute their strings, and their numbers' literals written by the same
+``number_literal``, into the template, compiled once into N-Quads lines with gaps
 (``crypto.rdfc_template``), and canonicalize. A string that would expand differently from its
 placeholder (relative or compact IRIs, blank node ids, characters N-Quads cannot carry raw, text
 inside an ``@json`` literal) sends the document down the general path.
