@@ -48,6 +48,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/bulk_bench.py --count 100000
 	$(BIN)/python bench/smtp_bench.py
 	$(BIN)/python bench/verify_inputs_bench.py
+	$(BIN)/python bench/verify_shapes_bench.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/wallet_bench.py
 

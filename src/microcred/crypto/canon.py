@@ -5,11 +5,13 @@ with RDFC-1.0, sort the N-Quads. pyoxigraph matches the reference (jsonld.js + r
 byte for byte where PyLD does not, but ~90 % of its time goes into processing the ~24 KB of
 contexts on every call.
 
-Fast path: documents of the same *shape* (same keys, types, contexts, numbers; any strings) expand
-to the same RDF up to the strings. For each new shape we run the general path once on a copy
-whose every string is a unique placeholder IRI, note which quad position each placeholder lands
-in (an IRI, or a literal's lexical form), and keep that as a template. Later documents of that
-shape substitute their strings into the template, compiled once into N-Quads lines with gaps
+Fast path: documents of the same *shape* (same keys, types, contexts; any strings and finite
+numbers) expand to the same RDF up to those values. For each new shape we run the general path
+once on a copy whose every string is a unique placeholder IRI, note which quad position each
+placeholder lands in (an IRI, or a literal's lexical form), and where each number's literal goes
+(numbers are placeholders inside the general path already), and keep that as a template. Later
+documents of that shape substitute their strings, and their numbers' literals written by the same
+``number_literal``, into the template, compiled once into N-Quads lines with gaps
 (``crypto.rdfc_template``), and canonicalize. A string that would expand differently from its
 placeholder (relative or compact IRIs, blank node ids, characters N-Quads cannot carry raw, text
 inside an ``@json`` literal) sends the document down the general path.
@@ -24,6 +26,7 @@ child process that is killed at the time limit.
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 import sys
@@ -114,6 +117,23 @@ def canonicalize(
 
 def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
     """The document's RDF as (non-canonical) N-Quads, through pyoxigraph's JSON-LD parser."""
+    nquads, numbers = _nquads_with_number_slots(doc, limits)
+    if numbers:
+        nquads = _write_numbers(nquads, numbers)
+        if _NUMBER_PREFIX in nquads:
+            raise CanonicalizationError(
+                "numbers inside JSON literals are not supported",
+                expected="numbers as property values",
+                found="a number inside an @json value",
+            )
+    return nquads
+
+
+def _nquads_with_number_slots(
+    doc: Mapping[str, Any], limits: Limits | None
+) -> tuple[str, list[int | float]]:
+    """N-Quads in which the document's numbers are still placeholders, and the numbers (in the
+    order of ``_numbers_to_placeholders``): the fast path keeps them as slots of a template."""
     if not isinstance(doc, Mapping):
         raise CanonicalizationError("JSON-LD document is not an object", found=type(doc).__name__)
     if "@context" not in doc:
@@ -147,21 +167,13 @@ def to_nquads(doc: Mapping[str, Any], *, limits: Limits | None = None) -> str:
         nquads = _serialize(dataset)
     except (SyntaxError, ValueError, UnicodeError) as exc:
         raise CanonicalizationError(f"JSON-LD could not be converted to RDF: {exc}") from exc
-    if numbers:
-        nquads = _write_numbers(nquads, numbers)
-        if _NUMBER_PREFIX in nquads:
-            raise CanonicalizationError(
-                "numbers inside JSON literals are not supported",
-                expected="numbers as property values",
-                found="a number inside an @json value",
-            )
     for marker, problem, expected in _UNSIGNED_MARKERS:
         if marker in nquads:
             found = sorted(set(re.findall(re.escape(marker) + r"([^>]*)>", nquads)))
             raise CanonicalizationError(problem, expected=expected, found=", ".join(found))
     if problems:
         raise problems[0]
-    return nquads
+    return nquads, numbers
 
 
 # --- numbers, as JSON-LD 1.1 and the reference write them ---------------------------------------
@@ -180,6 +192,11 @@ def _numbers_to_placeholders(node: Any, numbers: list[int | float]) -> Any:
     if isinstance(node, bool) or node is None or isinstance(node, str):
         return node
     if isinstance(node, int | float):
+        if isinstance(node, float) and not math.isfinite(node):
+            # JSON has no NaN or Infinity (Python's json reads them): no RDF literal either.
+            raise CanonicalizationError(
+                "a number is not finite", expected="a JSON number", found=str(node)
+            )
         numbers.append(node)
         return f"{_NUMBER_PREFIX}{len(numbers) - 1}:"
     if isinstance(node, dict):
@@ -366,6 +383,10 @@ _SLOT_TERM_RE = re.compile(
 _ABSOLUTE_IRI_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):[^\x00-\x20<>\"{}|^`\\\x7f]*")
 _IRI = rdfc_template.IRI
 _LITERAL = rdfc_template.LITERAL
+_TERM_SLOT = rdfc_template.TERM
+_NUMBER_TERM_RE = re.compile(
+    r'<urn:x-microcred-number:(\d+):>|"urn:x-microcred-number:(\d+):"((?:@[A-Za-z0-9-]+|\^\^<[^>]*>)?)'
+)
 
 
 @dataclass(frozen=True)
@@ -374,9 +395,12 @@ class _Template:
     quads: tuple[tuple[str | tuple[int, int, str], ...], ...] | None
     iri_slots: tuple[int, ...] = ()
     compiled: rdfc_template.Compiled | None = None  # the quads as lines with gaps
+    # Slot len(strings) + k is the literal of number numbers[k][0], coerced to numbers[k][1].
+    numbers: tuple[tuple[int, str | None], ...] = ()
 
 
 _STRING = object()  # stands for any string in a shape key
+_NUMBER = object()  # stands for any finite number in a shape key
 _CACHE_SIZE = 512
 _templates: OrderedDict[Hashable, _Template] = OrderedDict()
 _templates_lock = threading.Lock()
@@ -399,7 +423,10 @@ def _fast_template(
     except _UnsafeShapeError:
         return None
     leaves = walker.leaves
-    template = _cached_template(key, lambda: _build_template(doc, leaves, limits, frozenset()))
+    numbers = walker.numbers
+    template = _cached_template(
+        key, lambda: _build_template(doc, leaves, numbers, limits, frozenset())
+    )
     if template.quads is None:
         return None
     # Strings in IRI positions that are not plain absolute IRIs (vocabulary terms such as
@@ -410,13 +437,16 @@ def _fast_template(
         pinned_key = (key, tuple((i, leaves[i]) for i in sorted(pinned)))
         checked = template.iri_slots
         template = _cached_template(
-            pinned_key, lambda: _build_template(doc, leaves, limits, pinned)
+            pinned_key, lambda: _build_template(doc, leaves, numbers, limits, pinned)
         )
         if template.quads is None or not set(template.iri_slots) <= set(checked) - pinned:
             return None
     if template.quads is None:
         return None
-    # Every IRI slot now holds a plain absolute IRI.
+    # Every IRI slot now holds a plain absolute IRI. The numbers follow the strings, each as the
+    # literal the general path writes for it (same function, same coercion).
+    if template.numbers:
+        leaves = leaves + [number_literal(numbers[i], datatype) for i, datatype in template.numbers]
     return template, leaves
 
 
@@ -444,10 +474,16 @@ _MAX_SHAPE_DEPTH = 128  # deeper documents take the general path, whose coverage
 
 
 class _ShapeWalker:
-    """Computes a document's shape key and collects its strings in walk order."""
+    """Computes a document's shape key and collects its strings in walk order, and its numbers
+    in the order ``_numbers_to_placeholders`` meets them.
+
+    A number's value never changes the structure of the RDF, only its literal, so a number in
+    content is a slot like a string; numbers in keyword values (kept as written) stay in the
+    key too. Infinite and NaN values, which JSON cannot carry, take the general path."""
 
     def __init__(self) -> None:
         self.leaves: list[str] = []
+        self.numbers: list[int | float] = []
         self._verbatim = _verbatim_keys()
         self._bundled = bundled_urls()
 
@@ -467,6 +503,8 @@ class _ShapeWalker:
                     items.append((k, unsigned.freeze(v)))
                 elif k in self._verbatim or (k.startswith("@") and k not in _SLOT_KEYWORDS):
                     items.append((k, unsigned.freeze(v)))
+                    if not isinstance(v, str):
+                        self._collect_numbers(v, depth + 1)
                 elif isinstance(v, str):
                     self.leaves.append(v)
                     items.append((k, _STRING))
@@ -482,8 +520,29 @@ class _ShapeWalker:
                 else:
                     shapes.append(self.shape(v, depth + 1))
             return ("[", tuple(shapes))
-        # Numbers, booleans and null are part of the shape: their RDF form is not a plain copy.
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            if not math.isfinite(node):
+                raise _UnsafeShapeError
+            self.numbers.append(node)
+            return _NUMBER
+        # Booleans and null are part of the shape.
         return (type(node).__name__, node)
+
+    def _collect_numbers(self, node: Any, depth: int) -> None:
+        # Mirrors _numbers_to_placeholders (which also enters keyword values) for the indexes.
+        if depth > _MAX_SHAPE_DEPTH:
+            raise _UnsafeShapeError
+        if isinstance(node, bool) or node is None or isinstance(node, str):
+            return
+        if isinstance(node, int | float):
+            self.numbers.append(node)
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                if k != "@context":
+                    self._collect_numbers(v, depth + 1)
+        elif isinstance(node, list):
+            for v in node:
+                self._collect_numbers(v, depth + 1)
 
     def _check_context(self, value: Any) -> None:
         urls = value if isinstance(value, list) else [value]
@@ -521,7 +580,11 @@ def _with_placeholders(
 
 
 def _build_template(
-    doc: Mapping[str, Any], leaves: list[str], limits: Limits | None, pinned: frozenset[int]
+    doc: Mapping[str, Any],
+    leaves: list[str],
+    numbers: list[int | float],
+    limits: Limits | None,
+    pinned: frozenset[int],
 ) -> _Template:
     # Once per shape (and per pinned values): leaves that would not be signed refuse the document.
     if pinned:
@@ -533,17 +596,27 @@ def _build_template(
     if counter[0] != len(leaves):
         return _Template(None)
     try:
-        nquads = to_nquads(placeholder_doc, limits=limits)
+        nquads, found_numbers = _nquads_with_number_slots(placeholder_doc, limits)
     except CanonicalizationError:
         return _Template(None)
     split = _split_quads(nquads)
-    if split is None:
+    if split is None or found_numbers != numbers:
         return _Template(None)
     quads: list[tuple[str | tuple[int, int, str], ...]] = []
     iri_slots: set[int] = set()
+    number_slots: list[tuple[int, str | None]] = []
     for quad in split:
         terms: list[str | tuple[int, int, str]] = []
         for term in quad:
+            if _NUMBER_PREFIX in term:
+                number = _NUMBER_TERM_RE.fullmatch(term)
+                if number is None or _SLOT_PREFIX in term:
+                    return _Template(None)  # a number inside a larger string, e.g. @json
+                as_iri, as_literal, suffix = number.groups()
+                coerced = suffix[3:-1] if suffix and suffix.startswith("^^") else None
+                number_slots.append((int(as_iri or as_literal), coerced))
+                terms.append((len(leaves) + len(number_slots) - 1, _TERM_SLOT, ""))
+                continue
             if _SLOT_PREFIX not in term:
                 terms.append(term)
                 continue
@@ -557,7 +630,12 @@ def _build_template(
             else:
                 terms.append((int(literal), _LITERAL, suffix or ""))
         quads.append(tuple(terms))
-    return _Template(tuple(quads), tuple(sorted(iri_slots)), rdfc_template.compile_quads(quads))
+    return _Template(
+        tuple(quads),
+        tuple(sorted(iri_slots)),
+        rdfc_template.compile_quads(quads),
+        tuple(number_slots),
+    )
 
 
 @lru_cache(maxsize=4096)  # bounded: per-credential IRIs (ids, status URLs) pass through here
@@ -584,6 +662,8 @@ def _fill(
             if isinstance(term, str)
             else "<" + leaves[term[0]] + ">"
             if term[1] == _IRI
+            else leaves[term[0]]
+            if term[1] == _TERM_SLOT
             else '"' + leaves[term[0]].translate(escapes) + '"' + term[2]
             for term in quad
         )

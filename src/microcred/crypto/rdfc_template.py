@@ -27,8 +27,10 @@ from microcred.crypto import rdfc
 
 IRI = 1
 LITERAL = 2
+TERM = 3  # the string is a whole N-Quads term already (a number's literal)
 Term = str | tuple[int, int, str]
-"""A template term: fixed N-Quads text, or (string index, IRI or LITERAL, literal suffix)."""
+"""A template term: fixed N-Quads text, or (string index, IRI, LITERAL or TERM, literal
+suffix)."""
 
 Getter = Callable[[list[str]], tuple[str, ...]]
 
@@ -40,7 +42,7 @@ class Compiled:
     blank: str  # %-format of the lines with blank nodes, joined by NUL
     blank_values: Getter  # its arguments, from the values followed by one label per blank node
     mentions: tuple[tuple[int, ...], ...]  # per blank node: the blank lines that mention it
-    iri_strings: tuple[int, ...]
+    iri_strings: tuple[int, ...]  # strings written as they are: IRIs and whole terms
     literal_strings: tuple[int, ...]
     quads: int  # how many quads a filled template has (if none come out equal)
 
@@ -75,6 +77,10 @@ def compile_quads(quads: Sequence[Sequence[Term]]) -> Compiled:
             elif term[1] == IRI:
                 iri_strings.add(term[0])
                 line += "<%s>"
+                refs.append(2 * term[0])
+            elif term[1] == TERM:
+                iri_strings.add(term[0])
+                line += "%s"
                 refs.append(2 * term[0])
             else:
                 literal_strings.add(term[0])
