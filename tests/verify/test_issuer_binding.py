@@ -130,3 +130,35 @@ def test_a_failed_check_outranks_an_unconfirmed_issuer() -> None:
     result = Verifier().verify(document)
     assert result.outcome == Outcome.NOT_VERIFIED
     assert result.check("issuer").status == Status.SKIPPED  # type: ignore[union-attr]
+
+
+def test_1edtechs_clr_sample_offline_is_unconfirmed_and_confirmed_by_its_documents() -> None:
+    from tests.conftest import VECTORS, load_json
+
+    sample = load_json(VECTORS / "clr-1edtech" / "simple.json")
+    offline = Verifier().verify(sample)
+    assert offline.outcome == Outcome.ISSUER_NOT_CONFIRMED, offline.to_json()
+    assert offline.check("credentials").status == Status.WARNING  # type: ignore[union-attr]
+    assert offline.check("credentials").template == m.PARTS_UNCONFIRMED  # type: ignore[union-attr]
+    assert offline.parts[0].result.outcome == Outcome.ISSUER_NOT_CONFIRMED
+    resolver = DidResolver()
+    inner = sample["credentialSubject"]["verifiableCredential"][0]
+    for secured in (sample, inner):
+        method_id = secured["proof"][0]["verificationMethod"]
+        controller, multikey = method_id.split("#", 1)
+        resolver.add_controller_document(
+            {
+                "id": controller,
+                "verificationMethod": [
+                    {
+                        "id": method_id,
+                        "type": "Multikey",
+                        "controller": controller,
+                        "publicKeyMultibase": multikey,
+                    }
+                ],
+                "assertionMethod": [method_id],
+            }
+        )
+    confirmed = Verifier(resolver=resolver).verify(sample)
+    assert confirmed.verified, confirmed.to_json()

@@ -118,6 +118,10 @@ CLR_OK = "a Comprehensive Learner Record (CLR 2.0); credentials it holds: {count
 CLR_INVALID = "not a usable CLR 2.0 credential: {reason}"
 PARTS_OK = "every credential in this record is verified, each on its own ({count} in all)"
 PARTS_FAILED = "{failed} of the {count} credentials in this record are not verified ({paths})"
+PARTS_UNCONFIRMED = (
+    "{failed} of the {count} credentials in this record have a valid signature, "
+    "but their issuer is not confirmed ({paths})"
+)
 ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
 ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
 PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"

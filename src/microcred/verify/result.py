@@ -123,7 +123,11 @@ class VerificationResult:
         )
         if not sound:
             return Outcome.NOT_VERIFIED
-        if statuses.get("issuer") == Status.WARNING:
+        unconfirmed_part = any(
+            p.role == "credential" and p.result.outcome == Outcome.ISSUER_NOT_CONFIRMED
+            for p in self.parts
+        )
+        if statuses.get("issuer") == Status.WARNING or unconfirmed_part:
             return Outcome.ISSUER_NOT_CONFIRMED
         return Outcome.VERIFIED
 

@@ -46,7 +46,14 @@ from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
-from microcred.verify.result import Check, PartResult, Status, VerificationResult, unreadable
+from microcred.verify.result import (
+    Check,
+    Outcome,
+    PartResult,
+    Status,
+    VerificationResult,
+    unreadable,
+)
 
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
@@ -532,6 +539,17 @@ def _parts_check(role: str, results: list[PartResult], found: list[embedded.Embe
     failed = [r.path for r in results if not r.result.verified]
     unchecked = count - len(results)
     if role == "credential":
+        unconfirmed = [r.path for r in results if r.result.outcome == Outcome.ISSUER_NOT_CONFIRMED]
+        if unconfirmed and len(unconfirmed) == len(failed) and not unchecked:
+            # Valid signatures by keys the credentials carry: the record is unconfirmed too.
+            return Check.said(
+                name,
+                Status.WARNING,
+                m.PARTS_UNCONFIRMED,
+                failed=len(unconfirmed),
+                count=count,
+                paths=", ".join(unconfirmed),
+            )
         if failed or unchecked:
             return Check.said(
                 name,
