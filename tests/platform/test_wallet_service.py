@@ -189,6 +189,10 @@ def test_a_clr_brings_in_each_part_each_verified(runtime: Runtime) -> None:
     assert clr.document == document
     assert [p.document for p in parts] == document["credentialSubject"]["verifiableCredential"]
     assert all(p.parent_id == clr.id and p.verification is not None for p in parts)
+    # Offline, the sample's keys (in https://...#z6Mk methods) prove integrity, not authorship.
+    assert clr.state == "unconfirmed"
+    assert clr.verification is not None
+    assert clr.verification["outcome"] == "issuer-not-confirmed"
     assert runtime.wallet.list_credentials(ada, offset=0, limit=10)[1] == 2
 
 

@@ -576,6 +576,7 @@ _STATE_WORDS = {
     "suspended": "Suspended",
     "revoked": "Revoked",
     "unverified": "Not verified",
+    "unconfirmed": "Issuer not confirmed",
 }
 
 
