@@ -69,3 +69,17 @@ def test_the_page_shows_an_endorsement_with_its_own_verdict(web: TestClient) -> 
     assert 'data-part="credentialSubject.achievement.endorsement[0]" data-verified="true"' in page
     assert "Endorsement:" in page
     assert "Verified on its own." in page
+
+
+def test_each_proof_of_a_set_is_named_in_the_pages_language(web: TestClient) -> None:
+    from tests.verify.test_proof_sets_verifier import ISSUER, WITNESS, add
+
+    unsigned = sample_credential(issuer_id=ISSUER.controller)
+    secured = add(add(unsigned, WITNESS, proof_id="urn:witness"), ISSUER)
+    german = {"Accept-Language": "de"}
+    token = csrf(web.get("/verify", headers=german).text)
+    page = web.post(
+        "/verify", data={"text": json.dumps(secured), "csrf_token": token}, headers=german
+    ).text
+    assert "Digitale Signatur 1" in page
+    assert "Digitale Signatur 2" in page

@@ -189,6 +189,10 @@ def test_a_clr_brings_in_each_part_each_verified(runtime: Runtime) -> None:
     assert clr.document == document
     assert [p.document for p in parts] == document["credentialSubject"]["verifiableCredential"]
     assert all(p.parent_id == clr.id and p.verification is not None for p in parts)
+    # Offline, the sample's keys (in https://...#z6Mk methods) prove integrity, not authorship.
+    assert clr.state == "unconfirmed"
+    assert clr.verification is not None
+    assert clr.verification["outcome"] == "issuer-not-confirmed"
     assert runtime.wallet.list_credentials(ada, offset=0, limit=10)[1] == 2
 
 
@@ -289,3 +293,17 @@ def test_wallet_rows_are_exported_and_deleted_with_the_account(
     assert item_count(runtime) == 0
     assert runtime.wallet.list_credentials(ada, offset=0, limit=5) == ([], 0)
     assert runtime.wallet in runtime.learner_hooks
+
+
+def test_a_sealed_europass_credential_is_imported_with_its_name_and_issuer(
+    runtime: Runtime,
+) -> None:
+    ada = make_learner(runtime, "ada@example.org")
+    sealed = Path(__file__).parents[1] / "fixtures" / "edc" / "Sample-MC-Annex1-signed.jsonld"
+    item = runtime.wallet.import_bytes(ada, sealed.read_bytes(), source="upload")
+    assert item.name == "Digital micro-credential creation"
+    assert item.issuer_name == "ORGANIZACION TEST"
+    assert item.state == "unconfirmed"  # the seal is valid; the EU trusted lists not checked
+    assert item.verification is not None
+    assert item.verification["outcome"] == "issuer-not-confirmed"
+    assert item.document == json.loads(sealed.read_text())  # kept as sealed, seal and all

@@ -18,6 +18,7 @@ FORMAT_OB2 = "Open Badges 2.0 assertion"
 FORMAT_OB2_SIGNED = "Open Badges 2.0 signed assertion"
 FORMAT_OB2_HOSTED = "Open Badges 2.0 hosted assertion"
 FORMAT_BAKED = "{kind} baked in {image}"
+FORMAT_EDC = "sealed European Digital Credential"
 FORMAT_JWT = "VC-JWT"  # not a template (see above): kept out of templates()
 
 # input, internal
@@ -126,6 +127,19 @@ ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in al
 ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
 PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
 
+# European Digital Credentials (Europass), sealed with JAdES
+EDC_MALFORMED = "the sealed credential could not be read: {reason}"
+EDC_NOT_EDC = "the sealed payload is not a European Digital Credential: its type is {found}"
+EDC_PARSED = "a well-formed European Digital Credential (VC Data Model 1.1)"
+EDC_SEAL_OK = "the {alg} e-seal of {sealer} is valid for this credential"
+EDC_SEAL_BAD = "the e-seal is not valid: {reason}"
+EDC_ISSUER_UNCONFIRMED = (
+    "sealed with a certificate of {sealer}; whether that certificate is a qualified seal on "
+    "the EU trusted lists is not checked here"
+)
+EDC_NO_DATES = "no issuance date to check"
+EDC_VALID_SINCE = "valid since {start}"
+
 # Open Badges 2.0
 OB2_OFFLINE = (
     "not checked: Open Badges 2.0 verification reads {url} from the web, "
@@ -212,7 +226,7 @@ def templates() -> dict[str, str]:
 
 
 _FORMATS = frozenset(
-    {FORMAT_JSON, FORMAT_CREDENTIAL, FORMAT_OB2, FORMAT_OB2_SIGNED, FORMAT_OB2_HOSTED}
+    {FORMAT_JSON, FORMAT_CREDENTIAL, FORMAT_OB2, FORMAT_OB2_SIGNED, FORMAT_OB2_HOSTED, FORMAT_EDC}
 )
 _BAKED_SEPARATOR = " baked in "
 

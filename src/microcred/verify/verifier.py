@@ -41,7 +41,7 @@ from microcred.errors import (
 )
 from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
-from microcred.verify import embedded, vc1
+from microcred.verify import embedded, europass, vc1
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
@@ -65,13 +65,20 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
+class _SealedEdc:
+    """A European Digital Credential in a JAdES seal (JWS JSON serialization)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
 class _Ob2Assertion:
     """An Open Badges 2.0 assertion: its JSON, its JWS, or the URL of a hosted one."""
 
     text: str
 
 
-_Payload = str | JsonObject | _Ob2Assertion
+_Payload = str | JsonObject | _Ob2Assertion | _SealedEdc
 
 
 class Verifier:
@@ -152,6 +159,8 @@ class Verifier:
             return unreadable(m.UNREADABLE_KIND, error=type(exc).__name__)
         checks = [Check.said("input", Status.PASSED, m.READ, format=fmt)]
         try:
+            if isinstance(payload, _SealedEdc):
+                return europass.verify_sealed(payload.text, fmt, clock=self._clock)
             if isinstance(payload, _Ob2Assertion):
                 # Open Badges 2.0 has its own steps; the network they need is our fetcher.
                 online = None if self._fetcher is no_network else self._fetcher
@@ -170,6 +179,8 @@ class Verifier:
         if isinstance(data, Mapping):
             if ob2_input(dict(data)):
                 return m.FORMAT_OB2, _Ob2Assertion(json.dumps(dict(data)))
+            if europass.is_sealed_edc(data):
+                return m.FORMAT_EDC, _SealedEdc(json.dumps(dict(data)))
             return m.FORMAT_JSON, dict(data)
         raw = data.encode("utf-8") if isinstance(data, str) else bytes(data)
         if len(raw) > self._limits.max_bytes * 4:
@@ -193,6 +204,8 @@ class Verifier:
         if ob2_input(text):
             return m.FORMAT_OB2, _Ob2Assertion(text)
         if text.startswith("{"):
+            if _sealed_edc(text):
+                return m.FORMAT_EDC, _SealedEdc(text)
             return m.FORMAT_JSON, text
         if jose.looks_like_jwt(text):
             return m.FORMAT_JWT, text
@@ -205,7 +218,7 @@ class Verifier:
     def _verify_payload(
         self, fmt: str, payload: _Payload, checks: list[Check]
     ) -> VerificationResult:
-        assert not isinstance(payload, _Ob2Assertion)  # handled before
+        assert not isinstance(payload, _Ob2Assertion | _SealedEdc)  # handled before
         jwt_token: str | None = None
         if isinstance(payload, str) and jose.looks_like_jwt(payload):
             jwt_token = payload.strip()
@@ -632,6 +645,17 @@ def _context_check(credential: JsonObject, bundled: frozenset[str], *, required:
         return Check.said("contexts", Status.PASSED, m.CONTEXTS_OK)
     status = Status.FAILED if required else Status.WARNING
     return Check.said("contexts", status, m.CONTEXTS_UNKNOWN, contexts=", ".join(unknown))
+
+
+def _sealed_edc(text: str) -> bool:
+    """A JWS JSON serialization holding an EDC (read only when it looks like one)."""
+    if '"signatures"' not in text[:200_000] and '"protected"' not in text[:200_000]:
+        return False
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and europass.is_sealed_edc(document)
 
 
 def _issuer_check(credential: JsonObject, methods: list[VerificationMethod]) -> Check:

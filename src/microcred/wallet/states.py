@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from microcred.types import JsonObject
 from microcred.verify import messages as m
-from microcred.verify.result import Status, VerificationResult
+from microcred.verify.result import Outcome, Status, VerificationResult
 
 
 def state_of(result: VerificationResult) -> str:
     """``active`` when verified; ``revoked``/``suspended``/``expired`` when the status or
     validity check says so (by the verifier's message template, not its wording); else
-    ``unverified`` (kept, with the verifier's reasons on its page)."""
+    ``unconfirmed`` when the signature is valid but its key is not confirmed as the
+    issuer's (offline, a key the credential carried); else ``unverified`` (kept, with the
+    verifier's reasons on its page)."""
     if result.verified:
         return "active"
     for name in ("status", "validity"):
@@ -21,6 +23,8 @@ def state_of(result: VerificationResult) -> str:
             state = _STATE_OF_TEMPLATE.get(check.template or "")
             if state is not None:
                 return state
+    if result.outcome == Outcome.ISSUER_NOT_CONFIRMED:
+        return "unconfirmed"
     return "unverified"
 
 

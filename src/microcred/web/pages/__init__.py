@@ -24,6 +24,8 @@ from microcred.web.pages import (
     public,
     verify,
     wallet,
+    wallet_present,
+    wallet_showcase,
 )
 from microcred.web.pages.core import install_error_pages
 from microcred.web.pages.learner_session import install_learner_error_pages
@@ -42,6 +44,8 @@ routers: tuple[APIRouter, ...] = (
     learners.router,
     oauth_consent.router,
     wallet.router,
+    wallet_showcase.router,
+    wallet_present.router,
     profile.router,
 )
 

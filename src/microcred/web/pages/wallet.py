@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -32,8 +31,6 @@ from microcred.issuing.recipients import LINK_PARAMETER
 from microcred.runtime import Runtime
 from microcred.store.tables import LearnerRow
 from microcred.verify.result import Check
-from microcred.wallet.presentation import present
-from microcred.wallet.record_pdf import RecordEntry, RecordLabels, render_record
 from microcred.wallet.service import MAX_IMPORT_BYTES, WalletItem
 from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n, links
@@ -48,20 +45,18 @@ PAGE_SIZE = 50
 EXPIRING_SOON = timedelta(days=30)
 # The import form carries one file of at most the wallet's limit, plus a few small fields.
 ImportCsrf = learner_csrf(max_bytes=MAX_IMPORT_BYTES + 64 * 1024)
-# A presentation form names up to a hundred credentials.
-PresentCsrf = learner_csrf(max_fields=120)
 ACCEPT = "application/vc+ld+json, application/ld+json, application/json;q=0.9, */*;q=0.1"
 DONE = frozenset(
     {"imported", "claimed", "already", "removed", "public", "private", "collection", "profile"}
 )
 
 
-def _field(form: object, name: str) -> str:
+def form_field(form: object, name: str) -> str:
     value = getattr(form, "get", lambda _n: None)(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _item_path(ref: str) -> str:
+def item_path(ref: str) -> str:
     return f"{WALLET}/credentials/{quote(ref, safe='')}"
 
 
@@ -226,7 +221,7 @@ async def set_visibility(
     request: Request, ref: str, learner: LearnerRow = LearnerFormCsrf
 ) -> Response:
     form = await request.form()
-    choice = _field(form, "public")
+    choice = form_field(form, "public")
     if choice not in ("yes", "no"):
         raise InputError("no such choice", expected="yes or no", found=choice[:10])
     runtime = get_pages(request).runtime
@@ -235,7 +230,7 @@ async def set_visibility(
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
     done = "public" if choice == "yes" else "private"
-    return RedirectResponse(f"{_item_path(ref)}?done={done}", 303)
+    return RedirectResponse(f"{item_path(ref)}?done={done}", 303)
 
 
 @router.post("/wallet/credentials/{ref}/remove")
@@ -256,14 +251,14 @@ def remove_held(request: Request, ref: str, learner: LearnerRow = LearnerFormCsr
 async def claim(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Response:
     """The private page's "Add to my wallet" (the recipient's token proves the link)."""
     form = await request.form()
-    credential_id, token = _field(form, "credential_id"), _field(form, "token")
+    credential_id, token = form_field(form, "credential_id"), form_field(form, "token")
     runtime = get_pages(request).runtime
     try:
         fresh = runtime.wallet.claim(learner.id, credential_id, token)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
     return RedirectResponse(
-        f"{_item_path(credential_id)}?done={'claimed' if fresh else 'already'}", 303
+        f"{item_path(credential_id)}?done={'claimed' if fresh else 'already'}", 303
     )
 
 
@@ -287,7 +282,7 @@ def import_form(request: Request, learner: LearnerRequired) -> Response:
 @router.post("/wallet/import")
 async def import_submit(request: Request, learner: LearnerRow = ImportCsrf) -> Response:
     form = await request.form()
-    upload, url, text = form.get("file"), _field(form, "url"), _field(form, "text")
+    upload, url, text = form.get("file"), form_field(form, "url"), form_field(form, "text")
     data: bytes | None = None
     try:
         if isinstance(upload, UploadFile) and upload.filename:
@@ -323,7 +318,7 @@ async def import_submit(request: Request, learner: LearnerRow = ImportCsrf) -> R
         return _import_problem(request, "already", error, url, text, 409)
     except (InputError, NotFoundError) as error:
         return _import_problem(request, "not_credential", error, url, text, 422)
-    return RedirectResponse(f"{_item_path(item.id)}?done=imported", 303)
+    return RedirectResponse(f"{item_path(item.id)}?done=imported", 303)
 
 
 def _import_problem(
@@ -354,255 +349,4 @@ def timeline(request: Request, learner: LearnerRequired) -> Response:
     return render(request, "wallet/timeline.html", context)
 
 
-# ---- collections ---------------------------------------------------------------------------------
-
-
-@router.get("/wallet/collections")
-def collections_page(request: Request, learner: LearnerRequired) -> Response:
-    return _collections_page(request, learner)
-
-
-def _collections_page(
-    request: Request, learner: LearnerRow, *, problem: str | None = None, status_code: int = 200
-) -> Response:
-    runtime = get_pages(request).runtime
-    context = {"collections": runtime.showcase.collections(learner.id), "problem": problem}
-    return render(request, "wallet/collections.html", context, status_code=status_code)
-
-
-@router.post("/wallet/collections")
-async def create_collection(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Response:
-    form = await request.form()
-    runtime = get_pages(request).runtime
-    try:
-        collection_id = runtime.showcase.create_collection(
-            learner.id, _field(form, "name"), _field(form, "description")
-        )
-    except InputError:
-        return _collections_page(request, learner, problem="name", status_code=422)
-    except ConflictError:
-        return _collections_page(request, learner, problem="too_many", status_code=409)
-    ref = _field(form, "ref")
-    if ref:
-        _add(runtime, learner, collection_id, ref)
-        return RedirectResponse(f"{_item_path(ref)}?done=collection", 303)
-    return RedirectResponse(f"/wallet/collections/{collection_id}", 303)
-
-
-def _add(runtime: Runtime, learner: LearnerRow, collection_id: str, ref: str) -> None:
-    try:
-        runtime.showcase.add_to_collection(learner.id, collection_id, ref)
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-
-
-@router.get("/wallet/collections/{collection_id}")
-def collection_page(request: Request, collection_id: str, learner: LearnerRequired) -> Response:
-    return _collection_page(request, learner, collection_id)
-
-
-def _collection_page(
-    request: Request,
-    learner: LearnerRow,
-    collection_id: str,
-    *,
-    problem: str | None = None,
-    status_code: int = 200,
-) -> Response:
-    runtime = get_pages(request).runtime
-    try:
-        collection, items = runtime.showcase.collection(learner.id, collection_id)
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    public = runtime.showcase.public_refs(learner.id)
-    slug = runtime.showcase.profile_slug(learner.id)
-    context = {
-        "collection": collection,
-        "items": items,
-        "public": public,
-        "hidden": sum(1 for item in items if item.id not in public),
-        "profile_url": runtime.urls.learner_profile(slug) if slug else None,
-        "problem": problem,
-    }
-    return render(request, "wallet/collection.html", context, status_code=status_code)
-
-
-@router.post("/wallet/collections/{collection_id}")
-async def update_collection(
-    request: Request, collection_id: str, learner: LearnerRow = LearnerFormCsrf
-) -> Response:
-    form = await request.form()
-    runtime = get_pages(request).runtime
-    try:
-        runtime.showcase.update_collection(
-            learner.id,
-            collection_id,
-            name=_field(form, "name"),
-            description=_field(form, "description"),
-            public=_field(form, "public") == "yes",
-        )
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    except InputError:
-        return _collection_page(request, learner, collection_id, problem="name", status_code=422)
-    return RedirectResponse(f"/wallet/collections/{collection_id}", 303)
-
-
-@router.post("/wallet/collections/{collection_id}/add")
-async def add_to_collection(
-    request: Request, collection_id: str, learner: LearnerRow = LearnerFormCsrf
-) -> Response:
-    form = await request.form()
-    ref = _field(form, "ref")
-    _add(get_pages(request).runtime, learner, collection_id, ref)
-    return RedirectResponse(f"{_item_path(ref)}?done=collection", 303)
-
-
-@router.post("/wallet/collections/{collection_id}/remove")
-async def remove_from_collection(
-    request: Request, collection_id: str, learner: LearnerRow = LearnerFormCsrf
-) -> Response:
-    form = await request.form()
-    try:
-        get_pages(request).runtime.showcase.remove_from_collection(
-            learner.id, collection_id, _field(form, "ref")
-        )
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    return RedirectResponse(f"/wallet/collections/{collection_id}", 303)
-
-
-@router.post("/wallet/collections/{collection_id}/delete")
-def delete_collection(
-    request: Request, collection_id: str, learner: LearnerRow = LearnerFormCsrf
-) -> Response:
-    try:
-        get_pages(request).runtime.showcase.delete_collection(learner.id, collection_id)
-    except NotFoundError as error:
-        raise PageNotFoundError(error.message, found=error.found) from error
-    return RedirectResponse("/wallet/collections", 303)
-
-
-# ---- the public profile's address --------------------------------------------------------------
-
-
-@router.post("/wallet/profile")
-async def set_profile(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Response:
-    form = await request.form()
-    runtime = get_pages(request).runtime
-    try:
-        runtime.showcase.set_profile_slug(learner.id, _field(form, "slug"))
-    except (InputError, ConflictError) as error:
-        problem = "slug_taken" if isinstance(error, ConflictError) else "slug"
-        return render(
-            request,
-            "wallet/profile_problem.html",
-            {"problem": problem, "slug": _field(form, "slug")[:60]},
-            status_code=409 if problem == "slug_taken" else 422,
-        )
-    return RedirectResponse(f"{WALLET}?done=profile", 303)
-
-
-# ---- presenting and printing ---------------------------------------------------------------------
-
-
-@router.get("/wallet/present")
-def present_form(request: Request, learner: LearnerRequired) -> Response:
-    runtime = get_pages(request).runtime
-    items, total = runtime.wallet.list_credentials(learner.id, limit=100)
-    context = {"items": [i for i in items if i.document is not None], "total": total}
-    return render(request, "wallet/present.html", context)
-
-
-@router.post("/wallet/present")
-async def present_submit(request: Request, learner: LearnerRow = PresentCsrf) -> Response:
-    """A Verifiable Presentation of the chosen credentials, signed with the learner's
-    did:key (made on first use) and bound to the verifier's challenge and domain."""
-    form = await request.form()
-    refs = [r for r in form.getlist("ref") if isinstance(r, str)][:100]
-    challenge, domain = _field(form, "challenge"), _field(form, "domain")
-    runtime = get_pages(request).runtime
-    held = runtime.wallet.get_many(learner.id, refs)
-    chosen = [held[r].document for r in refs if r in held and held[r].document is not None]
-    if not chosen:
-        items, total = runtime.wallet.list_credentials(learner.id, limit=100)
-        context = {"items": items, "total": total, "problem": "none"}
-        return render(request, "wallet/present.html", context, status_code=422)
-    runtime.learners.create_did(learner.id)
-    key = runtime.learners.signing_key(learner.id)
-    signed = present(
-        [document for document in chosen if document is not None],
-        key,
-        challenge=challenge[:500] or None,
-        domain=domain[:500] or None,
-        clock=runtime.clock,
-    )
-    return Response(
-        json.dumps(signed, ensure_ascii=False, indent=2),
-        media_type="application/vp+ld+json",
-        headers={
-            "Content-Disposition": 'attachment; filename="presentation.json"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-@router.get("/wallet/record.pdf")
-def record_pdf(request: Request, learner: LearnerRequired) -> Response:
-    runtime = get_pages(request).runtime
-    gettext = i18n.translations(language_of(request)).gettext
-    items, _total = runtime.wallet.list_credentials(learner.id, limit=10_000)
-    entries = [_record_entry(runtime, item, gettext) for item in items]
-    name = learner.display_name or runtime.learners.account(learner.id).emails[0]
-    pdf = render_record(
-        entries,
-        learner_name=name,
-        generated=runtime.clock(),
-        labels=RecordLabels().translated(gettext),
-    )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": 'attachment; filename="learning-record.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
-
-
-_STATE_WORDS = {
-    "active": "Valid",
-    "expired": "Expired",
-    "suspended": "Suspended",
-    "revoked": "Revoked",
-    "unverified": "Not verified",
-}
-
-
-def _record_entry(runtime: Runtime, item: WalletItem, gettext: Any) -> RecordEntry:
-    document = item.document if isinstance(item.document, dict) else {}
-    subject = document.get("credentialSubject")
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    achievement = achievement if isinstance(achievement, dict) else {}
-    credits = achievement.get("creditsAvailable")
-    key = document.get("id")
-    url = (
-        runtime.urls.credential(item.id)
-        if item.kind == "ours"
-        else key
-        if isinstance(key, str) and key.startswith(("https://", "http://"))
-        else runtime.urls.wallet()
-    )
-    return RecordEntry(
-        achievement=item.name or "",
-        issuer=item.issuer_name or "",
-        issued=item.added_at or runtime.clock(),
-        state=gettext(_STATE_WORDS.get(item.state, item.state)),
-        verification_url=url,
-        valid=item.state == "active",
-        valid_until=item.valid_until,
-        ects=float(credits) if isinstance(credits, int | float) else None,
-    )
-
-
-__all__ = ["claim_sign_in_path", "router"]
+__all__ = ["claim_sign_in_path", "form_field", "item_path", "localised_checks", "router"]
