@@ -189,6 +189,22 @@ def tls_proxy(upstream: str, context: ssl.SSLContext) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def _issue_options(tag: str) -> dict[str, object]:
+    """What the issuer entry of ``tag`` sends as the issue request's options: the cryptosuite
+    its tag names, and for the status-list suite a status entry (our VC-API attaches one on
+    request; the suite reads the entry back and fetches the list it names)."""
+    if tag in CRYPTOSUITES:
+        return {"cryptosuite": tag}
+    if tag == "BitstringStatusList":
+        return {
+            "credentialStatus": {
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+            }
+        }
+    return {}
+
+
 def local_config(base: str, api_key: str, did: str, tags: list[str]) -> str:
     auth = {"Authorization": f"Bearer {api_key}"}
     # One issuer entry per cryptosuite tag: the suites send the entry's options with each
@@ -200,7 +216,7 @@ def local_config(base: str, api_key: str, did: str, tags: list[str]) -> str:
             "headers": auth,
             "supports": {"vc": ["2.0"]},
             "tags": [tag],
-            **({"options": {"cryptosuite": tag}} if tag in CRYPTOSUITES else {}),
+            **({"options": _issue_options(tag)} if _issue_options(tag) else {}),
         }
         for tag in tags
     ]
