@@ -89,11 +89,18 @@ def wait_up(url: str, seconds: float = 60.0) -> None:
 
 
 @contextmanager
-def demo_server(workdir: Path) -> Iterator[tuple[str, str, str]]:
-    """Start ``microcred serve --demo``; yield (base URL, demo API key, issuer DID)."""
+def demo_server(workdir: Path, public_url: str) -> Iterator[tuple[str, str, str]]:
+    """Start ``microcred serve --demo`` with ``public_url`` (the TLS proxy's address, so that
+    what it signs names URLs the suites can fetch: status lists, did:web documents); yield
+    (its own http URL, demo API key, issuer DID)."""
     port = free_port()
     exe = shutil.which("microcred") or str(Path(sys.executable).with_name("microcred"))
-    env = dict(os.environ, MICROCRED_DATA_DIR=str(workdir / "data"), COLUMNS="200")
+    env = dict(
+        os.environ,
+        MICROCRED_DATA_DIR=str(workdir / "data"),
+        MICROCRED_PUBLIC_URL=public_url,
+        COLUMNS="200",
+    )
     log = (workdir / "server.log").open("w")
     proc = subprocess.Popen(  # noqa: S603
         [exe, "serve", "--demo", "--port", str(port)],
@@ -168,10 +175,9 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 
 
 @contextmanager
-def tls_proxy(upstream: str, context: ssl.SSLContext) -> Iterator[str]:
-    """Terminate TLS on a loopback port and forward the bytes to ``upstream`` (http://h:p)."""
+def tls_proxy(upstream: str, context: ssl.SSLContext, port: int) -> Iterator[str]:
+    """Terminate TLS on loopback ``port`` and forward the bytes to ``upstream`` (http://h:p)."""
     host, port_text = upstream.removeprefix("http://").split(":")
-    port = free_port()
     loop = asyncio.new_event_loop()
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -293,7 +299,12 @@ def main() -> int:
         work = Path(tmp)
         out = args.out or work
         out.mkdir(parents=True, exist_ok=True)
-        with _server(args, work) as (base, key, did), tls_proxy(base, self_signed(work)) as https:
+        proxy_port = free_port()
+        public = f"https://127.0.0.1:{proxy_port}"
+        with (
+            _server(args, work, public) as (base, key, did),
+            tls_proxy(base, self_signed(work), proxy_port) as https,
+        ):
             results = {
                 n: run_suite(args.suites / n, https, key, did, SUITES[n], out) for n in names
             }
@@ -305,11 +316,13 @@ def main() -> int:
 
 
 @contextmanager
-def _server(args: argparse.Namespace, work: Path) -> Iterator[tuple[str, str, str]]:
+def _server(
+    args: argparse.Namespace, work: Path, public_url: str
+) -> Iterator[tuple[str, str, str]]:
     if args.url:
         yield args.url.rstrip("/"), args.api_key, args.issuer_did
     else:
-        with demo_server(work) as pair:
+        with demo_server(work, public_url) as pair:
             yield pair
 
 
