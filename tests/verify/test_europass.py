@@ -6,12 +6,20 @@ the critical header parameters is refused."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.x509.oid import NameOID
 
+from microcred.crypto.canon import to_nquads
 from microcred.verify import Status, Verifier
 from microcred.verify import messages as m
 from microcred.verify.result import Outcome
@@ -89,3 +97,92 @@ def test_a_seal_over_something_else_is_not_read_as_a_european_credential() -> No
     parse = Verifier().verify(json.dumps(document).encode()).check("parse")
     assert parse is not None
     assert parse.status == Status.FAILED
+
+
+def test_the_flattened_serialization_of_the_same_seal_verifies() -> None:
+    document = sample()
+    flattened = {"payload": document["payload"], **document["signatures"][0]}
+    result = Verifier().verify(json.dumps(flattened).encode())
+    assert result.format == m.FORMAT_EDC
+    assert {c.name: c.status for c in result.checks}["proof"] == Status.PASSED
+
+
+def test_the_payloads_contexts_are_bundled_so_it_reads_as_rdf_offline() -> None:
+    credential = json.loads(sample()["payload"])
+    nquads = to_nquads(credential)  # a context that is not bundled raises ContextError
+    assert '<http://www.w3.org/ns/regorg#legalName> "ORGANIZACION TEST"@en' in nquads
+
+
+# ---- seals made here, for the algorithms the sample does not use (RS256 is the sample's) -------
+
+
+def _certificate(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> bytes:
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test University"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Test seal"),
+        ]
+    )
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    return certificate.public_bytes(serialization.Encoding.DER)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _seal(alg: str, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> dict[str, Any]:
+    der = _certificate(key)
+    header = {
+        "alg": alg,
+        "b64": False,
+        "crit": ["b64"],
+        "x5c": [base64.b64encode(der).decode()],
+        "x5t#S256": _b64url(hashlib.sha256(der).digest()),
+    }
+    protected = _b64url(json.dumps(header).encode())
+    payload = sample()["payload"]
+    signing_input = protected.encode() + b"." + payload.encode()
+    if isinstance(key, rsa.RSAPrivateKey):
+        pss = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+        signature = key.sign(signing_input, pss, hashes.SHA256())
+    else:
+        r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+        signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+    return {"payload": payload, "protected": protected, "signature": _b64url(signature)}
+
+
+def test_a_ps256_seal_verifies_and_names_its_sealer() -> None:
+    document = _seal("PS256", rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    proof = Verifier().verify(json.dumps(document).encode()).check("proof")
+    assert proof is not None
+    assert proof.status == Status.PASSED
+    assert "Test University, Test seal" in proof.message
+
+
+def test_an_es256_seal_verifies_and_fails_when_the_payload_changes() -> None:
+    document = _seal("ES256", ec.generate_private_key(ec.SECP256R1()))
+    assert statuses(document)["proof"] == Status.PASSED
+    document["payload"] = document["payload"].replace("Zed", "Zee", 1)
+    assert statuses(document)["proof"] == Status.FAILED
+
+
+def test_an_algorithm_that_does_not_fit_the_certificates_key_is_refused() -> None:
+    document = _seal("ES256", ec.generate_private_key(ec.SECP256R1()))
+    document = {"signatures": [{k: v for k, v in document.items() if k != "payload"}], **document}
+    del document["protected"], document["signature"]
+    with_header(document, alg="RS256")
+    proof = Verifier().verify(json.dumps(document).encode()).check("proof")
+    assert proof is not None
+    assert proof.status == Status.FAILED
+    assert "does not fit" in proof.message
