@@ -28,7 +28,8 @@ from microcred.urls import PublicUrls
 from microcred.verification.service import VerificationService
 from microcred.verify import messages as m
 from microcred.verify.result import Status, VerificationResult
-from microcred.wallet.repository import NoticeRepository, WalletRepository
+from microcred.wallet.notice_repository import NoticeRepository
+from microcred.wallet.repository import WalletRepository
 from microcred.wallet.states import credential_name, state_of
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
