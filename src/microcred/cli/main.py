@@ -21,6 +21,7 @@ from rich.text import Text
 from microcred.cli import bulk, log, platform
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
+from microcred.crypto.numbers import check_round_trip
 from microcred.errors import MicrocredError
 from microcred.signing import SUITES, sign_credential
 from microcred.verify import Status, Verifier
@@ -91,6 +92,7 @@ def sign(
     credential = _read_json(credential_path, "credential")
     try:
         key_file = KeyFile.load(key)
+        check_round_trip(credential)  # a number other verifiers would read otherwise
         signed = sign_credential(credential, key_file, suite=suite)
     except MicrocredError as exc:
         _fail(str(exc))

@@ -29,6 +29,7 @@ from microcred.accounts.actor import Actor
 from microcred.achievements.repository import AchievementRepository
 from microcred.achievements.service import AchievementService
 from microcred.audit.repository import AuditRepository
+from microcred.crypto.numbers import check_round_trip
 from microcred.crypto.proofs import CRYPTOSUITES
 from microcred.crypto.statuslist import status_entry
 from microcred.errors import InputError, short
@@ -195,6 +196,7 @@ class IssuanceService:
             for key, model in models.items()
         }
         rows: list[CredentialRow] = []
+        numbers_checked: set[str] = set()
         for request, (seq, index) in zip(fresh, indices, strict=True):
             achievement = achievements[request.achievement_id]
             credential_id = str(uuid.uuid4())
@@ -220,6 +222,11 @@ class IssuanceService:
                 )
                 for purpose in ("revocation", "suspension")
             ]
+            if achievement.id not in numbers_checked:
+                # Numbers come from the issuer and the achievement only (what a recipient adds
+                # is text), so the first credential of each achievement speaks for the rest.
+                check_round_trip(document)
+                numbers_checked.add(achievement.id)
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(
