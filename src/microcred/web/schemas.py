@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
+from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from microcred.accounts.actor import Role
+from microcred.surrogates import lone_surrogate_at
 
 
 class Schema(BaseModel):
@@ -19,6 +21,26 @@ class Schema(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
     )
+
+
+class Body(Schema):
+    """A request body."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_text(cls, data: Any) -> Any:
+        """A lone surrogate (``"\\ud800"``) anywhere in a body, free-form JSON fields included,
+        is refused here, naming its field: stored, it made the issuer unreadable (issue 20)."""
+        if isinstance(data, dict):
+            found = lone_surrogate_at(data)
+            if found is not None:
+                raise PydanticCustomError(
+                    "lone_surrogate",
+                    "{field}: text holds a lone surrogate escape (such as \\ud800), which is "
+                    "not a character; expected Unicode text",
+                    {"field": found or "(body)"},
+                )
+        return data
 
 
 class IssuerOut(Schema):
@@ -35,7 +57,7 @@ class IssuerOut(Schema):
     created_at: datetime
 
 
-class IssuerPatch(Schema):
+class IssuerPatch(Body):
     name: str | None = None
     url: str | None = None
     email: str | None = None
@@ -45,7 +67,7 @@ class IssuerPatch(Schema):
     linkedin_organization_id: str | None = Field(default=None, max_length=40)
 
 
-class ApiKeyIn(Schema):
+class ApiKeyIn(Body):
     name: str = Field(min_length=1, max_length=200)
     role: Role = "issuer"
 
@@ -61,7 +83,7 @@ class ApiKeyOut(Schema):
     token: str | None = Field(default=None, description="Shown once, when the key is created")
 
 
-class AchievementIn(Schema):
+class AchievementIn(Body):
     achievement: dict[str, Any] = Field(
         description="OB 3.0 Achievement JSON (name, description, criteria, alignment, EU elements"
         ", ...) without id; the server assigns the id and the image"
@@ -69,7 +91,7 @@ class AchievementIn(Schema):
     validity_months: int | None = Field(default=None, ge=1, le=1200)
 
 
-class AchievementPatch(Schema):
+class AchievementPatch(Body):
     achievement: dict[str, Any] | None = None
     validity_months: int | None = Field(default=None, ge=1, le=1200)
     clear_validity: bool = False
@@ -88,13 +110,13 @@ class AchievementOut(Schema):
     updated_at: datetime
 
 
-class Recipient(Schema):
+class Recipient(Body):
     email: str | None = Field(default=None, max_length=320)
     did: str | None = Field(default=None, max_length=2000)
     name: str | None = Field(default=None, max_length=300)
 
 
-class IssueIn(Schema):
+class IssueIn(Body):
     achievement_id: str
     recipient: Recipient
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
