@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AliasGenerator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from microcred.accounts.actor import Role
+from microcred.nesting import MAX_DEPTH, too_deep_at
 from microcred.surrogates import lone_surrogate_at
 
 
@@ -30,7 +31,8 @@ class Body(Schema):
     @classmethod
     def _text_is_text(cls, data: Any) -> Any:
         """A lone surrogate (``"\\ud800"``) anywhere in a body, free-form JSON fields included,
-        is refused here, naming its field: stored, it made the issuer unreadable (issue 20)."""
+        is refused here, naming its field: stored, it made the issuer unreadable; and so is JSON
+        nested past MAX_DEPTH, which failed as a 500 in the serializers (issue 20)."""
         if isinstance(data, dict):
             found = lone_surrogate_at(data)
             if found is not None:
@@ -40,7 +42,29 @@ class Body(Schema):
                     "not a character; expected Unicode text",
                     {"field": found or "(body)"},
                 )
+            deep = too_deep_at(data)
+            if deep is not None:
+                raise PydanticCustomError(
+                    "too_deep",
+                    "{field}: JSON is nested deeper than {limit} levels; expected at most {limit}",
+                    {"field": deep, "limit": MAX_DEPTH},
+                )
         return data
+
+
+def utc_moment(value: datetime) -> datetime:
+    """An aware datetime, in UTC; one without a zone, or past year 9999 (or before year 1) once
+    in UTC, is the client's error, not the database's."""
+    if value.tzinfo is None:
+        raise ValueError("expected a time zone (Z or +hh:mm), found none")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside years 1 to 9999 once in UTC") from None
+
+
+UtcMoment = Annotated[datetime, AfterValidator(utc_moment)]
+"""A moment the client gives: aware, and representable in UTC."""
 
 
 class IssuerOut(Schema):
@@ -120,7 +144,7 @@ class IssueIn(Body):
     achievement_id: str
     recipient: Recipient
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
-    valid_from: datetime | None = None
+    valid_from: UtcMoment | None = None
 
 
 class CredentialOut(Schema):
