@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import MAXYEAR, UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -100,15 +100,25 @@ class IssueRequest:
             raise InputError(
                 "idempotency key must be 1-200 characters", found=short(self.idempotency_key)
             )
-        if self.valid_from is not None and self.valid_from.tzinfo is None:
-            raise InputError("validFrom must carry a time zone", found=self.valid_from.isoformat())
+        valid_from = self.valid_from
+        if valid_from is not None:
+            if valid_from.tzinfo is None:
+                raise InputError("validFrom must carry a time zone", found=valid_from.isoformat())
+            try:
+                valid_from = valid_from.astimezone(UTC)
+            except OverflowError:
+                raise InputError(
+                    "validFrom is past year 9999 (or before year 1) in UTC",
+                    expected="a date-time between years 1 and 9999 in UTC",
+                    found=valid_from.isoformat(),
+                ) from None
         return IssueRequest(
             achievement_id=self.achievement_id,
             email=email,
             did=self.did,
             name=name or None,
             idempotency_key=self.idempotency_key,
-            valid_from=self.valid_from,
+            valid_from=valid_from,
             batch_id=self.batch_id,
             extra=self.extra,
         )
@@ -123,9 +133,17 @@ class IssuanceHook(Protocol):
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    """``moment`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb).
+
+    An :class:`InputError` past year 9999 (a validFrom near the end of time, issue 20)."""
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
+    if year > MAXYEAR:
+        raise InputError(
+            f"validFrom plus the achievement's {months}-month validity is past year {MAXYEAR}",
+            expected=f"a validFrom at least {months} months before the end of year {MAXYEAR}",
+            found=moment.isoformat(),
+        )
     days = [31, 29 if _leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
     return moment.replace(year=year, month=month, day=min(moment.day, days))
 
@@ -182,6 +200,11 @@ class IssuanceService:
             existing = CredentialRepository(session).by_idempotency_keys(issuer_id, keys)
             fresh = _dedupe([r for r in checked if r.idempotency_key not in existing])
             achievements = self._achievements(session, issuer_id, fresh)
+            # Each validUntil can be computed (refused before any index is taken, not after).
+            for request in fresh:
+                months = achievements[request.achievement_id].validity_months
+                if months:
+                    add_months(request.valid_from or now, months)
             indices = allocate_indices(
                 session, issuer_id, len(fresh), length=self.status_list_length, now=now
             )

@@ -30,6 +30,7 @@ from microcred.obapi.service import (
     OAuthAnswer,
 )
 from microcred.runtime import Runtime
+from microcred.surrogates import json_holds_lone_surrogate
 from microcred.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/ims/ob/v3p0", tags=["obapi"])
@@ -162,6 +163,8 @@ async def register(request: Request, runtime: RuntimeDep) -> Response:
         return _oauth_refusal(f"the registration is larger than {MAX_OAUTH_BYTES} bytes")
     try:
         metadata: object = json.loads(raw)
+        if json_holds_lone_surrogate(raw, metadata):
+            raise ValueError("a lone surrogate is not text")
     except (ValueError, RecursionError):
         return _oauth_refusal("the registration is not JSON")
     call = _call(runtime, request, "oauth/register", json=metadata)
@@ -326,6 +329,8 @@ async def put_profile(request: Request, runtime: RuntimeDep) -> Response:
         raw = await _body(request, MAX_OAUTH_BYTES)
         try:
             body: object = json.loads(raw) if raw else None
+            if raw and json_holds_lone_surrogate(raw, body):
+                raise ValueError("a lone surrogate is not text")
         except (ValueError, RecursionError):
             body = None
         profile = await _in_thread(lambda: runtime.obapi.update_profile(caller, body))

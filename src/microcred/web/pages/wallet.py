@@ -41,6 +41,7 @@ from microcred.web.pages.learner_session import LearnerFormCsrf, LearnerRequired
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 WALLET = "/wallet"
+MAX_PAGE = 1_000_000
 PAGE_SIZE = 50
 EXPIRING_SOON = timedelta(days=30)
 # The import form carries one file of at most the wallet's limit, plus a few small fields.
@@ -66,10 +67,9 @@ def item_path(ref: str) -> str:
 @router.get(WALLET)
 def wallet_page(request: Request, learner: LearnerRequired) -> Response:
     runtime = get_pages(request).runtime
-    try:
-        page = max(int(request.query_params.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    text = request.query_params.get("page", "1")
+    # A page past MAX_PAGE reached the database as an offset past 64 bits (issue 20).
+    page = int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_PAGE else 1
     items, total = runtime.wallet.list_credentials(
         learner.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
