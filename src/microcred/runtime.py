@@ -35,6 +35,7 @@ from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
 from microcred.notifications.service import NotificationService
+from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
@@ -93,6 +94,7 @@ class Runtime:
             witness=lambda: self.witness,
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
+            status_mail=lambda: self.status_mail,
         )
         return queue
 
@@ -158,6 +160,13 @@ class Runtime:
             urls=self.urls,
             transparency=self.transparency,
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
+            on_change=self.status_mail.changed,  # the recipient is told by e-mail
+        )
+
+    @cached_property
+    def status_mail(self) -> StatusMailService:
+        return StatusMailService(
+            self.sessions, queue=self.queue, urls=self.urls, settings=self.settings
         )
 
     @cached_property

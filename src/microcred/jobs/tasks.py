@@ -25,6 +25,11 @@ from microcred.notifications.service import (
     SWEEP_JOB,
     NotificationService,
 )
+from microcred.notifications.status_mail import (
+    STATUS_MAIL_JOB,
+    STATUS_MAIL_RETRIES,
+    StatusMailService,
+)
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
 from microcred.wallet.reverify import (
     NOTIFY_JOB,
@@ -44,6 +49,7 @@ def register_tasks(
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
+    status_mail: Callable[[], StatusMailService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -94,6 +100,21 @@ def register_tasks(
         queue.register(NOTIFY_JOB, notify, retries=NOTIFY_RETRIES, retry_delay=NOTIFY_RETRY_DELAY)
         queue.register_periodic(
             REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
+        )
+
+    # The recipient's e-mail when a credential is revoked, suspended or reinstated: a
+    # temporary mail failure raises for the retry (the move itself is committed).
+    if status_mail is not None:
+        get_status_mail = status_mail
+
+        def send_status(credential_id: str, move: str, at: str) -> str:
+            return get_status_mail().send_job(credential_id, move, at)
+
+        queue.register(
+            STATUS_MAIL_JOB,
+            send_status,
+            retries=STATUS_MAIL_RETRIES,
+            retry_delay=RETRY_DELAY_SECONDS,
         )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.

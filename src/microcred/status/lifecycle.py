@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 MAX_REASON = 500
 Followers: TypeAlias = Callable[[Session, str], list[str]]
+OnChange: TypeAlias = Callable[[str, str, datetime], None]
 
 
 @dataclass(frozen=True)
@@ -90,14 +91,18 @@ class LifecycleService:
         urls: PublicUrls,
         transparency: TransparencyService,
         followers: Followers | None = None,
+        on_change: OnChange | None = None,
     ) -> None:
         """``followers``: the credentials that share a credential's fate (the copies a wallet
-        took by OpenID4VCI), found in the caller's transaction; each follows every move."""
+        took by OpenID4VCI), found in the caller's transaction; each follows every move.
+        ``on_change(credential_id, move, at)``: called after a move commits (the recipient's
+        e-mail), for the credential moved, not its followers (the same recipient's copies)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.transparency = transparency
         self.followers = followers
+        self.on_change = on_change
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -141,6 +146,8 @@ class LifecycleService:
                 follower = CredentialRepository(session).lock(issuer_id, follower_id)
                 if follower.state in move.allowed_from:
                     self._apply(session, move, follower, text, actor, now)
+        if self.on_change is not None:
+            self.on_change(row.id, move.action, now)
         return row
 
     def _apply(

@@ -81,6 +81,7 @@ def audit_log(request: Request, actor: Viewer) -> Response:
         "console/audit.html",
         {
             "events": result.events,
+            "names": audit.names(actor, _issuer(actor), result.events),
             "total": result.total,
             "page": page,
             "pages": pages,

@@ -16,6 +16,7 @@ from microcred.accounts.actor import Actor
 from microcred.errors import (
     AccountLockedError,
     ConflictError,
+    InputError,
     MicrocredError,
     NotFoundError,
     PageNotFoundError,
@@ -194,6 +195,13 @@ async def change_status(
         raise PageNotFoundError("no such action", found=action[:40])
     form = await request.form()
     reason = str(form.get("reason") or "") or None  # the service checks and trims it
+    if action == "revoke" and form.get("confirm") != "yes":
+        # Revocation is final: the form's checkbox says the issuer knows (checked here too,
+        # for a browser that ignores "required").
+        unconfirmed = InputError(
+            "confirm that revoking is final", expected="the box ticked", found="not ticked"
+        )
+        return _detail(request, actor, credential_id, {"error": unconfirmed}, 422)
     lifecycle = get_pages(request).runtime.lifecycle
     change = {
         "revoke": lifecycle.revoke,
