@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -49,14 +48,13 @@ EMBEDDING_PUBLIC = {
 
 
 @pytest.fixture(autouse=True)
-def no_connection(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def no_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     """Should a check let one through, the test fails here and no packet leaves the machine."""
 
     def refuse(address: object, *_args: object, **_kwargs: object) -> socket.socket:
         raise AssertionError(f"the fetcher connected to {address}")
 
     monkeypatch.setattr(socket, "create_connection", refuse)
-    yield
 
 
 @pytest.mark.parametrize("address", EMBEDDING_PRIVATE.values(), ids=EMBEDDING_PRIVATE.keys())
