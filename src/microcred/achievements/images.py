@@ -6,7 +6,7 @@ import hashlib
 import textwrap
 from xml.sax.saxutils import escape
 
-from microcred.crypto.baking import PNG_SIGNATURE, sanitize_svg
+from microcred.crypto.baking import image_format, sanitize_svg
 from microcred.errors import InputError
 
 MAX_IMAGE_BYTES = 1024 * 1024
@@ -21,10 +21,10 @@ def check_badge_image(data: bytes) -> tuple[bytes, str]:
             expected=f"at most {MAX_IMAGE_BYTES} bytes",
             found=f"{len(data)} bytes",
         )
-    if data.startswith(PNG_SIGNATURE):
+    kind = image_format(data)
+    if kind == "png":
         return data, "image/png"
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--")):
+    if kind == "svg":  # with a byte order mark or in UTF-16 too; stored as UTF-8
         return sanitize_svg(data, max_bytes=MAX_IMAGE_BYTES), "image/svg+xml"
     raise InputError(
         "badge image must be PNG or SVG", expected="PNG or SVG bytes", found=repr(data[:16])
