@@ -15,6 +15,7 @@ import pytest
 
 from microcred.achievements.images import check_badge_image
 from microcred.crypto.baking import bake, sanitize_svg, unbake
+from microcred.errors import InputError
 
 JWT = "eyJhbGciOiJFZERTQSJ9.eyJ2YyI6e319.c2lnbmF0dXJl"
 EVIL = b"evil.example"
@@ -151,3 +152,18 @@ def test_byte_order_marks_and_utf16_are_read(data: bytes) -> None:
     assert stored.startswith(b'<?xml version="1.0" encoding="utf-8"?>')
     assert _names(stored) == ["svg", "circle"]
     assert unbake(bake(data, JWT)).text == JWT
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"<html>hi</html>",
+        b"\xef\xbb\xbf<svg xmlns='http://www.w3.org/2000/svg'>",
+        "<a/>".encode("utf-16"),
+    ],
+    ids=["html", "unclosed-svg-with-bom", "utf16-not-svg"],
+)
+def test_xml_that_is_no_svg_is_the_uploads_fault(data: bytes) -> None:
+    with pytest.raises(InputError, match="badge image must be PNG or SVG") as info:
+        check_badge_image(data)
+    assert info.value.expected is not None
