@@ -8,6 +8,7 @@ writes it can always read; rows already written are repaired in place.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -16,9 +17,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from microcred.runtime import Runtime
+from microcred.samples import sample_credential
 from microcred.store.db import json_text, json_value
 from microcred.store.repair import repair_text
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
+from tests.platform.wallet_support import make_learner
 
 LONE = "\ud800"
 
@@ -205,3 +208,25 @@ def test_a_stored_credential_document_is_repaired(
     )
     assert "\\ud800" not in _raw_text(runtime, "credentials", "document", issued["id"])
     assert client.get(url, headers=issuer.headers).json()["credential"]["name"] == "Badge \ufffd"
+
+
+def _jwt_with(payload: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'EdDSA'})}.{part(payload)}.c2lnbmF0dXJl"
+
+
+def test_a_vc_jwt_whose_payload_holds_one_is_read_as_unreadable(
+    client: TestClient, runtime: Runtime
+) -> None:
+    token = _jwt_with({**sample_credential(issuer_id="did:example:x"), "name": f"x{LONE}"})
+    answer = client.post("/api/v1/verify", json={"credential": token})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verified"] is False
+    assert "surrogate" in json.dumps(answer.json()["checks"])
+    # The wallet keeps an unreadable JWT with its reason, as it always did: stored, and listed.
+    learner = make_learner(runtime, "ada@example.org")
+    item = runtime.wallet.import_bytes(learner, token.encode(), source="upload")
+    assert item.document == token
+    assert runtime.wallet.list_credentials(learner, offset=0, limit=10)[1] == 1
