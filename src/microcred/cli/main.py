@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, log, platform
+from microcred.cli import bulk, europass, log, platform
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.errors import MicrocredError
@@ -304,6 +304,7 @@ def demo(
 
 # The server-side command groups, one module each, mounted here and nowhere else.
 bulk.register(app)
+europass.register(app)
 log.register(app)
 platform.register(app)
 

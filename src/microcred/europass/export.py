@@ -102,9 +102,7 @@ def build_edc(
         "@context": [VC1_CONTEXT, EDC_CONTEXT],
         "id": ids("credential"),
         "type": list(EDC_TYPES),
-        "credentialProfiles": vocab.concept(
-            vocab.GENERIC_PROFILE, vocab.PROFILE_SCHEME, "Generic"
-        ),
+        "credentialProfiles": vocab.concept(vocab.GENERIC_PROFILE, vocab.PROFILE_SCHEME, "Generic"),
         "credentialSchema": {"id": vocab.EDC_SCHEMA, "type": "ShaclValidator2017"},
         "identifier": {
             "id": ids("identifier"),
@@ -204,7 +202,11 @@ def _organisation(
             "spatial": country,
         }
     if profile.url and profile.url.startswith(("https://", "http://")):
-        org["homepage"] = {"id": f"{node_id}:homepage", "type": "WebResource", "contentURL": profile.url}
+        org["homepage"] = {
+            "id": f"{node_id}:homepage",
+            "type": "WebResource",
+            "contentURL": profile.url,
+        }
     if profile.email:
         org["contactPoint"] = {
             "id": f"{node_id}:contact",
@@ -323,7 +325,9 @@ def _qualification(achievement: Achievement, ids: _Ids, lang: str) -> JsonObject
                 vocab.QUALITY_LABELS[value.value],
                 lang,
                 topic="quality-assurance",
-                concept=vocab.ours("quality-assurance", value.value, vocab.QUALITY_LABELS[value.value]),
+                concept=vocab.ours(
+                    "quality-assurance", value.value, vocab.QUALITY_LABELS[value.value]
+                ),
             )
         )
     if achievement.stackability is not None:
@@ -342,7 +346,9 @@ def _qualification(achievement: Achievement, ids: _Ids, lang: str) -> JsonObject
         spec["additionalNote"] = notes
     documents = []
     if achievement.accreditation:
-        documents.append(_web(ids("accreditation"), achievement.accreditation, "Accreditation", lang))
+        documents.append(
+            _web(ids("accreditation"), achievement.accreditation, "Accreditation", lang)
+        )
     if achievement.further_information:
         documents.append(
             _web(ids("further"), achievement.further_information, "Further information", lang)
@@ -350,12 +356,18 @@ def _qualification(achievement: Achievement, ids: _Ids, lang: str) -> JsonObject
     if documents:
         spec["supplementaryDocument"] = documents
     if achievement.criteria.narrative:
-        spec["learningOutcomeSummary"] = _note(ids("criteria"), achievement.criteria.narrative, lang)
+        spec["learningOutcomeSummary"] = _note(
+            ids("criteria"), achievement.criteria.narrative, lang
+        )
     return spec
 
 
 def _outcome(outcome: Any, node_id: str, lang: str, skills: Mapping[str, str]) -> JsonObject:
-    node: JsonObject = {"id": node_id, "type": "LearningOutcome", "title": _text(outcome.title, lang)}
+    node: JsonObject = {
+        "id": node_id,
+        "type": "LearningOutcome",
+        "title": _text(outcome.title, lang),
+    }
     esco, other = [], []
     for iri in outcome.related_esco_skill or []:
         label = skills.get(iri)
@@ -363,7 +375,9 @@ def _outcome(outcome: Any, node_id: str, lang: str, skills: Mapping[str, str]) -
             concept = vocab.concept(iri, vocab.ESCO_SKILLS_SCHEME, label or iri.rsplit("/", 1)[-1])
             esco.append({**concept, "notation": "Skill"})
         else:
-            other.append({"id": iri, "type": "Concept", **({"prefLabel": {lang: label}} if label else {})})
+            other.append(
+                {"id": iri, "type": "Concept", **({"prefLabel": {lang: label}} if label else {})}
+            )
     if esco:
         node["relatedESCOSkill"] = esco
     if other:
@@ -416,7 +430,9 @@ def _note(node_id: str, text: str, lang: str) -> JsonObject:
     return {"id": node_id, "type": "Note", "noteLiteral": _text(text, lang)}
 
 
-def _topic_note(node_id: str, text: str, lang: str, *, topic: str, concept: JsonObject) -> JsonObject:
+def _topic_note(
+    node_id: str, text: str, lang: str, *, topic: str, concept: JsonObject
+) -> JsonObject:
     note = _note(node_id, f"{vocab.NOTE_TOPICS[topic]}: {text}", lang)
     note["subject"] = concept
     return note

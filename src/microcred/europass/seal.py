@@ -102,7 +102,10 @@ def seal(
     protected = _b64url(json.dumps(header, separators=(",", ":")).encode())
     payload = json.dumps(credential, ensure_ascii=False, separators=(",", ":"))
     signature = key.sign(protected.encode("ascii") + b"." + payload.encode("utf-8"))
-    return {"payload": payload, "signatures": [{"protected": protected, "signature": _b64url(signature)}]}
+    return {
+        "payload": payload,
+        "signatures": [{"protected": protected, "signature": _b64url(signature)}],
+    }
 
 
 __all__ = ["seal", "seal_certificate"]

@@ -127,7 +127,10 @@ def country(code: str) -> JsonObject:
             expected="an ISO 3166-1 alpha-2 code of " + ", ".join(sorted(COUNTRIES)),
             found=code,
         )
-    return {**concept(f"{COUNTRY_SCHEME}/{alpha3}", COUNTRY_SCHEME, code.upper()), "notation": "country"}
+    return {
+        **concept(f"{COUNTRY_SCHEME}/{alpha3}", COUNTRY_SCHEME, code.upper()),
+        "notation": "country",
+    }
 
 
 def language(tag: str) -> JsonObject:
@@ -139,7 +142,10 @@ def language(tag: str) -> JsonObject:
             expected="one of " + ", ".join(sorted(LANGUAGES)),
             found=tag,
         )
-    return {**concept(f"{LANGUAGE_SCHEME}/{code}", LANGUAGE_SCHEME, primary), "notation": "language"}
+    return {
+        **concept(f"{LANGUAGE_SCHEME}/{code}", LANGUAGE_SCHEME, primary),
+        "notation": "language",
+    }
 
 
 def ours(kind: str, value: str, label: str) -> JsonObject:

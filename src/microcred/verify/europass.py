@@ -268,17 +268,19 @@ def _shapes(credential: JsonObject) -> Check:
             m.EDC_SHAPES_FAILED,
             count=len(found),
             first=str(found[0]),
-            message=found[0].message,
+            message=found[0].explained,
             focus=found[0].focus,
             path=found[0].path or "-",
         )
     if vocabulary:
         return Check.said(
-            "shapes", Status.WARNING, m.EDC_SHAPES_VOCABULARY, count=len(vocabulary),
+            "shapes",
+            Status.WARNING,
+            m.EDC_SHAPES_VOCABULARY,
+            count=len(vocabulary),
             first=str(vocabulary[0]),
         )
     return Check.said("shapes", Status.PASSED, m.EDC_SHAPES_OK)
-
 
 
 def _validity(credential: JsonObject, now: datetime) -> Check:

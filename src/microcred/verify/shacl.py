@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from microcred.crypto.canon import Limits, to_nquads
+from microcred.errors import InputError, short
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -44,10 +45,14 @@ class ShapeViolation:
     description: str | None = None
     value: str | None = None
 
+    @property
+    def explained(self) -> str:
+        """The shape's message with its description (what the Commission says it is for)."""
+        return f"{self.message} ({self.description})" if self.description else self.message
+
     def __str__(self) -> str:
         where = f"{self.focus}" + (f" at {self.path}" if self.path else "")
-        about = f" ({self.description})" if self.description else ""
-        return f"{self.message}{about}: focus node {where}"
+        return f"{self.explained}: focus node {where}"
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -65,15 +70,18 @@ def check_edc(
 
 
 def _data_graph(document: Mapping[str, Any]) -> Graph:
-    from rdflib import Dataset, Graph
+    from rdflib import Graph
 
     nquads = to_nquads(document, limits=Limits())
-    dataset = Dataset()
-    dataset.parse(data=nquads, format="nquads")
-    graph = Graph()
-    for subject, predicate, obj, _ in dataset.quads():
-        graph.add((subject, predicate, obj))
-    return graph
+    try:
+        # A credential is one default graph: its N-Quads are N-Triples.
+        return Graph().parse(data=nquads, format="nt")
+    except Exception as exc:  # rdflib's parser errors have no common base class
+        raise InputError(
+            "the credential's RDF could not be read for the shapes",
+            expected="one default graph (no named graphs)",
+            found=short(str(exc)),
+        ) from exc
 
 
 @cache
