@@ -235,7 +235,9 @@ def _print_report(file: Path, result: VerificationResult) -> None:
             f"  {summary.get('achievement') or summary.get('name')}", highlight=False, markup=False
         )
     issuer = summary.get("issuer") or {}
-    if issuer.get("id"):
+    if isinstance(issuer, str):  # a sealed EDC names its issuer (legal name), no DID
+        out.print(f"  issued by {issuer}", highlight=False, markup=False)
+    elif issuer.get("id"):
         name = f"{issuer['name']} " if issuer.get("name") else ""
         out.print(f"  issued by {name}({issuer['id']})", highlight=False, markup=False)
     out.print(table)

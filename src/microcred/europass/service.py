@@ -108,9 +108,16 @@ class EuropassService:
         parts = []
         for part_id in part_ids:
             try:
-                parts.append(self.credentials.get_public(part_id).document)
+                part = self.credentials.get_public(part_id)
             except NotFoundError as exc:
                 raise InputError("no such part credential", found=short(part_id)) from exc
+            if not _same_learner(row, part):
+                raise InputError(
+                    "a part is about another learner",
+                    expected="parts issued to the same e-mail address or DID",
+                    found=short(part_id),
+                )
+            parts.append(part.document)
         notation = self.legal_identifier(row.issuer_id)
         issuer = self.issuers.get_public(row.issuer_id)
         if notation is None:
@@ -150,6 +157,15 @@ class EuropassService:
             now=now,
         )
         return seal(edc, key_file.key, certificate, now=now)
+
+
+def _same_learner(a: CredentialRow, b: CredentialRow) -> bool:
+    if a.recipient_did and a.recipient_did == b.recipient_did:
+        return True
+    return (
+        bool(a.recipient_email)
+        and (a.recipient_email or "").lower() == (b.recipient_email or "").lower()
+    )
 
 
 def _canonical(document: Any) -> str:
