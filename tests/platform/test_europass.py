@@ -284,3 +284,36 @@ def test_an_edc_with_an_altered_payload_is_held_as_not_verified(
     assert item.verification is not None
     proof = next(c for c in item.verification["checks"] if c["name"] == "proof")
     assert proof["status"] == "failed"
+
+
+def test_the_api_sets_the_legal_identifier_and_exports(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, other_issuer: IssuerFixture
+) -> None:
+    credential_id = issue(runtime, issuer)
+    path = f"/api/v1/issuers/{issuer.id}"
+    assert client.get(
+        f"{path}/credentials/{credential_id}/edc", headers=issuer.headers
+    ).status_code in (400, 422)
+    bad = client.put(
+        f"{path}/europass/legal-identifier", json={"notation": "<x>"}, headers=issuer.headers
+    )
+    assert bad.status_code in (400, 422)
+    assert "not a legal identifier" in bad.text
+    stranger = client.put(
+        f"{path}/europass/legal-identifier", json={"notation": "DE1"}, headers=other_issuer.headers
+    )
+    assert stranger.status_code == 404
+    put = client.put(
+        f"{path}/europass/legal-identifier",
+        json={"notation": "DE123456789"},
+        headers=issuer.headers,
+    )
+    assert put.status_code == 204
+    answer = client.get(f"{path}/credentials/{credential_id}/edc", headers=issuer.headers)
+    assert answer.status_code == 200
+    assert statuses(answer.json())["proof"] == Status.PASSED
+    hidden = client.get(
+        f"/api/v1/issuers/{other_issuer.id}/credentials/{credential_id}/edc",
+        headers=other_issuer.headers,
+    )
+    assert hidden.status_code == 404
