@@ -132,6 +132,7 @@ class Runtime:
             self.sessions,
             issuers=self.issuers,
             credentials=self.credentials,
+            achievements=self.achievements,
             urls=self.urls,
             clock=self.clock,
         )

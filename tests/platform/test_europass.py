@@ -6,6 +6,7 @@ EU elements, and refuses, storing nothing, an EDC that breaks the shapes."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,8 @@ def test_a_credential_issued_here_exports_sealed_conforming_and_verifying(
     assert edc["issuer"]["eIDASIdentifier"]["notation"] == "DE123456789"
     assert edc["credentialSubject"]["fullName"] == {"en": "Ada Lovelace"}
     assert edc["identifier"]["notation"] == runtime.urls.credential(credential_id)
+    image = edc["displayParameter"]["individualDisplay"]["displayDetail"]["image"]["content"]
+    assert base64.b64decode(image).startswith(b"\x89PNG")
     result = Verifier().verify(json.dumps(sealed).encode())
     checks = {c.name: c for c in result.checks}
     assert checks["proof"].status == Status.PASSED
@@ -86,8 +89,6 @@ def test_a_credential_issued_here_exports_sealed_conforming_and_verifying(
 def test_the_seal_is_made_with_the_issuers_current_key(
     runtime: Runtime, issuer: IssuerFixture
 ) -> None:
-    import base64
-
     from cryptography import x509
 
     credential_id = issue(runtime, issuer)
@@ -268,6 +269,22 @@ def test_an_edc_that_breaks_the_shapes_is_refused_and_nothing_is_kept(
         runtime.wallet.import_bytes(ada, broken, source="upload")
     assert "cred:issued" in str(caught.value)  # the path
     assert "Less than 1 values" in str(caught.value)  # the shape's message
+    assert _items(runtime) == before
+    # The same upload on the import page: a clear 4xx naming the shape, nothing kept.
+    web = learners_support.browser(runtime)
+    try:
+        learners_support.sign_in(runtime, web, ADA)
+        token = learners_support.csrf(web.get("/wallet/import").text)
+        answer = web.post(
+            "/wallet/import",
+            data={"csrf_token": token},
+            files={"file": ("edc.json", broken, "application/json")},
+        )
+        assert 400 <= answer.status_code < 500
+        assert "cred:issued" in answer.text
+        assert "does not conform" in answer.text
+    finally:
+        web.close()
     assert _items(runtime) == before
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
+from microcred.achievements.service import AchievementService
 from microcred.errors import InputError, NotFoundError, short
 from microcred.europass.export import Learner, build_edc
 from microcred.europass.repository import LegalIdentifierRepository
@@ -40,12 +41,14 @@ class EuropassService:
         *,
         issuers: IssuerService,
         credentials: CredentialService,
+        achievements: AchievementService,
         urls: PublicUrls,
         clock: Callable[[], datetime],
     ) -> None:
         self.sessions = sessions
         self.issuers = issuers
         self.credentials = credentials
+        self.achievements = achievements
         self.urls = urls
         self.clock = clock
 
@@ -132,11 +135,14 @@ class EuropassService:
                 expected="the issuer's ISO 3166-1 alpha-2 country",
             )
         now = self.clock()
+        badge = self.achievements.get_public(row.achievement_id)
         edc = build_edc(
             row.document,
             legal_identifier=notation,
             learner=Learner(name=row.recipient_name),
             issued=now,
+            # The badge as the display's page image when it is a PNG (else a drawn card).
+            image_png=badge.image if badge.image_media_type == "image/png" else None,
             parts=parts,
         )
         violations = check_edc(edc)

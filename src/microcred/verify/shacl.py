@@ -99,7 +99,12 @@ def _validate(data: Graph, profile: Profile) -> list[ShapeViolation]:
     with _LOCK:
         shapes = _shapes(profile)
         conforms, report, _ = validate(
-            data, shacl_graph=shapes, inference="none", abort_on_first=False, meta_shacl=False
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            abort_on_first=False,
+            meta_shacl=False,
+            do_owl_imports=False,  # never fetch: the full profile names no-cv by URL
         )
         if conforms:
             return []
