@@ -241,3 +241,37 @@ def test_an_issuer_outside_the_country_table_is_refused_clearly() -> None:
     credential["issuer"]["address"]["addressCountryCode"] = "ZZ"
     with pytest.raises(InputError, match="no Europass country concept"):
         export(credential)
+
+
+def test_a_concept_outside_the_europass_vocabularies_only_warns() -> None:
+    # EDC-generic-full's restrictions are vocabulary checks: an EDC from an issuer using its own
+    # scheme is still an EDC; the verifier says which concept, and does not fail it.
+    edc = export()
+    edc["credentialSubject"]["hasClaim"]["specifiedBy"]["eqfLevel"]["inScheme"]["id"] = (
+        "https://uniz.example/levels"
+    )
+    key = SigningKey.generate()
+    certificate = seal_certificate(
+        key, organisation="U", country="IE", legal_identifier="X1", did="did:web:u.example", now=NOW
+    )
+    result = Verifier().verify(json.dumps(seal(edc, key, certificate, now=NOW)).encode())
+    shapes = result.check("shapes")
+    assert shapes is not None
+    assert shapes.status == Status.WARNING
+    assert "skos:inScheme" in shapes.message
+    assert result.outcome == Outcome.ISSUER_NOT_CONFIRMED
+
+
+def test_a_credential_without_eu_elements_exports_conforming_too() -> None:
+    credential = eu_credential()
+    achievement = credential["credentialSubject"]["achievement"]
+    for name in [
+        "creditsAvailable", "eqfLevel", "volumeOfLearning", "creditSystem", "learningOutcome",
+        "assessmentType", "participationForm", "qualityAssurance", "accreditation",
+        "prerequisites", "assessmentSupervision", "stackability", "furtherInformation",
+    ]:  # fmt: skip
+        achievement.pop(name)
+    credential["@context"] = credential["@context"][:2]
+    edc = export(credential)
+    assert "provenBy" not in edc["credentialSubject"]["hasClaim"]
+    assert check_edc(edc) == []

@@ -200,6 +200,7 @@ def test_the_wallet_downloads_its_own_credential_as_an_edc(
         assert page.status_code == 200
         assert 'id="edc-download"' in page.text
         assert "EQF level" in page.text  # our EU elements on the wallet page
+        assert "<dt>Credit points</dt><dd>2</dd>" in page.text
         answer = web.get(f"/wallet/credentials/{credential_id}/edc")
         assert answer.status_code == 200
         assert statuses(answer.json())["shapes"] == Status.PASSED

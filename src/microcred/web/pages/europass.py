@@ -15,6 +15,7 @@ from microcred.runtime import Runtime
 from microcred.types import JsonObject
 from microcred.wallet.service import WalletItem
 from microcred.web.pages.core import error_page, get_pages
+from microcred.web.pages.credential_view import CredentialView
 from microcred.web.pages.learner_session import LearnerRequired
 
 router = APIRouter(include_in_schema=False)
@@ -44,6 +45,17 @@ def can_export(runtime: Runtime, item: WalletItem) -> bool:
     return runtime.europass.legal_identifier(row.issuer_id) is not None
 
 
+def our_eu_elements(view: CredentialView) -> dict[str, Any]:
+    """Ours, as the public page lists them, with the credits in the same list."""
+    if not view.eu:
+        return {}
+    eu = dict(view.eu)
+    if view.credits is not None:
+        credits = int(view.credits) if view.credits.is_integer() else view.credits
+        eu["credits"] = str(credits)
+    return eu
+
+
 def held_eu_elements(item: WalletItem, language: str) -> dict[str, Any]:
     """An imported European Digital Credential's EU elements (ours come with the view)."""
     payload = edc_payload(item.document) if item.kind == "imported" else None
@@ -71,4 +83,4 @@ def wallet_edc(request: Request, ref: str, learner: LearnerRequired) -> Response
     return edc_download(sealed, item.id)
 
 
-__all__ = ["can_export", "edc_download", "held_eu_elements", "router"]
+__all__ = ["can_export", "edc_download", "held_eu_elements", "our_eu_elements", "router"]
