@@ -275,3 +275,14 @@ def test_a_credential_without_eu_elements_exports_conforming_too() -> None:
     edc = export(credential)
     assert "provenBy" not in edc["credentialSubject"]["hasClaim"]
     assert check_edc(edc) == []
+
+
+def test_a_violation_on_a_node_without_an_id_says_so() -> None:
+    edc = export()
+    spec = edc["credentialSubject"]["hasClaim"]["specifiedBy"]
+    spec["learningOutcome"].append({"type": "LearningOutcome"})  # no id, no title
+    (violation,) = check_edc(edc, ("no-cv",))
+    assert violation.focus == "a node without an id"
+    assert violation.path is not None
+    assert violation.path.endswith(":title")
+    assert violation.shape == "edc:LearningOutcome-dc_title"

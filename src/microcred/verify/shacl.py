@@ -125,7 +125,7 @@ def _validate(data: Graph, profile: Profile) -> list[ShapeViolation]:
                         message=str(report.value(leaf, SH.resultMessage) or "violation"),
                         focus=_name(shapes, report.value(leaf, SH.focusNode)),
                         path=_name(shapes, path) if isinstance(path, URIRef) else None,
-                        shape=_name(shapes, shape),
+                        shape=_name(shapes, shape, "a property shape"),
                         description=str(description) if description is not None else None,
                         value=_name(shapes, value) if value is not None else None,
                     )
@@ -142,7 +142,8 @@ def _innermost(report: Graph, result: Node) -> list[Node]:
     return [leaf for detail in details for leaf in _innermost(report, detail)]
 
 
-def _name(graph: Graph, node: Node | None) -> str:
+def _name(graph: Graph, node: Node | None, unnamed: str = "a node without an id") -> str:
+    """An IRI in the shapes' prefixes (elm:, cred: ...), a literal as its text."""
     from rdflib import BNode, URIRef
 
     if node is None:
@@ -153,7 +154,7 @@ def _name(graph: Graph, node: Node | None) -> str:
         except ValueError:
             return str(node)
     if isinstance(node, BNode):
-        return "a shape without a name" if graph is not None else str(node)
+        return unnamed
     return str(node)
 
 
