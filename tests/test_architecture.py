@@ -27,6 +27,7 @@ FEATURES = (
     "audit",
     "bulk",
     "engagement",
+    "europass",
     "issuers",
     "issuing",
     "learners",

@@ -25,6 +25,7 @@ from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
+from microcred.europass.service import EuropassService
 from microcred.issuers.service import IssuerService
 from microcred.issuing.credentials import CredentialService
 from microcred.issuing.issuance import IssuanceHook, IssuanceService
@@ -126,6 +127,17 @@ class Runtime:
     @cached_property
     def credentials(self) -> CredentialService:
         return CredentialService(self.sessions)
+
+    @cached_property
+    def europass(self) -> EuropassService:
+        return EuropassService(
+            self.sessions,
+            issuers=self.issuers,
+            credentials=self.credentials,
+            achievements=self.achievements,
+            urls=self.urls,
+            clock=self.clock,
+        )
 
     @cached_property
     def recipients(self) -> RecipientService:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, log, platform, repair
+from microcred.cli import bulk, europass, log, platform, repair
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.numbers import check_round_trip
@@ -246,7 +246,9 @@ def _print_report(file: Path, result: VerificationResult) -> None:
             f"  {summary.get('achievement') or summary.get('name')}", highlight=False, markup=False
         )
     issuer = summary.get("issuer") or {}
-    if issuer.get("id"):
+    if isinstance(issuer, str):  # a sealed EDC names its issuer (legal name), no DID
+        out.print(f"  issued by {issuer}", highlight=False, markup=False)
+    elif issuer.get("id"):
         name = f"{issuer['name']} " if issuer.get("name") else ""
         out.print(f"  issued by {name}({issuer['id']})", highlight=False, markup=False)
     out.print(table)
@@ -315,6 +317,7 @@ def demo(
 
 # The server-side command groups, one module each, mounted here and nowhere else.
 bulk.register(app)
+europass.register(app)
 log.register(app)
 platform.register(app)
 repair.register(app)

@@ -748,3 +748,17 @@ class Oid4vciCopyRow(Base):
     original_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
     holder_did: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime]
+
+
+# ---- europass ----------------------------------------------------------------------------------
+
+
+class EuropassLegalIdentifierRow(Base):
+    """An issuer's legal (eIDAS) identifier: a European Digital Credential's issuer must carry
+    one, and an Open Badges profile has no field for it."""
+
+    __tablename__ = "europass_legal_identifiers"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    notation: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

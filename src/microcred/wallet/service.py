@@ -250,6 +250,7 @@ class WalletService:
                 expected="Open Badges 3.0 / 2.0, VC-JWT, a baked PNG or SVG, CLR 2.0, Europass",
                 found=check.message if check is not None else "no credential",
             )
+        _refuse_malformed_edc(result)
         upsert = source.startswith("obapi:")
         now = self.clock()
         parent = self._row(learner_id, data, document, result, source=source, now=now)
@@ -469,6 +470,19 @@ def _not_a_credential(result: VerificationResult) -> bool:
     return not result.readable or (
         parse is not None and parse.status == Status.FAILED and parse.template == m.NOT_VC
     )
+
+
+def _refuse_malformed_edc(result: VerificationResult) -> None:
+    """A European Digital Credential that breaks the Commission's shapes is not one: refused
+    with the shape's message, focus node and path (a broken seal is kept, shown as failed)."""
+    shapes = result.check("shapes")
+    if result.format == m.FORMAT_EDC and shapes is not None and shapes.status == Status.FAILED:
+        raise InputError(
+            "this European Digital Credential does not conform to the European Commission's "
+            "shapes, so the wallet does not keep it",
+            expected="a credential satisfying EDC-generic-no-cv",
+            found=shapes.message,
+        )
 
 
 def _clr_parts(credential: JsonObject | None) -> list[HeldDocument]:

@@ -36,6 +36,7 @@ from microcred.web.pages.core import (
     safe_next,
 )
 from microcred.web.pages.credential_view import live_state
+from microcred.web.pages.europass import edc_download
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -185,6 +186,20 @@ def _detail(
         },
         status_code=status_code,
     )
+
+
+@router.get("/credentials/{credential_id}/edc")
+def credential_edc(request: Request, credential_id: str, actor: Viewer) -> Response:
+    """The credential as a sealed European Digital Credential (``?part=ID`` adds parts)."""
+    runtime = get_pages(request).runtime
+    parts = request.query_params.getlist("part")
+    try:
+        sealed = runtime.europass.export(actor, _issuer_id(actor), credential_id, parts=parts)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except InputError as error:
+        return _detail(request, actor, credential_id, {"error": error}, status_code=409)
+    return edc_download(sealed, credential_id)
 
 
 @router.post("/credentials/{credential_id}/{action}", dependencies=[SmallFormCsrf])

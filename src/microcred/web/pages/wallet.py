@@ -36,6 +36,7 @@ from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import error_page, get_pages, language_of, render
 from microcred.web.pages.credential_view import CredentialView, build_view
+from microcred.web.pages.europass import can_export, held_eu_elements, our_eu_elements
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.learner_session import LearnerFormCsrf, LearnerRequired, learner_csrf
 
@@ -190,6 +191,10 @@ def held_page(request: Request, ref: str, learner: LearnerRequired) -> Response:
         "collections": collections,
         "in_collections": {c.id for c in collections if item.id in c.refs},
         "removable": item.kind == "imported" or runtime.wallet.is_claim_only(learner.id, item.id),
+        "eu": our_eu_elements(view)
+        if view is not None
+        else held_eu_elements(item, language_of(request)),
+        "edc_export": can_export(runtime, item),
         "done": done if done in DONE else None,
     }
     return render(request, "wallet/credential.html", context)
