@@ -25,6 +25,12 @@ from microcred.notifications.service import (
     SWEEP_JOB,
     NotificationService,
 )
+from microcred.pathways.service import (
+    EVALUATE_JOB,
+    EVALUATE_RETRIES,
+    EVALUATE_RETRY_DELAY,
+    PathwayService,
+)
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
 from microcred.wallet.reverify import (
     NOTIFY_JOB,
@@ -44,6 +50,7 @@ def register_tasks(
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
+    pathways: Callable[[], PathwayService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -94,6 +101,18 @@ def register_tasks(
         queue.register(NOTIFY_JOB, notify, retries=NOTIFY_RETRIES, retry_delay=NOTIFY_RETRY_DELAY)
         queue.register_periodic(
             REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
+        )
+
+    # A learner's pathways after a credential of theirs landed: award what is now complete
+    # (idempotent: the award's unique row and the issuance key make a retry or a race harmless).
+    if pathways is not None:
+        get_pathways = pathways
+
+        def evaluate(email: str) -> list[str]:
+            return get_pathways().evaluate_job(email)
+
+        queue.register(
+            EVALUATE_JOB, evaluate, retries=EVALUATE_RETRIES, retry_delay=EVALUATE_RETRY_DELAY
         )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.
