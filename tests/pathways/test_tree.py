@@ -25,9 +25,12 @@ def pathway(requirement: dict[str, Any], **extra: Any) -> dict[str, Any]:
 
 
 def refused(data: dict[str, Any], facts: dict[str, PartFacts] | None = None) -> PathwayError:
-    with pytest.raises(PathwayError) as caught:
+    def save() -> None:
         definition = parse_definition(data)
         check_satisfiable(definition, lambda node: (facts or {}).get(node.id, PartFacts()))
+
+    with pytest.raises(PathwayError) as caught:
+        save()
     return caught.value
 
 
@@ -88,7 +91,9 @@ def test_the_same_part_twice_is_refused_naming_the_second() -> None:
 
 def test_the_same_skill_twice_is_a_duplicate_part() -> None:
     skill = {"type": "skill", "url": ESCO}
-    error = refused(pathway({"type": "anyOf", "of": [{**skill, "id": "s1"}, {**skill, "id": "s2"}]}))
+    error = refused(
+        pathway({"type": "anyOf", "of": [{**skill, "id": "s1"}, {**skill, "id": "s2"}]})
+    )
     assert (error.node, error.reason) == ("s2", "duplicate_part")
 
 

@@ -51,6 +51,7 @@ from microcred.store.tables import (
 )
 from microcred.types import JsonObject
 from microcred.urls import PublicUrls
+from microcred.wallet.repository import NoticeRepository
 
 if TYPE_CHECKING:
     from microcred.achievements.service import AchievementService
@@ -342,7 +343,6 @@ class PathwayService:
                 "narrative": "Earned by completing the pathway's requirements:\n"
                 + "\n".join(lines),
             },
-            "stackability": "stackable",
         }
         for key in ("achievementType", "tag", "fieldOfStudy", "inLanguage", "humanCode"):
             if key in award:
@@ -516,8 +516,10 @@ class PathwayService:
         clr_subject["verifiableCredential"] = [held.document for held in parts]
         if associations:
             clr_subject["association"] = associations
+        # The EU extension's context too, when the achievements carry its elements.
+        extra = [c for c in document["@context"] if c not in CLR_CONTEXTS and "ob/v3p0" not in c]
         unsigned: JsonObject = {
-            "@context": CLR_CONTEXTS,
+            "@context": CLR_CONTEXTS + extra,
             "id": self.urls.credential_clr(credential.id),
             "type": ["VerifiableCredential", "ClrCredential"],
             "issuer": document["issuer"],
@@ -592,17 +594,20 @@ class PathwayService:
             )
             learner = award.learner_key.removeprefix("learner:")
             if move in ("suspend", "revoke") and award.learner_key.startswith("learner:"):
-                session.add(
-                    WalletNoticeRow(
-                        id=str(uuid.uuid4()),
-                        learner_id=learner,
-                        ref=degree.id,
-                        what="revoked" if move == "revoke" else "suspended",
-                        name=_credential_title(degree)[:500],
-                        created_at=now,
-                        mailed_at=None,
-                        dismissed_at=None,
-                    )
+                # The wallet's own notice rows (the banner and its mail); told once per state.
+                NoticeRepository(session).add_notices(
+                    [
+                        WalletNoticeRow(
+                            id=str(uuid.uuid4()),
+                            learner_id=learner,
+                            ref=degree.id,
+                            what="revoked" if move == "revoke" else "suspended",
+                            name=_credential_title(degree)[:500],
+                            created_at=now,
+                            mailed_at=None,
+                            dismissed_at=None,
+                        )
+                    ]
                 )
         return dependents
 
