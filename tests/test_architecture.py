@@ -33,6 +33,7 @@ FEATURES = (
     "notifications",
     "obapi",
     "oid4vci",
+    "pathways",
     "status",
     "transparency",
     "vcapi",
