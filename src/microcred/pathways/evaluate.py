@@ -128,88 +128,107 @@ class HeldIndex:
         return found
 
 
+@dataclass(frozen=True)
+class _PartPlan:
+    node: Node
+    floor: int | None
+    months: int | None
+    prerequisites: tuple[str, ...]
+
+
+class Plan:
+    """What evaluating a definition needs, worked out once per definition (a service keeps
+    one per pathway version): parts in prerequisite order, each with the constraints of its
+    ancestors gathered, and the parts under each node named by an ``after``."""
+
+    def __init__(self, definition: PathwayDefinition, resolve: Mapping[str, str]) -> None:
+        self.definition = definition
+        self.resolve = dict(resolve)
+        self.nodes = definition.nodes()
+        parents: dict[str, Node] = {}
+        for node in self.nodes.values():
+            for child in node.children:
+                parents[child.id] = node
+        self.parts_under = {
+            target: tuple(p.id for p in self.nodes[target].parts())
+            for node in self.nodes.values()
+            for target in node.after
+        }
+        plans: dict[str, _PartPlan] = {}
+        for part in definition.root.parts():
+            chain = [part]
+            while chain[-1].id in parents:
+                chain.append(parents[chain[-1].id])
+            plans[part.id] = _PartPlan(
+                node=part,
+                floor=max((n.min_eqf for n in chain if n.min_eqf is not None), default=None),
+                months=min(
+                    (n.within_months for n in chain if n.within_months is not None), default=None
+                ),
+                prerequisites=tuple(sorted({t for n in chain for t in n.after})),
+            )
+        order: list[_PartPlan] = []
+        seen: set[str] = set()
+
+        def place(part_id: str) -> None:
+            if part_id in seen:
+                return
+            seen.add(part_id)
+            for target in plans[part_id].prerequisites:
+                for before in self.parts_under[target]:
+                    place(before)
+            order.append(plans[part_id])
+
+        for part_id in plans:
+            place(part_id)
+        self.order = tuple(order)
+
+
 def evaluate(
-    definition: PathwayDefinition,
+    definition: PathwayDefinition | Plan,
     held: HeldIndex,
     now: datetime,
     *,
     resolve: Mapping[str, str] | None = None,
 ) -> NodeProgress:
     """The progress tree. ``resolve`` maps a part's achievement reference (a bare id of ours)
-    to the id its credentials carry (our achievement URL)."""
-    return _Evaluation(definition, held, now, resolve or {}).run()
+    to the id its credentials carry (our achievement URL); a :class:`Plan` carries its own."""
+    plan = definition if isinstance(definition, Plan) else Plan(definition, resolve or {})
+    return _Evaluation(plan, held, now).run()
 
 
 class _Evaluation:
-    def __init__(
-        self,
-        definition: PathwayDefinition,
-        held: HeldIndex,
-        now: datetime,
-        resolve: Mapping[str, str],
-    ) -> None:
-        self.definition = definition
+    def __init__(self, plan: Plan, held: HeldIndex, now: datetime) -> None:
+        self.plan = plan
         self.held = held
         self.now = now
-        self.resolve = resolve
-        self.nodes = definition.nodes()
-        self.parents: dict[str, Node] = {}
-        for node in self.nodes.values():
-            for child in node.children:
-                self.parents[child.id] = node
         self.filled: dict[str, tuple[Held | None, str | None]] = {}
         self.used: set[str] = set()
+        self.earliest: dict[int, datetime] = {}
 
     def run(self) -> NodeProgress:
-        for part in self._order():
-            self.filled[part.id] = self._fill(part)
-        return self._progress(self.definition.root)
+        for part in self.plan.order:
+            self.filled[part.node.id] = self._fill(part)
+        return self._progress(self.plan.definition.root)
 
-    def _ancestry(self, node: Node) -> list[Node]:
-        chain = [node]
-        while chain[-1].id in self.parents:
-            chain.append(self.parents[chain[-1].id])
-        return chain
-
-    def _prerequisites(self, part: Node) -> set[str]:
-        return {target for node in self._ancestry(part) for target in node.after}
-
-    def _order(self) -> list[Node]:
-        """Parts, each after the parts of the nodes it must follow (the tree is acyclic)."""
-        parts = list(self.definition.root.parts())
-        placed: list[Node] = []
-        seen: set[str] = set()
-
-        def place(part: Node) -> None:
-            if part.id in seen:
-                return
-            seen.add(part.id)
-            for target in sorted(self._prerequisites(part)):
-                for before in self.nodes[target].parts():
-                    place(before)
-            placed.append(part)
-
-        for part in parts:
-            place(part)
-        return placed
-
-    def _fill(self, part: Node) -> tuple[Held | None, str | None]:
-        chain = self._ancestry(part)
-        floor = max((n.min_eqf for n in chain if n.min_eqf is not None), default=None)
-        months = min((n.within_months for n in chain if n.within_months is not None), default=None)
-        earliest = add_months(self.now, -months) if months is not None else None
+    def _fill(self, part: _PartPlan) -> tuple[Held | None, str | None]:
+        earliest = None
+        if part.months is not None:
+            earliest = self.earliest.get(part.months)
+            if earliest is None:
+                earliest = self.earliest[part.months] = add_months(self.now, -part.months)
         not_before: datetime | None = None
-        for target in self._prerequisites(part):
-            for before in self.nodes[target].parts():
-                got, _ = self.filled.get(before.id, (None, None))
+        for target in part.prerequisites:
+            for before in self.plan.parts_under[target]:
+                got, _ = self.filled.get(before, (None, None))
                 if got is None:
-                    return None, f"waits for {self.nodes[target].title()}"
+                    return None, f"waits for {self.plan.nodes[target].title()}"
                 if got.earned_at is not None and (not_before is None or got.earned_at > not_before):
                     not_before = got.earned_at
         reason = None
         best: Held | None = None
-        for item in self.held.candidates(part, self.resolve):
-            why = self._refusal(item, floor, earliest, not_before)
+        for item in self.held.candidates(part.node, self.plan.resolve):
+            why = self._refusal(item, part.floor, earliest, not_before)
             if why is not None:
                 reason = reason or why
                 continue
@@ -266,7 +285,7 @@ class _Evaluation:
         else:
             done = done_children >= node.needed
         for target in node.after:
-            done = done and self._done(self.nodes[target])
+            done = done and self._progress(self.plan.nodes[target]).done
         return NodeProgress(
             id=node.id,
             type=node.type,
@@ -278,9 +297,6 @@ class _Evaluation:
             min_credits=node.min_credits,
             children=children,
         )
-
-    def _done(self, node: Node) -> bool:
-        return self._progress(node).done
 
 
 def _later(item: Held, other: Held) -> bool:
@@ -376,4 +392,4 @@ def _moment(value: str) -> datetime | None:
     return moment if moment.tzinfo is not None else None
 
 
-__all__ = ["Held", "HeldIndex", "NodeProgress", "evaluate", "held_from_document"]
+__all__ = ["Held", "HeldIndex", "NodeProgress", "Plan", "evaluate", "held_from_document"]

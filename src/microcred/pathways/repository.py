@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from microcred.status.expiry import effective_state_sql
 from microcred.store.repository import Repository
 from microcred.store.tables import (
     CredentialRow,
@@ -140,11 +142,18 @@ class PathwayRepository(Repository):
         row = self.session.get(LearnerEmailRow, email)
         return row.learner_id if row is not None else None
 
-    def ours_by_email(self, email: str) -> list[CredentialRow]:
-        """Our credentials issued to an address no learner account holds."""
+    def ours_states(self, email: str, now: datetime) -> list[tuple[str, str]]:
+        """(id, effective state) of our credentials issued to an address no learner account
+        holds."""
         rows = self.session.execute(
-            select(CredentialRow).where(CredentialRow.recipient_email == email)
+            select(CredentialRow.id, effective_state_sql(now)).where(
+                CredentialRow.recipient_email == email
+            )
         )
+        return [(str(ref), str(state)) for ref, state in rows]
+
+    def credentials(self, ids: Sequence[str]) -> list[CredentialRow]:
+        rows = self.session.execute(select(CredentialRow).where(CredentialRow.id.in_(ids)))
         return list(rows.scalars())
 
     def credential(self, credential_id: str) -> CredentialRow | None:

@@ -14,9 +14,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import threading
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +33,14 @@ from microcred.issuers.repository import IssuerRepository
 from microcred.issuing.issuance import IssuanceService, IssueRequest
 from microcred.model import normalize_email
 from microcred.model.eu import ECTS_IRI
-from microcred.pathways.evaluate import Held, HeldIndex, NodeProgress, evaluate, held_from_document
+from microcred.pathways.evaluate import (
+    Held,
+    HeldIndex,
+    NodeProgress,
+    Plan,
+    evaluate,
+    held_from_document,
+)
 from microcred.pathways.repository import PathwayRepository
 from microcred.pathways.tree import Node, PartFacts, PathwayDefinition, check_satisfiable
 from microcred.pathways.tree import parse_definition as parse_tree
@@ -152,6 +161,8 @@ class PathwayService:
         self.issuance = issuance
         self.wallet = wallet
         self.queue = queue
+        self._cache = _FactsCache()
+        self._plans: dict[tuple[str, int], Plan] = {}
 
     # ---- definitions -----------------------------------------------------------------------
 
@@ -354,17 +365,43 @@ class PathwayService:
     def held(self, email: str) -> tuple[str, list[Held]]:
         """The learner's key and what they hold that a pathway may count: the wallet's (our
         credentials by verified address or claim, and imports with their stored
-        verification) when an account has the address, else our credentials to it."""
+        verification) when an account has the address, else our credentials to it.
+
+        Documents never change once held, only their state does: each credential's facts are
+        read once per process and kept (:class:`_FactsCache`); each call reads the states."""
         address = normalize_email(email)
+        now = self.clock()
         with self.sessions() as session:
             repo = PathwayRepository(session)
             learner_id = repo.learner_of(address)
-            ours = [] if learner_id else repo.ours_by_email(address)
-        now = self.clock()
-        if learner_id is None:
-            return f"email:{address}", [_held_ours(row, now) for row in ours]
-        items, _total = self.wallet.list_credentials(learner_id, limit=MAX_HELD)
-        return f"learner:{learner_id}", [h for h in map(_held_item, items) if h is not None]
+            if learner_id is None:
+                states = [("ours", ref, state) for ref, state in repo.ours_states(address, now)]
+        if learner_id is not None:
+            states = self.wallet.holding_states(learner_id)
+        missing = [ref for kind, ref, _state in states if self._cache.get(kind, ref) is None]
+        if missing and learner_id is not None:
+            for ref, item in self.wallet.get_many(learner_id, missing).items():
+                self._cache.put(item.kind, ref, _held_item(item))
+        elif missing:
+            with self.sessions() as session:
+                for row in PathwayRepository(session).credentials(missing):
+                    self._cache.put("ours", row.id, _held_ours(row, now))
+        held = []
+        for kind, ref, state in states:
+            facts = self._cache.get(kind, ref)
+            if facts is not None:
+                held.append(replace(facts, counts=state == "active", state=state))
+        key = f"learner:{learner_id}" if learner_id else f"email:{address}"
+        return key, held
+
+    def _plan(self, row: PathwayRow) -> Plan:
+        """The pathway's definition, parsed and planned once per version."""
+        key = (row.id, row.version)
+        plan = self._plans.get(key)
+        if plan is None:
+            definition = parse_tree(row.definition)
+            plan = self._plans[key] = Plan(definition, self._resolve(definition))
+        return plan
 
     def progress(self, email: str, *, pathway_id: str | None = None) -> list[Progress]:
         """Progress on every active pathway (or one), read-only."""
@@ -381,9 +418,9 @@ class PathwayService:
             awards = {a.pathway_id: a for a in repo.awards_for([key])}
         result = []
         for row in rows:
-            definition = parse_tree(row.definition)
-            tree = evaluate(definition, index, now, resolve=self._resolve(definition))
-            result.append(Progress(row, definition, tree, awards.get(row.id)))
+            plan = self._plan(row)
+            tree = evaluate(plan, index, now)
+            result.append(Progress(row, plan.definition, tree, awards.get(row.id)))
         return result
 
     def evaluate_job(self, email: str) -> list[str]:
@@ -619,6 +656,31 @@ class PathwayService:
             award = PathwayRepository(session).award_of_credential(row.id)
         if award is not None and award.learner_key.startswith("learner:"):
             self.queue.enqueue(NOTIFY_JOB, award.learner_key.removeprefix("learner:"))
+
+
+class _FactsCache:
+    """Held credentials' facts by (kind, id), the most recent ``limit`` kept. The states in
+    them are stale by design: :meth:`PathwayService.held` lays the current state over."""
+
+    def __init__(self, limit: int = 100_000) -> None:
+        self.limit = limit
+        self._items: OrderedDict[tuple[str, str], Held | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, ref: str) -> Held | None:
+        with self._lock:
+            found = self._items.get((kind, ref))
+            if found is not None:
+                self._items.move_to_end((kind, ref))
+            return found
+
+    def put(self, kind: str, ref: str, facts: Held | None) -> None:
+        if facts is None:
+            return  # an unreadable import: asked again next time, and ignored again
+        with self._lock:
+            self._items[(kind, ref)] = facts
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
 
 
 def _cascade(policy: str, action: str, failing: set[str], degree: CredentialRow) -> Any:
