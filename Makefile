@@ -52,6 +52,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/wallet_bench.py
 	$(BIN)/python bench/europass_bench.py
+	$(BIN)/python bench/pathways_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

@@ -34,6 +34,7 @@ FEATURES = (
     "notifications",
     "obapi",
     "oid4vci",
+    "pathways",
     "status",
     "transparency",
     "vcapi",

@@ -9,7 +9,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   ├── ModelError           well-formed input that breaks the data model (names the field)
     │   ├── FormTooLargeError    an HTML form past its size limit
     │   ├── NoQrCodeError        a picture with no QR code that decodes
-    │   └── BundleError          a log proof bundle that does not fit the format
+    │   ├── BundleError          a log proof bundle that does not fit the format
+    │   └── PathwayError         a pathway definition that cannot be saved (names the node)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
     ├── KeyResolutionError       a key or DID that cannot be decoded or resolved
@@ -104,6 +105,27 @@ class ModelError(InputError):
     ):
         super().__init__(f"{field}: {message}", expected=expected, found=found)
         self.field = field
+
+
+class PathwayError(InputError):
+    """A pathway's requirement tree that cannot be saved: ``node`` is the id of the node at
+    fault (``definition`` for the whole), ``reason`` a stable word (cycle, unsatisfiable,
+    unknown_part, duplicate_part, invalid)."""
+
+    code = "invalid_pathway"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        reason: str,
+        expected: str | None = None,
+        found: str | None = None,
+    ):
+        super().__init__(f"node {node!r}: {message}", expected=expected, found=found)
+        self.node = node
+        self.reason = reason
 
 
 class ContextError(MicrocredError):

@@ -8,7 +8,7 @@ file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -40,10 +40,12 @@ from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
+from microcred.pathways.service import PathwayService
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import make_engine, migrate, session_factory
+from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
@@ -96,6 +98,7 @@ class Runtime:
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
             status_mail=lambda: self.status_mail,
+            pathways=lambda: self.pathways,
         )
         return queue
 
@@ -113,7 +116,7 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications]
+        hooks: list[IssuanceHook] = [self.transparency, self.notifications, _Later(self)]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,
@@ -173,6 +176,7 @@ class Runtime:
             transparency=self.transparency,
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
             on_change=self.status_mail.changed,  # the recipient is told by e-mail
+            hooks=[self.pathways],  # a micro-degree follows its parts, by pathway policy
         )
 
     @cached_property
@@ -348,6 +352,21 @@ class Runtime:
         """What the learner shows: public credentials, collections, the public profile."""
         return ShowcaseService(self.sessions, clock=self.clock, wallet=self.wallet)
 
+    # ---- pathways (micro-degrees stacked from credentials, ours and imported) ------------------
+
+    @cached_property
+    def pathways(self) -> PathwayService:
+        return PathwayService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            achievements=self.achievements,
+            issuance=self.issuance,
+            wallet=self.wallet,
+            queue=self.queue,
+        )
+
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
 
     @cached_property
@@ -363,3 +382,17 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Later:
+    """The pathways' issuance hook, looked up when called: the pathways service issues through
+    the issuance service, so it cannot exist when the issuance service is built."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.in_transaction(session, credentials)
+
+    def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.after_commit(credentials)

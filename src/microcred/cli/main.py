@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, europass, log, platform, repair
+from microcred.cli import bulk, europass, log, pathways, platform, repair
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.numbers import check_round_trip
@@ -320,6 +320,7 @@ bulk.register(app)
 europass.register(app)
 log.register(app)
 platform.register(app)
+pathways.register(app)
 repair.register(app)
 
 if __name__ == "__main__":  # pragma: no cover

@@ -39,6 +39,8 @@ from microcred.issuing.repository import CredentialConflictError, CredentialRepo
 from microcred.model import (
     hashed_email_identity,
     normalize_email,
+    parse_achievement,
+    parse_credential,
     parse_profile,
 )
 from microcred.model.template import CredentialTemplate
@@ -46,6 +48,7 @@ from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
 from microcred.store.tables import AchievementRow, CredentialRow
+from microcred.types import JsonObject
 from microcred.urls import PublicUrls
 
 # No white space and none of the characters that delimit addresses in a header (RFC 5322
@@ -71,6 +74,11 @@ class IssueRequest:
     valid_from: datetime | None = None
     batch_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    evidence: tuple[JsonObject, ...] = ()
+    """OB 3.0 Evidence objects the credential carries (a micro-degree's part credentials)."""
+    achievement_extra: JsonObject | None = None
+    """Fields laid over the achievement for this credential only (a micro-degree's credits,
+    EQF level and learning outcomes, derived from the parts this learner earned)."""
 
     def checked(self) -> IssueRequest:
         """This request with its recipient normalised, or an InputError naming the problem."""
@@ -121,6 +129,8 @@ class IssueRequest:
             valid_from=valid_from,
             batch_id=self.batch_id,
             extra=self.extra,
+            evidence=self.evidence,
+            achievement_extra=self.achievement_extra,
         )
 
 
@@ -229,7 +239,16 @@ class IssuanceService:
                 if achievement.validity_months
                 else None
             )
-            document = templates[achievement.id].build(
+            template = templates[achievement.id]
+            if request.achievement_extra:
+                # Checked by the model like any achievement (a ModelError names the field).
+                template = CredentialTemplate(
+                    issuer=profile,
+                    achievement=parse_achievement(
+                        {**models[achievement.id].to_json(), **request.achievement_extra}
+                    ),
+                )
+            document = template.build(
                 id=self.urls.credential(credential_id),
                 valid_from=valid_from,
                 valid_until=valid_until,
@@ -250,6 +269,9 @@ class IssuanceService:
                 # is text), so the first credential of each achievement speaks for the rest.
                 check_round_trip(document)
                 numbers_checked.add(achievement.id)
+            if request.evidence:
+                document["evidence"] = [dict(item) for item in request.evidence]
+                parse_credential(document)  # the evidence is checked as the model reads it
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(

@@ -30,6 +30,12 @@ from microcred.notifications.status_mail import (
     STATUS_MAIL_RETRIES,
     StatusMailService,
 )
+from microcred.pathways.service import (
+    EVALUATE_JOB,
+    EVALUATE_RETRIES,
+    EVALUATE_RETRY_DELAY,
+    PathwayService,
+)
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
 from microcred.wallet.reverify import (
     NOTIFY_JOB,
@@ -50,6 +56,7 @@ def register_tasks(
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
     status_mail: Callable[[], StatusMailService] | None = None,
+    pathways: Callable[[], PathwayService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -115,6 +122,18 @@ def register_tasks(
             send_status,
             retries=STATUS_MAIL_RETRIES,
             retry_delay=RETRY_DELAY_SECONDS,
+        )
+
+    # A learner's pathways after a credential of theirs landed: award what is now complete
+    # (idempotent: the award's unique row and the issuance key make a retry or a race harmless).
+    if pathways is not None:
+        get_pathways = pathways
+
+        def evaluate(email: str) -> list[str]:
+            return get_pathways().evaluate_job(email)
+
+        queue.register(
+            EVALUATE_JOB, evaluate, retries=EVALUATE_RETRIES, retry_delay=EVALUATE_RETRY_DELAY
         )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.

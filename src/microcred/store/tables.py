@@ -762,3 +762,69 @@ class EuropassLegalIdentifierRow(Base):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
     notation: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Pathways and micro-degrees (migration 0008, microcred.pathways).
+
+
+class PathwayRow(Base):
+    """A stackable pathway: its requirement tree (``definition``, as checked on save), the
+    owning issuer who awards the micro-degree, and the micro-degree's achievement. ``state``:
+    ``pending`` until every co-issuer approved, then ``active``; ``archived`` awards no more."""
+
+    __tablename__ = "pathways"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict[str, Any]]
+    policy: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PathwayIssuerRow(Base):
+    """An issuer taking part in a pathway (the owner too); ``approved_at`` once it agreed."""
+
+    __tablename__ = "pathway_issuers"
+
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True, index=True)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class PathwayAwardRow(Base):
+    """One learner's micro-degree for one pathway. The unique (pathway, learner) pair is what
+    makes the award happen once however many events race; ``credential_id`` is set when the
+    credential is issued, ``clr`` holds the signed ClrCredential of its parts, ``failing``
+    the part references whose revocation or suspension holds it back."""
+
+    __tablename__ = "pathway_awards"
+    __table_args__ = (UniqueConstraint("pathway_id", "learner_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"))
+    learner_key: Mapped[str] = mapped_column(String(400))
+    email: Mapped[str] = mapped_column(String(320))
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    clr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failing: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class PathwayAwardPartRow(Base):
+    """A credential an award counted (ours by credential id, imports by wallet item id)."""
+
+    __tablename__ = "pathway_award_parts"
+
+    award_id: Mapped[str] = mapped_column(ForeignKey("pathway_awards.id"), primary_key=True)
+    part_ref: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    name: Mapped[str | None] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(100))

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, literal, or_, select, union_all
 
+from microcred.status.expiry import effective_state_sql, is_expired
 from microcred.store.repository import Repository
 from microcred.store.tables import (
     CredentialRow,
@@ -67,6 +68,29 @@ class WalletRepository(Repository):
         ).all()
         total = self.session.execute(select(func.count()).select_from(both)).scalar_one()
         return [(str(kind), str(ref)) for kind, ref in page], int(total)
+
+    def holding_states(self, learner_id: str, now: datetime) -> list[tuple[str, str, str]]:
+        """(kind, id, state) of everything the learner holds, without the documents: ours in
+        their effective state at ``now``, imports in their verified state (expiry applied by
+        the caller). Two narrow queries."""
+        ours = self.session.execute(
+            select(CredentialRow.id, effective_state_sql(now)).where(self._held(learner_id))
+        ).all()
+        imported = self.session.execute(
+            select(WalletItemRow.id, WalletItemRow.state, WalletItemRow.valid_until).where(
+                WalletItemRow.learner_id == learner_id
+            )
+        ).all()
+        found = [("ours", str(ref), str(state)) for ref, state in ours]
+        found.extend(
+            (
+                "imported",
+                str(ref),
+                "expired" if state == "active" and is_expired(until, now) else str(state),
+            )
+            for ref, state, until in imported
+        )
+        return found
 
     def credentials(self, ids: Sequence[str]) -> dict[str, CredentialRow]:
         if not ids:

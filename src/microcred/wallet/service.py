@@ -109,6 +109,12 @@ class WalletService:
             ]
         return held, total
 
+    def holding_states(self, learner_id: str) -> list[tuple[str, str, str]]:
+        """(kind, id, state) of every held credential, states as :meth:`list_credentials`
+        gives them, without reading a document (for callers that keep documents' facts)."""
+        with self.sessions() as session:
+            return WalletRepository(session).holding_states(learner_id, self.clock())
+
     def get(self, learner_id: str, ref: str) -> WalletItem:
         """One held credential, ours or imported; another learner's is not found."""
         with self.sessions() as session:

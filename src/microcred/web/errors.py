@@ -69,8 +69,15 @@ def install(app: FastAPI) -> None:
             return JSONResponse(
                 error_body(error.code, "something went wrong on our side"), status_code=status
             )
+        where = (
+            {"node": error.node, "reason": error.reason}
+            if isinstance(error, e.PathwayError)
+            else {}
+        )
         return JSONResponse(
-            error_body(error.code, error.message, expected=error.expected, found=error.found),
+            error_body(
+                error.code, error.message, expected=error.expected, found=error.found, **where
+            ),
             status_code=status,
             headers=headers,
         )
