@@ -39,6 +39,7 @@ from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
 from microcred.settings import Settings
+from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import make_engine, migrate, session_factory
@@ -339,6 +340,12 @@ class Runtime:
             wallet=self.wallet,
             learners=self.learners,
         )
+
+    # ---- skills and careers (taxonomy, goal matching, gap and plan) ----------------------------
+
+    @cached_property
+    def skills(self) -> SkillsService:
+        return SkillsService(self.sessions)
 
     def close(self) -> None:
         self.engine.dispose()
