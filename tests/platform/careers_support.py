@@ -54,12 +54,21 @@ def make_catalogue(runtime: Runtime, issuer_id: str) -> dict[str, str]:
         ("SQL basics", ["Structured query language SQL"], 1, 4, "", 5000),
         ("Tableau dashboards", ["Tableau"], 2, 5, "Having passed SQL basics.", 10000),
         ("Python and SQL", ["Python", "Structured query language SQL"], 4, None, "", 6000),
-        ("Everything data", ["Python", "Structured query language SQL", "Tableau"], 10, None, "", 15000),
+        (
+            "Everything data",
+            ["Python", "Structured query language SQL", "Tableau"],
+            10,
+            None,
+            "",
+            15000,
+        ),
     ]
     ids = {}
     for name, skills, credits, eqf, prerequisites, price in specs:
         row = runtime.achievements.create(
-            SYSTEM, issuer_id, achievement(name, skills, credits, eqf=eqf, prerequisites=prerequisites)
+            SYSTEM,
+            issuer_id,
+            achievement(name, skills, credits, eqf=eqf, prerequisites=prerequisites),
         )
         runtime.careers.set_offer(row.id, price_minor=price, currency="EUR")
         ids[name] = row.id

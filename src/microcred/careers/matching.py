@@ -24,6 +24,9 @@ _GENERIC = ("helpers--", "first-line supervisors", "all other")
 """Titles a goal names only when it says so: "electrician" means Electricians, not their helpers,
 supervisors or the catch-all "..., All Other" (their score is scaled by ``_GENERIC_FACTOR``)."""
 _GENERIC_FACTOR = 0.85
+_SKILL_NOISE = frozenset({"software", "systems", "system"})
+"""Words nearly every technology skill's name carries (``Microsoft Office software``): indexed,
+they would make "software" a word of every occupation."""
 _FIELD_WEIGHTS = {"title": 3, "alt": 2, "description": 1, "skills": 1}
 
 
@@ -56,6 +59,8 @@ def _document(occupation: Occupation, taxonomy: Taxonomy) -> Counter[str]:
     for field, texts in fields.items():
         for text in texts:
             for word in words(text):
+                if field == "skills" and word in _SKILL_NOISE:
+                    continue
                 terms[stem(word)] += _FIELD_WEIGHTS[field]
     return terms
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.careers.catalogue import Entry, entry_of
+from microcred.careers.goals import checked_goal
 from microcred.careers.matching import GoalMatcher, Match
 from microcred.careers.planner import Candidate, Cover, cover
 from microcred.careers.repository import CareersRepository
@@ -117,6 +118,7 @@ class CareersService:
             return cached[1]
 
     def match(self, goal: str, *, framework: str = ONET, limit: int = 5) -> list[Match]:
+        checked_goal(goal)  # a goal that cannot be read is refused before any work
         return self.matcher(framework).match(goal, limit=limit)
 
     # ---- skills: the occupation's, the learner's, the gap ---------------------------------

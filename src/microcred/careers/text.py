@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -42,6 +42,7 @@ def _stemmer(language: str) -> object:
     return snowballstemmer.stemmer(_STEMMERS[language])
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str, language: str = "en") -> str:
     stemmed: str = _stemmer(language).stemWord(word)  # type: ignore[attr-defined]
     return stemmed
