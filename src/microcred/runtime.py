@@ -47,6 +47,7 @@ from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
+from microcred.verification.throttle import VerifyThrottle
 from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
@@ -222,6 +223,11 @@ class Runtime:
             # Read at each verification, so a witness swapped in later (tests) is the one used.
             anchor_reader=lambda: self.witness.shared_reader(),
         )
+
+    @cached_property
+    def verify_throttle(self) -> VerifyThrottle:
+        """Public verification per client: a few at a time, bounded hard work a minute."""
+        return VerifyThrottle()
 
     @cached_property
     def vcapi(self) -> VcApiService:

@@ -69,3 +69,9 @@ def json_body(raw: bytes) -> Any:
         return json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InputError("the request body is not JSON", expected="a JSON object") from exc
+
+
+def client_of(request: Request) -> str:
+    """The client's address, for limits per client (the peer: behind a proxy, the proxy's
+    forwarding is trusted only where uvicorn's ``--forwarded-allow-ips`` says so)."""
+    return request.client.host if request.client else "unknown"
