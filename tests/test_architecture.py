@@ -27,6 +27,7 @@ FEATURES = (
     "audit",
     "bulk",
     "engagement",
+    "instance",
     "issuers",
     "issuing",
     "learners",

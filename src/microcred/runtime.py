@@ -25,6 +25,8 @@ from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
+from microcred.errors import MicrocredError
+from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
 from microcred.issuing.credentials import CredentialService
 from microcred.issuing.issuance import IssuanceHook, IssuanceService
@@ -71,7 +73,21 @@ class Runtime:
         self.engine: Engine = make_engine(settings.sqlalchemy_url)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.urls = PublicUrls(settings.base_url)
+        # Every stored name is built on the public URL: the one kept with the data wins, and a
+        # process configured with another refuses to start (microcred.instance.service).
+        try:
+            base = bind_public_url(
+                self.sessions,
+                settings.base_url,
+                explicit="public_url" in settings.model_fields_set,
+                now=clock,
+            )
+        except MicrocredError:
+            self.engine.dispose()
+            raise
+        if base != settings.base_url:
+            self.settings = settings.model_copy(update={"public_url": base})
+        self.urls = PublicUrls(base)
         # Started and stopped with the web server (job consumer threads, for example).
         self.on_startup: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
