@@ -29,6 +29,7 @@ FEATURES = (
     "careers",
     "engagement",
     "europass",
+    "instance",
     "issuers",
     "issuing",
     "learners",

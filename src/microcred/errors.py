@@ -13,6 +13,7 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   └── PathwayError         a pathway definition that cannot be saved (names the node)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
+    │   └── WorkLimitError       a graph refused for the work it would cost (hostile input)
     ├── KeyResolutionError       a key or DID that cannot be decoded or resolved
     ├── ProofError               a proof that cannot be created or does not verify
     ├── StatusListError          a malformed status list or status entry
@@ -138,6 +139,13 @@ class CanonicalizationError(MicrocredError):
     """JSON-LD to RDF conversion or RDFC-1.0 canonicalization failed or hit a work limit."""
 
     code = "canonicalization_failed"
+
+
+class WorkLimitError(CanonicalizationError):
+    """A graph refused for the work canonicalizing it would cost (blank nodes built to make
+    RDFC-1.0 explode), or because the request or the server spent its budget for such work."""
+
+    code = "work_limit"
 
 
 class KeyResolutionError(MicrocredError):

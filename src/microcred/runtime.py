@@ -27,7 +27,9 @@ from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
+from microcred.errors import MicrocredError
 from microcred.europass.service import EuropassService
+from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
 from microcred.issuing.credentials import CredentialService
 from microcred.issuing.issuance import IssuanceHook, IssuanceService
@@ -54,6 +56,7 @@ from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
+from microcred.verification.throttle import VerifyThrottle
 from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
@@ -77,7 +80,21 @@ class Runtime:
         self.engine: Engine = make_engine(settings.sqlalchemy_url)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.urls = PublicUrls(settings.base_url)
+        # Every stored name is built on the public URL: the one kept with the data wins, and a
+        # process configured with another refuses to start (microcred.instance.service).
+        try:
+            base = bind_public_url(
+                self.sessions,
+                settings.base_url,
+                explicit="public_url" in settings.model_fields_set,
+                now=clock,
+            )
+        except MicrocredError:
+            self.engine.dispose()
+            raise
+        if base != settings.base_url:
+            self.settings = settings.model_copy(update={"public_url": base})
+        self.urls = PublicUrls(base)
         # Started and stopped with the web server (job consumer threads, for example).
         self.on_startup: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
@@ -250,6 +267,11 @@ class Runtime:
             # Read at each verification, so a witness swapped in later (tests) is the one used.
             anchor_reader=lambda: self.witness.shared_reader(),
         )
+
+    @cached_property
+    def verify_throttle(self) -> VerifyThrottle:
+        """Public verification per client: a few at a time, bounded hard work a minute."""
+        return VerifyThrottle()
 
     @cached_property
     def vcapi(self) -> VcApiService:

@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, careers, europass, log, pathways, platform, repair
+from microcred.cli import bulk, careers, europass, log, pathways, platform, public_url, repair
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.numbers import check_round_trip
@@ -323,6 +323,7 @@ platform.register(app)
 pathways.register(app)
 repair.register(app)
 careers.register(app)
+public_url.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

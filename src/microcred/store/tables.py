@@ -885,3 +885,17 @@ class CareerOfferRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     duration_days: Mapped[int | None]
     updated_at: Mapped[datetime]
+
+
+# --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------
+
+
+class InstanceSettingRow(Base):
+    """A setting that belongs to the data rather than to one process's configuration: the public
+    URL every stored name (DIDs, credential ids, the log's origin) is built on."""
+
+    __tablename__ = "instance_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]

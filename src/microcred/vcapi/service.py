@@ -31,9 +31,11 @@ from typing import TYPE_CHECKING, Any
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto import proofs
+from microcred.crypto.canon import Limits
 from microcred.crypto.did import DidResolver
 from microcred.crypto.numbers import check_round_trip
 from microcred.crypto.statuslist import StatusPurpose, status_entry
+from microcred.crypto.work import WorkBudget
 from microcred.errors import (
     FetchError,
     InputError,
@@ -50,6 +52,9 @@ from microcred.types import JsonObject
 from microcred.vcapi.model import VC_V1, VC_V2, check_unsecured
 from microcred.verify.holder_proof import check_holder_proof, enveloped_data, is_envelope
 from microcred.verify.result import Status, VerificationResult
+
+MAX_PRESENTATION_CREDENTIALS = 20
+"""The most credentials one presentation may hold (each costs a canonicalization or more)."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -218,16 +223,29 @@ class VcApiService:
 
     # ---- verify --------------------------------------------------------------------------
 
-    def verify_credential(self, credential: Any, options: Mapping[str, Any]) -> VcApiResult:
+    def verify_credential(
+        self, credential: Any, options: Mapping[str, Any], *, budget: WorkBudget | None = None
+    ) -> VcApiResult:
+        """``budget``: the request's canonicalization work (one of its own without it); a
+        credential refused for its cost raises :class:`WorkLimitError`."""
         optional = _requested_checks(options)
         data = _unwrap_credential(credential)
+        budget = budget or WorkBudget()
         verification = self.verification
-        result = verification.counted(verification.verifier().verify(data))
-        return _to_vcapi(result, optional)
+        result = verification.verifier(budget=budget).verify(data)
+        budget.raise_refusal()
+        return _to_vcapi(verification.counted(result), optional)
 
     def verify_presentation(
-        self, presentation: Any, options: Mapping[str, Any], *, proofless: bool = False
+        self,
+        presentation: Any,
+        options: Mapping[str, Any],
+        *,
+        proofless: bool = False,
+        budget: WorkBudget | None = None,
     ) -> VcApiResult:
+        """Every credential held, and the holder's proof, within one ``budget``; at most
+        :data:`MAX_PRESENTATION_CREDENTIALS` credentials."""
         if not isinstance(presentation, Mapping):
             raise InputError(
                 "the presentation is not a JSON object",
@@ -235,17 +253,26 @@ class VcApiService:
                 found=type(presentation).__name__,
             )
         vp = dict(presentation)
+        credentials = vp.get("verifiableCredential", [])
+        embedded = credentials if isinstance(credentials, list) else [credentials]
+        if len(embedded) > MAX_PRESENTATION_CREDENTIALS:
+            raise InputError(
+                "the presentation holds too many credentials",
+                expected=f"at most {MAX_PRESENTATION_CREDENTIALS}",
+                found=str(len(embedded)),
+            )
+        budget = budget or WorkBudget()
         result = VcApiResult(verified=False)
         if "VerifiablePresentation" not in _types(vp):
             result.errors.append(
                 f"presentation: its type {short(vp.get('type'))} "
                 "does not include VerifiablePresentation"
             )
-        self._presentation_proof(vp, options, result, proofless=proofless)
-
-        credentials = vp.get("verifiableCredential", [])
-        embedded = credentials if isinstance(credentials, list) else [credentials]
-        result.credential_results = [self.verify_credential(c, options) for c in embedded]
+        self._presentation_proof(vp, options, result, proofless=proofless, budget=budget)
+        budget.raise_refusal()
+        result.credential_results = [
+            self.verify_credential(c, options, budget=budget) for c in embedded
+        ]
         for index, outcome in enumerate(result.credential_results):
             if not outcome.verified:
                 detail = "; ".join(outcome.errors) or "not verified"
@@ -263,6 +290,7 @@ class VcApiService:
         result: VcApiResult,
         *,
         proofless: bool,
+        budget: WorkBudget,
     ) -> None:
         challenge, domain = options.get("challenge"), options.get("domain")
         if "proof" not in vp:
@@ -283,7 +311,11 @@ class VcApiService:
                 raise InputError(f"options.{name} must be a string", found=short(value))
         # The rules are the wallet's too (verify.holder_proof): one place for both.
         for check in check_holder_proof(
-            vp, challenge=challenge, domain=domain, resolver=self._resolver()
+            vp,
+            challenge=challenge,
+            domain=domain,
+            resolver=self._resolver(),
+            limits=Limits(budget=budget),
         ):
             if check.status == Status.SKIPPED:
                 continue
