@@ -38,6 +38,7 @@ FEATURES = (
     "vcapi",
     "verification",
     "wallet",
+    "webhooks",
 )
 FOREIGN_TO_PURE = ("sqlalchemy", "fastapi", "starlette", "httpx", "requests", "huey")
 NOT_FEATURES = ("crypto", "ledger", "model", "verify", "store", "jobs", "web", "cli")

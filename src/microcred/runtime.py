@@ -51,7 +51,8 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy
+from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -93,6 +94,7 @@ class Runtime:
             witness=lambda: self.witness,
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
+            webhooks=lambda: self.webhooks,
         )
         return queue
 
@@ -110,7 +112,7 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications]
+        hooks: list[IssuanceHook] = [self.transparency, self.notifications, self.webhooks]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,
@@ -158,6 +160,7 @@ class Runtime:
             urls=self.urls,
             transparency=self.transparency,
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
+            hooks=[self.webhooks],
         )
 
     @cached_property
@@ -236,7 +239,13 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(self.sessions, engine=self.engine, clock=self.clock, urls=self.urls)
+        return EventService(
+            self.sessions,
+            engine=self.engine,
+            clock=self.clock,
+            urls=self.urls,
+            on_claimed=lambda credential_id: self.webhooks.claimed(credential_id),
+        )
 
     @cached_property
     def charts(self) -> ChartService:
@@ -338,6 +347,28 @@ class Runtime:
             title="microcred",
             wallet=self.wallet,
             learners=self.learners,
+        )
+
+    # ---- webhooks out (an issuer's systems told about its credentials' events) -------------
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        # Targets are strangers' URLs to us: public addresses only, plus the configured ranges,
+        # checked when subscribed and again at each delivery (the guarded client's policy).
+        policy = FetchPolicy.allowing(self.settings.webhook_allow_networks, max_redirects=0)
+
+        def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(url, body, policy, headers=headers)
+            return answer.status, answer.body
+
+        return WebhookService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            queue=self.queue,
+            sender=send,
+            check_url=lambda url: check_target(url, policy),
         )
 
     def close(self) -> None:

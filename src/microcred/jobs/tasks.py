@@ -34,6 +34,12 @@ from microcred.wallet.reverify import (
     REVERIFY_JOB,
     ReverificationService,
 )
+from microcred.webhooks.service import (
+    DELIVER_JOB,
+    WEBHOOK_SWEEP_JOB,
+    WEBHOOK_SWEEP_MINUTES,
+    WebhookService,
+)
 
 
 def register_tasks(
@@ -44,6 +50,7 @@ def register_tasks(
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
+    webhooks: Callable[[], WebhookService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -94,6 +101,20 @@ def register_tasks(
         queue.register(NOTIFY_JOB, notify, retries=NOTIFY_RETRIES, retry_delay=NOTIFY_RETRY_DELAY)
         queue.register_periodic(
             REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
+        )
+
+    # Webhooks out: one attempt per job (the queue's own retries stay off: the delivery row
+    # keeps the attempt count and the backoff); the sweep queues due retries and emits
+    # credential.expired each minute.
+    if webhooks is not None:
+        get_webhooks = webhooks
+
+        def deliver(delivery_id: str) -> str:
+            return get_webhooks().deliver(delivery_id)
+
+        queue.register(DELIVER_JOB, deliver)
+        queue.register_periodic(
+            WEBHOOK_SWEEP_JOB, lambda: get_webhooks().sweep(), minutes=WEBHOOK_SWEEP_MINUTES
         )
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.

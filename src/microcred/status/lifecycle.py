@@ -16,10 +16,10 @@ achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +41,14 @@ if TYPE_CHECKING:
 
 MAX_REASON = 500
 Followers: TypeAlias = Callable[[Session, str], list[str]]
+
+
+class StatusHook(Protocol):
+    """Work that lands with a status change, in its transaction (webhook events)."""
+
+    def status_changed(
+        self, session: Session, credential: CredentialRow, action: str, at: datetime
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,7 @@ class LifecycleService:
         urls: PublicUrls,
         transparency: TransparencyService,
         followers: Followers | None = None,
+        hooks: Sequence[StatusHook] = (),
     ) -> None:
         """``followers``: the credentials that share a credential's fate (the copies a wallet
         took by OpenID4VCI), found in the caller's transaction; each follows every move."""
@@ -98,6 +107,7 @@ class LifecycleService:
         self.urls = urls
         self.transparency = transparency
         self.followers = followers
+        self.hooks = list(hooks)
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -168,6 +178,8 @@ class LifecycleService:
             details={"reason": reason, "from": previous},
         )
         self.transparency.record_status_change(session, row, move.action, now)
+        for hook in self.hooks:
+            hook.status_changed(session, row, move.action, now)
 
     @staticmethod
     def _set_bit(

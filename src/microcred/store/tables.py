@@ -748,3 +748,75 @@ class Oid4vciCopyRow(Base):
     original_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), index=True)
     holder_did: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Webhooks out (migration 0010, microcred.webhooks): an issuer's subscriptions, each message
+# to each subscription (one row, retried in place) and every attempt at it. The signing
+# secret must be recovered to sign, so it is sealed like a key (bound to the subscription id).
+
+
+class WebhookSubscriptionRow(Base):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]]
+    description: Mapped[str | None] = mapped_column(String(300))
+    sealed_secret: Mapped[bytes]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed attempts in a row (any delivery); a success sets it back to 0.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """One message to one subscription. ``state``: pending -> delivered, or failed after the
+    last attempt, or cancelled (its subscription was disabled or deleted)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int]
+
+
+class WebhookExpiryRow(Base):
+    """A credential whose ``credential.expired`` event was emitted (expiry is not a stored
+    state, so the sweep needs to know which it has told about already)."""
+
+    __tablename__ = "webhook_expiries"
+
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    at: Mapped[datetime]

@@ -26,6 +26,7 @@ from microcred.web.api import (
     status,
     vcapi,
     verify,
+    webhooks,
 )
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
@@ -43,6 +44,7 @@ API_ROUTERS = (
     status.router,
     vcapi.router,
     verify.router,
+    webhooks.router,
 )
 
 
