@@ -30,6 +30,7 @@ FEATURES = (
     "issuers",
     "issuing",
     "learners",
+    "lms",
     "notifications",
     "obapi",
     "oid4vci",

@@ -34,6 +34,7 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
@@ -95,6 +96,7 @@ class Runtime:
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
             webhooks=lambda: self.webhooks,
+            lms=lambda: self.lms,
         )
         return queue
 
@@ -369,6 +371,18 @@ class Runtime:
             queue=self.queue,
             sender=send,
             check_url=lambda url: check_target(url, policy),
+        )
+
+    # ---- learning platforms (award rules fed by xAPI statements and LTI launches) ---------
+
+    @cached_property
+    def lms(self) -> LmsService:
+        return LmsService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            queue=self.queue,
+            issuance=self.issuance,
         )
 
     def close(self) -> None:

@@ -70,6 +70,8 @@ class IssueRequest:
     valid_from: datetime | None = None
     batch_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # OB 3.0 Evidence objects the credential carries (what an award rule saw, for example).
+    evidence: tuple[dict[str, Any], ...] = ()
 
     def checked(self) -> IssueRequest:
         """This request with its recipient normalised, or an InputError naming the problem."""
@@ -110,6 +112,7 @@ class IssueRequest:
             valid_from=self.valid_from,
             batch_id=self.batch_id,
             extra=self.extra,
+            evidence=self.evidence,
         )
 
 
@@ -220,6 +223,8 @@ class IssuanceService:
                 )
                 for purpose in ("revocation", "suspension")
             ]
+            if request.evidence:
+                document["evidence"] = [dict(item) for item in request.evidence]
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(

@@ -19,6 +19,7 @@ from microcred.web.api import (
     credentials,
     issuers,
     lifecycle,
+    lms,
     log,
     obapi,
     oid4vci,
@@ -27,6 +28,7 @@ from microcred.web.api import (
     vcapi,
     verify,
     webhooks,
+    xapi,
 )
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
@@ -45,6 +47,8 @@ API_ROUTERS = (
     vcapi.router,
     verify.router,
     webhooks.router,
+    lms.router,
+    xapi.router,
 )
 
 
