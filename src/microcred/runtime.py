@@ -34,6 +34,7 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
 from microcred.obapi.learner_data import OAuthLearnerData
@@ -383,6 +384,19 @@ class Runtime:
             urls=self.urls,
             queue=self.queue,
             issuance=self.issuance,
+        )
+
+    @cached_property
+    def lti(self) -> LtiService:
+        return LtiService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            lms=self.lms,
+            # The platform's JWKS through the guarded client (public addresses, plus the
+            # configured networks), cached by the service.
+            fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
         )
 
     def close(self) -> None:

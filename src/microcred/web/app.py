@@ -21,6 +21,7 @@ from microcred.web.api import (
     lifecycle,
     lms,
     log,
+    lti,
     obapi,
     oid4vci,
     public,
@@ -48,6 +49,7 @@ API_ROUTERS = (
     verify.router,
     webhooks.router,
     lms.router,
+    lti.router,
     xapi.router,
 )
 
