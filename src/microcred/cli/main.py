@@ -18,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, log, platform
+from microcred.cli import bulk, lms, log, platform
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.errors import MicrocredError
@@ -306,6 +306,7 @@ def demo(
 bulk.register(app)
 log.register(app)
 platform.register(app)
+lms.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
