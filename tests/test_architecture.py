@@ -33,6 +33,7 @@ FEATURES = (
     "issuers",
     "issuing",
     "learners",
+    "lms",
     "notifications",
     "obapi",
     "oid4vci",
@@ -43,6 +44,7 @@ FEATURES = (
     "vcapi",
     "verification",
     "wallet",
+    "webhooks",
 )
 FOREIGN_TO_PURE = ("sqlalchemy", "fastapi", "starlette", "httpx", "requests", "huey")
 NOT_FEATURES = ("crypto", "ledger", "model", "verify", "store", "jobs", "web", "cli")

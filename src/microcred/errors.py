@@ -46,7 +46,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
     ├── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
     ├── OAuthRefusedError        an OAuth authorization request that cannot go back to its client
-    └── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
+    ├── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
+    └── LtiError                 an LTI login or launch refused (token, nonce, deployment)
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
@@ -421,3 +422,10 @@ def short(value: object, limit: int = 60) -> str:
     """A printable, bounded rendering of a found value for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LtiError(MicrocredError):
+    """An LTI 1.3 login or launch refused: an id_token that is forged, expired, replayed or
+    for another tool, an unknown platform or deployment, an unsupported message."""
+
+    code = "lti_refused"

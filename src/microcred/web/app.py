@@ -20,7 +20,9 @@ from microcred.web.api import (
     europass,
     issuers,
     lifecycle,
+    lms,
     log,
+    lti,
     obapi,
     oid4vci,
     pathways,
@@ -28,6 +30,8 @@ from microcred.web.api import (
     status,
     vcapi,
     verify,
+    webhooks,
+    xapi,
 )
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
@@ -47,6 +51,10 @@ API_ROUTERS = (
     status.router,
     vcapi.router,
     verify.router,
+    webhooks.router,
+    lms.router,
+    lti.router,
+    xapi.router,
 )
 
 

@@ -286,6 +286,63 @@ def _read_limited(
     return b"".join(blocks)
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A POST's answer: its status and the first bytes of its body (for a delivery log)."""
+
+    status: int
+    body: bytes
+
+
+def check_target(url: str, policy: FetchPolicy) -> None:
+    """Refuse ``url`` now (scheme, user info, an address outside ``policy``) without
+    connecting: a webhook target is checked when it is saved and again at each delivery."""
+    _target(url, policy)
+
+
+def post(
+    url: str,
+    body: bytes,
+    policy: FetchPolicy,
+    *,
+    headers: dict[str, str],
+    keep_bytes: int = 1024,
+) -> Posted:
+    """POST ``body`` to ``url`` under ``policy``; redirects are not followed (a webhook that
+    moved must be re-registered, not chased into another network). Any status is returned;
+    only a refused address, a failed connection or a timeout raise :class:`FetchError`."""
+    deadline = time.monotonic() + policy.timeout
+    scheme, host, port, path, ip = _target(url, policy)
+    kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = kind(host, ip, port, policy.timeout)
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "User-Agent": USER_AGENT,
+                **headers,
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+                "Content-Length": str(len(body)),
+            },
+        )
+        sock = connection.sock
+        response = connection.getresponse()
+        if sock is not None:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+        return Posted(response.status, response.read(keep_bytes))
+    except (OSError, http.client.HTTPException) as exc:
+        what = "the server took too long" if isinstance(exc, TimeoutError) else "delivery failed"
+        raise FetchError(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
+    finally:
+        if response is not None:
+            response.close()
+        connection.close()
+
+
 def policy_for(state: object, settings: Settings) -> FetchPolicy:
     """The app's policy: one set on ``app.state.fetch_policy`` (tests), else from settings
     (public addresses plus ``fetch_allow_networks``)."""
@@ -295,4 +352,14 @@ def policy_for(state: object, settings: Settings) -> FetchPolicy:
     return FetchPolicy.allowing(settings.fetch_allow_networks)
 
 
-__all__ = ["FetchPolicy", "Fetched", "UrlRefusedError", "fetch", "policy_for", "system_resolver"]
+__all__ = [
+    "FetchPolicy",
+    "Fetched",
+    "Posted",
+    "UrlRefusedError",
+    "check_target",
+    "fetch",
+    "policy_for",
+    "post",
+    "system_resolver",
+]
