@@ -1,5 +1,6 @@
-"""Defect 1 of issue 20 on the Open Badges API: a lone surrogate in a registration, a profile or a
-pushed credential is refused in the API's own error shape, and nothing is stored."""
+"""Defects 1 and 6 of issue 20 on the Open Badges API: a lone surrogate in a registration, a
+profile or a pushed credential is refused in the API's own error shape, and nothing is stored; a
+``since`` outside years 1-9999 in UTC is a 400."""
 
 from __future__ import annotations
 
@@ -69,3 +70,14 @@ def test_a_pushed_credential_with_a_lone_surrogate_is_refused(
     assert refused.status_code == 400, refused.text
     assert "surrogate" in refused.json()["imsx_description"]
     assert wallet.held.get(learner_id, []) == []
+
+
+def test_since_past_year_9999_in_utc_is_refused(app: App) -> None:
+    """Defect 6's issuedAfter case on the OB API's ``since``: a 400, not a 500."""
+    token = app.tokens()["access_token"]
+    for since in ("9999-12-31T23:00:00-14:00", "0001-01-01T00:00:00+14:00"):
+        answer = app.api("GET", "credentials", token, params={"since": since})
+        assert answer.status_code == 400, answer.text
+        assert "since" in answer.json()["imsx_description"]
+    fine = app.api("GET", "credentials", token, params={"since": "9999-12-31T09:00:00-14:00"})
+    assert fine.status_code == 200, fine.text

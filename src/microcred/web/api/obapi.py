@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from urllib.parse import parse_qsl
 
@@ -255,7 +255,15 @@ def _moment(name: str, value: str | None) -> datetime | None:
             expected="RFC 3339, for example 2026-01-15T09:00:00Z",
             found=value[:40],
         )
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is in year 10000 once in UTC (issue 20)
+        raise ObApiError(
+            "invalid_query_parameter",
+            f"{name} is outside years 1 to 9999 once in UTC",
+            expected="RFC 3339, for example 2026-01-15T09:00:00Z",
+            found=value[:40],
+        ) from None
 
 
 @router.get("/credentials")
