@@ -182,6 +182,7 @@ def _detail(
             "recipient_url": runtime.recipients.private_url_for(actor, _issuer_id(actor), row.id),
             "counters": runtime.events.of_credential(actor, _issuer_id(actor), row.id),
             "actions": ACTIONS,
+            "legal_identifier": runtime.europass.legal_identifier(_issuer_id(actor)),
             **context,
         },
         status_code=status_code,
