@@ -19,7 +19,9 @@ def _form(raw: bytes) -> dict[str, str]:
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-@router.api_route("/login", methods=["GET", "POST"])
+# GET and POST both start a login (platforms use either): one operation id each in OpenAPI.
+@router.get("/login", operation_id="lti_login_get")
+@router.post("/login", operation_id="lti_login_post")
 def login(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
     params = {**dict(request.query_params), **_form(raw)}
     redirect = runtime.lti.login(params)
