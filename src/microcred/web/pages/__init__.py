@@ -15,6 +15,7 @@ from microcred.web.pages import (
     achievements,
     admin,
     bulk,
+    bulk_files,
     charts,
     console,
     console_credentials,
@@ -39,6 +40,7 @@ routers: tuple[APIRouter, ...] = (
     console.router,
     console_credentials.router,
     achievements.router,
+    bulk_files.router,  # before bulk's /{batch_id}, which would take template.csv
     bulk.router,
     admin.router,
     charts.router,
