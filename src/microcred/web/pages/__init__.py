@@ -20,6 +20,7 @@ from microcred.web.pages import (
     console,
     console_credentials,
     extras,
+    home,
     learners,
     oauth_consent,
     profile,
@@ -35,6 +36,7 @@ from microcred.web.pages.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 routers: tuple[APIRouter, ...] = (
+    home.router,
     public.router,
     verify.router,
     console.router,
