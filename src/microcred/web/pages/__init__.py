@@ -15,11 +15,13 @@ from microcred.web.pages import (
     achievements,
     admin,
     bulk,
+    bulk_files,
     charts,
     console,
     console_credentials,
     europass,
     extras,
+    home,
     learners,
     oauth_consent,
     profile,
@@ -35,11 +37,13 @@ from microcred.web.pages.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 routers: tuple[APIRouter, ...] = (
+    home.router,
     public.router,
     verify.router,
     console.router,
     console_credentials.router,
     achievements.router,
+    bulk_files.router,  # before bulk's /{batch_id}, which would take template.csv
     bulk.router,
     admin.router,
     charts.router,

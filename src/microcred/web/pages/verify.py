@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -33,13 +33,6 @@ REVOKED_TEMPLATES = frozenset({m.REVOKED, m.REVOKED_BECAUSE, m.OB2_REVOKED, m.OB
 SUSPENDED_TEMPLATES = frozenset({m.SUSPENDED})
 # Two file inputs (badge image, QR photo): a browser sends both parts, even the empty one.
 VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
-
-
-@router.get("/")
-def home() -> Response:
-    """The address ``serve`` prints: the verifier is the public start page (the header links
-    to the console and staff sign-in)."""
-    return RedirectResponse("/verify", status_code=307)
 
 
 @router.get("/verify")
