@@ -27,7 +27,7 @@ from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
-from microcred.errors import MicrocredError
+from microcred.errors import MicrocredError, NotFoundError
 from microcred.europass.service import EuropassService
 from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
@@ -170,7 +170,17 @@ class Runtime:
             achievements=self.achievements,
             urls=self.urls,
             clock=self.clock,
+            parts_of=self._micro_degree_parts,
         )
+
+    def _micro_degree_parts(self, credential_id: str) -> list[str]:
+        """The credentials issued here that a micro-degree counted (imports stay out: a
+        European Digital Credential can only carry what this server can vouch for)."""
+        try:
+            _, parts = self.pathways.award_of(credential_id)
+        except NotFoundError:
+            return []
+        return [part.part_ref for part in parts if part.kind == "ours"]
 
     @cached_property
     def recipients(self) -> RecipientService:
