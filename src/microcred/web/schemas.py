@@ -104,8 +104,8 @@ class IssueIn(Schema):
 class CredentialOut(Schema):
     id: str
     url: str
-    achievement_id: str
-    achievement_version: int
+    achievement_id: str | None  # None: issued through the VC-API, as sent
+    achievement_version: int | None
     batch_id: str | None
     recipient: Recipient
     state: str
