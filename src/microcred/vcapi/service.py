@@ -2,11 +2,12 @@
 presentation.
 
 * Issue signs what it is given as the configured issuer (``settings.demo_issuer``), setting
-  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022``, or
-  ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT (``options.format`` ``vc+jwt``,
-  returned as an ``EnvelopedVerifiableCredential``). ``options.credentialStatus``
-  (``{type: BitstringStatusListEntry, statusPurpose: revocation | suspension | [both]}``)
-  attaches a status entry at a fresh index of the issuer's lists, which this server serves.
+  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022`` (or its draft
+  name ``eddsa-2022``), or ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT
+  (``options.format`` ``vc+jwt``, returned as an ``EnvelopedVerifiableCredential``).
+  ``options.credentialStatus`` (``{type: BitstringStatusListEntry, statusPurpose: revocation
+  | suspension | [both]}``) attaches a status entry at a fresh index of the issuer's lists,
+  which this server serves.
   Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
   oracle for that issuer, so it takes an API key of that issuer with the issuer role. What it
   signs is stored as the platform's own credentials are (a status index, an audit event, a
@@ -70,7 +71,7 @@ if TYPE_CHECKING:
     from microcred.verification.service import VerificationService
 
 SUITE = "eddsa-rdfc-2022"
-DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "eddsa-2022")  # the last: a draft name
 JWT_FORMATS = frozenset({"vc+jwt", "jwt", "vc-jwt", "jwt_vc_json"})
 JWT_MEDIA_TYPES = frozenset({"application/vc+jwt"})
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -331,7 +332,8 @@ class VcApiService:
 
 
 def _issue_suite(options: Mapping[str, Any]) -> str:
-    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022`` or ``vc-jwt``, from the options."""
+    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022``, ``eddsa-2022`` (the draft name of
+    eddsa-rdfc-2022) or ``vc-jwt``, from the options."""
     suite = options.get("cryptosuite")
     jwt = options.get("format") in JWT_FORMATS or options.get("mediaType") in JWT_MEDIA_TYPES
     if jwt:
