@@ -702,3 +702,17 @@ def test_unreadable_presentation_requests_are_4xx(client: TestClient) -> None:
     not_a_vp = _verify_vp(client, "presentation", {"type": ["VerifiableCredential"]})
     assert not_a_vp.status_code == 400
     assert "VerifiablePresentation" in not_a_vp.json()["errors"][0]
+
+
+def test_a_chain_shaped_as_the_vc_di_eddsa_suites_verifies(client: TestClient) -> None:
+    """The suite's previousProof case (issue 13): its context object wraps an @context; the
+    route used to refuse it (pyoxigraph read a keyword redefinition), jsonld.js reads it."""
+    from tests.verify.test_proof_sets_verifier import ISSUER, WITNESS, add, suite_shaped
+
+    first = add(suite_shaped(ISSUER.controller), WITNESS, proof_id="urn:uuid:first-proof")
+    chained = add(first, ISSUER, previous_proof="urn:uuid:first-proof")
+    response = _verify(client, chained)
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
+    chained["proof"][1]["previousProof"] = "urn:uuid:missing"
+    assert _verify(client, chained).status_code == 400
