@@ -127,3 +127,18 @@ def test_its_public_page_and_downloads_work_without_an_achievement(
     assert page.status_code == 200, page.text
     for suffix in ("png", "svg"):
         assert client.get(f"/credentials/{row_id}/badge.{suffix}").status_code == 200
+
+
+def test_the_console_lists_and_shows_it(runtime: Runtime, vcapi_issuer: IssuerFixture) -> None:
+    from microcred.web.app import create_app
+    from tests.platform.test_pages import sign_in, staff
+
+    with TestClient(create_app(runtime), base_url="https://testserver") as web:
+        _vc, row_id = issued(web, vcapi_issuer, credentialStatus=REVOCATION)
+        sign_in(web, staff(runtime, vcapi_issuer))
+        dashboard = web.get("/console")  # lists the latest credentials
+        assert dashboard.status_code == 200, dashboard.text
+        assert f"/console/credentials/{row_id}" in dashboard.text
+        page = web.get(f"/console/credentials/{row_id}")
+        assert page.status_code == 200, page.text
+        assert f"<h1>{row_id}</h1>" in page.text  # no achievement, no name: its id
