@@ -303,6 +303,7 @@ class Runtime:
             issuers=self.issuers,
             verification=self.verification,
             settings=self.settings,
+            hooks=[self.transparency],  # stored with a log entry; no recipient to mail
         )
 
     @cached_property

@@ -140,6 +140,13 @@ class EuropassService:
                 f"the issuer {issuer.slug} has no country",
                 expected="the issuer's ISO 3166-1 alpha-2 country",
             )
+        if row.achievement_id is None:
+            raise InputError(
+                "a credential issued through the VC-API has no achievement defined here, so its "
+                "EU elements are unknown",
+                expected="a credential issued from one of this server's achievements",
+                found=short(row.id),
+            )
         now = self.clock()
         badge = self.achievements.get_public(row.achievement_id)
         edc = build_edc(

@@ -21,19 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from sqlalchemy.orm import Session
 
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
+from microcred.crypto import jose
 from microcred.crypto.statuslist import BitstringStatusList
-from microcred.errors import ConflictError, InputError, NotFoundError
+from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError
 from microcred.issuing.repository import CredentialRepository
 from microcred.status.expiry import EffectiveState, effective_state
 from microcred.status.repository import StatusListRepository
 from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow
+from microcred.verify.holder_proof import enveloped_data, is_envelope
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -114,6 +116,37 @@ def check_reason(reason: str | None, *, required: bool) -> str | None:
     return text
 
 
+def _check_named(move: _Move, row: CredentialRow) -> None:
+    """A bit the credential names no list for would change nothing a verifier sees (a VC-API
+    credential signed without a status entry, or with one purpose only): refuse the move."""
+    named = _status_purposes(row.document)
+    for purpose, value in move.bits.items():
+        if value and purpose not in named:
+            raise ConflictError(
+                f"this credential names no {purpose} status list, so verifiers would not see it "
+                f"{move.action}",
+                expected=f"a credential with a {purpose} status entry",
+                found=", ".join(sorted(named)) or "no status entry",
+            )
+
+
+def _status_purposes(document: dict[str, Any]) -> set[str]:
+    """The purposes of the credential's status entries (a VC-JWT's from its payload)."""
+    if is_envelope(document):
+        token = enveloped_data(document)
+        try:
+            _, document = jose.decode_unverified(token or "")
+        except MicrocredError:
+            return set()
+    status = document.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status]
+    return {
+        str(entry.get("statusPurpose"))
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("statusPurpose")
+    }
+
+
 class LifecycleService:
     def __init__(
         self,
@@ -181,6 +214,7 @@ class LifecycleService:
                     expected=" or ".join(sorted(move.allowed_from)),
                     found=row.state,
                 )
+            _check_named(move, row)
             self._apply(session, move, row, text, actor, now)
             for follower_id in self.followers(session, row.id) if self.followers else ():
                 follower = CredentialRepository(session).lock(issuer_id, follower_id)

@@ -195,8 +195,9 @@ class CredentialRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
-    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), index=True)
-    achievement_version: Mapped[int]
+    # None for a credential issued through the VC-API: signed as sent, of no achievement here.
+    achievement_id: Mapped[str | None] = mapped_column(ForeignKey("achievements.id"), index=True)
+    achievement_version: Mapped[int | None]
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     recipient_name: Mapped[str | None] = mapped_column(String(300))

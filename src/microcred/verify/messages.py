@@ -125,6 +125,10 @@ PARTS_UNCONFIRMED = (
 )
 ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
 ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
+ENDORSEMENTS_UNCONFIRMED = (
+    "{failed} of the {count} endorsements have a valid signature, "
+    "but their endorser could not be confirmed ({paths})"
+)
 PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
 
 # European Digital Credentials (Europass), sealed with JAdES

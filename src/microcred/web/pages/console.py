@@ -96,7 +96,8 @@ def dashboard(request: Request, actor: Viewer) -> Response:
     achievements = all_achievements(runtime, actor, issuer_id)
     names = {a.id: a.name for a in achievements}
     rows = [
-        (row, names.get(row.achievement_id, ""), live_state(runtime, row)) for row in credentials
+        (row, names.get(row.achievement_id or "", ""), live_state(runtime, row))
+        for row in credentials
     ]
     return render(
         request,
@@ -169,7 +170,11 @@ def _detail(
         row = runtime.credentials.get(actor, _issuer_id(actor), credential_id)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
-    achievement = runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
+    achievement: object = (
+        runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
+        if row.achievement_id is not None
+        else {"name": str(row.document.get("name") or row.id)}  # issued through the VC-API
+    )
     public_url = runtime.urls.credential(row.id)
     return render(
         request,

@@ -39,6 +39,8 @@ def _view(request: Request, credential_id: str) -> CredentialView:
 def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | None, str | None]:
     runtime = get_pages(request).runtime
     row = runtime.credentials.get_public(credential_id)
+    if row.achievement_id is None:  # issued through the VC-API: no image of its own
+        return None, None
     achievement = runtime.achievements.get_public(row.achievement_id)
     return achievement.image, achievement.image_media_type
 

@@ -136,6 +136,7 @@ def _parts(request: Request, result: VerificationResult) -> list[dict[str, Any]]
             "role": part.role,
             "path": part.path,
             "verified": part.result.verified,
+            "outcome": part.result.outcome.value,
             "name": part.result.summary.get("achievement") or part.result.summary.get("name"),
             "issuer": (part.result.summary.get("issuer") or {}).get("name")
             or (part.result.summary.get("issuer") or {}).get("id"),
