@@ -289,6 +289,20 @@ class PathwayService:
             ),
         )
 
+    def titles(self, definition: PathwayDefinition) -> dict[str, str]:
+        """What a person reads for each node: its label, else our achievement's name, else
+        the node's own description (another issuer's achievement id, the skill's URI)."""
+        found = {node.id: node.label for node in definition.root.walk() if node.label}
+        with self.sessions() as session:
+            for part in definition.root.parts():
+                if part.id in found or not part.achievement:
+                    continue
+                local = self._local_achievement_id(part.achievement)
+                row = session.get(AchievementRow, local) if local else None
+                if row is not None:
+                    found[part.id] = row.name
+        return found
+
     def _facts(self, session: Session, node: Node) -> PartFacts:
         """What is known of a part before anyone earns it; an unknown achievement of ours is
         refused (another issuer's is taken at its word)."""
@@ -344,15 +358,15 @@ class PathwayService:
         """The micro-degree's achievement as stored; each award lays the EU elements of the
         parts actually earned over it."""
         award = dict(definition.award)
-        lines = [f"- {node.title()}" for node in definition.root.parts()]
+        titles = self.titles(definition)
+        parts = "; ".join(titles.get(node.id, node.title()) for node in definition.root.parts())
         data: JsonObject = {
             "name": definition.name,
             "description": definition.description,
             "achievementType": "MicroCredential",
             "criteria": {
                 "id": self.urls.pathway(pathway_id),
-                "narrative": "Earned by completing the pathway's requirements:\n"
-                + "\n".join(lines),
+                "narrative": f"Earned by completing the pathway's requirements, from: {parts}.",
             },
         }
         for key in ("achievementType", "tag", "fieldOfStudy", "inLanguage", "humanCode"):
@@ -377,7 +391,18 @@ class PathwayService:
             if learner_id is None:
                 states = [("ours", ref, state) for ref, state in repo.ours_states(address, now)]
         if learner_id is not None:
-            states = self.wallet.holding_states(learner_id)
+            return self._held_by_learner(learner_id)
+        return f"email:{address}", self._with_facts(states, learner_id=None)
+
+    def _held_by_learner(self, learner_id: str) -> tuple[str, list[Held]]:
+        states = self.wallet.holding_states(learner_id)
+        return f"learner:{learner_id}", self._with_facts(states, learner_id=learner_id)
+
+    def _with_facts(
+        self, states: Sequence[tuple[str, str, str]], *, learner_id: str | None
+    ) -> list[Held]:
+        """Each held credential's facts (read once, then kept) in its current state."""
+        now = self.clock()
         missing = [ref for kind, ref, _state in states if self._cache.get(kind, ref) is None]
         if missing and learner_id is not None:
             for ref, item in self.wallet.get_many(learner_id, missing).items():
@@ -391,8 +416,7 @@ class PathwayService:
             facts = self._cache.get(kind, ref)
             if facts is not None:
                 held.append(replace(facts, counts=state == "active", state=state))
-        key = f"learner:{learner_id}" if learner_id else f"email:{address}"
-        return key, held
+        return held
 
     def _plan(self, row: PathwayRow) -> Plan:
         """The pathway's definition, parsed and planned once per version."""
@@ -406,6 +430,11 @@ class PathwayService:
     def progress(self, email: str, *, pathway_id: str | None = None) -> list[Progress]:
         """Progress on every active pathway (or one), read-only."""
         key, held = self.held(email)
+        return self._progress(key, HeldIndex(held), pathway_id=pathway_id)
+
+    def learner_progress(self, learner_id: str, *, pathway_id: str | None = None) -> list[Progress]:
+        """A signed-in learner's progress: everything in their wallet counts."""
+        key, held = self._held_by_learner(learner_id)
         return self._progress(key, HeldIndex(held), pathway_id=pathway_id)
 
     def _progress(

@@ -20,6 +20,7 @@ from microcred.web.pages import (
     extras,
     learners,
     oauth_consent,
+    pathways,
     profile,
     public,
     verify,
@@ -47,6 +48,7 @@ routers: tuple[APIRouter, ...] = (
     wallet_showcase.router,
     wallet_present.router,
     profile.router,
+    pathways.router,
 )
 
 
