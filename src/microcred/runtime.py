@@ -38,7 +38,7 @@ from microcred.notifications.service import NotificationService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
-from microcred.pathways.service import PathwayService
+from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
@@ -304,6 +304,8 @@ class Runtime:
             urls=self.urls,
             verification=self.verification,
             recipients=self.recipients,
+            # What the learner holds changed: their pathways are evaluated again, in a job.
+            on_added=lambda learner_id: self.queue.enqueue(EVALUATE_JOB, f"learner:{learner_id}"),
         )
 
     @cached_property
@@ -324,6 +326,8 @@ class Runtime:
             # Other servers' status lists and keys, through the same guarded client as the
             # verifier's (public addresses and the configured networks only).
             fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            # An import found revoked, suspended or reinstated: micro-degrees built on it follow.
+            on_change=lambda changes: self.pathways.imports_changed(changes),
         )
 
     @cached_property
@@ -344,6 +348,7 @@ class Runtime:
             issuance=self.issuance,
             wallet=self.wallet,
             queue=self.queue,
+            lifecycle=lambda: self.lifecycle,
         )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------

@@ -124,6 +124,13 @@ class PathwayRepository(Repository):
         )
         return list(rows.scalars())
 
+    def part_rows(self, part_ref: str) -> list[PathwayAwardPartRow]:
+        """Every award's row for this part (its name and address as the award saw them)."""
+        rows = self.session.execute(
+            select(PathwayAwardPartRow).where(PathwayAwardPartRow.part_ref == part_ref)
+        )
+        return list(rows.scalars())
+
     def parts(self, award_id: str) -> list[PathwayAwardPartRow]:
         rows = self.session.execute(
             select(PathwayAwardPartRow)
@@ -141,6 +148,14 @@ class PathwayRepository(Repository):
     def learner_of(self, email: str) -> str | None:
         row = self.session.get(LearnerEmailRow, email)
         return row.learner_id if row is not None else None
+
+    def first_email(self, learner_id: str) -> str | None:
+        return self.session.execute(
+            select(LearnerEmailRow.email)
+            .where(LearnerEmailRow.learner_id == learner_id)
+            .order_by(LearnerEmailRow.verified_at, LearnerEmailRow.email)
+            .limit(1)
+        ).scalar_one_or_none()
 
     def ours_states(self, email: str, now: datetime) -> list[tuple[str, str]]:
         """(id, effective state) of our credentials issued to an address no learner account

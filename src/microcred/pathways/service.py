@@ -28,7 +28,13 @@ from microcred.accounts.actor import SYSTEM, Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto import jose
 from microcred.crypto.jcs import canonicalize
-from microcred.errors import InputError, NotFoundError, PathwayError, short
+from microcred.errors import (
+    InputError,
+    NotConfiguredError,
+    NotFoundError,
+    PathwayError,
+    short,
+)
 from microcred.issuers.repository import IssuerRepository
 from microcred.issuing.issuance import IssuanceService, IssueRequest
 from microcred.model import normalize_email
@@ -46,7 +52,7 @@ from microcred.pathways.tree import Node, PartFacts, PathwayDefinition, check_sa
 from microcred.pathways.tree import parse_definition as parse_tree
 from microcred.signing import sign_credential
 from microcred.status.expiry import effective_state
-from microcred.status.lifecycle import Dependent
+from microcred.status.lifecycle import Dependent, LifecycleService, Moved
 from microcred.store.db import transaction
 from microcred.store.tables import (
     AchievementRow,
@@ -152,7 +158,10 @@ class PathwayService:
         issuance: IssuanceService,
         wallet: WalletService,
         queue: JobQueue,
+        lifecycle: Callable[[], LifecycleService] | None = None,
     ) -> None:
+        """``lifecycle``: called when an imported part moves (the lifecycle service takes
+        this one as a hook, so it is looked up when needed)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -161,6 +170,7 @@ class PathwayService:
         self.issuance = issuance
         self.wallet = wallet
         self.queue = queue
+        self._lifecycle = lifecycle
         self._cache = _FactsCache()
         self._plans: dict[tuple[str, int], Plan] = {}
 
@@ -452,21 +462,38 @@ class PathwayService:
             result.append(Progress(row, plan.definition, tree, awards.get(row.id)))
         return result
 
-    def evaluate_job(self, email: str) -> list[str]:
-        """The job after a credential lands: award every pathway the learner now completes;
-        the awarded credentials' ids."""
-        return [row.credential_id for row in self.evaluate_learner(email) if row.credential_id]
+    def evaluate_job(self, subject: str) -> list[str]:
+        """The job after a credential lands (``subject``: its recipient's address) or a
+        wallet changed (``learner:<id>``): award every pathway now complete; the awarded
+        credentials' ids."""
+        if subject.startswith("learner:"):
+            awarded = self.evaluate_learner_id(subject.removeprefix("learner:"))
+        else:
+            awarded = self.evaluate_learner(subject)
+        return [row.credential_id for row in awarded if row.credential_id]
 
     def evaluate_learner(self, email: str) -> list[PathwayAwardRow]:
         """Award each active pathway the learner completes and has no award for yet."""
         key, held = self.held(email)
+        return self._award_complete(key, held, normalize_email(email))
+
+    def evaluate_learner_id(self, learner_id: str) -> list[PathwayAwardRow]:
+        """The same for a learner account; the award goes to its first verified address."""
+        with self.sessions() as session:
+            email = PathwayRepository(session).first_email(learner_id)
+        if email is None:
+            return []  # no address to award to (the account is gone, or has none verified)
+        key, held = self._held_by_learner(learner_id)
+        return self._award_complete(key, held, email)
+
+    def _award_complete(self, key: str, held: list[Held], email: str) -> list[PathwayAwardRow]:
         awarded = []
         for progress in self._progress(key, HeldIndex(held)):
             if progress.pathway.state != "active" or not progress.complete:
                 continue
             if progress.award is not None and progress.award.credential_id is not None:
                 continue
-            awarded.append(self._award(progress, key, normalize_email(email)))
+            awarded.append(self._award(progress, key, email))
         return awarded
 
     # ---- award -------------------------------------------------------------------------------
@@ -626,37 +653,34 @@ class PathwayService:
         for email in sorted({row.recipient_email for row in credentials if row.recipient_email}):
             self.queue.enqueue(EVALUATE_JOB, email)
 
-    def on_move(
-        self, session: Session, row: CredentialRow, action: str, now: datetime
-    ) -> list[Dependent]:
+    def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]:
         """A part moved: per pathway policy, its micro-degrees follow (suspend, revoke) or
         are only flagged; the issuer's audit log and the learner's wallet hear of it."""
         repo = PathwayRepository(session)
         dependents: list[Dependent] = []
-        for award in repo.awards_with_part(row.id):
+        for award in repo.awards_with_part(moved.ref):
             pathway = repo.get(award.pathway_id)
             failing = set(award.failing or [])
-            if action in ("revoked", "suspended"):
-                failing.add(row.id)
+            if moved.action in ("revoked", "suspended"):
+                failing.add(moved.ref)
             else:
-                failing.discard(row.id)
+                failing.discard(moved.ref)
             award.failing = sorted(failing)
             degree = repo.credential(award.credential_id or "")
             if degree is None:
                 continue
-            part_name = _credential_title(row)
-            reason = f"{_PART_REASON}{part_name} ({self.urls.credential(row.id)}) was {action}"
-            move = _cascade(pathway.policy, action, failing, degree)
+            reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
+            move = _cascade(pathway.policy, moved.action, failing, degree)
             if move is not None:
                 dependents.append(Dependent(pathway.issuer_id, degree.id, move, reason))
             record_audit(
                 session,
                 "system",
-                f"pathway.part_{action}",
+                f"pathway.part_{moved.action}",
                 self.urls.credential(degree.id),
                 issuer_id=pathway.issuer_id,
                 at=now,
-                details={"part": self.urls.credential(row.id), "policy": pathway.policy},
+                details={"part": moved.url, "policy": pathway.policy},
             )
             learner = award.learner_key.removeprefix("learner:")
             if move in ("suspend", "revoke") and award.learner_key.startswith("learner:"):
@@ -676,6 +700,28 @@ class PathwayService:
                     ]
                 )
         return dependents
+
+    def lifecycle(self) -> LifecycleService:
+        if self._lifecycle is None:
+            raise NotConfiguredError("pathways were built without the lifecycle service")
+        return self._lifecycle()
+
+    def imports_changed(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        """The wallet's re-verification found imported credentials in a new state ((item
+        id, before, after), after its commit): micro-degrees that counted them follow."""
+        for ref, before, after in changes:
+            if after in ("revoked", "suspended"):
+                action = after
+            elif after == "active" and before in ("revoked", "suspended"):
+                action = "reinstated"
+            else:
+                continue  # expiry or a failed check: the part was earned; nothing moves
+            with self.sessions() as session:
+                parts = PathwayRepository(session).part_rows(ref)
+            if not parts:
+                continue
+            title = parts[0].name or parts[0].url or ref
+            self.lifecycle().followed(Moved(ref, action, title, parts[0].url or ref))
 
     def after_move(self, row: CredentialRow, action: str) -> None:
         """A micro-degree moved because of a part: mail the learner their wallet notices."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 from sqlalchemy.orm import Session
 
-from microcred.accounts.actor import Actor
+from microcred.accounts.actor import SYSTEM, Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto.statuslist import BitstringStatusList
 from microcred.errors import ConflictError, InputError, NotFoundError
@@ -56,13 +56,22 @@ class Dependent:
     reason: str
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A credential that changed state: one of ours (``ref`` its id), or one a wallet holds
+    from another issuer (``ref`` the wallet item's id), as its re-verification found."""
+
+    ref: str
+    action: str  # revoked | suspended | reinstated
+    title: str
+    url: str
+
+
 class LifecycleHook(Protocol):
     """Work on a move in its transaction (the credentials that depend on the one that
     moved), and after its commit (telling people)."""
 
-    def on_move(
-        self, session: Session, row: CredentialRow, action: str, now: datetime
-    ) -> list[Dependent]: ...
+    def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]: ...
 
     def after_move(self, row: CredentialRow, action: str) -> None: ...
 
@@ -168,28 +177,44 @@ class LifecycleService:
                 if follower.state in move.allowed_from:
                     self._apply(session, move, follower, text, actor, now)
             moved: list[tuple[CredentialRow, str]] = [(row, move.action)]
-            self._dependents(session, row, move.action, actor, now, moved)
+            self._dependents(session, self._moved(row, move.action), actor, now, moved)
         for hook in self.hooks:
             for moved_row, action in moved:
                 hook.after_move(moved_row, action)
         return row
 
+    def followed(self, moved: Moved) -> None:
+        """Another issuer's credential a wallet holds changed state: what depends on it here
+        (a micro-degree) moves as its hooks say, in one transaction."""
+        now = self.clock().replace(microsecond=0)
+        done: list[tuple[CredentialRow, str]] = []
+        with transaction(self.sessions) as session:
+            self._dependents(session, moved, SYSTEM, now, done)
+        for hook in self.hooks:
+            for moved_row, action in done:
+                hook.after_move(moved_row, action)
+
+    def _moved(self, row: CredentialRow, action: str) -> Moved:
+        subject = row.document.get("credentialSubject") or {}
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        name = achievement.get("name") if isinstance(achievement, dict) else None
+        return Moved(row.id, action, str(name or row.id), self.urls.credential(row.id))
+
     def _dependents(
         self,
         session: Session,
-        row: CredentialRow,
-        action: str,
+        moved: Moved,
         actor: Actor,
         now: datetime,
-        moved: list[tuple[CredentialRow, str]],
+        done: list[tuple[CredentialRow, str]],
         depth: int = 0,
     ) -> None:
-        """Move what depends on ``row`` (and, a few levels deep, on those), in this
+        """Move what depends on ``moved`` (and, a few levels deep, on those), in this
         transaction; a dependent already in the target state is left as it is."""
         if depth > 4:
             return
         for hook in self.hooks:
-            for dependent in hook.on_move(session, row, action, now):
+            for dependent in hook.on_move(session, moved, now):
                 move = _MOVES[dependent.move]
                 target = CredentialRepository(session).lock(
                     dependent.issuer_id, dependent.credential_id
@@ -197,8 +222,10 @@ class LifecycleService:
                 if target.state not in move.allowed_from:
                     continue
                 self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now)
-                moved.append((target, move.action))
-                self._dependents(session, target, move.action, actor, now, moved, depth + 1)
+                done.append((target, move.action))
+                self._dependents(
+                    session, self._moved(target, move.action), actor, now, done, depth + 1
+                )
 
     def _apply(
         self,
