@@ -643,6 +643,26 @@ class PathwayService:
                 raise NotFoundError("not a micro-degree", found=short(credential_id))
             return award, repo.parts(award.id)
 
+    def failing_parts(self, credential_url: Any) -> list[JsonObject]:
+        """For one of our micro-degrees (by its URL): the parts that are revoked or suspended
+        now, by name and address (the verifier names them beside its result)."""
+        credential_id = (
+            self.urls.credential_id(credential_url) if isinstance(credential_url, str) else None
+        )
+        if credential_id is None:
+            return []
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            award = repo.award_of_credential(credential_id)
+            if award is None or not award.failing:
+                return []
+            failing = set(award.failing)
+            return [
+                {"name": part.name, "url": part.url}
+                for part in repo.parts(award.id)
+                if part.part_ref in failing
+            ]
+
     # ---- issuance and lifecycle hooks --------------------------------------------------------
 
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:

@@ -96,6 +96,9 @@ async def verify_submit(request: Request) -> Response:
             "qr_text": outcome.text,
             "issuer": service.issuer_of(outcome.result),
             "reason": service.status_reason(outcome.result),
+            "failing_parts": get_pages(request).runtime.pathways.failing_parts(
+                outcome.result.summary.get("id")
+            ),
             "pasted": text if isinstance(text, str) else "",
             "url": given_url,
         },
