@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from microcred.runtime import Runtime
@@ -91,3 +92,25 @@ def test_re_verification_news_of_expiry_moves_nothing(
     issue(runtime, issuer, ours)
     runtime.pathways.imports_changed([(item.id, "active", "expired")])
     assert degree(runtime).state == "active"
+
+
+def test_an_issuer_asking_sees_which_parts_are_done_but_not_the_learners_imports(
+    runtime: Runtime, issuer: IssuerFixture, clock: FakeClock, client: TestClient
+) -> None:
+    partner = StatusServer(clock)
+    learner_id = make_learner(runtime, LEARNER)
+    data = partner_credential(5)
+    ours = make_achievement(runtime, issuer, "Statistics")
+    view = two_part_pathway(runtime, issuer, [ours, foreign_achievement(data)])
+    runtime.wallet.import_bytes(learner_id, data, source="test", fetcher=partner)
+    mine = issue(runtime, issuer, ours)
+    answer = client.get(
+        f"/api/v1/issuers/{issuer.id}/pathways/{view.row.id}/progress",
+        params={"email": LEARNER},
+        headers=issuer.headers,
+    ).json()
+    first, second = answer["tree"]["children"]
+    assert first["done"]
+    assert first["credential"]["url"] == mine.document["id"]
+    assert second["done"]
+    assert "credential" not in second  # another issuer's credential, from the wallet

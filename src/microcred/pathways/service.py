@@ -128,7 +128,11 @@ class Progress:
     def complete(self) -> bool:
         return self.tree.done
 
-    def to_json(self, urls: PublicUrls) -> JsonObject:
+    def to_json(
+        self, urls: PublicUrls, *, shown: Callable[[Held], bool] | None = None
+    ) -> JsonObject:
+        """``shown``: which of the learner's credentials may be named (an issuer asking sees
+        its pathway's issuers' credentials, not the rest of the learner's wallet)."""
         award = self.award
         credential = award.credential_id if award is not None else None
         return {
@@ -142,7 +146,7 @@ class Progress:
             "credential": urls.credential(credential) if credential else None,
             "clr": urls.credential_clr(credential) if credential else None,
             "failingParts": list(award.failing) if award is not None else [],
-            "tree": self.tree.to_json(),
+            "tree": self.tree.to_json(shown=shown),
         }
 
 

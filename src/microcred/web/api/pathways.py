@@ -71,7 +71,12 @@ def pathway_progress(
     if issuer_id not in {i for i, _name, _at in view.issuers}:
         raise NotFoundError("no such pathway", found=pathway_id)
     (progress,) = runtime.pathways.progress(check_email(email), pathway_id=pathway_id)
-    return _json(progress.to_json(runtime.urls))
+    # Done or not for every part; which credential did it only for the pathway's issuers' own
+    # (the rest of a learner's wallet is not an issuer's to read).
+    dids = {
+        runtime.urls.issuer_did(runtime.issuers.get_public(i).slug) for i, _n, _a in view.issuers
+    }
+    return _json(progress.to_json(runtime.urls, shown=lambda held: held.issuer in dids))
 
 
 @router.get("/credentials/{credential_id}/clr")
