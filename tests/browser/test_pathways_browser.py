@@ -23,7 +23,11 @@ HEADING = {"en": "Requirements", "de": "Anforderungen", "fr": "Exigences", "es":
 def look(page: Any, width: int, name: str) -> None:
     check_accessibility(page, name)
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{name} is {scroll} px wide at {width} px"
+    widest = page.evaluate(
+        "() => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right"
+        " > document.documentElement.clientWidth).slice(0, 3).map(e => e.outerHTML.slice(0, 120))"
+    )
+    assert scroll <= width, f"{name} is {scroll} px wide at {width} px: {widest}"
 
 
 @pytest.mark.parametrize("width", [360, 1280])
@@ -116,4 +120,47 @@ def test_a_learner_follows_a_pathway_to_her_micro_degree(
     assert page.get_attribute("#clr-link", "href", timeout=5000).endswith("/clr")
     look(page, width, f"{name}-degree")
     assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_staff_make_a_pathway_with_the_tree_form(
+    browser: Any, server: Server, language: str, width: int
+) -> None:
+    runtime = server.runtime
+    runtime.achievements.create(
+        SYSTEM,
+        server.issuer_id,
+        {"name": "Statistics", "description": "A module.", "criteria": {"narrative": "Passed."}},
+    )
+    name = f"pathway-console-{language}-{width}"
+    context = browser.new_context(
+        locale=LOCALES[language], viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    page.goto(f"{server.url}/console/sign-in")
+    page.fill("#email", server.email)
+    page.fill("#password", server.password)
+    page.click("button.primary")
+    page.wait_for_url(f"{server.url}/console")
+    page.goto(f"{server.url}/console/pathways/new")
+    look(page, width, f"{name}-form")
+    page.fill("#name", "Micro-degree")
+    page.select_option("#type_0", "nOf")
+    page.fill("#number_0", "2")
+    page.fill("#id_1", "stats")
+    page.fill("#parent_1", "root")
+    page.select_option("#type_1", "achievement")
+    page.select_option("#achievement_1", index=1)
+    page.click("form button.primary")
+    assert page.locator("#problem").count() == 1  # 2 of 1: refused, naming the root
+    assert page.get_attribute("#id_0", "aria-invalid") == "true"
+    look(page, width, f"{name}-refused")
+    page.fill("#number_0", "1")
+    page.click("form button.primary")
+    page.wait_for_url("**/pathways/**")
+    assert page.locator("svg[role=img] g.node").count() == 2
+    page.goto(f"{server.url}/console/pathways")
+    look(page, width, f"{name}-list")
     context.close()

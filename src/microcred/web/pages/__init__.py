@@ -21,6 +21,7 @@ from microcred.web.pages import (
     learners,
     oauth_consent,
     pathways,
+    pathways_console,
     profile,
     public,
     verify,
@@ -49,6 +50,7 @@ routers: tuple[APIRouter, ...] = (
     wallet_present.router,
     profile.router,
     pathways.router,
+    pathways_console.router,
 )
 
 
