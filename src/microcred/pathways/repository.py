@@ -44,6 +44,14 @@ class PathwayRepository(Repository):
             query = query.where(PathwayRow.state == state)
         return list(self.session.execute(query).scalars())
 
+    def active_versions(self) -> list[tuple[str, int]]:
+        rows = self.session.execute(
+            select(PathwayRow.id, PathwayRow.version)
+            .where(PathwayRow.state == "active")
+            .order_by(PathwayRow.id)
+        )
+        return [(str(ref), int(version)) for ref, version in rows]
+
     def of_issuer(self, issuer_id: str) -> list[PathwayRow]:
         """Pathways the issuer owns or co-issues."""
         mine = select(PathwayIssuerRow.pathway_id).where(PathwayIssuerRow.issuer_id == issuer_id)

@@ -177,6 +177,8 @@ class PathwayService:
         self._lifecycle = lifecycle
         self._cache = _FactsCache()
         self._plans: dict[tuple[str, int], Plan] = {}
+        self._counted_key: tuple[tuple[str, int], ...] | None = None
+        self._counted_value: tuple[frozenset[str], bool] = (frozenset(), False)
 
     # ---- definitions -----------------------------------------------------------------------
 
@@ -673,9 +675,38 @@ class PathwayService:
         """Nothing lands with a new credential; the evaluation runs as a job after it."""
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
-        """A credential landed: re-evaluate its recipient's pathways in a job."""
-        for email in sorted({row.recipient_email for row in credentials if row.recipient_email}):
+        """Credentials landed: re-evaluate their recipients' pathways in a job each, for the
+        credentials an active pathway may count (a bulk batch of another achievement queues
+        nothing: one small query per chunk decides)."""
+        achievements, any_skill = self._counted()
+        emails = {
+            row.recipient_email
+            for row in credentials
+            if row.recipient_email
+            and (any_skill or self.urls.achievement(row.achievement_id) in achievements)
+        }
+        for email in sorted(emails):
             self.queue.enqueue(EVALUATE_JOB, email)
+
+    def _counted(self) -> tuple[frozenset[str], bool]:
+        """The achievement ids active pathways name, and whether one has a skill part (then
+        any credential may count); worked out again only when the active set changes."""
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            versions = tuple(repo.active_versions())
+            if versions == self._counted_key:
+                return self._counted_value
+            plans = [self._plan(row) for row in repo.all(state="active")]
+        achievements: set[str] = set()
+        any_skill = False
+        for plan in plans:
+            for part in plan.definition.root.parts():
+                if part.achievement:
+                    achievements.add(plan.resolve.get(part.achievement, part.achievement))
+                else:
+                    any_skill = True
+        self._counted_key, self._counted_value = versions, (frozenset(achievements), any_skill)
+        return self._counted_value
 
     def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]:
         """A part moved: per pathway policy, its micro-degrees follow (suspend, revoke) or
