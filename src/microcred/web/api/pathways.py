@@ -46,6 +46,7 @@ def issuer_pathways(issuer_id: str, actor: ActorDep, runtime: RuntimeDep) -> Res
 def create_pathway(issuer_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep) -> Response:
     """The body is the pathway definition (docs/design/pathways.md); a definition that cannot
     be saved is a 422 whose ``node`` and ``reason`` say where and why."""
+    actor.require(issuer_id, "issuer")  # before reading the body: another's key learns nothing
     view = runtime.pathways.create(actor, issuer_id, json_body(body))
     return _json(view.to_json(runtime.urls), status=201)
 
