@@ -38,6 +38,7 @@ from microcred.notifications.service import NotificationService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
+from microcred.pathways.endorsements import EndorsementService
 from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.status.lifecycle import LifecycleService
@@ -349,6 +350,18 @@ class Runtime:
             wallet=self.wallet,
             queue=self.queue,
             lifecycle=lambda: self.lifecycle,
+        )
+
+    @cached_property
+    def endorsements(self) -> EndorsementService:
+        """Issuers' signed endorsements of pathways, withdrawn by their revocation bit."""
+        return EndorsementService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            lifecycle=lambda: self.lifecycle,
+            status_list_length=self.settings.status_list_length,
         )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------

@@ -114,3 +114,49 @@ def test_the_verifier_names_the_failing_part_of_a_flagged_micro_degree(
     token = csrf(web.get("/verify").text)
     page = web.post("/verify", data={"text": json.dumps(document), "csrf_token": token})
     assert 'id="failing-parts"' in page.text
+
+
+def test_another_issuer_endorses_a_pathway_and_withdraws_it(
+    client: TestClient,
+    web: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    other_issuer: IssuerFixture,
+) -> None:
+    from microcred.accounts.actor import SYSTEM
+    from microcred.verify.result import Status
+
+    a = make_achievement(runtime, issuer, "Statistics")
+    view = runtime.pathways.create(SYSTEM, issuer.id, definition(a))
+    answer = client.post(
+        f"/api/v1/issuers/{other_issuer.id}/pathways/{view.row.id}/endorsements",
+        json={"comment": "Our hiring managers trust it."},
+        headers=other_issuer.headers,
+    )
+    assert answer.status_code == 201, answer.text
+    endorsement = answer.json()
+    assert endorsement["type"] == ["VerifiableCredential", "EndorsementCredential"]
+    assert endorsement["credentialSubject"]["id"] == runtime.urls.achievement(
+        view.row.achievement_id
+    )
+    assert endorsement["issuer"]["id"] == other_issuer.did
+    assert runtime.verification.verifier().verify(endorsement).verified
+    served = client.get(endorsement["id"].removeprefix(runtime.urls.base))
+    assert served.json() == endorsement
+    page = web.get(f"/pathways/{view.row.id}", headers={"Accept": "text/html"}).text
+    assert "Our hiring managers trust it." in page
+    assert "Beta Academy" in page
+
+    endorsement_id = endorsement["id"].rsplit("/", 1)[1]
+    url = f"/api/v1/issuers/{other_issuer.id}/endorsements/{endorsement_id}"
+    assert (
+        client.delete(url.replace(other_issuer.id, issuer.id), headers=issuer.headers).status_code
+        == 404
+    )
+    assert client.delete(url, headers=other_issuer.headers).status_code == 200
+    assert client.delete(url, headers=other_issuer.headers).status_code == 409
+    status = runtime.verification.verifier().verify(endorsement).check("status")
+    assert status is not None
+    assert status.status == Status.FAILED
+    page = web.get(f"/pathways/{view.row.id}", headers={"Accept": "text/html"}).text
+    assert "Our hiring managers trust it." not in page

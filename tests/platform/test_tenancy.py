@@ -138,6 +138,7 @@ def pathway_body(world: World) -> tuple[bytes, str]:
 RAW_BODIES: dict[str, Callable[[World], tuple[bytes, str]]] = {
     "batches": csv_body,
     "pathways": pathway_body,
+    "endorsements": lambda _w: (b'{"comment": "tenancy test"}', "application/json"),
 }
 
 
@@ -240,8 +241,14 @@ def _pathway(world: World) -> str:
     return world.runtime.pathways.create(SYSTEM, world.a.id, json.loads(body)).row.id
 
 
+def _endorsement(world: World) -> str:
+    pathway_id = _pathway(world)
+    return world.runtime.endorsements.endorse(SYSTEM, world.a.id, pathway_id, "good").id
+
+
 MAKERS: dict[str, Callable[[World], str]] = {
     "pathway_id": _pathway,
+    "endorsement_id": _endorsement,
     "issuer_id": lambda w: w.a.id,
     "achievement_id": _achievement,
     "credential_id": _credential,

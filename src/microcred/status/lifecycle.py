@@ -240,7 +240,15 @@ class LifecycleService:
         previous = row.state
         status_lists = StatusListRepository(session)
         for purpose, value in move.bits.items():
-            self._set_bit(status_lists, row, purpose, value, now)
+            _set_bit(
+                status_lists,
+                row.issuer_id,
+                row.status_list_seq,
+                row.status_index,
+                purpose,
+                value,
+                now,
+            )
         row.state, row.state_reason = move.to_state, reason
         record_audit(
             session,
@@ -253,27 +261,44 @@ class LifecycleService:
         )
         self.transparency.record_status_change(session, row, move.action, now)
 
-    @staticmethod
-    def _set_bit(
-        status_lists: StatusListRepository,
-        credential: CredentialRow,
+    def set_status_bit(
+        self,
+        session: Session,
+        *,
+        issuer_id: str,
+        seq: int,
+        index: int,
         purpose: str,
         value: bool,
         now: datetime,
     ) -> None:
-        # Locked: two status changes on one list must not both rewrite the bits from one read.
-        status_list = status_lists.lock(credential.issuer_id, purpose, credential.status_list_seq)
-        if status_list is None:
-            raise NotFoundError(
-                "the credential's status list is missing",
-                expected=f"{purpose} list {credential.status_list_seq}",
-                found="none",
-            )
-        bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
-        if bits.get(credential.status_index) == value:
-            return
-        bits.set(credential.status_index, value)
-        status_list.bits = bits.to_bytes()
-        status_list.changed_at = now
-        status_list.signed = None  # the kept signature no longer says the truth
-        status_list.signed_at = None
+        """One status bit of a signed document kept outside the credentials table (an
+        endorsement), in the caller's transaction."""
+        _set_bit(StatusListRepository(session), issuer_id, seq, index, purpose, value, now)
+
+
+def _set_bit(
+    status_lists: StatusListRepository,
+    issuer_id: str,
+    seq: int,
+    index: int,
+    purpose: str,
+    value: bool,
+    now: datetime,
+) -> None:
+    # Locked: two status changes on one list must not both rewrite the bits from one read.
+    status_list = status_lists.lock(issuer_id, purpose, seq)
+    if status_list is None:
+        raise NotFoundError(
+            "the credential's status list is missing",
+            expected=f"{purpose} list {seq}",
+            found="none",
+        )
+    bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
+    if bits.get(index) == value:
+        return
+    bits.set(index, value)
+    status_list.bits = bits.to_bytes()
+    status_list.changed_at = now
+    status_list.signed = None  # the kept signature no longer says the truth
+    status_list.signed_at = None

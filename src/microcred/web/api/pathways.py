@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from microcred.errors import NotFoundError
+from microcred.errors import InputError, NotFoundError
 from microcred.pathways.service import check_email
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep, json_body
 
@@ -78,6 +78,36 @@ def pathway_progress(
         runtime.urls.issuer_did(runtime.issuers.get_public(i).slug) for i, _n, _a in view.issuers
     }
     return _json(progress.to_json(runtime.urls, shown=lambda held: held.issuer in dids))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/endorsements", status_code=201)
+def endorse_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The issuer endorses the pathway: body ``{"comment": "..."}`` (optional); the answer is
+    the signed EndorsementCredential."""
+    actor.require(issuer_id, "issuer")
+    data = json_body(body) if body.strip() else {}
+    comment = data.get("comment") if isinstance(data, dict) else None
+    if comment is not None and not isinstance(comment, str):
+        raise InputError("comment must be text", found=type(comment).__name__)
+    row = runtime.endorsements.endorse(actor, issuer_id, pathway_id, comment)
+    return _json(row.document, "application/vc+ld+json", status=201)
+
+
+@router.delete("/api/v1/issuers/{issuer_id}/endorsements/{endorsement_id}")
+def withdraw_endorsement(
+    issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    row = runtime.endorsements.withdraw(actor, issuer_id, endorsement_id)
+    return _json({"id": row.document["id"], "withdrawn": True})
+
+
+@router.get("/pathways/{pathway_id}/endorsements/{endorsement_id}")
+def endorsement(pathway_id: str, endorsement_id: str, runtime: RuntimeDep) -> Response:
+    """An endorsement exactly as signed (withdrawn ones too: their status says so)."""
+    row = runtime.endorsements.get(pathway_id, endorsement_id)
+    return _json(row.document, "application/vc+ld+json")
 
 
 @router.get("/credentials/{credential_id}/clr")

@@ -110,6 +110,15 @@ def pathway_page(request: Request, pathway_id: str) -> Response:
     titles = runtime.pathways.titles(view.definition)
     rows = rows_of(view, titles, progress)
     award = progress.award if progress is not None else None
+    endorsements = [
+        {
+            "issuer": runtime.issuers.get_public(row.issuer_id).name,
+            "comment": row.comment,
+            "url": f"/pathways/{pathway_id}/endorsements/{row.id}",
+        }
+        for row in runtime.endorsements.of_pathway(pathway_id)
+        if row.withdrawn_at is None
+    ]
     return render(
         request,
         "pathway.html",
@@ -119,6 +128,7 @@ def pathway_page(request: Request, pathway_id: str) -> Response:
             "height": 16 + len(rows) * ROW,
             "width": WIDTH,
             "progress": progress,
+            "endorsements": endorsements,
             "award_url": f"/credentials/{award.credential_id}"
             if award is not None and award.credential_id
             else None,
