@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
@@ -22,10 +21,10 @@ from microcred.crypto.statuslist import status_entry
 from microcred.errors import ConflictError, InputError, NotFoundError, short
 from microcred.issuers.repository import IssuerRepository
 from microcred.model import parse_credential
+from microcred.pathways.repository import EndorsementRepository
 from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
-from microcred.store.repository import Repository
 from microcred.store.tables import PathwayEndorsementRow, PathwayRow
 from microcred.types import JsonObject
 from microcred.urls import PublicUrls
@@ -39,40 +38,6 @@ CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
 ]
-
-
-class EndorsementRepository(Repository):
-    noun = "endorsement"
-
-    def add(self, row: PathwayEndorsementRow) -> None:
-        self.session.add(row)
-        self.session.flush()
-
-    def of_pathway(self, pathway_id: str) -> list[PathwayEndorsementRow]:
-        rows = self.session.execute(
-            select(PathwayEndorsementRow)
-            .where(PathwayEndorsementRow.pathway_id == pathway_id)
-            .order_by(PathwayEndorsementRow.created_at, PathwayEndorsementRow.id)
-        )
-        return list(rows.scalars())
-
-    def lock(self, issuer_id: str, endorsement_id: str) -> PathwayEndorsementRow:
-        """The issuer's endorsement; another issuer's is not found."""
-        row = self.session.execute(
-            select(PathwayEndorsementRow)
-            .where(
-                PathwayEndorsementRow.id == endorsement_id,
-                PathwayEndorsementRow.issuer_id == issuer_id,
-            )
-            .with_for_update()
-        ).scalar_one_or_none()
-        return self.found(row, endorsement_id)
-
-    def get(self, pathway_id: str, endorsement_id: str) -> PathwayEndorsementRow:
-        row = self.session.get(PathwayEndorsementRow, endorsement_id)
-        if row is not None and row.pathway_id != pathway_id:
-            row = None
-        return self.found(row, endorsement_id)
 
 
 class EndorsementService:

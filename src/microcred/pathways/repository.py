@@ -15,6 +15,7 @@ from microcred.store.tables import (
     LearnerEmailRow,
     PathwayAwardPartRow,
     PathwayAwardRow,
+    PathwayEndorsementRow,
     PathwayIssuerRow,
     PathwayRow,
 )
@@ -183,4 +184,38 @@ class PathwayRepository(Repository):
         return self.session.get(CredentialRow, credential_id)
 
 
-__all__ = ["PathwayRepository"]
+class EndorsementRepository(Repository):
+    noun = "endorsement"
+
+    def add(self, row: PathwayEndorsementRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def of_pathway(self, pathway_id: str) -> list[PathwayEndorsementRow]:
+        rows = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(PathwayEndorsementRow.pathway_id == pathway_id)
+            .order_by(PathwayEndorsementRow.created_at, PathwayEndorsementRow.id)
+        )
+        return list(rows.scalars())
+
+    def lock(self, issuer_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        """The issuer's endorsement; another issuer's is not found."""
+        row = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(
+                PathwayEndorsementRow.id == endorsement_id,
+                PathwayEndorsementRow.issuer_id == issuer_id,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        return self.found(row, endorsement_id)
+
+    def get(self, pathway_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        row = self.session.get(PathwayEndorsementRow, endorsement_id)
+        if row is not None and row.pathway_id != pathway_id:
+            row = None
+        return self.found(row, endorsement_id)
+
+
+__all__ = ["EndorsementRepository", "PathwayRepository"]
