@@ -46,7 +46,8 @@ from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
-from microcred.pathways.service import PathwayService
+from microcred.pathways.endorsements import EndorsementService
+from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
@@ -378,6 +379,8 @@ class Runtime:
             urls=self.urls,
             verification=self.verification,
             recipients=self.recipients,
+            # What the learner holds changed: their pathways are evaluated again, in a job.
+            on_added=lambda learner_id: self.queue.enqueue(EVALUATE_JOB, f"learner:{learner_id}"),
         )
 
     @cached_property
@@ -398,6 +401,8 @@ class Runtime:
             # Other servers' status lists and keys, through the same guarded client as the
             # verifier's (public addresses and the configured networks only).
             fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            # An import found revoked, suspended or reinstated: micro-degrees built on it follow.
+            on_change=lambda changes: self.pathways.imports_changed(changes),
         )
 
     @cached_property
@@ -418,6 +423,19 @@ class Runtime:
             issuance=self.issuance,
             wallet=self.wallet,
             queue=self.queue,
+            lifecycle=lambda: self.lifecycle,
+        )
+
+    @cached_property
+    def endorsements(self) -> EndorsementService:
+        """Issuers' signed endorsements of pathways, withdrawn by their revocation bit."""
+        return EndorsementService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            lifecycle=lambda: self.lifecycle,
+            status_list_length=self.settings.status_list_length,
         )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------

@@ -831,6 +831,23 @@ class PathwayAwardPartRow(Base):
     digest: Mapped[str] = mapped_column(String(100))
 
 
+class PathwayEndorsementRow(Base):
+    """An issuer's OB 3.0 EndorsementCredential of a pathway, as signed; withdrawn by its
+    revocation bit (``status_list_seq``, ``status_index``), ``withdrawn_at`` set then."""
+
+    __tablename__ = "pathway_endorsements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    status_list_seq: Mapped[int] = mapped_column(Integer)
+    status_index: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
 # --------------------------------------------------------------------------------------------
 # Skills and careers (migration 0009, microcred.skills and microcred.careers): the O*NET and
 # ESCO taxonomies (occupations, skills, their weighted links) and what the planner needs to know

@@ -123,6 +123,8 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
             "profile": issuer.profile,
         },
         "statusReason": service.status_reason(result),
+        # A micro-degree of ours: the parts that no longer hold (whatever its pathway's policy).
+        "failingParts": runtime.pathways.failing_parts(result.summary.get("id")),
     }
     if given[0] == "qr":
         answer["qr"] = outcome.text

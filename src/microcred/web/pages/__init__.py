@@ -24,6 +24,8 @@ from microcred.web.pages import (
     home,
     learners,
     oauth_consent,
+    pathways,
+    pathways_console,
     profile,
     public,
     verify,
@@ -55,6 +57,8 @@ routers: tuple[APIRouter, ...] = (
     wallet_showcase.router,
     wallet_present.router,
     profile.router,
+    pathways.router,
+    pathways_console.router,
 )
 
 

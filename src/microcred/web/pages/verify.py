@@ -94,6 +94,9 @@ async def verify_submit(request: Request) -> Response:
             "issuer": service.issuer_of(outcome.result),
             "withdrawn": withdrawn(outcome.result),
             "reason": service.status_reason(outcome.result) or _stated_reason(outcome.result),
+            "failing_parts": get_pages(request).runtime.pathways.failing_parts(
+                outcome.result.summary.get("id")
+            ),
             "pasted": text if isinstance(text, str) else "",
             "url": given_url,
         },
