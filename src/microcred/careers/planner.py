@@ -48,18 +48,44 @@ def harmonic(d: int) -> float:
     return sum(1.0 / k for k in range(1, d + 1)) if d > 0 else 1.0
 
 
+_SUBSETS_UP_TO = 8
+"""Dominance is looked for through the subsets of sets of at most this many skills (2^8)."""
+
+
 def useful(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
-    """Candidates cut to the universe; of several with the same skills only the cheapest."""
-    best: dict[frozenset[str], Candidate] = {}
+    """Candidates cut to the universe, less the dominated: a candidate is dropped when another
+    teaches the same skills or more for no more cost (some optimum never needs it, so the
+    ILP's answer is unchanged and the greedy one no worse)."""
+    # Plain tuples in the loops: this runs over every achievement touching the gap.
+    first: dict[frozenset[str], tuple[float, str, Candidate]] = {}
     for candidate in candidates:
         skills = candidate.skills & universe
         if not skills:
             continue
-        cut = Candidate(candidate.id, skills, max(candidate.cost, 0.0))
-        kept = best.get(skills)
-        if kept is None or (cut.cost, cut.id) < (kept.cost, kept.id):
-            best[skills] = cut
-    return sorted(best.values(), key=lambda c: c.id)
+        key = (max(candidate.cost, 0.0), candidate.id, candidate)
+        kept = first.get(skills)
+        if kept is None or key[:2] < kept[:2]:
+            first[skills] = key
+    best = {
+        skills: Candidate(c.id, skills, cost) if c.skills != skills or c.cost != cost else c
+        for skills, (cost, _, c) in first.items()
+    }
+    # The cheapest candidate teaching at least each small subset, by enumerating the subsets
+    # of every candidate's set (sets are small: a course teaches a handful of gap skills).
+    cheapest: dict[frozenset[str], tuple[float, int, str]] = {}
+    for candidate in best.values():
+        members = sorted(candidate.skills)
+        if len(members) > _SUBSETS_UP_TO:
+            continue
+        rank = (candidate.cost, -len(members), candidate.id)
+        for mask in range(1, 1 << len(members)):
+            subset = frozenset(m for bit, m in enumerate(members) if mask >> bit & 1)
+            if subset not in cheapest or rank < cheapest[subset]:
+                cheapest[subset] = rank
+    kept_ids = [
+        c for c in best.values() if (found := cheapest.get(c.skills)) is None or found[2] == c.id
+    ]
+    return sorted(kept_ids, key=lambda c: c.id)
 
 
 def greedy(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
