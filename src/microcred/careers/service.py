@@ -14,6 +14,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.accounts.actor import Actor
+from microcred.achievements.service import AchievementService
 from microcred.careers.catalogue import Catalogue, entry_of
 from microcred.careers.goals import checked_goal
 from microcred.careers.matching import GoalMatcher, Match
@@ -49,6 +51,7 @@ class CareersService:
         clock: Callable[[], datetime],
         skills: SkillsService,
         wallet: WalletService,
+        achievements: AchievementService,
         embedder: Callable[[], Embedder | None],
     ) -> None:
         """``embedder``: the offline model, or None for lexical matching only (asked once)."""
@@ -56,6 +59,7 @@ class CareersService:
         self.clock = clock
         self.skills = skills
         self.wallet = wallet
+        self.achievements = achievements
         self._embedder = embedder
         self._lock = threading.Lock()
         self._matchers: dict[str, tuple[Taxonomy, GoalMatcher]] = {}
@@ -152,13 +156,18 @@ class CareersService:
 
     def set_offer(
         self,
+        actor: Actor,
+        issuer_id: str,
         achievement_id: str,
         *,
         price_minor: int | None = None,
         currency: str | None = None,
         duration_days: int | None = None,
     ) -> None:
-        """What an achievement costs and how long it takes (for the cheapest/fastest paths)."""
+        """What an achievement costs and how long it takes (for the cheapest/fastest paths);
+        the issuer's own achievements only."""
+        actor.require(issuer_id, "issuer")
+        self.achievements.get(actor, issuer_id, achievement_id)  # another issuer's: not found
         if price_minor is not None and (price_minor < 0 or not currency):
             raise InputError(
                 "a price needs a currency and cannot be negative",
@@ -170,9 +179,7 @@ class CareersService:
         if duration_days is not None and duration_days <= 0:
             raise InputError("duration must be positive", expected="days > 0")
         with transaction(self.sessions) as session:
-            repo = CareersRepository(session)
-            repo.require_achievement(achievement_id)
-            repo.set_offer(
+            CareersRepository(session).set_offer(
                 achievement_id,
                 price_minor=price_minor,
                 currency=currency.upper() if currency else None,
