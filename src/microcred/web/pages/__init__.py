@@ -24,6 +24,7 @@ from microcred.web.pages import (
     public,
     verify,
     wallet,
+    wallet_careers,
     wallet_present,
     wallet_showcase,
 )
@@ -46,6 +47,7 @@ routers: tuple[APIRouter, ...] = (
     wallet.router,
     wallet_showcase.router,
     wallet_present.router,
+    wallet_careers.router,
     profile.router,
 )
 

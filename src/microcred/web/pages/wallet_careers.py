@@ -1,0 +1,88 @@
+"""The wallet's careers page (signed in): a goal to occupations, then the learner's own gap
+(their verified credentials' skills taken out) and the plan that closes it, with charts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import Response
+from fastapi.routing import APIRouter
+
+from microcred.careers.goals import MAX_GOAL_CHARS, GoalError
+from microcred.careers.report import plan_json
+from microcred.errors import NotFoundError
+from microcred.skills.taxonomy import ONET_ATTRIBUTION
+from microcred.web.pages.core import get_pages, render
+from microcred.web.pages.learner_session import LearnerRequired
+
+router = APIRouter(tags=["wallet"], include_in_schema=False)
+
+GAP_CHART_ROWS = 15
+"""The heaviest gap skills drawn in the chart (all are listed under it)."""
+
+
+@router.get("/wallet/careers")
+def careers_page(
+    request: Request,
+    learner: LearnerRequired,
+    goal: str = "",
+    occupation: str = "",
+) -> Response:
+    runtime = get_pages(request).runtime
+    context: dict[str, Any] = {
+        "goal": goal[: MAX_GOAL_CHARS * 2],
+        "max_goal": MAX_GOAL_CHARS,
+        "matches": [],
+        "plan": None,
+        "problem": None,
+        "attribution": ONET_ATTRIBUTION,
+    }
+    status = 200
+    try:
+        if goal.strip() and not occupation:
+            context["matches"] = runtime.careers.match(goal, limit=5)
+            if not context["matches"]:
+                context["problem"] = "no_match"
+        if occupation:
+            plan = runtime.careers.plan(occupation=occupation, learner_id=learner.id)
+            body = plan_json(plan)
+            context["plan"] = body
+            context["chart"] = _charts(body)
+    except GoalError as error:
+        context["problem"] = "goal"
+        context["problem_detail"] = error.message
+        status = 422
+    except NotFoundError:
+        context["problem"] = "occupation"
+        status = 404
+    return render(request, "wallet/careers.html", context, status_code=status)
+
+
+def _charts(plan: dict[str, Any]) -> dict[str, Any]:
+    """Geometry for the two SVG charts: the gap's heaviest skills (which step covers each, or
+    none) and the path as a bar of hours, one segment a step."""
+    step_of = {s["id"]: step["step"] for step in plan["steps"] for s in step["covers"]}
+    rows = [
+        {"name": s["name"], "weight": s["weight"], "step": step_of.get(s["id"])}
+        for s in plan["gap"][:GAP_CHART_ROWS]
+    ]
+    heaviest = max((r["weight"] for r in rows), default=1.0)
+    for n, row in enumerate(rows):
+        row["y"] = n * 22
+        row["width"] = round(260 * row["weight"] / heaviest)
+    total = plan["total_hours"] or 1.0
+    x = 0.0
+    segments = []
+    for step in plan["steps"]:
+        width = 640 * step["hours"] / total
+        segments.append(
+            {
+                "step": step["step"],
+                "x": round(x, 1),
+                "width": round(width, 1),
+                "hours": step["hours"],
+            }
+        )
+        x += width
+    return {"rows": rows, "height": max(len(rows), 1) * 22, "segments": segments}
