@@ -60,17 +60,19 @@ def careers_page(
 
 
 def _charts(plan: dict[str, Any]) -> dict[str, Any]:
-    """Geometry for the two SVG charts: the gap's heaviest skills (which step covers each, or
-    none) and the path as a bar of hours, one segment a step."""
+    """Geometry for the two charts: the gap's heaviest skills as bars (which step covers each,
+    or none) and the path as one bar of hours, a segment a step."""
     step_of = {s["id"]: step["step"] for step in plan["steps"] for s in step["covers"]}
+    # What the path teaches first, then the heaviest of the rest (the full list is below).
+    taught = [s for s in plan["gap"] if s["id"] in step_of]
+    rest = [s for s in plan["gap"] if s["id"] not in step_of]
     rows = [
         {"name": s["name"], "weight": s["weight"], "step": step_of.get(s["id"])}
-        for s in plan["gap"][:GAP_CHART_ROWS]
+        for s in (taught + rest)[:GAP_CHART_ROWS]
     ]
     heaviest = max((r["weight"] for r in rows), default=1.0)
-    for n, row in enumerate(rows):
-        row["y"] = n * 22
-        row["width"] = round(260 * row["weight"] / heaviest)
+    for row in rows:
+        row["width"] = round(200 * row["weight"] / heaviest)
     total = plan["total_hours"] or 1.0
     x = 0.0
     segments = []
@@ -85,4 +87,4 @@ def _charts(plan: dict[str, Any]) -> dict[str, Any]:
             }
         )
         x += width
-    return {"rows": rows, "height": max(len(rows), 1) * 22, "segments": segments}
+    return {"rows": rows, "segments": segments}
