@@ -3,7 +3,6 @@ by prerequisites and EQF level, and what each step covers and was chosen over. P
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -73,7 +72,7 @@ def build_path(
     result: Cover = cover(weights, [every[n] for n in indices], method=method)
     by_id = catalogue.by_id
     chosen = _ordered([by_id[i] for i in result.chosen])
-    steps = _explained(chosen, wanted, catalogue)
+    steps = _explained(chosen, wanted, result.considered, catalogue)
     prices = [e.price_minor for e in chosen if e.currency == money]
     priced = len(prices) == len(chosen) and bool(chosen)
     return Path(
@@ -158,25 +157,28 @@ def _ordered(chosen: list[Entry]) -> list[Entry]:
     return done
 
 
-def _explained(chosen: list[Entry], gap: list[GapSkill], catalogue: Catalogue) -> tuple[Step, ...]:
+def _explained(
+    chosen: list[Entry],
+    gap: list[GapSkill],
+    considered: tuple[Candidate, ...],
+    catalogue: Catalogue,
+) -> tuple[Step, ...]:
     left = {s.id: s for s in gap}
     picked = {e.id for e in chosen}
+    # Alternatives come from what the solver chose among (a dominated achievement is never a
+    # better alternative than the one dominating it).
+    others = [catalogue.by_id[c.id] for c in considered if c.id not in picked]
     steps = []
     for entry in chosen:
         covers = tuple(s for s in gap if s.id in left and s.id in entry.skills)
         for s in covers:
             del left[s.id]
-        # The best achievement not chosen that teaches the most of the same skills, lighter first.
-        shared: Counter[int] = Counter()
-        for skill in covers:
-            shared.update(catalogue.by_skill.get(skill.id, ()))
+        wanted = {s.id for s in covers}
         best: tuple[int, float, str, Entry] | None = None
-        for n, count in shared.items():
-            other = catalogue.entries[n]
-            if other.id not in picked and (
-                best is None or (-count, other.hours, other.name) < best[:3]
-            ):
-                best = (-count, other.hours, other.name, other)
+        for other in others:
+            shared = len(other.skills & wanted)
+            if shared and (best is None or (-shared, other.hours, other.name) < best[:3]):
+                best = (-shared, other.hours, other.name, other)
         alternative = (
             Alternative(best[3].name, -best[0], best[3].hours) if best is not None else None
         )

@@ -42,6 +42,8 @@ class Cover:
     bound: float
     """1.0 for exact; H(d) for greedy: its cost is at most this times the optimum."""
     seconds: float
+    considered: tuple[Candidate, ...] = ()
+    """The candidates left after cutting and dominance (what the solver chose among)."""
 
 
 def harmonic(d: int) -> float:
@@ -55,37 +57,49 @@ _SUBSETS_UP_TO = 8
 def useful(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
     """Candidates cut to the universe, less the dominated: a candidate is dropped when another
     teaches the same skills or more for no more cost (some optimum never needs it, so the
-    ILP's answer is unchanged and the greedy one no worse)."""
-    # Plain tuples in the loops: this runs over every achievement touching the gap.
-    first: dict[frozenset[str], tuple[float, str, Candidate]] = {}
+    ILP's answer is unchanged and the greedy one no worse).
+
+    Sets are bit masks over the universe here: this runs over every achievement touching the
+    gap, and integer masks hash and compare far faster than sets of strings."""
+    skills = sorted(universe)
+    bit = {skill: 1 << n for n, skill in enumerate(skills)}
+    first: dict[int, tuple[float, str, Candidate]] = {}
     for candidate in candidates:
-        skills = candidate.skills & universe
-        if not skills:
+        mask = 0
+        for skill in candidate.skills:
+            mask |= bit.get(skill, 0)
+        if not mask:
             continue
         key = (max(candidate.cost, 0.0), candidate.id, candidate)
-        kept = first.get(skills)
-        if kept is None or key[:2] < kept[:2]:
-            first[skills] = key
-    best = {
-        skills: Candidate(c.id, skills, cost) if c.skills != skills or c.cost != cost else c
-        for skills, (cost, _, c) in first.items()
-    }
-    # The cheapest candidate teaching at least each small subset, by enumerating the subsets
-    # of every candidate's set (sets are small: a course teaches a handful of gap skills).
-    cheapest: dict[frozenset[str], tuple[float, int, str]] = {}
-    for candidate in best.values():
-        members = sorted(candidate.skills)
-        if len(members) > _SUBSETS_UP_TO:
+        held = first.get(mask)
+        if held is None or key[:2] < held[:2]:
+            first[mask] = key
+    # The cheapest candidate teaching at least each small set: enumerate every candidate's
+    # submasks (a course teaches a handful of gap skills; larger sets are kept unexamined).
+    cheapest: dict[int, tuple[float, int, str]] = {}
+    for mask, (cost, ident, _candidate) in first.items():
+        size = mask.bit_count()
+        if size > _SUBSETS_UP_TO:
             continue
-        rank = (candidate.cost, -len(members), candidate.id)
-        for mask in range(1, 1 << len(members)):
-            subset = frozenset(m for bit, m in enumerate(members) if mask >> bit & 1)
-            if subset not in cheapest or rank < cheapest[subset]:
-                cheapest[subset] = rank
-    kept_ids = [
-        c for c in best.values() if (found := cheapest.get(c.skills)) is None or found[2] == c.id
-    ]
-    return sorted(kept_ids, key=lambda c: c.id)
+        rank = (cost, -size, ident)
+        sub = mask
+        while sub:
+            found = cheapest.get(sub)
+            if found is None or rank < found:
+                cheapest[sub] = rank
+            sub = (sub - 1) & mask
+    survivors: list[Candidate] = []
+    for mask, (cost, ident, candidate) in first.items():
+        found = cheapest.get(mask)
+        if found is not None and found[2] != ident:
+            continue
+        cut = frozenset(skill for skill in skills if bit[skill] & mask)
+        survivors.append(
+            candidate
+            if cut == candidate.skills and cost == candidate.cost
+            else Candidate(ident, cut, cost)
+        )
+    return sorted(survivors, key=lambda c: c.id)
 
 
 def greedy(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
@@ -172,4 +186,5 @@ def cover(
         method=used,
         bound=1.0 if used == "exact" else harmonic(widest),
         seconds=time.perf_counter() - started,
+        considered=tuple(pool),
     )
