@@ -235,9 +235,9 @@ def planning(count: int) -> None:
         )
     print(
         "  ms: wall clock; cpu: this process's CPU time (the same on a machine shared with"
-        " other work).\n  target: p99 <= 100 ms at 10,000. The plan's own gap to the ILP optimum is 0 % where"
-        " it ran exact;\n  'greedy gap' is what the greedy method alone would have cost more"
-        " (its bound is H(d) <= 1 + ln 5 = 2.6 here)."
+        " other work).\n  target: p99 <= 100 ms at 10,000. The plan's own gap to the ILP"
+        " optimum is 0 % where it ran exact;\n  'greedy gap' is what the greedy method alone"
+        " would have cost more (its bound is H(d) <= 1 + ln 5 = 2.6 here)."
     )
 
 
