@@ -2,7 +2,8 @@
 the whole catalogue, skill suggestions for achievement editors, and an issuer's price and
 duration for an achievement.
 
-Public but for the offers (an issuer's API key): nothing here reads a learner's wallet. A
+Public but for the offers (an issuer's API key) and the employers' search (an employer's
+token), which reads only credentials learners chose to share. A
 learner's own gap and plan are on the wallet page (their session), never behind an API route,
 which accepts no cookie.
 """
@@ -11,11 +12,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from microcred.careers.report import match_json, plan_json, skill_json
-from microcred.errors import InputError
+from microcred.errors import InputError, UnauthenticatedError
+from microcred.store.tables import EmployerRow
 from microcred.web.deps import ActorDep, RuntimeDep
 
 router = APIRouter(prefix="/api/v1", tags=["careers"])
@@ -101,3 +103,52 @@ def set_offer(
         currency=body.currency,
         duration_days=body.duration_days,
     )
+
+
+# ---- employers: search over what learners chose to share ----------------------------------------
+
+
+def _employer(request: Request, runtime: RuntimeDep) -> EmployerRow:
+    """``Authorization: Bearer mce_...``: an employer's token (issuer keys are not accepted)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    row = (
+        runtime.employer_search.authenticate(token.strip()) if scheme.lower() == "bearer" else None
+    )
+    if row is None:
+        raise UnauthenticatedError(
+            "this needs an employer token", expected="Authorization: Bearer mce_..."
+        )
+    return row
+
+
+EmployerDep = Annotated[EmployerRow, Depends(_employer)]
+
+
+class SearchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skills: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
+    occupation: str | None = Field(default=None, max_length=300)
+    limit: int = Field(default=20, ge=1, le=50)
+
+
+@router.post("/employers/search")
+def employer_search(body: SearchIn, employer: EmployerDep, runtime: RuntimeDep) -> dict[str, Any]:
+    """Learners who shared credentials showing these skills (or the occupation's), best
+    evidenced first; each shows only what its learner shared."""
+    hits = runtime.employer_search.search(
+        employer, skills=body.skills, occupation=body.occupation, limit=body.limit
+    )
+    return {
+        "results": [
+            {
+                "learner": hit.handle,
+                "score": hit.score,
+                "credentials": [
+                    {"name": c.name, "issuer": c.issuer, "skills": list(c.skills)}
+                    for c in hit.credentials
+                ],
+            }
+            for hit in hits
+        ]
+    }
