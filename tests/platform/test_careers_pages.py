@@ -12,7 +12,7 @@ from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
 from tests.platform.conftest import IssuerFixture
-from tests.platform.learners_support import sign_in, web
+from tests.platform.learners_support import csrf, sign_in, web
 
 __all__ = ["web"]  # a fixture used here
 
@@ -68,3 +68,41 @@ def test_the_page_in_german_and_bad_input(web: TestClient, runtime: Runtime) -> 
     page = web.get("/wallet/careers", params={"goal": "<script>alert(1)</script> electrician"})
     assert page.status_code == 200
     assert "<script>alert(1)" not in page.text
+
+
+def test_the_learner_shares_a_credential_with_employers_and_withdraws_it(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    ids = make_catalogue(runtime, issuer.id)
+    [row] = runtime.issuance.issue(
+        SYSTEM, issuer.id, [IssueRequest(achievement_id=ids["SQL basics"], email="ada@example.org")]
+    )
+    sign_in(runtime, web, "ada@example.org")
+    page = web.get("/wallet/careers")
+    assert f'data-ref="{row.id}" data-shared="no"' in page.text
+    token = csrf(page.text)
+    answer = web.post(
+        "/wallet/careers/share", data={"ref": row.id, "action": "share", "csrf_token": token}
+    )
+    assert answer.status_code == 303
+    _, employer_token = runtime.employer_search.create_employer("Acme Hiring")
+    employer = runtime.employer_search.authenticate(employer_token)
+    assert employer is not None
+    assert (
+        len(runtime.employer_search.search(employer, skills=["Structured query language SQL"])) == 1
+    )
+    page = web.get("/wallet/careers")
+    assert f'data-ref="{row.id}" data-shared="yes"' in page.text
+    assert "Acme Hiring" in page.text[page.text.index('id="found-by"') :]
+    answer = web.post(
+        "/wallet/careers/share", data={"ref": row.id, "action": "withdraw", "csrf_token": token}
+    )
+    assert answer.status_code == 303
+    assert runtime.employer_search.search(employer, skills=["Structured query language SQL"]) == []
+    # Without the form token nothing changes; another learner's credential is not found.
+    refused = web.post("/wallet/careers/share", data={"ref": row.id, "action": "share"})
+    assert refused.status_code == 403
+    other = web.post(
+        "/wallet/careers/share", data={"ref": "not-hers", "action": "share", "csrf_token": token}
+    )
+    assert other.status_code == 404

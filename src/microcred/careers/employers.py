@@ -50,6 +50,15 @@ class Hit:
 
 
 @dataclass(frozen=True)
+class Shareable:
+    ref: str
+    name: str
+    issuer: str
+    skills: tuple[str, ...]
+    shared: bool
+
+
+@dataclass(frozen=True)
 class FoundBy:
     employer: str
     query: str
@@ -132,6 +141,28 @@ class EmployerSearchService:
         with transaction(self.sessions) as session:
             EmployersRepository(session).replace_share(learner_id, ref, skills, self.clock())
         return skills
+
+    def shareable(self, learner_id: str, *, limit: int = 200) -> list[Shareable]:
+        """The learner's active credentials that name a skill, and whether each is shared."""
+        shared = self.shared_refs(learner_id)
+        names = self.skills.taxonomy().skills
+        page, _total = self.wallet.list_credentials(learner_id, limit=limit)
+        found = []
+        for item in page:
+            if item.state != "active":
+                continue
+            skills = self._skills_of(item)
+            if skills:
+                found.append(
+                    Shareable(
+                        ref=item.id,
+                        name=item.name or "",
+                        issuer=item.issuer_name or "",
+                        skills=tuple(sorted(names[s].name for s in skills if s in names)),
+                        shared=item.id in shared,
+                    )
+                )
+        return found
 
     def withdraw(self, learner_id: str, ref: str) -> None:
         with transaction(self.sessions) as session:

@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRouter
 
 from microcred.careers.goals import MAX_GOAL_CHARS, GoalError
 from microcred.careers.report import plan_json
-from microcred.errors import NotFoundError
+from microcred.errors import ConflictError, InputError, NotFoundError, PageNotFoundError
 from microcred.skills.taxonomy import ONET_ATTRIBUTION
+from microcred.store.tables import LearnerRow
 from microcred.web.pages.core import get_pages, render
-from microcred.web.pages.learner_session import LearnerRequired
+from microcred.web.pages.learner_session import LearnerFormCsrf, LearnerRequired
+from microcred.web.pages.wallet import form_field
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 
@@ -38,6 +40,9 @@ def careers_page(
         "problem": None,
         "attribution": ONET_ATTRIBUTION,
     }
+    context["shareable"] = runtime.employer_search.shareable(learner.id)
+    context["found_by"] = runtime.employer_search.found_by(learner.id)
+    context["done"] = request.query_params.get("done")
     status = 200
     try:
         if goal.strip() and not occupation:
@@ -88,3 +93,22 @@ def _charts(plan: dict[str, Any]) -> dict[str, Any]:
         )
         x += width
     return {"rows": rows, "segments": segments}
+
+
+@router.post("/wallet/careers/share")
+async def share(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Response:
+    """Let employers find one credential, or stop (``action``: ``share`` or ``withdraw``)."""
+    form = await request.form()
+    runtime = get_pages(request).runtime
+    ref = form_field(form, "ref")
+    action = form_field(form, "action")
+    try:
+        if action == "share":
+            runtime.employer_search.share(learner.id, ref)
+        elif action == "withdraw":
+            runtime.employer_search.withdraw(learner.id, ref)
+        else:
+            raise PageNotFoundError("no such action", found=action[:20])
+    except (NotFoundError, ConflictError, InputError) as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    return RedirectResponse(f"/wallet/careers?done={action}#employers", 303)
