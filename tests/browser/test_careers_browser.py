@@ -11,6 +11,7 @@ import pytest
 from microcred.accounts.actor import SYSTEM
 from microcred.issuing.issuance import IssueRequest
 from tests.browser.conftest import Server
+from tests.browser.test_pages_browser import sign_in
 from tests.browser.test_wallet_browser import LOCALES, look
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
 
@@ -62,4 +63,17 @@ def test_a_learner_finds_her_path(browser: Any, server: Server, language: str, w
     assert page.locator("#gap-chart li").count() >= 2
     look(page, width, f"{name}-plan")
     assert errors == []
+    context.close()
+
+
+def test_the_achievement_editor_suggests_skills(browser: Any, server: Server) -> None:
+    context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    sign_in(page, server)
+    page.goto(f"{server.url}/console/achievements/new")
+    page.fill("[name=alignment_name_0]", "Tablea")
+    page.wait_for_selector('#skill-suggestions option[value="Tableau"]', state="attached")
+    page.fill("[name=alignment_name_0]", "Tableau")
+    assert page.input_value("[name=alignment_framework_0]") == "O*NET"
+    look(page, 1280, "careers-editor-suggestions")
     context.close()
