@@ -53,6 +53,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/wallet_bench.py
 	$(BIN)/python bench/europass_bench.py
 	$(BIN)/python bench/pathways_bench.py
+	$(BIN)/python bench/careers_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

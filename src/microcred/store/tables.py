@@ -905,6 +905,51 @@ class CareerOfferRow(Base):
     updated_at: Mapped[datetime]
 
 
+class EmployerRow(Base):
+    """An organisation that searches learners who opted in; its API token is kept as SHA-256."""
+
+    __tablename__ = "employers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class SkillShareRow(Base):
+    """A credential the learner lets employers find, one row per skill it shows (deleted when
+    the learner withdraws it). ``ref``: a credential id (``ours``) or wallet item id."""
+
+    __tablename__ = "skill_shares"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
+    shared_at: Mapped[datetime]
+
+
+class EmployerSearchRow(Base):
+    """A search an employer made (rate limits count these; learners see those that found
+    them through ``employer_hits``)."""
+
+    __tablename__ = "employer_searches"
+    __table_args__ = (Index("ix_employer_searches_employer_at", "employer_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"))
+    query: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime]
+
+
+class EmployerHitRow(Base):
+    """A learner a search found (what the learner's log of who looked shows)."""
+
+    __tablename__ = "employer_hits"
+
+    search_id: Mapped[str] = mapped_column(ForeignKey("employer_searches.id"), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True, index=True)
+
+
 # --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------
 
 

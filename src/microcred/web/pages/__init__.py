@@ -30,6 +30,7 @@ from microcred.web.pages import (
     public,
     verify,
     wallet,
+    wallet_careers,
     wallet_present,
     wallet_showcase,
 )
@@ -56,6 +57,7 @@ routers: tuple[APIRouter, ...] = (
     europass.router,
     wallet_showcase.router,
     wallet_present.router,
+    wallet_careers.router,
     profile.router,
     pathways.router,
     pathways_console.router,
