@@ -184,3 +184,16 @@ def test_the_throttle_bounds_each_client_and_not_the_others() -> None:
     now[0] = 61.0
     with throttle.admit("a") as budget:  # the window has passed
         assert budget.left == 3.0
+
+
+def test_a_client_past_its_budget_gets_429_in_json(web: TestClient, runtime: Runtime) -> None:
+    runtime.verify_throttle = VerifyThrottle(seconds_per_client=1.0)
+    first = web.post("/api/v1/verify", json={"credential": hostile_credential()})
+    assert first.status_code == 422
+    limited = web.post("/api/v1/verify", json={"credential": good_credential()})
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) > 0
+    vcapi = web.post("/credentials/verify", json={"verifiableCredential": good_credential()})
+    assert vcapi.status_code == 429
+    assert vcapi.json()["error"]["code"] == "rate_limited"
