@@ -70,9 +70,6 @@ class StaffSessionRepository(Repository):
     def remove(self, id_hash: str) -> None:
         self.session.execute(delete(StaffSessionRow).where(StaffSessionRow.id_hash == id_hash))
 
-    def remove_all_of(self, user_id: str) -> None:
-        self.session.execute(delete(StaffSessionRow).where(StaffSessionRow.user_id == user_id))
-
     # ---- failed sign-ins ----------------------------------------------------------------------
 
     def failures(self, key: str, now: datetime) -> tuple[int, datetime | None]:
