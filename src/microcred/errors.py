@@ -9,7 +9,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   ├── ModelError           well-formed input that breaks the data model (names the field)
     │   ├── FormTooLargeError    an HTML form past its size limit
     │   ├── NoQrCodeError        a picture with no QR code that decodes
-    │   └── BundleError          a log proof bundle that does not fit the format
+    │   ├── BundleError          a log proof bundle that does not fit the format
+    │   └── PathwayError         a pathway definition that cannot be saved (names the node)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
     │   └── WorkLimitError       a graph refused for the work it would cost (hostile input)
@@ -46,7 +47,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── NotConfiguredError       the server is not set up for this (no signing issuer, ...)
     ├── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
     ├── OAuthRefusedError        an OAuth authorization request that cannot go back to its client
-    └── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
+    ├── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
+    └── LtiError                 an LTI login or launch refused (token, nonce, deployment)
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
@@ -106,6 +108,27 @@ class ModelError(InputError):
     ):
         super().__init__(f"{field}: {message}", expected=expected, found=found)
         self.field = field
+
+
+class PathwayError(InputError):
+    """A pathway's requirement tree that cannot be saved: ``node`` is the id of the node at
+    fault (``definition`` for the whole), ``reason`` a stable word (cycle, unsatisfiable,
+    unknown_part, duplicate_part, invalid)."""
+
+    code = "invalid_pathway"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        reason: str,
+        expected: str | None = None,
+        found: str | None = None,
+    ):
+        super().__init__(f"node {node!r}: {message}", expected=expected, found=found)
+        self.node = node
+        self.reason = reason
 
 
 class ContextError(MicrocredError):
@@ -407,3 +430,10 @@ def short(value: object, limit: int = 60) -> str:
     """A printable, bounded rendering of a found value for error messages."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LtiError(MicrocredError):
+    """An LTI 1.3 login or launch refused: an id_token that is forged, expired, replayed or
+    for another tool, an unknown platform or deployment, an unsupported message."""
+
+    code = "lti_refused"

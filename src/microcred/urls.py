@@ -55,6 +55,14 @@ class PublicUrls:
         """``did:web:<host>[:path]:issuers:<slug>``, resolved at :meth:`issuer`'s ``did.json``."""
         return did_web_from_url(self.issuer(slug))
 
+    def pathway(self, pathway_id: str) -> str:
+        """A pathway's public page (its JSON at the API's ``/api/v1/pathways/<id>``)."""
+        return f"{self.base}/pathways/{pathway_id}"
+
+    def credential_clr(self, credential_id: str) -> str:
+        """A micro-degree's CLR 2.0 record of its parts, beside the credential."""
+        return f"{self.credential(credential_id)}/clr"
+
     def achievement(self, achievement_id: str) -> str:
         return f"{self.base}/achievements/{achievement_id}"
 
@@ -137,6 +145,10 @@ class PublicUrls:
 
     def learner_public_credential(self, slug: str, ref: str) -> str:
         return f"{self.learner_profile(slug)}/credentials/{quote(ref, safe='')}"
+
+    def lti(self, name: str) -> str:
+        """The LTI 1.3 tool's addresses: ``login``, ``launch``, ``jwks``."""
+        return f"{self.base}/lti/{name}"
 
     # The 1EdTech Open Badges 3.0 API and the OAuth 2.0 server that guards it, all under the
     # base path the spec fixes (``{base}/ims/ob/v3p0``).

@@ -18,9 +18,10 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, log, platform, public_url
+from microcred.cli import bulk, careers, europass, lms, log, pathways, platform, public_url, repair
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
+from microcred.crypto.numbers import check_round_trip
 from microcred.errors import MicrocredError
 from microcred.signing import SUITES, sign_credential
 from microcred.verify import Status, Verifier
@@ -86,11 +87,21 @@ def sign(
     ],
     key: Annotated[Path, typer.Option("--key", help="Key file from 'microcred keys new'.")],
     suite: Annotated[str, typer.Option(help=" | ".join(SUITES))] = "eddsa-rdfc-2022",
+    allow_inexact_numbers: Annotated[
+        bool,
+        typer.Option(
+            "--allow-inexact-numbers",
+            help="Sign numbers that other verifiers may read otherwise (17-digit doubles, "
+            "integers beyond 2^53); for testing canonical forms, not for credentials people keep.",
+        ),
+    ] = False,
 ) -> None:
     """Sign a credential; print it (or the compact JWT) to stdout."""
     credential = _read_json(credential_path, "credential")
     try:
         key_file = KeyFile.load(key)
+        if not allow_inexact_numbers:
+            check_round_trip(credential)  # a number other verifiers would read otherwise
         signed = sign_credential(credential, key_file, suite=suite)
     except MicrocredError as exc:
         _fail(str(exc))
@@ -235,7 +246,9 @@ def _print_report(file: Path, result: VerificationResult) -> None:
             f"  {summary.get('achievement') or summary.get('name')}", highlight=False, markup=False
         )
     issuer = summary.get("issuer") or {}
-    if issuer.get("id"):
+    if isinstance(issuer, str):  # a sealed EDC names its issuer (legal name), no DID
+        out.print(f"  issued by {issuer}", highlight=False, markup=False)
+    elif issuer.get("id"):
         name = f"{issuer['name']} " if issuer.get("name") else ""
         out.print(f"  issued by {name}({issuer['id']})", highlight=False, markup=False)
     out.print(table)
@@ -304,9 +317,14 @@ def demo(
 
 # The server-side command groups, one module each, mounted here and nowhere else.
 bulk.register(app)
+europass.register(app)
 log.register(app)
 platform.register(app)
+pathways.register(app)
+repair.register(app)
+careers.register(app)
 public_url.register(app)
+lms.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

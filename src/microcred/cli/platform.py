@@ -77,6 +77,11 @@ def serve(
                 f"  learner sign-in    {demo_sign_in_link(runtime, access)}"
                 f"  ({access.learner_email}; single use, 15 minutes)"
             )
+            if access.pathway_id:
+                out.print(
+                    f"  micro-degree       microcred pathways progress {access.pathway_id} "
+                    f"--email {access.learner_email} --json"
+                )
             out.print(
                 f"  try: curl -H 'Authorization: Bearer {access.api_key}' "
                 f"{url}/api/v1/issuers/{access.issuer_id}/credentials"

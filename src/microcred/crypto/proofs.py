@@ -318,6 +318,8 @@ def _verify_one(
         raise ProofError("proofValue is not multibase base58btc", found=short(proof_value)) from exc
     if suite == "eddsa-jcs-2022" and "@context" in proof:
         _check_jcs_context(unsecured, proof["@context"])
+    if suite in RDFC_SUITES and "@context" in proof:
+        _check_rdfc_context(unsecured, proof["@context"])
     # Step 3: transform, hash, verify.
     data = _hash_data(unsecured, proof, suite, limits=limits)
     if method.key.algorithm != "Ed25519":
@@ -429,6 +431,18 @@ def _check_jcs_context(document: Mapping[str, Any], proof_context: Any) -> None:
             "proof @context does not match the document's",
             expected=short(doc_list),
             found=short(proof_list),
+        )
+
+
+def _check_rdfc_context(document: Mapping[str, Any], proof_context: Any) -> None:
+    """The RDFC suites hash the proof options under the document's @context (vc-di-eddsa,
+    proof configuration), so a different one written in the proof would not be signed."""
+    if proof_context != document.get("@context"):
+        raise ProofError(
+            "the proof's @context differs from the document's: the proof options are signed "
+            "under the document's @context, so this one would not be covered by the signature",
+            expected=f"no @context in the proof, or {short(document.get('@context'))}",
+            found=short(proof_context),
         )
 
 

@@ -54,8 +54,11 @@ class EventService:
         engine: Engine,
         clock: Callable[[], datetime],
         urls: PublicUrls,
+        on_claimed: Callable[[str], None] | None = None,
     ) -> None:
-        """``engine``: a count runs on its own connection with a short lock wait."""
+        """``engine``: a count runs on its own connection with a short lock wait.
+        ``on_claimed`` is told each credential whose first claim was counted (webhooks)."""
+        self.on_claimed = on_claimed
         self.sessions = sessions
         self.engine = engine
         self.clock = clock
@@ -73,7 +76,10 @@ class EventService:
             with self.sessions() as session:
                 if EventRepository(session).claimed(credential_id):
                     return False
-        return count_event(self.engine, credential_id, kind, channel, now)
+        counted = count_event(self.engine, credential_id, kind, channel, now)
+        if counted and kind == "claimed" and self.on_claimed is not None:
+            self.on_claimed(credential_id)
+        return counted
 
     def verified(self, credential_url: str) -> None:
         """The verifier's hook: ``credential_url`` is a credential id under our base URL."""

@@ -17,6 +17,7 @@ from microcred.learners.service import (
     LINK_JOB_RETRY_DELAY,
     LearnerService,
 )
+from microcred.lms.service import AWARD_JOB, LMS_SWEEP_JOB, LMS_SWEEP_MINUTES, LmsService
 from microcred.notifications.service import (
     MAX_ATTEMPTS,
     RETRY_DELAY_SECONDS,
@@ -24,6 +25,17 @@ from microcred.notifications.service import (
     SWEEP_EVERY_MINUTES,
     SWEEP_JOB,
     NotificationService,
+)
+from microcred.notifications.status_mail import (
+    STATUS_MAIL_JOB,
+    STATUS_MAIL_RETRIES,
+    StatusMailService,
+)
+from microcred.pathways.service import (
+    EVALUATE_JOB,
+    EVALUATE_RETRIES,
+    EVALUATE_RETRY_DELAY,
+    PathwayService,
 )
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
 from microcred.wallet.reverify import (
@@ -33,6 +45,12 @@ from microcred.wallet.reverify import (
     REVERIFY_EVERY_MINUTES,
     REVERIFY_JOB,
     ReverificationService,
+)
+from microcred.webhooks.service import (
+    DELIVER_JOB,
+    WEBHOOK_SWEEP_JOB,
+    WEBHOOK_SWEEP_MINUTES,
+    WebhookService,
 )
 
 
@@ -44,6 +62,10 @@ def register_tasks(
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
+    status_mail: Callable[[], StatusMailService] | None = None,
+    pathways: Callable[[], PathwayService] | None = None,
+    webhooks: Callable[[], WebhookService] | None = None,
+    lms: Callable[[], LmsService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -95,6 +117,58 @@ def register_tasks(
         queue.register_periodic(
             REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
         )
+
+    # The recipient's e-mail when a credential is revoked, suspended or reinstated: a
+    # temporary mail failure raises for the retry (the move itself is committed).
+    if status_mail is not None:
+        get_status_mail = status_mail
+
+        def send_status(credential_id: str, move: str, at: str) -> str:
+            return get_status_mail().send_job(credential_id, move, at)
+
+        queue.register(
+            STATUS_MAIL_JOB,
+            send_status,
+            retries=STATUS_MAIL_RETRIES,
+            retry_delay=RETRY_DELAY_SECONDS,
+        )
+
+    # A learner's pathways after a credential of theirs landed: award what is now complete
+    # (idempotent: the award's unique row and the issuance key make a retry or a race harmless).
+    if pathways is not None:
+        get_pathways = pathways
+
+        def evaluate(email: str) -> list[str]:
+            return get_pathways().evaluate_job(email)
+
+        queue.register(
+            EVALUATE_JOB, evaluate, retries=EVALUATE_RETRIES, retry_delay=EVALUATE_RETRY_DELAY
+        )
+
+    # Webhooks out: one attempt per job (the queue's own retries stay off: the delivery row
+    # keeps the attempt count and the backoff); the sweep queues due retries and emits
+    # credential.expired each minute.
+    if webhooks is not None:
+        get_webhooks = webhooks
+
+        def deliver(delivery_id: str) -> str:
+            return get_webhooks().deliver(delivery_id)
+
+        queue.register(DELIVER_JOB, deliver)
+        queue.register_periodic(
+            WEBHOOK_SWEEP_JOB, lambda: get_webhooks().sweep(), minutes=WEBHOOK_SWEEP_MINUTES
+        )
+
+    # Award rules: each job issues a group of awards (idempotent by award, so the queue's
+    # retries are safe); the sweep re-queues awards whose job was lost.
+    if lms is not None:
+        get_lms = lms
+
+        def award(issuer_id: str, *award_ids: str) -> int:
+            return get_lms().award_job(issuer_id, *award_ids)
+
+        queue.register(AWARD_JOB, award, retries=3, retry_delay=30)
+        queue.register_periodic(LMS_SWEEP_JOB, lambda: get_lms().sweep(), minutes=LMS_SWEEP_MINUTES)
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.
     if witness().periodic:

@@ -9,6 +9,8 @@ Each move is one transaction: the list bit, the credential's state, an audit eve
 transparency-log entry land together or not at all. The bits mirror the state exactly: a
 revoked credential has its revocation bit set and its suspension bit clear. Copies a wallet
 took by OpenID4VCI (``followers``) move with their original, in the same transaction.
+Credentials that depend on another (a micro-degree on its parts, ``hooks``) are moved as the
+hook says, in the same transaction too, and the hook hears after the commit.
 
 Expiry is not a stored state: it follows from ``validUntil`` (set at issuance from the
 achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
@@ -16,10 +18,10 @@ achievement's validity) and the clock, see :mod:`microcred.status.expiry`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
 
 from sqlalchemy.orm import Session
 
@@ -41,6 +43,37 @@ if TYPE_CHECKING:
 
 MAX_REASON = 500
 Followers: TypeAlias = Callable[[Session, str], list[str]]
+OnChange: TypeAlias = Callable[[str, str, datetime], None]
+
+
+@dataclass(frozen=True)
+class Dependent:
+    """A credential that moves because another did: ``move`` is revoke, suspend or reinstate,
+    ``reason`` the state reason it gets (it names the credential that moved first)."""
+
+    issuer_id: str
+    credential_id: str
+    move: Literal["revoke", "suspend", "reinstate"]
+    reason: str
+
+
+class LifecycleHook(Protocol):
+    """Work on a move in its transaction (the credentials that depend on the one that
+    moved), and after its commit (telling people)."""
+
+    def on_move(
+        self, session: Session, row: CredentialRow, action: str, now: datetime
+    ) -> list[Dependent]: ...
+
+    def after_move(self, row: CredentialRow, action: str) -> None: ...
+
+
+class StatusHook(Protocol):
+    """Work that lands with a status change, in its transaction (webhook events)."""
+
+    def status_changed(
+        self, session: Session, credential: CredentialRow, action: str, at: datetime
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -90,14 +123,26 @@ class LifecycleService:
         urls: PublicUrls,
         transparency: TransparencyService,
         followers: Followers | None = None,
+        on_change: OnChange | None = None,
+        hooks: list[LifecycleHook] | None = None,
+        status_hooks: Sequence[StatusHook] = (),
     ) -> None:
         """``followers``: the credentials that share a credential's fate (the copies a wallet
-        took by OpenID4VCI), found in the caller's transaction; each follows every move."""
+        took by OpenID4VCI), found in the caller's transaction; each follows every move.
+        ``on_change(credential_id, move, at)``: called after a move commits (the recipient's
+        e-mail), for the credential moved and its dependents (a micro-degree that follows its
+        parts), not its followers (the same recipient's copies). ``hooks``: features whose
+        credentials depend on others (pathways), asked for dependents in the transaction and
+        told after it commits. ``status_hooks``: work that lands inside each move's transaction,
+        dependents' moves included (webhook events)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.transparency = transparency
         self.followers = followers
+        self.on_change = on_change
+        self.hooks = hooks if hooks is not None else []
+        self.status_hooks = list(status_hooks)
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -141,7 +186,40 @@ class LifecycleService:
                 follower = CredentialRepository(session).lock(issuer_id, follower_id)
                 if follower.state in move.allowed_from:
                     self._apply(session, move, follower, text, actor, now)
+            moved: list[tuple[CredentialRow, str]] = [(row, move.action)]
+            self._dependents(session, row, move.action, actor, now, moved)
+        for moved_row, action in moved:
+            if self.on_change is not None:
+                self.on_change(moved_row.id, action, now)
+            for hook in self.hooks:
+                hook.after_move(moved_row, action)
         return row
+
+    def _dependents(
+        self,
+        session: Session,
+        row: CredentialRow,
+        action: str,
+        actor: Actor,
+        now: datetime,
+        moved: list[tuple[CredentialRow, str]],
+        depth: int = 0,
+    ) -> None:
+        """Move what depends on ``row`` (and, a few levels deep, on those), in this
+        transaction; a dependent already in the target state is left as it is."""
+        if depth > 4:
+            return
+        for hook in self.hooks:
+            for dependent in hook.on_move(session, row, action, now):
+                move = _MOVES[dependent.move]
+                target = CredentialRepository(session).lock(
+                    dependent.issuer_id, dependent.credential_id
+                )
+                if target.state not in move.allowed_from:
+                    continue
+                self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now)
+                moved.append((target, move.action))
+                self._dependents(session, target, move.action, actor, now, moved, depth + 1)
 
     def _apply(
         self,
@@ -168,6 +246,8 @@ class LifecycleService:
             details={"reason": reason, "from": previous},
         )
         self.transparency.record_status_change(session, row, move.action, now)
+        for status_hook in self.status_hooks:
+            status_hook.status_changed(session, row, move.action, now)
 
     @staticmethod
     def _set_bit(

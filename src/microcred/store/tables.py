@@ -750,6 +750,143 @@ class Oid4vciCopyRow(Base):
     created_at: Mapped[datetime]
 
 
+# ---- europass ----------------------------------------------------------------------------------
+
+
+class EuropassLegalIdentifierRow(Base):
+    """An issuer's legal (eIDAS) identifier: a European Digital Credential's issuer must carry
+    one, and an Open Badges profile has no field for it."""
+
+    __tablename__ = "europass_legal_identifiers"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    notation: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Pathways and micro-degrees (migration 0008, microcred.pathways).
+
+
+class PathwayRow(Base):
+    """A stackable pathway: its requirement tree (``definition``, as checked on save), the
+    owning issuer who awards the micro-degree, and the micro-degree's achievement. ``state``:
+    ``pending`` until every co-issuer approved, then ``active``; ``archived`` awards no more."""
+
+    __tablename__ = "pathways"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict[str, Any]]
+    policy: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PathwayIssuerRow(Base):
+    """An issuer taking part in a pathway (the owner too); ``approved_at`` once it agreed."""
+
+    __tablename__ = "pathway_issuers"
+
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True, index=True)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class PathwayAwardRow(Base):
+    """One learner's micro-degree for one pathway. The unique (pathway, learner) pair is what
+    makes the award happen once however many events race; ``credential_id`` is set when the
+    credential is issued, ``clr`` holds the signed ClrCredential of its parts, ``failing``
+    the part references whose revocation or suspension holds it back."""
+
+    __tablename__ = "pathway_awards"
+    __table_args__ = (UniqueConstraint("pathway_id", "learner_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"))
+    learner_key: Mapped[str] = mapped_column(String(400))
+    email: Mapped[str] = mapped_column(String(320))
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    clr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failing: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class PathwayAwardPartRow(Base):
+    """A credential an award counted (ours by credential id, imports by wallet item id)."""
+
+    __tablename__ = "pathway_award_parts"
+
+    award_id: Mapped[str] = mapped_column(ForeignKey("pathway_awards.id"), primary_key=True)
+    part_ref: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    name: Mapped[str | None] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(100))
+
+
+# --------------------------------------------------------------------------------------------
+# Skills and careers (migration 0009, microcred.skills and microcred.careers): the O*NET and
+# ESCO taxonomies (occupations, skills, their weighted links) and what the planner needs to know
+# about an achievement that the Open Badges definition does not carry (price, duration).
+
+
+class SkillOccupationRow(Base):
+    """An occupation: ``onet:<O*NET-SOC code>`` or an ESCO concept URI."""
+
+    __tablename__ = "skill_occupations"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    code: Mapped[str] = mapped_column(String(300), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    alt_titles: Mapped[str] = mapped_column(Text)  # one per line
+    description: Mapped[str] = mapped_column(Text)
+    job_zone: Mapped[int | None]
+
+
+class SkillRow(Base):
+    """A skill: ``onet:<normalised name>`` (an O*NET technology skill) or an ESCO concept URI."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(300))
+    alt_names: Mapped[str] = mapped_column(Text)  # one per line
+
+
+class SkillLinkRow(Base):
+    """An occupation's skill, with the signals that weigh it in a gap."""
+
+    __tablename__ = "skill_links"
+
+    occupation_id: Mapped[str] = mapped_column(ForeignKey("skill_occupations.id"), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+    hot: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_demand: Mapped[bool] = mapped_column(Boolean, default=False)
+    essential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CareerOfferRow(Base):
+    """What taking an achievement costs, for the planner's cheapest and fastest paths.
+    ``price_minor`` is in the currency's minor unit (cents)."""
+
+    __tablename__ = "career_offers"
+
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), primary_key=True)
+    price_minor: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    duration_days: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+
 # --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------
 
 
@@ -762,6 +899,247 @@ class InstanceSettingRow(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Webhooks out (migration 0010, microcred.webhooks): an issuer's subscriptions, each message
+# to each subscription (one row, retried in place) and every attempt at it. The signing
+# secret must be recovered to sign, so it is sealed like a key (bound to the subscription id).
+
+
+class WebhookSubscriptionRow(Base):
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    events: Mapped[list[Any]]
+    description: Mapped[str | None] = mapped_column(String(300))
+    sealed_secret: Mapped[bytes]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Failed attempts in a row (any delivery); a success sets it back to 0.
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_at: Mapped[datetime | None]
+    disabled_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookDeliveryRow(Base):
+    """One message to one subscription. ``state``: pending -> delivered, or failed after the
+    last attempt, or cancelled (its subscription was disabled or deleted)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_state_next", "state", "next_attempt_at"),
+        Index("ix_webhook_deliveries_subscription_created", "subscription_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subscription_id: Mapped[str] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    message_id: Mapped[str] = mapped_column(String(64))
+    event_type: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None]
+    last_status: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+
+
+class WebhookAttemptRow(Base):
+    __tablename__ = "webhook_attempts"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    delivery_id: Mapped[str] = mapped_column(ForeignKey("webhook_deliveries.id"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[int]
+
+
+class WebhookExpiryRow(Base):
+    """A credential whose ``credential.expired`` event was emitted (expiry is not a stored
+    state, so the sweep needs to know which it has told about already)."""
+
+    __tablename__ = "webhook_expiries"
+
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Learning platforms (migration 0010, microcred.lms): award rules, the learning records that
+# feed them (xAPI statements, LTI launches), each learner's progress per activity, and the
+# awards made. LRS key secrets are kept as SHA-256 digests only. Activity ids can be long
+# IRIs, so rows are keyed by their SHA-256 (``activity_key``) and keep the id beside it.
+
+
+class LmsRuleRow(Base):
+    """``kind``: completed (one activity), score (one activity, ``min_score`` scaled 0-1),
+    modules (every activity completed), launched (one activity, an LTI launch)."""
+
+    __tablename__ = "lms_rules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(16))
+    activities: Mapped[list[Any]]
+    min_score: Mapped[float | None]
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class LrsKeyRow(Base):
+    """An issuer's key for sending xAPI statements (HTTP Basic: ``key`` and a secret)."""
+
+    __tablename__ = "lms_lrs_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(40), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LmsStatementRow(Base):
+    """An xAPI statement as received (with the ``stored`` and ``authority`` we set)."""
+
+    __tablename__ = "lms_statements"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lrs_key_id: Mapped[str] = mapped_column(ForeignKey("lms_lrs_keys.id"), index=True)
+    version: Mapped[str] = mapped_column(String(16))
+    learner: Mapped[str | None] = mapped_column(String(320))
+    verb: Mapped[str] = mapped_column(String(2000))
+    activity_id: Mapped[str | None] = mapped_column(String(2000))
+    statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stored_at: Mapped[datetime]
+
+
+class LmsLearnerRow(Base):
+    """A learner (normalised e-mail address) seen by an issuer's rules: the row each
+    evaluation locks, so two events of one learner are judged one after the other."""
+
+    __tablename__ = "lms_learners"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(320), primary_key=True)
+    first_seen_at: Mapped[datetime]
+
+
+class LmsProgressRow(Base):
+    """What a learner did in one activity: completed or not, the best scaled score, and the
+    event that first completed it (or set the best score)."""
+
+    __tablename__ = "lms_progress"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    learner: Mapped[str] = mapped_column(String(320), primary_key=True)
+    activity_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(2000))
+    completed: Mapped[bool] = mapped_column(Boolean, default=False)
+    launched: Mapped[bool] = mapped_column(Boolean, default=False)
+    best_score: Mapped[float | None]
+    event_id: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime]
+
+
+class LmsAwardRow(Base):
+    """A rule met by a learner: once per rule and learner (the unique constraint), whichever
+    events arrive twice or race. ``credential_id`` is set once the award job has issued."""
+
+    __tablename__ = "lms_awards"
+    __table_args__ = (UniqueConstraint("rule_id", "learner"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    rule_id: Mapped[str] = mapped_column(ForeignKey("lms_rules.id"))
+    learner: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(200))
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    awarded_at: Mapped[datetime | None]
+
+
+# LTI 1.3 (migration 0010, microcred.lms.lti): platforms registered per issuer, the tool's
+# keys (private halves sealed like issuer keys), login states and used nonces (single use),
+# and the launches accepted.
+
+
+class LtiPlatformRow(Base):
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("platform_issuer", "client_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    platform_issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    deployment_ids: Mapped[list[Any]]
+    auth_url: Mapped[str] = mapped_column(String(2000))
+    token_url: Mapped[str] = mapped_column(String(2000))
+    jwks_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+
+
+class LtiToolKeyRow(Base):
+    __tablename__ = "lti_tool_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_jwk: Mapped[dict[str, Any]]
+    sealed_private: Mapped[bytes]
+    created_at: Mapped[datetime]
+    retired_at: Mapped[datetime | None]
+
+
+class LtiStateRow(Base):
+    """A login in progress: its state (digest) and the nonce the id_token must carry."""
+
+    __tablename__ = "lti_states"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    target_link_uri: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiNonceRow(Base):
+    __tablename__ = "lti_used_nonces"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), primary_key=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiLaunchRow(Base):
+    __tablename__ = "lti_launches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(300))
+    deployment_id: Mapped[str] = mapped_column(String(255))
+    message_type: Mapped[str] = mapped_column(String(64))
+    resource_link_id: Mapped[str | None] = mapped_column(String(255))
+    context_id: Mapped[str | None] = mapped_column(String(255))
+    activity_id: Mapped[str | None] = mapped_column(String(2000))
+    at: Mapped[datetime]
 
 
 # --- staff sessions and sign-in limits (issue 20, defect 7) ---------------------------------------

@@ -137,6 +137,16 @@ EDC_ISSUER_UNCONFIRMED = (
     "sealed with a certificate of {sealer}; whether that certificate is a qualified seal on "
     "the EU trusted lists is not checked here"
 )
+EDC_SHAPES_OK = "it satisfies the European Commission's EDC shapes (EDC-generic-no-cv and -full)"
+EDC_SHAPES_FAILED = (
+    "it violates the European Commission's EDC shapes ({count} violations); the first: "
+    "{message}, focus node {focus}, path {path}"
+)
+EDC_SHAPES_VOCABULARY = (
+    "it satisfies the EDC shapes, but {count} of its concepts are outside the Europass "
+    "vocabularies EDC-generic-full asks for; the first: {first}"
+)
+EDC_SHAPES_UNREADABLE = "it could not be checked against the EDC shapes: {reason}"
 EDC_NO_DATES = "no issuance date to check"
 EDC_VALID_SINCE = "valid since {start}"
 

@@ -38,7 +38,7 @@ from microcred.verification.service import VerificationService
 from microcred.verify import Verifier
 from microcred.verify.result import VerificationResult
 from microcred.wallet.mail import notice_message
-from microcred.wallet.repository import NoticeRepository
+from microcred.wallet.notice_repository import NoticeRepository
 from microcred.wallet.states import credential_name, state_of, status_unsettled
 
 log = logging.getLogger(__name__)

@@ -17,15 +17,21 @@ from microcred.web.api import (
     audit,
     batches,
     credentials,
+    europass,
     issuers,
     lifecycle,
+    lms,
     log,
+    lti,
     obapi,
     oid4vci,
+    pathways,
     public,
     status,
     vcapi,
     verify,
+    webhooks,
+    xapi,
 )
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
@@ -34,15 +40,21 @@ API_ROUTERS = (
     audit.router,
     batches.router,
     credentials.router,
+    europass.router,
     issuers.router,
     lifecycle.router,
     log.router,
     obapi.router,
     oid4vci.router,
+    pathways.router,
     public.router,
     status.router,
     vcapi.router,
     verify.router,
+    webhooks.router,
+    lms.router,
+    lti.router,
+    xapi.router,
 )
 
 

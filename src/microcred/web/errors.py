@@ -40,6 +40,7 @@ STATUS: dict[type[e.MicrocredError], int] = {
     e.Oid4vciError: 400,  # answered in OAuth's error shape by web/api/oid4vci.py
     e.OAuthRefusedError: 400,  # shown to the learner on an HTML page (web/pages/oauth_consent.py)
     e.ObApiError: 400,  # answered as Imsx_StatusInfo by web/api/obapi.py, with its own status
+    e.LtiError: 401,  # the platform's id_token (or login) was not accepted
 }
 
 
@@ -70,8 +71,15 @@ def install(app: FastAPI) -> None:
             return JSONResponse(
                 error_body(error.code, "something went wrong on our side"), status_code=status
             )
+        where = (
+            {"node": error.node, "reason": error.reason}
+            if isinstance(error, e.PathwayError)
+            else {}
+        )
         return JSONResponse(
-            error_body(error.code, error.message, expected=error.expected, found=error.found),
+            error_body(
+                error.code, error.message, expected=error.expected, found=error.found, **where
+            ),
             status_code=status,
             headers=headers,
         )

@@ -6,7 +6,8 @@ the server's own network (SSRF):
 * only ``http`` and ``https``, no user:password in the URL;
 * the host is resolved once, every address it resolves to must be public (not private,
   loopback, link-local, multicast, reserved, unspecified, shared or otherwise non-global),
-  unless it lies in ``FetchPolicy.allowed_networks``;
+  unless it lies in ``FetchPolicy.allowed_networks``; an IPv6 address that carries an IPv4
+  one (6to4, NAT64, Teredo, IPv4-mapped/-compatible) is judged by that IPv4 host too;
 * the connection goes to the address that was checked, so a second DNS answer cannot swap in
   another one (no rebinding gap); TLS still checks the certificate against the host name;
 * one overall time limit, a size limit on the body (read in blocks, never whole), no
@@ -43,6 +44,43 @@ def system_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
+# IPv6 ranges whose addresses carry an IPv4 address (RFC 3056, 6052, 4380, 4291, 2765). The
+# local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) is reserved, so refused whole: where its IPv4
+# bits sit depends on the operator's prefix length.
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+TEREDO = ipaddress.IPv6Network("2001::/32")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 hosts an IPv6 address leads to through a relay or translator (6to4, NAT64,
+    Teredo's server and client, IPv4-compatible and -translated forms); empty for others."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in SIX_TO_FOUR:
+        return [ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF)]
+    if address in TEREDO:
+        server, client = address.teredo or (low32, low32)
+        return [server, client]
+    if address in NAT64 or address in IPV4_TRANSLATED:
+        return [low32]
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1, which are themselves
+        return [low32]
+    return []
+
+
+def _public(address: IpAddress) -> bool:
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+    )
+
+
 @dataclass(frozen=True)
 class FetchPolicy:
     """Limits for one fetch. ``allowed_networks`` opens non-public ranges (tests, intranets);
@@ -62,21 +100,18 @@ class FetchPolicy:
     def permits(self, address: IpAddress) -> bool:
         if any(address in network for network in self.allowed_networks):
             return True
-        mapped = getattr(address, "ipv4_mapped", None)
-        if mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
-            return self.permits(mapped)
-        return (
-            self.public
-            and address.is_global
-            and not (
-                address.is_multicast
-                or address.is_reserved
-                or address.is_loopback
-                or address.is_link_local
-                or address.is_private
-                or address.is_unspecified
-            )
-        )
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+                return self.permits(address.ipv4_mapped)
+            embedded = embedded_ipv4(address)
+            # A relay or translator takes the packet on to the IPv4 host inside the address:
+            # that host must be public, whatever private ranges this policy opens directly.
+            if any(not _public(host) for host in embedded):
+                return False
+            if embedded and address in NAT64:
+                # The translator's prefix is reserved; the IPv4 host it reaches is what counts.
+                return self.public
+        return self.public and _public(address)
 
     def fetcher(self, accept: str = "application/json") -> Callable[[str], bytes]:
         """A ``Fetcher`` for the verifier (DID documents, status lists): body only."""
@@ -255,6 +290,63 @@ def _read_limited(
     return b"".join(blocks)
 
 
+@dataclass(frozen=True)
+class Posted:
+    """A POST's answer: its status and the first bytes of its body (for a delivery log)."""
+
+    status: int
+    body: bytes
+
+
+def check_target(url: str, policy: FetchPolicy) -> None:
+    """Refuse ``url`` now (scheme, user info, an address outside ``policy``) without
+    connecting: a webhook target is checked when it is saved and again at each delivery."""
+    _target(url, policy)
+
+
+def post(
+    url: str,
+    body: bytes,
+    policy: FetchPolicy,
+    *,
+    headers: dict[str, str],
+    keep_bytes: int = 1024,
+) -> Posted:
+    """POST ``body`` to ``url`` under ``policy``; redirects are not followed (a webhook that
+    moved must be re-registered, not chased into another network). Any status is returned;
+    only a refused address, a failed connection or a timeout raise :class:`FetchError`."""
+    deadline = time.monotonic() + policy.timeout
+    scheme, host, port, path, ip = _target(url, policy)
+    kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
+    connection = kind(host, ip, port, policy.timeout)
+    response: http.client.HTTPResponse | None = None
+    try:
+        connection.request(
+            "POST",
+            path,
+            body=body,
+            headers={
+                "User-Agent": USER_AGENT,
+                **headers,
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+                "Content-Length": str(len(body)),
+            },
+        )
+        sock = connection.sock
+        response = connection.getresponse()
+        if sock is not None:
+            sock.settimeout(max(0.01, deadline - time.monotonic()))
+        return Posted(response.status, response.read(keep_bytes))
+    except (OSError, http.client.HTTPException) as exc:
+        what = "the server took too long" if isinstance(exc, TimeoutError) else "delivery failed"
+        raise FetchError(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
+    finally:
+        if response is not None:
+            response.close()
+        connection.close()
+
+
 def policy_for(state: object, settings: Settings) -> FetchPolicy:
     """The app's policy: one set on ``app.state.fetch_policy`` (tests), else from settings
     (public addresses plus ``fetch_allow_networks``)."""
@@ -264,4 +356,14 @@ def policy_for(state: object, settings: Settings) -> FetchPolicy:
     return FetchPolicy.allowing(settings.fetch_allow_networks)
 
 
-__all__ = ["FetchPolicy", "Fetched", "UrlRefusedError", "fetch", "policy_for", "system_resolver"]
+__all__ = [
+    "FetchPolicy",
+    "Fetched",
+    "Posted",
+    "UrlRefusedError",
+    "check_target",
+    "fetch",
+    "policy_for",
+    "post",
+    "system_resolver",
+]

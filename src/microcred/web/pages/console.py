@@ -17,6 +17,7 @@ from microcred.accounts.actor import Actor
 from microcred.errors import (
     AccountLockedError,
     ConflictError,
+    InputError,
     MicrocredError,
     NotFoundError,
     PageNotFoundError,
@@ -38,6 +39,7 @@ from microcred.web.pages.core import (
     safe_next,
 )
 from microcred.web.pages.credential_view import live_state
+from microcred.web.pages.europass import edc_download
 from microcred.web.pages.security import SESSION_COOKIE, SESSION_LIFETIME
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -193,10 +195,25 @@ def _detail(
             "recipient_url": runtime.recipients.private_url_for(actor, _issuer_id(actor), row.id),
             "counters": runtime.events.of_credential(actor, _issuer_id(actor), row.id),
             "actions": ACTIONS,
+            "legal_identifier": runtime.europass.legal_identifier(_issuer_id(actor)),
             **context,
         },
         status_code=status_code,
     )
+
+
+@router.get("/credentials/{credential_id}/edc")
+def credential_edc(request: Request, credential_id: str, actor: Viewer) -> Response:
+    """The credential as a sealed European Digital Credential (``?part=ID`` adds parts)."""
+    runtime = get_pages(request).runtime
+    parts = request.query_params.getlist("part")
+    try:
+        sealed = runtime.europass.export(actor, _issuer_id(actor), credential_id, parts=parts)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except InputError as error:
+        return _detail(request, actor, credential_id, {"error": error}, status_code=409)
+    return edc_download(sealed, credential_id)
 
 
 @router.post("/credentials/{credential_id}/{action}", dependencies=[SmallFormCsrf])
@@ -207,6 +224,13 @@ async def change_status(
         raise PageNotFoundError("no such action", found=action[:40])
     form = await request.form()
     reason = str(form.get("reason") or "") or None  # the service checks and trims it
+    if action == "revoke" and form.get("confirm") != "yes":
+        # Revocation is final: the form's checkbox says the issuer knows (checked here too,
+        # for a browser that ignores "required").
+        unconfirmed = InputError(
+            "confirm that revoking is final", expected="the box ticked", found="not ticked"
+        )
+        return _detail(request, actor, credential_id, {"error": unconfirmed}, 422)
     lifecycle = get_pages(request).runtime.lifecycle
     change = {
         "revoke": lifecycle.revoke,

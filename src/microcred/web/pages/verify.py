@@ -15,7 +15,8 @@ from starlette.datastructures import UploadFile
 
 from microcred.errors import RateLimitedError
 from microcred.verification.service import QrOutcome
-from microcred.verify import VerificationResult
+from microcred.verify import Status, VerificationResult
+from microcred.verify import messages as m
 from microcred.verify.messages import localised_format
 from microcred.verify.qr import MAX_IMAGE_BYTES, is_plain_picture
 from microcred.web.deps import client_of
@@ -30,6 +31,9 @@ ACCEPT = (
     "application/vc+ld+json, application/ld+json, application/json;q=0.9, "
     "application/vc+jwt;q=0.9, image/png;q=0.8, image/svg+xml;q=0.8, */*;q=0.1"
 )
+# What the status check says when the issuer withdrew the credential (for the headline).
+REVOKED_TEMPLATES = frozenset({m.REVOKED, m.REVOKED_BECAUSE, m.OB2_REVOKED, m.OB2_REVOKED_BECAUSE})
+SUSPENDED_TEMPLATES = frozenset({m.SUSPENDED})
 # Two file inputs (badge image, QR photo): a browser sends both parts, even the empty one.
 VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
 
@@ -123,11 +127,31 @@ async def verify_submit(request: Request) -> Response:
             ),
             "qr_text": outcome.text,
             "issuer": service.issuer_of(outcome.result),
-            "reason": service.status_reason(outcome.result),
+            "withdrawn": withdrawn(outcome.result),
+            "reason": service.status_reason(outcome.result) or _stated_reason(outcome.result),
             "pasted": text if isinstance(text, str) else "",
             "url": given_url,
         },
     )
+
+
+def withdrawn(result: VerificationResult) -> str | None:
+    """``revoked`` or ``suspended`` when the failed status check says the issuer did so."""
+    check = result.check("status")
+    if check is None or check.status != Status.FAILED:
+        return None
+    if check.template in REVOKED_TEMPLATES:
+        return "revoked"
+    if check.template in SUSPENDED_TEMPLATES:
+        return "suspended"
+    return None
+
+
+def _stated_reason(result: VerificationResult) -> str | None:
+    """The reason the status check quotes (another server's status message, or an Open
+    Badges 2.0 revocation list's); ours comes from the credential's row."""
+    check = result.check("status")
+    return dict(check.params).get("reason") if check is not None else None
 
 
 def _too_large(request: Request) -> Response:

@@ -1,7 +1,7 @@
 """Staff sessions kept server-side and failed sign-ins per client (issue 20, defect 7)
 
 Revision ID: 0011b
-Revises: 0011
+Revises: 0010
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011b"
-down_revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,108 @@
+"""The LTI tool's SQL: platforms, tool keys, login states, used nonces and launches."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from microcred.errors import ConflictError, NotFoundError
+from microcred.store.tables import (
+    LtiLaunchRow,
+    LtiNonceRow,
+    LtiPlatformRow,
+    LtiStateRow,
+    LtiToolKeyRow,
+)
+
+
+class LtiRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # ---- platforms ---------------------------------------------------------------------------
+
+    def add_platform(self, row: LtiPlatformRow) -> None:
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            raise ConflictError(
+                "this platform and client id are registered already",
+                found=f"{row.platform_issuer} / {row.client_id}",
+            ) from exc
+
+    def platforms(self, issuer_id: str | None = None) -> list[LtiPlatformRow]:
+        query = select(LtiPlatformRow).order_by(LtiPlatformRow.created_at, LtiPlatformRow.id)
+        if issuer_id is not None:
+            query = query.where(LtiPlatformRow.issuer_id == issuer_id)
+        return list(self.session.scalars(query))
+
+    def platforms_of(self, platform_issuer: str) -> list[LtiPlatformRow]:
+        query = select(LtiPlatformRow).where(LtiPlatformRow.platform_issuer == platform_issuer)
+        return list(self.session.scalars(query))
+
+    def platform(self, platform_id: str) -> LtiPlatformRow | None:
+        return self.session.get(LtiPlatformRow, platform_id)
+
+    def remove_platform(self, issuer_id: str, platform_id: str) -> LtiPlatformRow:
+        row = self.session.scalar(
+            select(LtiPlatformRow).where(
+                LtiPlatformRow.id == platform_id, LtiPlatformRow.issuer_id == issuer_id
+            )
+        )
+        if row is None:
+            raise NotFoundError("no such LTI platform", found=platform_id)
+        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow):
+            self.session.execute(delete(table).where(table.platform_id == platform_id))
+        self.session.delete(row)
+        return row
+
+    # ---- the tool's keys ---------------------------------------------------------------------
+
+    def tool_keys(self) -> list[LtiToolKeyRow]:
+        query = select(LtiToolKeyRow).where(LtiToolKeyRow.retired_at.is_(None))
+        return list(self.session.scalars(query.order_by(LtiToolKeyRow.created_at)))
+
+    def add_tool_key(self, row: LtiToolKeyRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    # ---- logins, nonces, launches ------------------------------------------------------------
+
+    def add_state(self, row: LtiStateRow, now: datetime) -> None:
+        self.session.execute(delete(LtiStateRow).where(LtiStateRow.expires_at < now))
+        self.session.add(row)
+
+    def take_state(self, state_hash: str) -> LtiStateRow | None:
+        """The login state, deleted as it is read: a second launch with it finds nothing."""
+        row = self.session.get(LtiStateRow, state_hash, with_for_update=True)
+        if row is not None:
+            self.session.delete(row)
+            self.session.flush()
+        return row
+
+    def use_nonce(
+        self, platform_id: str, nonce_hash: str, expires_at: datetime, now: datetime
+    ) -> bool:
+        """Record a nonce as used; False when it was used before."""
+        self.session.execute(delete(LtiNonceRow).where(LtiNonceRow.expires_at < now))
+        if self.session.get(LtiNonceRow, (platform_id, nonce_hash)) is not None:
+            return False
+        self.session.add(
+            LtiNonceRow(platform_id=platform_id, nonce_hash=nonce_hash, expires_at=expires_at)
+        )
+        try:
+            self.session.flush()
+        except IntegrityError:  # used by a launch running beside: this one is refused
+            return False
+        return True
+
+    def add_launch(self, row: LtiLaunchRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+
+__all__ = ["LtiRepository"]

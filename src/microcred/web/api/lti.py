@@ -1,0 +1,55 @@
+"""The LTI 1.3 tool's endpoints, as LMS administrators paste them: ``/lti/login`` (OIDC
+login initiation, GET or POST), ``/lti/launch`` (redirect and target link URI, the form
+post of the id_token) and ``/lti/jwks`` (the tool's public keys)."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from microcred.web.deps import RawBody, RuntimeDep
+
+router = APIRouter(prefix="/lti", tags=["lti"])
+STATE_COOKIE = "mc_lti_state"
+
+
+def _form(raw: bytes) -> dict[str, str]:
+    return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+@router.api_route("/login", methods=["GET", "POST"])
+def login(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
+    params = {**dict(request.query_params), **_form(raw)}
+    redirect = runtime.lti.login(params)
+    answer = RedirectResponse(redirect.url, status_code=302)
+    # In the LMS's frame this is a third-party cookie: None + Secure, or it is never sent.
+    answer.set_cookie(
+        STATE_COOKIE,
+        redirect.state,
+        max_age=600,
+        httponly=True,
+        secure=True,
+        samesite="none",
+        path="/lti/launch",
+    )
+    return answer
+
+
+@router.post("/launch")
+def launch(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
+    form = _form(raw)
+    done = runtime.lti.launch(
+        form.get("id_token", ""),
+        form.get("state", ""),
+        cookie_state=request.cookies.get(STATE_COOKIE),
+    )
+    answer = RedirectResponse(done.redirect, status_code=303)
+    answer.delete_cookie(STATE_COOKIE, path="/lti/launch", secure=True, samesite="none")
+    return answer
+
+
+@router.get("/jwks")
+def jwks(runtime: RuntimeDep) -> JSONResponse:
+    return JSONResponse(runtime.lti.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -1,0 +1,348 @@
+"""LTI 1.3 launches from a platform built on joserfc in the tests (never the tool's code):
+login initiation, the id_token checked (signature, iss, aud/azp, exp, nonce once, deployment,
+message type, version), the tool's JWKS, and awards from launches. Forged, expired or
+replayed tokens and unknown deployments are refused, with nothing recorded or awarded."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from joserfc.jwk import RSAKey
+from sqlalchemy import func, select
+
+from microcred.accounts.actor import SYSTEM
+from microcred.errors import ConflictError, ModelError
+from microcred.lms.rules import RuleSpec
+from microcred.runtime import Runtime
+from microcred.settings import Settings
+from microcred.store.tables import (
+    CredentialRow,
+    LmsAwardRow,
+    LtiLaunchRow,
+    LtiPlatformRow,
+    LtiToolKeyRow,
+)
+from tests.platform.conftest import IssuerFixture
+from tests.platform.lti_platform import LTI, Platform, platform
+
+__all__ = ["platform"]
+ACTIVITY = "https://moodle.example.edu/mod/quiz/7"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # The platform's JWKS is served on loopback, reachable because this says so.
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        public_url="https://badges.example.org",
+        queue_immediate=True,
+        fetch_allow_networks=["127.0.0.0/8"],
+    )
+
+
+@pytest.fixture
+def registered(runtime: Runtime, issuer: IssuerFixture, platform: Platform) -> LtiPlatformRow:
+    return runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+
+
+TARGET = "https://badges.example.org/wallet"
+
+
+def start(client: TestClient, platform: Platform, **extra: str) -> dict[str, str]:
+    answer = client.get(
+        "/lti/login", params=platform.login_params(TARGET, **extra), follow_redirects=False
+    )
+    assert answer.status_code == 302, answer.text
+    location = answer.headers["location"]
+    assert location.startswith(platform.auth_url + "?")
+    query = platform.authorization(location)
+    assert query["redirect_uri"] == "https://badges.example.org/lti/launch"
+    assert (query["response_type"], query["response_mode"], query["scope"]) == (
+        "id_token",
+        "form_post",
+        "openid",
+    )
+    assert query["client_id"] == platform.client_id
+    assert query["lti_message_hint"] == "resource-7"
+    return query
+
+
+def post_launch(client: TestClient, token: str, state: str) -> Any:
+    return client.post(
+        "/lti/launch", data={"id_token": token, "state": state}, follow_redirects=False
+    )
+
+
+def launches(runtime: Runtime) -> int:
+    with runtime.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(LtiLaunchRow)) or 0)
+
+
+def test_a_launch_is_accepted_and_awards_by_rule(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+    registered: LtiPlatformRow,
+) -> None:
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("launched", (ACTIVITY,))
+    )
+    query = start(client, platform)
+    answer = post_launch(
+        client, platform.sign(platform.claims(query["nonce"], TARGET)), query["state"]
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"] == TARGET
+    with runtime.sessions() as session:
+        (launch,) = session.scalars(select(LtiLaunchRow))
+        (credential,) = session.scalars(select(CredentialRow))
+        (award,) = session.scalars(select(LmsAwardRow))
+    assert (launch.email, launch.deployment_id, launch.activity_id) == (
+        "learner@example.org",
+        "1",
+        ACTIVITY,
+    )
+    assert (launch.resource_link_id, launch.context_id, launch.subject) == (
+        "resource-7",
+        "course-3",
+        "user-42",
+    )
+    assert credential.recipient_email == "learner@example.org"
+    assert (award.source, award.event_id) == ("lti", launch.id)
+    evidence = credential.document["evidence"][0]
+    assert evidence["genre"] == "LTI launch"
+    assert evidence["id"] == f"urn:uuid:{launch.id}"
+
+
+def test_the_platforms_keys_are_fetched_once_and_cached(
+    client: TestClient, runtime: Runtime, platform: Platform, registered: LtiPlatformRow
+) -> None:
+    for _ in range(3):
+        query = start(client, platform)
+        assert (
+            post_launch(
+                client, platform.sign(platform.claims(query["nonce"], TARGET)), query["state"]
+            ).status_code
+            == 303
+        )
+    assert platform.jwks_fetches == 1
+    assert launches(runtime) == 3
+
+
+def refused(client: TestClient, token: str, state: str, message: str) -> None:
+    answer = post_launch(client, token, state)
+    assert answer.status_code == 401, answer.text
+    error = answer.json()["error"]
+    assert error["code"] == "lti_refused"
+    assert message in error["message"], error
+
+
+BAD_CLAIMS: list[tuple[str, Callable[[Platform, str], dict[str, Any]], str]] = [
+    ("expired", lambda p, n: p.claims(n, TARGET, exp=1_700_000_000, iat=1_699_999_000), "expired"),
+    (
+        "other issuer",
+        lambda p, n: p.claims(n, TARGET, iss="https://canvas.example.com"),
+        "another platform",
+    ),
+    ("other audience", lambda p, n: p.claims(n, TARGET, aud="someone-else"), "another tool"),
+    (
+        "azp missing with two audiences",
+        lambda p, n: p.claims(n, TARGET, aud=[p.client_id, "x"]),
+        "azp",
+    ),
+    ("wrong azp", lambda p, n: p.claims(n, TARGET, azp="x"), "azp"),
+    ("wrong nonce", lambda p, n: p.claims("another-nonce", TARGET), "nonce"),
+    (
+        "unknown deployment",
+        lambda p, n: p.claims(n, TARGET, lti_deployment_id="99"),
+        "unknown deployment",
+    ),
+    ("wrong version", lambda p, n: p.claims(n, TARGET, lti_version="1.1"), "version"),
+    (
+        "deep linking",
+        lambda p, n: p.claims(n, TARGET, lti_message_type="LtiDeepLinkingRequest"),
+        "message type",
+    ),
+    ("no resource link", lambda p, n: p.claims(n, TARGET, lti_resource_link=None), "resource_link"),
+    ("no sub", lambda p, n: p.claims(n, TARGET, sub=None), "sub"),
+    ("no exp", lambda p, n: p.claims(n, TARGET, exp=None), "no exp"),
+]
+
+
+@pytest.mark.parametrize(("case", "claims", "message"), BAD_CLAIMS, ids=[c[0] for c in BAD_CLAIMS])
+def test_bad_claims_are_refused_and_nothing_is_awarded(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+    registered: LtiPlatformRow,
+    case: str,
+    claims: Callable[[Platform, str], dict[str, Any]],
+    message: str,
+) -> None:
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("launched", (ACTIVITY,))
+    )
+    query = start(client, platform)
+    refused(client, platform.sign(claims(platform, query["nonce"])), query["state"], message)
+    assert launches(runtime) == 0
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CredentialRow)) == 0
+
+
+def test_forged_tokens_are_refused(
+    client: TestClient, runtime: Runtime, platform: Platform, registered: LtiPlatformRow
+) -> None:
+    # Signed by another key that claims the platform's key id.
+    impostor = RSAKey.generate_key(
+        2048, parameters={"kid": "platform-1", "alg": "RS256"}, private=True
+    )
+    query = start(client, platform)
+    refused(
+        client,
+        platform.sign(platform.claims(query["nonce"], TARGET), key=impostor),
+        query["state"],
+        "signature",
+    )
+    # Payload changed after signing.
+    query = start(client, platform)
+    header, payload, signature = platform.sign(platform.claims(query["nonce"], TARGET)).split(".")
+    other = platform.sign(platform.claims(query["nonce"], TARGET, sub="admin")).split(".")[1]
+    refused(client, f"{header}.{other[:-2]}{payload[-2:]}.{signature}", query["state"], "")
+    # alg "none", and a JWT that is no JWT.
+    query = start(client, platform)
+    unsigned = base64.urlsafe_b64encode(json.dumps({"alg": "none"}).encode()).decode().rstrip("=")
+    body = (
+        base64.urlsafe_b64encode(json.dumps(platform.claims(query["nonce"], TARGET)).encode())
+        .decode()
+        .rstrip("=")
+    )
+    refused(client, f"{unsigned}.{body}.", query["state"], "RS256")
+    query = start(client, platform)
+    refused(client, "not-a-jwt", query["state"], "not a JWT")
+    assert launches(runtime) == 0
+
+
+def test_replays_are_refused(
+    client: TestClient, runtime: Runtime, platform: Platform, registered: LtiPlatformRow
+) -> None:
+    query = start(client, platform)
+    token = platform.sign(platform.claims(query["nonce"], TARGET))
+    assert post_launch(client, token, query["state"]).status_code == 303
+    refused(client, token, query["state"], "unknown or used login state")
+    fresh = start(client, platform)  # the same token under a new login
+    refused(client, token, fresh["state"], "nonce")
+    # A failed launch spends its state too.
+    query = start(client, platform)
+    refused(
+        client,
+        platform.sign(platform.claims(query["nonce"], TARGET, aud="x")),
+        query["state"],
+        "another tool",
+    )
+    refused(
+        client,
+        platform.sign(platform.claims(query["nonce"], TARGET)),
+        query["state"],
+        "unknown or used",
+    )
+    assert launches(runtime) == 1
+    client.cookies.set("mc_lti_state", "another-browser", path="/lti/launch")
+    query = start(client, platform)
+    client.cookies.set("mc_lti_state", "another-browser", path="/lti/launch")
+    refused(
+        client,
+        platform.sign(platform.claims(query["nonce"], TARGET)),
+        query["state"],
+        "not this browser",
+    )
+
+
+def test_logins_that_name_no_registration_are_refused(
+    client: TestClient, platform: Platform, registered: LtiPlatformRow
+) -> None:
+    answer = client.get(
+        "/lti/login",
+        params=platform.login_params(TARGET, iss="https://unknown.example"),
+        follow_redirects=False,
+    )
+    assert answer.status_code == 401
+    assert "no registered platform" in answer.json()["error"]["message"]
+    answer = client.get(
+        "/lti/login",
+        params=platform.login_params(TARGET, lti_deployment_id="7"),
+        follow_redirects=False,
+    )
+    assert "unknown deployment" in answer.json()["error"]["message"]
+    answer = client.post("/lti/login", data={"iss": platform.issuer}, follow_redirects=False)
+    assert answer.status_code == 401
+    assert "login_hint" in answer.json()["error"]["found"]
+    # POST works as GET does (platforms use either).
+    answer = client.post("/lti/login", data=platform.login_params(TARGET), follow_redirects=False)
+    assert answer.status_code == 302
+
+
+def test_tool_jwks_has_public_keys_only_and_the_private_key_is_sealed(
+    client: TestClient, runtime: Runtime, registered: LtiPlatformRow
+) -> None:
+    keys = client.get("/lti/jwks").json()["keys"]
+    assert len(keys) == 1
+    assert keys[0]["kty"] == "RSA"
+    assert keys[0]["alg"] == "RS256"
+    assert "d" not in keys[0]
+    private = runtime.lti.signing_key()
+    assert private.kid == keys[0]["kid"]
+    assert private.as_dict(private=False)["n"] == keys[0]["n"]
+    with runtime.sessions() as session:
+        (row,) = session.scalars(select(LtiToolKeyRow))
+    assert b"PRIVATE KEY" not in row.sealed_private
+
+
+def test_registration_is_checked(
+    runtime: Runtime, issuer: IssuerFixture, platform: Platform, registered: LtiPlatformRow
+) -> None:
+    with pytest.raises(ConflictError):
+        runtime.lti.add_platform(
+            SYSTEM,
+            issuer.id,
+            platform_issuer=platform.issuer,
+            client_id=platform.client_id,
+            deployment_ids=["2"],
+            auth_url=platform.auth_url,
+            token_url=platform.token_url,
+            jwks_url=platform.jwks_url,
+        )
+    with pytest.raises(ModelError, match="jwksUrl"):
+        runtime.lti.add_platform(
+            SYSTEM,
+            issuer.id,
+            platform_issuer=platform.issuer,
+            client_id="other",
+            deployment_ids=["2"],
+            auth_url=platform.auth_url,
+            token_url=platform.token_url,
+            jwks_url="file:///etc/passwd",
+        )
+    assert [p.id for p in runtime.lti.platforms(SYSTEM, issuer.id)] == [registered.id]
+    runtime.lti.remove_platform(SYSTEM, issuer.id, registered.id)
+    assert runtime.lti.platforms(SYSTEM, issuer.id) == []
+    assert LTI.endswith("/claim/")
