@@ -20,7 +20,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── BakingError              an image that cannot be baked or unbaked
     ├── SealingError             a sealed secret that cannot be opened (wrong master secret)
     ├── FetchError               a URL that could not be fetched (offline, too large, timeout)
-    │   └── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   ├── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   └── UnreachableError     a host that did not answer (no such name, refused, timed out)
     ├── MailError                a message that was not delivered (``temporary`` or not)
     ├── LogProofError            a Merkle proof that does not verify, or cannot exist
     │   ├── CheckpointError      a checkpoint that is garbage, of another log, or unsigned
@@ -249,6 +250,13 @@ class UrlRefusedError(FetchError):
     """The URL points somewhere the server will not go (scheme, credentials, address)."""
 
     code = "url_refused"
+
+
+class UnreachableError(FetchError):
+    """The host did not answer: its name does not resolve, it refused the connection, or it
+    took too long. What it would have served could not be checked (not: it was wrong)."""
+
+    code = "unreachable"
 
 
 class MailError(MicrocredError):

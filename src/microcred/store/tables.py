@@ -1203,3 +1203,29 @@ class LtiLaunchRow(Base):
     context_id: Mapped[str | None] = mapped_column(String(255))
     activity_id: Mapped[str | None] = mapped_column(String(2000))
     at: Mapped[datetime]
+
+
+# --- staff sessions and sign-in limits (issue 20, defect 7) ---------------------------------------
+
+
+class StaffSessionRow(Base):
+    """A console session, so signing out ends it on the server. The cookie carries the id; only
+    its SHA-256 is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInLimitRow(Base):
+    """Failed console sign-ins in a window, per client address and per (account, client); keys
+    are digests, never addresses."""
+
+    __tablename__ = "sign_in_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(index=True)

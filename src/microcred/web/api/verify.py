@@ -112,6 +112,7 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
                 service.verify_bytes, _credential(value), fetcher=fetcher, budget=budget
             )
             outcome = QrOutcome(result, None)
+    budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
     result = outcome.result
     issuer = service.issuer_of(result)
     answer: dict[str, Any] = {
