@@ -51,6 +51,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/verify_shapes_bench.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/wallet_bench.py
+	$(BIN)/python bench/lms_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules
