@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -34,6 +35,7 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.ags import AgsService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
@@ -53,7 +55,7 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.web.fetch import FetchPolicy, check_target, fetch, post
 from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
@@ -98,6 +100,7 @@ class Runtime:
             reverification=lambda: self.reverification,
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
+            lti_ags=lambda: self.lti_ags,
         )
         return queue
 
@@ -397,6 +400,36 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
+
+    @cached_property
+    def lti_ags(self) -> AgsService:
+        """Assignment and Grade Services results read on a schedule (guarded client)."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        def post_form(url: str, form: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(
+                url,
+                urlencode(form).encode(),
+                policy,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                },
+                keep_bytes=65_536,
+            )
+            return answer.status, answer.body
+
+        return AgsService(
+            self.sessions,
+            clock=self.clock,
+            lti=self.lti,
+            lms=self.lms,
+            get=get,
+            post_form=post_form,
         )
 
     def close(self) -> None:

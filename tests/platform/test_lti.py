@@ -346,3 +346,95 @@ def test_registration_is_checked(
     runtime.lti.remove_platform(SYSTEM, issuer.id, registered.id)
     assert runtime.lti.platforms(SYSTEM, issuer.id) == []
     assert LTI.endswith("/claim/")
+
+
+def test_ags_results_award_by_score(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    """A launch names an AGS line item; its results are read with a client-credentials token
+    (the platform checks the tool's signed assertion with the tool's JWKS) and judged."""
+    platform.token_url = f"{platform.base}/token"
+    runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    platform.tool_jwks = client.get("/lti/jwks").json()
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("score", (ACTIVITY,), 0.8)
+    )
+    line_item = f"{platform.base}/lineitems/1/lineitem?type_id=7"
+    endpoint = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"],
+        "lineitem": line_item,
+        "lineitems": f"{platform.base}/lineitems",
+    }
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = endpoint
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+
+    platform.results = [
+        {"userId": "user-42", "resultScore": 7, "resultMaximum": 10},
+        {"userId": "never-launched", "resultScore": 10, "resultMaximum": 10},
+    ]
+    assert runtime.lti_ags.pull() == 0  # 0.7 < 0.8; the other user is unknown here
+    platform.results = [{"userId": "user-42", "resultScore": 9, "resultMaximum": 10}]
+    assert runtime.lti_ags.pull() == 1
+    assert runtime.lti_ags.pull() == 0  # read again: nothing new
+    with runtime.sessions() as session:
+        (credential,) = session.scalars(select(CredentialRow))
+    assert credential.recipient_email == "learner@example.org"
+    assert credential.document["evidence"][0]["genre"] == "LTI result"
+    assert len(platform.assertions) == 1  # the token was kept
+    assert platform.assertions[0]["scope"].startswith(
+        "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+    )
+
+
+def test_ags_refused_token_awards_nothing(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    platform.token_url = f"{platform.base}/token"
+    runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("score", (ACTIVITY,), 0.5)
+    )
+    other = RSAKey.generate_key(2048, parameters={"kid": "x", "alg": "RS256"}, private=True)
+    platform.tool_jwks = {"keys": [other.as_dict(private=False)]}  # not the tool's key
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"],
+        "lineitem": f"{platform.base}/lineitems/2/lineitem",
+    }
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+    platform.results = [{"userId": "user-42", "resultScore": 1, "resultMaximum": 1}]
+    assert runtime.lti_ags.pull() == 0
+    assert platform.assertions == []  # refused by the platform: not the tool's key
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CredentialRow)) == 0
+    platform.tool_jwks = client.get("/lti/jwks").json()  # the right keys: now it reads
+    assert runtime.lti_ags.pull() == 1

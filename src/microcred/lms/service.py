@@ -62,7 +62,7 @@ AWARD_GROUP = 100  # awards per job
 MAX_BATCH = 500  # statements per request
 LRS_KEY_PREFIX = "lrs_"
 STALE_AWARD = timedelta(minutes=2)
-_GENRE = {"xapi": "xAPI statement", "lti": "LTI launch"}
+_GENRE = {"xapi": "xAPI statement", "lti": "LTI launch", "lti-ags": "LTI result"}
 
 
 @dataclass(frozen=True)

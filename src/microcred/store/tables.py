@@ -989,3 +989,20 @@ class LtiLaunchRow(Base):
     context_id: Mapped[str | None] = mapped_column(String(255))
     activity_id: Mapped[str | None] = mapped_column(String(2000))
     at: Mapped[datetime]
+
+
+class LtiLineItemRow(Base):
+    """An Assignment and Grade Services line item a launch named (``lineitem`` of the AGS
+    endpoint claim): its results are read on a schedule and judged as scores."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (UniqueConstraint("platform_id", "url_hash"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    url_hash: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    pulled_at: Mapped[datetime | None]

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from microcred.errors import ConflictError, NotFoundError
 from microcred.store.tables import (
     LtiLaunchRow,
+    LtiLineItemRow,
     LtiNonceRow,
     LtiPlatformRow,
     LtiStateRow,
@@ -55,7 +56,7 @@ class LtiRepository:
         )
         if row is None:
             raise NotFoundError("no such LTI platform", found=platform_id)
-        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow):
+        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow, LtiLineItemRow):
             self.session.execute(delete(table).where(table.platform_id == platform_id))
         self.session.delete(row)
         return row
@@ -103,6 +104,47 @@ class LtiRepository:
     def add_launch(self, row: LtiLaunchRow) -> None:
         self.session.add(row)
         self.session.flush()
+
+    # ---- Assignment and Grade Services -------------------------------------------------------
+
+    def keep_line_item(self, row: LtiLineItemRow) -> None:
+        """Remember a line item once (a later launch naming it again changes nothing)."""
+        found = self.session.scalar(
+            select(LtiLineItemRow.id).where(
+                LtiLineItemRow.platform_id == row.platform_id,
+                LtiLineItemRow.url_hash == row.url_hash,
+            )
+        )
+        if found is None:
+            self.session.add(row)
+            self.session.flush()
+
+    def line_items(self, *, limit: int) -> list[LtiLineItemRow]:
+        """Those read longest ago (or never) first."""
+        query = select(LtiLineItemRow).order_by(
+            LtiLineItemRow.pulled_at.is_not(None), LtiLineItemRow.pulled_at, LtiLineItemRow.id
+        )
+        return list(self.session.scalars(query.limit(limit)))
+
+    def learners_of(self, platform_id: str, subjects: list[str]) -> dict[str, str]:
+        """The e-mail address each platform user (``sub``) last launched with."""
+        if not subjects:
+            return {}
+        query = (
+            select(LtiLaunchRow.subject, LtiLaunchRow.email)
+            .where(
+                LtiLaunchRow.platform_id == platform_id,
+                LtiLaunchRow.subject.in_(sorted(set(subjects))),
+                LtiLaunchRow.email.is_not(None),
+            )
+            .order_by(LtiLaunchRow.at)
+        )
+        return {subject: email for subject, email in self.session.execute(query).all() if email}
+
+    def mark_pulled(self, line_item_id: str, now: datetime) -> None:
+        row = self.session.get(LtiLineItemRow, line_item_id)
+        if row is not None:
+            row.pulled_at = now
 
 
 __all__ = ["LtiRepository"]

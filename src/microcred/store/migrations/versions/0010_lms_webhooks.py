@@ -213,6 +213,33 @@ def upgrade() -> None:
         op.f("ix_lti_launches_platform_id"), "lti_launches", ["platform_id"], unique=False
     )
     op.create_table(
+        "lti_line_items",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("platform_id", sa.String(length=36), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("url_hash", sa.String(length=64), nullable=False),
+        sa.Column("activity_id", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("pulled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_line_items_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_line_items_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_line_items")),
+        sa.UniqueConstraint("platform_id", "url_hash", name=op.f("uq_lti_line_items_platform_id")),
+    )
+    op.create_index(
+        op.f("ix_lti_line_items_issuer_id"), "lti_line_items", ["issuer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_lti_line_items_platform_id"), "lti_line_items", ["platform_id"], unique=False
+    )
+    op.create_table(
         "lti_states",
         sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.Column("platform_id", sa.String(length=36), nullable=False),
@@ -362,6 +389,7 @@ def downgrade() -> None:
         "webhook_deliveries",
         "lti_used_nonces",
         "lti_states",
+        "lti_line_items",
         "lti_launches",
         "lms_statements",
         "lms_rules",
