@@ -36,6 +36,7 @@ from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
 from microcred.lms.lti.ags import AgsService
+from microcred.lms.lti.registration import RegistrationService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
@@ -430,6 +431,27 @@ class Runtime:
             lms=self.lms,
             get=get,
             post_form=post_form,
+        )
+
+    @cached_property
+    def lti_registration(self) -> RegistrationService:
+        """LTI Dynamic Registration; the platform's two addresses through the guarded client."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def post_json(url: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            answer = post(url, body, policy, headers=headers, keep_bytes=65_536)
+            return answer.status, answer.body
+
+        return RegistrationService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            lti=self.lti,
+            get=policy.fetcher(),
+            post=post_json,
         )
 
     def close(self) -> None:

@@ -41,6 +41,21 @@ class Platform:
     results: list[dict[str, Any]] = field(default_factory=list)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     access_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    registration_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+
+    def openid_configuration(self) -> dict[str, Any]:
+        return {
+            "issuer": self.base,
+            "authorization_endpoint": f"{self.base}/auth",
+            "token_endpoint": f"{self.base}/token",
+            "jwks_uri": self.jwks_url,
+            "registration_endpoint": f"{self.base}/register",
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "tests",
+                "version": "1",
+            },
+        }
 
     def login_params(self, target: str, **extra: str) -> dict[str, str]:
         return {
@@ -120,11 +135,33 @@ def platform() -> Iterator[Platform]:
                         200, made.results, "application/vnd.ims.lis.v2.resultcontainer+json"
                     )
                 return
+            if self.path == "/.well-known/openid-configuration":
+                self.answer(200, made.openid_configuration())
+                return
             made.jwks_fetches += 1
             self.answer(200, {"keys": [made.key.as_dict(private=False)]})
 
         def do_POST(self) -> None:
             made = holder["platform"]
+            if self.path == "/register":
+                # Dynamic Registration: the tool's configuration, with the registration token.
+                if self.headers.get("Authorization") != f"Bearer {made.registration_token}":
+                    self.answer(401, {"error": "invalid_token"})
+                    return
+                asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                made.registrations.append(asked)
+                self.answer(
+                    200,
+                    {
+                        **asked,
+                        "client_id": "dyn-client-1",
+                        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                            **asked["https://purl.imsglobal.org/spec/lti-tool-configuration"],
+                            "deployment_id": "dyn-deployment-1",
+                        },
+                    },
+                )
+                return
             form = {
                 k: v[0]
                 for k, v in parse_qs(

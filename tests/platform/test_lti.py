@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -438,3 +439,70 @@ def test_ags_refused_token_awards_nothing(
         assert session.scalar(select(func.count()).select_from(CredentialRow)) == 0
     platform.tool_jwks = client.get("/lti/jwks").json()  # the right keys: now it reads
     assert runtime.lti_ags.pull() == 1
+
+
+def test_dynamic_registration_then_a_launch(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, platform: Platform
+) -> None:
+    link = runtime.lti_registration.new_link(SYSTEM, issuer.id)
+    assert link.startswith("https://badges.example.org/lti/register/")
+    path = urlsplit(link).path
+    configuration = f"{platform.base}/.well-known/openid-configuration"
+    params = {
+        "openid_configuration": configuration,
+        "registration_token": platform.registration_token,
+    }
+    answer = client.get(path, params=params, headers={"Accept-Language": "de"})
+    assert answer.status_code == 200, answer.text
+    assert "org.imsglobal.lti.close" in answer.text
+    assert "microcred ist registriert" in answer.text
+    (asked,) = platform.registrations
+    assert asked["initiate_login_uri"] == "https://badges.example.org/lti/login"
+    assert asked["jwks_uri"] == "https://badges.example.org/lti/jwks"
+    assert asked["redirect_uris"] == ["https://badges.example.org/lti/launch"]
+    (registered,) = runtime.lti.platforms(SYSTEM, issuer.id)
+    assert (registered.client_id, registered.deployment_ids) == (
+        "dyn-client-1",
+        ["dyn-deployment-1"],
+    )
+    assert registered.platform_issuer == platform.base
+
+    # The link was single use.
+    again = client.get(path, params=params)
+    assert again.status_code == 401
+    assert "unknown or used registration link" in again.json()["error"]["message"]
+
+    # A launch from the platform so registered.
+    platform.issuer, platform.client_id = platform.base, "dyn-client-1"
+    platform.deployment_id, platform.auth_url = "dyn-deployment-1", f"{platform.base}/auth"
+    query = start(client, platform)
+    assert (
+        post_launch(
+            client, platform.sign(platform.claims(query["nonce"], TARGET)), query["state"]
+        ).status_code
+        == 303
+    )
+
+
+def test_dynamic_registration_refusals(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, platform: Platform
+) -> None:
+    path = urlsplit(runtime.lti_registration.new_link(SYSTEM, issuer.id)).path
+    configuration = f"{platform.base}/.well-known/openid-configuration"
+    wrong_token = client.get(
+        path, params={"openid_configuration": configuration, "registration_token": "nope"}
+    )
+    assert wrong_token.status_code == 401
+    assert "did not register" in wrong_token.json()["error"]["message"]
+    private = client.get(
+        path, params={"openid_configuration": "http://10.0.0.1/.well-known/openid-configuration"}
+    )
+    assert private.status_code == 401
+    assert "could not be read" in private.json()["error"]["message"]
+    assert (
+        client.get(
+            "/lti/register/made-up", params={"openid_configuration": configuration}
+        ).status_code
+        == 401
+    )
+    assert runtime.lti.platforms(SYSTEM, issuer.id) == []

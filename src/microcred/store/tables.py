@@ -1006,3 +1006,17 @@ class LtiLineItemRow(Base):
     activity_id: Mapped[str] = mapped_column(String(2000))
     created_at: Mapped[datetime]
     pulled_at: Mapped[datetime | None]
+
+
+class LtiRegistrationRow(Base):
+    """A dynamic registration link an issuer's owner made: single use, short-lived; only its
+    SHA-256 is kept. The platform that opens it is registered for that issuer."""
+
+    __tablename__ = "lti_registrations"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("lti_platforms.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -14,6 +14,7 @@ from microcred.store.tables import (
     LtiLineItemRow,
     LtiNonceRow,
     LtiPlatformRow,
+    LtiRegistrationRow,
     LtiStateRow,
     LtiToolKeyRow,
 )
@@ -58,6 +59,11 @@ class LtiRepository:
             raise NotFoundError("no such LTI platform", found=platform_id)
         for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow, LtiLineItemRow):
             self.session.execute(delete(table).where(table.platform_id == platform_id))
+        self.session.execute(
+            update(LtiRegistrationRow)
+            .where(LtiRegistrationRow.platform_id == platform_id)
+            .values(platform_id=None)
+        )
         self.session.delete(row)
         return row
 
@@ -104,6 +110,14 @@ class LtiRepository:
     def add_launch(self, row: LtiLaunchRow) -> None:
         self.session.add(row)
         self.session.flush()
+
+    # ---- dynamic registration ----------------------------------------------------------------
+
+    def add_registration(self, row: LtiRegistrationRow) -> None:
+        self.session.add(row)
+
+    def registration(self, code_hash: str, *, lock: bool = False) -> LtiRegistrationRow | None:
+        return self.session.get(LtiRegistrationRow, code_hash, with_for_update=lock)
 
     # ---- Assignment and Grade Services -------------------------------------------------------
 

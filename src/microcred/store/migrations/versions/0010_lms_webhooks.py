@@ -240,6 +240,27 @@ def upgrade() -> None:
         op.f("ix_lti_line_items_platform_id"), "lti_line_items", ["platform_id"], unique=False
     )
     op.create_table(
+        "lti_registrations",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("platform_id", sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_registrations_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_registrations_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_lti_registrations")),
+    )
+    op.create_index(
+        op.f("ix_lti_registrations_issuer_id"), "lti_registrations", ["issuer_id"], unique=False
+    )
+    op.create_table(
         "lti_states",
         sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.Column("platform_id", sa.String(length=36), nullable=False),
@@ -389,6 +410,7 @@ def downgrade() -> None:
         "webhook_deliveries",
         "lti_used_nonces",
         "lti_states",
+        "lti_registrations",
         "lti_line_items",
         "lti_launches",
         "lms_statements",
