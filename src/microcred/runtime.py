@@ -37,6 +37,7 @@ from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
 from microcred.lms.lti.ags import AgsService
 from microcred.lms.lti.registration import RegistrationService
+from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
@@ -431,6 +432,18 @@ class Runtime:
             lms=self.lms,
             get=get,
             post_form=post_form,
+        )
+
+    @cached_property
+    def lti_roster(self) -> RosterService:
+        """Names and Role Provisioning: award a course's learners at once."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        return RosterService(
+            self.sessions, clock=self.clock, tokens=self.lti_ags, issuance=self.issuance, get=get
         )
 
     @cached_property

@@ -43,6 +43,7 @@ class Platform:
     access_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     registration_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
 
     def openid_configuration(self) -> dict[str, Any]:
         return {
@@ -133,6 +134,19 @@ def platform() -> Iterator[Platform]:
                 else:
                     self.answer(
                         200, made.results, "application/vnd.ims.lis.v2.resultcontainer+json"
+                    )
+                return
+            if self.path.startswith("/memberships"):
+                if self.headers.get("Authorization") != f"Bearer {made.access_token}":
+                    self.answer(401, {"error": "invalid_token"})
+                else:
+                    container = {
+                        "id": self.path,
+                        "context": {"id": "course-3"},
+                        "members": made.members,
+                    }
+                    self.answer(
+                        200, container, "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
                     )
                 return
             if self.path == "/.well-known/openid-configuration":

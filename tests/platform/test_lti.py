@@ -506,3 +506,66 @@ def test_dynamic_registration_refusals(
         == 401
     )
     assert runtime.lti.platforms(SYSTEM, issuer.id) == []
+
+
+def test_roster_award_issues_to_the_courses_learners_once(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    platform.token_url = f"{platform.base}/token"
+    row = runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    platform.tool_jwks = client.get("/lti/jwks").json()
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
+        "context_memberships_url": f"{platform.base}/memberships/course-3",
+        "service_versions": ["2.0"],
+    }
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    teacher = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    platform.members = [
+        {
+            "user_id": "u1",
+            "email": "one@example.org",
+            "name": "One",
+            "roles": [learner],
+            "status": "Active",
+        },
+        {"user_id": "u2", "email": "two@example.org", "roles": [learner]},
+        {"user_id": "u3", "roles": [learner]},  # no address
+        {"user_id": "u4", "email": "t@example.org", "roles": [teacher]},
+        {"user_id": "u5", "email": "gone@example.org", "roles": [learner], "status": "Inactive"},
+    ]
+    body = {"platformId": row.id, "contextId": "course-3", "achievementId": achievement_id}
+    answer = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards", json=body, headers=issuer.headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"members": 3, "issued": 2, "already": 0, "withoutAddress": 1}
+    platform.members.append({"user_id": "u6", "email": "six@example.org", "roles": ["Learner"]})
+    again = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards", json=body, headers=issuer.headers
+    )
+    assert again.json() == {"members": 4, "issued": 1, "already": 2, "withoutAddress": 1}
+    with runtime.sessions() as session:
+        emails = sorted(e for e in session.scalars(select(CredentialRow.recipient_email)) if e)
+    assert emails == ["one@example.org", "six@example.org", "two@example.org"]
+    unknown = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards",
+        json={**body, "contextId": "course-9"},
+        headers=issuer.headers,
+    )
+    assert unknown.status_code == 404

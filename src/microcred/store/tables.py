@@ -1020,3 +1020,19 @@ class LtiRegistrationRow(Base):
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     platform_id: Mapped[str | None] = mapped_column(ForeignKey("lti_platforms.id"))
+
+
+class LtiContextRow(Base):
+    """A course a launch came from, with its Names and Role Provisioning memberships URL
+    when the platform offered one (the roster an issuer can award to at once)."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(300))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[datetime]

@@ -77,9 +77,10 @@ class AgsService:
         self.post_form = post_form
         self._tokens: dict[str, tuple[float, str]] = {}
 
-    def token(self, platform: LtiPlatformRow) -> str:
-        """A service token of the platform, kept until shortly before it expires."""
-        cached = self._tokens.get(platform.id)
+    def token(self, platform: LtiPlatformRow, scope: str = RESULT_SCOPES) -> str:
+        """A service token of the platform for ``scope``, kept until shortly before it
+        expires (AGS and NRPS alike)."""
+        cached = self._tokens.get(f"{platform.id} {scope}")
         if cached is not None and cached[0] > time.monotonic():
             return cached[1]
         key = self.lti.signing_key()
@@ -102,7 +103,7 @@ class AgsService:
                 "grant_type": "client_credentials",
                 "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
                 "client_assertion": assertion,
-                "scope": RESULT_SCOPES,
+                "scope": scope,
             },
         )
         try:
@@ -117,7 +118,10 @@ class AgsService:
             ) from exc
         if status != 200 or not isinstance(access, str):
             raise LtiError("the platform refused a service token", found=f"HTTP {status}")
-        self._tokens[platform.id] = (time.monotonic() + max(0.0, lifetime - 60), access)
+        self._tokens[f"{platform.id} {scope}"] = (
+            time.monotonic() + max(0.0, lifetime - 60),
+            access,
+        )
         return access
 
     def pull(self) -> int:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from microcred.errors import ConflictError, NotFoundError
 from microcred.store.tables import (
+    LtiContextRow,
     LtiLaunchRow,
     LtiLineItemRow,
     LtiNonceRow,
@@ -57,7 +58,7 @@ class LtiRepository:
         )
         if row is None:
             raise NotFoundError("no such LTI platform", found=platform_id)
-        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow, LtiLineItemRow):
+        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow, LtiLineItemRow, LtiContextRow):
             self.session.execute(delete(table).where(table.platform_id == platform_id))
         self.session.execute(
             update(LtiRegistrationRow)
@@ -118,6 +119,36 @@ class LtiRepository:
 
     def registration(self, code_hash: str, *, lock: bool = False) -> LtiRegistrationRow | None:
         return self.session.get(LtiRegistrationRow, code_hash, with_for_update=lock)
+
+    # ---- courses and their rosters ----------------------------------------------------------
+
+    def keep_context(self, row: LtiContextRow) -> None:
+        """Remember a course, or bring its title and memberships URL up to date."""
+        found = self.session.scalar(
+            select(LtiContextRow).where(
+                LtiContextRow.platform_id == row.platform_id,
+                LtiContextRow.context_id == row.context_id,
+            )
+        )
+        if found is None:
+            self.session.add(row)
+            self.session.flush()
+            return
+        found.title = row.title or found.title
+        found.memberships_url = row.memberships_url or found.memberships_url
+        found.updated_at = row.updated_at
+
+    def context(self, issuer_id: str, platform_id: str, context_id: str) -> LtiContextRow:
+        row = self.session.scalar(
+            select(LtiContextRow).where(
+                LtiContextRow.issuer_id == issuer_id,
+                LtiContextRow.platform_id == platform_id,
+                LtiContextRow.context_id == context_id,
+            )
+        )
+        if row is None:
+            raise NotFoundError("no launch came from this course", found=context_id)
+        return row
 
     # ---- Assignment and Grade Services -------------------------------------------------------
 

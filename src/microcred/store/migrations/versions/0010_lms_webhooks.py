@@ -185,6 +185,30 @@ def upgrade() -> None:
         op.f("ix_lms_statements_lrs_key_id"), "lms_statements", ["lrs_key_id"], unique=False
     )
     op.create_table(
+        "lti_contexts",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("platform_id", sa.String(length=36), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("context_id", sa.String(length=255), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=True),
+        sa.Column("memberships_url", sa.String(length=2000), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_contexts_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_contexts_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_contexts")),
+        sa.UniqueConstraint("platform_id", "context_id", name=op.f("uq_lti_contexts_platform_id")),
+    )
+    op.create_index(op.f("ix_lti_contexts_issuer_id"), "lti_contexts", ["issuer_id"], unique=False)
+    op.create_index(
+        op.f("ix_lti_contexts_platform_id"), "lti_contexts", ["platform_id"], unique=False
+    )
+    op.create_table(
         "lti_launches",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("platform_id", sa.String(length=36), nullable=False),
@@ -413,6 +437,7 @@ def downgrade() -> None:
         "lti_registrations",
         "lti_line_items",
         "lti_launches",
+        "lti_contexts",
         "lms_statements",
         "lms_rules",
         "webhook_subscriptions",
