@@ -121,9 +121,11 @@ def list_lrs_keys(issuer_id: str, actor: ActorDep, runtime: RuntimeDep) -> list[
     return [_key(row) for row in runtime.lms.lrs_keys(actor, issuer_id)]
 
 
-@router.delete("/lrs-keys/{key_id}", status_code=204)
-def revoke_lrs_key(issuer_id: str, key_id: str, actor: ActorDep, runtime: RuntimeDep) -> Response:
-    runtime.lms.revoke_lrs_key(actor, issuer_id, key_id)
+@router.delete("/lrs-keys/{lrs_key_id}", status_code=204)
+def revoke_lrs_key(
+    issuer_id: str, lrs_key_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    runtime.lms.revoke_lrs_key(actor, issuer_id, lrs_key_id)
     return Response(status_code=204)
 
 

@@ -22,8 +22,7 @@ def _form(raw: bytes) -> dict[str, str]:
     return dict(parse_qsl(raw.decode("utf-8", "replace"), keep_blank_values=True))
 
 
-@router.api_route("/login", methods=["GET", "POST"])
-def login(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
+def _login(request: Request, runtime: RuntimeDep, raw: bytes) -> Response:
     params = {**dict(request.query_params), **_form(raw)}
     redirect = runtime.lti.login(params)
     answer = RedirectResponse(redirect.url, status_code=302)
@@ -38,6 +37,18 @@ def login(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
         path="/lti/launch",
     )
     return answer
+
+
+@router.get("/login")
+def login(request: Request, runtime: RuntimeDep) -> Response:
+    """OIDC third-party login initiation (the platform may send it as a GET...)."""
+    return _login(request, runtime, b"")
+
+
+@router.post("/login")
+def login_form(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
+    """... or as a form POST."""
+    return _login(request, runtime, raw)
 
 
 @router.post("/launch")
