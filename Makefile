@@ -55,6 +55,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/pathways_bench.py
 	$(BIN)/python bench/careers_bench.py
 	$(BIN)/python bench/hostile_canon_bench.py
+	$(BIN)/python bench/lms_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

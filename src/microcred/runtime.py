@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +42,9 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.ags import AgsService
+from microcred.lms.lti.registration import RegistrationService
+from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
@@ -66,7 +70,7 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.web.fetch import FetchPolicy, check_target, fetch, post
 from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
@@ -127,6 +131,7 @@ class Runtime:
             pathways=lambda: self.pathways,
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
+            lti_ags=lambda: self.lti_ags,
         )
         return queue
 
@@ -530,6 +535,69 @@ class Runtime:
                 b"microcred/employer-handles/"
                 + self.settings.master_secret.get_secret_value().encode()
             ).digest(),
+        )
+
+    @cached_property
+    def lti_ags(self) -> AgsService:
+        """Assignment and Grade Services results read on a schedule (guarded client)."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        def post_form(url: str, form: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(
+                url,
+                urlencode(form).encode(),
+                policy,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                },
+                keep_bytes=65_536,
+            )
+            return answer.status, answer.body
+
+        return AgsService(
+            self.sessions,
+            clock=self.clock,
+            lti=self.lti,
+            lms=self.lms,
+            get=get,
+            post_form=post_form,
+        )
+
+    @cached_property
+    def lti_roster(self) -> RosterService:
+        """Names and Role Provisioning: award a course's learners at once."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        return RosterService(
+            self.sessions, clock=self.clock, tokens=self.lti_ags, issuance=self.issuance, get=get
+        )
+
+    @cached_property
+    def lti_registration(self) -> RegistrationService:
+        """LTI Dynamic Registration; the platform's two addresses through the guarded client."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def post_json(url: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            answer = post(url, body, policy, headers=headers, keep_bytes=65_536)
+            return answer.status, answer.body
+
+        return RegistrationService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            lti=self.lti,
+            get=policy.fetcher(),
+            post=post_json,
         )
 
     def close(self) -> None:

@@ -33,8 +33,10 @@ from sqlalchemy import select
 from microcred.accounts.actor import SYSTEM
 from microcred.crypto.baking import default_badge_png
 from microcred.issuing.issuance import IssueRequest
+from microcred.lms.lti.repository import LtiRepository
+from microcred.lms.rules import RuleSpec
 from microcred.runtime import Runtime
-from microcred.store.tables import Base
+from microcred.store.tables import Base, LtiContextRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture, make_issuer
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -80,6 +82,8 @@ OVERRIDES: dict[str, Callable[[World], Any]] = {
     "validityMonths": lambda _w: 12,
     "clearValidity": lambda _w: False,
     "archived": lambda _w: False,
+    "platformId": lambda w: w.make("lti_platform"),
+    "contextId": lambda _w: "course-1",
 }
 
 
@@ -246,6 +250,66 @@ def _endorsement(world: World) -> str:
     return world.runtime.endorsements.endorse(SYSTEM, world.a.id, pathway_id, "good").id
 
 
+def _subscription(world: World) -> str:
+    # Made past the target check (no DNS here); the target is never reached.
+    service = world.runtime.webhooks
+    check, service.check_url = service.check_url, lambda _url: None
+    try:
+        made = service.create(
+            SYSTEM, world.a.id, url="https://hooks.tenancy.example/x", events=["credential.issued"]
+        )
+    finally:
+        service.check_url = check
+    return made.row.id
+
+
+def _delivery(world: World) -> str:
+    subscription = _subscription(world)
+    with world.runtime.sessions.begin() as session:
+        world.runtime.webhooks.emit(session, world.a.id, "credential.issued", {"id": "x"})
+    (entry,) = world.runtime.webhooks.deliveries(SYSTEM, world.a.id, subscription)
+    return entry.delivery.id
+
+
+def _rule(world: World) -> str:
+    spec = RuleSpec("completed", ("https://lms.tenancy.example/activity/1",))
+    return world.runtime.lms.add_rule(
+        SYSTEM, world.a.id, achievement_id=_achievement(world), spec=spec
+    ).id
+
+
+def _lrs_key(world: World) -> str:
+    return world.runtime.lms.create_lrs_key(SYSTEM, world.a.id, "tenancy")[0].id
+
+
+def _lti_platform(world: World) -> str:
+    """A platform of A with a course; its token URL is refused by the fetch policy, so a
+    roster award by A's own key is a clear 422, not a call out."""
+    platform = world.runtime.lti.add_platform(
+        SYSTEM,
+        world.a.id,
+        platform_issuer=f"https://lms-{uuid.uuid4().hex[:8]}.tenancy.example",
+        client_id="tool",
+        deployment_ids=["1"],
+        auth_url="https://lms.tenancy.example/auth",
+        token_url="http://10.0.0.1/token",
+        jwks_url="https://lms.tenancy.example/jwks",
+    )
+    with world.runtime.sessions.begin() as session:
+        LtiRepository(session).keep_context(
+            LtiContextRow(
+                id=str(uuid.uuid4()),
+                platform_id=platform.id,
+                issuer_id=world.a.id,
+                context_id="course-1",
+                title="Course",
+                memberships_url="https://lms.tenancy.example/memberships",
+                updated_at=world.runtime.clock(),
+            )
+        )
+    return platform.id
+
+
 MAKERS: dict[str, Callable[[World], str]] = {
     "pathway_id": _pathway,
     "endorsement_id": _endorsement,
@@ -254,6 +318,11 @@ MAKERS: dict[str, Callable[[World], str]] = {
     "credential_id": _credential,
     "key_id": _api_key,
     "batch_id": _batch,
+    "subscription_id": _subscription,
+    "delivery_id": _delivery,
+    "rule_id": _rule,
+    "lrs_key_id": _lrs_key,
+    "lti_platform": _lti_platform,  # a body field (platformId), not a path parameter
 }
 
 

@@ -1205,6 +1205,53 @@ class LtiLaunchRow(Base):
     at: Mapped[datetime]
 
 
+class LtiLineItemRow(Base):
+    """An Assignment and Grade Services line item a launch named (``lineitem`` of the AGS
+    endpoint claim): its results are read on a schedule and judged as scores."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (UniqueConstraint("platform_id", "url_hash"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    url_hash: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    pulled_at: Mapped[datetime | None]
+
+
+class LtiRegistrationRow(Base):
+    """A dynamic registration link an issuer's owner made: single use, short-lived; only its
+    SHA-256 is kept. The platform that opens it is registered for that issuer."""
+
+    __tablename__ = "lti_registrations"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("lti_platforms.id"))
+
+
+class LtiContextRow(Base):
+    """A course a launch came from, with its Names and Role Provisioning memberships URL
+    when the platform offered one (the roster an issuer can award to at once)."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(300))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[datetime]
+
+
 # --- staff sessions and sign-in limits (issue 20, defect 7) ---------------------------------------
 
 

@@ -126,11 +126,21 @@ class Fetched:
     body: bytes
 
 
-def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
-    """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError)."""
+def fetch(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    accept: str = "*/*",
+    authorization: str | None = None,
+) -> Fetched:
+    """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError).
+    ``authorization`` (a bearer token for a platform's service) is sent to ``url``'s host
+    only: a redirect elsewhere goes without it."""
     deadline = time.monotonic() + policy.timeout
+    host = _host(url) if authorization else None
     for _hop in range(policy.max_redirects + 1):
-        response = _get_once(url, policy, accept, deadline)
+        sent = authorization if authorization and _host(url) == host else None
+        response = _get_once(url, policy, accept, deadline, sent)
         if isinstance(response, Fetched):
             return response
         url = response  # a redirect target, checked on the next hop
@@ -139,6 +149,13 @@ def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
         expected=f"at most {policy.max_redirects} redirects",
         found=short(url),
     )
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None  # _target refuses it with the reason
 
 
 def _reachable(policy: FetchPolicy) -> str:
@@ -209,7 +226,9 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def _get_once(url: str, policy: FetchPolicy, accept: str, deadline: float) -> Fetched | str:
+def _get_once(
+    url: str, policy: FetchPolicy, accept: str, deadline: float, authorization: str | None = None
+) -> Fetched | str:
     scheme, host, port, path, ip = _target(url, policy)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
@@ -218,16 +237,15 @@ def _get_once(url: str, policy: FetchPolicy, accept: str, deadline: float) -> Fe
     connection = kind(host, ip, port, remaining)
     response: http.client.HTTPResponse | None = None
     try:
-        connection.request(
-            "GET",
-            path,
-            headers={
-                "Accept": accept,
-                "Accept-Encoding": "identity",
-                "User-Agent": USER_AGENT,
-                "Connection": "close",
-            },
-        )
+        headers = {
+            "Accept": accept,
+            "Accept-Encoding": "identity",
+            "User-Agent": USER_AGENT,
+            "Connection": "close",
+        }
+        if authorization:
+            headers["Authorization"] = authorization
+        connection.request("GET", path, headers=headers)
         sock = connection.sock  # getresponse() hands it to the response and forgets it
         response = connection.getresponse()
         if response.status in REDIRECTS:
