@@ -1140,3 +1140,18 @@ class LtiLaunchRow(Base):
     context_id: Mapped[str | None] = mapped_column(String(255))
     activity_id: Mapped[str | None] = mapped_column(String(2000))
     at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Operations: job failures counted across every worker process (for /metrics)
+
+
+class JobFailureRow(Base):
+    """Failed job attempts per task, counted by whichever worker process saw them, so one
+    scrape of any web process reports the whole platform's (process counters cannot)."""
+
+    __tablename__ = "job_failures"
+
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime]

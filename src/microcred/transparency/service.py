@@ -164,6 +164,15 @@ class TransparencyService:
         self._key = (row.id, key)
         return key
 
+    def open_current_key(self) -> int:
+        """Unseal the current log key, if the log has one (readiness); 1 or 0 opened."""
+        with self.sessions() as session:
+            row = LogKeyRepository(session).current()
+        if row is None:
+            return 0
+        open_key_row(self.sealer, row)
+        return 1
+
     def _log_keys(self, session: Session) -> list[IssuerKeyRow]:
         """Every log key, current first: retired ones still verify old checkpoints."""
         rows = LogKeyRepository(session).every()
