@@ -121,6 +121,23 @@ def issuers_create(
     print(json.dumps({"id": row.id, "slug": row.slug, "did": runtime.urls.issuer_did(slug)}))
 
 
+@issuers_app.command("rotate-key")
+def issuers_rotate_key(
+    slug: Annotated[str, typer.Argument(help="The issuer's slug.")],
+) -> None:
+    """Sign with a new key from now on; the old public key stays in the issuer's DID
+    document, so credentials it signed still verify. Prints the new verification method."""
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.by_slug(slug)
+        method = runtime.issuers.rotate_key(SYSTEM, row.id)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    finally:
+        runtime.close()
+    print(json.dumps({"issuer": slug, "verificationMethod": method}))
+
+
 @issuers_app.command("list")
 def issuers_list() -> None:
     """Every issuer as JSON lines."""
