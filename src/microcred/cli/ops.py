@@ -95,5 +95,19 @@ def backup_restore(
     out.print(f"[bold green]LOG INTACT[/]  {escape(report.summary())}", markup=True)
 
 
+def migrate() -> None:
+    """Bring the database to the newest schema and exit (run once per release, before the
+    web and worker processes start; each would migrate too, but not all at once)."""
+    from microcred.store.db import head_revision
+
+    try:
+        runtime = settings_runtime()
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    runtime.close()
+    out.print(f"database at revision {head_revision()}", markup=False)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(backup_app, name="backup")
+    app.command("migrate")(migrate)
