@@ -90,10 +90,16 @@ def configure_logging(
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access", "huey", "huey.consumer"):
+    for name in ("uvicorn", "uvicorn.error", "huey", "huey.consumer"):
         named = logging.getLogger(name)
         named.handlers.clear()
         named.propagate = True
+    # uvicorn's access log prints each path and query string (sign-in links, share tokens):
+    # off for good; microcred.request logs each request by its route template instead.
+    access = logging.getLogger("uvicorn.access")
+    access.handlers.clear()
+    access.propagate = False
+    access.disabled = True
     # HTTP clients log every URL they call at INFO (a fetched or test URL may hold a token).
     for name in ("httpx", "httpx2", "httpcore", "urllib3"):
         logging.getLogger(name).setLevel(max(level, logging.WARNING))
