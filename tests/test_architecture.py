@@ -36,6 +36,7 @@ FEATURES = (
     "lms",
     "notifications",
     "obapi",
+    "operations",
     "oid4vci",
     "pathways",
     "skills",

@@ -52,13 +52,15 @@ from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
+from microcred.operations.health import OperationsService
+from microcred.operations.metrics import Metrics
 from microcred.pathways.endorsements import EndorsementService
 from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
-from microcred.store.db import make_engine, migrate, session_factory
+from microcred.store.db import head_revision, make_engine, migrate, session_factory
 from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
@@ -75,6 +77,9 @@ from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
+
+# Readiness unseals the log key and this many of the newest issuer keys in use.
+READINESS_KEYS = 5
 
 
 class Runtime:
@@ -120,6 +125,7 @@ class Runtime:
         """The job queue with every task registered (web, CLI and workers alike)."""
         # A forked worker must not reuse the parent's pooled database connections.
         queue = JobQueue(self.settings, on_fork=lambda: self.engine.dispose(close=False))
+        queue.on_failure(lambda task: self.operations.count_job_failure(task))
         register_tasks(
             queue,
             batches=lambda: self.batches,
@@ -153,6 +159,7 @@ class Runtime:
             self.transparency,
             self.notifications,
             self.webhooks,
+            self.metrics,
             _Later(self),
         ]
         return IssuanceService(
@@ -599,6 +606,34 @@ class Runtime:
             get=policy.fetcher(),
             post=post_json,
         )
+
+    # ---- operations (health, readiness, metrics) -------------------------------------------
+
+    @cached_property
+    def operations(self) -> OperationsService:
+        return OperationsService(
+            self.sessions,
+            clock=self.clock,
+            head_revision=head_revision(),
+            data_dir=self.settings.data_dir,
+            queue_depth=self._queue_depth,
+            open_keys=lambda: (
+                self.transparency.open_current_key()
+                + self.issuers.open_current_keys(READINESS_KEYS)
+            ),
+        )
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(
+            queue_depth=self._queue_depth,
+            credential_counts=lambda: self.operations.credential_counts(),
+            job_failures=lambda: self.operations.job_failures(),
+        )
+
+    def _queue_depth(self) -> int:
+        """Jobs waiting, asked of the backend itself (also in immediate mode: it must answer)."""
+        return int(self.queue.huey.pending_count())
 
     def close(self) -> None:
         self.engine.dispose()

@@ -18,7 +18,18 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, careers, europass, lms, log, pathways, platform, public_url, repair
+from microcred.cli import (
+    bulk,
+    careers,
+    europass,
+    lms,
+    log,
+    ops,
+    pathways,
+    platform,
+    public_url,
+    repair,
+)
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.crypto.numbers import check_round_trip
@@ -316,6 +327,7 @@ repair.register(app)
 careers.register(app)
 public_url.register(app)
 lms.register(app)
+ops.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

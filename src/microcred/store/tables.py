@@ -1205,6 +1205,21 @@ class LtiLaunchRow(Base):
     at: Mapped[datetime]
 
 
+# --------------------------------------------------------------------------------------------
+# Operations: job failures counted across every worker process (for /metrics)
+
+
+class JobFailureRow(Base):
+    """Failed job attempts per task, counted by whichever worker process saw them, so one
+    scrape of any web process reports the whole platform's (process counters cannot)."""
+
+    __tablename__ = "job_failures"
+
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime]
+
+
 class LtiLineItemRow(Base):
     """An Assignment and Grade Services line item a launch named (``lineitem`` of the AGS
     endpoint claim): its results are read on a schedule and judged as scores."""

@@ -26,6 +26,7 @@ from microcred.web.api import (
     lti,
     obapi,
     oid4vci,
+    operations,
     pathways,
     public,
     status,
@@ -34,6 +35,7 @@ from microcred.web.api import (
     webhooks,
     xapi,
 )
+from microcred.web.observability import Observability
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
 API_ROUTERS = (
@@ -48,6 +50,7 @@ API_ROUTERS = (
     log.router,
     obapi.router,
     oid4vci.router,
+    operations.router,
     pathways.router,
     public.router,
     status.router,
@@ -82,4 +85,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     pages.install(app)
+    # Outermost: it sees every answer, the error pages' too.
+    app.add_middleware(Observability, metrics=runtime.metrics)
     return app
