@@ -32,7 +32,7 @@ from microcred.web.pages.core import (
     safe_next,
 )
 from microcred.web.pages.credential_view import build_view, wallet_offer
-from microcred.web.pages.extras import signature_snippet
+from microcred.web.pages.extras import og_image_url, signature_snippet
 from microcred.web.pages.security import EMBED_CSP
 from microcred.web.pages.wallet import claim_sign_in_path
 
@@ -79,7 +79,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "qr": links.qr_svg(view.url, view.name),
             "embed": links.embed_snippet(f"{view.url}/embed", view.name),
             "signature": signature_snippet(view, runtime.urls),
-            "og_image": f"{view.url}/og.png",
+            "og_image": og_image_url(view),
             "certificate_url": f"/credentials/{view.id}/certificate.pdf",
             "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},
             "recipient": _recipient_panel(row, token) if recipient else None,

@@ -35,7 +35,8 @@ CSRF_COOKIE = "mc_csrf"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = 12 * 3600
 
-# Everything from our own origin, nothing inline: pages need no script at all.
+# Everything from our own origin, nothing inline: the few scripts (copy buttons, passkeys) are
+# files under /static, and a page works without them.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
