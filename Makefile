@@ -52,6 +52,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/wallet_bench.py
 	$(BIN)/python bench/careers_bench.py
+	$(BIN)/python bench/employer_search_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules
