@@ -137,7 +137,8 @@ def main() -> None:
                 )
                 assert len(hits) <= 20
             print(
-                f"  {'search':<12}{'n':>5}{'wall p50':>10}{'wall p99':>10}{'cpu p50':>9}{'cpu p99':>9}"
+                f"  {'search':<12}{'n':>5}{'wall p50':>10}{'wall p99':>10}"
+                f"{'cpu p50':>9}{'cpu p99':>9}"
             )
             for kind, times in kinds.items():
                 walls = sorted(t[0] for t in times)
