@@ -51,6 +51,10 @@ bench: $(STAMP) js
 	$(BIN)/python bench/verify_shapes_bench.py
 	$(BIN)/python bench/pages_bench.py
 	$(BIN)/python bench/wallet_bench.py
+	$(BIN)/python bench/europass_bench.py
+	$(BIN)/python bench/pathways_bench.py
+	$(BIN)/python bench/careers_bench.py
+	$(BIN)/python bench/hostile_canon_bench.py
 	$(BIN)/python bench/lms_bench.py
 
 clean:

@@ -18,23 +18,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
-import tempfile
-import time
 from collections.abc import Callable
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from bench_support import bench_site, interleaved
+from fastapi.testclient import TestClient
 
-from fastapi.testclient import TestClient  # noqa: E402
-
-from microcred.accounts.actor import SYSTEM  # noqa: E402
-from microcred.issuers.service import IssuerInput  # noqa: E402
-from microcred.issuing.issuance import IssueRequest  # noqa: E402
-from microcred.runtime import Runtime  # noqa: E402
-from microcred.settings import Settings  # noqa: E402
-from microcred.web.app import create_app  # noqa: E402
+from microcred.accounts.actor import SYSTEM
+from microcred.issuing.issuance import IssueRequest
+from microcred.web.app import create_app
 
 HTML = {"Accept": "text/html"}
 
@@ -43,23 +34,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=300)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            data_dir=Path(folder) / "data",
-            database_url=f"sqlite:///{Path(folder) / 'bench.db'}",
-            public_url="https://badges.example.org",
-            queue_immediate=True,
-        )
-        runtime = Runtime(settings)
-        issuer = runtime.issuers.create(SYSTEM, IssuerInput(slug="bench", name="Bench Academy"))
-        achievement = runtime.achievements.create(
-            SYSTEM, issuer.id, {"name": "Bench", "description": "d", "criteria": {"narrative": "n"}}
-        )
+    with bench_site() as site:
+        runtime = site.runtime
         (row,) = runtime.issuance.issue(
-            SYSTEM, issuer.id, [IssueRequest(achievement.id, email="a@example.org", name="A")]
+            SYSTEM,
+            site.issuer_id,
+            [IssueRequest(site.achievement_id, email="a@example.org", name="A")],
         )
         runtime.events.record(row.id, "claimed")
-        private = runtime.recipients.private_url(row.id).removeprefix(settings.base_url)
+        private = runtime.recipients.private_url(row.id).removeprefix(site.settings.base_url)
         with TestClient(create_app(runtime), base_url="https://testserver") as web:
             cases: dict[str, Callable[[], object]] = {
                 "floor: read the credential row": lambda: runtime.credentials.get_public(row.id),
@@ -68,15 +51,7 @@ def main() -> None:
                 "public page": lambda: web.get(f"/credentials/{row.id}", headers=HTML),
                 "private-link page (+ claim)": lambda: web.get(private, headers=HTML),
             }
-            times = {name: [] for name in cases}
-            for case in cases.values():  # warm caches, templates, connections
-                case()
-            for _ in range(args.rounds):
-                for name, case in cases.items():
-                    start = time.perf_counter()
-                    case()
-                    times[name].append(time.perf_counter() - start)
-        runtime.close()
+            times = interleaved(cases, args.rounds)
     floor = statistics.median(times["floor: read the credential row"])
     page = statistics.median(times["public page"])
     print(f"{'case':34} {'median ms':>10} {'x floor':>8} {'x page':>8}")

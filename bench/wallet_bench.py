@@ -21,32 +21,23 @@ Prints medians in milliseconds, each beside its target and as a ratio to the flo
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
-import sys
-import tempfile
-import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "src"))
+from bench_support import bench_site, interleaved
+from fastapi.testclient import TestClient
 
-import json  # noqa: E402
-
-from fastapi.testclient import TestClient  # noqa: E402
-
-from microcred.accounts.actor import SYSTEM  # noqa: E402
-from microcred.crypto.keys import KeyFile, SigningKey  # noqa: E402
-from microcred.issuers.service import IssuerInput  # noqa: E402
-from microcred.issuing.issuance import IssueRequest  # noqa: E402
-from microcred.runtime import Runtime  # noqa: E402
-from microcred.samples import sample_credential  # noqa: E402
-from microcred.settings import Settings  # noqa: E402
-from microcred.signing import sign_credential  # noqa: E402
-from microcred.store.tables import LearnerEmailRow, LearnerRow  # noqa: E402
-from microcred.web.app import create_app  # noqa: E402
+from microcred.accounts.actor import SYSTEM
+from microcred.crypto.keys import KeyFile, SigningKey
+from microcred.issuing.issuance import IssueRequest
+from microcred.runtime import Runtime
+from microcred.samples import sample_credential
+from microcred.signing import sign_credential
+from microcred.store.tables import LearnerEmailRow, LearnerRow
+from microcred.web.app import create_app
 
 HELD = 1000
 CLR_PARTS = 100
@@ -95,27 +86,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        settings = Settings(
-            data_dir=Path(folder) / "data",
-            database_url=f"sqlite:///{Path(folder) / 'bench.db'}",
-            public_url="https://badges.example.org",
-            queue_immediate=True,
-        )
-        runtime = Runtime(settings)
-        issuer = runtime.issuers.create(SYSTEM, IssuerInput(slug="bench", name="Bench Academy"))
-        achievement = runtime.achievements.create(
-            SYSTEM,
-            issuer.id,
-            {"name": "Bench", "description": "d", "criteria": {"narrative": "n"}},
-            validity_months=24,
-        )
+    with bench_site(validity_months=24) as site:
+        runtime, settings = site.runtime, site.settings
+        issuer_id, achievement_id = site.issuer_id, site.achievement_id
         ada = new_learner(runtime, "ada@example.org")
         requests = [
-            IssueRequest(achievement.id, email="ada@example.org", name="Ada") for _ in range(HELD)
+            IssueRequest(achievement_id, email="ada@example.org", name="Ada") for _ in range(HELD)
         ]
         for start in range(0, HELD, 250):
-            runtime.issuance.issue(SYSTEM, issuer.id, requests[start : start + 250])
+            runtime.issuance.issue(SYSTEM, issuer_id, requests[start : start + 250])
         held, total = runtime.wallet.list_credentials(ada, limit=HELD)
         assert total == HELD, total
         for item in held:
@@ -154,15 +133,7 @@ def main() -> None:
                 "expiry timeline": (page("/wallet/timeline"), None),
                 f"import a {CLR_PARTS}-part CLR": (import_clr, 2.0),
             }
-            times: dict[str, list[float]] = {name: [] for name in cases}
-            for case, _target in cases.values():  # warm caches, templates, connections
-                case()
-            for _ in range(args.rounds):
-                for name, (case, _target) in cases.items():
-                    start = time.perf_counter()
-                    case()
-                    times[name].append(time.perf_counter() - start)
-        runtime.close()
+            times = interleaved({name: case for name, (case, _) in cases.items()}, args.rounds)
     floor = statistics.median(times["floor: one page of holdings"])
     print(f"{'case':30} {'median ms':>10} {'target ms':>10} {'x floor':>8}")
     for name, values in times.items():

@@ -176,3 +176,32 @@ export function unsafeKeyFromFragmentLoader(base = documentLoader) {
     return base(url);
   };
 }
+
+/**
+ * Wraps a loader so that the DIDs of the given DID documents (a did:web issuer's, read from files
+ * the caller vouches for: the harness stays offline) resolve to those documents, and their
+ * verification-method URLs to the method itself, with the Multikey context.
+ */
+export function didDocumentsLoader(documents, base = documentLoader) {
+  const byId = new Map(documents.map(document => [document.id, document]));
+  return async function didDocumentLoader(url) {
+    if(typeof url === 'string') {
+      const hash = url.indexOf('#');
+      const did = hash === -1 ? url : url.slice(0, hash);
+      const didDocument = byId.get(did);
+      if(didDocument) {
+        if(hash === -1) {
+          return {contextUrl: null, documentUrl: url, document: deepFreeze(structuredClone(didDocument))};
+        }
+        const vm = (didDocument.verificationMethod ?? []).find(
+          candidate => candidate.id === url || `${did}${candidate.id}` === url);
+        if(!vm) {
+          throw new DocumentNotFoundError(url, `no verification method with this id in ${did}`);
+        }
+        const document = deepFreeze({'@context': MULTIKEY_V1, ...vm, id: url});
+        return {contextUrl: null, documentUrl: url, document};
+      }
+    }
+    return base(url);
+  };
+}

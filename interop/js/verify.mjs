@@ -7,6 +7,8 @@
 //   --unsafe-key-from-fragment     also resolve https://host/path#z6Mk... verification methods to
 //                                  the key in the fragment (published vectors only: this trusts
 //                                  the credential's own claim about its key)
+//   --did-document FILE            resolve the DID of that DID document (e.g. a did:web issuer's)
+//                                  to it, offline; may be given more than once
 //
 // Output: {"verified": bool, "errors": [...], "proofVerified": bool, "proofErrors": [...]}.
 // `verified` is the verdict of vc.verifyCredential (which also requires the issuer to be the
@@ -18,17 +20,23 @@ import {readdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {parseArgs} from 'node:util';
 
-import {documentLoader, unsafeKeyFromFragmentLoader} from './loader.mjs';
+import {didDocumentsLoader, documentLoader, unsafeKeyFromFragmentLoader} from './loader.mjs';
 import {EXIT, UsageError, readJson, runCli, verify} from './reference.mjs';
 
 async function main(argv) {
   const {values, positionals} = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: {batch: {type: 'string'}, 'unsafe-key-from-fragment': {type: 'boolean'}},
+    options: {
+      batch: {type: 'string'},
+      'unsafe-key-from-fragment': {type: 'boolean'},
+      'did-document': {type: 'string', multiple: true},
+    },
   });
-  const loader = values['unsafe-key-from-fragment'] ?
-    unsafeKeyFromFragmentLoader(documentLoader) : documentLoader;
+  const didDocuments = (values['did-document'] ?? []).map(file => readJson(file));
+  const base = didDocuments.length > 0 ?
+    didDocumentsLoader(didDocuments, documentLoader) : documentLoader;
+  const loader = values['unsafe-key-from-fragment'] ? unsafeKeyFromFragmentLoader(base) : base;
   if(values.batch !== undefined) {
     if(positionals.length > 0) {
       throw new UsageError('usage: verify.mjs --batch DIR');

@@ -9,16 +9,19 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   ├── ModelError           well-formed input that breaks the data model (names the field)
     │   ├── FormTooLargeError    an HTML form past its size limit
     │   ├── NoQrCodeError        a picture with no QR code that decodes
-    │   └── BundleError          a log proof bundle that does not fit the format
+    │   ├── BundleError          a log proof bundle that does not fit the format
+    │   └── PathwayError         a pathway definition that cannot be saved (names the node)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
+    │   └── WorkLimitError       a graph refused for the work it would cost (hostile input)
     ├── KeyResolutionError       a key or DID that cannot be decoded or resolved
     ├── ProofError               a proof that cannot be created or does not verify
     ├── StatusListError          a malformed status list or status entry
     ├── BakingError              an image that cannot be baked or unbaked
     ├── SealingError             a sealed secret that cannot be opened (wrong master secret)
     ├── FetchError               a URL that could not be fetched (offline, too large, timeout)
-    │   └── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   ├── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   └── UnreachableError     a host that did not answer (no such name, refused, timed out)
     ├── MailError                a message that was not delivered (``temporary`` or not)
     ├── LogProofError            a Merkle proof that does not verify, or cannot exist
     │   ├── CheckpointError      a checkpoint that is garbage, of another log, or unsigned
@@ -107,6 +110,27 @@ class ModelError(InputError):
         self.field = field
 
 
+class PathwayError(InputError):
+    """A pathway's requirement tree that cannot be saved: ``node`` is the id of the node at
+    fault (``definition`` for the whole), ``reason`` a stable word (cycle, unsatisfiable,
+    unknown_part, duplicate_part, invalid)."""
+
+    code = "invalid_pathway"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        node: str,
+        reason: str,
+        expected: str | None = None,
+        found: str | None = None,
+    ):
+        super().__init__(f"node {node!r}: {message}", expected=expected, found=found)
+        self.node = node
+        self.reason = reason
+
+
 class ContextError(MicrocredError):
     """A JSON-LD context that is not bundled, or an @context of the wrong shape."""
 
@@ -117,6 +141,13 @@ class CanonicalizationError(MicrocredError):
     """JSON-LD to RDF conversion or RDFC-1.0 canonicalization failed or hit a work limit."""
 
     code = "canonicalization_failed"
+
+
+class WorkLimitError(CanonicalizationError):
+    """A graph refused for the work canonicalizing it would cost (blank nodes built to make
+    RDFC-1.0 explode), or because the request or the server spent its budget for such work."""
+
+    code = "work_limit"
 
 
 class KeyResolutionError(MicrocredError):
@@ -219,6 +250,13 @@ class UrlRefusedError(FetchError):
     """The URL points somewhere the server will not go (scheme, credentials, address)."""
 
     code = "url_refused"
+
+
+class UnreachableError(FetchError):
+    """The host did not answer: its name does not resolve, it refused the connection, or it
+    took too long. What it would have served could not be checked (not: it was wrong)."""
+
+    code = "unreachable"
 
 
 class MailError(MicrocredError):

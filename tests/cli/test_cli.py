@@ -129,3 +129,27 @@ def test_error_messages_print_brackets_as_they_are(tmp_path: Path) -> None:
     code, _out, err = run("verify", str(missing))
     assert code == 2
     assert "no[bold]such[/bold].json" in "".join(err.split())  # rich wraps long lines
+
+
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        (9007199254740993, "beyond 2^53"),
+        (0.30000000000000004, "17 significant digits"),
+        (1e-7, "without a decimal point"),
+    ],
+)
+def test_sign_refuses_a_number_other_verifiers_would_read_otherwise(
+    tmp_path: Path, key: Path, unsigned: Path, number: float, problem: str
+) -> None:
+    document = json.loads(unsigned.read_text())
+    document["credentialSubject"]["achievement"]["creditsAvailable"] = number
+    path = tmp_path / "numbers.json"
+    path.write_text(json.dumps(document))
+    code, out, err = run("sign", "--key", str(key), str(path))
+    said = " ".join(err.split())  # the console wraps long lines
+    assert code == 2
+    assert out == ""
+    assert "credentialSubject.achievement.creditsAvailable" in said
+    assert problem in said
+    assert repr(number) in said

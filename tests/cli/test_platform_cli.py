@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from microcred.accounts.actor import SYSTEM
 from microcred.cli.main import app
-from microcred.cli.seed import ACHIEVEMENTS, demo_sign_in_link, seed_demo
+from microcred.cli.seed import ACHIEVEMENTS, PARTNER_ACHIEVEMENT, demo_sign_in_link, seed_demo
 from microcred.errors import LinkInvalidError
 from microcred.issuing.repository import CredentialFilter
 from microcred.runtime import Runtime
@@ -130,9 +130,10 @@ def test_demo_data_is_created_once(env: Path) -> None:
         assert first is not None
         again = seed_demo(runtime)
         assert again == first  # the same access details, read back from the data directory
-        assert len(runtime.issuers.all()) == 1
+        # The university and the company co-issuing the demo micro-degree with it.
+        assert len(runtime.issuers.all()) == 2
         _rows, total = runtime.credentials.list(SYSTEM, first.issuer_id, CredentialFilter())
-        assert total == 3  # one of each demo achievement, all to the demo learner
+        assert total == 4  # one of each demo achievement, and the micro-degree, to the learner
         assert runtime.issuers.authenticate(first.api_key) is not None
         assert runtime.staff.authenticate(first.staff_email, first.staff_password)
         assert (env / "demo-credentials.json").stat().st_mode & 0o077 == 0
@@ -151,10 +152,14 @@ def test_demo_learner_signs_in_with_the_printed_link(env: Path) -> None:
         assert runtime.learners.emails(signed_in.learner_id) == (access.learner_email,)
         exported = runtime.learners.export(signed_in.learner_id)
         held = [c["credentialSubject"]["achievement"]["name"] for c in exported["credentials"]]
-        assert sorted(held) == sorted(data["name"] for data, _months in ACHIEVEMENTS)
-        # The filled wallet: the three, a verified badge of another issuer, a public collection.
+        assert sorted(held) == sorted(
+            [data["name"] for data, _months in ACHIEVEMENTS]
+            + [PARTNER_ACHIEVEMENT["name"], "Micro-degree in Applied Data Science"]
+        )
+        # The filled wallet: the three, the partner's placement and the micro-degree, a
+        # verified badge of another issuer, a public collection.
         items, total = runtime.wallet.list_credentials(signed_in.learner_id)
-        assert total == 4
+        assert total == 6
         (imported,) = [item for item in items if item.kind == "imported"]
         assert imported.state == "active"
         slug = runtime.showcase.profile_slug(signed_in.learner_id)

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from microcred.crypto.canon import Limits, canonicalize, clear_fast_path_cache
-from microcred.errors import CanonicalizationError, ContextError
+from microcred.crypto.work import WorkBudget
+from microcred.errors import CanonicalizationError, ContextError, WorkLimitError
 from microcred.samples import sample_credential
 
 UNDEFINED_OK = [
@@ -168,7 +169,8 @@ def poison_graph(nodes: int) -> dict[str, Any]:
 
 
 def test_look_alike_blank_nodes_hit_the_time_limit_instead_of_hanging() -> None:
-    limits = Limits(timeout_seconds=1.0)
+    # The structural and work-estimate refusals off: the deadline is the last line of defence.
+    limits = Limits(timeout_seconds=1.0, max_blank_cycles=10**6, max_look_alike_work=10**15)
     started = time.monotonic()
     with pytest.raises(CanonicalizationError, match="too long"):
         canonicalize(poison_graph(14), limits=limits)
@@ -178,6 +180,52 @@ def test_look_alike_blank_nodes_hit_the_time_limit_instead_of_hanging() -> None:
 def test_small_look_alike_graph_still_canonicalizes_under_limits() -> None:
     limits = Limits(timeout_seconds=20.0)
     assert canonicalize(poison_graph(3), limits=limits) == canonicalize(poison_graph(3))
+
+
+# Issue 20, defect 2: the work is bounded before it starts, and per request.
+
+
+@pytest.mark.parametrize("nodes", [10, 30, 60])
+def test_a_clique_of_look_alike_blank_nodes_is_refused_before_any_hashing(nodes: int) -> None:
+    budget = WorkBudget(5.0)
+    with pytest.raises(WorkLimitError, match="cycles") as refused:
+        canonicalize(poison_graph(nodes), limits=Limits(budget=budget))
+    assert budget.spent == 0  # no child process ran
+    assert budget.refusal is refused.value
+
+
+def look_alike_tree(children: int) -> dict[str, Any]:
+    """No cycles, but two look-alike blank nodes each with ``children`` look-alike children:
+    hashing either parent tries every order of its children."""
+    return {
+        "@context": UNDEFINED_OK,
+        "type": ["VerifiableCredential"],
+        "credentialSubject": {
+            "knows": [{"knows": [{"name": "x"} for _ in range(children)]} for _ in range(2)]
+        },
+    }
+
+
+def test_look_alike_nodes_without_cycles_are_refused_by_their_estimated_work() -> None:
+    budget = WorkBudget(5.0)
+    with pytest.raises(WorkLimitError, match="too many look-alike blank nodes"):
+        canonicalize(look_alike_tree(10), limits=Limits(budget=budget))
+    assert budget.spent == 0
+    # A few look-alikes (identical alignments, say) are no problem.
+    assert canonicalize(look_alike_tree(3), limits=Limits()) == canonicalize(look_alike_tree(3))
+
+
+def test_one_budget_bounds_every_canonicalization_of_a_request() -> None:
+    budget = WorkBudget(5.0)
+    first = canonicalize(poison_graph(4), limits=Limits(budget=budget))
+    assert first == canonicalize(poison_graph(4))
+    assert 0 < budget.spent < 5
+    budget.spend(budget.left)  # the request spent its time
+    with pytest.raises(WorkLimitError, match="spent its time"):
+        canonicalize(poison_graph(5), limits=Limits(budget=budget))
+    # The limits' identity (a cache key) ignores the budget.
+    assert Limits(budget=budget) == Limits()
+    assert hash(Limits(budget=budget)) == hash(Limits())
 
 
 def test_too_many_blank_nodes_refused() -> None:
@@ -220,3 +268,21 @@ def test_terms_that_would_not_be_signed_are_refused(extra: dict[str, Any], messa
     for fast in (True, False):
         with pytest.raises(CanonicalizationError, match=message):
             canonicalize(doc, use_fast_path=fast)
+
+
+def test_hostile_credentials_are_refused_before_any_hashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from microcred.crypto import rdfc, rdfc_template
+    from tests.platform.test_verify_work_limits import hostile_credential
+
+    def no_hashing(*_args: object) -> None:
+        raise AssertionError("hashed before refusing")
+
+    monkeypatch.setattr(rdfc, "first_degree_hashes", no_hashing)
+    monkeypatch.setattr(rdfc_template, "canonicalize", no_hashing)
+    for _ in range(2):  # the general path, then the cached template's
+        credential = hostile_credential(30)
+        del credential["proof"]
+        with pytest.raises(WorkLimitError, match="look-alike"):
+            canonicalize(credential, limits=Limits())

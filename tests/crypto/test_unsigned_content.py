@@ -242,6 +242,25 @@ DROPPING: dict[str, tuple[Json, str]] = {
         credential({"name": {"@value": "x", "@language": "en", "@direction": "sideways"}}),
         "sideways",
     ),
+    # Keywords where JSON-LD gives them no meaning are ignored, so the proof would not cover them
+    # (issue 20, defect 3): a base direction or language on a node rather than a value, and the
+    # context keywords outside a context.
+    "@direction on a node": (
+        credential({"name": "x", "@direction": "rtl"}),
+        "credentialSubject.@direction",
+    ),
+    "@language on a node": (
+        credential({"name": "x", "@language": "en"}),
+        "credentialSubject.@language",
+    ),
+    "@version outside a context": ({**credential({"name": "x"}), "@version": 1.1}, "@version"),
+    "@language on the document": ({**credential({"name": "x"}), "@language": "en"}, "@language"),
+    "@vocab outside a context": (credential({"name": "x", "@vocab": EX}), "@vocab"),
+    "@import outside a context": (credential({"name": "x", "@import": EX}), "@import"),
+    "alias of @direction on a node": (
+        credential({"name": "x", "dir": "ltr"}, {"dir": "@direction"}),
+        "credentialSubject.dir",
+    ),
     # pyoxigraph would drop the direction of plain strings without a language (see
     # crypto/direction.py); the reference signs it, see DELIBERATE in the interop test.
     "default base direction in a context": (
@@ -355,6 +374,16 @@ KEPT = {
     ),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
     "type term": credential({"type": "Person", "name": "x"}),
+    # A context object wrapping its context, as the W3C vc-di-eddsa proof-chain vectors write
+    # it: jsonld.js reads the inner map (JSON-LD 1.1 would call it a keyword redefinition).
+    "context wrapped in @context": {
+        **credential({"foo": "x"}),
+        "@context": [V2, EXAMPLES, {"@context": {"foo": EX + "foo"}}],
+    },
+    "keywords inside a JSON literal": credential(
+        {"foo": {"@language": "en", "@version": "1.1", "@direction": "rtl"}},
+        {"foo": {"@id": EX + "foo", "@type": "@json"}},
+    ),
     # Text with a base direction: signed in the reference's i18n-datatype form.
     "base direction": credential({"name": {"@value": "x", "@language": "en", "@direction": "rtl"}}),
     "base direction without a language": credential(
@@ -418,7 +447,27 @@ def _attacks() -> list[tuple[str, Json, Callable[[Json], None]]]:
     def bad_type(doc: Json) -> None:
         doc["credentialSubject"]["type"] = "not an iri"
 
+    def subject_keyword(name: str, value: Any) -> Callable[[Json], None]:
+        return lambda doc: doc["credentialSubject"].__setitem__(name, value)
+
+    def top_keyword(name: str, value: Any) -> Callable[[Json], None]:
+        return lambda doc: doc.__setitem__(name, value)
+
+    def proof_context(doc: Json) -> None:
+        doc["proof"]["@context"] = [V2]
+
+    def proof_keyword(doc: Json) -> None:
+        doc["proof"]["@language"] = "en"
+
     return [
+        # issue 20, defect 3: keywords JSON-LD ignores where they were put
+        ("@direction on the subject", issued({"name": "x"}), subject_keyword("@direction", "rtl")),
+        ("@language on the subject", issued({"name": "x"}), subject_keyword("@language", "fr")),
+        ("top-level @version", issued({"name": "x"}), top_keyword("@version", 1.1)),
+        ("top-level @language", issued({"name": "x"}), top_keyword("@language", "en")),
+        ("top-level @direction", issued({"name": "x"}), top_keyword("@direction", "ltr")),
+        ("a proof @context", issued({"name": "x"}), proof_context),
+        ("a proof @language", issued({"name": "x"}), proof_keyword),
         ("node with an id that is not an IRI", issued({"name": "x"}), bad_node),
         ("term mapped to null", issued({"name": "x"}), null_term),
         ("property shaped like a keyword", issued({"name": "x"}), keyword_property),
@@ -609,3 +658,21 @@ def test_a_leaf_appears_only_as_a_whole_literal_or_iri() -> None:
     assert not _appears("e", nquads)
     assert not _appears("type", nquads)
     assert not _appears("mail", nquads)
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "named"),
+    [
+        ({"@context": {"foo": EX + "foo"}, "foo": EX + "other"}, "foo"),  # ignored beside it
+        ({"@context": "https://www.w3.org/ns/credentials/examples/v2"}, "not a map"),
+        ({"@context": [{"foo": EX + "foo"}]}, "not a map"),  # the reference refuses both too
+    ],
+)
+def test_a_wrapped_context_is_refused_where_the_reference_would_ignore_or_refuse(
+    wrapper: Json, named: str
+) -> None:
+    document = {**credential({"foo": "x"}), "@context": [V2, EXAMPLES, wrapper]}
+    for fast in (True, False):
+        with pytest.raises(ContextError) as caught:
+            canonicalize(copy.deepcopy(document), use_fast_path=fast)
+        assert named in (caught.value.found or "") + caught.value.message

@@ -50,6 +50,14 @@ DELIBERATE = {
     "@index on a value": "not signed",
     "@index on a node": "not signed",
     "index map keys": "not signed",
+    # JSON-LD ignores these keywords where they are written (issue 20, defect 3): the reference
+    # signs the document without them, so they could be added or changed under a valid proof.
+    "@direction on a node": "not signed",
+    "@language on a node": "not signed",
+    "@version outside a context": "not signed",
+    "@language on the document": "not signed",
+    "@vocab outside a context": "not signed",
+    "alias of @direction on a node": "not signed",
 }
 
 

@@ -25,6 +25,7 @@ from microcred.errors import (
     PermissionDeniedError,
     SealingError,
 )
+from microcred.instance.service import set_public_url
 from microcred.issuers.service import IssuerInput, IssuerService
 from microcred.issuing.issuance import IssueRequest, add_months
 from microcred.issuing.repository import CredentialFilter, CredentialRepository
@@ -135,8 +136,13 @@ def test_secret_keys_are_sealed_at_rest(runtime: Runtime, issuer: IssuerFixture)
 def test_keys_still_open_after_the_public_url_changes(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:
-    # A demo run on 127.0.0.1 moving to its real domain must keep its keys.
-    moved = Runtime(runtime.settings.model_copy(update={"public_url": "https://new.example"}))
+    # A demo run on 127.0.0.1 moving to its real domain must keep its keys. The move is
+    # deliberate (issue 20, defect 4): a process configured with another URL refuses to start.
+    settings = runtime.settings.model_copy(update={"public_url": "https://new.example"})
+    with pytest.raises(ConflictError, match="public-url set"):
+        Runtime(settings)
+    set_public_url(runtime.sessions, "https://new.example", runtime.clock())
+    moved = Runtime(settings)
     try:
         (row,) = moved.issuance.issue(
             SYSTEM, issuer.id, [IssueRequest(achievement_id=achievement_id, did="did:example:a")]

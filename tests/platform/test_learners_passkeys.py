@@ -175,7 +175,7 @@ def test_a_replayed_or_forged_passkey_answer_is_refused(runtime: Runtime, web: T
     options = json.loads(runtime.learner_passkeys.authentication_options())
     answer = device.get(options)
     signed = runtime.learner_passkeys.sign_in(answer)
-    assert runtime.learners.get(signed.learner_id) is not None
+    assert runtime.learners.emails(signed.learner_id) == ("ada@example.org",)  # her account
     with pytest.raises(SignInError):  # the challenge is spent
         runtime.learner_passkeys.sign_in(answer)
 

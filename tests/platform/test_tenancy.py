@@ -17,6 +17,7 @@ the test cannot make an object for fails loudly, so that it gets taught how.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 import warnings
 from collections.abc import Callable
@@ -125,8 +126,24 @@ def png_body(_world: World) -> tuple[bytes, str]:
     return default_badge_png(), "image/png"
 
 
+def pathway_body(world: World) -> tuple[bytes, str]:
+    definition = {
+        "name": "Tenancy pathway",
+        "requirement": {
+            "id": "root",
+            "type": "allOf",
+            "of": [{"id": "a", "type": "achievement", "achievement": _achievement(world)}],
+        },
+    }
+    return json.dumps(definition).encode(), "application/json"
+
+
 # Routes whose body is read raw (no JSON schema): what to send, by the path's last segment.
-RAW_BODIES: dict[str, Callable[[World], tuple[bytes, str]]] = {"batches": csv_body}
+RAW_BODIES: dict[str, Callable[[World], tuple[bytes, str]]] = {
+    "batches": csv_body,
+    "pathways": pathway_body,
+    "endorsements": lambda _w: (b'{"comment": "tenancy test"}', "application/json"),
+}
 
 
 @dataclass
@@ -223,6 +240,16 @@ def _batch(world: World) -> str:
     return batch_id
 
 
+def _pathway(world: World) -> str:
+    body, _type = pathway_body(world)
+    return world.runtime.pathways.create(SYSTEM, world.a.id, json.loads(body)).row.id
+
+
+def _endorsement(world: World) -> str:
+    pathway_id = _pathway(world)
+    return world.runtime.endorsements.endorse(SYSTEM, world.a.id, pathway_id, "good").id
+
+
 def _subscription(world: World) -> str:
     # Made past the target check (no DNS here); the target is never reached.
     service = world.runtime.webhooks
@@ -284,6 +311,8 @@ def _lti_platform(world: World) -> str:
 
 
 MAKERS: dict[str, Callable[[World], str]] = {
+    "pathway_id": _pathway,
+    "endorsement_id": _endorsement,
     "issuer_id": lambda w: w.a.id,
     "achievement_id": _achievement,
     "credential_id": _credential,

@@ -5,6 +5,7 @@ server on loopback; imports are verified again against a status list served by a
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -90,6 +91,27 @@ def service(runtime: Runtime, partner: StatusServer) -> ReverificationService:
     )
     runtime.__dict__["reverification"] = made
     return made
+
+
+@dataclass(frozen=True)
+class Revoked:
+    learner: str  # Ada's learner id
+    credential: str  # issued to her address, then revoked by its issuer
+
+
+@pytest.fixture
+def revoked(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, request: pytest.FixtureRequest
+) -> Revoked:
+    """Ada's account and a credential issued to her and revoked; when the test uses the SMTP
+    server, its inbox is emptied of the issuance mail."""
+    learner = make_learner(runtime, ADA)
+    credential = issue(runtime, issuer, achievement_id, ADA)
+    runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
+    if "smtp" in request.fixturenames:
+        smtp: SmtpServer = request.getfixturevalue("smtp")
+        smtp.inbox.messages.clear()
+    return Revoked(learner, credential)
 
 
 def issue(runtime: Runtime, issuer: IssuerFixture, achievement_id: str, email: str) -> str:
@@ -185,16 +207,9 @@ def test_a_revoked_credential_is_told_once_with_one_email(
 
 
 def test_the_mail_is_in_the_learners_language(
-    runtime: Runtime,
-    service: ReverificationService,
-    smtp: SmtpServer,
-    issuer: IssuerFixture,
-    achievement_id: str,
+    runtime: Runtime, service: ReverificationService, smtp: SmtpServer, revoked: Revoked
 ) -> None:
-    ada = make_learner(runtime, ADA)
-    set_language(runtime, ada, "de")
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, ADA), "x")
-    smtp.inbox.messages.clear()
+    set_language(runtime, revoked.learner, "de")
     service.run()
     [message] = smtp.inbox.messages
     assert message["Content-Language"] == "de"
@@ -297,14 +312,9 @@ def test_a_temporary_mail_failure_leaves_the_notice_for_the_next_run(
     runtime: Runtime,
     service: ReverificationService,
     smtp: SmtpServer,
-    issuer: IssuerFixture,
-    achievement_id: str,
+    revoked: Revoked,
     clock: FakeClock,
 ) -> None:
-    make_learner(runtime, ADA)
-    credential = issue(runtime, issuer, achievement_id, ADA)
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
-    smtp.inbox.messages.clear()
     smtp.inbox.refuse = -1
     # The queue runs jobs in the caller here, so the mail job's error reaches the run; the
     # notice was committed before the job was queued.
@@ -331,37 +341,26 @@ def test_a_permanent_mail_failure_is_logged_and_not_tried_again(
     runtime: Runtime,
     service: ReverificationService,
     smtp: SmtpServer,
-    issuer: IssuerFixture,
-    achievement_id: str,
+    revoked: Revoked,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    ada = make_learner(runtime, ADA)
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, ADA), "x")
-    smtp.inbox.messages.clear()
     smtp.inbox.refuse, smtp.inbox.refusal = -1, "550 5.1.1 No such mailbox"
     service.run()
     assert "not delivered" in caplog.text
     [row] = notice_rows(runtime)
     assert row.mailed_at is not None
     assert service.run().mails_queued == 0
-    assert len(runtime.wallet_notices.notices(ada)) == 1  # the banner still tells
+    assert len(runtime.wallet_notices.notices(revoked.learner)) == 1  # the banner still tells
 
 
 def test_a_notice_dismissed_before_its_mail_is_not_mailed(
-    runtime: Runtime,
-    service: ReverificationService,
-    smtp: SmtpServer,
-    issuer: IssuerFixture,
-    achievement_id: str,
+    runtime: Runtime, service: ReverificationService, smtp: SmtpServer, revoked: Revoked
 ) -> None:
-    ada = make_learner(runtime, ADA)
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, ADA), "x")
-    smtp.inbox.messages.clear()
     smtp.inbox.refuse = -1
     with pytest.raises(MailError):
         service.run()
-    [notice] = runtime.wallet_notices.notices(ada)
-    runtime.wallet_notices.dismiss(ada, notice.id)
+    [notice] = runtime.wallet_notices.notices(revoked.learner)
+    runtime.wallet_notices.dismiss(revoked.learner, notice.id)
     smtp.inbox.refuse = 0
     assert service.run().mails_queued == 1
     assert smtp.inbox.messages == []
@@ -506,24 +505,18 @@ def test_re_checks_per_run_are_capped_oldest_first(
 
 
 def test_notices_are_exported_and_deleted_with_the_learner(
-    runtime: Runtime,
-    service: ReverificationService,
-    issuer: IssuerFixture,
-    achievement_id: str,
+    runtime: Runtime, service: ReverificationService, revoked: Revoked
 ) -> None:
-    ada = make_learner(runtime, ADA)
-    credential = issue(runtime, issuer, achievement_id, ADA)
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
     service.run()
-    exported = runtime.learners.export(ada)
+    exported = runtime.learners.export(revoked.learner)
     [notice] = exported["wallet"]["notices"]
-    assert (notice["credential"], notice["what"]) == (credential, "revoked")
-    runtime.learners.delete(ada, confirmation=ADA)
+    assert (notice["credential"], notice["what"]) == (revoked.credential, "revoked")
+    runtime.learners.delete(revoked.learner, confirmation=ADA)
     assert notice_rows(runtime) == []
 
 
 def test_the_jobs_are_registered_and_the_periodic_one_runs_the_service(
-    runtime: Runtime, service: ReverificationService, issuer: IssuerFixture, achievement_id: str
+    runtime: Runtime, service: ReverificationService, revoked: Revoked
 ) -> None:
     queue = RetryingQueue()
     register_tasks(
@@ -534,11 +527,9 @@ def test_the_jobs_are_registered_and_the_periodic_one_runs_the_service(
         reverification=lambda: service,
     )
     assert {REVERIFY_JOB, NOTIFY_JOB} <= set(queue.tasks)
-    ada = make_learner(runtime, ADA)
-    runtime.lifecycle.revoke(SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, ADA), "x")
     run, _retries = queue.tasks[REVERIFY_JOB]
     run()
-    assert len(runtime.wallet_notices.notices(ada)) == 1
+    assert len(runtime.wallet_notices.notices(revoked.learner)) == 1
     assert runtime.reverification is service
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -73,10 +73,21 @@ def test_revoked_suspended_and_expired_are_shown_as_such(
     ada = make_learner(runtime, "ada@example.org")
     revoked = issue(runtime, issuer, achievement_id, "ada@example.org")
     suspended = issue(runtime, issuer, achievement_id, "ada@example.org")
+    (expired,) = runtime.issuance.issue(  # the achievement lasts 24 months: long over
+        SYSTEM,
+        issuer.id,
+        [
+            IssueRequest(
+                achievement_id=achievement_id,
+                email="ada@example.org",
+                valid_from=runtime.clock() - timedelta(days=800),
+            )
+        ],
+    )
     runtime.lifecycle.revoke(SYSTEM, issuer.id, revoked.id, "error")
     runtime.lifecycle.suspend(SYSTEM, issuer.id, suspended.id, "check")
     states = {i.id: i.state for i in runtime.wallet.list_credentials(ada, offset=0, limit=10)[0]}
-    assert states == {revoked.id: "revoked", suspended.id: "suspended"}
+    assert states == {revoked.id: "revoked", suspended.id: "suspended", expired.id: "expired"}
 
 
 def test_paging_gives_every_credential_once(

@@ -6,8 +6,8 @@ import hashlib
 import textwrap
 from xml.sax.saxutils import escape
 
-from microcred.crypto.baking import PNG_SIGNATURE, sanitize_svg
-from microcred.errors import InputError
+from microcred.crypto.baking import image_format, sanitize_svg
+from microcred.errors import BakingError, InputError
 
 MAX_IMAGE_BYTES = 1024 * 1024
 _PALETTE = ("#1d4ed8", "#047857", "#b45309", "#7c3aed", "#be123c", "#0e7490")
@@ -21,11 +21,18 @@ def check_badge_image(data: bytes) -> tuple[bytes, str]:
             expected=f"at most {MAX_IMAGE_BYTES} bytes",
             found=f"{len(data)} bytes",
         )
-    if data.startswith(PNG_SIGNATURE):
+    kind = image_format(data)
+    if kind == "png":
         return data, "image/png"
-    head = data[:512].lstrip().lower()
-    if head.startswith((b"<?xml", b"<svg", b"<!--")):
-        return sanitize_svg(data, max_bytes=MAX_IMAGE_BYTES), "image/svg+xml"
+    if kind == "svg":  # with a byte order mark or in UTF-16 too; stored as UTF-8
+        try:
+            return sanitize_svg(data, max_bytes=MAX_IMAGE_BYTES), "image/svg+xml"
+        except BakingError as exc:  # XML, but no SVG we can keep: the upload is at fault
+            raise InputError(
+                f"badge image must be PNG or SVG: {exc.message}",
+                expected=exc.expected,
+                found=exc.found,
+            ) from exc
     raise InputError(
         "badge image must be PNG or SVG", expected="PNG or SVG bytes", found=repr(data[:16])
     )

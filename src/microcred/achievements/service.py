@@ -95,7 +95,10 @@ class AchievementService:
         *,
         validity_months: int | None = None,
         image: bytes | None = None,
+        session: Session | None = None,
     ) -> AchievementRow:
+        """``session``: the caller's unit of work to add it in (a pathway's micro-degree is
+        saved with its pathway), else one of its own."""
         actor.require(issuer_id, "issuer")
         achievement_id = str(uuid.uuid4())
         definition, name = self._definition(achievement_id, data)
@@ -115,18 +118,24 @@ class AchievementService:
             created_at=now,
             updated_at=now,
         )
-        with transaction(self.sessions) as session:
-            AchievementRepository(session).add(row)
-            record_audit(
-                session,
-                actor.name,
-                "achievement.created",
-                self.urls.achievement(achievement_id),
-                issuer_id=issuer_id,
-                at=now,
-                details={"name": name},
-            )
+        if session is not None:
+            self._add(session, actor, row)
+            return row
+        with transaction(self.sessions) as own:
+            self._add(own, actor, row)
         return row
+
+    def _add(self, session: Session, actor: Actor, row: AchievementRow) -> None:
+        AchievementRepository(session).add(row)
+        record_audit(
+            session,
+            actor.name,
+            "achievement.created",
+            self.urls.achievement(row.id),
+            issuer_id=row.issuer_id,
+            at=row.created_at,
+            details={"name": row.name},
+        )
 
     def update(
         self,
@@ -198,6 +207,12 @@ class AchievementService:
     def names(self, actor: Actor, issuer_id: str) -> tuple[AchievementName, ...]:
         """Id and name of every unarchived achievement of the issuer, for choosers."""
         actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            return AchievementRepository(session).names(issuer_id)
+
+    def public_names(self, issuer_id: str) -> tuple[AchievementName, ...]:
+        """For public pages: the issuer's unarchived achievements (their definitions are
+        public at their own addresses)."""
         with self.sessions() as session:
             return AchievementRepository(session).names(issuer_id)
 

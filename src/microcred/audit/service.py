@@ -7,6 +7,7 @@ first, for an actor with at least the viewer role.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,3 +63,29 @@ class AuditService:
             )
             total = AuditRepository(session).count(issuer_id, action=action)
         return AuditPage(events, total, offset, limit)
+
+    def names(
+        self, actor: Actor, issuer_id: str, events: Sequence[AuditEventRow]
+    ) -> dict[str, str]:
+        """Display names for the events' actors and subjects, keyed by the stored text:
+        ``staff:<email>`` and ``api-key:<prefix>`` by what they name, any other subject by its
+        last path segment (a credential's URL ends in its id). What is not found (deleted, or
+        the system) keeps its stored text on the page."""
+        self.issuers.get(actor, issuer_id)
+        texts = {e.actor for e in events} | {e.subject for e in events if e.subject}
+        staff = {t.removeprefix("staff:") for t in texts if t.startswith("staff:")}
+        keys = {t.removeprefix("api-key:") for t in texts if t.startswith("api-key:")}
+        others = {
+            t: _last_segment(t) for t in texts if not t.startswith(("staff:", "api-key:", "system"))
+        }
+        with self.sessions() as session:
+            found = AuditRepository(session).names(
+                issuer_id, sorted(set(others.values())), sorted(staff), sorted(keys)
+            )
+        named = {text: found[key] for text, key in others.items() if key in found}
+        named |= {text: found[text] for text in texts if text in found}
+        return named
+
+
+def _last_segment(subject: str) -> str:
+    return subject.rstrip("/").rsplit("/", 1)[-1]

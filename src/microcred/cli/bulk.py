@@ -29,6 +29,7 @@ from microcred.accounts.actor import Actor
 from microcred.bulk.batches import bad_rows, ignored_columns
 from microcred.cli._runtime import settings_runtime
 from microcred.errors import MicrocredError
+from microcred.operations.logs import configure_logging
 from microcred.runtime import Runtime
 from microcred.store.tables import BatchRow
 
@@ -176,11 +177,10 @@ def worker(
 ) -> None:
     """Run jobs (bulk issuance, e-mail) until stopped. Unfinished batch chunks are queued
     again at start, so a worker that died mid-batch loses nothing."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(process)d %(name)s %(levelname)s %(message)s",
-    )
     runtime = _runtime()
+    configure_logging(
+        runtime.settings.log_format, level=logging.INFO if verbose else logging.WARNING
+    )
     queue = runtime.queue
     count = runtime.settings.workers if workers is None else workers
     try:

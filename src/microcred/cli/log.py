@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -410,6 +411,20 @@ def fsck_command(
     finally:
         runtime.close()
     out.print(f"[bold green]LOG INTACT[/]  {escape(report.summary())}", markup=True)
+
+
+@log_app.command("rotate-key")
+def rotate_key_command() -> None:
+    """Retire the log's checkpoint key: later checkpoints are signed by a new one, old ones
+    still verify (the retired key stays in the server's DID document). Prints the new vkey."""
+    runtime = _open_runtime()
+    try:
+        vkey = runtime.transparency.rotate_key()
+    except MicrocredError as error:
+        raise _fail(error, 2) from error
+    finally:
+        runtime.close()
+    sys.stdout.write(vkey + "\n")
 
 
 SizeOption = Annotated[

@@ -18,9 +18,21 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from microcred.cli import bulk, lms, log, platform
+from microcred.cli import (
+    bulk,
+    careers,
+    europass,
+    lms,
+    log,
+    ops,
+    pathways,
+    platform,
+    public_url,
+    repair,
+)
 from microcred.crypto.baking import bake as bake_image
 from microcred.crypto.keys import KeyFile, SigningKey
+from microcred.crypto.numbers import check_round_trip
 from microcred.errors import MicrocredError
 from microcred.signing import SUITES, sign_credential
 from microcred.verify import Status, Verifier
@@ -91,6 +103,7 @@ def sign(
     credential = _read_json(credential_path, "credential")
     try:
         key_file = KeyFile.load(key)
+        check_round_trip(credential)  # a number other verifiers would read otherwise
         signed = sign_credential(credential, key_file, suite=suite)
     except MicrocredError as exc:
         _fail(str(exc))
@@ -235,7 +248,9 @@ def _print_report(file: Path, result: VerificationResult) -> None:
             f"  {summary.get('achievement') or summary.get('name')}", highlight=False, markup=False
         )
     issuer = summary.get("issuer") or {}
-    if issuer.get("id"):
+    if isinstance(issuer, str):  # a sealed EDC names its issuer (legal name), no DID
+        out.print(f"  issued by {issuer}", highlight=False, markup=False)
+    elif issuer.get("id"):
         name = f"{issuer['name']} " if issuer.get("name") else ""
         out.print(f"  issued by {name}({issuer['id']})", highlight=False, markup=False)
     out.print(table)
@@ -304,9 +319,15 @@ def demo(
 
 # The server-side command groups, one module each, mounted here and nowhere else.
 bulk.register(app)
+europass.register(app)
 log.register(app)
 platform.register(app)
+pathways.register(app)
+repair.register(app)
+careers.register(app)
+public_url.register(app)
 lms.register(app)
+ops.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -48,11 +48,20 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="Create demo data first (only into an empty database).")
     ] = False,
+    jobs: Annotated[
+        bool,
+        typer.Option(
+            "--jobs/--no-jobs",
+            help="Run a job consumer in this process (--no-jobs: web only, beside "
+            "'microcred worker' processes).",
+        ),
+    ] = True,
 ) -> None:
-    """Serve the API, the public pages and the job consumer."""
+    """Serve the API, the public pages and (unless --no-jobs) the job consumer."""
     import uvicorn
 
     from microcred.cli.seed import DEMO_SLUG, demo_sign_in_link, seed_demo
+    from microcred.operations.logs import configure_logging
     from microcred.web.app import create_app
 
     url = f"http://{host}:{port}"
@@ -60,8 +69,10 @@ def serve(
     if demo and runtime.settings.demo_issuer is None:
         # The demo issuer signs VC-API requests unless MICROCRED_DEMO_ISSUER names another.
         runtime.settings.demo_issuer = DEMO_SLUG
-    runtime.on_startup.append(runtime.queue.start)
-    runtime.on_shutdown.append(runtime.queue.stop)
+    configure_logging(runtime.settings.log_format)
+    if jobs:
+        runtime.on_startup.append(runtime.queue.start)
+        runtime.on_shutdown.append(runtime.queue.stop)
     out.print(f"microcred serving on {url}  (API docs: {url}/docs)")
     if demo:
         try:
@@ -77,11 +88,18 @@ def serve(
                 f"  learner sign-in    {demo_sign_in_link(runtime, access)}"
                 f"  ({access.learner_email}; single use, 15 minutes)"
             )
+            if access.pathway_id:
+                out.print(
+                    f"  micro-degree       microcred pathways progress {access.pathway_id} "
+                    f"--email {access.learner_email} --json"
+                )
             out.print(
                 f"  try: curl -H 'Authorization: Bearer {access.api_key}' "
                 f"{url}/api/v1/issuers/{access.issuer_id}/credentials"
             )
-    uvicorn.run(create_app(runtime), host=host, port=port, log_level="info")
+    # uvicorn's access log would print each path and query string, where sign-in links and
+    # share tokens travel; our request log names the route template instead.
+    uvicorn.run(create_app(runtime), host=host, port=port, log_config=None, access_log=False)
 
 
 @issuers_app.command("create")
@@ -101,6 +119,23 @@ def issuers_create(
     except MicrocredError as exc:
         raise _fail(exc) from exc
     print(json.dumps({"id": row.id, "slug": row.slug, "did": runtime.urls.issuer_did(slug)}))
+
+
+@issuers_app.command("rotate-key")
+def issuers_rotate_key(
+    slug: Annotated[str, typer.Argument(help="The issuer's slug.")],
+) -> None:
+    """Sign with a new key from now on; the old public key stays in the issuer's DID
+    document, so credentials it signed still verify. Prints the new verification method."""
+    runtime = _runtime()
+    try:
+        row = runtime.issuers.by_slug(slug)
+        method = runtime.issuers.rotate_key(SYSTEM, row.id)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    finally:
+        runtime.close()
+    print(json.dumps({"issuer": slug, "verificationMethod": method}))
 
 
 @issuers_app.command("list")

@@ -95,6 +95,7 @@ class DemoAccess:
     staff_email: str
     staff_password: str
     learner_email: str = DEMO_LEARNER_EMAIL  # files written before the learner existed lack it
+    pathway_id: str | None = None  # files written before pathways existed lack it
 
 
 def demo_access_path(runtime: Runtime) -> Path:
@@ -151,12 +152,14 @@ def seed_demo(runtime: Runtime) -> DemoAccess | None:
         ],
     )
     _fill_wallet(runtime, learner_id, [row.id for row in issued])
+    pathway_id = _micro_degree(runtime, issuer.id, achievement_ids[0])
     access = DemoAccess(
         issuer_id=issuer.id,
         issuer_did=runtime.urls.issuer_did(issuer.slug),
         api_key=token,
         staff_email=DEMO_STAFF_EMAIL,
         staff_password=password,
+        pathway_id=pathway_id,
     )
     path.touch(mode=0o600, exist_ok=True)
     path.write_text(json.dumps(asdict(access), indent=2) + "\n", encoding="utf-8")
@@ -192,6 +195,90 @@ def _fill_wallet(runtime: Runtime, learner_id: str, issued: list[str]) -> None:
         description="What I show for data analyst roles.",
         public=True,
     )
+
+
+PARTNER_ACHIEVEMENT: dict[str, Any] = {
+    "name": "Data Engineering in Practice",
+    "achievementType": "MicroCredential",
+    "description": "Builds and runs a small data pipeline in a company's production setting.",
+    "criteria": {"narrative": "A supervised work placement project, assessed on site."},
+    "creditsAvailable": 5,
+    "creditSystem": "http://data.europa.eu/snb/education-credit/6fcec5c5af",
+    "eqfLevel": "http://data.europa.eu/snb/eqf/5",
+    "learningOutcome": [
+        {"type": "LearningOutcome", "title": "Build and schedule a reproducible data pipeline"}
+    ],
+    "assessmentType": ["practical-demonstration"],
+    "participationForm": "work-experience",
+    "qualityAssurance": ["external"],
+}
+
+
+def _micro_degree(runtime: Runtime, university_id: str, data_analysis_id: str) -> str:
+    """A micro-degree the university and a company co-issue: the university's data analysis
+    module and the company's data engineering placement, within three years, at least 10 ECTS.
+    Ada completed both, so it is awarded to her."""
+    partner = runtime.issuers.create(
+        SYSTEM,
+        IssuerInput(
+            slug="demo-partner",
+            name="Demo Data Works GmbH",
+            url="https://data-works.example",
+            email="academy@data-works.example",
+            description="A company that trains and hires data engineers with the university.",
+            country="DE",
+        ),
+    )
+    placement = runtime.achievements.create(SYSTEM, partner.id, PARTNER_ACHIEVEMENT)
+    view = runtime.pathways.create(
+        SYSTEM,
+        university_id,
+        {
+            "name": "Micro-degree in Applied Data Science",
+            "description": "A university module and an industry placement, stacked into a "
+            "10 ECTS micro-degree co-issued with Demo Data Works.",
+            "coIssuers": [partner.id],
+            "onPartFailure": "suspend",
+            "eqfRule": "max",
+            "requirement": {
+                "id": "degree",
+                "type": "credits",
+                "min": 10,
+                "withinMonths": 36,
+                "label": "10 ECTS within three years",
+                "of": [
+                    {
+                        "id": "analysis",
+                        "type": "achievement",
+                        "achievement": data_analysis_id,
+                        "label": "Data Analysis with Python",
+                    },
+                    {
+                        "id": "placement",
+                        "type": "achievement",
+                        "achievement": runtime.urls.achievement(placement.id),
+                        "label": "Data Engineering in Practice",
+                        "after": ["analysis"],
+                    },
+                ],
+            },
+        },
+    )
+    runtime.pathways.approve(SYSTEM, view.row.id, partner.id)
+    runtime.issuance.issue(
+        SYSTEM,
+        partner.id,
+        [
+            IssueRequest(
+                achievement_id=placement.id,
+                email=DEMO_LEARNER_EMAIL,
+                name=DEMO_LEARNER_NAME,
+                idempotency_key="demo-ada-placement",
+            )
+        ],
+    )
+    runtime.pathways.evaluate_learner(DEMO_LEARNER_EMAIL)  # awarded already if jobs run inline
+    return view.row.id
 
 
 def demo_sign_in_link(runtime: Runtime, access: DemoAccess) -> str:

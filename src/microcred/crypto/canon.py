@@ -18,9 +18,12 @@ inside an ``@json`` literal) sends the document down the general path.
 ``tests/crypto/test_canon.py`` checks the two paths agree.
 
 RDFC-1.0 can take exponential time on crafted graphs (many blank nodes that look alike), and
-pyoxigraph has no work limit. So untrusted input is bounded in size, quads and blank nodes, and a
-graph whose blank nodes are not told apart by their first-degree hashes is canonicalized in a
-child process that is killed at the time limit.
+pyoxigraph has no work limit. So untrusted input is bounded in size, quads and blank nodes; before
+any hashing, in how its blank nodes connect (JSON-LD nesting makes trees: a blank node with very
+many blank neighbours, or blank nodes in cycles, come from explicit ``_:`` ids); after the cheap
+first-degree hashes, in the n-degree work its look-alike nodes would cause (estimated, refused
+past a bound). What is left is canonicalized in a child process killed at the deadline, within
+the request's :class:`~microcred.crypto.work.WorkBudget` and the server's few worker slots.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
@@ -41,7 +44,8 @@ import pyoxigraph as ox
 
 from microcred.crypto import direction, rdfc, rdfc_template, unsigned
 from microcred.crypto.jsonld import all_term_names, bundled_urls, inline_document, keyword_aliases
-from microcred.errors import CanonicalizationError
+from microcred.crypto.work import ChildSlot, WorkBudget
+from microcred.errors import CanonicalizationError, WorkLimitError
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,11 @@ class Limits:
     max_quads: int = 20_000
     max_blank_nodes: int = 2_000
     timeout_seconds: float = 5.0
+    max_blank_degree: int = 256  # distinct blank neighbours of one blank node
+    max_blank_cycles: int = 16  # independent cycles among blank nodes (JSON-LD trees have none)
+    max_look_alike_work: int = 2_000  # estimated n-degree permutations (rdfc.look_alike_work)
+    # Shared by every canonicalization of one request; not part of the limits' identity.
+    budget: WorkBudget | None = field(default=None, compare=False)
 
 
 DEFAULT_LIMITS = Limits()
@@ -96,6 +105,8 @@ def canonicalize(
             template, leaves = found
             assert template.quads is not None
             assert template.compiled is not None
+            if limits is not None:
+                _check_structure(*template.blank_structure, limits)  # before any hashing
             try:
                 result = rdfc_template.canonicalize(template.compiled, leaves)
             except UnicodeEncodeError as exc:
@@ -105,6 +116,8 @@ def canonicalize(
                 return _checked(result, limits, counts)
             try:
                 return _canonicalize_quads(_fill(template.quads, leaves), limits)
+            except WorkLimitError:
+                raise  # the general path would only spend the same work again
             except CanonicalizationError:
                 pass  # e.g. an IRI the N-Quads parser is stricter about: the general path decides
     unsigned.check_coverage(doc, lambda copy: to_nquads(copy, limits=limits))
@@ -248,15 +261,26 @@ def canonicalize_nquads(nquads: str, *, limits: Limits | None = None) -> str:
     if limits is not None:
         _check_graph_limits(nquads, limits)
         quads = _split_quads(nquads)
-        # Unparseable here: let the child process decide, under its deadline.
-        look_alikes = rdfc.look_alike_blank_nodes(quads) if quads is not None else sys.maxsize
+        if quads is None:  # unparseable here: let the child process decide, under its deadline
+            return _canonicalize_in_child(nquads, limits)
+        _check_blank_structure(quads, limits)
+        look_alikes, work = rdfc.look_alike_work(quads)
+        if work > limits.max_look_alike_work:
+            raise _refused(
+                limits,
+                "graph has too many look-alike blank nodes to canonicalize",
+                f"<= {limits.max_look_alike_work} estimated n-degree steps",
+                f"{look_alikes} look-alike blank nodes, about {work} steps",
+            )
         if look_alikes > _MAX_AMBIGUOUS_IN_PROCESS:
-            return _canonicalize_in_child(nquads, limits.timeout_seconds)
+            return _canonicalize_in_child(nquads, limits)
     return _canonicalize_text(nquads)
 
 
 def _canonicalize_quads(quads: list[rdfc.Quad], limits: Limits | None) -> str:
     """Canonicalize quads whose terms are already in canonical N-Quads form (our serializers')."""
+    if limits is not None:
+        _check_blank_structure(quads, limits)  # before any hashing
     try:
         result = rdfc.canonicalize_distinct(quads)
     except UnicodeEncodeError as exc:
@@ -351,21 +375,49 @@ def _check_graph_limits(nquads: str, limits: Limits, counts: tuple[int, int] | N
         )
 
 
-def _canonicalize_in_child(nquads: str, timeout: float) -> str:
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "microcred.crypto._canon_worker"],
-            input=nquads.encode("utf-8"),
-            capture_output=True,
-            timeout=timeout,
-            check=False,
+def _check_blank_structure(quads: list[rdfc.Quad], limits: Limits) -> None:
+    """Refuse, by counting alone, blank nodes wired up to make n-degree hashing explode."""
+    _check_structure(*rdfc.blank_structure(quads), limits)
+
+
+def _check_structure(degree: int, cycles: int, limits: Limits) -> None:
+    if degree > limits.max_blank_degree:
+        raise _refused(
+            limits,
+            "a blank node has too many blank neighbours (look-alike blank nodes)",
+            f"<= {limits.max_blank_degree}",
+            str(degree),
         )
-    except subprocess.TimeoutExpired as exc:
-        raise CanonicalizationError(
-            "canonicalization took too long (graph with many look-alike blank nodes)",
-            expected=f"<= {timeout} s",
-            found="still running; stopped",
-        ) from exc
+    if cycles > limits.max_blank_cycles:
+        raise _refused(
+            limits,
+            "blank nodes refer to each other in too many cycles (look-alike blank nodes)",
+            f"<= {limits.max_blank_cycles} cycles",
+            f"{cycles} cycles",
+        )
+
+
+def _refused(limits: Limits, message: str, expected: str, found: str) -> WorkLimitError:
+    error = WorkLimitError(message, expected=expected, found=found)
+    return limits.budget.refuse(error) if limits.budget is not None else error
+
+
+def _canonicalize_in_child(nquads: str, limits: Limits) -> str:
+    with ChildSlot(limits.budget, limits.timeout_seconds) as slot:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "microcred.crypto._canon_worker"],
+                input=nquads.encode("utf-8"),
+                capture_output=True,
+                timeout=slot.seconds,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise slot.refused(
+                "canonicalization took too long (graph with many look-alike blank nodes)",
+                f"<= {slot.seconds:.1f} s",
+                "still running; stopped",
+            ) from exc
     if done.returncode != 0:
         raise CanonicalizationError(
             "RDF could not be canonicalized", found=done.stderr.decode("utf-8", "replace")[-300:]
@@ -397,6 +449,9 @@ class _Template:
     compiled: rdfc_template.Compiled | None = None  # the quads as lines with gaps
     # Slot len(strings) + k is the literal of number numbers[k][0], coerced to numbers[k][1].
     numbers: tuple[tuple[int, str | None], ...] = ()
+    # The blank nodes' degree and cycles (rdfc.blank_structure): the same for every document of
+    # the template (slots never hold blank nodes), so checked before any hashing, once counted.
+    blank_structure: tuple[int, int] = (0, 0)
 
 
 _STRING = object()  # stands for any string in a shape key
@@ -635,6 +690,9 @@ def _build_template(
         tuple(sorted(iri_slots)),
         rdfc_template.compile_quads(quads),
         tuple(number_slots),
+        rdfc.blank_structure(
+            tuple(t if isinstance(t, str) else "<>" for t in quad) for quad in quads
+        ),
     )
 
 

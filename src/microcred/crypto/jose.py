@@ -29,6 +29,8 @@ from microcred.crypto import multibase
 from microcred.crypto.did import DidResolver, VerificationMethod
 from microcred.crypto.keys import PublicKey, SigningKey
 from microcred.errors import InputError, MicrocredError, ProofError, short
+from microcred.nesting import refuse_deep_nesting
+from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
 from microcred.types import JsonObject
 
 _ALGORITHMS = {"EdDSA": "Ed25519", "Ed25519": "Ed25519", "ES256": "P-256", "RS256": "RSA"}
@@ -162,11 +164,15 @@ def _issuer_id(credential: Any) -> str:
 
 def _decode_part(part: str, name: str) -> JsonObject:
     try:
-        value = json.loads(multibase.b64url_decode(part))
-    except (MicrocredError, ValueError) as exc:
+        raw = multibase.b64url_decode(part)
+        value = json.loads(raw)
+    except (MicrocredError, ValueError, RecursionError) as exc:
         raise InputError(f"JWT {name} is not base64url JSON", found=short(part)) from exc
     if not isinstance(value, dict):
         raise InputError(f"JWT {name} is not a JSON object", found=short(value))
+    if may_hold_surrogate_escape(raw):  # not text: nothing could show or store it (issue 20)
+        refuse_lone_surrogates(value, field=f"JWT {name}")
+    refuse_deep_nesting(value)
     return value
 
 

@@ -89,16 +89,19 @@ def sign(
     key: SigningKey,
     *,
     verification_method: str,
-    cryptosuite: Cryptosuite | Literal["Ed25519Signature2020"] = "eddsa-rdfc-2022",
+    cryptosuite: Cryptosuite | Literal["Ed25519Signature2020", "eddsa-2022"] = "eddsa-rdfc-2022",
     proof_purpose: str = "assertionMethod",
     created: datetime | None = None,
     clock: Clock = utc_now,
 ) -> JsonObject:
     """A copy of ``document`` with a ``DataIntegrityProof`` added (an ``Ed25519Signature2020``
-    proof when asked: we issue Data Integrity, the older type is for interop tests)."""
-    if cryptosuite not in (*CRYPTOSUITES, ED25519_2020):
+    proof when asked: we issue Data Integrity, the older type is for interop tests; or
+    ``eddsa-2022``, the draft name of eddsa-rdfc-2022, for verifiers that know only that)."""
+    if cryptosuite not in (*CRYPTOSUITES, *LEGACY_CRYPTOSUITES, ED25519_2020):
         raise ProofError(
-            "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite)
+            "unsupported cryptosuite",
+            expected=" or ".join((*CRYPTOSUITES, *LEGACY_CRYPTOSUITES)),
+            found=short(cryptosuite),
         )
     if key.algorithm != "Ed25519":
         raise ProofError(
@@ -318,6 +321,8 @@ def _verify_one(
         raise ProofError("proofValue is not multibase base58btc", found=short(proof_value)) from exc
     if suite == "eddsa-jcs-2022" and "@context" in proof:
         _check_jcs_context(unsecured, proof["@context"])
+    if suite in RDFC_SUITES and "@context" in proof:
+        _check_rdfc_context(unsecured, proof["@context"])
     # Step 3: transform, hash, verify.
     data = _hash_data(unsecured, proof, suite, limits=limits)
     if method.key.algorithm != "Ed25519":
@@ -429,6 +434,18 @@ def _check_jcs_context(document: Mapping[str, Any], proof_context: Any) -> None:
             "proof @context does not match the document's",
             expected=short(doc_list),
             found=short(proof_list),
+        )
+
+
+def _check_rdfc_context(document: Mapping[str, Any], proof_context: Any) -> None:
+    """The RDFC suites hash the proof options under the document's @context (vc-di-eddsa,
+    proof configuration), so a different one written in the proof would not be signed."""
+    if proof_context != document.get("@context"):
+        raise ProofError(
+            "the proof's @context differs from the document's: the proof options are signed "
+            "under the document's @context, so this one would not be covered by the signature",
+            expected=f"no @context in the proof, or {short(document.get('@context'))}",
+            found=short(proof_context),
         )
 
 

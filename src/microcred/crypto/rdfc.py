@@ -9,6 +9,7 @@ path uses it and falls back to pyoxigraph when two blank nodes look alike.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Iterable
 
 Quad = tuple[str, ...]
@@ -48,6 +49,74 @@ def look_alike_blank_nodes(quads: Iterable[Quad]) -> int:
     for digest in first_degree_hashes(set(quads)).values():
         counts[digest] = counts.get(digest, 0) + 1
     return sum(n for n in counts.values() if n > 1)
+
+
+def look_alike_work(quads: Iterable[Quad]) -> tuple[int, int]:
+    """How many blank nodes look alike, and an estimate of the n-degree step's work on them.
+
+    RDFC-1.0 hashes each look-alike node by trying every order of its related blank nodes that
+    share a hash: the product of those groups' factorials (by first-degree hash, which groups
+    at least as coarsely as the related hashes do), summed over the look-alike nodes. Capped."""
+    unique = set(quads)
+    hashes = first_degree_hashes(unique)
+    counts: dict[str, int] = {}
+    for digest in hashes.values():
+        counts[digest] = counts.get(digest, 0) + 1
+    ambiguous = {blank for blank, digest in hashes.items() if counts[digest] > 1}
+    if not ambiguous:
+        return 0, 0
+    neighbours: dict[str, set[str]] = {blank: set() for blank in ambiguous}
+    for quad in unique:
+        blanks = {t for t in quad if t[0] == "_"}
+        for blank in blanks & ambiguous:
+            neighbours[blank].update(blanks - {blank})
+    work = 0
+    for blank in ambiguous:
+        groups: dict[str, int] = {}
+        for other in neighbours[blank]:
+            groups[hashes[other]] = groups.get(hashes[other], 0) + 1
+        steps = 1
+        for size in groups.values():
+            steps *= math.factorial(min(size, _FACTORIAL_CAP))
+            steps = min(steps, _WORK_CAP)
+        work = min(work + steps, _WORK_CAP)
+    return len(ambiguous), work
+
+
+_FACTORIAL_CAP = 20  # 20! is past _WORK_CAP already
+_WORK_CAP = 10**12
+
+
+def blank_structure(quads: Iterable[Quad]) -> tuple[int, int]:
+    """Without hashing: the most distinct blank neighbours any blank node has, and the number
+    of independent cycles among blank nodes (edges - nodes + components, over blank subjects
+    and objects; a graph name is left out, as every node of a named graph shares it)."""
+    parent: dict[str, str] = {}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    edges: set[tuple[str, str]] = set()
+    for quad in quads:
+        for term in quad:
+            if term[0] == "_":
+                parent.setdefault(term, term)
+        subject, obj = quad[0], quad[2]
+        if subject[0] == "_" and obj[0] == "_" and subject != obj:
+            edges.add((subject, obj) if subject < obj else (obj, subject))
+    degree: dict[str, int] = {}
+    components = len(parent)
+    for a, b in edges:
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
+        ra, rb = root(a), root(b)
+        if ra != rb:
+            parent[ra] = rb
+            components -= 1
+    return max(degree.values(), default=0), len(edges) - len(parent) + components
 
 
 def first_degree_hashes(unique: set[Quad]) -> dict[str, str]:

@@ -55,7 +55,15 @@ _VERBATIM_KEYWORDS = frozenset(
         *("@version", "@protected", "@propagate", "@import", "@prefix", "@container"),
     }
 )
+# Keywords JSON-LD gives a meaning only in some places and ignores elsewhere: a base direction
+# or language belongs to a value object, the others to a context. Written anywhere else they are
+# kept out of the RDF, so the signature would not cover them.
+_VALUE_ONLY = frozenset({"@language", "@direction"})
+_CONTEXT_ONLY = frozenset(
+    {"@version", "@protected", "@propagate", "@import", "@prefix", "@container", "@base", "@vocab"}
+)
 _MAX_SHOWN = 5
+_BLANK_NODE = re.compile(r"_:[A-Za-z0-9_.-]+")
 _RDF_FIRST = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#first>"
 _TAG_EXPECTED = "a BCP 47 language tag such as en or en-GB"
 _MAX_DEPTH = 128  # inlining contexts refuses deeper documents anyway (crypto.jsonld)
@@ -174,7 +182,11 @@ def check_coverage(doc: Mapping[str, Any], nquads_of: NQuadsOf) -> None:
             found = _checked[key]
     if not hit:
         walk = _Walk(verbatim)
-        found = _coverage_error(walk, nquads_of(walk.node(doc, "")))
+        placeholders = walk.node(doc, "")
+        nquads = nquads_of(placeholders)
+        found = _coverage_error(walk, nquads) or _ignored_keywords(
+            walk, placeholders, nquads, nquads_of
+        )
         with _checked_lock:
             _checked[key] = found
             if len(_checked) > _CACHE_SIZE:
@@ -210,6 +222,44 @@ def _coverage_error(walk: _Walk, nquads: str) -> CanonicalizationError | None:
         _EXPECTED,
         shown + (f" and {more} more" if more > 0 else ""),
     )
+
+
+def _ignored_keywords(
+    walk: _Walk, placeholders: Any, nquads: str, nquads_of: NQuadsOf
+) -> CanonicalizationError | None:
+    """A keyword where JSON-LD may ignore it is refused when the statements are the same
+    without it (inside a JSON literal, for one, it is text, and signed)."""
+    written = _relabelled(nquads)
+    ignored = [
+        path
+        for keys, path in walk.misplaced
+        if _relabelled(nquads_of(_without(placeholders, keys))) == written
+    ]
+    if not ignored:
+        return None
+    return _unsigned(
+        "a JSON-LD keyword is written where it has no meaning, and JSON-LD ignores it",
+        "@language and @direction only beside an @value, context keywords only in a @context",
+        ", ".join(sorted(ignored)[:_MAX_SHOWN]),
+    )
+
+
+def _relabelled(nquads: str) -> list[str]:
+    """The statements with every blank node unnamed, in order: the parser names blank nodes at
+    random and writes statements in no fixed order. (Keywords JSON-LD ignores change no wiring
+    between blank nodes; one that changes anything else is signed.)"""
+    return sorted(_BLANK_NODE.sub("_:", nquads).splitlines())
+
+
+def _without(document: Any, keys: tuple[str | int, ...]) -> Any:
+    """A copy of ``document`` without the entry at ``keys``, sharing what it does not change."""
+    if len(keys) == 1:
+        return {k: v for k, v in document.items() if k != keys[0]}
+    head, rest = keys[0], keys[1:]
+    if isinstance(document, list):
+        assert isinstance(head, int)
+        return [_without(v, rest) if i == head else v for i, v in enumerate(document)]
+    return {k: _without(v, rest) if k == head else v for k, v in document.items()}
 
 
 class _Shape:
@@ -284,8 +334,15 @@ class _Walk:
         self.kept: dict[str, list[str]] = {}  # strings left as written, where they occur
         self.nested_arrays: list[str] = []
         self.null_keys: list[str] = []  # a property or a type-map key: either way it drops
+        # Keywords where JSON-LD may ignore them (see _VALUE_ONLY): the keys leading to each
+        # (in the copy), and its path.
+        self.misplaced: list[tuple[tuple[str | int, ...], str]] = []
         self._verbatim = keys.verbatim
         self._null = keys.null_terms
+        self._value_only = keys.value_only
+        self._context_only = keys.context_only
+        self._values = keys.values
+        self._at: list[str | int] = []
 
     def node(self, value: Any, path: str) -> Any:
         if isinstance(value, dict):
@@ -293,17 +350,28 @@ class _Walk:
             self.null_keys += [
                 f"{where}{key} (mapped to null)" for key in value if key in self._null
             ]
-            return {
-                key: item
-                if key == "@context" or key in self._verbatim
-                else self.node(item, where + key)
-                for key, item in value.items()
-            }
+            value_object = not self._values.isdisjoint(value)
+            copied: dict[str, Any] = {}
+            for key, item in value.items():
+                if key in self._context_only or (key in self._value_only and not value_object):
+                    self.misplaced.append(((*self._at, key), where + key))
+                if key == "@context" or key in self._verbatim:
+                    copied[key] = item
+                else:
+                    self._at.append(key)
+                    copied[key] = self.node(item, where + key)
+                    self._at.pop()
+            return copied
         if isinstance(value, list):
             self.nested_arrays += [
                 f"{path}[{i}]" for i, v in enumerate(value) if isinstance(v, list)
             ]
-            return [self.node(item, f"{path}[{i}]") for i, item in enumerate(value)]
+            items = []
+            for i, item in enumerate(value):
+                self._at.append(i)
+                items.append(self.node(item, f"{path}[{i}]"))
+                self._at.pop()
+            return items
         if value is None:
             return None
         if isinstance(value, str) and (KEYWORD_LIKE.fullmatch(value) or value in self._null):
@@ -322,6 +390,9 @@ class _Keys(NamedTuple):
     indexes: frozenset[str]  # those that mean @index
     index_maps: frozenset[str]  # terms whose maps are keyed by index (the keys are not RDF)
     null_terms: frozenset[str]  # terms mapped to null: as a key, a type or a value they drop
+    value_only: frozenset[str]  # those that mean @language or @direction
+    context_only: frozenset[str]  # those that mean a keyword of contexts (@version, @vocab...)
+    values: frozenset[str]  # those that mean @value
 
 
 def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
@@ -363,12 +434,21 @@ def _verbatim_keys(doc: Mapping[str, Any]) -> _Keys:
             ):
                 index_maps.add(term)
     verbatim = {term for term, target in aliases.items() if target in _VERBATIM_KEYWORDS}
+
+    def meaning(keywords: frozenset[str]) -> frozenset[str]:
+        return frozenset(
+            {term for term, target in aliases.items() if target in keywords} | keywords
+        )
+
     return _Keys(
         frozenset(verbatim | _VERBATIM_KEYWORDS),
-        frozenset({term for term, target in aliases.items() if target == "@type"} | {"@type"}),
-        frozenset({term for term, target in aliases.items() if target == "@index"} | {"@index"}),
+        meaning(frozenset({"@type"})),
+        meaning(frozenset({"@index"})),
         frozenset(index_maps),
         frozenset(null_terms),
+        meaning(_VALUE_ONLY),
+        meaning(_CONTEXT_ONLY),
+        meaning(frozenset({"@value"})),
     )
 
 
@@ -406,7 +486,9 @@ def _embedded_contexts(node: Any) -> Iterable[Mapping[str, Any]]:
         if isinstance(value, list):
             stack.extend((item, in_context) for item in value)
         elif isinstance(value, Mapping):
-            if in_context:
+            if in_context and "@context" in value:  # a wrapped context (crypto.jsonld)
+                stack.append((value["@context"], True))
+            elif in_context:
                 yield value
                 stack.extend((d["@context"], True) for d in value.values() if _scoped(d))
             else:

@@ -70,6 +70,21 @@ class KeyRepository(Repository):
             .limit(1)
         )
 
+    def newest_current(self, purpose: str, limit: int) -> list[IssuerKeyRow]:
+        """Up to ``limit`` keys in use (not retired) of any issuer, newest first."""
+        return list(
+            self.session.scalars(
+                select(IssuerKeyRow)
+                .where(
+                    IssuerKeyRow.issuer_id.is_not(None),
+                    IssuerKeyRow.purpose == purpose,
+                    IssuerKeyRow.retired_at.is_(None),
+                )
+                .order_by(IssuerKeyRow.created_at.desc())
+                .limit(limit)
+            )
+        )
+
     def retire_current(self, issuer_id: str, purpose: str, at: datetime) -> None:
         self.session.execute(
             update(IssuerKeyRow)

@@ -289,6 +289,15 @@ class IssuerService:
         self._key_cache[issuer_id] = key_file
         return key_file
 
+    def open_current_keys(self, limit: int) -> int:
+        """Unseal up to ``limit`` signing keys in use (readiness: does the master secret open
+        them?); raises :class:`SealingError` at the first that does not open."""
+        with self.sessions() as session:
+            rows = KeyRepository(session).newest_current("assertion", limit)
+        for row in rows:
+            open_key_row(self.sealer, row)
+        return len(rows)
+
     def did_document(self, slug: str) -> JsonObject:
         """The issuer's did:web document: current key first, retired keys after."""
         with self.sessions() as session:

@@ -20,7 +20,7 @@ import re
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import MAXYEAR, UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +29,7 @@ from microcred.accounts.actor import Actor
 from microcred.achievements.repository import AchievementRepository
 from microcred.achievements.service import AchievementService
 from microcred.audit.repository import AuditRepository
+from microcred.crypto.numbers import check_round_trip
 from microcred.crypto.proofs import CRYPTOSUITES
 from microcred.crypto.statuslist import status_entry
 from microcred.errors import InputError, short
@@ -38,6 +39,8 @@ from microcred.issuing.repository import CredentialConflictError, CredentialRepo
 from microcred.model import (
     hashed_email_identity,
     normalize_email,
+    parse_achievement,
+    parse_credential,
     parse_profile,
 )
 from microcred.model.template import CredentialTemplate
@@ -45,6 +48,7 @@ from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
 from microcred.store.tables import AchievementRow, CredentialRow
+from microcred.types import JsonObject
 from microcred.urls import PublicUrls
 
 # No white space and none of the characters that delimit addresses in a header (RFC 5322
@@ -70,8 +74,11 @@ class IssueRequest:
     valid_from: datetime | None = None
     batch_id: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
-    # OB 3.0 Evidence objects the credential carries (what an award rule saw, for example).
-    evidence: tuple[dict[str, Any], ...] = ()
+    evidence: tuple[JsonObject, ...] = ()
+    """OB 3.0 Evidence objects the credential carries (a micro-degree's part credentials)."""
+    achievement_extra: JsonObject | None = None
+    """Fields laid over the achievement for this credential only (a micro-degree's credits,
+    EQF level and learning outcomes, derived from the parts this learner earned)."""
 
     def checked(self) -> IssueRequest:
         """This request with its recipient normalised, or an InputError naming the problem."""
@@ -101,18 +108,29 @@ class IssueRequest:
             raise InputError(
                 "idempotency key must be 1-200 characters", found=short(self.idempotency_key)
             )
-        if self.valid_from is not None and self.valid_from.tzinfo is None:
-            raise InputError("validFrom must carry a time zone", found=self.valid_from.isoformat())
+        valid_from = self.valid_from
+        if valid_from is not None:
+            if valid_from.tzinfo is None:
+                raise InputError("validFrom must carry a time zone", found=valid_from.isoformat())
+            try:
+                valid_from = valid_from.astimezone(UTC)
+            except OverflowError:
+                raise InputError(
+                    "validFrom is past year 9999 (or before year 1) in UTC",
+                    expected="a date-time between years 1 and 9999 in UTC",
+                    found=valid_from.isoformat(),
+                ) from None
         return IssueRequest(
             achievement_id=self.achievement_id,
             email=email,
             did=self.did,
             name=name or None,
             idempotency_key=self.idempotency_key,
-            valid_from=self.valid_from,
+            valid_from=valid_from,
             batch_id=self.batch_id,
             extra=self.extra,
             evidence=self.evidence,
+            achievement_extra=self.achievement_extra,
         )
 
 
@@ -125,9 +143,17 @@ class IssuanceHook(Protocol):
 
 
 def add_months(moment: datetime, months: int) -> datetime:
-    """``moment`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
+    """``moment`` plus calendar months, clamped to the month's last day (31 Jan + 1 = 28/29 Feb).
+
+    An :class:`InputError` past year 9999 (a validFrom near the end of time, issue 20)."""
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
+    if year > MAXYEAR:
+        raise InputError(
+            f"validFrom plus the achievement's {months}-month validity is past year {MAXYEAR}",
+            expected=f"a validFrom at least {months} months before the end of year {MAXYEAR}",
+            found=moment.isoformat(),
+        )
     days = [31, 29 if _leap(year) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
     return moment.replace(year=year, month=month, day=min(moment.day, days))
 
@@ -184,6 +210,11 @@ class IssuanceService:
             existing = CredentialRepository(session).by_idempotency_keys(issuer_id, keys)
             fresh = _dedupe([r for r in checked if r.idempotency_key not in existing])
             achievements = self._achievements(session, issuer_id, fresh)
+            # Each validUntil can be computed (refused before any index is taken, not after).
+            for request in fresh:
+                months = achievements[request.achievement_id].validity_months
+                if months:
+                    add_months(request.valid_from or now, months)
             indices = allocate_indices(
                 session, issuer_id, len(fresh), length=self.status_list_length, now=now
             )
@@ -198,6 +229,7 @@ class IssuanceService:
             for key, model in models.items()
         }
         rows: list[CredentialRow] = []
+        numbers_checked: set[str] = set()
         for request, (seq, index) in zip(fresh, indices, strict=True):
             achievement = achievements[request.achievement_id]
             credential_id = str(uuid.uuid4())
@@ -207,7 +239,16 @@ class IssuanceService:
                 if achievement.validity_months
                 else None
             )
-            document = templates[achievement.id].build(
+            template = templates[achievement.id]
+            if request.achievement_extra:
+                # Checked by the model like any achievement (a ModelError names the field).
+                template = CredentialTemplate(
+                    issuer=profile,
+                    achievement=parse_achievement(
+                        {**models[achievement.id].to_json(), **request.achievement_extra}
+                    ),
+                )
+            document = template.build(
                 id=self.urls.credential(credential_id),
                 valid_from=valid_from,
                 valid_until=valid_until,
@@ -223,8 +264,14 @@ class IssuanceService:
                 )
                 for purpose in ("revocation", "suspension")
             ]
+            if achievement.id not in numbers_checked:
+                # Numbers come from the issuer and the achievement only (what a recipient adds
+                # is text), so the first credential of each achievement speaks for the rest.
+                check_round_trip(document)
+                numbers_checked.add(achievement.id)
             if request.evidence:
                 document["evidence"] = [dict(item) for item in request.evidence]
+                parse_credential(document)  # the evidence is checked as the model reads it
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(

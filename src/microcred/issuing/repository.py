@@ -54,6 +54,10 @@ class CredentialFilter:
     # Expiry is not a stored state (see status.expiry): these split "active".
     unexpired_at: datetime | None = None  # validUntil absent or after this moment
     expired_at: datetime | None = None  # validUntil at or before this moment
+    sort: str = "newest"  # one of SORTS
+
+
+SORTS = ("newest", "oldest", "recipient", "recipient-desc")
 
 
 class CredentialRepository(Repository):
@@ -158,7 +162,7 @@ class CredentialRepository(Repository):
                 )
             )
         total = self.session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        page = query.order_by(CredentialRow.issued_at.desc(), CredentialRow.id)
+        page = query.order_by(*_order(where.sort))
         return list(self.session.scalars(page.offset(offset).limit(limit))), total
 
 
@@ -171,6 +175,18 @@ def _fill_defaults(row: CredentialRow) -> None:
 def _values(row: CredentialRow) -> dict[str, Any]:
     """The columns set on the object (unset ones keep their server defaults)."""
     return {c.key: row.__dict__[c.key] for c in _CREDENTIALS.columns if c.key in row.__dict__}
+
+
+def _order(sort: str) -> tuple[Any, ...]:
+    """The ORDER BY of a listing; the id last, so pages never overlap."""
+    who = func.lower(func.coalesce(CredentialRow.recipient_name, CredentialRow.recipient_email, ""))
+    if sort == "oldest":
+        return (CredentialRow.issued_at, CredentialRow.id)
+    if sort == "recipient":
+        return (who, CredentialRow.id)
+    if sort == "recipient-desc":
+        return (who.desc(), CredentialRow.id)
+    return (CredentialRow.issued_at.desc(), CredentialRow.id)
 
 
 def _escape_like(text: str) -> str:

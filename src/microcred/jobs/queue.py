@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from huey import Huey, PriorityRedisHuey, SqliteHuey, crontab  # type: ignore[import-untyped]
 from huey.api import TaskWrapper  # type: ignore[import-untyped]
 from huey.consumer import Consumer  # type: ignore[import-untyped]
+from huey.signals import SIGNAL_ERROR  # type: ignore[import-untyped]
 from huey.storage import SqliteStorage  # type: ignore[import-untyped]
 
 from microcred.errors import ConflictError, InputError, NotFoundError
@@ -162,6 +163,18 @@ class JobQueue:
             raise ConflictError("a job with this name is already registered", found=name)
         schedule = crontab(minute=f"*/{minutes}")
         self._tasks[name] = self.huey.periodic_task(schedule, name=name)(stable_task(fn))
+
+    def on_failure(self, fn: Callable[[str], Any]) -> None:
+        """Call ``fn(task name)`` in the consumer whenever a job attempt raises (a retry
+        counts again). Not in immediate mode, where the caller sees the error itself."""
+
+        def failed(signal: str, task: Any, *args: Any) -> None:
+            try:
+                fn(task.name)
+            except Exception:  # counting must never make a failure worse
+                log.exception("could not count the failure of job %s", task.name)
+
+        self.huey.signal(SIGNAL_ERROR)(failed)
 
     def on_consumer_start(self, fn: Callable[[], Any]) -> None:
         """Run ``fn`` once whenever a consumer starts over this queue (recovery work)."""

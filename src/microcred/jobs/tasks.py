@@ -27,6 +27,17 @@ from microcred.notifications.service import (
     SWEEP_JOB,
     NotificationService,
 )
+from microcred.notifications.status_mail import (
+    STATUS_MAIL_JOB,
+    STATUS_MAIL_RETRIES,
+    StatusMailService,
+)
+from microcred.pathways.service import (
+    EVALUATE_JOB,
+    EVALUATE_RETRIES,
+    EVALUATE_RETRY_DELAY,
+    PathwayService,
+)
 from microcred.transparency.witness import ANCHOR_JOB, TICK_MINUTES, WitnessService
 from microcred.wallet.reverify import (
     NOTIFY_JOB,
@@ -52,6 +63,8 @@ def register_tasks(
     witness: Callable[[], WitnessService],
     learners: Callable[[], LearnerService] | None = None,
     reverification: Callable[[], ReverificationService] | None = None,
+    status_mail: Callable[[], StatusMailService] | None = None,
+    pathways: Callable[[], PathwayService] | None = None,
     webhooks: Callable[[], WebhookService] | None = None,
     lms: Callable[[], LmsService] | None = None,
     lti_ags: Callable[[], AgsService] | None = None,
@@ -105,6 +118,33 @@ def register_tasks(
         queue.register(NOTIFY_JOB, notify, retries=NOTIFY_RETRIES, retry_delay=NOTIFY_RETRY_DELAY)
         queue.register_periodic(
             REVERIFY_JOB, lambda: get_reverification().run(), minutes=REVERIFY_EVERY_MINUTES
+        )
+
+    # The recipient's e-mail when a credential is revoked, suspended or reinstated: a
+    # temporary mail failure raises for the retry (the move itself is committed).
+    if status_mail is not None:
+        get_status_mail = status_mail
+
+        def send_status(credential_id: str, move: str, at: str) -> str:
+            return get_status_mail().send_job(credential_id, move, at)
+
+        queue.register(
+            STATUS_MAIL_JOB,
+            send_status,
+            retries=STATUS_MAIL_RETRIES,
+            retry_delay=RETRY_DELAY_SECONDS,
+        )
+
+    # A learner's pathways after a credential of theirs landed: award what is now complete
+    # (idempotent: the award's unique row and the issuance key make a retry or a race harmless).
+    if pathways is not None:
+        get_pathways = pathways
+
+        def evaluate(email: str) -> list[str]:
+            return get_pathways().evaluate_job(email)
+
+        queue.register(
+            EVALUATE_JOB, evaluate, retries=EVALUATE_RETRIES, retry_delay=EVALUATE_RETRY_DELAY
         )
 
     # Webhooks out: one attempt per job (the queue's own retries stay off: the delivery row

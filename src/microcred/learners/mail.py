@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 from html import escape
+
+from microcred.notifications.compose import two_part_message
 
 SIGN_IN = "sign_in"
 ADD_EMAIL = "add_email"
@@ -103,30 +104,15 @@ def link_message(*, purpose: str, language: str, link: str, to: str, sender: str
     strings = _TEXTS[purpose].get(language) or _TEXTS[purpose]["en"]
     lang = language if language in LANGUAGES else "en"
     text = f"{strings.intro}\n\n{strings.button}:\n{link}\n\n{strings.expiry}\n{strings.ignore}\n"
-    html = (
-        f'<!DOCTYPE html>\n<html lang="{lang}">\n<head><meta charset="utf-8">'
-        f"<title>{escape(strings.subject)}</title></head>\n"
-        '<body style="font-family: sans-serif; line-height: 1.5;">\n'
+    body_html = (
         f"<p>{escape(strings.intro)}</p>\n"
         f'<p><a href="{escape(link)}">{escape(strings.button)}</a></p>\n'
         f"<p>{escape(strings.expiry)}</p>\n"
         f'<p style="color: #555; font-size: 0.9em;">{escape(strings.ignore)}</p>\n'
-        "</body>\n</html>\n"
     )
-    message = EmailMessage()
-    message["Subject"] = strings.subject
-    message["From"] = sender
-    message["To"] = to
-    message["Message-ID"] = make_msgid(domain=_domain_of(sender))
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = lang  # after the body: set_content drops Content-* headers
-    return message
-
-
-def _domain_of(sender: str) -> str:
-    address = sender.rsplit("<", 1)[-1].rstrip(">").strip()
-    return address.rpartition("@")[2] or "localhost"
+    return two_part_message(
+        subject=strings.subject, sender=sender, to=to, language=lang, text=text, body_html=body_html
+    )
 
 
 __all__ = ["ADD_EMAIL", "LANGUAGES", "SIGN_IN", "link_message"]

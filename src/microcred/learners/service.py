@@ -171,6 +171,11 @@ class LearnerService:
         with self.sessions() as session:
             return tuple(row.email for row in LearnerRepository(session).emails(learner_id))
 
+    def learner_for_email(self, email: str) -> str | None:
+        """The id of the learner who verified ``email``, if any."""
+        with self.sessions() as session:
+            return LearnerRepository(session).owner_of(checked_email(email))
+
     def learner_for_session(self, session_token: str | None) -> LearnerRow | None:
         """The learner a session cookie belongs to, or None (unknown, expired, signed out)."""
         if not session_token or len(session_token) > MAX_TOKEN:

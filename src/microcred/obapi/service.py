@@ -31,6 +31,7 @@ from microcred.obapi.authserver import (
 from microcred.obapi.ports import HeldDocument, LearnerAccounts, Wallet
 from microcred.obapi.repository import AuthorisedClient, OAuthRepository
 from microcred.store.db import transaction
+from microcred.surrogates import json_holds_lone_surrogate
 from microcred.types import JsonObject
 
 if TYPE_CHECKING:
@@ -425,6 +426,12 @@ def _check_upsert_body(body: bytes, *, as_jws: bool) -> None:
     if not isinstance(parsed, dict):
         raise ObApiError(
             "invalid_data", "the body is not a JSON object", found=type(parsed).__name__
+        )
+    if json_holds_lone_surrogate(body, parsed):  # not text: nothing could store or show it
+        raise ObApiError(
+            "invalid_data",
+            "the body holds a lone surrogate escape (such as \\ud800), which is not a character",
+            expected="Unicode text",
         )
 
 

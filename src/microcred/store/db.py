@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 import sqlite3
 import time
@@ -18,7 +19,14 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.surrogates import (
+    lone_surrogate_at,
+    may_hold_surrogate_escape,
+    replace_lone_surrogates,
+)
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -43,10 +51,16 @@ def json_text(value: Any) -> str:
     """JSON columns written by orjson: a credential's document is a chunk job's largest
     write, and the standard library took several times as long. Key order is kept, as
     before. Values orjson refuses (integers past 64 bits, keys that are not strings) are
-    written by the standard library as before."""
+    written by the standard library as before; a lone surrogate is refused (the edge refuses
+    it first, naming the field): :func:`json_value` would only read it back mended."""
     try:
         return orjson.dumps(value).decode()
     except TypeError:
+        found = lone_surrogate_at(value)
+        if found is not None:
+            raise ValueError(
+                f"a JSON column value holds a lone surrogate at {found or '(top)'}: not text"
+            ) from None
         return json.dumps(value)
 
 
@@ -58,9 +72,28 @@ _LONG_NUMBER_BYTES = re.compile(rb"[0-9]{19}")
 
 def json_value(text: str | bytes) -> Any:
     """JSON columns read by orjson, except text with a number orjson would round: the
-    standard library reads those exactly, as it always did."""
+    standard library reads those exactly, as it always did.
+
+    Whatever :func:`json_text` ever wrote reads back: text orjson refuses (a lone surrogate
+    escape, written by the standard library before issue 20 was fixed) is read by the standard
+    library, each lone surrogate given back as U+FFFD so pages, signing and listings work;
+    ``microcred repair text`` (:mod:`microcred.store.repair`) mends the stored rows."""
     found = _LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_BYTES.search(text)
-    return json.loads(text) if found else orjson.loads(text)
+    if not found:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    value = json.loads(text)
+    if may_hold_surrogate_escape(text):
+        value, mended = replace_lone_surrogates(value)
+        if mended:
+            log.warning(
+                "a stored JSON value holds %d lone surrogate(s), read as U+FFFD; "
+                "run `microcred repair text` to mend the rows",
+                mended,
+            )
+    return value
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -146,3 +179,12 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+
+
+def head_revision() -> str:
+    """The newest migration's revision: what a migrated database records."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None  # the package ships its migrations
+    return head

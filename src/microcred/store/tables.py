@@ -195,8 +195,9 @@ class CredentialRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
-    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), index=True)
-    achievement_version: Mapped[int]
+    # None for a credential issued through the VC-API: signed as sent, of no achievement here.
+    achievement_id: Mapped[str | None] = mapped_column(ForeignKey("achievements.id"), index=True)
+    achievement_version: Mapped[int | None]
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     recipient_name: Mapped[str | None] = mapped_column(String(300))
@@ -750,6 +751,219 @@ class Oid4vciCopyRow(Base):
     created_at: Mapped[datetime]
 
 
+# ---- europass ----------------------------------------------------------------------------------
+
+
+class EuropassLegalIdentifierRow(Base):
+    """An issuer's legal (eIDAS) identifier: a European Digital Credential's issuer must carry
+    one, and an Open Badges profile has no field for it."""
+
+    __tablename__ = "europass_legal_identifiers"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    notation: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+
+
+# --------------------------------------------------------------------------------------------
+# Pathways and micro-degrees (migration 0008, microcred.pathways).
+
+
+class PathwayRow(Base):
+    """A stackable pathway: its requirement tree (``definition``, as checked on save), the
+    owning issuer who awards the micro-degree, and the micro-degree's achievement. ``state``:
+    ``pending`` until every co-issuer approved, then ``active``; ``archived`` awards no more."""
+
+    __tablename__ = "pathways"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"))
+    name: Mapped[str] = mapped_column(String(300))
+    definition: Mapped[dict[str, Any]]
+    policy: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class PathwayIssuerRow(Base):
+    """An issuer taking part in a pathway (the owner too); ``approved_at`` once it agreed."""
+
+    __tablename__ = "pathway_issuers"
+
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True, index=True)
+    approved_at: Mapped[datetime | None]
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class PathwayAwardRow(Base):
+    """One learner's micro-degree for one pathway. The unique (pathway, learner) pair is what
+    makes the award happen once however many events race; ``credential_id`` is set when the
+    credential is issued, ``clr`` holds the signed ClrCredential of its parts, ``failing``
+    the part references whose revocation or suspension holds it back."""
+
+    __tablename__ = "pathway_awards"
+    __table_args__ = (UniqueConstraint("pathway_id", "learner_key"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"))
+    learner_key: Mapped[str] = mapped_column(String(400))
+    email: Mapped[str] = mapped_column(String(320))
+    credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
+    clr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    failing: Mapped[list[Any]]
+    created_at: Mapped[datetime]
+
+
+class PathwayAwardPartRow(Base):
+    """A credential an award counted (ours by credential id, imports by wallet item id)."""
+
+    __tablename__ = "pathway_award_parts"
+
+    award_id: Mapped[str] = mapped_column(ForeignKey("pathway_awards.id"), primary_key=True)
+    part_ref: Mapped[str] = mapped_column(String(36), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    name: Mapped[str | None] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(100))
+
+
+class PathwayEndorsementRow(Base):
+    """An issuer's OB 3.0 EndorsementCredential of a pathway, as signed; withdrawn by its
+    revocation bit (``status_list_seq``, ``status_index``), ``withdrawn_at`` set then."""
+
+    __tablename__ = "pathway_endorsements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    status_list_seq: Mapped[int] = mapped_column(Integer)
+    status_index: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
+# --------------------------------------------------------------------------------------------
+# Skills and careers (migration 0009, microcred.skills and microcred.careers): the O*NET and
+# ESCO taxonomies (occupations, skills, their weighted links) and what the planner needs to know
+# about an achievement that the Open Badges definition does not carry (price, duration).
+
+
+class SkillOccupationRow(Base):
+    """An occupation: ``onet:<O*NET-SOC code>`` or an ESCO concept URI."""
+
+    __tablename__ = "skill_occupations"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    code: Mapped[str] = mapped_column(String(300), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    alt_titles: Mapped[str] = mapped_column(Text)  # one per line
+    description: Mapped[str] = mapped_column(Text)
+    job_zone: Mapped[int | None]
+
+
+class SkillRow(Base):
+    """A skill: ``onet:<normalised name>`` (an O*NET technology skill) or an ESCO concept URI."""
+
+    __tablename__ = "skills"
+
+    id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    framework: Mapped[str] = mapped_column(String(10), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    category: Mapped[str] = mapped_column(String(300))
+    alt_names: Mapped[str] = mapped_column(Text)  # one per line
+
+
+class SkillLinkRow(Base):
+    """An occupation's skill, with the signals that weigh it in a gap."""
+
+    __tablename__ = "skill_links"
+
+    occupation_id: Mapped[str] = mapped_column(ForeignKey("skill_occupations.id"), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(ForeignKey("skills.id"), primary_key=True, index=True)
+    hot: Mapped[bool] = mapped_column(Boolean, default=False)
+    in_demand: Mapped[bool] = mapped_column(Boolean, default=False)
+    essential: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CareerOfferRow(Base):
+    """What taking an achievement costs, for the planner's cheapest and fastest paths.
+    ``price_minor`` is in the currency's minor unit (cents)."""
+
+    __tablename__ = "career_offers"
+
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), primary_key=True)
+    price_minor: Mapped[int | None]
+    currency: Mapped[str | None] = mapped_column(String(3))
+    duration_days: Mapped[int | None]
+    updated_at: Mapped[datetime]
+
+
+class EmployerRow(Base):
+    """An organisation that searches learners who opted in; its API token is kept as SHA-256."""
+
+    __tablename__ = "employers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class SkillShareRow(Base):
+    """A credential the learner lets employers find, one row per skill it shows (deleted when
+    the learner withdraws it). ``ref``: a credential id (``ours``) or wallet item id."""
+
+    __tablename__ = "skill_shares"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
+    shared_at: Mapped[datetime]
+
+
+class EmployerSearchRow(Base):
+    """A search an employer made (rate limits count these; learners see those that found
+    them through ``employer_hits``)."""
+
+    __tablename__ = "employer_searches"
+    __table_args__ = (Index("ix_employer_searches_employer_at", "employer_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"))
+    query: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime]
+
+
+class EmployerHitRow(Base):
+    """A learner a search found (what the learner's log of who looked shows)."""
+
+    __tablename__ = "employer_hits"
+
+    search_id: Mapped[str] = mapped_column(ForeignKey("employer_searches.id"), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True, index=True)
+
+
+# --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------
+
+
+class InstanceSettingRow(Base):
+    """A setting that belongs to the data rather than to one process's configuration: the public
+    URL every stored name (DIDs, credential ids, the log's origin) is built on."""
+
+    __tablename__ = "instance_settings"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
 # --------------------------------------------------------------------------------------------
 # Webhooks out (migration 0010, microcred.webhooks): an issuer's subscriptions, each message
 # to each subscription (one row, retried in place) and every attempt at it. The signing
@@ -991,6 +1205,21 @@ class LtiLaunchRow(Base):
     at: Mapped[datetime]
 
 
+# --------------------------------------------------------------------------------------------
+# Operations: job failures counted across every worker process (for /metrics)
+
+
+class JobFailureRow(Base):
+    """Failed job attempts per task, counted by whichever worker process saw them, so one
+    scrape of any web process reports the whole platform's (process counters cannot)."""
+
+    __tablename__ = "job_failures"
+
+    task: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failed_at: Mapped[datetime]
+
+
 class LtiLineItemRow(Base):
     """An Assignment and Grade Services line item a launch named (``lineitem`` of the AGS
     endpoint claim): its results are read on a schedule and judged as scores."""
@@ -1036,3 +1265,29 @@ class LtiContextRow(Base):
     title: Mapped[str | None] = mapped_column(String(300))
     memberships_url: Mapped[str | None] = mapped_column(String(2000))
     updated_at: Mapped[datetime]
+
+
+# --- staff sessions and sign-in limits (issue 20, defect 7) ---------------------------------------
+
+
+class StaffSessionRow(Base):
+    """A console session, so signing out ends it on the server. The cookie carries the id; only
+    its SHA-256 is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInLimitRow(Base):
+    """Failed console sign-ins in a window, per client address and per (account, client); keys
+    are digests, never addresses."""
+
+    __tablename__ = "sign_in_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(index=True)

@@ -10,6 +10,7 @@ measures; nothing here is on that path.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, null, select, update
@@ -42,6 +43,17 @@ class LogKeyRepository(Repository):
         """Store a new key, flushed so it is the current one for the rest of the transaction."""
         self.session.add(row)
         self.session.flush()
+
+    def retire_current(self, at: datetime) -> None:
+        self.session.execute(
+            update(IssuerKeyRow)
+            .where(
+                IssuerKeyRow.issuer_id.is_(None),
+                IssuerKeyRow.purpose == LOG_PURPOSE,
+                IssuerKeyRow.retired_at.is_(None),
+            )
+            .values(retired_at=at)
+        )
 
     def every(self) -> list[IssuerKeyRow]:
         """Every log key, retired ones too (they still verify old checkpoints), unordered."""

@@ -164,6 +164,29 @@ class TransparencyService:
         self._key = (row.id, key)
         return key
 
+    def rotate_key(self) -> str:
+        """Retire the log key; the next append is signed by a new one. Returns its vkey.
+
+        Under the log lock, so no append signs with the retired key afterwards. Checkpoints
+        already signed keep their signature (one checkpoint per tree size: re-signing the
+        newest would replace evidence that bundles and anchors already hold); retired keys
+        stay in the server's DID document and in every recheck, so those still verify.
+        """
+        with transaction(self.sessions) as session:
+            SqlLogStore(session).lock()
+            LogKeyRepository(session).retire_current(self.clock())
+            key = self._new_key(session)
+        return verifier_key(self.origin, _ed25519_public(key.public.multibase))
+
+    def open_current_key(self) -> int:
+        """Unseal the current log key, if the log has one (readiness); 1 or 0 opened."""
+        with self.sessions() as session:
+            row = LogKeyRepository(session).current()
+        if row is None:
+            return 0
+        open_key_row(self.sealer, row)
+        return 1
+
     def _log_keys(self, session: Session) -> list[IssuerKeyRow]:
         """Every log key, current first: retired ones still verify old checkpoints."""
         rows = LogKeyRepository(session).every()

@@ -2,13 +2,17 @@
 presentation.
 
 * Issue signs what it is given as the configured issuer (``settings.demo_issuer``), setting
-  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022``, or
-  ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT (``options.format`` ``vc+jwt``,
-  returned as an ``EnvelopedVerifiableCredential``). ``options.credentialStatus``
-  (``{type: BitstringStatusListEntry, statusPurpose: revocation | suspension | [both]}``)
-  attaches a status entry at a fresh index of the issuer's lists, which this server serves.
+  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022`` (or its draft
+  name ``eddsa-2022``), or ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT
+  (``options.format`` ``vc+jwt``, returned as an ``EnvelopedVerifiableCredential``).
+  ``options.credentialStatus`` (``{type: BitstringStatusListEntry, statusPurpose: revocation
+  | suspension | [both]}``) attaches a status entry at a fresh index of the issuer's lists,
+  which this server serves.
   Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
-  oracle for that issuer, so it takes an API key of that issuer with the issuer role.
+  oracle for that issuer, so it takes an API key of that issuer with the issuer role. What it
+  signs is stored as the platform's own credentials are (a status index, an audit event, a
+  transparency-log entry through the hooks), without an achievement, so the lifecycle
+  (revoke, suspend) applies to it.
 * Verify runs the platform's :class:`~microcred.verify.Verifier`: did:key is resolved locally,
   this server's did:web issuers from the store; nothing is fetched from the network.
 * A presentation's embedded credentials are each verified; its own proof (purpose
@@ -23,7 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -31,9 +36,11 @@ from typing import TYPE_CHECKING, Any
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto import proofs
+from microcred.crypto.canon import Limits
 from microcred.crypto.did import DidResolver
 from microcred.crypto.numbers import check_round_trip
 from microcred.crypto.statuslist import StatusPurpose, status_entry
+from microcred.crypto.work import WorkBudget
 from microcred.errors import (
     FetchError,
     InputError,
@@ -42,14 +49,20 @@ from microcred.errors import (
     PermissionDeniedError,
     short,
 )
+from microcred.issuing.repository import CredentialRepository
 from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
-from microcred.store.tables import IssuerRow
+from microcred.store.tables import CredentialRow, IssuerRow
 from microcred.types import JsonObject
 from microcred.vcapi.model import VC_V1, VC_V2, check_unsecured
+from microcred.verify.checks import parse_time
 from microcred.verify.holder_proof import check_holder_proof, enveloped_data, is_envelope
 from microcred.verify.result import Status, VerificationResult
+from microcred.verify.vc1 import validity_names
+
+MAX_PRESENTATION_CREDENTIALS = 20
+"""The most credentials one presentation may hold (each costs a canonicalization or more)."""
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,12 +70,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from microcred.issuers.service import IssuerService
+    from microcred.issuing.issuance import IssuanceHook
     from microcred.settings import Settings
     from microcred.urls import PublicUrls
     from microcred.verification.service import VerificationService
 
 SUITE = "eddsa-rdfc-2022"
-DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "eddsa-2022")  # the last: a draft name
 JWT_FORMATS = frozenset({"vc+jwt", "jwt", "vc-jwt", "jwt_vc_json"})
 JWT_MEDIA_TYPES = frozenset({"application/vc+jwt"})
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -120,9 +134,12 @@ class VcApiService:
         issuers: IssuerService,
         verification: VerificationService,
         settings: Settings,
+        hooks: Sequence[IssuanceHook] = (),
     ) -> None:
         """``settings``: ``demo_issuer`` names the issuer that signs VC-API requests, if any
-        (read at each request)."""
+        (read at each request). ``hooks`` add their work to the transaction that stores a
+        signed credential (the transparency log), as for the platform's issuance."""
+        self.hooks = list(hooks)
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -150,7 +167,10 @@ class VcApiService:
                 found=short(slug),
             ) from exc
 
-    def issue(self, actor: Actor, credential: Any, options: Mapping[str, Any]) -> JsonObject:
+    def issue(
+        self, actor: Actor, credential: Any, options: Mapping[str, Any]
+    ) -> tuple[JsonObject, CredentialRow]:
+        """The signed credential (a VC-JWT enveloped), and the row that stores it."""
         issuer = self.issuer()
         if actor.issuer_id is not None and actor.issuer_id != issuer.id:
             # The route is public knowledge, so another issuer's key gets 403, not 404.
@@ -170,9 +190,14 @@ class VcApiService:
                 expected="options.credentialStatus or the credential's own, not both",
                 found=short(document["credentialStatus"]),
             )
-        with self.sessions() as session:
+        now = self.clock().replace(microsecond=0)
+        # Every credential gets an index (as the platform's do): one the credential does not
+        # name is never set (the lifecycle refuses to), and a bit nobody points at is harmless.
+        with transaction(self.sessions) as session:
+            [(seq, index)] = allocate_indices(
+                session, issuer.id, 1, length=self.settings.status_list_length, now=now
+            )
             key_file = self.issuers.signing_key(session, issuer.id)
-        now = self.clock()
         vc_1_1 = _first_context(document) == VC_V1
         if vc_1_1:
             # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
@@ -182,30 +207,31 @@ class VcApiService:
         if purposes:
             if vc_1_1:
                 _add_context(document, STATUS_CONTEXT)
-            document["credentialStatus"] = self._status_entries(issuer, purposes, now)
+            document["credentialStatus"] = self._status_entries(issuer, purposes, seq, index)
         signed = sign_credential(document, key_file, suite=suite, created=now)
+        stored = enveloped(signed) if isinstance(signed, str) else signed
+        row = _credential_row(issuer.id, document, stored, suite, seq, index, now)
         with transaction(self.sessions) as session:
+            CredentialRepository(session).insert_signed([row])
             record_audit(
                 session,
                 actor.name,
                 "vcapi.issued",
-                _credential_id(document, options),
+                _credential_id(document, options) or self.urls.credential(row.id),
                 issuer_id=issuer.id,
                 at=now,
-                details={"type": _types(document), "suite": suite},
+                details={"type": _types(document), "suite": suite, "stored": row.id},
             )
-        if isinstance(signed, str):
-            return enveloped(signed)
-        return signed
+            for hook in self.hooks:
+                hook.in_transaction(session, [row])
+        for hook in self.hooks:
+            hook.after_commit([row])
+        return stored, row
 
     def _status_entries(
-        self, issuer: IssuerRow, purposes: list[StatusPurpose], now: datetime
+        self, issuer: IssuerRow, purposes: list[StatusPurpose], seq: int, index: int
     ) -> JsonObject | list[JsonObject]:
-        """Entries at one fresh index of the issuer's lists (a list per purpose, same index)."""
-        with transaction(self.sessions) as session:
-            [(seq, index)] = allocate_indices(
-                session, issuer.id, 1, length=self.settings.status_list_length, now=now
-            )
+        """Entries at the credential's index of the issuer's lists (a list per purpose)."""
         entries = [
             status_entry(
                 list_url=self.urls.status_list(issuer.slug, purpose, seq),
@@ -218,16 +244,29 @@ class VcApiService:
 
     # ---- verify --------------------------------------------------------------------------
 
-    def verify_credential(self, credential: Any, options: Mapping[str, Any]) -> VcApiResult:
+    def verify_credential(
+        self, credential: Any, options: Mapping[str, Any], *, budget: WorkBudget | None = None
+    ) -> VcApiResult:
+        """``budget``: the request's canonicalization work (one of its own without it); a
+        credential refused for its cost raises :class:`WorkLimitError`."""
         optional = _requested_checks(options)
         data = _unwrap_credential(credential)
+        budget = budget or WorkBudget()
         verification = self.verification
-        result = verification.counted(verification.verifier().verify(data))
-        return _to_vcapi(result, optional)
+        result = verification.verifier(budget=budget).verify(data)
+        budget.raise_refusal()
+        return _to_vcapi(verification.counted(result), optional)
 
     def verify_presentation(
-        self, presentation: Any, options: Mapping[str, Any], *, proofless: bool = False
+        self,
+        presentation: Any,
+        options: Mapping[str, Any],
+        *,
+        proofless: bool = False,
+        budget: WorkBudget | None = None,
     ) -> VcApiResult:
+        """Every credential held, and the holder's proof, within one ``budget``; at most
+        :data:`MAX_PRESENTATION_CREDENTIALS` credentials."""
         if not isinstance(presentation, Mapping):
             raise InputError(
                 "the presentation is not a JSON object",
@@ -235,17 +274,26 @@ class VcApiService:
                 found=type(presentation).__name__,
             )
         vp = dict(presentation)
+        credentials = vp.get("verifiableCredential", [])
+        embedded = credentials if isinstance(credentials, list) else [credentials]
+        if len(embedded) > MAX_PRESENTATION_CREDENTIALS:
+            raise InputError(
+                "the presentation holds too many credentials",
+                expected=f"at most {MAX_PRESENTATION_CREDENTIALS}",
+                found=str(len(embedded)),
+            )
+        budget = budget or WorkBudget()
         result = VcApiResult(verified=False)
         if "VerifiablePresentation" not in _types(vp):
             result.errors.append(
                 f"presentation: its type {short(vp.get('type'))} "
                 "does not include VerifiablePresentation"
             )
-        self._presentation_proof(vp, options, result, proofless=proofless)
-
-        credentials = vp.get("verifiableCredential", [])
-        embedded = credentials if isinstance(credentials, list) else [credentials]
-        result.credential_results = [self.verify_credential(c, options) for c in embedded]
+        self._presentation_proof(vp, options, result, proofless=proofless, budget=budget)
+        budget.raise_refusal()
+        result.credential_results = [
+            self.verify_credential(c, options, budget=budget) for c in embedded
+        ]
         for index, outcome in enumerate(result.credential_results):
             if not outcome.verified:
                 detail = "; ".join(outcome.errors) or "not verified"
@@ -263,6 +311,7 @@ class VcApiService:
         result: VcApiResult,
         *,
         proofless: bool,
+        budget: WorkBudget,
     ) -> None:
         challenge, domain = options.get("challenge"), options.get("domain")
         if "proof" not in vp:
@@ -283,7 +332,11 @@ class VcApiService:
                 raise InputError(f"options.{name} must be a string", found=short(value))
         # The rules are the wallet's too (verify.holder_proof): one place for both.
         for check in check_holder_proof(
-            vp, challenge=challenge, domain=domain, resolver=self._resolver()
+            vp,
+            challenge=challenge,
+            domain=domain,
+            resolver=self._resolver(),
+            limits=Limits(budget=budget),
         ):
             if check.status == Status.SKIPPED:
                 continue
@@ -311,7 +364,8 @@ class VcApiService:
 
 
 def _issue_suite(options: Mapping[str, Any]) -> str:
-    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022`` or ``vc-jwt``, from the options."""
+    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022``, ``eddsa-2022`` (the draft name of
+    eddsa-rdfc-2022) or ``vc-jwt``, from the options."""
     suite = options.get("cryptosuite")
     jwt = options.get("format") in JWT_FORMATS or options.get("mediaType") in JWT_MEDIA_TYPES
     if jwt:
@@ -370,6 +424,47 @@ def _status_purposes(options: Mapping[str, Any]) -> list[StatusPurpose]:
             found="[]",
         )
     return purposes
+
+
+def _credential_row(
+    issuer_id: str,
+    document: Mapping[str, Any],
+    stored: JsonObject,
+    suite: str,
+    seq: int,
+    index: int,
+    now: datetime,
+) -> CredentialRow:
+    """The credential as the platform stores its own: no achievement, no recipient to mail."""
+    row_id = str(uuid.uuid4())
+    start_name, end_name = validity_names(document)
+    return CredentialRow(
+        id=row_id,
+        issuer_id=issuer_id,
+        achievement_id=None,
+        achievement_version=None,
+        batch_id=None,
+        idempotency_key=f"vcapi:{row_id}",
+        recipient_name=None,
+        recipient_email=None,
+        recipient_did=None,
+        state="active",
+        status_list_seq=seq,
+        status_index=index,
+        issued_at=now,
+        valid_from=_moment(document.get(start_name)) or now,
+        valid_until=_moment(document.get(end_name)),
+        suite=suite,
+        document=stored,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A date-time the data model rules let through (checked before signing), else None."""
+    try:
+        return parse_time(value, "date") if value is not None else None
+    except MicrocredError:
+        return None
 
 
 def enveloped(token: str) -> JsonObject:

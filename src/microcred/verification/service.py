@@ -21,7 +21,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from microcred.crypto import jose
+from microcred.crypto.canon import Limits
 from microcred.crypto.did import DidResolver, Fetcher, no_network
+from microcred.crypto.work import WorkBudget
 from microcred.errors import (
     FetchError,
     InputError,
@@ -118,16 +120,21 @@ class VerificationService:
         self.events = events
         self.anchor_reader = anchor_reader
 
-    def verifier(self, *, fetcher: Fetcher = no_network) -> Verifier:
+    def verifier(
+        self, *, fetcher: Fetcher = no_network, budget: WorkBudget | None = None
+    ) -> Verifier:
         """A fresh verifier (it caches lists it read, so make one per verification request).
 
         ``fetcher`` serves other servers' DID documents and status lists; the default refuses.
+        ``budget`` bounds the canonicalization work of the whole request (one per verifier
+        without it); a graph refused for its cost is noted on it.
         """
         local = self._local_fetcher(fetcher)
         return Verifier(
             resolver=_LocalResolver(self.urls, self.issuers, local),
             fetcher=local,
             clock=self.clock,
+            limits=Limits(budget=budget or WorkBudget()),
             log_key=self.transparency.verifier_keys()[0],
             log_bundles=self._log_bundle,
             anchor_reader=self._anchor_reader(),
@@ -135,9 +142,13 @@ class VerificationService:
 
     # ---- ways in -----------------------------------------------------------------------------
 
-    def verify_bytes(self, data: bytes, *, fetcher: Fetcher = no_network) -> VerificationResult:
-        """JSON, a JWT or JWS, or a baked PNG/SVG."""
-        return self.counted(self.verifier(fetcher=fetcher).verify(data))
+    def verify_bytes(
+        self, data: bytes, *, fetcher: Fetcher = no_network, budget: WorkBudget | None = None
+    ) -> VerificationResult:
+        """JSON, a JWT or JWS, or a baked PNG/SVG. ``budget``: the request's (see
+        :meth:`verifier`); a graph refused for its cost is a failed proof check here, and noted
+        on the budget, so that the API can answer it as a refusal (422)."""
+        return self.counted(self.verifier(fetcher=fetcher, budget=budget).verify(data))
 
     def counted(self, result: VerificationResult) -> VerificationResult:
         """Count the dashboard's "verified" for one of our credentials whose proof check
@@ -149,7 +160,12 @@ class VerificationService:
         return result
 
     def verify_url(
-        self, url: str, *, fetch_document: Fetcher, fetcher: Fetcher = no_network
+        self,
+        url: str,
+        *,
+        fetch_document: Fetcher,
+        fetcher: Fetcher = no_network,
+        budget: WorkBudget | None = None,
     ) -> VerificationResult:
         """Read ``url`` (from the store when it is one of our credentials, else through
         ``fetch_document``) and verify what it serves; a bad URL becomes a failed check."""
@@ -159,10 +175,15 @@ class VerificationService:
                 data = fetch_document(url)
         except MicrocredError as exc:
             return unreadable(m.FETCH_FAILED, reason=exc)
-        return self.verify_bytes(data, fetcher=fetcher)
+        return self.verify_bytes(data, fetcher=fetcher, budget=budget)
 
     def verify_qr(
-        self, picture: bytes, *, fetch_document: Fetcher, fetcher: Fetcher = no_network
+        self,
+        picture: bytes,
+        *,
+        fetch_document: Fetcher,
+        fetcher: Fetcher = no_network,
+        budget: WorkBudget | None = None,
     ) -> QrOutcome:
         """Decode the QR code in ``picture``; a URL is verified like a typed one, a credential
         (JSON, JWT, OB 2.0 JWS) directly. Anything else is a failed input check."""
@@ -173,19 +194,29 @@ class VerificationService:
         except InputError as exc:
             return QrOutcome(unreadable(m.QR_UNREADABLE, reason=exc), None)
         if text.startswith(("http://", "https://")):
-            result = self.verify_url(text, fetch_document=fetch_document, fetcher=fetcher)
+            result = self.verify_url(
+                text, fetch_document=fetch_document, fetcher=fetcher, budget=budget
+            )
             return QrOutcome(result, text)
         if text.startswith("{") or jose.looks_like_jwt(text) or ob2_input(text):
-            return QrOutcome(self.verify_bytes(text.encode("utf-8"), fetcher=fetcher), text)
+            data = text.encode("utf-8")
+            return QrOutcome(self.verify_bytes(data, fetcher=fetcher, budget=budget), text)
         return QrOutcome(unreadable(m.QR_UNUSABLE, found=short(text, 120)), text)
 
     def verify_upload(
-        self, data: bytes, *, fetch_document: Fetcher, fetcher: Fetcher = no_network
+        self,
+        data: bytes,
+        *,
+        fetch_document: Fetcher,
+        fetcher: Fetcher = no_network,
+        budget: WorkBudget | None = None,
     ) -> QrOutcome:
         """An uploaded file: a credential or baked badge, or else a picture of a QR code."""
         if is_plain_picture(data):
-            return self.verify_qr(data, fetch_document=fetch_document, fetcher=fetcher)
-        return QrOutcome(self.verify_bytes(data, fetcher=fetcher), None)
+            return self.verify_qr(
+                data, fetch_document=fetch_document, fetcher=fetcher, budget=budget
+            )
+        return QrOutcome(self.verify_bytes(data, fetcher=fetcher, budget=budget), None)
 
     def _local_document(self, url: str) -> bytes | None:
         if not self.urls.is_ours(url):

@@ -11,7 +11,9 @@ What "verified" means here, and what it does not:
 * checked: the JWS is well formed, every ``crit`` entry is one JAdES defines, ``x5t#S256``
   names the certificate in ``x5c``, the signature verifies with that certificate's public key
   over the RFC 7797 (or ordinary) signing input, the payload is a Verifiable Credential of the
-  EDC type, and its validity dates hold now;
+  EDC type, it satisfies the Commission's SHACL shapes (``EDC-generic-no-cv``: a violation
+  fails the ``shapes`` check; ``EDC-generic-full``'s vocabulary restrictions: a warning), and
+  its validity dates hold now;
 * not checked: that the certificate chains to a qualified trust service provider on the EU
   trusted lists (no trust list is bundled, and none is fetched). So the ``issuer`` check is a
   warning naming who the certificate says sealed it, and the outcome is "signature valid,
@@ -32,14 +34,14 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from cryptography.x509.oid import NameOID
 
-from microcred.errors import InputError, short
+from microcred.errors import InputError, MicrocredError, short
 from microcred.types import JsonObject
 from microcred.verify import messages as m
-from microcred.verify import vc1
+from microcred.verify import shacl, vc1
 from microcred.verify.result import Check, Status, VerificationResult
 
 EDC_TYPE = "EuropeanDigitalCredential"
@@ -76,6 +78,7 @@ def verify_sealed(text: str, fmt: str, *, clock: Callable[[], datetime]) -> Veri
         checks.append(Check.said("parse", Status.FAILED, m.EDC_NOT_EDC, found=short(types)))
         return VerificationResult(tuple(checks), format=fmt, credential=credential)
     checks.append(Check.said("parse", Status.PASSED, m.EDC_PARSED))
+    checks.append(_shapes(credential))
     certificate: x509.Certificate | None = None
     try:
         certificate = _certificate(header)
@@ -216,6 +219,8 @@ def _check_seal(
         elif alg in ("PS256", "PS384", "PS512") and isinstance(key, rsa.RSAPublicKey):
             pss = padding.PSS(mgf=padding.MGF1(_hash(alg)), salt_length=_hash(alg).digest_size)
             key.verify(signature, signing_input, pss, _hash(alg))
+        elif alg == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
+            key.verify(signature, signing_input)
         elif alg in ("ES256", "ES384", "ES512") and isinstance(key, ec.EllipticCurvePublicKey):
             half = len(signature) // 2
             der = encode_dss_signature(
@@ -225,7 +230,7 @@ def _check_seal(
         else:
             raise InputError(
                 "the seal's algorithm does not fit its certificate",
-                expected="RS256/PS256/ES256 (or 384, 512) with a matching key",
+                expected="RS256/PS256/ES256 (or 384, 512) or EdDSA with a matching key",
                 found=f"{short(alg)} with {type(key).__name__}",
             )
     except InvalidSignature as exc:
@@ -248,6 +253,34 @@ def _who(certificate: x509.Certificate) -> str:
 
 
 # ---- the credential ---------------------------------------------------------------------------
+
+
+def _shapes(credential: JsonObject) -> Check:
+    try:
+        found = shacl.check_edc(credential, ("no-cv",))
+        vocabulary = [] if found else shacl.check_edc(credential, ("full",))
+    except MicrocredError as exc:  # a context not bundled, a graph past the limits
+        return Check.said("shapes", Status.FAILED, m.EDC_SHAPES_UNREADABLE, reason=exc.message)
+    if found:
+        return Check.said(
+            "shapes",
+            Status.FAILED,
+            m.EDC_SHAPES_FAILED,
+            count=len(found),
+            first=str(found[0]),
+            message=found[0].explained,
+            focus=found[0].focus,
+            path=found[0].path or "-",
+        )
+    if vocabulary:
+        return Check.said(
+            "shapes",
+            Status.WARNING,
+            m.EDC_SHAPES_VOCABULARY,
+            count=len(vocabulary),
+            first=str(vocabulary[0]),
+        )
+    return Check.said("shapes", Status.PASSED, m.EDC_SHAPES_OK)
 
 
 def _validity(credential: JsonObject, now: datetime) -> Check:

@@ -1,4 +1,5 @@
-"""Strict JSON for documents strangers hand us: one object, no repeated keys, finite numbers."""
+"""Strict JSON for documents strangers hand us: one object, no repeated keys, finite numbers,
+no lone surrogates, no absurd nesting."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from microcred.errors import InputError
+from microcred.nesting import refuse_deep_nesting
+from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
 from microcred.types import JsonObject
 
 
@@ -42,4 +45,8 @@ def load_json(text: str) -> JsonObject:
         raise InputError(
             "JSON is not an object", expected="a credential object", found=type(value).__name__
         )
+    if may_hold_surrogate_escape(text):
+        # Not text: nothing could hash, sign or show it (issue 20).
+        refuse_lone_surrogates(value)
+    refuse_deep_nesting(value)
     return value

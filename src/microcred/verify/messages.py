@@ -125,6 +125,10 @@ PARTS_UNCONFIRMED = (
 )
 ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
 ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
+ENDORSEMENTS_UNCONFIRMED = (
+    "{failed} of the {count} endorsements have a valid signature, "
+    "but their endorser could not be confirmed ({paths})"
+)
 PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
 
 # European Digital Credentials (Europass), sealed with JAdES
@@ -137,13 +141,28 @@ EDC_ISSUER_UNCONFIRMED = (
     "sealed with a certificate of {sealer}; whether that certificate is a qualified seal on "
     "the EU trusted lists is not checked here"
 )
+EDC_SHAPES_OK = "it satisfies the European Commission's EDC shapes (EDC-generic-no-cv and -full)"
+EDC_SHAPES_FAILED = (
+    "it violates the European Commission's EDC shapes ({count} violations); the first: "
+    "{message}, focus node {focus}, path {path}"
+)
+EDC_SHAPES_VOCABULARY = (
+    "it satisfies the EDC shapes, but {count} of its concepts are outside the Europass "
+    "vocabularies EDC-generic-full asks for; the first: {first}"
+)
+EDC_SHAPES_UNREADABLE = "it could not be checked against the EDC shapes: {reason}"
 EDC_NO_DATES = "no issuance date to check"
 EDC_VALID_SINCE = "valid since {start}"
 
 # Open Badges 2.0
+# "could not be checked", offline or with the host not answering: said the same way everywhere.
 OB2_OFFLINE = (
-    "not checked: Open Badges 2.0 verification reads {url} from the web, "
+    "could not be checked: Open Badges 2.0 verification reads {url} from the web, "
     "and this verifier works offline"
+)
+OB2_UNREACHABLE = "could not be checked: {url} could not be read ({reason})"
+OB2_NO_HOSTED_URL = (
+    "the hosted assertion names no URL to read it from (an http(s) id, or verify.url)"
 )
 OB2_NOT_AT_ID = "not served at its own id: {reason}"
 OB2_LACKS = "the assertion lacks {fields}"

@@ -22,17 +22,15 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from microcred.crypto import jose, proofs, resource_digest, revocation_list
+from microcred.crypto import jose, proofs, resource_digest
 from microcred.crypto.baking import unbake
 from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, VerificationMethod, no_network
 from microcred.crypto.jsonld import bundled_urls
-from microcred.crypto.statuslist import StatusCheck, check_status_entry
 from microcred.errors import (
-    FetchError,
     InputError,
     LogStoreError,
     MicrocredError,
@@ -43,6 +41,7 @@ from microcred.ledger.anchor import AnchorReader
 from microcred.types import JsonObject
 from microcred.verify import embedded, europass, vc1
 from microcred.verify import messages as m
+from microcred.verify.checks import issuer_check, issuer_id, validity_check
 from microcred.verify.jsontext import load_json as _load_json
 from microcred.verify.log_check import check_anchor, check_transparency, unreadable_log
 from microcred.verify.ob2 import Ob2Verifier, ob2_input
@@ -54,10 +53,10 @@ from microcred.verify.result import (
     VerificationResult,
     unreadable,
 )
+from microcred.verify.status import StatusChecker
 
 Clock = Callable[[], datetime]
 OB_TYPES = frozenset({"OpenBadgeCredential", "AchievementCredential", "EndorsementCredential"})
-MAX_STATUS_LIST_BYTES = 1024 * 1024
 MAX_RELATED_BYTES = 16 * 1024 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -114,10 +113,15 @@ class Verifier:
         self._anchor_reader = anchor_reader
         self._fetcher = fetcher
         self._resolver = resolver or DidResolver(fetcher=fetcher)
-        self._status_lists: dict[str, Mapping[str, Any] | str] = dict(status_lists or {})
-        self._verified_lists: set[str] = set()
         self._clock = clock
         self._limits = limits
+        self._status = StatusChecker(
+            resolver=self._resolver,
+            fetcher=fetcher,
+            status_lists=status_lists,
+            clock=clock,
+            limits=limits,
+        )
         self._depth = 0  # how deep in embedded credentials the current one is
         self._parts_seen = 0
 
@@ -262,11 +266,11 @@ class Verifier:
 
         methods = self._proof_check(credential, jwt_token, checks)
         if methods:
-            checks.append(_issuer_check(credential, methods))
+            checks.append(issuer_check(credential, methods))
         else:
             checks.append(Check.said("issuer", Status.SKIPPED, m.ISSUER_NOT_CHECKED))
-        checks.append(_validity_check(credential, self._clock()))
-        checks.extend(self._status_check(credential))
+        checks.append(validity_check(credential, self._clock()))
+        checks.extend(self._status.check(credential))
         if "relatedResource" in credential:
             checks.append(self._related_check(credential["relatedResource"]))
         parts = self._verify_parts(credential, checks)
@@ -418,128 +422,6 @@ class Verifier:
         payload: _Payload = data if isinstance(data, str) else dict(data)
         return self._verify_payload(fmt, payload, checks)
 
-    # 7. status ----------------------------------------------------------------------------------
-
-    def _status_check(self, credential: JsonObject) -> list[Check]:
-        """One ``status`` check for the verdict, and a ``status message`` per message entry."""
-        status = credential.get("credentialStatus")
-        if status is None:
-            return [Check.said("status", Status.SKIPPED, m.NO_STATUS)]
-        entries = status if isinstance(status, list) else [status]
-        purposes: set[str] = set()
-        notes: list[Check] = []
-        unsigned_list = False
-        for entry in entries:
-            outcome = self._one_status(credential, entry)
-            if isinstance(outcome, Check):
-                return [outcome]
-            if outcome.purpose == "message":
-                notes.append(_message_check(outcome))
-                continue
-            unsigned_list |= _is_revocation_list(entry)
-            purposes.add(outcome.purpose)
-        if not purposes:
-            verdict = notes.pop(0)
-            return [replace(verdict, name="status"), *notes]
-        if len(purposes) > 1:
-            return [Check.said("status", Status.PASSED, m.NEITHER), *notes]
-        if purposes == {"suspension"}:
-            return [Check.said("status", Status.PASSED, m.NOT_SUSPENDED), *notes]
-        template = m.NOT_REVOKED_UNSIGNED if unsigned_list else m.NOT_REVOKED
-        return [Check.said("status", Status.PASSED, template), *notes]
-
-    def _one_status(self, credential: JsonObject, entry: Any) -> Check | StatusCheck:
-        """A failed check, or the outcome of an entry that neither revokes nor suspends."""
-        kind = entry.get("type") if isinstance(entry, dict) else None
-        if kind == revocation_list.ENTRY_TYPE:
-            return self._revocation_list_status(credential, entry)
-        if kind != "BitstringStatusListEntry":
-            found = kind if isinstance(entry, dict) else entry
-            return Check.said("status", Status.FAILED, m.STATUS_UNSUPPORTED, found=short(found))
-        url = entry.get("statusListCredential")
-        if not isinstance(url, str):
-            return Check.said("status", Status.FAILED, m.STATUS_NO_LIST)
-        try:
-            list_credential, token = self._status_list(url)
-            issuer = _issuer_id(credential)
-            if _issuer_id(list_credential) != issuer:
-                return Check.said(
-                    "status",
-                    Status.FAILED,
-                    m.STATUS_OTHER_ISSUER,
-                    list_issuer=repr(_issuer_id(list_credential)),
-                    issuer=repr(issuer),
-                )
-            if url not in self._verified_lists:  # one list serves many credentials
-                if token is not None:
-                    method = jose.verify_jwt(token, self._resolver).method
-                else:
-                    method = proofs.verify(
-                        list_credential, self._resolver, limits=self._limits
-                    ).method
-                if _issuer_check(list_credential, [method]).status != Status.PASSED:
-                    return Check.said(
-                        "status",
-                        Status.FAILED,
-                        m.STATUS_LIST_KEY_OTHER,
-                        key=method.id,
-                        issuer=issuer,
-                    )
-                self._verified_lists.add(url)
-            window = _validity_check(list_credential, self._clock())
-            if window.status == Status.FAILED:
-                return Check.said(
-                    "status", Status.FAILED, m.STATUS_LIST_STALE, reason=window.message
-                )
-            result = check_status_entry(entry, list_credential)
-        except MicrocredError as exc:
-            return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
-        return _status_outcome(result)
-
-    def _revocation_list_status(
-        self, credential: JsonObject, entry: JsonObject
-    ) -> Check | StatusCheck:
-        try:
-            url = revocation_list.list_url(entry)
-            document, _ = self._status_list(url, jwt_allowed=False)
-            result = revocation_list.check_revocation_list(
-                entry,
-                document,
-                credential_id=credential.get("id"),
-                issuer_id=_issuer_id(credential),
-            )
-        except MicrocredError as exc:
-            return Check.said("status", Status.FAILED, m.STATUS_UNCHECKED, reason=_explain(exc))
-        return _status_outcome(result)
-
-    def _status_list(self, url: str, *, jwt_allowed: bool = True) -> tuple[JsonObject, str | None]:
-        """The list served at ``url`` (given, or fetched once), and its JWT if it is one."""
-        known = self._status_lists.get(url)
-        if known is None:
-            if self._fetcher is no_network:
-                given = ", ".join(sorted(self._status_lists)) or "none"
-                raise FetchError(
-                    "this list was not given and fetching is disabled (offline)",
-                    expected=f"a status list for {url} (given: {given})",
-                    found=url,
-                )
-            body = self._fetcher(url)
-            if len(body) > MAX_STATUS_LIST_BYTES:
-                raise InputError(
-                    "status list is too large",
-                    expected=f"<= {MAX_STATUS_LIST_BYTES} bytes",
-                    found=f"{len(body)} bytes",
-                )
-            text = body.decode("utf-8", "replace").strip()
-            known = text if jose.looks_like_jwt(text) else _load_json(text)
-            self._status_lists[url] = known
-        if isinstance(known, str):
-            if not jwt_allowed:
-                raise InputError("a 1EdTech revocation list is JSON", found="a JWT")
-            _, decoded = jose.decode_unverified(known)
-            return decoded, known
-        return dict(known), None
-
 
 _PART_CHECKS = {"credential": "credentials", "endorsement": "endorsements"}
 
@@ -548,68 +430,36 @@ def _parts_check(role: str, results: list[PartResult], found: list[embedded.Embe
     """How embedded credentials count: a CLR stands or falls with the credentials it holds;
     an endorsement that fails is a warning (it is a third party's claim, not the credential)."""
     name = _PART_CHECKS[role]
+    record = role == "credential"
     count = sum(1 for item in found if item.role == role)
     failed = [r.path for r in results if not r.result.verified]
     unchecked = count - len(results)
-    if role == "credential":
-        unconfirmed = [r.path for r in results if r.result.outcome == Outcome.ISSUER_NOT_CONFIRMED]
-        if unconfirmed and len(unconfirmed) == len(failed) and not unchecked:
-            # Valid signatures by keys the credentials carry: the record is unconfirmed too.
-            return Check.said(
-                name,
-                Status.WARNING,
-                m.PARTS_UNCONFIRMED,
-                failed=len(unconfirmed),
-                count=count,
-                paths=", ".join(unconfirmed),
-            )
-        if failed or unchecked:
-            return Check.said(
-                name,
-                Status.FAILED,
-                m.PARTS_FAILED,
-                failed=len(failed) + unchecked,
-                count=count,
-                paths=", ".join(failed) or "-",
-            )
-        return Check.said(name, Status.PASSED, m.PARTS_OK, count=count)
-    if failed or unchecked:
+    if not failed and not unchecked:
+        return Check.said(
+            name, Status.PASSED, m.PARTS_OK if record else m.ENDORSEMENTS_OK, count=count
+        )
+    unconfirmed = [r.path for r in results if r.result.outcome == Outcome.ISSUER_NOT_CONFIRMED]
+    if unconfirmed and len(unconfirmed) == len(failed) and not unchecked:
+        # Valid signatures by keys the credentials carry: the record is unconfirmed too; an
+        # endorsement is a warning either way, and says whose word could not be confirmed.
         return Check.said(
             name,
             Status.WARNING,
-            m.ENDORSEMENTS_FAILED,
-            failed=len(failed) + unchecked,
+            m.PARTS_UNCONFIRMED if record else m.ENDORSEMENTS_UNCONFIRMED,
+            failed=len(unconfirmed),
             count=count,
-            paths=", ".join(failed) or "-",
+            paths=", ".join(unconfirmed),
         )
-    return Check.said(name, Status.PASSED, m.ENDORSEMENTS_OK, count=count)
-
-
-def _status_outcome(result: StatusCheck) -> Check | StatusCheck:
-    if not result.set or result.purpose == "message":
-        return result
-    if result.purpose == "suspension":
-        return Check.said("status", Status.FAILED, m.SUSPENDED)
-    if result.status_message:
-        return Check.said("status", Status.FAILED, m.REVOKED_BECAUSE, reason=result.status_message)
-    return Check.said("status", Status.FAILED, m.REVOKED)
-
-
-def _message_check(result: StatusCheck) -> Check:
-    value = f"{result.value:#x}"
-    if result.status_message:
-        return Check.said(
-            "status message",
-            Status.PASSED,
-            m.STATUS_VALUE,
-            value=value,
-            message=result.status_message,
-        )
-    return Check.said("status message", Status.PASSED, m.STATUS_VALUE_UNEXPLAINED, value=value)
-
-
-def _is_revocation_list(entry: Any) -> bool:
-    return isinstance(entry, dict) and entry.get("type") == revocation_list.ENTRY_TYPE
+    if not record:  # the unconfirmed ones are not "not verified": their parts say what they are
+        failed = [path for path in failed if path not in unconfirmed]
+    return Check.said(
+        name,
+        Status.FAILED if record else Status.WARNING,
+        m.PARTS_FAILED if record else m.ENDORSEMENTS_FAILED,
+        failed=len(failed) + unchecked,
+        count=count,
+        paths=", ".join(failed) or "-",
+    )
 
 
 # --- checks that need no state ----------------------------------------------------------------
@@ -658,78 +508,9 @@ def _sealed_edc(text: str) -> bool:
     return isinstance(document, dict) and europass.is_sealed_edc(document)
 
 
-def _issuer_check(credential: JsonObject, methods: list[VerificationMethod]) -> Check:
-    """Passes when a verified proof is the issuer's (the others may be an endorser's, a
-    witness's); else names the first proof's key and who controls it."""
-    issuer = _issuer_id(credential)
-    for candidate in methods:
-        did_of_key = candidate.id.split("#", 1)[0]
-        listed = candidate.binding == "listed"
-        if listed and issuer and candidate.controller == issuer and did_of_key == issuer:
-            return Check.said("issuer", Status.PASSED, m.ISSUER_OK, issuer=issuer)
-    method = methods[0]
-    reason = method.binding_reason or method.binding
-    if method.binding == "unconfirmed":
-        # The key came with the credential: the signature proves integrity, not authorship.
-        return Check.said(
-            "issuer", Status.WARNING, m.ISSUER_UNCONFIRMED, key=method.id, reason=reason
-        )
-    if method.binding == "unlisted":
-        return Check.said("issuer", Status.FAILED, m.ISSUER_UNLISTED, key=method.id, reason=reason)
-    return Check.said(
-        "issuer",
-        Status.FAILED,
-        m.ISSUER_OTHER,
-        key=method.id,
-        controller=method.controller,
-        issuer=issuer or "(none)",
-    )
-
-
-def _validity_check(credential: Mapping[str, Any], now: datetime) -> Check:
-    start_name, end_name = vc1.validity_names(credential)
-    start = credential.get(start_name)
-    end = credential.get(end_name)
-    try:
-        start_at = _parse_time(start, start_name) if start is not None else None
-        end_at = _parse_time(end, end_name) if end is not None else None
-    except InputError as exc:
-        return Check.said("validity", Status.FAILED, m.DATES_UNREADABLE, reason=_explain(exc))
-    if start_at is not None and now < start_at:
-        return Check.said("validity", Status.FAILED, m.NOT_YET, start=start)
-    if end_at is not None and now >= end_at:
-        return Check.said("validity", Status.FAILED, m.EXPIRED, end=end)
-    if end_at is None:
-        if start:
-            return Check.said("validity", Status.PASSED, m.VALID_SINCE, start=start)
-        return Check.said("validity", Status.PASSED, m.NO_PERIOD)
-    return Check.said("validity", Status.PASSED, m.VALID_BETWEEN, start=start, end=end)
-
-
-def _parse_time(value: Any, name: str) -> datetime:
-    if not isinstance(value, str):
-        raise InputError(
-            f"{name} is not a date-time", expected="YYYY-MM-DDThh:mm:ssZ", found=short(value)
-        )
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise InputError(
-            f"{name} is not a date-time", expected="YYYY-MM-DDThh:mm:ssZ", found=short(value)
-        ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _types(credential: Mapping[str, Any]) -> set[str]:
     value = credential.get("type", [])
     return {t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)}
-
-
-def _issuer_id(credential: Mapping[str, Any]) -> str:
-    issuer = credential.get("issuer")
-    if isinstance(issuer, dict):
-        issuer = issuer.get("id")
-    return issuer if isinstance(issuer, str) else ""
 
 
 def _cryptosuite(credential: Mapping[str, Any]) -> str | None:
@@ -754,7 +535,7 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         "id": credential.get("id"),
         "name": credential.get("name"),
         "issuer": {
-            "id": _issuer_id(credential),
+            "id": issuer_id(credential),
             "name": issuer.get("name") if isinstance(issuer, dict) else None,
         },
         "achievement": achievement.get("name") if isinstance(achievement, dict) else None,

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.store.db import transaction
-from microcred.wallet.repository import WalletRepository
+from microcred.wallet.notice_repository import NoticeRepository
 
 BANNER_LIMIT = 20
 """The most notices the banner lists at once (the newest)."""
@@ -33,13 +33,13 @@ class NoticeService:
     def notices(self, learner_id: str) -> list[Notice]:
         """The learner's notices not dismissed yet, newest first."""
         with self.sessions() as session:
-            rows = WalletRepository(session).open_notices(learner_id, limit=BANNER_LIMIT)
+            rows = NoticeRepository(session).open_notices(learner_id, limit=BANNER_LIMIT)
             return [Notice(r.id, r.ref, r.what, r.name, r.created_at) for r in rows]
 
     def dismiss(self, learner_id: str, notice_id: str) -> None:
         """Hide one notice; another learner's is not found."""
         with transaction(self.sessions) as session:
-            row = WalletRepository(session).notice(learner_id, notice_id)
+            row = NoticeRepository(session).notice(learner_id, notice_id)
             if row.dismissed_at is None:
                 row.dismissed_at = self.clock()
 

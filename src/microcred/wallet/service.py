@@ -28,7 +28,8 @@ from microcred.urls import PublicUrls
 from microcred.verification.service import VerificationService
 from microcred.verify import messages as m
 from microcred.verify.result import Status, VerificationResult
-from microcred.wallet.repository import NoticeRepository, WalletRepository
+from microcred.wallet.notice_repository import NoticeRepository
+from microcred.wallet.repository import WalletRepository
 from microcred.wallet.states import credential_name, state_of
 
 MAX_IMPORT_BYTES = 5 * 1024 * 1024
@@ -72,14 +73,18 @@ class WalletService:
         verification: VerificationService,
         recipients: RecipientService,
         fetcher: Fetcher = no_network,
+        on_added: Callable[[str], None] | None = None,
     ) -> None:
-        """``fetcher``: other servers' keys and status lists while verifying an import."""
+        """``fetcher``: other servers' keys and status lists while verifying an import.
+        ``on_added``: told the learner's id after an import or a claim committed (pathways
+        re-evaluate what the learner now holds)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.verification = verification
         self.recipients = recipients
         self.fetcher = fetcher
+        self.on_added = on_added
 
     # ---- holdings --------------------------------------------------------------------------
 
@@ -107,6 +112,12 @@ class WalletService:
                 for kind, ref in page
             ]
         return held, total
+
+    def holding_states(self, learner_id: str) -> list[tuple[str, str, str]]:
+        """(kind, id, state) of every held credential, states as :meth:`list_credentials`
+        gives them, without reading a document (for callers that keep documents' facts)."""
+        with self.sessions() as session:
+            return WalletRepository(session).holding_states(learner_id, self.clock())
 
     def get(self, learner_id: str, ref: str) -> WalletItem:
         """One held credential, ours or imported; another learner's is not found."""
@@ -193,7 +204,9 @@ class WalletService:
                 return False
             held = repo.holds(learner_id, credential_id)
             repo.add_claim(learner_id, credential_id, self.clock())
-            return not held
+        if self.on_added is not None:
+            self.on_added(learner_id)
+        return not held
 
     # ---- import ----------------------------------------------------------------------------
 
@@ -249,6 +262,7 @@ class WalletService:
                 expected="Open Badges 3.0 / 2.0, VC-JWT, a baked PNG or SVG, CLR 2.0, Europass",
                 found=check.message if check is not None else "no credential",
             )
+        _refuse_malformed_edc(result)
         upsert = source.startswith("obapi:")
         now = self.clock()
         parent = self._row(learner_id, data, document, result, source=source, now=now)
@@ -285,7 +299,10 @@ class WalletService:
                 fresh.add(row.digest)
                 new_parts.append(row)
             repo.add_items(new_parts)
-            return self._imported(parent, now)
+            added = self._imported(parent, now)
+        if self.on_added is not None:
+            self.on_added(learner_id)
+        return added
 
     def _already_held(
         self, repo: WalletRepository, learner_id: str, row: WalletItemRow
@@ -468,6 +485,19 @@ def _not_a_credential(result: VerificationResult) -> bool:
     return not result.readable or (
         parse is not None and parse.status == Status.FAILED and parse.template == m.NOT_VC
     )
+
+
+def _refuse_malformed_edc(result: VerificationResult) -> None:
+    """A European Digital Credential that breaks the Commission's shapes is not one: refused
+    with the shape's message, focus node and path (a broken seal is kept, shown as failed)."""
+    shapes = result.check("shapes")
+    if result.format == m.FORMAT_EDC and shapes is not None and shapes.status == Status.FAILED:
+        raise InputError(
+            "this European Digital Credential does not conform to the European Commission's "
+            "shapes, so the wallet does not keep it",
+            expected="a credential satisfying EDC-generic-no-cv",
+            found=shapes.message,
+        )
 
 
 def _clr_parts(credential: JsonObject | None) -> list[HeldDocument]:

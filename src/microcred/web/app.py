@@ -16,7 +16,9 @@ from microcred.web.api import (
     achievements,
     audit,
     batches,
+    careers,
     credentials,
+    europass,
     issuers,
     lifecycle,
     lms,
@@ -24,6 +26,8 @@ from microcred.web.api import (
     lti,
     obapi,
     oid4vci,
+    operations,
+    pathways,
     public,
     status,
     vcapi,
@@ -31,18 +35,23 @@ from microcred.web.api import (
     webhooks,
     xapi,
 )
+from microcred.web.observability import Observability
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
 API_ROUTERS = (
     achievements.router,
     audit.router,
     batches.router,
+    careers.router,
     credentials.router,
+    europass.router,
     issuers.router,
     lifecycle.router,
     log.router,
     obapi.router,
     oid4vci.router,
+    operations.router,
+    pathways.router,
     public.router,
     status.router,
     vcapi.router,
@@ -76,4 +85,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for router in API_ROUTERS:
         app.include_router(router)
     pages.install(app)
+    # Outermost: it sees every answer, the error pages' too.
+    app.add_middleware(Observability, metrics=runtime.metrics)
     return app

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 
 from microcred.accounts.actor import Actor
 from microcred.errors import InputError, UnauthenticatedError
+from microcred.nesting import refuse_deep_nesting
 from microcred.runtime import Runtime
+from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -64,8 +66,26 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 
 
 def json_body(raw: bytes) -> Any:
-    """A raw body read as JSON; unreadable or absurdly nested JSON is the client's error."""
+    """A raw body read as JSON; unreadable or too deeply nested JSON is the client's error, and so
+    is a lone surrogate escape anywhere in it (text nothing downstream can encode)."""
     try:
-        return json.loads(raw)
+        value = json.loads(raw)
     except (ValueError, RecursionError) as exc:
         raise InputError("the request body is not JSON", expected="a JSON object") from exc
+    if may_hold_surrogate_escape(raw):
+        refuse_lone_surrogates(value)
+    refuse_deep_nesting(value)
+    return value
+
+
+MAX_OFFSET = 10**12
+Offset = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description=f"rows to skip, at most {MAX_OFFSET}")
+]
+"""A list's ``offset``: past 64 bits it reached the database as a 500 (issue 20)."""
+
+
+def client_of(request: Request) -> str:
+    """The client's address, for limits per client (the peer: behind a proxy, the proxy's
+    forwarding is trusted only where uvicorn's ``--forwarded-allow-ips`` says so)."""
+    return request.client.host if request.client else "unknown"

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 STATUS: dict[type[e.MicrocredError], int] = {
     e.MicrocredError: 400,
     e.InputError: 422,  # ModelError, BundleError, NoQrCodeError: the client's input
+    e.WorkLimitError: 422,  # a graph built to cost more than it may: refused, not "not verified"
     e.LogProofError: 422,  # a proof or checkpoint the client sent does not verify
     e.FetchError: 502,  # an address the client named could not be read from upstream
     e.UrlRefusedError: 422,  # an address the client named that we will not go to
@@ -70,8 +71,15 @@ def install(app: FastAPI) -> None:
             return JSONResponse(
                 error_body(error.code, "something went wrong on our side"), status_code=status
             )
+        where = (
+            {"node": error.node, "reason": error.reason}
+            if isinstance(error, e.PathwayError)
+            else {}
+        )
         return JSONResponse(
-            error_body(error.code, error.message, expected=error.expected, found=error.found),
+            error_body(
+                error.code, error.message, expected=error.expected, found=error.found, **where
+            ),
             status_code=status,
             headers=headers,
         )

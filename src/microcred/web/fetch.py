@@ -6,7 +6,8 @@ the server's own network (SSRF):
 * only ``http`` and ``https``, no user:password in the URL;
 * the host is resolved once, every address it resolves to must be public (not private,
   loopback, link-local, multicast, reserved, unspecified, shared or otherwise non-global),
-  unless it lies in ``FetchPolicy.allowed_networks``;
+  unless it lies in ``FetchPolicy.allowed_networks``; an IPv6 address that carries an IPv4
+  one (6to4, NAT64, Teredo, IPv4-mapped/-compatible) is judged by that IPv4 host too;
 * the connection goes to the address that was checked, so a second DNS answer cannot swap in
   another one (no rebinding gap); TLS still checks the certificate against the host name;
 * one overall time limit, a size limit on the body (read in blocks, never whole), no
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from microcred.errors import FetchError, UrlRefusedError, short
+from microcred.errors import FetchError, UnreachableError, UrlRefusedError, short
 from microcred.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -39,8 +40,45 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError("the host name does not resolve", found=short(host)) from exc
+        raise UnreachableError("the host name does not resolve", found=short(host)) from exc
     return [str(info[4][0]) for info in infos]
+
+
+# IPv6 ranges whose addresses carry an IPv4 address (RFC 3056, 6052, 4380, 4291, 2765). The
+# local-use NAT64 prefix 64:ff9b:1::/48 (RFC 8215) is reserved, so refused whole: where its IPv4
+# bits sit depends on the operator's prefix length.
+SIX_TO_FOUR = ipaddress.IPv6Network("2002::/16")
+NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+TEREDO = ipaddress.IPv6Network("2001::/32")
+IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 hosts an IPv6 address leads to through a relay or translator (6to4, NAT64,
+    Teredo's server and client, IPv4-compatible and -translated forms); empty for others."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address in SIX_TO_FOUR:
+        return [ipaddress.IPv4Address((int(address) >> 80) & 0xFFFFFFFF)]
+    if address in TEREDO:
+        server, client = address.teredo or (low32, low32)
+        return [server, client]
+    if address in NAT64 or address in IPV4_TRANSLATED:
+        return [low32]
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1, which are themselves
+        return [low32]
+    return []
+
+
+def _public(address: IpAddress) -> bool:
+    return address.is_global and not (
+        address.is_multicast
+        or address.is_reserved
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_private
+        or address.is_unspecified
+    )
 
 
 @dataclass(frozen=True)
@@ -62,21 +100,18 @@ class FetchPolicy:
     def permits(self, address: IpAddress) -> bool:
         if any(address in network for network in self.allowed_networks):
             return True
-        mapped = getattr(address, "ipv4_mapped", None)
-        if mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
-            return self.permits(mapped)
-        return (
-            self.public
-            and address.is_global
-            and not (
-                address.is_multicast
-                or address.is_reserved
-                or address.is_loopback
-                or address.is_link_local
-                or address.is_private
-                or address.is_unspecified
-            )
-        )
+        if isinstance(address, ipaddress.IPv6Address):
+            if address.ipv4_mapped is not None:  # ::ffff:10.0.0.1 is 10.0.0.1
+                return self.permits(address.ipv4_mapped)
+            embedded = embedded_ipv4(address)
+            # A relay or translator takes the packet on to the IPv4 host inside the address:
+            # that host must be public, whatever private ranges this policy opens directly.
+            if any(not _public(host) for host in embedded):
+                return False
+            if embedded and address in NAT64:
+                # The translator's prefix is reserved; the IPv4 host it reaches is what counts.
+                return self.public
+        return self.public and _public(address)
 
     def fetcher(self, accept: str = "application/json") -> Callable[[str], bytes]:
         """A ``Fetcher`` for the verifier (DID documents, status lists): body only."""
@@ -151,7 +186,7 @@ def _target(url: str, policy: FetchPolicy) -> tuple[str, str, int, str, str]:
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = policy.resolver(host, port)
     if not addresses:
-        raise FetchError("the host name does not resolve", found=short(host))
+        raise UnreachableError("the host name does not resolve", found=short(host))
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
         if not policy.permits(address):
@@ -197,7 +232,7 @@ def _get_once(
     scheme, host, port, path, ip = _target(url, policy)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+        raise UnreachableError("the server took too long", expected=f"under {policy.timeout:g} s")
     kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = kind(host, ip, port, remaining)
     response: http.client.HTTPResponse | None = None
@@ -231,7 +266,9 @@ def _get_once(
         if isinstance(exc, FetchError):  # pragma: no cover - FetchError is no OSError
             raise
         what = "the server took too long" if isinstance(exc, TimeoutError) else "fetch failed"
-        raise FetchError(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
+        # No answer at the socket level (refused, reset, timed out): the host is unreachable.
+        error = UnreachableError if isinstance(exc, OSError) else FetchError
+        raise error(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
     finally:
         # With "Connection: close" the response owns the socket, so it is closed too.
         if response is not None:
@@ -256,7 +293,9 @@ def _read_limited(
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+            raise UnreachableError(
+                "the server took too long", expected=f"under {policy.timeout:g} s"
+            )
         if sock is not None:  # a slow drip must not outlast the overall limit
             sock.settimeout(remaining)
         block = response.read1(64 * 1024)

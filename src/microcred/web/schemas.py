@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import AliasGenerator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AliasGenerator, BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
 from microcred.accounts.actor import Role
+from microcred.nesting import MAX_DEPTH, too_deep_at
+from microcred.surrogates import lone_surrogate_at
 
 
 class Schema(BaseModel):
@@ -19,6 +22,49 @@ class Schema(BaseModel):
         serialize_by_alias=True,
         extra="forbid",
     )
+
+
+class Body(Schema):
+    """A request body."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_is_text(cls, data: Any) -> Any:
+        """A lone surrogate (``"\\ud800"``) anywhere in a body, free-form JSON fields included,
+        is refused here, naming its field: stored, it made the issuer unreadable; and so is JSON
+        nested past MAX_DEPTH, which failed as a 500 in the serializers (issue 20)."""
+        if isinstance(data, dict):
+            found = lone_surrogate_at(data)
+            if found is not None:
+                raise PydanticCustomError(
+                    "lone_surrogate",
+                    "{field}: text holds a lone surrogate escape (such as \\ud800), which is "
+                    "not a character; expected Unicode text",
+                    {"field": found or "(body)"},
+                )
+            deep = too_deep_at(data)
+            if deep is not None:
+                raise PydanticCustomError(
+                    "too_deep",
+                    "{field}: JSON is nested deeper than {limit} levels; expected at most {limit}",
+                    {"field": deep, "limit": MAX_DEPTH},
+                )
+        return data
+
+
+def utc_moment(value: datetime) -> datetime:
+    """An aware datetime, in UTC; one without a zone, or past year 9999 (or before year 1) once
+    in UTC, is the client's error, not the database's."""
+    if value.tzinfo is None:
+        raise ValueError("expected a time zone (Z or +hh:mm), found none")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{value.isoformat()} is outside years 1 to 9999 once in UTC") from None
+
+
+UtcMoment = Annotated[datetime, AfterValidator(utc_moment)]
+"""A moment the client gives: aware, and representable in UTC."""
 
 
 class IssuerOut(Schema):
@@ -35,7 +81,7 @@ class IssuerOut(Schema):
     created_at: datetime
 
 
-class IssuerPatch(Schema):
+class IssuerPatch(Body):
     name: str | None = None
     url: str | None = None
     email: str | None = None
@@ -45,7 +91,7 @@ class IssuerPatch(Schema):
     linkedin_organization_id: str | None = Field(default=None, max_length=40)
 
 
-class ApiKeyIn(Schema):
+class ApiKeyIn(Body):
     name: str = Field(min_length=1, max_length=200)
     role: Role = "issuer"
 
@@ -61,7 +107,7 @@ class ApiKeyOut(Schema):
     token: str | None = Field(default=None, description="Shown once, when the key is created")
 
 
-class AchievementIn(Schema):
+class AchievementIn(Body):
     achievement: dict[str, Any] = Field(
         description="OB 3.0 Achievement JSON (name, description, criteria, alignment, EU elements"
         ", ...) without id; the server assigns the id and the image"
@@ -69,7 +115,7 @@ class AchievementIn(Schema):
     validity_months: int | None = Field(default=None, ge=1, le=1200)
 
 
-class AchievementPatch(Schema):
+class AchievementPatch(Body):
     achievement: dict[str, Any] | None = None
     validity_months: int | None = Field(default=None, ge=1, le=1200)
     clear_validity: bool = False
@@ -88,24 +134,24 @@ class AchievementOut(Schema):
     updated_at: datetime
 
 
-class Recipient(Schema):
+class Recipient(Body):
     email: str | None = Field(default=None, max_length=320)
     did: str | None = Field(default=None, max_length=2000)
     name: str | None = Field(default=None, max_length=300)
 
 
-class IssueIn(Schema):
+class IssueIn(Body):
     achievement_id: str
     recipient: Recipient
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
-    valid_from: datetime | None = None
+    valid_from: UtcMoment | None = None
 
 
 class CredentialOut(Schema):
     id: str
     url: str
-    achievement_id: str
-    achievement_version: int
+    achievement_id: str | None  # None: issued through the VC-API, as sent
+    achievement_version: int | None
     batch_id: str | None
     recipient: Recipient
     state: str

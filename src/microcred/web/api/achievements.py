@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from microcred.achievements.service import UNCHANGED
 from microcred.web.convert import achievement_out
-from microcred.web.deps import ActorDep, RawBody, RuntimeDep
+from microcred.web.deps import ActorDep, Offset, RawBody, RuntimeDep
 from microcred.web.schemas import AchievementIn, AchievementOut, AchievementPatch
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"])
@@ -20,7 +20,7 @@ def list_achievements(
     actor: ActorDep,
     runtime: RuntimeDep,
     include_archived: Annotated[bool, Query(alias="includeArchived")] = False,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[AchievementOut]:
     rows = runtime.achievements.list(

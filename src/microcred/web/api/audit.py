@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from microcred.web.deps import ActorDep, RuntimeDep
+from microcred.web.deps import ActorDep, Offset, RuntimeDep
 from microcred.web.schemas import Schema
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/audit", tags=["audit"])
@@ -35,7 +35,7 @@ def list_audit_events(
     actor: ActorDep,
     runtime: RuntimeDep,
     action: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPageOut:
     """Newest first. ``action`` filters by name, e.g. ``credential.issued``, ``key.rotated``,

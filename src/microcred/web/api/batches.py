@@ -11,7 +11,7 @@ from pydantic import Field
 from microcred.bulk.batches import bad_rows, ignored_columns
 from microcred.errors import InputError
 from microcred.store.tables import BatchRow
-from microcred.web.deps import ActorDep, RawBody, RuntimeDep
+from microcred.web.deps import ActorDep, Offset, RawBody, RuntimeDep
 from microcred.web.schemas import Schema
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/batches", tags=["batches"])
@@ -112,7 +112,7 @@ def list_batches(
     issuer_id: str,
     actor: ActorDep,
     runtime: RuntimeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> BatchPage:
     rows, total = runtime.batches.list(actor, issuer_id, offset=offset, limit=limit)

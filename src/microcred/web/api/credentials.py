@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -10,8 +9,8 @@ from fastapi import APIRouter, Header, Query, Response
 from microcred.issuing.issuance import IssueRequest
 from microcred.issuing.repository import CredentialFilter
 from microcred.web.convert import credential_out
-from microcred.web.deps import ActorDep, RuntimeDep
-from microcred.web.schemas import CredentialOut, CredentialPage, IssueIn
+from microcred.web.deps import ActorDep, Offset, RuntimeDep
+from microcred.web.schemas import CredentialOut, CredentialPage, IssueIn, UtcMoment
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/credentials", tags=["credentials"])
 
@@ -51,9 +50,9 @@ def list_credentials(
     state: Annotated[str | None, Query(pattern="^(active|revoked|suspended)$")] = None,
     batch: str | None = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
-    issued_after: Annotated[datetime | None, Query(alias="issuedAfter")] = None,
-    issued_before: Annotated[datetime | None, Query(alias="issuedBefore")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    issued_after: Annotated[UtcMoment | None, Query(alias="issuedAfter")] = None,
+    issued_before: Annotated[UtcMoment | None, Query(alias="issuedBefore")] = None,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> CredentialPage:
     where = CredentialFilter(

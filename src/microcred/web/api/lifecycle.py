@@ -6,14 +6,14 @@ from fastapi import APIRouter
 
 from microcred.web.convert import credential_out
 from microcred.web.deps import ActorDep, RuntimeDep
-from microcred.web.schemas import CredentialOut, Schema
+from microcred.web.schemas import Body, CredentialOut
 
 router = APIRouter(
     prefix="/api/v1/issuers/{issuer_id}/credentials/{credential_id}", tags=["lifecycle"]
 )
 
 
-class ReasonIn(Schema):
+class ReasonIn(Body):
     """Why: required (1-500 characters) to revoke or suspend, optional to reinstate."""
 
     reason: str | None = None

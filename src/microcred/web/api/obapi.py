@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, TypeVar
 from urllib.parse import parse_qsl
 
@@ -30,6 +30,7 @@ from microcred.obapi.service import (
     OAuthAnswer,
 )
 from microcred.runtime import Runtime
+from microcred.surrogates import json_holds_lone_surrogate
 from microcred.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/ims/ob/v3p0", tags=["obapi"])
@@ -162,6 +163,8 @@ async def register(request: Request, runtime: RuntimeDep) -> Response:
         return _oauth_refusal(f"the registration is larger than {MAX_OAUTH_BYTES} bytes")
     try:
         metadata: object = json.loads(raw)
+        if json_holds_lone_surrogate(raw, metadata):
+            raise ValueError("a lone surrogate is not text")
     except (ValueError, RecursionError):
         return _oauth_refusal("the registration is not JSON")
     call = _call(runtime, request, "oauth/register", json=metadata)
@@ -252,7 +255,15 @@ def _moment(name: str, value: str | None) -> datetime | None:
             expected="RFC 3339, for example 2026-01-15T09:00:00Z",
             found=value[:40],
         )
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:00-14:00 is in year 10000 once in UTC (issue 20)
+        raise ObApiError(
+            "invalid_query_parameter",
+            f"{name} is outside years 1 to 9999 once in UTC",
+            expected="RFC 3339, for example 2026-01-15T09:00:00Z",
+            found=value[:40],
+        ) from None
 
 
 @router.get("/credentials")
@@ -326,6 +337,8 @@ async def put_profile(request: Request, runtime: RuntimeDep) -> Response:
         raw = await _body(request, MAX_OAUTH_BYTES)
         try:
             body: object = json.loads(raw) if raw else None
+            if raw and json_holds_lone_surrogate(raw, body):
+                raise ValueError("a lone surrogate is not text")
         except (ValueError, RecursionError):
             body = None
         profile = await _in_thread(lambda: runtime.obapi.update_profile(caller, body))

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import NotFoundError, Oid4vciError
 from microcred.obapi.authserver import GRANT_TYPES as OBAPI_GRANT_TYPES
+from microcred.surrogates import json_holds_lone_surrogate
 from microcred.types import JsonObject
 from microcred.web.api import obapi
 from microcred.web.deps import RuntimeDep
@@ -164,6 +165,8 @@ async def credential(request: Request, runtime: RuntimeDep) -> Response:
         return _too_large("invalid_credential_request")
     try:
         body: object = json.loads(raw) if raw else None
+        if json_holds_lone_surrogate(raw, body):
+            raise ValueError("a lone surrogate is not text")
     except (ValueError, RecursionError):
         body = raw.decode("utf-8", "replace")[:40]
     return await _answer(

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from microcred.errors import InputError
 from microcred.vcapi.service import VcApiResult
-from microcred.web.deps import RawBody, RuntimeDep, get_actor, json_body
+from microcred.web.deps import RawBody, RuntimeDep, client_of, get_actor, json_body
 from microcred.web.errors import error_body
 
 router = APIRouter(tags=["vc-api"])
@@ -111,7 +111,10 @@ def _verification(result: VcApiResult) -> JSONResponse:
     status_code=201,
     openapi_extra=_schema(IssueCredentialRequest),
     responses={
-        201: {"description": "`{verifiableCredential}`, signed as the options ask"},
+        201: {
+            "description": "`{verifiableCredential}`, signed as the options ask; `Location` "
+            "names the stored credential, whose id the lifecycle routes (revoke...) take"
+        },
         503: {"description": "No issuer is configured to sign (MICROCRED_DEMO_ISSUER)"},
     },
 )
@@ -123,8 +126,10 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
     service.issuer()  # 503 before asking for a key when no issuer is configured
     actor = get_actor(request, runtime)
     body = _parse(IssueCredentialRequest, raw)
-    signed = service.issue(actor, body.credential, body.options)
-    return JSONResponse({"verifiableCredential": signed}, status_code=201)
+    signed, row = service.issue(actor, body.credential, body.options)
+    # Where the platform keeps it (its lifecycle routes take this id).
+    location = {"Location": runtime.urls.credential(row.id)}
+    return JSONResponse({"verifiableCredential": signed}, status_code=201, headers=location)
 
 
 @router.post(
@@ -133,10 +138,15 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
     openapi_extra=_schema(VerifyCredentialRequest),
     responses={400: {"description": "Not verified: the result, with `error`"}},
 )
-def verify_credential(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
-    """Verify a credential offline (did:key, and this server's did:web issuers)."""
+def verify_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
+    """Verify a credential offline (did:key, and this server's did:web issuers). A credential
+    built to cost more canonicalization than allowed is refused (422, ``work_limit``)."""
     body = _parse(VerifyCredentialRequest, raw)
-    return _verification(runtime.vcapi.verify_credential(body.verifiableCredential, body.options))
+    with runtime.verify_throttle.admit(client_of(request)) as budget:
+        result = runtime.vcapi.verify_credential(
+            body.verifiableCredential, body.options, budget=budget
+        )
+    return _verification(result)
 
 
 @router.post(
@@ -145,8 +155,9 @@ def verify_credential(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
     openapi_extra=_schema(VerifyPresentationRequest),
     responses={400: {"description": "Not verified: the result, with `error`"}},
 )
-def verify_presentation(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
-    """Verify a presentation's proof (if any) and every credential it holds."""
+def verify_presentation(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
+    """Verify a presentation's proof (if any) and every credential it holds (at most
+    ``MAX_PRESENTATION_CREDENTIALS``, within one work budget for the whole request)."""
     body = _parse(VerifyPresentationRequest, raw)
     if (body.verifiablePresentation is None) == (body.presentation is None):
         raise InputError(
@@ -158,7 +169,8 @@ def verify_presentation(raw: RawBody, runtime: RuntimeDep) -> JSONResponse:
         if body.verifiablePresentation is not None
         else body.presentation
     )
-    result = runtime.vcapi.verify_presentation(
-        presentation, body.options, proofless=body.presentation is not None
-    )
+    with runtime.verify_throttle.admit(client_of(request)) as budget:
+        result = runtime.vcapi.verify_presentation(
+            presentation, body.options, proofless=body.presentation is not None, budget=budget
+        )
     return _verification(result)

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, short
 from microcred.verification.service import QrOutcome
-from microcred.web.deps import RawBody, RuntimeDep, json_body
+from microcred.web.deps import RawBody, RuntimeDep, client_of, json_body
 from microcred.web.fetch import policy_for
 from microcred.web.pages.verify import ACCEPT, MAX_INPUT_BYTES
 
@@ -83,21 +83,36 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
     policy = policy_for(request.app.state, runtime.settings)
     fetch_document, fetcher = policy.fetcher(accept=ACCEPT), policy.fetcher()
     value = request_data[given[0]]
-    if given[0] == "qr":
-        picture = _picture(value)
-        outcome = await run_in_threadpool(
-            service.verify_qr, picture, fetch_document=fetch_document, fetcher=fetcher
-        )
-    elif given[0] == "url":
-        if not isinstance(value, str) or not value.strip():
-            raise InputError("url must be a string", expected="an http(s) URL", found=short(value))
-        result = await run_in_threadpool(
-            service.verify_url, value.strip(), fetch_document=fetch_document, fetcher=fetcher
-        )
-        outcome = QrOutcome(result, None)
-    else:
-        result = await run_in_threadpool(service.verify_bytes, _credential(value), fetcher=fetcher)
-        outcome = QrOutcome(result, None)
+    # One budget of hard canonicalization work for the whole request, drawn from the client's.
+    with runtime.verify_throttle.admit(client_of(request)) as budget:
+        if given[0] == "qr":
+            picture = _picture(value)
+            outcome = await run_in_threadpool(
+                service.verify_qr,
+                picture,
+                fetch_document=fetch_document,
+                fetcher=fetcher,
+                budget=budget,
+            )
+        elif given[0] == "url":
+            if not isinstance(value, str) or not value.strip():
+                raise InputError(
+                    "url must be a string", expected="an http(s) URL", found=short(value)
+                )
+            result = await run_in_threadpool(
+                service.verify_url,
+                value.strip(),
+                fetch_document=fetch_document,
+                fetcher=fetcher,
+                budget=budget,
+            )
+            outcome = QrOutcome(result, None)
+        else:
+            result = await run_in_threadpool(
+                service.verify_bytes, _credential(value), fetcher=fetcher, budget=budget
+            )
+            outcome = QrOutcome(result, None)
+    budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
     result = outcome.result
     issuer = service.issuer_of(result)
     answer: dict[str, Any] = {
@@ -109,6 +124,8 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
             "profile": issuer.profile,
         },
         "statusReason": service.status_reason(result),
+        # A micro-degree of ours: the parts that no longer hold (whatever its pathway's policy).
+        "failingParts": runtime.pathways.failing_parts(result.summary.get("id")),
     }
     if given[0] == "qr":
         answer["qr"] = outcome.text

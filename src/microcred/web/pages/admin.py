@@ -81,6 +81,7 @@ def audit_log(request: Request, actor: Viewer) -> Response:
         "console/audit.html",
         {
             "events": result.events,
+            "names": audit.names(actor, _issuer(actor), result.events),
             "total": result.total,
             "page": page,
             "pages": pages,
@@ -90,7 +91,9 @@ def audit_log(request: Request, actor: Viewer) -> Response:
 
 
 def _page_number(text: str | None) -> int:
-    return int(text) if text and text.isdigit() and 0 < int(text) < 1_000_000 else 1
+    return (
+        int(text) if text and text.isascii() and text.isdigit() and 0 < int(text) < 1_000_000 else 1
+    )
 
 
 def _issuer(actor: Actor) -> str:

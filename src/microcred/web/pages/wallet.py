@@ -36,11 +36,13 @@ from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import error_page, get_pages, language_of, render
 from microcred.web.pages.credential_view import CredentialView, build_view
+from microcred.web.pages.europass import can_export, held_eu_elements, our_eu_elements
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.learner_session import LearnerFormCsrf, LearnerRequired, learner_csrf
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 WALLET = "/wallet"
+MAX_PAGE = 1_000_000
 PAGE_SIZE = 50
 EXPIRING_SOON = timedelta(days=30)
 # The import form carries one file of at most the wallet's limit, plus a few small fields.
@@ -66,10 +68,9 @@ def item_path(ref: str) -> str:
 @router.get(WALLET)
 def wallet_page(request: Request, learner: LearnerRequired) -> Response:
     runtime = get_pages(request).runtime
-    try:
-        page = max(int(request.query_params.get("page", "1")), 1)
-    except ValueError:
-        page = 1
+    text = request.query_params.get("page", "1")
+    # A page past MAX_PAGE reached the database as an offset past 64 bits (issue 20).
+    page = int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= MAX_PAGE else 1
     items, total = runtime.wallet.list_credentials(
         learner.id, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
     )
@@ -81,6 +82,8 @@ def wallet_page(request: Request, learner: LearnerRequired) -> Response:
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         "public": runtime.showcase.public_refs(learner.id),
         "notices": runtime.wallet_notices.notices(learner.id),
+        # Pathways the learner has begun (one part done) or completed.
+        "pathways": [p for p in runtime.pathways.learner_progress(learner.id) if p.tree.used()],
         "profile_slug": learner.profile_slug,
         "profile_url": runtime.urls.learner_profile(learner.profile_slug)
         if learner.profile_slug
@@ -190,6 +193,10 @@ def held_page(request: Request, ref: str, learner: LearnerRequired) -> Response:
         "collections": collections,
         "in_collections": {c.id for c in collections if item.id in c.refs},
         "removable": item.kind == "imported" or runtime.wallet.is_claim_only(learner.id, item.id),
+        "eu": our_eu_elements(view)
+        if view is not None
+        else held_eu_elements(item, language_of(request)),
+        "edc_export": can_export(runtime, item),
         "done": done if done in DONE else None,
     }
     return render(request, "wallet/credential.html", context)

@@ -1,0 +1,1 @@
+"""Europass: our credentials out as sealed European Digital Credentials (ELM v3)."""

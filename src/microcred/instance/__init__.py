@@ -1,0 +1,1 @@
+"""Settings that belong to the data, not to one process: the public URL."""

@@ -1,0 +1,1 @@
+"""Stackable pathways and micro-degrees (see docs/design/pathways.md)."""

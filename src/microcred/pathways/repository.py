@@ -1,0 +1,221 @@
+"""Every statement the pathways feature makes. Takes the caller's session, never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from microcred.status.expiry import effective_state_sql
+from microcred.store.repository import Repository
+from microcred.store.tables import (
+    CredentialRow,
+    LearnerEmailRow,
+    PathwayAwardPartRow,
+    PathwayAwardRow,
+    PathwayEndorsementRow,
+    PathwayIssuerRow,
+    PathwayRow,
+)
+
+
+class PathwayRepository(Repository):
+    noun = "pathway"
+
+    def add(self, row: PathwayRow, issuers: Sequence[PathwayIssuerRow]) -> None:
+        self.session.add(row)
+        self.session.flush()
+        self.session.add_all(issuers)
+        self.session.flush()
+
+    def get(self, pathway_id: str) -> PathwayRow:
+        return self.found(self.session.get(PathwayRow, pathway_id), pathway_id)
+
+    def lock(self, pathway_id: str) -> PathwayRow:
+        row = self.session.execute(
+            select(PathwayRow).where(PathwayRow.id == pathway_id).with_for_update()
+        ).scalar_one_or_none()
+        return self.found(row, pathway_id)
+
+    def all(self, *, state: str | None = None) -> list[PathwayRow]:
+        query = select(PathwayRow).order_by(PathwayRow.created_at, PathwayRow.id)
+        if state is not None:
+            query = query.where(PathwayRow.state == state)
+        return list(self.session.execute(query).scalars())
+
+    def active_versions(self) -> list[tuple[str, int]]:
+        rows = self.session.execute(
+            select(PathwayRow.id, PathwayRow.version)
+            .where(PathwayRow.state == "active")
+            .order_by(PathwayRow.id)
+        )
+        return [(str(ref), int(version)) for ref, version in rows]
+
+    def of_issuer(self, issuer_id: str) -> list[PathwayRow]:
+        """Pathways the issuer owns or co-issues."""
+        mine = select(PathwayIssuerRow.pathway_id).where(PathwayIssuerRow.issuer_id == issuer_id)
+        rows = self.session.execute(
+            select(PathwayRow)
+            .where(PathwayRow.id.in_(mine))
+            .order_by(PathwayRow.created_at, PathwayRow.id)
+        )
+        return list(rows.scalars())
+
+    def issuers(self, pathway_id: str) -> list[PathwayIssuerRow]:
+        rows = self.session.execute(
+            select(PathwayIssuerRow)
+            .where(PathwayIssuerRow.pathway_id == pathway_id)
+            .order_by(PathwayIssuerRow.issuer_id)
+        )
+        return list(rows.scalars())
+
+    # ---- awards -----------------------------------------------------------------------------
+
+    def award(self, pathway_id: str, learner_key: str) -> PathwayAwardRow | None:
+        return self.session.execute(
+            select(PathwayAwardRow).where(
+                PathwayAwardRow.pathway_id == pathway_id,
+                PathwayAwardRow.learner_key == learner_key,
+            )
+        ).scalar_one_or_none()
+
+    def lock_award(self, award_id: str) -> PathwayAwardRow:
+        row = self.session.execute(
+            select(PathwayAwardRow).where(PathwayAwardRow.id == award_id).with_for_update()
+        ).scalar_one_or_none()
+        return self.found(row, award_id, noun="award")
+
+    def claim_award(self, row: PathwayAwardRow) -> bool:
+        """Insert the award's row; False when another worker's is there (the unique pair)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+                self.session.flush()
+        except IntegrityError:
+            return False
+        return True
+
+    def awards_of(self, pathway_id: str, learner_keys: Sequence[str]) -> list[PathwayAwardRow]:
+        if not learner_keys:
+            return []
+        rows = self.session.execute(
+            select(PathwayAwardRow).where(
+                PathwayAwardRow.pathway_id == pathway_id,
+                PathwayAwardRow.learner_key.in_(learner_keys),
+            )
+        )
+        return list(rows.scalars())
+
+    def awards_for(self, learner_keys: Sequence[str]) -> list[PathwayAwardRow]:
+        rows = self.session.execute(
+            select(PathwayAwardRow).where(PathwayAwardRow.learner_key.in_(learner_keys))
+        )
+        return list(rows.scalars())
+
+    def award_of_credential(self, credential_id: str) -> PathwayAwardRow | None:
+        return self.session.execute(
+            select(PathwayAwardRow).where(PathwayAwardRow.credential_id == credential_id)
+        ).scalar_one_or_none()
+
+    def awards_with_part(self, part_ref: str) -> list[PathwayAwardRow]:
+        """Awards that counted this credential, locked (a cascade rewrites ``failing``)."""
+        rows = self.session.execute(
+            select(PathwayAwardRow)
+            .join(PathwayAwardPartRow, PathwayAwardPartRow.award_id == PathwayAwardRow.id)
+            .where(
+                PathwayAwardPartRow.part_ref == part_ref,
+                PathwayAwardRow.credential_id.is_not(None),
+            )
+            .order_by(PathwayAwardRow.id)
+            .with_for_update(of=PathwayAwardRow)
+        )
+        return list(rows.scalars())
+
+    def part_rows(self, part_ref: str) -> list[PathwayAwardPartRow]:
+        """Every award's row for this part (its name and address as the award saw them)."""
+        rows = self.session.execute(
+            select(PathwayAwardPartRow).where(PathwayAwardPartRow.part_ref == part_ref)
+        )
+        return list(rows.scalars())
+
+    def parts(self, award_id: str) -> list[PathwayAwardPartRow]:
+        rows = self.session.execute(
+            select(PathwayAwardPartRow)
+            .where(PathwayAwardPartRow.award_id == award_id)
+            .order_by(PathwayAwardPartRow.part_ref)
+        )
+        return list(rows.scalars())
+
+    def add_parts(self, rows: Sequence[PathwayAwardPartRow]) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
+    # ---- who holds what (read-only lookups of other features' tables) ---------------------------
+
+    def learner_of(self, email: str) -> str | None:
+        row = self.session.get(LearnerEmailRow, email)
+        return row.learner_id if row is not None else None
+
+    def first_email(self, learner_id: str) -> str | None:
+        return self.session.execute(
+            select(LearnerEmailRow.email)
+            .where(LearnerEmailRow.learner_id == learner_id)
+            .order_by(LearnerEmailRow.verified_at, LearnerEmailRow.email)
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def ours_states(self, email: str, now: datetime) -> list[tuple[str, str]]:
+        """(id, effective state) of our credentials issued to an address no learner account
+        holds."""
+        rows = self.session.execute(
+            select(CredentialRow.id, effective_state_sql(now)).where(
+                CredentialRow.recipient_email == email
+            )
+        )
+        return [(str(ref), str(state)) for ref, state in rows]
+
+    def credentials(self, ids: Sequence[str]) -> list[CredentialRow]:
+        rows = self.session.execute(select(CredentialRow).where(CredentialRow.id.in_(ids)))
+        return list(rows.scalars())
+
+    def credential(self, credential_id: str) -> CredentialRow | None:
+        return self.session.get(CredentialRow, credential_id)
+
+
+class EndorsementRepository(Repository):
+    noun = "endorsement"
+
+    def add(self, row: PathwayEndorsementRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def of_pathway(self, pathway_id: str) -> list[PathwayEndorsementRow]:
+        rows = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(PathwayEndorsementRow.pathway_id == pathway_id)
+            .order_by(PathwayEndorsementRow.created_at, PathwayEndorsementRow.id)
+        )
+        return list(rows.scalars())
+
+    def lock(self, issuer_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        """The issuer's endorsement; another issuer's is not found."""
+        row = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(
+                PathwayEndorsementRow.id == endorsement_id,
+                PathwayEndorsementRow.issuer_id == issuer_id,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        return self.found(row, endorsement_id)
+
+    def get(self, pathway_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        row = self.session.get(PathwayEndorsementRow, endorsement_id)
+        if row is not None and row.pathway_id != pathway_id:
+            row = None
+        return self.found(row, endorsement_id)
+
+
+__all__ = ["EndorsementRepository", "PathwayRepository"]

@@ -1,0 +1,117 @@
+"""Pathways over JSON: define (an issuer's API key), approve (a co-issuer's), read (public),
+a learner's progress (the issuer's key: its own learners' progress is an issuer's business),
+and a micro-degree's CLR beside its credential."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from microcred.errors import InputError, NotFoundError
+from microcred.pathways.service import check_email
+from microcred.web.deps import ActorDep, RawBody, RuntimeDep, json_body
+
+router = APIRouter(tags=["pathways"])
+
+
+def _json(data: Any, media_type: str = "application/json", status: int = 200) -> Response:
+    return Response(json.dumps(data, ensure_ascii=False), media_type=media_type, status_code=status)
+
+
+@router.get("/api/v1/pathways")
+def list_pathways(runtime: RuntimeDep) -> Response:
+    """Active pathways (public: a pathway is an offer to learners)."""
+    views = runtime.pathways.all(state="active")
+    return _json([view.to_json(runtime.urls) for view in views])
+
+
+@router.get("/api/v1/pathways/{pathway_id}")
+def get_pathway(pathway_id: str, runtime: RuntimeDep) -> Response:
+    view = runtime.pathways.get(pathway_id)
+    if view.row.state != "active":
+        raise NotFoundError("no such pathway", found=pathway_id)  # drafts are not public
+    return _json(view.to_json(runtime.urls))
+
+
+@router.get("/api/v1/issuers/{issuer_id}/pathways")
+def issuer_pathways(issuer_id: str, actor: ActorDep, runtime: RuntimeDep) -> Response:
+    """Every pathway the issuer owns or co-issues, pending ones included."""
+    actor.require(issuer_id, "viewer")
+    return _json([view.to_json(runtime.urls) for view in runtime.pathways.all(issuer_id=issuer_id)])
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways", status_code=201)
+def create_pathway(issuer_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep) -> Response:
+    """The body is the pathway definition (docs/design/pathways.md); a definition that cannot
+    be saved is a 422 whose ``node`` and ``reason`` say where and why."""
+    actor.require(issuer_id, "issuer")  # before reading the body: another's key learns nothing
+    view = runtime.pathways.create(actor, issuer_id, json_body(body))
+    return _json(view.to_json(runtime.urls), status=201)
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/approval")
+def approve_pathway(
+    issuer_id: str, pathway_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    view = runtime.pathways.approve(actor, pathway_id, issuer_id)
+    return _json(view.to_json(runtime.urls))
+
+
+@router.get("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/progress")
+def pathway_progress(
+    issuer_id: str,
+    pathway_id: str,
+    email: Annotated[str, Query(max_length=320)],
+    actor: ActorDep,
+    runtime: RuntimeDep,
+) -> Response:
+    actor.require(issuer_id, "viewer")
+    view = runtime.pathways.get(pathway_id)
+    if issuer_id not in {i for i, _name, _at in view.issuers}:
+        raise NotFoundError("no such pathway", found=pathway_id)
+    (progress,) = runtime.pathways.progress(check_email(email), pathway_id=pathway_id)
+    # Done or not for every part; which credential did it only for the pathway's issuers' own
+    # (the rest of a learner's wallet is not an issuer's to read).
+    dids = {
+        runtime.urls.issuer_did(runtime.issuers.get_public(i).slug) for i, _n, _a in view.issuers
+    }
+    return _json(progress.to_json(runtime.urls, shown=lambda held: held.issuer in dids))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/endorsements", status_code=201)
+def endorse_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The issuer endorses the pathway: body ``{"comment": "..."}`` (optional); the answer is
+    the signed EndorsementCredential."""
+    actor.require(issuer_id, "issuer")
+    data = json_body(body) if body.strip() else {}
+    comment = data.get("comment") if isinstance(data, dict) else None
+    if comment is not None and not isinstance(comment, str):
+        raise InputError("comment must be text", found=type(comment).__name__)
+    row = runtime.endorsements.endorse(actor, issuer_id, pathway_id, comment)
+    return _json(row.document, "application/vc+ld+json", status=201)
+
+
+@router.delete("/api/v1/issuers/{issuer_id}/endorsements/{endorsement_id}")
+def withdraw_endorsement(
+    issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    row = runtime.endorsements.withdraw(actor, issuer_id, endorsement_id)
+    return _json({"id": row.document["id"], "withdrawn": True})
+
+
+@router.get("/pathways/{pathway_id}/endorsements/{endorsement_id}")
+def endorsement(pathway_id: str, endorsement_id: str, runtime: RuntimeDep) -> Response:
+    """An endorsement exactly as signed (withdrawn ones too: their status says so)."""
+    row = runtime.endorsements.get(pathway_id, endorsement_id)
+    return _json(row.document, "application/vc+ld+json")
+
+
+@router.get("/credentials/{credential_id}/clr")
+def credential_clr(credential_id: str, runtime: RuntimeDep) -> Response:
+    """A micro-degree's CLR 2.0 record: its part credentials, verbatim, signed by its issuer."""
+    runtime.credentials.get_public(credential_id)
+    return _json(runtime.pathways.clr(credential_id), "application/vc+ld+json")
