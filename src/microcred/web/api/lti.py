@@ -76,7 +76,7 @@ _PAGE = """<!doctype html>
 <title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}}
 label{{display:block;margin:.5rem 0}}select,input,button{{font-size:1rem;max-width:100%}}
-button{{margin-top:1rem;padding:.5rem 1rem}}</style></head>
+button{{display:block;margin-top:1rem;padding:.5rem 1rem}}</style></head>
 <body><main><h1>{title}</h1>{body}</main></body></html>"""
 
 
