@@ -43,6 +43,7 @@ from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
 from microcred.lms.lti.ags import AgsService
+from microcred.lms.lti.deep_linking import DeepLinkingService
 from microcred.lms.lti.registration import RegistrationService
 from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
@@ -528,6 +529,17 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            achievement_names=self.achievements.public_names,
+        )
+
+    @cached_property
+    def lti_deep_linking(self) -> DeepLinkingService:
+        return DeepLinkingService(
+            sealer=self.sealer,
+            urls=self.urls,
+            lms=self.lms,
+            platform=self.lti.platform,
+            signing_key=self.lti.signing_key,
         )
 
     @cached_property

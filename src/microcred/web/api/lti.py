@@ -10,6 +10,8 @@ from urllib.parse import parse_qsl
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
+from microcred.errors import InputError
+from microcred.lms.lti.deep_linking import DeepLinking
 from microcred.web.deps import RawBody, RuntimeDep
 from microcred.web.pages.core import language_of
 from microcred.web.pages.i18n import translations
@@ -59,9 +61,73 @@ def launch(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
         form.get("state", ""),
         cookie_state=request.cookies.get(STATE_COOKIE),
     )
-    answer = RedirectResponse(done.redirect, status_code=303)
-    answer.delete_cookie(STATE_COOKIE, path="/lti/launch", secure=True, samesite="none")
-    return answer
+    if isinstance(done, DeepLinking):
+        page: Response = HTMLResponse(_choice_page(request, done), headers=NO_STORE)
+    else:
+        page = RedirectResponse(done.redirect, status_code=303)
+    page.delete_cookie(STATE_COOKIE, path="/lti/launch", secure=True, samesite="none")
+    return page
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}}
+label{{display:block;margin:.5rem 0}}select,input,button{{font-size:1rem;max-width:100%}}
+button{{display:block;margin-top:1rem;padding:.5rem 1rem}}</style></head>
+<body><main><h1>{title}</h1>{body}</main></body></html>"""
+
+
+_MINIMUM = "Minimum score (0 to 1) from the gradebook; empty: earned by opening the link"
+
+
+def _choice_page(request: Request, choice: DeepLinking) -> str:
+    """The instructor's choice: which achievement, and earned by opening or by a score."""
+    language = language_of(request)
+    gettext = translations(language).gettext
+    options = "".join(
+        f'<option value="{html.escape(a.id)}">{html.escape(a.name)}</option>'
+        for a in choice.achievements
+    )
+    body = (
+        '<form method="post" action="/lti/deep-link">'
+        f'<input type="hidden" name="ticket" value="{html.escape(choice.ticket)}">'
+        f'<label for="achievement">{html.escape(gettext("Achievement"))}</label>'
+        f'<select id="achievement" name="achievement_id" required>{options}</select>'
+        f'<label for="min_score">{html.escape(gettext(_MINIMUM))}</label>'
+        '<input id="min_score" name="min_score" type="number" min="0" max="1" step="0.01">'
+        f'<button type="submit">{html.escape(gettext("Place in the course"))}</button></form>'
+    )
+    title = html.escape(gettext("Place an achievement in this course"))
+    return _PAGE.format(lang=language, title=title, body=body)
+
+
+@router.post("/deep-link")
+def deep_link(request: Request, runtime: RuntimeDep, raw: RawBody) -> HTMLResponse:
+    """The instructor's choice: the rule is made and the signed answer goes to the platform
+    (an auto-submitted form to its deep linking return URL)."""
+    form = _form(raw)
+    text = form.get("min_score", "").strip()
+    try:
+        minimum = float(text) if text else None
+    except ValueError as exc:
+        raise InputError("the minimum score is not a number", found=text[:20]) from exc
+    answer = runtime.lti_deep_linking.respond(
+        form.get("ticket", ""), form.get("achievement_id", ""), minimum, runtime.clock()
+    )
+    gettext = translations(language_of(request)).gettext
+    body = (
+        f'<form id="back" method="post" action="{html.escape(answer.return_url)}">'
+        f'<input type="hidden" name="JWT" value="{html.escape(answer.jwt)}">'
+        f'<button type="submit">{html.escape(gettext("Continue"))}</button></form>'
+        '<script>document.getElementById("back").submit();</script>'
+    )
+    title = html.escape(gettext("Returning to the course"))
+    return HTMLResponse(
+        _PAGE.format(lang=language_of(request), title=title, body=body), headers=NO_STORE
+    )
 
 
 @router.get("/jwks")
