@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import random
+import statistics
 import sys
 import time
 from collections import Counter
@@ -29,18 +31,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from microcred.careers.catalogue import Catalogue, Entry  # noqa: E402
 from microcred.careers.matching import GoalMatcher  # noqa: E402
+from microcred.careers.paths import OBJECTIVES, GapSkill, build_path  # noqa: E402
 from microcred.careers.semantic import default_embedder  # noqa: E402
 from microcred.careers.text import words  # noqa: E402
 from microcred.skills.onet import onet_taxonomy  # noqa: E402
 from microcred.skills.taxonomy import Occupation  # noqa: E402
 
 EVAL = ROOT / "bench" / "data" / "careers_goals.tsv"
+HELD_OUT = ROOT / "bench" / "data" / "careers_goals_heldout.tsv"
 
 
-def load_eval() -> list[tuple[str, str, set[str]]]:
+def load_eval(path: Path = EVAL) -> list[tuple[str, str, set[str]]]:
     rows = []
-    for line in EVAL.read_text(encoding="utf-8").splitlines():
+    for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("#") or not line.strip():
             continue
         language, goal, codes = line.split("\t")
@@ -72,12 +77,12 @@ class TfIdfBaseline:
         return [self.occupations[i].code for s, i in scores[:k] if s > 0]
 
 
-def matching() -> None:
+def matching(path: Path = EVAL, *, show_misses: bool = True) -> None:
     taxonomy = onet_taxonomy()
     embedder = default_embedder()
     matcher = GoalMatcher(taxonomy, embedder=embedder)
     baseline = TfIdfBaseline(matcher.occupations)
-    rows = load_eval()
+    rows = load_eval(path)
     methods = {
         "TF-IDF baseline": lambda g: baseline.top(g),
         "lexical (BM25)": lambda g: [
@@ -93,7 +98,7 @@ def matching() -> None:
         ]
     languages = ["en", "de", "fr", "es"]
     model = "yes" if matcher.semantic else "absent"
-    print(f"goal matching, top-3 accuracy ({len(rows)} goals; model: {model})")
+    print(f"goal matching, top-3 accuracy, {path.name} ({len(rows)} goals; model: {model})")
     print(
         f"  {'method':<20}"
         + "".join(f"{lang:>9}" for lang in languages)
@@ -115,7 +120,7 @@ def matching() -> None:
         print(f"  {name:<20}{cells}{100 * sum(hits.values()) / len(rows):>8.0f}%{elapsed:>10.1f}")
     print("  targets: en >= 90 %, de/fr/es >= 75 %")
     final = "blend (platform)" if matcher.semantic else "lexical (BM25)"
-    for miss in misses.get(final, []):
+    for miss in misses.get(final, []) if show_misses else []:
         print(f"    missed ({final}) {miss}")
 
 
@@ -125,12 +130,118 @@ def main() -> None:
     parser.add_argument("--skip-plans", action="store_true")
     args = parser.parse_args()
     matching()
+    print()
+    matching(HELD_OUT)
     if not args.skip_plans:
         planning(args.plans)
 
 
+def synthetic_catalogue(size: int, rng: random.Random) -> Catalogue:
+    """``size`` achievements, each teaching 1-5 technology skills of one real occupation (as a
+    course does), 5-200 hours, some with an EUR price."""
+    taxonomy = onet_taxonomy()
+    occupations = [o for o in taxonomy.links if len(taxonomy.links[o]) >= 5]
+    entries = []
+    for n in range(size):
+        links = taxonomy.links[rng.choice(occupations)]
+        skills = frozenset(link.skill_id for link in rng.sample(links, rng.randint(1, 5)))
+        hours = float(rng.choice([5, 10, 15, 25, 40, 50, 75, 100, 150, 200]))
+        priced = rng.random() < 0.7
+        entries.append(
+            Entry(
+                id=f"a{n:06d}",
+                name=f"Course {n}",
+                issuer="bench",
+                skills=skills,
+                hours=hours,
+                hours_stated=True,
+                eqf_level=rng.choice([None, 3, 4, 5, 6]),
+                prerequisites="",
+                price_minor=rng.randint(0, 500) * 100 if priced else None,
+                currency="EUR" if priced else None,
+                duration_days=hours / 8,
+            )
+        )
+    return Catalogue(entries)
+
+
+def gap_of(occupation_id: str) -> tuple[GapSkill, ...]:
+    taxonomy = onet_taxonomy()
+    return tuple(
+        GapSkill(
+            link.skill_id,
+            taxonomy.skills[link.skill_id].name,
+            link.weight,
+            link.hot,
+            link.in_demand,
+            False,
+        )
+        for link in taxonomy.links[occupation_id]
+    )
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
 def planning(count: int) -> None:
-    del count
+    rng = random.Random(16)
+    taxonomy = onet_taxonomy()
+    big = [o for o in taxonomy.links if len(taxonomy.links[o]) >= 20]
+    print(
+        f"\nplans ({count} per size; gaps of real O*NET occupations with >= 20 technology skills)"
+    )
+    print(
+        f"  {'catalogue':>10} {'useful':>7} {'method':>7} {'median ms':>10} {'p99 ms':>8}"
+        f" {'cpu p50':>8} {'cpu p99':>8}"
+        f" {'all 5 ms':>9} {'coverage':>9} {'greedy gap':>11} {'worst':>7}"
+    )
+    for size in (1_000, 10_000, 100_000):
+        catalogue = synthetic_catalogue(size, rng)
+        times: list[float] = []
+        cpu_times: list[float] = []
+        all_times: list[float] = []
+        gaps: list[float] = []
+        coverage: list[float] = []
+        useful: list[int] = []
+        methods: Counter[str] = Counter()
+        for _ in range(count if size <= 10_000 else max(5, count // 4)):
+            gap = gap_of(rng.choice(big))
+            started, cpu = time.perf_counter(), time.process_time()
+            path = build_path("workload", gap, catalogue, None)
+            times.append((time.perf_counter() - started) * 1000)
+            cpu_times.append((time.process_time() - cpu) * 1000)
+            methods[path.method] += 1
+            started = time.perf_counter()
+            for objective in OBJECTIVES:
+                build_path(objective, gap, catalogue, None)
+            all_times.append((time.perf_counter() - started) * 1000)
+            useful.append(len(catalogue.touching(s.id for s in gap)))
+            taught = {s.id for s in gap if s.id in catalogue.by_skill}
+            covered = {s.id for step in path.steps for s in step.covers}
+            coverage.append(len(covered) / len(taught) if taught else 1.0)
+            exact = build_path("workload", gap, catalogue, None, method="exact")
+            greedy = build_path("workload", gap, catalogue, None, method="greedy")
+            if exact.method == "exact" and exact.cost > 0:
+                gaps.append(100 * (greedy.cost - exact.cost) / exact.cost)
+        method = "/".join(f"{k}:{v}" for k, v in sorted(methods.items()))
+        print(
+            f"  {size:>10,} {statistics.median(useful):>7.0f} {method:>7}"
+            f" {statistics.median(times):>10.1f}"
+            f" {percentile(times, 99):>8.1f}"
+            f" {statistics.median(cpu_times):>8.1f} {percentile(cpu_times, 99):>8.1f}"
+            f" {statistics.median(all_times):>9.1f}"
+            f" {100 * min(coverage):>8.0f}%"
+            f" {statistics.mean(gaps) if gaps else float('nan'):>10.2f}%"
+            f" {max(gaps) if gaps else float('nan'):>6.1f}%"
+        )
+    print(
+        "  ms: wall clock; cpu: this process's CPU time (the same on a machine shared with"
+        " other work).\n  target: p99 <= 100 ms at 10,000. The plan's own gap to the ILP"
+        " optimum is 0 % where it ran exact;\n  'greedy gap' is what the greedy method alone"
+        " would have cost more (its bound is H(d) <= 1 + ln 5 = 2.6 here)."
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   ├── FormTooLargeError    an HTML form past its size limit
     │   ├── NoQrCodeError        a picture with no QR code that decodes
     │   ├── BundleError          a log proof bundle that does not fit the format
-    │   └── PathwayError         a pathway definition that cannot be saved (names the node)
+    │   ├── PathwayError         a pathway definition that cannot be saved (names the node)
+    │   └── GoalError            a career goal the matcher cannot read (empty, too long, script)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
     │   └── WorkLimitError       a graph refused for the work it would cost (hostile input)
@@ -20,7 +21,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── BakingError              an image that cannot be baked or unbaked
     ├── SealingError             a sealed secret that cannot be opened (wrong master secret)
     ├── FetchError               a URL that could not be fetched (offline, too large, timeout)
-    │   └── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   ├── UrlRefusedError      a URL the server will not go to (scheme, private address)
+    │   └── UnreachableError     a host that did not answer (no such name, refused, timed out)
     ├── MailError                a message that was not delivered (``temporary`` or not)
     ├── LogProofError            a Merkle proof that does not verify, or cannot exist
     │   ├── CheckpointError      a checkpoint that is garbage, of another log, or unsigned
@@ -128,6 +130,12 @@ class PathwayError(InputError):
         super().__init__(f"node {node!r}: {message}", expected=expected, found=found)
         self.node = node
         self.reason = reason
+
+
+class GoalError(InputError):
+    """A career goal the matcher cannot read: empty, too long, or in a script it does not handle."""
+
+    code = "invalid_goal"
 
 
 class ContextError(MicrocredError):
@@ -249,6 +257,13 @@ class UrlRefusedError(FetchError):
     """The URL points somewhere the server will not go (scheme, credentials, address)."""
 
     code = "url_refused"
+
+
+class UnreachableError(FetchError):
+    """The host did not answer: its name does not resolve, it refused the connection, or it
+    took too long. What it would have served could not be checked (not: it was wrong)."""
+
+    code = "unreachable"
 
 
 class MailError(MicrocredError):

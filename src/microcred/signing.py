@@ -1,4 +1,4 @@
-"""Sign a credential with one of the three proof formats we issue.
+"""Sign a credential with one of the proof formats we issue.
 
 The one rule on top of the proof formats: the issuer is the key's controller. A credential
 without an issuer gets the key's DID; one whose issuer differs from it is refused, because a
@@ -16,7 +16,8 @@ from microcred.crypto.keys import KeyFile
 from microcred.errors import InputError, ProofError, short
 from microcred.types import JsonObject
 
-SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "vc-jwt")
+# eddsa-2022: the draft name of eddsa-rdfc-2022 (same steps), for verifiers that know only it.
+SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "eddsa-2022", "vc-jwt")
 
 
 def with_issuer(credential: Mapping[str, Any], issuer_did: str) -> JsonObject:

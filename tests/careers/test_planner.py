@@ -9,8 +9,8 @@ import random
 import pytest
 
 from microcred.careers.catalogue import Entry, hours_of
+from microcred.careers.paths import _ordered
 from microcred.careers.planner import Candidate, cover, harmonic
-from microcred.careers.service import _ordered
 
 
 def brute_force(gap: set[str], candidates: list[Candidate]) -> float:

@@ -268,3 +268,21 @@ def test_terms_that_would_not_be_signed_are_refused(extra: dict[str, Any], messa
     for fast in (True, False):
         with pytest.raises(CanonicalizationError, match=message):
             canonicalize(doc, use_fast_path=fast)
+
+
+def test_hostile_credentials_are_refused_before_any_hashing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from microcred.crypto import rdfc, rdfc_template
+    from tests.platform.test_verify_work_limits import hostile_credential
+
+    def no_hashing(*_args: object) -> None:
+        raise AssertionError("hashed before refusing")
+
+    monkeypatch.setattr(rdfc, "first_degree_hashes", no_hashing)
+    monkeypatch.setattr(rdfc_template, "canonicalize", no_hashing)
+    for _ in range(2):  # the general path, then the cached template's
+        credential = hostile_credential(30)
+        del credential["proof"]
+        with pytest.raises(WorkLimitError, match="look-alike"):
+            canonicalize(credential, limits=Limits())

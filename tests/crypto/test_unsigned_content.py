@@ -374,6 +374,12 @@ KEPT = {
     ),
     "unicode IRI": credential({"knows": {"id": "urn:é", "name": "s"}}),
     "type term": credential({"type": "Person", "name": "x"}),
+    # A context object wrapping its context, as the W3C vc-di-eddsa proof-chain vectors write
+    # it: jsonld.js reads the inner map (JSON-LD 1.1 would call it a keyword redefinition).
+    "context wrapped in @context": {
+        **credential({"foo": "x"}),
+        "@context": [V2, EXAMPLES, {"@context": {"foo": EX + "foo"}}],
+    },
     "keywords inside a JSON literal": credential(
         {"foo": {"@language": "en", "@version": "1.1", "@direction": "rtl"}},
         {"foo": {"@id": EX + "foo", "@type": "@json"}},
@@ -652,3 +658,21 @@ def test_a_leaf_appears_only_as_a_whole_literal_or_iri() -> None:
     assert not _appears("e", nquads)
     assert not _appears("type", nquads)
     assert not _appears("mail", nquads)
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "named"),
+    [
+        ({"@context": {"foo": EX + "foo"}, "foo": EX + "other"}, "foo"),  # ignored beside it
+        ({"@context": "https://www.w3.org/ns/credentials/examples/v2"}, "not a map"),
+        ({"@context": [{"foo": EX + "foo"}]}, "not a map"),  # the reference refuses both too
+    ],
+)
+def test_a_wrapped_context_is_refused_where_the_reference_would_ignore_or_refuse(
+    wrapper: Json, named: str
+) -> None:
+    document = {**credential({"foo": "x"}), "@context": [V2, EXAMPLES, wrapper]}
+    for fast in (True, False):
+        with pytest.raises(ContextError) as caught:
+            canonicalize(copy.deepcopy(document), use_fast_path=fast)
+        assert named in (caught.value.found or "") + caught.value.message

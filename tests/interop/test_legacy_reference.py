@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
+from microcred.cli.main import app
 from microcred.crypto import proofs
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.verify import Verifier
@@ -111,3 +113,35 @@ def test_the_committed_fixtures_verify_in_the_reference() -> None:
     ):
         verified = legacy("verify", "--suite", suite, LEGACY / name)
         assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_microcred_signs_eddsa_2022_through_the_cli_and_the_reference_verifies(
+    tmp_path: Path,
+) -> None:
+    """``sign --suite eddsa-2022``: the draft name of eddsa-rdfc-2022, for verifiers that know
+    only that one; the reference's RDFC suite under that name verifies it, and refuses a change."""
+    _key_path, key = reference_key(tmp_path)
+    mine = tmp_path / "key.microcred.json"
+    key.save(mine)
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(unsigned("unsigned-vc2.json", key.controller)))
+    done = CliRunner().invoke(
+        app, ["sign", "--key", str(mine), "--suite", "eddsa-2022", str(source)]
+    )
+    assert done.exit_code == 0, done.stderr
+    signed = json.loads(done.stdout)
+    assert signed["proof"]["type"] == "DataIntegrityProof"
+    assert signed["proof"]["cryptosuite"] == "eddsa-2022"
+    result = Verifier().verify(signed)
+    assert result.verified, result.to_json()
+    assert "eddsa-2022" in result.check("proof").message  # type: ignore[union-attr]
+    path = tmp_path / "signed.json"
+    path.write_text(json.dumps(signed))
+    verified = legacy("verify", "--suite", "eddsa-2022", path)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert json.loads(verified.stdout)["verified"] is True
+    signed["credentialSubject"]["name"] = "Mallory"
+    path.write_text(json.dumps(signed))
+    refused = legacy("verify", "--suite", "eddsa-2022", path)
+    assert refused.returncode == 1
+    assert json.loads(refused.stdout)["proofVerified"] is False

@@ -22,8 +22,8 @@ from tests.interop.reference_stack import JS_DIR, node_or_skip
 NODE = node_or_skip()
 pytestmark = pytest.mark.interop
 
-ACCEPTED = [0, -0.0, 2**53, -(2**53), 0.1, 1.5e-7, 1e-6, 2.5e-300, 1e21, 1.5e308]
-REFUSED = [1e-7, 5e-10, 0.30000000000000004, 2**53 + 1]
+ACCEPTED = [0, -0.0, 2**53 - 1, -(2**53 - 1), 0.1, 1.5e-7, 1e-6, 2.5e-300, 1e21, 1.5e308]
+REFUSED = [1e-7, 5e-10, 0.30000000000000004, 2**53, 2**53 + 1]
 
 
 def document(numbers: list[Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from microcred.accounts.actor import SYSTEM
 from microcred.runtime import Runtime
 from microcred.settings import Settings
 from microcred.store.tables import CredentialRow, PathwayAwardRow
@@ -84,3 +85,10 @@ def test_the_micro_degree_and_its_clr_verify_in_the_reference(
     assert verdict["verified"] is True, verdict
     for part in clr["credentialSubject"]["verifiableCredential"]:
         assert js_verify(part, tmp_path, dids)["proofVerified"] is True
+
+    # An endorsement of the pathway by the other issuer: its proof verifies there too.
+    (view,) = runtime.pathways.all(state="active")
+    endorsement = runtime.endorsements.endorse(SYSTEM, other_issuer.id, view.row.id, "Trusted.")
+    verdict = js_verify(endorsement.document, tmp_path, dids)
+    assert verdict["proofVerified"] is True, verdict
+    assert [e for e in verdict["errors"] if "credentialStatus" not in e] == [], verdict

@@ -47,8 +47,9 @@ def achievement(
     return body
 
 
-def make_catalogue(runtime: Runtime, issuer_id: str) -> dict[str, str]:
-    """Five achievements; returns name -> id. Prices in EUR cents."""
+def make_catalogue(runtime: Runtime, issuer_id: str, *, eu: bool = True) -> dict[str, str]:
+    """Five achievements; returns name -> id. Prices in EUR cents. ``eu``: two of them are EU
+    micro-credentials with EQF levels and prerequisites (the issuer needs a country)."""
     specs = [
         ("Python basics", ["Python"], 1, 4, "", 5000),
         ("SQL basics", ["Structured query language SQL"], 1, 4, "", 5000),
@@ -68,8 +69,14 @@ def make_catalogue(runtime: Runtime, issuer_id: str) -> dict[str, str]:
         row = runtime.achievements.create(
             SYSTEM,
             issuer_id,
-            achievement(name, skills, credits, eqf=eqf, prerequisites=prerequisites),
+            achievement(
+                name,
+                skills,
+                credits,
+                eqf=eqf if eu else None,
+                prerequisites=prerequisites,
+            ),
         )
-        runtime.careers.set_offer(row.id, price_minor=price, currency="EUR")
+        runtime.careers.set_offer(SYSTEM, issuer_id, row.id, price_minor=price, currency="EUR")
         ids[name] = row.id
     return ids

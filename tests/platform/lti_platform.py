@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from joserfc import jwt
-from joserfc.jwk import RSAKey
+from joserfc.jwk import KeySet, RSAKey
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 
@@ -36,6 +36,27 @@ class Platform:
         )
     )
     jwks_fetches: int = 0
+    base: str = ""  # the loopback server's root: its token and AGS endpoints
+    tool_jwks: dict[str, Any] = field(default_factory=dict)  # the tool's, for its assertions
+    results: list[dict[str, Any]] = field(default_factory=list)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
+    access_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    registration_token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    registrations: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+
+    def openid_configuration(self) -> dict[str, Any]:
+        return {
+            "issuer": self.base,
+            "authorization_endpoint": f"{self.base}/auth",
+            "token_endpoint": f"{self.base}/token",
+            "jwks_uri": self.jwks_url,
+            "registration_endpoint": f"{self.base}/register",
+            "https://purl.imsglobal.org/spec/lti-platform-configuration": {
+                "product_family_code": "tests",
+                "version": "1",
+            },
+        }
 
     def login_params(self, target: str, **extra: str) -> dict[str, str]:
         return {
@@ -94,15 +115,102 @@ def platform() -> Iterator[Platform]:
     holder: dict[str, Platform] = {}
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            made = holder["platform"]
-            made.jwks_fetches += 1
-            body = json.dumps({"keys": [made.key.as_dict(private=False)]}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
+        def answer(self, status: int, value: Any, media: str = "application/json") -> None:
+            body = json.dumps(value).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", media)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            made = holder["platform"]
+            if self.path.startswith("/lineitems/"):
+                # AGS: results only with the token this platform handed out.
+                if self.headers.get("Authorization") != f"Bearer {made.access_token}":
+                    self.answer(401, {"error": "invalid_token"})
+                elif not urlsplit(self.path).path.endswith("/results"):
+                    self.answer(404, {"error": "not found"})
+                else:
+                    self.answer(
+                        200, made.results, "application/vnd.ims.lis.v2.resultcontainer+json"
+                    )
+                return
+            if self.path.startswith("/memberships"):
+                if self.headers.get("Authorization") != f"Bearer {made.access_token}":
+                    self.answer(401, {"error": "invalid_token"})
+                else:
+                    container = {
+                        "id": self.path,
+                        "context": {"id": "course-3"},
+                        "members": made.members,
+                    }
+                    self.answer(
+                        200, container, "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
+                    )
+                return
+            if self.path == "/.well-known/openid-configuration":
+                self.answer(200, made.openid_configuration())
+                return
+            made.jwks_fetches += 1
+            self.answer(200, {"keys": [made.key.as_dict(private=False)]})
+
+        def do_POST(self) -> None:
+            made = holder["platform"]
+            if self.path == "/register":
+                # Dynamic Registration: the tool's configuration, with the registration token.
+                if self.headers.get("Authorization") != f"Bearer {made.registration_token}":
+                    self.answer(401, {"error": "invalid_token"})
+                    return
+                asked = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                made.registrations.append(asked)
+                self.answer(
+                    200,
+                    {
+                        **asked,
+                        "client_id": "dyn-client-1",
+                        "https://purl.imsglobal.org/spec/lti-tool-configuration": {
+                            **asked["https://purl.imsglobal.org/spec/lti-tool-configuration"],
+                            "deployment_id": "dyn-deployment-1",
+                        },
+                    },
+                )
+                return
+            form = {
+                k: v[0]
+                for k, v in parse_qs(
+                    self.rfile.read(int(self.headers["Content-Length"])).decode()
+                ).items()
+            }
+            # OAuth 2.0 client credentials with a JWT assertion signed by the tool (RFC 7523),
+            # checked with the tool's published keys.
+            try:
+                token = jwt.decode(
+                    form["client_assertion"],
+                    KeySet.import_key_set(made.tool_jwks),
+                    algorithms=["RS256"],
+                )
+            except Exception as exc:
+                self.answer(401, {"error": "invalid_client", "why": str(exc)})
+                return
+            claims = dict(token.claims)
+            made.assertions.append(
+                {**claims, "scope": form.get("scope"), "grant_type": form.get("grant_type")}
+            )
+            ok = (
+                form.get("grant_type") == "client_credentials"
+                and form.get("client_assertion_type")
+                == "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+                and claims.get("iss") == made.client_id == claims.get("sub")
+                and claims.get("aud") == f"{made.base}/token"
+                and claims.get("exp", 0) > time.time()
+            )
+            if not ok:
+                self.answer(400, {"error": "invalid_grant"})
+                return
+            self.answer(
+                200, {"access_token": made.access_token, "token_type": "Bearer", "expires_in": 3600}
+            )
 
         def log_message(self, *_args: object) -> None:
             pass
@@ -110,7 +218,8 @@ def platform() -> Iterator[Platform]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    made = Platform(jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks/{uuid.uuid4().hex}")
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    made = Platform(jwks_url=f"{base}/jwks/{uuid.uuid4().hex}", base=base)
     holder["platform"] = made
     yield made
     server.shutdown()

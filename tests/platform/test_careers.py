@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from microcred.accounts.actor import SYSTEM
-from microcred.careers.goals import GoalError
 from microcred.careers.report import plan_json
-from microcred.errors import InputError, NotFoundError
+from microcred.errors import GoalError, InputError, NotFoundError
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
@@ -94,8 +93,10 @@ def test_unknown_occupation_and_bad_offers_are_refused(
     with pytest.raises(NotFoundError, match="no such occupation"):
         runtime.careers.plan(occupation="00-0000.00")
     with pytest.raises(InputError, match="needs a currency"):
-        runtime.careers.set_offer(achievement_id, price_minor=100)
+        runtime.careers.set_offer(SYSTEM, issuer.id, achievement_id, price_minor=100)
     with pytest.raises(InputError, match="not a currency code"):
-        runtime.careers.set_offer(achievement_id, price_minor=100, currency="EURO")
+        runtime.careers.set_offer(
+            SYSTEM, issuer.id, achievement_id, price_minor=100, currency="EURO"
+        )
     with pytest.raises(NotFoundError):
-        runtime.careers.set_offer("no-such-achievement", duration_days=3)
+        runtime.careers.set_offer(SYSTEM, issuer.id, "no-such-achievement", duration_days=3)

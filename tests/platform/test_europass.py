@@ -175,10 +175,32 @@ def test_the_console_downloads_the_edc_and_explains_a_refusal(
         staff_sign_in(web, staff(runtime, issuer, "viewer"))
         page = web.get(f"/console/credentials/{credential_id}")
         assert 'id="edc-download"' in page.text
+        assert 'id="legal-id-form"' not in page.text  # a viewer cannot set it
         refused = web.get(f"/console/credentials/{credential_id}/edc")
         assert refused.status_code == 409
         assert "legal identifier" in refused.text
-        runtime.europass.set_legal_identifier(SYSTEM, issuer.id, "DE123456789")
+    with TestClient(create_app(runtime), base_url="https://testserver") as web:
+        staff_sign_in(web, staff(runtime, issuer, "owner"))
+        page = web.get(f"/console/credentials/{credential_id}")
+        assert 'id="legal-id-form"' in page.text
+        token = learners_support.csrf(page.text)
+        bad = web.post(
+            "/console/europass/legal-identifier",
+            data={"csrf_token": token, "credential_id": credential_id, "notation": "<x>"},
+            follow_redirects=False,
+        )
+        assert bad.status_code == 422
+        assert "not a legal identifier" in bad.text
+        assert runtime.europass.legal_identifier(issuer.id) is None
+        saved = web.post(
+            "/console/europass/legal-identifier",
+            data={"csrf_token": token, "credential_id": credential_id, "notation": "DE123456789"},
+            follow_redirects=False,
+        )
+        assert saved.status_code == 303
+        assert saved.headers["location"] == f"/console/credentials/{credential_id}?done=legal-id"
+        assert runtime.europass.legal_identifier(issuer.id) == "DE123456789"
+        assert 'id="legal-id-form"' not in web.get(saved.headers["location"]).text
         answer = web.get(f"/console/credentials/{credential_id}/edc")
         assert answer.status_code == 200
         assert "attachment" in answer.headers["content-disposition"]

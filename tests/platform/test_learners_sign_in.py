@@ -315,3 +315,24 @@ def test_a_temporary_mail_failure_is_retried_by_the_queue(
     assert count(runtime, LearnerTokenRow) == 2
     signed = runtime.learners.sign_in(link_in(message).rsplit("/", 1)[1])
     assert runtime.learners.emails(signed.learner_id) == ("ada@example.org",)
+
+
+def test_a_session_lasts_30_days_idle_and_never_90_days_past_sign_in(
+    runtime: Runtime, web: TestClient, clock: FakeClock
+) -> None:
+    # docs/design/learners.md: 30 days after last seen, at most 90 after signing in.
+    idle = browser(runtime)
+    follow(idle, link_path(runtime.learners.issue_sign_in_link("bob@example.org")))
+    follow(web, link_path(runtime.learners.issue_sign_in_link("ada@example.org")))
+    assert web.get("/account").status_code == 200
+    for _ in range(3):  # seen every 29 days: still signed in, until day 87
+        clock.advance(days=29)
+        assert web.get("/account").status_code == 200
+    assert idle.get("/account").status_code == 303  # unseen for 87 days
+    clock.advance(days=2, hours=23)  # day 89 and 23 hours: still in
+    assert web.get("/account").status_code == 200
+    clock.advance(hours=1)  # 90 days since sign-in, seen an hour ago: out all the same
+    answer = web.get("/account")
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/sign-in")
+    idle.close()

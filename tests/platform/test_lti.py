@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -346,3 +347,225 @@ def test_registration_is_checked(
     runtime.lti.remove_platform(SYSTEM, issuer.id, registered.id)
     assert runtime.lti.platforms(SYSTEM, issuer.id) == []
     assert LTI.endswith("/claim/")
+
+
+def test_ags_results_award_by_score(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    """A launch names an AGS line item; its results are read with a client-credentials token
+    (the platform checks the tool's signed assertion with the tool's JWKS) and judged."""
+    platform.token_url = f"{platform.base}/token"
+    runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    platform.tool_jwks = client.get("/lti/jwks").json()
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("score", (ACTIVITY,), 0.8)
+    )
+    line_item = f"{platform.base}/lineitems/1/lineitem?type_id=7"
+    endpoint = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"],
+        "lineitem": line_item,
+        "lineitems": f"{platform.base}/lineitems",
+    }
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = endpoint
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+
+    platform.results = [
+        {"userId": "user-42", "resultScore": 7, "resultMaximum": 10},
+        {"userId": "never-launched", "resultScore": 10, "resultMaximum": 10},
+    ]
+    assert runtime.lti_ags.pull() == 0  # 0.7 < 0.8; the other user is unknown here
+    platform.results = [{"userId": "user-42", "resultScore": 9, "resultMaximum": 10}]
+    assert runtime.lti_ags.pull() == 1
+    assert runtime.lti_ags.pull() == 0  # read again: nothing new
+    with runtime.sessions() as session:
+        (credential,) = session.scalars(select(CredentialRow))
+    assert credential.recipient_email == "learner@example.org"
+    assert credential.document["evidence"][0]["genre"] == "LTI result"
+    assert len(platform.assertions) == 1  # the token was kept
+    assert platform.assertions[0]["scope"].startswith(
+        "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+    )
+
+
+def test_ags_refused_token_awards_nothing(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    platform.token_url = f"{platform.base}/token"
+    runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    runtime.lms.add_rule(
+        SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("score", (ACTIVITY,), 0.5)
+    )
+    other = RSAKey.generate_key(2048, parameters={"kid": "x", "alg": "RS256"}, private=True)
+    platform.tool_jwks = {"keys": [other.as_dict(private=False)]}  # not the tool's key
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = {
+        "scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"],
+        "lineitem": f"{platform.base}/lineitems/2/lineitem",
+    }
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+    platform.results = [{"userId": "user-42", "resultScore": 1, "resultMaximum": 1}]
+    assert runtime.lti_ags.pull() == 0
+    assert platform.assertions == []  # refused by the platform: not the tool's key
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(CredentialRow)) == 0
+    platform.tool_jwks = client.get("/lti/jwks").json()  # the right keys: now it reads
+    assert runtime.lti_ags.pull() == 1
+
+
+def test_dynamic_registration_then_a_launch(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, platform: Platform
+) -> None:
+    link = runtime.lti_registration.new_link(SYSTEM, issuer.id)
+    assert link.startswith("https://badges.example.org/lti/register/")
+    path = urlsplit(link).path
+    configuration = f"{platform.base}/.well-known/openid-configuration"
+    params = {
+        "openid_configuration": configuration,
+        "registration_token": platform.registration_token,
+    }
+    answer = client.get(path, params=params, headers={"Accept-Language": "de"})
+    assert answer.status_code == 200, answer.text
+    assert "org.imsglobal.lti.close" in answer.text
+    assert "microcred ist registriert" in answer.text
+    (asked,) = platform.registrations
+    assert asked["initiate_login_uri"] == "https://badges.example.org/lti/login"
+    assert asked["jwks_uri"] == "https://badges.example.org/lti/jwks"
+    assert asked["redirect_uris"] == ["https://badges.example.org/lti/launch"]
+    (registered,) = runtime.lti.platforms(SYSTEM, issuer.id)
+    assert (registered.client_id, registered.deployment_ids) == (
+        "dyn-client-1",
+        ["dyn-deployment-1"],
+    )
+    assert registered.platform_issuer == platform.base
+
+    # The link was single use.
+    again = client.get(path, params=params)
+    assert again.status_code == 401
+    assert "unknown or used registration link" in again.json()["error"]["message"]
+
+    # A launch from the platform so registered.
+    platform.issuer, platform.client_id = platform.base, "dyn-client-1"
+    platform.deployment_id, platform.auth_url = "dyn-deployment-1", f"{platform.base}/auth"
+    query = start(client, platform)
+    assert (
+        post_launch(
+            client, platform.sign(platform.claims(query["nonce"], TARGET)), query["state"]
+        ).status_code
+        == 303
+    )
+
+
+def test_dynamic_registration_refusals(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, platform: Platform
+) -> None:
+    path = urlsplit(runtime.lti_registration.new_link(SYSTEM, issuer.id)).path
+    configuration = f"{platform.base}/.well-known/openid-configuration"
+    wrong_token = client.get(
+        path, params={"openid_configuration": configuration, "registration_token": "nope"}
+    )
+    assert wrong_token.status_code == 401
+    assert "did not register" in wrong_token.json()["error"]["message"]
+    private = client.get(
+        path, params={"openid_configuration": "http://10.0.0.1/.well-known/openid-configuration"}
+    )
+    assert private.status_code == 401
+    assert "could not be read" in private.json()["error"]["message"]
+    assert (
+        client.get(
+            "/lti/register/made-up", params={"openid_configuration": configuration}
+        ).status_code
+        == 401
+    )
+    assert runtime.lti.platforms(SYSTEM, issuer.id) == []
+
+
+def test_roster_award_issues_to_the_courses_learners_once(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+) -> None:
+    platform.token_url = f"{platform.base}/token"
+    row = runtime.lti.add_platform(
+        SYSTEM,
+        issuer.id,
+        platform_issuer=platform.issuer,
+        client_id=platform.client_id,
+        deployment_ids=[platform.deployment_id],
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+    )
+    platform.tool_jwks = client.get("/lti/jwks").json()
+    query = start(client, platform)
+    claims = platform.claims(query["nonce"], TARGET)
+    claims["https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"] = {
+        "context_memberships_url": f"{platform.base}/memberships/course-3",
+        "service_versions": ["2.0"],
+    }
+    assert post_launch(client, platform.sign(claims), query["state"]).status_code == 303
+    learner = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+    teacher = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+    platform.members = [
+        {
+            "user_id": "u1",
+            "email": "one@example.org",
+            "name": "One",
+            "roles": [learner],
+            "status": "Active",
+        },
+        {"user_id": "u2", "email": "two@example.org", "roles": [learner]},
+        {"user_id": "u3", "roles": [learner]},  # no address
+        {"user_id": "u4", "email": "t@example.org", "roles": [teacher]},
+        {"user_id": "u5", "email": "gone@example.org", "roles": [learner], "status": "Inactive"},
+    ]
+    body = {"platformId": row.id, "contextId": "course-3", "achievementId": achievement_id}
+    answer = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards", json=body, headers=issuer.headers
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"members": 3, "issued": 2, "already": 0, "withoutAddress": 1}
+    platform.members.append({"user_id": "u6", "email": "six@example.org", "roles": ["Learner"]})
+    again = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards", json=body, headers=issuer.headers
+    )
+    assert again.json() == {"members": 4, "issued": 1, "already": 2, "withoutAddress": 1}
+    with runtime.sessions() as session:
+        emails = sorted(e for e in session.scalars(select(CredentialRow.recipient_email)) if e)
+    assert emails == ["one@example.org", "six@example.org", "two@example.org"]
+    unknown = client.post(
+        f"/api/v1/issuers/{issuer.id}/lms/lti/roster-awards",
+        json={**body, "contextId": "course-9"},
+        headers=issuer.headers,
+    )
+    assert unknown.status_code == 404

@@ -482,7 +482,7 @@ def test_open_graph_and_signature_images(
     assert Image.open(io.BytesIO(signature.content)).size == (600, 150)
     page = web.get(f"/credentials/{credential_id}", headers=HTML)
     assert (
-        f'<meta property="og:image" content="https://badges.example.org/credentials/{credential_id}/og.png">'
+        f'<meta property="og:image" content="https://badges.example.org/credentials/{credential_id}/og.png?v='
         in page.text
     )
     assert 'content="summary_large_image"' in page.text

@@ -284,3 +284,28 @@ def test_an_imported_credential_from_another_server_counts_when_it_verifies(
     assert award.learner_key == f"learner:{learner_id}"
     evidence = degree_of(runtime, award).document["evidence"]
     assert badge["id"] in [e["id"] for e in evidence]
+
+
+def test_credentials_no_active_pathway_can_count_queue_no_evaluation(
+    runtime: Runtime, issuer: IssuerFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from microcred.pathways.service import EVALUATE_JOB
+
+    queued: list[tuple[str, tuple[Any, ...]]] = []
+    enqueue = runtime.queue.enqueue
+
+    def recording(name: str, *args: Any) -> None:
+        queued.append((name, args))
+        enqueue(name, *args)
+
+    monkeypatch.setattr(runtime.queue, "enqueue", recording)
+    a = make_achievement(runtime, issuer, "Statistics")
+    b = make_achievement(runtime, issuer, "Databases")
+    unrelated = make_achievement(runtime, issuer, "Knitting")
+    issue(runtime, issuer, a)  # no pathway yet
+    two_part_pathway(runtime, issuer, [a, b])
+    issue(runtime, issuer, unrelated)
+    assert [q for q in queued if q[0] == EVALUATE_JOB] == []
+    issue(runtime, issuer, b)
+    assert (EVALUATE_JOB, (LEARNER,)) in queued
+    assert len(awards(runtime)) == 1

@@ -17,6 +17,7 @@ the test cannot make an object for fails loudly, so that it gets taught how.
 from __future__ import annotations
 
 import copy
+import json
 import uuid
 import warnings
 from collections.abc import Callable
@@ -32,8 +33,10 @@ from sqlalchemy import select
 from microcred.accounts.actor import SYSTEM
 from microcred.crypto.baking import default_badge_png
 from microcred.issuing.issuance import IssueRequest
+from microcred.lms.lti.repository import LtiRepository
+from microcred.lms.rules import RuleSpec
 from microcred.runtime import Runtime
-from microcred.store.tables import Base
+from microcred.store.tables import Base, LtiContextRow
 from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture, make_issuer
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
@@ -79,6 +82,8 @@ OVERRIDES: dict[str, Callable[[World], Any]] = {
     "validityMonths": lambda _w: 12,
     "clearValidity": lambda _w: False,
     "archived": lambda _w: False,
+    "platformId": lambda w: w.make("lti_platform"),
+    "contextId": lambda _w: "course-1",
 }
 
 
@@ -121,8 +126,24 @@ def png_body(_world: World) -> tuple[bytes, str]:
     return default_badge_png(), "image/png"
 
 
+def pathway_body(world: World) -> tuple[bytes, str]:
+    definition = {
+        "name": "Tenancy pathway",
+        "requirement": {
+            "id": "root",
+            "type": "allOf",
+            "of": [{"id": "a", "type": "achievement", "achievement": _achievement(world)}],
+        },
+    }
+    return json.dumps(definition).encode(), "application/json"
+
+
 # Routes whose body is read raw (no JSON schema): what to send, by the path's last segment.
-RAW_BODIES: dict[str, Callable[[World], tuple[bytes, str]]] = {"batches": csv_body}
+RAW_BODIES: dict[str, Callable[[World], tuple[bytes, str]]] = {
+    "batches": csv_body,
+    "pathways": pathway_body,
+    "endorsements": lambda _w: (b'{"comment": "tenancy test"}', "application/json"),
+}
 
 
 @dataclass
@@ -219,12 +240,89 @@ def _batch(world: World) -> str:
     return batch_id
 
 
+def _pathway(world: World) -> str:
+    body, _type = pathway_body(world)
+    return world.runtime.pathways.create(SYSTEM, world.a.id, json.loads(body)).row.id
+
+
+def _endorsement(world: World) -> str:
+    pathway_id = _pathway(world)
+    return world.runtime.endorsements.endorse(SYSTEM, world.a.id, pathway_id, "good").id
+
+
+def _subscription(world: World) -> str:
+    # Made past the target check (no DNS here); the target is never reached.
+    service = world.runtime.webhooks
+    check, service.check_url = service.check_url, lambda _url: None
+    try:
+        made = service.create(
+            SYSTEM, world.a.id, url="https://hooks.tenancy.example/x", events=["credential.issued"]
+        )
+    finally:
+        service.check_url = check
+    return made.row.id
+
+
+def _delivery(world: World) -> str:
+    subscription = _subscription(world)
+    with world.runtime.sessions.begin() as session:
+        world.runtime.webhooks.emit(session, world.a.id, "credential.issued", {"id": "x"})
+    (entry,) = world.runtime.webhooks.deliveries(SYSTEM, world.a.id, subscription)
+    return entry.delivery.id
+
+
+def _rule(world: World) -> str:
+    spec = RuleSpec("completed", ("https://lms.tenancy.example/activity/1",))
+    return world.runtime.lms.add_rule(
+        SYSTEM, world.a.id, achievement_id=_achievement(world), spec=spec
+    ).id
+
+
+def _lrs_key(world: World) -> str:
+    return world.runtime.lms.create_lrs_key(SYSTEM, world.a.id, "tenancy")[0].id
+
+
+def _lti_platform(world: World) -> str:
+    """A platform of A with a course; its token URL is refused by the fetch policy, so a
+    roster award by A's own key is a clear 422, not a call out."""
+    platform = world.runtime.lti.add_platform(
+        SYSTEM,
+        world.a.id,
+        platform_issuer=f"https://lms-{uuid.uuid4().hex[:8]}.tenancy.example",
+        client_id="tool",
+        deployment_ids=["1"],
+        auth_url="https://lms.tenancy.example/auth",
+        token_url="http://10.0.0.1/token",
+        jwks_url="https://lms.tenancy.example/jwks",
+    )
+    with world.runtime.sessions.begin() as session:
+        LtiRepository(session).keep_context(
+            LtiContextRow(
+                id=str(uuid.uuid4()),
+                platform_id=platform.id,
+                issuer_id=world.a.id,
+                context_id="course-1",
+                title="Course",
+                memberships_url="https://lms.tenancy.example/memberships",
+                updated_at=world.runtime.clock(),
+            )
+        )
+    return platform.id
+
+
 MAKERS: dict[str, Callable[[World], str]] = {
+    "pathway_id": _pathway,
+    "endorsement_id": _endorsement,
     "issuer_id": lambda w: w.a.id,
     "achievement_id": _achievement,
     "credential_id": _credential,
     "key_id": _api_key,
     "batch_id": _batch,
+    "subscription_id": _subscription,
+    "delivery_id": _delivery,
+    "rule_id": _rule,
+    "lrs_key_id": _lrs_key,
+    "lti_platform": _lti_platform,  # a body field (platformId), not a path parameter
 }
 
 

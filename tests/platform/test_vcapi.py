@@ -332,7 +332,9 @@ def test_issue_refuses_other_suites_and_bad_bodies(
 ) -> None:
     other_suite = _issue(client, vcapi_issuer, EXAMPLE, cryptosuite="ecdsa-rdfc-2019")
     assert other_suite.status_code == 422
-    assert other_suite.json()["error"]["expected"] == "eddsa-rdfc-2022 or eddsa-jcs-2022"
+    assert (
+        other_suite.json()["error"]["expected"] == "eddsa-rdfc-2022 or eddsa-jcs-2022 or eddsa-2022"
+    )
     for body in (b"{not json", b"[]", b'{"credential": "text"}', b'{"credential": {}, "x": 1}'):
         response = client.post("/credentials/issue", content=body, headers=vcapi_issuer.headers)
         assert response.status_code == 422, body
@@ -702,3 +704,17 @@ def test_unreadable_presentation_requests_are_4xx(client: TestClient) -> None:
     not_a_vp = _verify_vp(client, "presentation", {"type": ["VerifiableCredential"]})
     assert not_a_vp.status_code == 400
     assert "VerifiablePresentation" in not_a_vp.json()["errors"][0]
+
+
+def test_a_chain_shaped_as_the_vc_di_eddsa_suites_verifies(client: TestClient) -> None:
+    """The suite's previousProof case (issue 13): its context object wraps an @context; the
+    route used to refuse it (pyoxigraph read a keyword redefinition), jsonld.js reads it."""
+    from tests.verify.test_proof_sets_verifier import ISSUER, WITNESS, add, suite_shaped
+
+    first = add(suite_shaped(ISSUER.controller), WITNESS, proof_id="urn:uuid:first-proof")
+    chained = add(first, ISSUER, previous_proof="urn:uuid:first-proof")
+    response = _verify(client, chained)
+    assert response.status_code == 200, response.text
+    assert response.json()["verified"] is True
+    chained["proof"][1]["previousProof"] = "urn:uuid:missing"
+    assert _verify(client, chained).status_code == 400

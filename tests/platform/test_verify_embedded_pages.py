@@ -21,6 +21,7 @@ from tests.verify.test_verifier_embedded import (
     endorsement,
     our_clr,
     sign,
+    unconfirmed_endorsement,
 )
 
 
@@ -69,6 +70,39 @@ def test_the_page_shows_an_endorsement_with_its_own_verdict(web: TestClient) -> 
     assert 'data-part="credentialSubject.achievement.endorsement[0]" data-verified="true"' in page
     assert "Endorsement:" in page
     assert "Verified on its own." in page
+
+
+@pytest.mark.parametrize(
+    ("language", "part_says", "check_says"),
+    [
+        (
+            "en",
+            "Its signature is valid, but the endorser could not be confirmed.",
+            "but their endorser could not be confirmed",
+        ),
+        (
+            "de",
+            "Die Signatur ist gültig, aber der Empfehlende konnte nicht bestätigt werden.",
+            "aber ihr Empfehlender konnte nicht bestätigt werden",
+        ),
+    ],
+)
+def test_an_unconfirmed_endorser_reads_as_a_warning_not_as_not_verified(
+    web: TestClient, language: str, part_says: str, check_says: str
+) -> None:
+    carried = unconfirmed_endorsement()
+    token = csrf(web.get("/verify").text)
+    page = web.post(
+        "/verify",
+        data={"text": json.dumps(endorsed(carried)), "csrf_token": token},
+        headers={"Accept-Language": language},
+    ).text
+    assert 'data-outcome="issuer-not-confirmed"' in page
+    assert 'class="part result-unconfirmed"' in page
+    assert part_says in page
+    assert check_says in page
+    assert "Not verified on its own." not in page
+    assert "Für sich nicht verifiziert." not in page
 
 
 def test_each_proof_of_a_set_is_named_in_the_pages_language(web: TestClient) -> None:

@@ -26,6 +26,7 @@ from microcred.signing import sign_credential
 from microcred.vcapi.service import MAX_PRESENTATION_CREDENTIALS
 from microcred.verification.throttle import VerifyThrottle
 from microcred.web.app import create_app
+from tests.platform.test_pages import csrf
 
 UNDEFINED_TERMS = "https://www.w3.org/ns/credentials/undefined-terms/v2"
 
@@ -184,3 +185,32 @@ def test_the_throttle_bounds_each_client_and_not_the_others() -> None:
     now[0] = 61.0
     with throttle.admit("a") as budget:  # the window has passed
         assert budget.left == 3.0
+
+
+def test_a_client_past_its_budget_gets_429_in_json(web: TestClient, runtime: Runtime) -> None:
+    runtime.verify_throttle = VerifyThrottle(seconds_per_client=1.0)
+    first = web.post("/api/v1/verify", json={"credential": hostile_credential()})
+    assert first.status_code == 422
+    limited = web.post("/api/v1/verify", json={"credential": good_credential()})
+    assert limited.status_code == 429
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["retry-after"]) > 0
+    vcapi = web.post("/credentials/verify", json={"verifiableCredential": good_credential()})
+    assert vcapi.status_code == 429
+    assert vcapi.json()["error"]["code"] == "rate_limited"
+
+
+def test_the_page_shows_the_refusal_and_bounds_each_client(
+    web: TestClient, runtime: Runtime
+) -> None:
+    runtime.verify_throttle = VerifyThrottle(seconds_per_client=1.0)
+    token = csrf(web.get("/verify").text)
+    hostile = json.dumps(hostile_credential())
+    page = web.post("/verify", data={"text": hostile, "csrf_token": token})
+    assert page.status_code == 200
+    assert 'data-verified="false"' in page.text
+    assert "look-alike blank nodes" in page.text
+    limited = web.post("/verify", data={"text": hostile, "csrf_token": token})
+    assert limited.status_code == 429
+    assert "from this address or network" in limited.text
+    assert int(limited.headers["retry-after"]) > 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from microcred.crypto import proofs
 from microcred.crypto.keys import KeyFile, SigningKey
 from microcred.samples import sample_credential
@@ -57,3 +59,56 @@ def test_a_set_signed_only_by_others_fails_the_issuer_check() -> None:
     issuer = result.check("issuer")
     assert issuer is not None
     assert issuer.status == Status.FAILED
+
+
+def suite_shaped(issuer: str) -> dict[str, Any]:
+    """A credential shaped as the W3C vc-di-eddsa suite's proof-chain vectors are (issue 13: our
+    VC-API refused them): VC 2.0 with its extra terms in a context object that wraps an
+    ``@context``, which pyoxigraph refused as a keyword redefinition and jsonld.js reads."""
+    return {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {
+                "@context": {
+                    "AlumniCredential": "https://www.example.org/AlumniCredential",
+                    "alumniOf": "https://www.example.org/alumniOf",
+                }
+            },
+        ],
+        "id": "urn:uuid:0b4c1f0e-9a52-4c1d-8f59-3f6c2a1d7e01",
+        "type": ["VerifiableCredential", "AlumniCredential"],
+        "issuer": issuer,
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:alumna", "alumniOf": "Example College"},
+    }
+
+
+def test_the_suites_chain_shape_verifies_with_a_string_or_a_list_previous_proof() -> None:
+    first = add(suite_shaped(ISSUER.controller), WITNESS, proof_id="urn:uuid:first-proof")
+    for previous in ("urn:uuid:first-proof", ["urn:uuid:first-proof"]):
+        chained = add(first, ISSUER, previous_proof=previous)
+        result = Verifier().verify(chained)
+        assert result.verified, result.to_json()
+        assert result.check("proof 2").status == Status.PASSED  # type: ignore[union-attr]
+        assert result.check("issuer").status == Status.PASSED  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "previous", ["urn:uuid:missing", ["urn:uuid:first-proof", "urn:uuid:missing"], 456321]
+)
+def test_the_suites_failing_chains_fail(previous: Any) -> None:
+    first = add(suite_shaped(ISSUER.controller), WITNESS, proof_id="urn:uuid:first-proof")
+    chained = add(first, ISSUER, previous_proof="urn:uuid:first-proof")
+    chained["proof"][1]["previousProof"] = previous
+    result = Verifier().verify(chained)
+    assert not result.verified
+    assert result.check("proof 2").status == Status.FAILED  # type: ignore[union-attr]
+
+
+def test_a_change_under_the_chain_fails_both_proofs() -> None:
+    first = add(suite_shaped(ISSUER.controller), WITNESS, proof_id="urn:uuid:first-proof")
+    chained = add(first, ISSUER, previous_proof="urn:uuid:first-proof")
+    chained["credentialSubject"]["alumniOf"] = "Another College"
+    result = Verifier().verify(chained)
+    assert not result.verified
+    assert result.check("proof").message == "2 of 2 proofs do not verify: urn:uuid:first-proof, #2"  # type: ignore[union-attr]

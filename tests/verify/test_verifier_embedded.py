@@ -15,6 +15,7 @@ from microcred.samples import sample_credential
 from microcred.types import Did
 from microcred.verify import Status, Verifier
 from microcred.verify.embedded import MAX_DEPTH
+from microcred.verify.result import Outcome
 from tests.conftest import VECTORS, load_json
 
 CLR_SAMPLE = VECTORS / "clr-1edtech" / "simple.json"
@@ -221,3 +222,38 @@ def test_results_with_parts_keep_them_in_the_stored_record(role: str) -> None:
     record = Verifier().verify(document).to_record()
     assert record["parts"][0]["role"] == role
     assert "template" in record["parts"][0]["checks"][0]
+
+
+def unconfirmed_endorsement() -> dict[str, Any]:
+    """An endorsement signed by a key it carries (https://...#z6Mk...): offline, the endorser
+    cannot be confirmed."""
+    key = SigningKey.generate()
+    endorser = "https://chamber.example/profile"
+    document = endorsement(ENDORSER, "https://example.edu/achievements/data-analysis-python")
+    del document["proof"]
+    document["issuer"]["id"] = endorser
+    return proofs.sign(document, key, verification_method=f"{endorser}#{key.public.multibase}")
+
+
+def test_an_endorsement_by_an_unconfirmed_endorser_is_a_warning_that_says_so() -> None:
+    """Its key comes with it (an https#multibase method, offline): valid signature, endorser
+    not confirmed. That is said as such, not as "not verified"."""
+    carried = unconfirmed_endorsement()
+    result = Verifier().verify(endorsed(carried))
+    check = result.check("endorsements")
+    assert check is not None
+    assert check.status == Status.WARNING
+    assert "1 of the 1 endorsements have a valid signature" in check.message
+    assert "endorser could not be confirmed" in check.message
+    assert "not verified" not in check.message
+    assert result.verified  # the credential's own verdict stands
+    [part] = result.parts
+    assert part.result.outcome == Outcome.ISSUER_NOT_CONFIRMED
+    assert part.result.check("proof").status == Status.PASSED  # type: ignore[union-attr]
+    # A forged one beside it is "not verified"; the unconfirmed one is not counted as such.
+    forged = endorsement(ENDORSER, "https://example.edu/achievements/data-analysis-python")
+    forged["credentialSubject"]["endorsementComment"] = "Changed after signing."
+    mixed = Verifier().verify(endorsed(carried, forged)).check("endorsements")
+    assert mixed is not None
+    assert "1 of the 2 endorsements are not verified" in mixed.message
+    assert "endorsement[1]" in mixed.message

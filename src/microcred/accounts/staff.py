@@ -1,12 +1,21 @@
 """Console staff: people who sign in for one issuer with an e-mail address and a password.
 
-Passwords are kept as argon2id hashes. After ``MAX_FAILED_LOGINS`` wrong passwords in a row the
-account is locked for ``LOCKOUT``; a correct password during the lock is refused too, so a
-guesser learns nothing from trying on. Wrong e-mail and wrong password give the same error.
+Passwords are kept as argon2id hashes. Failed sign-ins are counted per client address (issue 20,
+defect 7): after ``MAX_FAILED_LOGINS`` failures on one account from one client, that client is
+refused for that account for ``LOCKOUT`` (a correct password too, so a guesser learns nothing from
+trying on), while the staff member signs in from anywhere else; after ``MAX_FAILED_PER_CLIENT``
+failures on any accounts, known or not, the client is refused altogether for the window. So no
+stranger can lock a staff member out, and none can spray guesses over many accounts. Wrong e-mail
+and wrong password give the same error.
+
+Console sessions are kept here too (their ids' digests): signing out ends a session on the
+server, so a copied cookie stops working with it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import math
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,12 +25,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor, Role, parse_role
-from microcred.accounts.repository import StaffRepository
+from microcred.accounts.repository import StaffRepository, StaffSessionRepository
 from microcred.audit.repository import record_audit
 from microcred.errors import (
     AccountLockedError,
     ConflictError,
     InputError,
+    RateLimitedError,
     SignInError,
     short,
 )
@@ -32,6 +42,7 @@ from microcred.store.tables import StaffUserRow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
+MAX_FAILED_PER_CLIENT = 20  # failed sign-ins from one client address per LOCKOUT, any accounts
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 1024  # argon2 takes anything, but hashing megabytes is a cheap DoS
 
@@ -92,52 +103,77 @@ class StaffService:
             )
         return row
 
-    def authenticate(self, email: str, password: str) -> StaffUserRow:
-        """The staff user, or SignInError / AccountLockedError. Counts failures, locks.
+    def authenticate(self, email: str, password: str, *, client: str = "unknown") -> StaffUserRow:
+        """The staff user, or SignInError / AccountLockedError (this client, this account) /
+        RateLimitedError (this client, any account). Counts failures per client.
 
         The slow argon2 check runs outside any transaction, so a burst of guesses never holds
         the database's write lock; only the outcome is written, in a short transaction.
         """
         email = normalize_email(email)
         now = self.clock()
+        client_key = f"client:{_digest(client)}"
+        pair_key = f"account:{_digest(email)}:{_digest(client)}"
         with self.sessions() as session:
+            limits = StaffSessionRepository(session)
+            client_failures, client_ends = limits.failures(client_key, now)
+            pair_failures, pair_ends = limits.failures(pair_key, now)
             found = StaffRepository(session).by_email(email)
+        if client_failures >= MAX_FAILED_PER_CLIENT and client_ends is not None:
+            raise _client_limited(client_ends, now)
+        if pair_failures >= MAX_FAILED_LOGINS and pair_ends is not None:
+            raise AccountLockedError(pair_ends)
         if found is None or len(password) > MAX_PASSWORD_LENGTH:
             _verify(_DUMMY_HASH, password[:MAX_PASSWORD_LENGTH])  # same time as a real check
-            raise SignInError("wrong e-mail or password")
-        if found.locked_until is not None and found.locked_until > now:
-            raise AccountLockedError(found.locked_until)
-        correct = _verify(found.password_hash, password)
+            correct = False
+        else:
+            correct = _verify(found.password_hash, password)
         rehashed = (
             _hasher.hash(password)
-            if correct and _hasher.check_needs_rehash(found.password_hash)
+            if correct and found is not None and _hasher.check_needs_rehash(found.password_hash)
             else None
         )
         error: SignInError | None = None
         with transaction(self.sessions) as session:
-            row = StaffRepository(session).lock(found.id)
-            if row is None:
-                raise SignInError("wrong e-mail or password")
-            if row.locked_until is not None and row.locked_until > now:
-                raise AccountLockedError(row.locked_until)  # locked by a concurrent attempt
-            if correct and row.password_hash == found.password_hash:
-                row.failed_logins = 0
-                row.locked_until = None
+            limits = StaffSessionRepository(session)
+            row = StaffRepository(session).lock(found.id) if found is not None else None
+            if row is not None and found is not None and correct:
+                correct = row.password_hash == found.password_hash  # not changed meanwhile
+            if row is not None and correct:
+                limits.clear(pair_key)
                 if rehashed is not None:
                     row.password_hash = rehashed
                 _audit(session, row, "staff.signed_in", now)
             else:
-                # The count must be committed, so the error is raised after the transaction.
-                row.failed_logins = (row.failed_logins or 0) + 1
+                # The counts must be committed, so the error is raised after the transaction.
+                limits.fail(client_key, now, LOCKOUT)
+                failures, ends = limits.fail(pair_key, now, LOCKOUT)
                 error = SignInError("wrong e-mail or password")
-                if row.failed_logins >= MAX_FAILED_LOGINS:
-                    row.locked_until = now + LOCKOUT
-                    row.failed_logins = 0
-                    _audit(session, row, "staff.locked", now)
-                    error = AccountLockedError(row.locked_until)
-        if error is not None:
-            raise error
+                if failures >= MAX_FAILED_LOGINS:
+                    error = AccountLockedError(ends)
+                    if row is not None and failures == MAX_FAILED_LOGINS:
+                        _audit(session, row, "staff.locked", now)  # for one client only
+        if error is not None or row is None:
+            raise error or SignInError("wrong e-mail or password")
         return row
+
+    # ---- console sessions ---------------------------------------------------------------------
+
+    def open_session(self, user_id: str, session_id: str, lifetime: timedelta) -> None:
+        """Record a session the web layer put in a cookie (only the id's digest is kept)."""
+        now = self.clock()
+        with transaction(self.sessions) as session:
+            StaffSessionRepository(session).add(_digest(session_id), user_id, now, now + lifetime)
+
+    def session_user(self, user_id: str, session_id: str) -> StaffUserRow | None:
+        """The user of a live session, or None (signed out, expired, user gone)."""
+        with self.sessions() as session:
+            user = StaffSessionRepository(session).user_of(_digest(session_id), self.clock())
+        return user if user is not None and user.id == user_id else None
+
+    def end_session(self, session_id: str) -> None:
+        with transaction(self.sessions) as session:
+            StaffSessionRepository(session).remove(_digest(session_id))
 
     def get(self, user_id: str) -> StaffUserRow | None:
         """The user a session names, or None when it was deleted (the session then ends)."""
@@ -170,6 +206,19 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _client_limited(ends: datetime, now: datetime) -> RateLimitedError:
+    return RateLimitedError(
+        "too many failed sign-ins from this device or network; try again later",
+        retry_after=max(1, math.ceil((ends - now).total_seconds())),
+        expected=f"at most {MAX_FAILED_PER_CLIENT} failed sign-ins per "
+        f"{int(LOCKOUT.total_seconds() // 60)} minutes",
+    )
+
+
 def _audit(session: Session, row: StaffUserRow, action: str, at: datetime) -> None:
     record_audit(session, f"staff:{row.email}", action, None, issuer_id=row.issuer_id, at=at)
 
@@ -177,6 +226,7 @@ def _audit(session: Session, row: StaffUserRow, action: str, at: datetime) -> No
 __all__ = [
     "LOCKOUT",
     "MAX_FAILED_LOGINS",
+    "MAX_FAILED_PER_CLIENT",
     "AccountLockedError",
     "SignInError",
     "StaffService",

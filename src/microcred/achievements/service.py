@@ -210,6 +210,12 @@ class AchievementService:
         with self.sessions() as session:
             return AchievementRepository(session).names(issuer_id)
 
+    def public_names(self, issuer_id: str) -> tuple[AchievementName, ...]:
+        """For public pages: the issuer's unarchived achievements (their definitions are
+        public at their own addresses)."""
+        with self.sessions() as session:
+            return AchievementRepository(session).names(issuer_id)
+
     @staticmethod
     def _get(session: Session, issuer_id: str, achievement_id: str) -> AchievementRow:
         return AchievementRepository(session).require(issuer_id, achievement_id)

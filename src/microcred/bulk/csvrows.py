@@ -24,7 +24,7 @@ import hashlib
 import io
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any
 
 from microcred.errors import InputError, MicrocredError, short
@@ -75,6 +75,7 @@ class BadRow:
     reason: str
     expected: str | None = None
     found: str | None = None
+    fields: tuple[str, ...] = ()  # the row's cells as written, to hand back for fixing
 
     def to_json(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"line": self.line, "reason": self.reason}
@@ -182,6 +183,7 @@ class CsvReader:
         self._header_line = self._line
         delimiter = _sniff_delimiter(first)
         names = next(csv.reader([first], delimiter=delimiter), [])
+        self.header_cells = tuple(names)  # as written, for a file of the rejected rows
         header = Header(columns=[])
         seen: set[str] = set()
         for raw in names:
@@ -232,7 +234,8 @@ class CsvReader:
                     expected=f"at most {self.max_rows} rows per file",
                     found=f"more than {self.max_rows}",
                 )
-            yield self._row(start, fields, seen)
+            row = self._row(start, fields, seen)
+            yield replace(row, fields=tuple(fields)) if isinstance(row, BadRow) else row
 
     def _row(self, line: int, fields: list[str], seen: dict[bytes, int]) -> GoodRow | BadRow:
         columns = self.header.columns

@@ -183,6 +183,18 @@ class StagedUploadRepository(Repository):
     def get(self, issuer_id: str, token: str) -> StagedUploadRow | None:
         return self.session.scalar(select(StagedUploadRow).where(_mine(issuer_id, token)))
 
+    def waiting(
+        self, issuer_id: str, token: str, *, created_since: datetime
+    ) -> StagedUploadRow | None:
+        """The issuer's upload if it is not started and recent enough."""
+        return self.session.scalar(
+            select(StagedUploadRow).where(
+                _mine(issuer_id, token),
+                StagedUploadRow.started_at.is_(None),
+                StagedUploadRow.created_at >= created_since,
+            )
+        )
+
     def set_batch(self, token: str, batch_id: str) -> None:
         """Remember the upload's batch and drop the file's bytes."""
         self.session.execute(

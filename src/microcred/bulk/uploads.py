@@ -89,6 +89,22 @@ class StagedUploads:
             raise ConflictError("this upload is being started already", found=short(token))
         return Claimed(None, row.batch_id)
 
+    def read(self, actor: Actor, issuer_id: str, token: str) -> StagedUploadRow:
+        """A checked file not started yet (its bytes are dropped once started), for its
+        rejected rows; NotFoundError when expired, started, or another issuer's."""
+        actor.require(issuer_id, "issuer")
+        with self.sessions() as session:
+            row = StagedUploadRepository(session).waiting(
+                issuer_id, token, created_since=self.clock() - STAGED_FOR
+            )
+            if row is None:
+                raise NotFoundError(
+                    "this upload has expired or was started; upload the file again",
+                    found=short(token),
+                )
+            session.expunge(row)
+            return row
+
     def started(self, token: str, batch_id: str) -> None:
         """Remember the batch (a repeated start finds it) and drop the file's bytes."""
         with transaction(self.sessions) as session:

@@ -5,10 +5,12 @@ gave it (``career_offers``). Pure: built from rows the repository reads."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from microcred.careers.planner import Candidate
 from microcred.skills.alignment import SkillNames
 
 HOURS_PER_ECTS = 25.0
@@ -89,3 +91,33 @@ def entry_of(
         currency=currency,
         duration_days=float(duration_days) if duration_days else workload / HOURS_PER_DAY,
     )
+
+
+class Catalogue:
+    """The entries, and which teach each skill (a plan looks only at those touching its gap)."""
+
+    def __init__(self, entries: Iterable[Entry]) -> None:
+        self.entries = list(entries)
+        self.by_id = {e.id: e for e in self.entries}
+        self.memo: dict[tuple[str, str | None], list[Candidate]] = {}
+        """What the planner derives from the entries once (candidates per objective)."""
+        self.by_skill: dict[str, list[int]] = {}
+        for n, entry in enumerate(self.entries):
+            for skill in entry.skills:
+                self.by_skill.setdefault(skill, []).append(n)
+        counts = Counter(
+            e.currency for e in self.entries if e.currency and e.price_minor is not None
+        )
+        self.usual_currency = counts.most_common(1)[0][0] if counts else None
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def touching_indices(self, skills: Iterable[str]) -> list[int]:
+        found: set[int] = set()
+        for skill in skills:
+            found.update(self.by_skill.get(skill, ()))
+        return sorted(found)
+
+    def touching(self, skills: Iterable[str]) -> list[Entry]:
+        return [self.entries[n] for n in self.touching_indices(skills)]

@@ -42,24 +42,64 @@ class Cover:
     bound: float
     """1.0 for exact; H(d) for greedy: its cost is at most this times the optimum."""
     seconds: float
+    considered: tuple[Candidate, ...] = ()
+    """The candidates left after cutting and dominance (what the solver chose among)."""
 
 
 def harmonic(d: int) -> float:
     return sum(1.0 / k for k in range(1, d + 1)) if d > 0 else 1.0
 
 
+_SUBSETS_UP_TO = 8
+"""Dominance is looked for through the subsets of sets of at most this many skills (2^8)."""
+
+
 def useful(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
-    """Candidates cut to the universe; of several with the same skills only the cheapest."""
-    best: dict[frozenset[str], Candidate] = {}
+    """Candidates cut to the universe, less the dominated: a candidate is dropped when another
+    teaches the same skills or more for no more cost (some optimum never needs it, so the
+    ILP's answer is unchanged and the greedy one no worse).
+
+    Sets are bit masks over the universe here: this runs over every achievement touching the
+    gap, and integer masks hash and compare far faster than sets of strings."""
+    skills = sorted(universe)
+    bit = {skill: 1 << n for n, skill in enumerate(skills)}
+    first: dict[int, tuple[float, str, Candidate]] = {}
     for candidate in candidates:
-        skills = candidate.skills & universe
-        if not skills:
+        mask = 0
+        for skill in candidate.skills:
+            mask |= bit.get(skill, 0)
+        if not mask:
             continue
-        cut = Candidate(candidate.id, skills, max(candidate.cost, 0.0))
-        kept = best.get(skills)
-        if kept is None or (cut.cost, cut.id) < (kept.cost, kept.id):
-            best[skills] = cut
-    return sorted(best.values(), key=lambda c: c.id)
+        key = (max(candidate.cost, 0.0), candidate.id, candidate)
+        held = first.get(mask)
+        if held is None or key[:2] < held[:2]:
+            first[mask] = key
+    # The cheapest candidate teaching at least each small set: enumerate every candidate's
+    # submasks (a course teaches a handful of gap skills; larger sets are kept unexamined).
+    cheapest: dict[int, tuple[float, int, str]] = {}
+    for mask, (cost, ident, _candidate) in first.items():
+        size = mask.bit_count()
+        if size > _SUBSETS_UP_TO:
+            continue
+        rank = (cost, -size, ident)
+        sub = mask
+        while sub:
+            found = cheapest.get(sub)
+            if found is None or rank < found:
+                cheapest[sub] = rank
+            sub = (sub - 1) & mask
+    survivors: list[Candidate] = []
+    for mask, (cost, ident, candidate) in first.items():
+        found = cheapest.get(mask)
+        if found is not None and found[2] != ident:
+            continue
+        cut = frozenset(skill for skill in skills if bit[skill] & mask)
+        survivors.append(
+            candidate
+            if cut == candidate.skills and cost == candidate.cost
+            else Candidate(ident, cut, cost)
+        )
+    return sorted(survivors, key=lambda c: c.id)
 
 
 def greedy(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
@@ -146,4 +186,5 @@ def cover(
         method=used,
         bound=1.0 if used == "exact" else harmonic(widest),
         seconds=time.perf_counter() - started,
+        considered=tuple(pool),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from microcred.careers.matching import Match
-from microcred.careers.service import GapSkill, Path, Plan, Step
+from microcred.careers.paths import GapSkill, Path, Step
+from microcred.careers.service import Plan
 
 
 def match_json(match: Match) -> dict[str, Any]:

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from microcred.store.repository import Repository
-from microcred.store.tables import AchievementRow, CareerOfferRow, IssuerRow
+from microcred.store.tables import (
+    AchievementRow,
+    CareerOfferRow,
+    EmployerHitRow,
+    EmployerRow,
+    EmployerSearchRow,
+    IssuerRow,
+    SkillShareRow,
+)
 
 
 class CareersRepository(Repository):
@@ -46,9 +54,6 @@ class CareersRepository(Repository):
         for row in self.session.execute(query):
             yield row[0], row[1], row[2], dict(row[3]), row[4], row[5], row[6]
 
-    def require_achievement(self, achievement_id: str) -> AchievementRow:
-        return self.found(self.session.get(AchievementRow, achievement_id), achievement_id)
-
     def set_offer(
         self,
         achievement_id: str,
@@ -66,3 +71,71 @@ class CareersRepository(Repository):
         row.currency = currency
         row.duration_days = duration_days
         row.updated_at = at
+
+
+class EmployersRepository(Repository):
+    noun = "employer"
+
+    def add_employer(self, row: EmployerRow) -> None:
+        self.session.add(row)
+
+    def employer_by_token(self, token_hash: str) -> EmployerRow | None:
+        return self.session.scalar(select(EmployerRow).where(EmployerRow.token_hash == token_hash))
+
+    def replace_share(self, learner_id: str, ref: str, skills: Iterable[str], at: datetime) -> None:
+        self.withdraw(learner_id, ref)
+        self.session.add_all(
+            SkillShareRow(learner_id=learner_id, ref=ref, skill_id=skill, shared_at=at)
+            for skill in skills
+        )
+
+    def withdraw(self, learner_id: str, ref: str) -> int:
+        result = self.session.execute(
+            delete(SkillShareRow).where(
+                SkillShareRow.learner_id == learner_id, SkillShareRow.ref == ref
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+    def shares_of(self, learner_id: str) -> list[tuple[str, str]]:
+        query = select(SkillShareRow.ref, SkillShareRow.skill_id).where(
+            SkillShareRow.learner_id == learner_id
+        )
+        return [(ref, skill) for ref, skill in self.session.execute(query)]
+
+    def shares_with(self, skills: Iterable[str]) -> list[tuple[str, str, str]]:
+        """(learner, credential, skill) for every shared credential showing one of ``skills``."""
+        query = select(SkillShareRow.learner_id, SkillShareRow.ref, SkillShareRow.skill_id).where(
+            SkillShareRow.skill_id.in_(list(skills))
+        )
+        return [(learner, ref, skill) for learner, ref, skill in self.session.execute(query)]
+
+    def searches_since(self, employer_id: str, since: datetime) -> int:
+        query = select(func.count()).where(
+            EmployerSearchRow.employer_id == employer_id, EmployerSearchRow.at >= since
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def log_search(self, row: EmployerSearchRow, learners: Iterable[str]) -> None:
+        self.session.add(row)
+        self.session.flush()
+        self.session.add_all(
+            EmployerHitRow(search_id=row.id, learner_id=learner) for learner in learners
+        )
+
+    def searches_finding(
+        self, learner_id: str, limit: int = 100
+    ) -> list[tuple[str, str, datetime]]:
+        query = (
+            select(EmployerRow.name, EmployerSearchRow.query, EmployerSearchRow.at)
+            .join(EmployerSearchRow, EmployerSearchRow.employer_id == EmployerRow.id)
+            .join(EmployerHitRow, EmployerHitRow.search_id == EmployerSearchRow.id)
+            .where(EmployerHitRow.learner_id == learner_id)
+            .order_by(EmployerSearchRow.at.desc())
+            .limit(limit)
+        )
+        return [(name, q, at) for name, q, at in self.session.execute(query)]
+
+    def forget_learner(self, learner_id: str) -> None:
+        self.session.execute(delete(SkillShareRow).where(SkillShareRow.learner_id == learner_id))
+        self.session.execute(delete(EmployerHitRow).where(EmployerHitRow.learner_id == learner_id))

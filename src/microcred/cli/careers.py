@@ -133,6 +133,21 @@ def attribution() -> None:
     print(onet.readme())
 
 
+employers_app = typer.Typer(help="Employers who search consented skills.", no_args_is_help=True)
+
+
+@employers_app.command("create")
+def employers_create(name: Annotated[str, typer.Option(help="The organisation's name.")]) -> None:
+    """Create an employer; prints its id and its API token (shown once, stored hashed)."""
+    runtime = _runtime()
+    try:
+        employer_id, token = runtime.employer_search.create_employer(name)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    _print_json({"id": employer_id, "token": token})
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(careers_app, name="careers")
+    app.add_typer(employers_app, name="employers")
     app.add_typer(skills_app, name="skills")

@@ -129,6 +129,16 @@ def platforms_remove(
         raise _fail(exc) from exc
 
 
+@lti_app.command("registration-link")
+def registration_link(issuer: IssuerOption) -> None:
+    """A single-use LTI Dynamic Registration URL (a week) to paste into the LMS."""
+    runtime = _runtime()
+    try:
+        print(runtime.lti_registration.new_link(SYSTEM, _issuer_id(runtime, issuer)))
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+
+
 @lrs_app.command("add")
 def lrs_keys_add(
     issuer: IssuerOption,

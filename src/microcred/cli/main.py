@@ -98,21 +98,12 @@ def sign(
     ],
     key: Annotated[Path, typer.Option("--key", help="Key file from 'microcred keys new'.")],
     suite: Annotated[str, typer.Option(help=" | ".join(SUITES))] = "eddsa-rdfc-2022",
-    allow_inexact_numbers: Annotated[
-        bool,
-        typer.Option(
-            "--allow-inexact-numbers",
-            help="Sign numbers that other verifiers may read otherwise (17-digit doubles, "
-            "integers beyond 2^53); for testing canonical forms, not for credentials people keep.",
-        ),
-    ] = False,
 ) -> None:
     """Sign a credential; print it (or the compact JWT) to stdout."""
     credential = _read_json(credential_path, "credential")
     try:
         key_file = KeyFile.load(key)
-        if not allow_inexact_numbers:
-            check_round_trip(credential)  # a number other verifiers would read otherwise
+        check_round_trip(credential)  # a number other verifiers would read otherwise
         signed = sign_credential(credential, key_file, suite=suite)
     except MicrocredError as exc:
         _fail(str(exc))

@@ -105,6 +105,8 @@ def canonicalize(
             template, leaves = found
             assert template.quads is not None
             assert template.compiled is not None
+            if limits is not None:
+                _check_structure(*template.blank_structure, limits)  # before any hashing
             try:
                 result = rdfc_template.canonicalize(template.compiled, leaves)
             except UnicodeEncodeError as exc:
@@ -375,7 +377,10 @@ def _check_graph_limits(nquads: str, limits: Limits, counts: tuple[int, int] | N
 
 def _check_blank_structure(quads: list[rdfc.Quad], limits: Limits) -> None:
     """Refuse, by counting alone, blank nodes wired up to make n-degree hashing explode."""
-    degree, cycles = rdfc.blank_structure(quads)
+    _check_structure(*rdfc.blank_structure(quads), limits)
+
+
+def _check_structure(degree: int, cycles: int, limits: Limits) -> None:
     if degree > limits.max_blank_degree:
         raise _refused(
             limits,
@@ -444,6 +449,9 @@ class _Template:
     compiled: rdfc_template.Compiled | None = None  # the quads as lines with gaps
     # Slot len(strings) + k is the literal of number numbers[k][0], coerced to numbers[k][1].
     numbers: tuple[tuple[int, str | None], ...] = ()
+    # The blank nodes' degree and cycles (rdfc.blank_structure): the same for every document of
+    # the template (slots never hold blank nodes), so checked before any hashing, once counted.
+    blank_structure: tuple[int, int] = (0, 0)
 
 
 _STRING = object()  # stands for any string in a shape key
@@ -682,6 +690,9 @@ def _build_template(
         tuple(sorted(iri_slots)),
         rdfc_template.compile_quads(quads),
         tuple(number_slots),
+        rdfc.blank_structure(
+            tuple(t if isinstance(t, str) else "<>" for t in quad) for quad in quads
+        ),
     )
 
 

@@ -71,6 +71,8 @@ def inline_contexts(value: Any, _depth: int = 0) -> Any:
         return inline_contexts(body["@context"], _depth + 1)
     if isinstance(value, list):
         return [inline_contexts(item, _depth + 1) for item in value]
+    if isinstance(value, dict) and "@context" in value:
+        return inline_contexts(unwrapped_context(value), _depth + 1)
     if isinstance(value, dict):
         return {k: _inline_definition(k, v, _depth) for k, v in value.items()}
     if value is None:
@@ -78,6 +80,31 @@ def inline_contexts(value: Any, _depth: int = 0) -> Any:
     raise ContextError(
         "@context entry has the wrong type", expected="URL, object or list", found=short(value)
     )
+
+
+def unwrapped_context(value: dict[str, Any]) -> dict[str, Any]:
+    """The context inside a context object that wraps one (``{"@context": {...}}``), as a
+    context document wraps its context. JSON-LD 1.1 reads ``@context`` there as a term (and
+    refuses to redefine a keyword); jsonld.js, the reference, takes the inner map and ignores
+    any other entry, and the W3C vc-di-eddsa suite's proof-chain vectors are written so. We
+    read it as the reference does, and refuse other entries beside it (they would not be
+    signed) and an inner value that is not a map (the reference refuses that too)."""
+    inner = value["@context"]
+    others = sorted(key for key in value if key != "@context")
+    if others:
+        raise ContextError(
+            "a context object wraps an @context and has other entries, which JSON-LD "
+            "processors ignore: they would not be covered by the signature",
+            expected="{'@context': {...}} alone, or the context's terms directly",
+            found=", ".join(others),
+        )
+    if not isinstance(inner, dict):
+        raise ContextError(
+            "a context object wraps an @context that is not a map",
+            expected="{'@context': {...}}",
+            found=short(inner),
+        )
+    return inner
 
 
 def _inline_definition(key: str, value: Any, depth: int) -> Any:

@@ -3,7 +3,9 @@
 JSON numbers are IEEE doubles for the reference (JavaScript) and for the RDF every proof over
 JSON-LD signs, so three kinds of number do not survive the trip:
 
-- integers beyond 2^53: JavaScript reads 9007199254740993 as ...992;
+- integers beyond 2^53 - 1 (I-JSON's safe range): JavaScript reads 9007199254740993 as ...992,
+  so 2^53 itself may stand for either; JCS (eddsa-jcs-2022, the transparency log's commitment)
+  refuses them;
 - doubles that need 17 significant digits: RDF's canonical double keeps 16, so 0.30000000000000004
   signs as 0.3 does (either can replace the other under a valid proof);
 - fractions that JavaScript writes without a decimal point (1e-7, 5e-10): jsonld.js takes those
@@ -19,7 +21,7 @@ from typing import Any
 
 from microcred.errors import ModelError
 
-MAX_EXACT_INTEGER = 2**53
+MAX_SAFE_INTEGER = 2**53 - 1  # JavaScript's Number.MAX_SAFE_INTEGER, I-JSON's bound
 _MAX_DEPTH = 256
 
 
@@ -40,11 +42,11 @@ def _walk(node: Any, path: str, depth: int) -> None:
     elif isinstance(node, bool):
         return
     elif isinstance(node, int):
-        if abs(node) > MAX_EXACT_INTEGER:
+        if abs(node) > MAX_SAFE_INTEGER:
             raise ModelError(
-                "an integer is too large to be read back exactly (beyond 2^53)",
+                "an integer is too large to be read back exactly (beyond 2^53 - 1)",
                 field=path,
-                expected=f"an integer of at most {MAX_EXACT_INTEGER} in size, or a string",
+                expected=f"an integer of at most {MAX_SAFE_INTEGER} in size, or a string",
                 found=str(node),
             )
     elif isinstance(node, float):

@@ -89,16 +89,19 @@ def sign(
     key: SigningKey,
     *,
     verification_method: str,
-    cryptosuite: Cryptosuite | Literal["Ed25519Signature2020"] = "eddsa-rdfc-2022",
+    cryptosuite: Cryptosuite | Literal["Ed25519Signature2020", "eddsa-2022"] = "eddsa-rdfc-2022",
     proof_purpose: str = "assertionMethod",
     created: datetime | None = None,
     clock: Clock = utc_now,
 ) -> JsonObject:
     """A copy of ``document`` with a ``DataIntegrityProof`` added (an ``Ed25519Signature2020``
-    proof when asked: we issue Data Integrity, the older type is for interop tests)."""
-    if cryptosuite not in (*CRYPTOSUITES, ED25519_2020):
+    proof when asked: we issue Data Integrity, the older type is for interop tests; or
+    ``eddsa-2022``, the draft name of eddsa-rdfc-2022, for verifiers that know only that)."""
+    if cryptosuite not in (*CRYPTOSUITES, *LEGACY_CRYPTOSUITES, ED25519_2020):
         raise ProofError(
-            "unsupported cryptosuite", expected=" or ".join(CRYPTOSUITES), found=short(cryptosuite)
+            "unsupported cryptosuite",
+            expected=" or ".join((*CRYPTOSUITES, *LEGACY_CRYPTOSUITES)),
+            found=short(cryptosuite),
         )
     if key.algorithm != "Ed25519":
         raise ProofError(

@@ -486,7 +486,9 @@ def _embedded_contexts(node: Any) -> Iterable[Mapping[str, Any]]:
         if isinstance(value, list):
             stack.extend((item, in_context) for item in value)
         elif isinstance(value, Mapping):
-            if in_context:
+            if in_context and "@context" in value:  # a wrapped context (crypto.jsonld)
+                stack.append((value["@context"], True))
+            elif in_context:
                 yield value
                 stack.extend((d["@context"], True) for d in value.values() if _scoped(d))
             else:

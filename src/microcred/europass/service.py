@@ -44,13 +44,17 @@ class EuropassService:
         achievements: AchievementService,
         urls: PublicUrls,
         clock: Callable[[], datetime],
+        parts_of: Callable[[str], Sequence[str]] | None = None,
     ) -> None:
+        """``parts_of(credential_id)``: the part credentials (ids issued here) a micro-degree was
+        awarded for, exported as its sub-achievements when the caller names none."""
         self.sessions = sessions
         self.issuers = issuers
         self.credentials = credentials
         self.achievements = achievements
         self.urls = urls
         self.clock = clock
+        self.parts_of = parts_of
 
     # ---- the awarding body's legal identifier ----------------------------------------------
 
@@ -106,6 +110,8 @@ class EuropassService:
         return self._export(row, parts)
 
     def _export(self, row: CredentialRow, part_ids: Sequence[str]) -> JsonObject:
+        if not part_ids and self.parts_of is not None:
+            part_ids = self.parts_of(row.id)  # a micro-degree carries its parts
         if len(set(part_ids)) != len(part_ids):
             raise InputError("a part is named twice", found=", ".join(part_ids)[:200])
         parts = []
@@ -133,6 +139,13 @@ class EuropassService:
             raise InputError(
                 f"the issuer {issuer.slug} has no country",
                 expected="the issuer's ISO 3166-1 alpha-2 country",
+            )
+        if row.achievement_id is None:
+            raise InputError(
+                "a credential issued through the VC-API has no achievement defined here, so its "
+                "EU elements are unknown",
+                expected="a credential issued from one of this server's achievements",
+                found=short(row.id),
             )
         now = self.clock()
         badge = self.achievements.get_public(row.achievement_id)

@@ -17,6 +17,7 @@ from microcred.learners.service import (
     LINK_JOB_RETRY_DELAY,
     LearnerService,
 )
+from microcred.lms.lti.ags import AGS_PULL_JOB, AGS_PULL_MINUTES, AgsService
 from microcred.lms.service import AWARD_JOB, LMS_SWEEP_JOB, LMS_SWEEP_MINUTES, LmsService
 from microcred.notifications.service import (
     MAX_ATTEMPTS,
@@ -66,6 +67,7 @@ def register_tasks(
     pathways: Callable[[], PathwayService] | None = None,
     webhooks: Callable[[], WebhookService] | None = None,
     lms: Callable[[], LmsService] | None = None,
+    lti_ags: Callable[[], AgsService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -169,6 +171,11 @@ def register_tasks(
 
         queue.register(AWARD_JOB, award, retries=3, retry_delay=30)
         queue.register_periodic(LMS_SWEEP_JOB, lambda: get_lms().sweep(), minutes=LMS_SWEEP_MINUTES)
+
+    # LTI Assignment and Grade Services: the line items' results, read every 15 minutes.
+    if lti_ags is not None:
+        get_ags = lti_ags
+        queue.register_periodic(AGS_PULL_JOB, lambda: get_ags().pull(), minutes=AGS_PULL_MINUTES)
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.
     if witness().periodic:

@@ -144,18 +144,16 @@ class LmsRepository:
 
     def add_awards(self, rows: Sequence[dict[str, Any]]) -> list[str]:
         """Insert the awards not made before (the rule and learner are unique); returns the
-        ids of those inserted now."""
+        ids of those inserted now (their fresh ids are found; a conflict kept the old one)."""
         if not rows:
             return []
-        statement = (
-            self._insert(LmsAwardRow)
-            .on_conflict_do_nothing(index_elements=["rule_id", "learner"])
-            .returning(LmsAwardRow.id)
+        statement = self._insert(LmsAwardRow).on_conflict_do_nothing(
+            index_elements=["rule_id", "learner"]
         )
-        inserted: list[str] = []
-        for row in rows:  # one by one: RETURNING from a multi-row upsert varies by driver
-            inserted.extend(self.session.scalars(statement, row))
-        return inserted
+        self.session.execute(statement, list(rows))
+        ids = [row["id"] for row in rows]
+        found = set(self.session.scalars(select(LmsAwardRow.id).where(LmsAwardRow.id.in_(ids))))
+        return [award_id for award_id in ids if award_id in found]
 
     def awards_to_issue(
         self, issuer_id: str, award_ids: Sequence[str]

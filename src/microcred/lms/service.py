@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from microcred.accounts.actor import Actor
 from microcred.achievements.repository import AchievementRepository
-from microcred.audit.repository import record_audit
+from microcred.audit.repository import AuditRepository, record_audit
 from microcred.errors import (
     ConflictError,
     InputError,
@@ -62,7 +62,7 @@ AWARD_GROUP = 100  # awards per job
 MAX_BATCH = 500  # statements per request
 LRS_KEY_PREFIX = "lrs_"
 STALE_AWARD = timedelta(minutes=2)
-_GENRE = {"xapi": "xAPI statement", "lti": "LTI launch"}
+_GENRE = {"xapi": "xAPI statement", "lti": "LTI launch", "lti-ags": "LTI result"}
 
 
 @dataclass(frozen=True)
@@ -451,22 +451,25 @@ class LmsService:
         made = repository.add_awards(award_rows)
         if made:
             made_set = set(made)
-            for row in award_rows:
-                if row["id"] in made_set:
-                    record_audit(
-                        session,
-                        "system",
-                        "lms.rule_met",
-                        None,
-                        issuer_id=issuer_id,
-                        at=now,
-                        details={
+            AuditRepository(session).record_many(
+                [
+                    {
+                        "issuer_id": issuer_id,
+                        "actor": "system",
+                        "action": "lms.rule_met",
+                        "subject": None,
+                        "details": {
                             "award": row["id"],
                             "rule": row["rule_id"],
                             "event": row["event_id"],
                             "source": row["source"],
                         },
-                    )
+                        "at": now,
+                    }
+                    for row in award_rows
+                    if row["id"] in made_set
+                ]
+            )
             after_commit(session, lambda: self._enqueue(issuer_id, made))
         return made
 
@@ -483,23 +486,22 @@ class LmsService:
         """Issue the credentials of these awards that are still to issue; returns how many."""
         with self.sessions() as session:
             pending = LmsRepository(session).awards_to_issue(issuer_id, award_ids)
-        by_rule: dict[str, list[tuple[Any, LmsRuleRow]]] = {}
+        # One issuing call per achievement: its template, key and transactions are shared.
+        by_achievement: dict[str, list[tuple[LmsAwardRow, LmsRuleRow]]] = {}
         for award, rule in pending:
-            by_rule.setdefault(rule.id, []).append((award, rule))
+            by_achievement.setdefault(rule.achievement_id, []).append((award, rule))
         issued = 0
-        for rule_id, group in by_rule.items():
-            rule = group[0][1]
-            spec = _spec(rule)
+        actor = Actor(issuer_id=issuer_id, name="lms-rules", role="issuer")
+        for achievement_id, group in by_achievement.items():
             requests = [
                 IssueRequest(
-                    achievement_id=rule.achievement_id,
+                    achievement_id=achievement_id,
                     email=award.learner,
                     idempotency_key=f"lms-award:{award.id}",
-                    evidence=(self._evidence(rule, spec, award.source, award.event_id),),
+                    evidence=(self._evidence(rule, _spec(rule), award.source, award.event_id),),
                 )
-                for award, _rule in group
+                for award, rule in group
             ]
-            actor = Actor(issuer_id=issuer_id, name=f"lms-rule:{rule_id}", role="issuer")
             try:
                 credentials = self.issuance.issue(actor, issuer_id, requests)
             except MicrocredError as exc:  # an achievement archived since: told, not retried
@@ -508,26 +510,30 @@ class LmsService:
             now = self.clock()
             with transaction(self.sessions) as session:
                 repository = LmsRepository(session)
-                for (award, _rule), credential in zip(group, credentials, strict=True):
+                done = []
+                for (award, rule), credential in zip(group, credentials, strict=True):
                     row = repository.award(award.id)
                     if row is None or row.credential_id is not None:
                         continue
                     row.credential_id, row.awarded_at = credential.id, now
-                    issued += 1
-                    record_audit(
-                        session,
-                        actor.name,
-                        "lms.awarded",
-                        self.urls.credential(credential.id),
-                        issuer_id=issuer_id,
-                        at=now,
-                        details={
-                            "award": award.id,
-                            "rule": rule_id,
-                            "event": award.event_id,
-                            "source": award.source,
-                        },
+                    done.append(
+                        {
+                            "issuer_id": issuer_id,
+                            "actor": actor.name,
+                            "action": "lms.awarded",
+                            "subject": self.urls.credential(credential.id),
+                            "details": {
+                                "award": award.id,
+                                "rule": rule.id,
+                                "event": award.event_id,
+                                "source": award.source,
+                            },
+                            "at": now,
+                        }
                     )
+                if done:
+                    AuditRepository(session).record_many(done)
+                issued += len(done)
         return issued
 
     def _failed(self, issuer_id: str, award_ids: Sequence[str], error: MicrocredError) -> None:

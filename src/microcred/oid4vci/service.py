@@ -285,6 +285,12 @@ class Oid4vciService:
         name and start of validity, its own status entries and log entry. The same key asking
         again gets the same copy (the idempotency key)."""
         actor = Actor(issuer_id=original.issuer_id, name=WALLET_ACTOR, role="issuer")
+        if original.achievement_id is None:
+            raise Oid4vciError(
+                "credential_request_denied",
+                "the credential was issued through the VC-API as sent: there is no achievement "
+                "to re-issue it from",
+            )
         request = IssueRequest(
             achievement_id=original.achievement_id,
             did=holder,

@@ -13,7 +13,7 @@ each part takes the most recently earned credential that fits and is not used by
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,6 +43,8 @@ class Held:
     counts: bool
     """It verifies now (signature, issuer, status, expiry)."""
     state: str
+    issuer: str | None = None
+    """The issuer's id (DID or URL) as the credential names it."""
     achievement: Mapping[str, Any] = field(default_factory=dict, compare=False)
     document: Any = field(default=None, compare=False)
 
@@ -77,7 +79,8 @@ class NodeProgress:
         """Titles of the parts not done yet."""
         return [n.title for n in self.walk() if n.type in ("achievement", "skill") and not n.done]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, *, shown: Callable[[Held], bool] | None = None) -> dict[str, Any]:
+        """``shown``: which credentials may be named (others: the part says done, not by what)."""
         data: dict[str, Any] = {
             "id": self.id,
             "type": self.type,
@@ -89,7 +92,7 @@ class NodeProgress:
             data["needed"], data["doneChildren"] = self.needed, self.done_children
         if self.min_credits is not None:
             data["minCredits"] = self.min_credits
-        if self.credential is not None:
+        if self.credential is not None and (shown is None or shown(self.credential)):
             data["credential"] = {
                 "ref": self.credential.ref,
                 "kind": self.credential.kind,
@@ -99,7 +102,7 @@ class NodeProgress:
         if self.reason is not None:
             data["reason"] = self.reason
         if self.children:
-            data["children"] = [child.to_json() for child in self.children]
+            data["children"] = [child.to_json(shown=shown) for child in self.children]
         return data
 
 
@@ -360,6 +363,8 @@ def held_from_document(
                 break
     achievement_id = achievement.get("id")
     url = document.get("id")
+    issuer = document.get("issuer")
+    issuer_id = issuer.get("id") if isinstance(issuer, Mapping) else issuer
     name_value = achievement.get("name") or document.get("name")
     return Held(
         ref=ref,
@@ -373,6 +378,7 @@ def held_from_document(
         name=name_value if isinstance(name_value, str) else None,
         counts=counts,
         state=state,
+        issuer=issuer_id if isinstance(issuer_id, str) else None,
         achievement=achievement,
         document=document if raw is None else raw,
     )

@@ -15,6 +15,7 @@ from microcred.store.tables import (
     LearnerEmailRow,
     PathwayAwardPartRow,
     PathwayAwardRow,
+    PathwayEndorsementRow,
     PathwayIssuerRow,
     PathwayRow,
 )
@@ -43,6 +44,14 @@ class PathwayRepository(Repository):
         if state is not None:
             query = query.where(PathwayRow.state == state)
         return list(self.session.execute(query).scalars())
+
+    def active_versions(self) -> list[tuple[str, int]]:
+        rows = self.session.execute(
+            select(PathwayRow.id, PathwayRow.version)
+            .where(PathwayRow.state == "active")
+            .order_by(PathwayRow.id)
+        )
+        return [(str(ref), int(version)) for ref, version in rows]
 
     def of_issuer(self, issuer_id: str) -> list[PathwayRow]:
         """Pathways the issuer owns or co-issues."""
@@ -124,6 +133,13 @@ class PathwayRepository(Repository):
         )
         return list(rows.scalars())
 
+    def part_rows(self, part_ref: str) -> list[PathwayAwardPartRow]:
+        """Every award's row for this part (its name and address as the award saw them)."""
+        rows = self.session.execute(
+            select(PathwayAwardPartRow).where(PathwayAwardPartRow.part_ref == part_ref)
+        )
+        return list(rows.scalars())
+
     def parts(self, award_id: str) -> list[PathwayAwardPartRow]:
         rows = self.session.execute(
             select(PathwayAwardPartRow)
@@ -141,6 +157,14 @@ class PathwayRepository(Repository):
     def learner_of(self, email: str) -> str | None:
         row = self.session.get(LearnerEmailRow, email)
         return row.learner_id if row is not None else None
+
+    def first_email(self, learner_id: str) -> str | None:
+        return self.session.execute(
+            select(LearnerEmailRow.email)
+            .where(LearnerEmailRow.learner_id == learner_id)
+            .order_by(LearnerEmailRow.verified_at, LearnerEmailRow.email)
+            .limit(1)
+        ).scalar_one_or_none()
 
     def ours_states(self, email: str, now: datetime) -> list[tuple[str, str]]:
         """(id, effective state) of our credentials issued to an address no learner account
@@ -160,4 +184,38 @@ class PathwayRepository(Repository):
         return self.session.get(CredentialRow, credential_id)
 
 
-__all__ = ["PathwayRepository"]
+class EndorsementRepository(Repository):
+    noun = "endorsement"
+
+    def add(self, row: PathwayEndorsementRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def of_pathway(self, pathway_id: str) -> list[PathwayEndorsementRow]:
+        rows = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(PathwayEndorsementRow.pathway_id == pathway_id)
+            .order_by(PathwayEndorsementRow.created_at, PathwayEndorsementRow.id)
+        )
+        return list(rows.scalars())
+
+    def lock(self, issuer_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        """The issuer's endorsement; another issuer's is not found."""
+        row = self.session.execute(
+            select(PathwayEndorsementRow)
+            .where(
+                PathwayEndorsementRow.id == endorsement_id,
+                PathwayEndorsementRow.issuer_id == issuer_id,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+        return self.found(row, endorsement_id)
+
+    def get(self, pathway_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        row = self.session.get(PathwayEndorsementRow, endorsement_id)
+        if row is not None and row.pathway_id != pathway_id:
+            row = None
+        return self.found(row, endorsement_id)
+
+
+__all__ = ["EndorsementRepository", "PathwayRepository"]

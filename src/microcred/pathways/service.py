@@ -28,7 +28,13 @@ from microcred.accounts.actor import SYSTEM, Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto import jose
 from microcred.crypto.jcs import canonicalize
-from microcred.errors import InputError, NotFoundError, PathwayError, short
+from microcred.errors import (
+    InputError,
+    NotConfiguredError,
+    NotFoundError,
+    PathwayError,
+    short,
+)
 from microcred.issuers.repository import IssuerRepository
 from microcred.issuing.issuance import IssuanceService, IssueRequest
 from microcred.model import normalize_email
@@ -46,7 +52,7 @@ from microcred.pathways.tree import Node, PartFacts, PathwayDefinition, check_sa
 from microcred.pathways.tree import parse_definition as parse_tree
 from microcred.signing import sign_credential
 from microcred.status.expiry import effective_state
-from microcred.status.lifecycle import Dependent
+from microcred.status.lifecycle import Dependent, LifecycleService, Moved
 from microcred.store.db import transaction
 from microcred.store.tables import (
     AchievementRow,
@@ -122,7 +128,11 @@ class Progress:
     def complete(self) -> bool:
         return self.tree.done
 
-    def to_json(self, urls: PublicUrls) -> JsonObject:
+    def to_json(
+        self, urls: PublicUrls, *, shown: Callable[[Held], bool] | None = None
+    ) -> JsonObject:
+        """``shown``: which of the learner's credentials may be named (an issuer asking sees
+        its pathway's issuers' credentials, not the rest of the learner's wallet)."""
         award = self.award
         credential = award.credential_id if award is not None else None
         return {
@@ -136,7 +146,7 @@ class Progress:
             "credential": urls.credential(credential) if credential else None,
             "clr": urls.credential_clr(credential) if credential else None,
             "failingParts": list(award.failing) if award is not None else [],
-            "tree": self.tree.to_json(),
+            "tree": self.tree.to_json(shown=shown),
         }
 
 
@@ -152,7 +162,10 @@ class PathwayService:
         issuance: IssuanceService,
         wallet: WalletService,
         queue: JobQueue,
+        lifecycle: Callable[[], LifecycleService] | None = None,
     ) -> None:
+        """``lifecycle``: called when an imported part moves (the lifecycle service takes
+        this one as a hook, so it is looked up when needed)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -161,8 +174,11 @@ class PathwayService:
         self.issuance = issuance
         self.wallet = wallet
         self.queue = queue
+        self._lifecycle = lifecycle
         self._cache = _FactsCache()
         self._plans: dict[tuple[str, int], Plan] = {}
+        self._counted_key: tuple[tuple[str, int], ...] | None = None
+        self._counted_value: tuple[frozenset[str], bool] = (frozenset(), False)
 
     # ---- definitions -----------------------------------------------------------------------
 
@@ -289,6 +305,20 @@ class PathwayService:
             ),
         )
 
+    def titles(self, definition: PathwayDefinition) -> dict[str, str]:
+        """What a person reads for each node: its label, else our achievement's name, else
+        the node's own description (another issuer's achievement id, the skill's URI)."""
+        found = {node.id: node.label for node in definition.root.walk() if node.label}
+        with self.sessions() as session:
+            for part in definition.root.parts():
+                if part.id in found or not part.achievement:
+                    continue
+                local = self._local_achievement_id(part.achievement)
+                row = session.get(AchievementRow, local) if local else None
+                if row is not None:
+                    found[part.id] = row.name
+        return found
+
     def _facts(self, session: Session, node: Node) -> PartFacts:
         """What is known of a part before anyone earns it; an unknown achievement of ours is
         refused (another issuer's is taken at its word)."""
@@ -344,15 +374,15 @@ class PathwayService:
         """The micro-degree's achievement as stored; each award lays the EU elements of the
         parts actually earned over it."""
         award = dict(definition.award)
-        lines = [f"- {node.title()}" for node in definition.root.parts()]
+        titles = self.titles(definition)
+        parts = "; ".join(titles.get(node.id, node.title()) for node in definition.root.parts())
         data: JsonObject = {
             "name": definition.name,
             "description": definition.description,
             "achievementType": "MicroCredential",
             "criteria": {
                 "id": self.urls.pathway(pathway_id),
-                "narrative": "Earned by completing the pathway's requirements:\n"
-                + "\n".join(lines),
+                "narrative": f"Earned by completing the pathway's requirements, from: {parts}.",
             },
         }
         for key in ("achievementType", "tag", "fieldOfStudy", "inLanguage", "humanCode"):
@@ -377,7 +407,18 @@ class PathwayService:
             if learner_id is None:
                 states = [("ours", ref, state) for ref, state in repo.ours_states(address, now)]
         if learner_id is not None:
-            states = self.wallet.holding_states(learner_id)
+            return self._held_by_learner(learner_id)
+        return f"email:{address}", self._with_facts(states, learner_id=None)
+
+    def _held_by_learner(self, learner_id: str) -> tuple[str, list[Held]]:
+        states = self.wallet.holding_states(learner_id)
+        return f"learner:{learner_id}", self._with_facts(states, learner_id=learner_id)
+
+    def _with_facts(
+        self, states: Sequence[tuple[str, str, str]], *, learner_id: str | None
+    ) -> list[Held]:
+        """Each held credential's facts (read once, then kept) in its current state."""
+        now = self.clock()
         missing = [ref for kind, ref, _state in states if self._cache.get(kind, ref) is None]
         if missing and learner_id is not None:
             for ref, item in self.wallet.get_many(learner_id, missing).items():
@@ -391,8 +432,7 @@ class PathwayService:
             facts = self._cache.get(kind, ref)
             if facts is not None:
                 held.append(replace(facts, counts=state == "active", state=state))
-        key = f"learner:{learner_id}" if learner_id else f"email:{address}"
-        return key, held
+        return held
 
     def _plan(self, row: PathwayRow) -> Plan:
         """The pathway's definition, parsed and planned once per version."""
@@ -406,6 +446,11 @@ class PathwayService:
     def progress(self, email: str, *, pathway_id: str | None = None) -> list[Progress]:
         """Progress on every active pathway (or one), read-only."""
         key, held = self.held(email)
+        return self._progress(key, HeldIndex(held), pathway_id=pathway_id)
+
+    def learner_progress(self, learner_id: str, *, pathway_id: str | None = None) -> list[Progress]:
+        """A signed-in learner's progress: everything in their wallet counts."""
+        key, held = self._held_by_learner(learner_id)
         return self._progress(key, HeldIndex(held), pathway_id=pathway_id)
 
     def _progress(
@@ -423,21 +468,38 @@ class PathwayService:
             result.append(Progress(row, plan.definition, tree, awards.get(row.id)))
         return result
 
-    def evaluate_job(self, email: str) -> list[str]:
-        """The job after a credential lands: award every pathway the learner now completes;
-        the awarded credentials' ids."""
-        return [row.credential_id for row in self.evaluate_learner(email) if row.credential_id]
+    def evaluate_job(self, subject: str) -> list[str]:
+        """The job after a credential lands (``subject``: its recipient's address) or a
+        wallet changed (``learner:<id>``): award every pathway now complete; the awarded
+        credentials' ids."""
+        if subject.startswith("learner:"):
+            awarded = self.evaluate_learner_id(subject.removeprefix("learner:"))
+        else:
+            awarded = self.evaluate_learner(subject)
+        return [row.credential_id for row in awarded if row.credential_id]
 
     def evaluate_learner(self, email: str) -> list[PathwayAwardRow]:
         """Award each active pathway the learner completes and has no award for yet."""
         key, held = self.held(email)
+        return self._award_complete(key, held, normalize_email(email))
+
+    def evaluate_learner_id(self, learner_id: str) -> list[PathwayAwardRow]:
+        """The same for a learner account; the award goes to its first verified address."""
+        with self.sessions() as session:
+            email = PathwayRepository(session).first_email(learner_id)
+        if email is None:
+            return []  # no address to award to (the account is gone, or has none verified)
+        key, held = self._held_by_learner(learner_id)
+        return self._award_complete(key, held, email)
+
+    def _award_complete(self, key: str, held: list[Held], email: str) -> list[PathwayAwardRow]:
         awarded = []
         for progress in self._progress(key, HeldIndex(held)):
             if progress.pathway.state != "active" or not progress.complete:
                 continue
             if progress.award is not None and progress.award.credential_id is not None:
                 continue
-            awarded.append(self._award(progress, key, normalize_email(email)))
+            awarded.append(self._award(progress, key, email))
         return awarded
 
     # ---- award -------------------------------------------------------------------------------
@@ -587,47 +649,99 @@ class PathwayService:
                 raise NotFoundError("not a micro-degree", found=short(credential_id))
             return award, repo.parts(award.id)
 
+    def failing_parts(self, credential_url: Any) -> list[JsonObject]:
+        """For one of our micro-degrees (by its URL): the parts that are revoked or suspended
+        now, by name and address (the verifier names them beside its result)."""
+        credential_id = (
+            self.urls.credential_id(credential_url) if isinstance(credential_url, str) else None
+        )
+        if credential_id is None:
+            return []
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            award = repo.award_of_credential(credential_id)
+            if award is None or not award.failing:
+                return []
+            failing = set(award.failing)
+            return [
+                {"name": part.name, "url": part.url}
+                for part in repo.parts(award.id)
+                if part.part_ref in failing
+            ]
+
     # ---- issuance and lifecycle hooks --------------------------------------------------------
 
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
         """Nothing lands with a new credential; the evaluation runs as a job after it."""
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None:
-        """A credential landed: re-evaluate its recipient's pathways in a job."""
-        for email in sorted({row.recipient_email for row in credentials if row.recipient_email}):
+        """Credentials landed: re-evaluate their recipients' pathways in a job each, for the
+        credentials an active pathway may count (a bulk batch of another achievement queues
+        nothing: one small query per chunk decides)."""
+        achievements, any_skill = self._counted()
+        emails = {
+            row.recipient_email
+            for row in credentials
+            if row.recipient_email
+            and (
+                any_skill
+                or (
+                    row.achievement_id is not None  # VC-API credentials name none of ours
+                    and self.urls.achievement(row.achievement_id) in achievements
+                )
+            )
+        }
+        for email in sorted(emails):
             self.queue.enqueue(EVALUATE_JOB, email)
 
-    def on_move(
-        self, session: Session, row: CredentialRow, action: str, now: datetime
-    ) -> list[Dependent]:
+    def _counted(self) -> tuple[frozenset[str], bool]:
+        """The achievement ids active pathways name, and whether one has a skill part (then
+        any credential may count); worked out again only when the active set changes."""
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            versions = tuple(repo.active_versions())
+            if versions == self._counted_key:
+                return self._counted_value
+            plans = [self._plan(row) for row in repo.all(state="active")]
+        achievements: set[str] = set()
+        any_skill = False
+        for plan in plans:
+            for part in plan.definition.root.parts():
+                if part.achievement:
+                    achievements.add(plan.resolve.get(part.achievement, part.achievement))
+                else:
+                    any_skill = True
+        self._counted_key, self._counted_value = versions, (frozenset(achievements), any_skill)
+        return self._counted_value
+
+    def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]:
         """A part moved: per pathway policy, its micro-degrees follow (suspend, revoke) or
         are only flagged; the issuer's audit log and the learner's wallet hear of it."""
         repo = PathwayRepository(session)
         dependents: list[Dependent] = []
-        for award in repo.awards_with_part(row.id):
+        for award in repo.awards_with_part(moved.ref):
             pathway = repo.get(award.pathway_id)
             failing = set(award.failing or [])
-            if action in ("revoked", "suspended"):
-                failing.add(row.id)
+            if moved.action in ("revoked", "suspended"):
+                failing.add(moved.ref)
             else:
-                failing.discard(row.id)
+                failing.discard(moved.ref)
             award.failing = sorted(failing)
             degree = repo.credential(award.credential_id or "")
             if degree is None:
                 continue
-            part_name = _credential_title(row)
-            reason = f"{_PART_REASON}{part_name} ({self.urls.credential(row.id)}) was {action}"
-            move = _cascade(pathway.policy, action, failing, degree)
+            reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
+            move = _cascade(pathway.policy, moved.action, failing, degree)
             if move is not None:
                 dependents.append(Dependent(pathway.issuer_id, degree.id, move, reason))
             record_audit(
                 session,
                 "system",
-                f"pathway.part_{action}",
+                f"pathway.part_{moved.action}",
                 self.urls.credential(degree.id),
                 issuer_id=pathway.issuer_id,
                 at=now,
-                details={"part": self.urls.credential(row.id), "policy": pathway.policy},
+                details={"part": moved.url, "policy": pathway.policy},
             )
             learner = award.learner_key.removeprefix("learner:")
             if move in ("suspend", "revoke") and award.learner_key.startswith("learner:"):
@@ -647,6 +761,28 @@ class PathwayService:
                     ]
                 )
         return dependents
+
+    def lifecycle(self) -> LifecycleService:
+        if self._lifecycle is None:
+            raise NotConfiguredError("pathways were built without the lifecycle service")
+        return self._lifecycle()
+
+    def imports_changed(self, changes: Sequence[tuple[str, str, str]]) -> None:
+        """The wallet's re-verification found imported credentials in a new state ((item
+        id, before, after), after its commit): micro-degrees that counted them follow."""
+        for ref, before, after in changes:
+            if after in ("revoked", "suspended"):
+                action = after
+            elif after == "active" and before in ("revoked", "suspended"):
+                action = "reinstated"
+            else:
+                continue  # expiry or a failed check: the part was earned; nothing moves
+            with self.sessions() as session:
+                parts = PathwayRepository(session).part_rows(ref)
+            if not parts:
+                continue
+            title = parts[0].name or parts[0].url or ref
+            self.lifecycle().followed(Moved(ref, action, title, parts[0].url or ref))
 
     def after_move(self, row: CredentialRow, action: str) -> None:
         """A micro-degree moved because of a part: mail the learner their wallet notices."""

@@ -21,19 +21,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Literal, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 
 from sqlalchemy.orm import Session
 
-from microcred.accounts.actor import Actor
+from microcred.accounts.actor import SYSTEM, Actor
 from microcred.audit.repository import record_audit
+from microcred.crypto import jose
 from microcred.crypto.statuslist import BitstringStatusList
-from microcred.errors import ConflictError, InputError, NotFoundError
+from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError
 from microcred.issuing.repository import CredentialRepository
 from microcred.status.expiry import EffectiveState, effective_state
 from microcred.status.repository import StatusListRepository
 from microcred.store.db import transaction
 from microcred.store.tables import CredentialRow
+from microcred.verify.holder_proof import enveloped_data, is_envelope
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import sessionmaker
@@ -57,13 +59,22 @@ class Dependent:
     reason: str
 
 
+@dataclass(frozen=True)
+class Moved:
+    """A credential that changed state: one of ours (``ref`` its id), or one a wallet holds
+    from another issuer (``ref`` the wallet item's id), as its re-verification found."""
+
+    ref: str
+    action: str  # revoked | suspended | reinstated
+    title: str
+    url: str
+
+
 class LifecycleHook(Protocol):
     """Work on a move in its transaction (the credentials that depend on the one that
     moved), and after its commit (telling people)."""
 
-    def on_move(
-        self, session: Session, row: CredentialRow, action: str, now: datetime
-    ) -> list[Dependent]: ...
+    def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]: ...
 
     def after_move(self, row: CredentialRow, action: str) -> None: ...
 
@@ -112,6 +123,37 @@ def check_reason(reason: str | None, *, required: bool) -> str | None:
             "reason is too long", expected=f"at most {MAX_REASON} characters", found=str(len(text))
         )
     return text
+
+
+def _check_named(move: _Move, row: CredentialRow) -> None:
+    """A bit the credential names no list for would change nothing a verifier sees (a VC-API
+    credential signed without a status entry, or with one purpose only): refuse the move."""
+    named = _status_purposes(row.document)
+    for purpose, value in move.bits.items():
+        if value and purpose not in named:
+            raise ConflictError(
+                f"this credential names no {purpose} status list, so verifiers would not see it "
+                f"{move.action}",
+                expected=f"a credential with a {purpose} status entry",
+                found=", ".join(sorted(named)) or "no status entry",
+            )
+
+
+def _status_purposes(document: dict[str, Any]) -> set[str]:
+    """The purposes of the credential's status entries (a VC-JWT's from its payload)."""
+    if is_envelope(document):
+        token = enveloped_data(document)
+        try:
+            _, document = jose.decode_unverified(token or "")
+        except MicrocredError:
+            return set()
+    status = document.get("credentialStatus")
+    entries = status if isinstance(status, list) else [status]
+    return {
+        str(entry.get("statusPurpose"))
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("statusPurpose")
+    }
 
 
 class LifecycleService:
@@ -181,36 +223,55 @@ class LifecycleService:
                     expected=" or ".join(sorted(move.allowed_from)),
                     found=row.state,
                 )
+            _check_named(move, row)
             self._apply(session, move, row, text, actor, now)
             for follower_id in self.followers(session, row.id) if self.followers else ():
                 follower = CredentialRepository(session).lock(issuer_id, follower_id)
                 if follower.state in move.allowed_from:
                     self._apply(session, move, follower, text, actor, now)
             moved: list[tuple[CredentialRow, str]] = [(row, move.action)]
-            self._dependents(session, row, move.action, actor, now, moved)
+            self._dependents(session, self._moved(row, move.action), actor, now, moved)
+        self._tell(moved, now)
+        return row
+
+    def followed(self, moved: Moved) -> None:
+        """Another issuer's credential a wallet holds changed state: what depends on it here
+        (a micro-degree) moves as its hooks say, in one transaction."""
+        now = self.clock().replace(microsecond=0)
+        done: list[tuple[CredentialRow, str]] = []
+        with transaction(self.sessions) as session:
+            self._dependents(session, moved, SYSTEM, now, done)
+        self._tell(done, now)
+
+    def _tell(self, moved: list[tuple[CredentialRow, str]], now: datetime) -> None:
+        """After the commit: the recipients' e-mail and the hooks, for each credential moved."""
         for moved_row, action in moved:
             if self.on_change is not None:
                 self.on_change(moved_row.id, action, now)
             for hook in self.hooks:
                 hook.after_move(moved_row, action)
-        return row
+
+    def _moved(self, row: CredentialRow, action: str) -> Moved:
+        subject = row.document.get("credentialSubject") or {}
+        achievement = subject.get("achievement") if isinstance(subject, dict) else None
+        name = achievement.get("name") if isinstance(achievement, dict) else None
+        return Moved(row.id, action, str(name or row.id), self.urls.credential(row.id))
 
     def _dependents(
         self,
         session: Session,
-        row: CredentialRow,
-        action: str,
+        moved: Moved,
         actor: Actor,
         now: datetime,
-        moved: list[tuple[CredentialRow, str]],
+        done: list[tuple[CredentialRow, str]],
         depth: int = 0,
     ) -> None:
-        """Move what depends on ``row`` (and, a few levels deep, on those), in this
+        """Move what depends on ``moved`` (and, a few levels deep, on those), in this
         transaction; a dependent already in the target state is left as it is."""
         if depth > 4:
             return
         for hook in self.hooks:
-            for dependent in hook.on_move(session, row, action, now):
+            for dependent in hook.on_move(session, moved, now):
                 move = _MOVES[dependent.move]
                 target = CredentialRepository(session).lock(
                     dependent.issuer_id, dependent.credential_id
@@ -218,8 +279,10 @@ class LifecycleService:
                 if target.state not in move.allowed_from:
                     continue
                 self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now)
-                moved.append((target, move.action))
-                self._dependents(session, target, move.action, actor, now, moved, depth + 1)
+                done.append((target, move.action))
+                self._dependents(
+                    session, self._moved(target, move.action), actor, now, done, depth + 1
+                )
 
     def _apply(
         self,
@@ -234,7 +297,15 @@ class LifecycleService:
         previous = row.state
         status_lists = StatusListRepository(session)
         for purpose, value in move.bits.items():
-            self._set_bit(status_lists, row, purpose, value, now)
+            _set_bit(
+                status_lists,
+                row.issuer_id,
+                row.status_list_seq,
+                row.status_index,
+                purpose,
+                value,
+                now,
+            )
         row.state, row.state_reason = move.to_state, reason
         record_audit(
             session,
@@ -249,27 +320,44 @@ class LifecycleService:
         for status_hook in self.status_hooks:
             status_hook.status_changed(session, row, move.action, now)
 
-    @staticmethod
-    def _set_bit(
-        status_lists: StatusListRepository,
-        credential: CredentialRow,
+    def set_status_bit(
+        self,
+        session: Session,
+        *,
+        issuer_id: str,
+        seq: int,
+        index: int,
         purpose: str,
         value: bool,
         now: datetime,
     ) -> None:
-        # Locked: two status changes on one list must not both rewrite the bits from one read.
-        status_list = status_lists.lock(credential.issuer_id, purpose, credential.status_list_seq)
-        if status_list is None:
-            raise NotFoundError(
-                "the credential's status list is missing",
-                expected=f"{purpose} list {credential.status_list_seq}",
-                found="none",
-            )
-        bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
-        if bits.get(credential.status_index) == value:
-            return
-        bits.set(credential.status_index, value)
-        status_list.bits = bits.to_bytes()
-        status_list.changed_at = now
-        status_list.signed = None  # the kept signature no longer says the truth
-        status_list.signed_at = None
+        """One status bit of a signed document kept outside the credentials table (an
+        endorsement), in the caller's transaction."""
+        _set_bit(StatusListRepository(session), issuer_id, seq, index, purpose, value, now)
+
+
+def _set_bit(
+    status_lists: StatusListRepository,
+    issuer_id: str,
+    seq: int,
+    index: int,
+    purpose: str,
+    value: bool,
+    now: datetime,
+) -> None:
+    # Locked: two status changes on one list must not both rewrite the bits from one read.
+    status_list = status_lists.lock(issuer_id, purpose, seq)
+    if status_list is None:
+        raise NotFoundError(
+            "the credential's status list is missing",
+            expected=f"{purpose} list {seq}",
+            found="none",
+        )
+    bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
+    if bits.get(index) == value:
+        return
+    bits.set(index, value)
+    status_list.bits = bits.to_bytes()
+    status_list.changed_at = now
+    status_list.signed = None  # the kept signature no longer says the truth
+    status_list.signed_at = None

@@ -195,8 +195,9 @@ class CredentialRow(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"))
-    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), index=True)
-    achievement_version: Mapped[int]
+    # None for a credential issued through the VC-API: signed as sent, of no achievement here.
+    achievement_id: Mapped[str | None] = mapped_column(ForeignKey("achievements.id"), index=True)
+    achievement_version: Mapped[int | None]
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(200))
     recipient_name: Mapped[str | None] = mapped_column(String(300))
@@ -830,6 +831,23 @@ class PathwayAwardPartRow(Base):
     digest: Mapped[str] = mapped_column(String(100))
 
 
+class PathwayEndorsementRow(Base):
+    """An issuer's OB 3.0 EndorsementCredential of a pathway, as signed; withdrawn by its
+    revocation bit (``status_list_seq``, ``status_index``), ``withdrawn_at`` set then."""
+
+    __tablename__ = "pathway_endorsements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    status_list_seq: Mapped[int] = mapped_column(Integer)
+    status_index: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
 # --------------------------------------------------------------------------------------------
 # Skills and careers (migration 0009, microcred.skills and microcred.careers): the O*NET and
 # ESCO taxonomies (occupations, skills, their weighted links) and what the planner needs to know
@@ -885,6 +903,51 @@ class CareerOfferRow(Base):
     currency: Mapped[str | None] = mapped_column(String(3))
     duration_days: Mapped[int | None]
     updated_at: Mapped[datetime]
+
+
+class EmployerRow(Base):
+    """An organisation that searches learners who opted in; its API token is kept as SHA-256."""
+
+    __tablename__ = "employers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+
+
+class SkillShareRow(Base):
+    """A credential the learner lets employers find, one row per skill it shows (deleted when
+    the learner withdraws it). ``ref``: a credential id (``ours``) or wallet item id."""
+
+    __tablename__ = "skill_shares"
+
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    ref: Mapped[str] = mapped_column(String(36), primary_key=True)
+    skill_id: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
+    shared_at: Mapped[datetime]
+
+
+class EmployerSearchRow(Base):
+    """A search an employer made (rate limits count these; learners see those that found
+    them through ``employer_hits``)."""
+
+    __tablename__ = "employer_searches"
+    __table_args__ = (Index("ix_employer_searches_employer_at", "employer_id", "at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"))
+    query: Mapped[str] = mapped_column(String(500))
+    at: Mapped[datetime]
+
+
+class EmployerHitRow(Base):
+    """A learner a search found (what the learner's log of who looked shows)."""
+
+    __tablename__ = "employer_hits"
+
+    search_id: Mapped[str] = mapped_column(ForeignKey("employer_searches.id"), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True, index=True)
 
 
 # --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------
@@ -1155,3 +1218,76 @@ class JobFailureRow(Base):
     task: Mapped[str] = mapped_column(String(100), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer)
     last_failed_at: Mapped[datetime]
+
+
+class LtiLineItemRow(Base):
+    """An Assignment and Grade Services line item a launch named (``lineitem`` of the AGS
+    endpoint claim): its results are read on a schedule and judged as scores."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (UniqueConstraint("platform_id", "url_hash"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    url_hash: Mapped[str] = mapped_column(String(64))
+    activity_id: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime]
+    pulled_at: Mapped[datetime | None]
+
+
+class LtiRegistrationRow(Base):
+    """A dynamic registration link an issuer's owner made: single use, short-lived; only its
+    SHA-256 is kept. The platform that opens it is registered for that issuer."""
+
+    __tablename__ = "lti_registrations"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("lti_platforms.id"))
+
+
+class LtiContextRow(Base):
+    """A course a launch came from, with its Names and Role Provisioning memberships URL
+    when the platform offered one (the roster an issuer can award to at once)."""
+
+    __tablename__ = "lti_contexts"
+    __table_args__ = (UniqueConstraint("platform_id", "context_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id"), index=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    context_id: Mapped[str] = mapped_column(String(255))
+    title: Mapped[str | None] = mapped_column(String(300))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
+    updated_at: Mapped[datetime]
+
+
+# --- staff sessions and sign-in limits (issue 20, defect 7) ---------------------------------------
+
+
+class StaffSessionRow(Base):
+    """A console session, so signing out ends it on the server. The cookie carries the id; only
+    its SHA-256 is kept."""
+
+    __tablename__ = "staff_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SignInLimitRow(Base):
+    """Failed console sign-ins in a window, per client address and per (account, client); keys
+    are digests, never addresses."""
+
+    __tablename__ = "sign_in_limits"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_ends_at: Mapped[datetime] = mapped_column(index=True)

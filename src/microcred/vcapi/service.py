@@ -2,13 +2,17 @@
 presentation.
 
 * Issue signs what it is given as the configured issuer (``settings.demo_issuer``), setting
-  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022``, or
-  ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT (``options.format`` ``vc+jwt``,
-  returned as an ``EnvelopedVerifiableCredential``). ``options.credentialStatus``
-  (``{type: BitstringStatusListEntry, statusPurpose: revocation | suspension | [both]}``)
-  attaches a status entry at a fresh index of the issuer's lists, which this server serves.
+  that issuer's DID where the credential names none: with ``eddsa-rdfc-2022`` (or its draft
+  name ``eddsa-2022``), or ``eddsa-jcs-2022`` (``options.cryptosuite``), or as a VC-JWT
+  (``options.format`` ``vc+jwt``, returned as an ``EnvelopedVerifiableCredential``).
+  ``options.credentialStatus`` (``{type: BitstringStatusListEntry, statusPurpose: revocation
+  | suspension | [both]}``) attaches a status entry at a fresh index of the issuer's lists,
+  which this server serves.
   Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
-  oracle for that issuer, so it takes an API key of that issuer with the issuer role.
+  oracle for that issuer, so it takes an API key of that issuer with the issuer role. What it
+  signs is stored as the platform's own credentials are (a status index, an audit event, a
+  transparency-log entry through the hooks), without an achievement, so the lifecycle
+  (revoke, suspend) applies to it.
 * Verify runs the platform's :class:`~microcred.verify.Verifier`: did:key is resolved locally,
   this server's did:web issuers from the store; nothing is fetched from the network.
 * A presentation's embedded credentials are each verified; its own proof (purpose
@@ -23,7 +27,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -44,14 +49,17 @@ from microcred.errors import (
     PermissionDeniedError,
     short,
 )
+from microcred.issuing.repository import CredentialRepository
 from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
-from microcred.store.tables import IssuerRow
+from microcred.store.tables import CredentialRow, IssuerRow
 from microcred.types import JsonObject
 from microcred.vcapi.model import VC_V1, VC_V2, check_unsecured
+from microcred.verify.checks import parse_time
 from microcred.verify.holder_proof import check_holder_proof, enveloped_data, is_envelope
 from microcred.verify.result import Status, VerificationResult
+from microcred.verify.vc1 import validity_names
 
 MAX_PRESENTATION_CREDENTIALS = 20
 """The most credentials one presentation may hold (each costs a canonicalization or more)."""
@@ -62,12 +70,13 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
     from microcred.issuers.service import IssuerService
+    from microcred.issuing.issuance import IssuanceHook
     from microcred.settings import Settings
     from microcred.urls import PublicUrls
     from microcred.verification.service import VerificationService
 
 SUITE = "eddsa-rdfc-2022"
-DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+DI_SUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022", "eddsa-2022")  # the last: a draft name
 JWT_FORMATS = frozenset({"vc+jwt", "jwt", "vc-jwt", "jwt_vc_json"})
 JWT_MEDIA_TYPES = frozenset({"application/vc+jwt"})
 DATA_INTEGRITY_V2 = "https://w3id.org/security/data-integrity/v2"
@@ -125,9 +134,12 @@ class VcApiService:
         issuers: IssuerService,
         verification: VerificationService,
         settings: Settings,
+        hooks: Sequence[IssuanceHook] = (),
     ) -> None:
         """``settings``: ``demo_issuer`` names the issuer that signs VC-API requests, if any
-        (read at each request)."""
+        (read at each request). ``hooks`` add their work to the transaction that stores a
+        signed credential (the transparency log), as for the platform's issuance."""
+        self.hooks = list(hooks)
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -155,7 +167,10 @@ class VcApiService:
                 found=short(slug),
             ) from exc
 
-    def issue(self, actor: Actor, credential: Any, options: Mapping[str, Any]) -> JsonObject:
+    def issue(
+        self, actor: Actor, credential: Any, options: Mapping[str, Any]
+    ) -> tuple[JsonObject, CredentialRow]:
+        """The signed credential (a VC-JWT enveloped), and the row that stores it."""
         issuer = self.issuer()
         if actor.issuer_id is not None and actor.issuer_id != issuer.id:
             # The route is public knowledge, so another issuer's key gets 403, not 404.
@@ -175,9 +190,14 @@ class VcApiService:
                 expected="options.credentialStatus or the credential's own, not both",
                 found=short(document["credentialStatus"]),
             )
-        with self.sessions() as session:
+        now = self.clock().replace(microsecond=0)
+        # Every credential gets an index (as the platform's do): one the credential does not
+        # name is never set (the lifecycle refuses to), and a bit nobody points at is harmless.
+        with transaction(self.sessions) as session:
+            [(seq, index)] = allocate_indices(
+                session, issuer.id, 1, length=self.settings.status_list_length, now=now
+            )
             key_file = self.issuers.signing_key(session, issuer.id)
-        now = self.clock()
         vc_1_1 = _first_context(document) == VC_V1
         if vc_1_1:
             # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
@@ -187,30 +207,31 @@ class VcApiService:
         if purposes:
             if vc_1_1:
                 _add_context(document, STATUS_CONTEXT)
-            document["credentialStatus"] = self._status_entries(issuer, purposes, now)
+            document["credentialStatus"] = self._status_entries(issuer, purposes, seq, index)
         signed = sign_credential(document, key_file, suite=suite, created=now)
+        stored = enveloped(signed) if isinstance(signed, str) else signed
+        row = _credential_row(issuer.id, document, stored, suite, seq, index, now)
         with transaction(self.sessions) as session:
+            CredentialRepository(session).insert_signed([row])
             record_audit(
                 session,
                 actor.name,
                 "vcapi.issued",
-                _credential_id(document, options),
+                _credential_id(document, options) or self.urls.credential(row.id),
                 issuer_id=issuer.id,
                 at=now,
-                details={"type": _types(document), "suite": suite},
+                details={"type": _types(document), "suite": suite, "stored": row.id},
             )
-        if isinstance(signed, str):
-            return enveloped(signed)
-        return signed
+            for hook in self.hooks:
+                hook.in_transaction(session, [row])
+        for hook in self.hooks:
+            hook.after_commit([row])
+        return stored, row
 
     def _status_entries(
-        self, issuer: IssuerRow, purposes: list[StatusPurpose], now: datetime
+        self, issuer: IssuerRow, purposes: list[StatusPurpose], seq: int, index: int
     ) -> JsonObject | list[JsonObject]:
-        """Entries at one fresh index of the issuer's lists (a list per purpose, same index)."""
-        with transaction(self.sessions) as session:
-            [(seq, index)] = allocate_indices(
-                session, issuer.id, 1, length=self.settings.status_list_length, now=now
-            )
+        """Entries at the credential's index of the issuer's lists (a list per purpose)."""
         entries = [
             status_entry(
                 list_url=self.urls.status_list(issuer.slug, purpose, seq),
@@ -343,7 +364,8 @@ class VcApiService:
 
 
 def _issue_suite(options: Mapping[str, Any]) -> str:
-    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022`` or ``vc-jwt``, from the options."""
+    """``eddsa-rdfc-2022`` (the default), ``eddsa-jcs-2022``, ``eddsa-2022`` (the draft name of
+    eddsa-rdfc-2022) or ``vc-jwt``, from the options."""
     suite = options.get("cryptosuite")
     jwt = options.get("format") in JWT_FORMATS or options.get("mediaType") in JWT_MEDIA_TYPES
     if jwt:
@@ -402,6 +424,47 @@ def _status_purposes(options: Mapping[str, Any]) -> list[StatusPurpose]:
             found="[]",
         )
     return purposes
+
+
+def _credential_row(
+    issuer_id: str,
+    document: Mapping[str, Any],
+    stored: JsonObject,
+    suite: str,
+    seq: int,
+    index: int,
+    now: datetime,
+) -> CredentialRow:
+    """The credential as the platform stores its own: no achievement, no recipient to mail."""
+    row_id = str(uuid.uuid4())
+    start_name, end_name = validity_names(document)
+    return CredentialRow(
+        id=row_id,
+        issuer_id=issuer_id,
+        achievement_id=None,
+        achievement_version=None,
+        batch_id=None,
+        idempotency_key=f"vcapi:{row_id}",
+        recipient_name=None,
+        recipient_email=None,
+        recipient_did=None,
+        state="active",
+        status_list_seq=seq,
+        status_index=index,
+        issued_at=now,
+        valid_from=_moment(document.get(start_name)) or now,
+        valid_until=_moment(document.get(end_name)),
+        suite=suite,
+        document=stored,
+    )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A date-time the data model rules let through (checked before signing), else None."""
+    try:
+        return parse_time(value, "date") if value is not None else None
+    except MicrocredError:
+        return None
 
 
 def enveloped(token: str) -> JsonObject:

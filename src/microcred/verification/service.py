@@ -127,7 +127,7 @@ class VerificationService:
 
         ``fetcher`` serves other servers' DID documents and status lists; the default refuses.
         ``budget`` bounds the canonicalization work of the whole request (one per verifier
-        without it); a graph refused for its cost is noted on it (see :meth:`verify_bytes`).
+        without it); a graph refused for its cost is noted on it.
         """
         local = self._local_fetcher(fetcher)
         return Verifier(
@@ -145,13 +145,10 @@ class VerificationService:
     def verify_bytes(
         self, data: bytes, *, fetcher: Fetcher = no_network, budget: WorkBudget | None = None
     ) -> VerificationResult:
-        """JSON, a JWT or JWS, or a baked PNG/SVG. With ``budget``, a credential refused for the
-        work it would cost raises :class:`WorkLimitError` (the API answers 422) instead of
-        coming back as a failed proof check (what the page shows)."""
-        result = self.verifier(fetcher=fetcher, budget=budget).verify(data)
-        if budget is not None:
-            budget.raise_refusal()
-        return self.counted(result)
+        """JSON, a JWT or JWS, or a baked PNG/SVG. ``budget``: the request's (see
+        :meth:`verifier`); a graph refused for its cost is a failed proof check here, and noted
+        on the budget, so that the API can answer it as a refusal (422)."""
+        return self.counted(self.verifier(fetcher=fetcher, budget=budget).verify(data))
 
     def counted(self, result: VerificationResult) -> VerificationResult:
         """Count the dashboard's "verified" for one of our credentials whose proof check
@@ -207,12 +204,19 @@ class VerificationService:
         return QrOutcome(unreadable(m.QR_UNUSABLE, found=short(text, 120)), text)
 
     def verify_upload(
-        self, data: bytes, *, fetch_document: Fetcher, fetcher: Fetcher = no_network
+        self,
+        data: bytes,
+        *,
+        fetch_document: Fetcher,
+        fetcher: Fetcher = no_network,
+        budget: WorkBudget | None = None,
     ) -> QrOutcome:
         """An uploaded file: a credential or baked badge, or else a picture of a QR code."""
         if is_plain_picture(data):
-            return self.verify_qr(data, fetch_document=fetch_document, fetcher=fetcher)
-        return QrOutcome(self.verify_bytes(data, fetcher=fetcher), None)
+            return self.verify_qr(
+                data, fetch_document=fetch_document, fetcher=fetcher, budget=budget
+            )
+        return QrOutcome(self.verify_bytes(data, fetcher=fetcher, budget=budget), None)
 
     def _local_document(self, url: str) -> bytes | None:
         if not self.urls.is_ours(url):

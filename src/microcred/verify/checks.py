@@ -48,8 +48,8 @@ def validity_check(credential: Mapping[str, Any], now: datetime) -> Check:
     start = credential.get(start_name)
     end = credential.get(end_name)
     try:
-        start_at = _parse_time(start, start_name) if start is not None else None
-        end_at = _parse_time(end, end_name) if end is not None else None
+        start_at = parse_time(start, start_name) if start is not None else None
+        end_at = parse_time(end, end_name) if end is not None else None
     except InputError as exc:
         return Check.said("validity", Status.FAILED, m.DATES_UNREADABLE, reason=str(exc))
     if start_at is not None and now < start_at:
@@ -63,7 +63,7 @@ def validity_check(credential: Mapping[str, Any], now: datetime) -> Check:
     return Check.said("validity", Status.PASSED, m.VALID_BETWEEN, start=start, end=end)
 
 
-def _parse_time(value: Any, name: str) -> datetime:
+def parse_time(value: Any, name: str) -> datetime:
     if not isinstance(value, str):
         raise InputError(
             f"{name} is not a date-time", expected="YYYY-MM-DDThh:mm:ssZ", found=short(value)

@@ -125,6 +125,10 @@ PARTS_UNCONFIRMED = (
 )
 ENDORSEMENTS_OK = "every endorsement is verified, each on its own ({count} in all)"
 ENDORSEMENTS_FAILED = "{failed} of the {count} endorsements are not verified ({paths})"
+ENDORSEMENTS_UNCONFIRMED = (
+    "{failed} of the {count} endorsements have a valid signature, "
+    "but their endorser could not be confirmed ({paths})"
+)
 PARTS_TOO_DEEP = "credentials nested {depth} levels deep: the ones inside were not verified"
 
 # European Digital Credentials (Europass), sealed with JAdES
@@ -151,9 +155,14 @@ EDC_NO_DATES = "no issuance date to check"
 EDC_VALID_SINCE = "valid since {start}"
 
 # Open Badges 2.0
+# "could not be checked", offline or with the host not answering: said the same way everywhere.
 OB2_OFFLINE = (
-    "not checked: Open Badges 2.0 verification reads {url} from the web, "
+    "could not be checked: Open Badges 2.0 verification reads {url} from the web, "
     "and this verifier works offline"
+)
+OB2_UNREACHABLE = "could not be checked: {url} could not be read ({reason})"
+OB2_NO_HOSTED_URL = (
+    "the hosted assertion names no URL to read it from (an http(s) id, or verify.url)"
 )
 OB2_NOT_AT_ID = "not served at its own id: {reason}"
 OB2_LACKS = "the assertion lacks {fields}"

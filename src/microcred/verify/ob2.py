@@ -32,7 +32,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from microcred.crypto.did import Fetcher
-from microcred.errors import FetchError, InputError, MicrocredError, short
+from microcred.errors import (
+    FetchError,
+    InputError,
+    MicrocredError,
+    UnreachableError,
+    UrlRefusedError,
+    short,
+)
 from microcred.types import JsonObject
 from microcred.verify import messages as m
 from microcred.verify.jsontext import load_json
@@ -145,13 +152,20 @@ class Ob2Verifier:
         def done() -> VerificationResult:
             return VerificationResult(tuple(checks), format=fmt, summary=summary)
 
-        url = given.get("id") if isinstance(given, dict) else given
+        url = hosted_url(given) if isinstance(given, dict) else given
+        if url is None:
+            checks.append(Check.said("proof", Status.FAILED, m.OB2_NO_HOSTED_URL))
+            return done()
         if self._fetcher is None:
             checks.append(Check.said("proof", Status.SKIPPED, m.OB2_OFFLINE, url=short(url, 200)))
             checks.append(Check.said("status", Status.SKIPPED, m.OB2_OFFLINE, url=short(url, 200)))
             return done()
         try:
-            assertion = self._get(url, "assertion")
+            assertion = self._get(url, "assertion", hosted=True)
+        except (UnreachableError, UrlRefusedError) as exc:
+            for name in ("proof", "status"):
+                checks.append(_unreachable(name, url, exc))
+            return done()
         except MicrocredError as exc:
             checks.append(Check.said("proof", Status.FAILED, m.OB2_NOT_AT_ID, reason=exc))
             return done()
@@ -160,7 +174,7 @@ class Ob2Verifier:
         issuer = self._linked_issuer(assertion, checks, summary)
         if issuer is None:
             return done()
-        checks.append(_hosted_proof(assertion, issuer))
+        checks.append(_hosted_proof(assertion, issuer, url))
         checks.append(_validity(assertion, self._clock()))
         if assertion.get("revoked") is True:
             reason = assertion.get("revocationReason")
@@ -181,8 +195,12 @@ class Ob2Verifier:
     ) -> JsonObject | None:
         """The assertion's issuer Profile, its BadgeClass and the issuer added to the summary;
         None (and the parse check failed with the reason) when they cannot be had."""
+        reading: list[Any] = []
         try:
-            badge, issuer = self._badge_and_issuer(assertion)
+            badge, issuer = self._badge_and_issuer(assertion, reading)
+        except (UnreachableError, UrlRefusedError) as exc:  # the proof could not be checked
+            checks.append(_unreachable("proof", reading[-1] if reading else None, exc))
+            return None
         except MicrocredError as exc:
             checks[-1] = Check.said("parse", Status.FAILED, m.OB2_LINKED, reason=exc)
             return None
@@ -259,6 +277,9 @@ class Ob2Verifier:
             try:
                 key = self._get(url, "signing key")
                 public_key = _rsa_key(key)
+            except (UnreachableError, UrlRefusedError) as exc:
+                failed = _unreachable("proof", url, exc)
+                continue
             except MicrocredError as exc:
                 failed = Check.said("proof", Status.FAILED, m.OB2_KEY_UNREADABLE, reason=exc)
                 continue
@@ -303,7 +324,10 @@ class Ob2Verifier:
 
     def _parse(self, assertion: JsonObject, checks: list[Check]) -> bool:
         fields = ("id", "recipient", "badge", "verification", "issuedOn")
-        missing = [k for k in fields if k not in assertion]
+        # A hosted assertion may name its URL in verify.url (Open Badges 1.x, Badgr's baked
+        # badges) instead of an http id and a verification object.
+        named_elsewhere = {"id", "verification"} if _verify_url(assertion) else set()
+        missing = [k for k in fields if k not in assertion and k not in named_elsewhere]
         if missing:
             checks.append(
                 Check.said("parse", Status.FAILED, m.OB2_LACKS, fields=", ".join(missing))
@@ -312,16 +336,22 @@ class Ob2Verifier:
         checks.append(Check.said("parse", Status.PASSED, m.OB2_OK))
         return True
 
-    def _badge_and_issuer(self, assertion: JsonObject) -> tuple[JsonObject, JsonObject]:
+    def _badge_and_issuer(
+        self, assertion: JsonObject, reading: list[Any]
+    ) -> tuple[JsonObject, JsonObject]:
         """The badge class (embedded in a signed or re-read assertion, else fetched) and the
-        issuer profile, always as served at its own id (only that copy lists keys and lists)."""
+        issuer profile, always as served at its own id (only that copy lists keys and lists).
+        ``reading`` gets each URL before it is read (the last one failed, if any)."""
         badge = assertion["badge"]
-        badge = badge if isinstance(badge, dict) else self._get(badge, "badge class")
+        if not isinstance(badge, dict):
+            reading.append(badge)
+            badge = self._get(badge, "badge class")
+        reading.append(badge.get("issuer"))
         return badge, self._get(badge.get("issuer"), "issuer profile")
 
-    def _get(self, value: Any, what: str) -> JsonObject:
+    def _get(self, value: Any, what: str, *, hosted: bool = False) -> JsonObject:
         """The document served at ``value`` (or at an embedded node's id), which must carry
-        that same id."""
+        that same id (``hosted``: or name that URL in its own ``verify.url``)."""
         assert self._fetcher is not None
         url = value.get("id") if isinstance(value, dict) else value
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -335,7 +365,7 @@ class Ob2Verifier:
                     found=f"{len(body)} bytes",
                 )
             document = load_json(body.decode("utf-8", "replace"))
-            if document.get("id") != url:
+            if document.get("id") != url and not (hosted and _verify_url(document) == url):
                 raise FetchError(
                     f"the {what} served at its URL has another id",
                     expected=short(url),
@@ -347,7 +377,28 @@ class Ob2Verifier:
 
 def _kind(assertion: JsonObject) -> Any:
     verification = assertion.get("verification")
-    return verification.get("type") if isinstance(verification, dict) else None
+    if isinstance(verification, dict):
+        return verification.get("type")
+    verify = assertion.get("verify")  # Open Badges 1.x: "hosted" or "signed"
+    return verify.get("type") if isinstance(verify, dict) else None
+
+
+def hosted_url(assertion: JsonObject) -> str | None:
+    """Where a hosted assertion is read from: its http(s) ``id``, else its ``verify.url``."""
+    named = assertion.get("id")
+    if isinstance(named, str) and named.startswith(("http://", "https://")):
+        return named
+    return _verify_url(assertion)
+
+
+def _verify_url(assertion: JsonObject) -> str | None:
+    verify = assertion.get("verify")
+    url = verify.get("url") if isinstance(verify, dict) else None
+    return url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
+
+
+def _unreachable(name: str, url: Any, error: MicrocredError) -> Check:
+    return Check.said(name, Status.SKIPPED, m.OB2_UNREACHABLE, url=short(url, 200), reason=error)
 
 
 def _embedded(value: Any) -> JsonObject:
@@ -398,8 +449,8 @@ def _key_owner(key: JsonObject, issuer: JsonObject) -> Check:
     return Check.said("issuer", Status.PASSED, m.OB2_KEY_OK, key=key_id, issuer=issuer_id)
 
 
-def _hosted_proof(assertion: JsonObject, issuer: JsonObject) -> Check:
-    """The assertion (as fetched from its id) is hosted where the issuer profile allows."""
+def _hosted_proof(assertion: JsonObject, issuer: JsonObject, url: str) -> Check:
+    """The assertion (as fetched from ``url``) is hosted where the issuer profile allows."""
     kind = _kind(assertion)
     if kind in _SIGNED:
         return Check.said("proof", Status.FAILED, m.OB2_SIGNED_AS_JSON)
@@ -410,7 +461,7 @@ def _hosted_proof(assertion: JsonObject, issuer: JsonObject) -> Check:
     origins = [allowed] if isinstance(allowed, str) else list(allowed or [])
     if not origins:
         origins = [urlsplit(issuer["id"]).netloc]
-    host = urlsplit(assertion["id"]).netloc
+    host = urlsplit(url).netloc
     if host not in origins:
         return Check.said(
             "proof",

@@ -439,16 +439,19 @@ def _parts_check(role: str, results: list[PartResult], found: list[embedded.Embe
             name, Status.PASSED, m.PARTS_OK if record else m.ENDORSEMENTS_OK, count=count
         )
     unconfirmed = [r.path for r in results if r.result.outcome == Outcome.ISSUER_NOT_CONFIRMED]
-    if record and unconfirmed and len(unconfirmed) == len(failed) and not unchecked:
-        # Valid signatures by keys the credentials carry: the record is unconfirmed too.
+    if unconfirmed and len(unconfirmed) == len(failed) and not unchecked:
+        # Valid signatures by keys the credentials carry: the record is unconfirmed too; an
+        # endorsement is a warning either way, and says whose word could not be confirmed.
         return Check.said(
             name,
             Status.WARNING,
-            m.PARTS_UNCONFIRMED,
+            m.PARTS_UNCONFIRMED if record else m.ENDORSEMENTS_UNCONFIRMED,
             failed=len(unconfirmed),
             count=count,
             paths=", ".join(unconfirmed),
         )
+    if not record:  # the unconfirmed ones are not "not verified": their parts say what they are
+        failed = [path for path in failed if path not in unconfirmed]
     return Check.said(
         name,
         Status.FAILED if record else Status.WARNING,

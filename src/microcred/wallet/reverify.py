@@ -101,6 +101,7 @@ class ReverificationService:
         mailer: Mailer | None = None,
         batch: int = BATCH,
         max_rechecks: int = MAX_RECHECKS,
+        on_change: Callable[[list[tuple[str, str, str]]], None] | None = None,
     ) -> None:
         """``fetcher``: other servers' status lists and keys (the guarded client; our own
         never reach it). ``mailer`` replaces the one the settings name (tests)."""
@@ -113,6 +114,9 @@ class ReverificationService:
         self.fetcher = fetcher
         self.batch = max(1, batch)
         self.max_rechecks = max_rechecks
+        # (item id, state before, state after) of re-checked imports, after their commit:
+        # what is built on them (a micro-degree that counted one) follows.
+        self.on_change = on_change
         if mailer is not None:
             self.mailer = mailer
 
@@ -149,6 +153,7 @@ class ReverificationService:
             # verifier per page: a partner's list is fetched once for all its credentials.
             verifier = self.verification.verifier(fetcher=self.fetcher)
             results = [(item, _verify(verifier, item)) for item in stale]
+            moves: list[tuple[str, str, str]] = []
             with transaction(self.sessions) as session:
                 repo = NoticeRepository(session)
                 notices = []
@@ -159,12 +164,15 @@ class ReverificationService:
                     before = row.state
                     _record(row, result, now)
                     if row.state != before:
+                        moves.append((row.id, before, row.state))
                         changed += 1
                         if row.state in TOLD:
                             notices.append(
                                 _notice(row.learner_id, row.id, row.state, row.name, now)
                             )
                 told += repo.add_notices(notices)
+            if moves and self.on_change is not None:
+                self.on_change(moves)
             rechecked += len(stale)
             cursor = (stale[-1].checked_at, stale[-1].id)
             if len(stale) < limit:

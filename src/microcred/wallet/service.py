@@ -73,14 +73,18 @@ class WalletService:
         verification: VerificationService,
         recipients: RecipientService,
         fetcher: Fetcher = no_network,
+        on_added: Callable[[str], None] | None = None,
     ) -> None:
-        """``fetcher``: other servers' keys and status lists while verifying an import."""
+        """``fetcher``: other servers' keys and status lists while verifying an import.
+        ``on_added``: told the learner's id after an import or a claim committed (pathways
+        re-evaluate what the learner now holds)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.verification = verification
         self.recipients = recipients
         self.fetcher = fetcher
+        self.on_added = on_added
 
     # ---- holdings --------------------------------------------------------------------------
 
@@ -200,7 +204,9 @@ class WalletService:
                 return False
             held = repo.holds(learner_id, credential_id)
             repo.add_claim(learner_id, credential_id, self.clock())
-            return not held
+        if self.on_added is not None:
+            self.on_added(learner_id)
+        return not held
 
     # ---- import ----------------------------------------------------------------------------
 
@@ -293,7 +299,10 @@ class WalletService:
                 fresh.add(row.digest)
                 new_parts.append(row)
             repo.add_items(new_parts)
-            return self._imported(parent, now)
+            added = self._imported(parent, now)
+        if self.on_added is not None:
+            self.on_added(learner_id)
+        return added
 
     def _already_held(
         self, repo: WalletRepository, learner_id: str, row: WalletItemRow

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from microcred.errors import FetchError, UrlRefusedError, short
+from microcred.errors import FetchError, UnreachableError, UrlRefusedError, short
 from microcred.settings import Settings
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -40,7 +40,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise FetchError("the host name does not resolve", found=short(host)) from exc
+        raise UnreachableError("the host name does not resolve", found=short(host)) from exc
     return [str(info[4][0]) for info in infos]
 
 
@@ -126,11 +126,21 @@ class Fetched:
     body: bytes
 
 
-def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
-    """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError)."""
+def fetch(
+    url: str,
+    policy: FetchPolicy,
+    *,
+    accept: str = "*/*",
+    authorization: str | None = None,
+) -> Fetched:
+    """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError).
+    ``authorization`` (a bearer token for a platform's service) is sent to ``url``'s host
+    only: a redirect elsewhere goes without it."""
     deadline = time.monotonic() + policy.timeout
+    host = _host(url) if authorization else None
     for _hop in range(policy.max_redirects + 1):
-        response = _get_once(url, policy, accept, deadline)
+        sent = authorization if authorization and _host(url) == host else None
+        response = _get_once(url, policy, accept, deadline, sent)
         if isinstance(response, Fetched):
             return response
         url = response  # a redirect target, checked on the next hop
@@ -139,6 +149,13 @@ def fetch(url: str, policy: FetchPolicy, *, accept: str = "*/*") -> Fetched:
         expected=f"at most {policy.max_redirects} redirects",
         found=short(url),
     )
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None  # _target refuses it with the reason
 
 
 def _reachable(policy: FetchPolicy) -> str:
@@ -169,7 +186,7 @@ def _target(url: str, policy: FetchPolicy) -> tuple[str, str, int, str, str]:
     port = port or (443 if parts.scheme == "https" else 80)
     addresses = policy.resolver(host, port)
     if not addresses:
-        raise FetchError("the host name does not resolve", found=short(host))
+        raise UnreachableError("the host name does not resolve", found=short(host))
     for text in addresses:
         address = ipaddress.ip_address(text.split("%", 1)[0])
         if not policy.permits(address):
@@ -209,25 +226,26 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
-def _get_once(url: str, policy: FetchPolicy, accept: str, deadline: float) -> Fetched | str:
+def _get_once(
+    url: str, policy: FetchPolicy, accept: str, deadline: float, authorization: str | None = None
+) -> Fetched | str:
     scheme, host, port, path, ip = _target(url, policy)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
-        raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+        raise UnreachableError("the server took too long", expected=f"under {policy.timeout:g} s")
     kind = _PinnedHTTPSConnection if scheme == "https" else _PinnedHTTPConnection
     connection = kind(host, ip, port, remaining)
     response: http.client.HTTPResponse | None = None
     try:
-        connection.request(
-            "GET",
-            path,
-            headers={
-                "Accept": accept,
-                "Accept-Encoding": "identity",
-                "User-Agent": USER_AGENT,
-                "Connection": "close",
-            },
-        )
+        headers = {
+            "Accept": accept,
+            "Accept-Encoding": "identity",
+            "User-Agent": USER_AGENT,
+            "Connection": "close",
+        }
+        if authorization:
+            headers["Authorization"] = authorization
+        connection.request("GET", path, headers=headers)
         sock = connection.sock  # getresponse() hands it to the response and forgets it
         response = connection.getresponse()
         if response.status in REDIRECTS:
@@ -248,7 +266,9 @@ def _get_once(url: str, policy: FetchPolicy, accept: str, deadline: float) -> Fe
         if isinstance(exc, FetchError):  # pragma: no cover - FetchError is no OSError
             raise
         what = "the server took too long" if isinstance(exc, TimeoutError) else "fetch failed"
-        raise FetchError(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
+        # No answer at the socket level (refused, reset, timed out): the host is unreachable.
+        error = UnreachableError if isinstance(exc, OSError) else FetchError
+        raise error(what, found=f"{type(exc).__name__}: {short(str(exc), 120)}") from exc
     finally:
         # With "Connection: close" the response owns the socket, so it is closed too.
         if response is not None:
@@ -273,7 +293,9 @@ def _read_limited(
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise FetchError("the server took too long", expected=f"under {policy.timeout:g} s")
+            raise UnreachableError(
+                "the server took too long", expected=f"under {policy.timeout:g} s"
+            )
         if sock is not None:  # a slow drip must not outlast the overall limit
             sock.settimeout(remaining)
         block = response.read1(64 * 1024)

@@ -150,8 +150,8 @@ class IssueIn(Body):
 class CredentialOut(Schema):
     id: str
     url: str
-    achievement_id: str
-    achievement_version: int
+    achievement_id: str | None  # None: issued through the VC-API, as sent
+    achievement_version: int | None
     batch_id: str | None
     recipient: Recipient
     state: str

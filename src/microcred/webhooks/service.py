@@ -373,12 +373,18 @@ class WebhookService:
             self.emit(session, credential.issuer_id, event_type, self.credential_data(credential))
 
     def claimed(self, credential_id: str) -> None:
-        """The recipient opened their private link for the first time (engagement's hook)."""
+        """The recipient opened their private link for the first time (engagement's hook).
+        Read first: only an issuer with a subscription to claims costs a write."""
         try:
-            with transaction(self.sessions) as session:
+            with self.sessions() as session:
                 row = session.get(CredentialRow, credential_id)
-                if row is not None:
-                    self.emit(session, row.issuer_id, CREDENTIAL_CLAIMED, self.credential_data(row))
+                wanted = row is not None and bool(
+                    WebhookRepository(session).listening([row.issuer_id], CREDENTIAL_CLAIMED)
+                )
+            if row is None or not wanted:
+                return
+            with transaction(self.sessions) as session:
+                self.emit(session, row.issuer_id, CREDENTIAL_CLAIMED, self.credential_data(row))
         except Exception:  # the page that counted the claim must not fail for a webhook
             log.exception("could not store the claimed event of %s", credential_id)
 

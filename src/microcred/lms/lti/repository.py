@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from microcred.errors import ConflictError, NotFoundError
 from microcred.store.tables import (
+    LtiContextRow,
     LtiLaunchRow,
+    LtiLineItemRow,
     LtiNonceRow,
     LtiPlatformRow,
+    LtiRegistrationRow,
     LtiStateRow,
     LtiToolKeyRow,
 )
@@ -55,8 +58,13 @@ class LtiRepository:
         )
         if row is None:
             raise NotFoundError("no such LTI platform", found=platform_id)
-        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow):
+        for table in (LtiStateRow, LtiNonceRow, LtiLaunchRow, LtiLineItemRow, LtiContextRow):
             self.session.execute(delete(table).where(table.platform_id == platform_id))
+        self.session.execute(
+            update(LtiRegistrationRow)
+            .where(LtiRegistrationRow.platform_id == platform_id)
+            .values(platform_id=None)
+        )
         self.session.delete(row)
         return row
 
@@ -103,6 +111,85 @@ class LtiRepository:
     def add_launch(self, row: LtiLaunchRow) -> None:
         self.session.add(row)
         self.session.flush()
+
+    # ---- dynamic registration ----------------------------------------------------------------
+
+    def add_registration(self, row: LtiRegistrationRow) -> None:
+        self.session.add(row)
+
+    def registration(self, code_hash: str, *, lock: bool = False) -> LtiRegistrationRow | None:
+        return self.session.get(LtiRegistrationRow, code_hash, with_for_update=lock)
+
+    # ---- courses and their rosters ----------------------------------------------------------
+
+    def keep_context(self, row: LtiContextRow) -> None:
+        """Remember a course, or bring its title and memberships URL up to date."""
+        found = self.session.scalar(
+            select(LtiContextRow).where(
+                LtiContextRow.platform_id == row.platform_id,
+                LtiContextRow.context_id == row.context_id,
+            )
+        )
+        if found is None:
+            self.session.add(row)
+            self.session.flush()
+            return
+        found.title = row.title or found.title
+        found.memberships_url = row.memberships_url or found.memberships_url
+        found.updated_at = row.updated_at
+
+    def context(self, issuer_id: str, platform_id: str, context_id: str) -> LtiContextRow:
+        row = self.session.scalar(
+            select(LtiContextRow).where(
+                LtiContextRow.issuer_id == issuer_id,
+                LtiContextRow.platform_id == platform_id,
+                LtiContextRow.context_id == context_id,
+            )
+        )
+        if row is None:
+            raise NotFoundError("no launch came from this course", found=context_id)
+        return row
+
+    # ---- Assignment and Grade Services -------------------------------------------------------
+
+    def keep_line_item(self, row: LtiLineItemRow) -> None:
+        """Remember a line item once (a later launch naming it again changes nothing)."""
+        found = self.session.scalar(
+            select(LtiLineItemRow.id).where(
+                LtiLineItemRow.platform_id == row.platform_id,
+                LtiLineItemRow.url_hash == row.url_hash,
+            )
+        )
+        if found is None:
+            self.session.add(row)
+            self.session.flush()
+
+    def line_items(self, *, limit: int) -> list[LtiLineItemRow]:
+        """Those read longest ago (or never) first."""
+        query = select(LtiLineItemRow).order_by(
+            LtiLineItemRow.pulled_at.is_not(None), LtiLineItemRow.pulled_at, LtiLineItemRow.id
+        )
+        return list(self.session.scalars(query.limit(limit)))
+
+    def learners_of(self, platform_id: str, subjects: list[str]) -> dict[str, str]:
+        """The e-mail address each platform user (``sub``) last launched with."""
+        if not subjects:
+            return {}
+        query = (
+            select(LtiLaunchRow.subject, LtiLaunchRow.email)
+            .where(
+                LtiLaunchRow.platform_id == platform_id,
+                LtiLaunchRow.subject.in_(sorted(set(subjects))),
+                LtiLaunchRow.email.is_not(None),
+            )
+            .order_by(LtiLaunchRow.at)
+        )
+        return {subject: email for subject, email in self.session.execute(query).all() if email}
+
+    def mark_pulled(self, line_item_id: str, now: datetime) -> None:
+        row = self.session.get(LtiLineItemRow, line_item_id)
+        if row is not None:
+            row.pulled_at = now
 
 
 __all__ = ["LtiRepository"]

@@ -45,7 +45,14 @@ from microcred.lms.lti.repository import LtiRepository
 from microcred.lms.xapi import LearningEvent
 from microcred.model import normalize_email
 from microcred.store.db import transaction
-from microcred.store.tables import LtiLaunchRow, LtiPlatformRow, LtiStateRow, LtiToolKeyRow
+from microcred.store.tables import (
+    LtiContextRow,
+    LtiLaunchRow,
+    LtiLineItemRow,
+    LtiPlatformRow,
+    LtiStateRow,
+    LtiToolKeyRow,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -55,6 +62,9 @@ if TYPE_CHECKING:
     from microcred.urls import PublicUrls
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_ENDPOINT = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+AGS_RESULTS_SCOPE = "https://purl.imsglobal.org/spec/lti-ags/scope/result.readonly"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 RESOURCE_LINK_REQUEST = "LtiResourceLinkRequest"
 LTI_VERSION = "1.3.0"
 STATE_LIFETIME = timedelta(minutes=10)
@@ -370,6 +380,12 @@ class LtiService:
             ):
                 raise LtiError("the id_token's nonce was used before", expected="a fresh launch")
             LtiRepository(session).add_launch(row)
+            course = _context(claims, platform, now)
+            if course is not None:
+                LtiRepository(session).keep_context(course)
+            line_item = _line_item(claims, platform, activity_id, now)
+            if line_item is not None:
+                LtiRepository(session).keep_line_item(line_item)
             event = LearningEvent(row.id, learner, activity_id, False, True, None, "lti")
             awards = self.lms.judge(session, platform.issuer_id, [event])
             record_audit(
@@ -507,6 +523,52 @@ class LtiService:
                 expected=RESOURCE_LINK_REQUEST,
                 found=short(str(message_type)),
             )
+
+
+def _context(
+    claims: Mapping[str, Any], platform: LtiPlatformRow, now: datetime
+) -> LtiContextRow | None:
+    """The launch's course, with its NRPS memberships URL if the platform offered one."""
+    context = claims.get(LTI + "context")
+    if not isinstance(context, dict) or not isinstance(context.get("id"), str):
+        return None
+    service = claims.get(NRPS_CLAIM)
+    url = service.get("context_memberships_url") if isinstance(service, dict) else None
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https") or len(url) > 2000:
+        url = None
+    title = context.get("title")
+    return LtiContextRow(
+        id=str(uuid.uuid4()),
+        platform_id=platform.id,
+        issuer_id=platform.issuer_id,
+        context_id=context["id"][:255],
+        title=title[:300] if isinstance(title, str) else None,
+        memberships_url=url,
+        updated_at=now,
+    )
+
+
+def _line_item(
+    claims: Mapping[str, Any], platform: LtiPlatformRow, activity_id: str, now: datetime
+) -> LtiLineItemRow | None:
+    """The AGS line item a launch names, when the tool may read its results."""
+    endpoint = claims.get(AGS_ENDPOINT)
+    if not isinstance(endpoint, dict):
+        return None
+    url, scopes = endpoint.get("lineitem"), endpoint.get("scope")
+    if not isinstance(url, str) or not isinstance(scopes, list) or AGS_RESULTS_SCOPE not in scopes:
+        return None
+    if urlsplit(url).scheme not in ("http", "https") or len(url) > 2000:
+        return None
+    return LtiLineItemRow(
+        id=str(uuid.uuid4()),
+        platform_id=platform.id,
+        issuer_id=platform.issuer_id,
+        url=url,
+        url_hash=_digest(url),
+        activity_id=activity_id[:2000],
+        created_at=now,
+    )
 
 
 def _header(token: str) -> dict[str, Any]:

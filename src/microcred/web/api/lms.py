@@ -121,9 +121,11 @@ def list_lrs_keys(issuer_id: str, actor: ActorDep, runtime: RuntimeDep) -> list[
     return [_key(row) for row in runtime.lms.lrs_keys(actor, issuer_id)]
 
 
-@router.delete("/lrs-keys/{key_id}", status_code=204)
-def revoke_lrs_key(issuer_id: str, key_id: str, actor: ActorDep, runtime: RuntimeDep) -> Response:
-    runtime.lms.revoke_lrs_key(actor, issuer_id, key_id)
+@router.delete("/lrs-keys/{lrs_key_id}", status_code=204)
+def revoke_lrs_key(
+    issuer_id: str, lrs_key_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    runtime.lms.revoke_lrs_key(actor, issuer_id, lrs_key_id)
     return Response(status_code=204)
 
 
@@ -150,3 +152,35 @@ def list_awards(
         )
         for row in runtime.lms.awards(actor, issuer_id, limit=limit, offset=offset)
     ]
+
+
+class RosterIn(Schema):
+    platform_id: str
+    context_id: str
+    achievement_id: str
+
+
+class RosterOut(Schema):
+    members: int
+    issued: int
+    already: int
+    without_address: int
+
+
+@router.post("/lti/roster-awards", response_model=RosterOut)
+def award_roster(issuer_id: str, body: RosterIn, actor: ActorDep, runtime: RuntimeDep) -> RosterOut:
+    """Issue an achievement to every active learner of an LTI course (Names and Role
+    Provisioning); members awarded before are not issued again."""
+    done = runtime.lti_roster.award(
+        actor,
+        issuer_id,
+        platform_id=body.platform_id,
+        context_id=body.context_id,
+        achievement_id=body.achievement_id,
+    )
+    return RosterOut(
+        members=done.members,
+        issued=done.issued,
+        already=done.already,
+        without_address=done.without_address,
+    )

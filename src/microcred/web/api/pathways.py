@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
-from microcred.errors import NotFoundError
+from microcred.errors import InputError, NotFoundError
 from microcred.pathways.service import check_email
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep, json_body
 
@@ -46,6 +46,7 @@ def issuer_pathways(issuer_id: str, actor: ActorDep, runtime: RuntimeDep) -> Res
 def create_pathway(issuer_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep) -> Response:
     """The body is the pathway definition (docs/design/pathways.md); a definition that cannot
     be saved is a 422 whose ``node`` and ``reason`` say where and why."""
+    actor.require(issuer_id, "issuer")  # before reading the body: another's key learns nothing
     view = runtime.pathways.create(actor, issuer_id, json_body(body))
     return _json(view.to_json(runtime.urls), status=201)
 
@@ -71,7 +72,42 @@ def pathway_progress(
     if issuer_id not in {i for i, _name, _at in view.issuers}:
         raise NotFoundError("no such pathway", found=pathway_id)
     (progress,) = runtime.pathways.progress(check_email(email), pathway_id=pathway_id)
-    return _json(progress.to_json(runtime.urls))
+    # Done or not for every part; which credential did it only for the pathway's issuers' own
+    # (the rest of a learner's wallet is not an issuer's to read).
+    dids = {
+        runtime.urls.issuer_did(runtime.issuers.get_public(i).slug) for i, _n, _a in view.issuers
+    }
+    return _json(progress.to_json(runtime.urls, shown=lambda held: held.issuer in dids))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/endorsements", status_code=201)
+def endorse_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The issuer endorses the pathway: body ``{"comment": "..."}`` (optional); the answer is
+    the signed EndorsementCredential."""
+    actor.require(issuer_id, "issuer")
+    data = json_body(body) if body.strip() else {}
+    comment = data.get("comment") if isinstance(data, dict) else None
+    if comment is not None and not isinstance(comment, str):
+        raise InputError("comment must be text", found=type(comment).__name__)
+    row = runtime.endorsements.endorse(actor, issuer_id, pathway_id, comment)
+    return _json(row.document, "application/vc+ld+json", status=201)
+
+
+@router.delete("/api/v1/issuers/{issuer_id}/endorsements/{endorsement_id}")
+def withdraw_endorsement(
+    issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    row = runtime.endorsements.withdraw(actor, issuer_id, endorsement_id)
+    return _json({"id": row.document["id"], "withdrawn": True})
+
+
+@router.get("/pathways/{pathway_id}/endorsements/{endorsement_id}")
+def endorsement(pathway_id: str, endorsement_id: str, runtime: RuntimeDep) -> Response:
+    """An endorsement exactly as signed (withdrawn ones too: their status says so)."""
+    row = runtime.endorsements.get(pathway_id, endorsement_id)
+    return _json(row.document, "application/vc+ld+json")
 
 
 @router.get("/credentials/{credential_id}/clr")

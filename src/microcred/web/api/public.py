@@ -85,8 +85,11 @@ def credential(credential_id: str, runtime: RuntimeDep, request: Request) -> Res
 @router.get("/credentials/{credential_id}/badge.png")
 def credential_png(credential_id: str, runtime: RuntimeDep) -> Response:
     row = runtime.credentials.get_public(credential_id)
-    achievement_row = runtime.achievements.get_public(row.achievement_id)
-    image = achievement_row.image if achievement_row.image_media_type == "image/png" else None
+    image = None
+    if row.achievement_id is not None:  # else issued through the VC-API: the default badge
+        achievement_row = runtime.achievements.get_public(row.achievement_id)
+        if achievement_row.image_media_type == "image/png":
+            image = achievement_row.image
     baked = bake_png(image or default_badge_png(), _compact(row.document))
     return _download(baked, "image/png", f"{credential_id}.png")
 
@@ -94,12 +97,16 @@ def credential_png(credential_id: str, runtime: RuntimeDep) -> Response:
 @router.get("/credentials/{credential_id}/badge.svg")
 def credential_svg(credential_id: str, runtime: RuntimeDep) -> Response:
     row = runtime.credentials.get_public(credential_id)
-    achievement_row = runtime.achievements.get_public(row.achievement_id)
-    if achievement_row.image_media_type == "image/svg+xml" and achievement_row.image:
-        image = achievement_row.image
-    else:
+    if row.achievement_id is None:  # issued through the VC-API: the default badge
         issuer = runtime.issuers.get_public(row.issuer_id)
-        image = default_badge_svg(achievement_row.name, issuer.name)
+        image = default_badge_svg(str(row.document.get("name") or ""), issuer.name)
+    else:
+        achievement_row = runtime.achievements.get_public(row.achievement_id)
+        if achievement_row.image_media_type == "image/svg+xml" and achievement_row.image:
+            image = achievement_row.image
+        else:
+            issuer = runtime.issuers.get_public(row.issuer_id)
+            image = default_badge_svg(achievement_row.name, issuer.name)
     baked = bake_svg(image, _compact(row.document))
     return _download(baked, "image/svg+xml", f"{credential_id}.svg")
 

@@ -111,7 +111,10 @@ def _verification(result: VcApiResult) -> JSONResponse:
     status_code=201,
     openapi_extra=_schema(IssueCredentialRequest),
     responses={
-        201: {"description": "`{verifiableCredential}`, signed as the options ask"},
+        201: {
+            "description": "`{verifiableCredential}`, signed as the options ask; `Location` "
+            "names the stored credential, whose id the lifecycle routes (revoke...) take"
+        },
         503: {"description": "No issuer is configured to sign (MICROCRED_DEMO_ISSUER)"},
     },
 )
@@ -123,8 +126,10 @@ def issue_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JSO
     service.issuer()  # 503 before asking for a key when no issuer is configured
     actor = get_actor(request, runtime)
     body = _parse(IssueCredentialRequest, raw)
-    signed = service.issue(actor, body.credential, body.options)
-    return JSONResponse({"verifiableCredential": signed}, status_code=201)
+    signed, row = service.issue(actor, body.credential, body.options)
+    # Where the platform keeps it (its lifecycle routes take this id).
+    location = {"Location": runtime.urls.credential(row.id)}
+    return JSONResponse({"verifiableCredential": signed}, status_code=201, headers=location)
 
 
 @router.post(

@@ -112,6 +112,7 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
                 service.verify_bytes, _credential(value), fetcher=fetcher, budget=budget
             )
             outcome = QrOutcome(result, None)
+    budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
     result = outcome.result
     issuer = service.issuer_of(result)
     answer: dict[str, Any] = {
@@ -123,6 +124,8 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
             "profile": issuer.profile,
         },
         "statusReason": service.status_reason(result),
+        # A micro-degree of ours: the parts that no longer hold (whatever its pathway's policy).
+        "failingParts": runtime.pathways.failing_parts(result.summary.get("id")),
     }
     if given[0] == "qr":
         answer["qr"] = outcome.text

@@ -15,17 +15,22 @@ from microcred.web.pages import (
     achievements,
     admin,
     bulk,
+    bulk_files,
     charts,
     console,
     console_credentials,
     europass,
     extras,
+    home,
     learners,
     oauth_consent,
+    pathways,
+    pathways_console,
     profile,
     public,
     verify,
     wallet,
+    wallet_careers,
     wallet_present,
     wallet_showcase,
 )
@@ -35,11 +40,13 @@ from microcred.web.pages.security import SecurityHeaders
 
 STATIC = Path(__file__).parent / "static"
 routers: tuple[APIRouter, ...] = (
+    home.router,
     public.router,
     verify.router,
     console.router,
     console_credentials.router,
     achievements.router,
+    bulk_files.router,  # before bulk's /{batch_id}, which would take template.csv
     bulk.router,
     admin.router,
     charts.router,
@@ -50,7 +57,10 @@ routers: tuple[APIRouter, ...] = (
     europass.router,
     wallet_showcase.router,
     wallet_present.router,
+    wallet_careers.router,
     profile.router,
+    pathways.router,
+    pathways_console.router,
 )
 
 

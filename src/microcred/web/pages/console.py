@@ -7,6 +7,7 @@ services check the same actor again.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -21,10 +22,12 @@ from microcred.errors import (
     NotFoundError,
     PageNotFoundError,
     PermissionDeniedError,
+    RateLimitedError,
     SignInError,
 )
 from microcred.issuing.issuance import IssueRequest
 from microcred.issuing.repository import CredentialFilter
+from microcred.web.deps import client_of
 from microcred.web.pages import charts
 from microcred.web.pages.core import (
     SmallFormCsrf,
@@ -37,6 +40,7 @@ from microcred.web.pages.core import (
 )
 from microcred.web.pages.credential_view import live_state
 from microcred.web.pages.europass import edc_download
+from microcred.web.pages.security import SESSION_COOKIE, SESSION_LIFETIME
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -60,22 +64,31 @@ async def sign_in(request: Request) -> Response:
     target = str(form.get("next") or "")
     pages = get_pages(request)
     try:
-        user = pages.runtime.staff.authenticate(email, password)
+        user = pages.runtime.staff.authenticate(email, password, client=client_of(request))
     except AccountLockedError:
         context = {"next": target, "email": email, "problem": "locked"}
         return render(request, "sign_in.html", context, status_code=429)
+    except RateLimitedError as error:
+        context = {"next": target, "email": email, "problem": "limited"}
+        headers = {"Retry-After": str(error.retry_after)}
+        return render(request, "sign_in.html", context, status_code=429, headers=headers)
     except SignInError:
         context = {"next": target, "email": email, "problem": "wrong"}
         return render(request, "sign_in.html", context, status_code=401)
     response = RedirectResponse(safe_next(target), 303)
-    pages.keys.set_session(response, user.id)
+    session_id = pages.keys.set_session(response, user.id)
+    pages.runtime.staff.open_session(user.id, session_id, timedelta(seconds=SESSION_LIFETIME))
     return response
 
 
 @router.post("/sign-out", dependencies=[SmallFormCsrf])
 def sign_out(request: Request) -> Response:
+    pages = get_pages(request)
+    session = pages.keys.decode_session(request.cookies.get(SESSION_COOKIE))
+    if session is not None:  # ended on the server: a copy of the cookie dies with it
+        pages.runtime.staff.end_session(session.session_id)
     response = RedirectResponse("/console/sign-in", 303)
-    get_pages(request).keys.clear_session(response)
+    pages.keys.clear_session(response)
     return response
 
 
@@ -96,7 +109,8 @@ def dashboard(request: Request, actor: Viewer) -> Response:
     achievements = all_achievements(runtime, actor, issuer_id)
     names = {a.id: a.name for a in achievements}
     rows = [
-        (row, names.get(row.achievement_id, ""), live_state(runtime, row)) for row in credentials
+        (row, names.get(row.achievement_id or "", ""), live_state(runtime, row))
+        for row in credentials
     ]
     return render(
         request,
@@ -169,7 +183,11 @@ def _detail(
         row = runtime.credentials.get(actor, _issuer_id(actor), credential_id)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
-    achievement = runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
+    achievement: object = (
+        runtime.achievements.get(actor, _issuer_id(actor), row.achievement_id)
+        if row.achievement_id is not None
+        else {"name": str(row.document.get("name") or row.id)}  # issued through the VC-API
+    )
     public_url = runtime.urls.credential(row.id)
     return render(
         request,
@@ -182,6 +200,7 @@ def _detail(
             "recipient_url": runtime.recipients.private_url_for(actor, _issuer_id(actor), row.id),
             "counters": runtime.events.of_credential(actor, _issuer_id(actor), row.id),
             "actions": ACTIONS,
+            "legal_identifier": runtime.europass.legal_identifier(_issuer_id(actor)),
             **context,
         },
         status_code=status_code,

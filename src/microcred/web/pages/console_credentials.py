@@ -144,7 +144,9 @@ def find_credentials(request: Request, actor: Viewer) -> Response:
     rows, total = runtime.credentials.list(actor, issuer_id, where, offset=offset, limit=PAGE_SIZE)
     names = {a.id: a.name for a in achievements}
     context |= {
-        "credentials": [(r, names.get(r.achievement_id, ""), live_state(runtime, r)) for r in rows],
+        "credentials": [
+            (r, names.get(r.achievement_id or "", ""), live_state(runtime, r)) for r in rows
+        ],
         "total": total,
         "pages": max(1, -(-total // PAGE_SIZE)),
     }
@@ -188,7 +190,7 @@ def _export_row(runtime: Runtime, row: CredentialRow, names: dict[str, str]) -> 
         row.recipient_name,
         row.recipient_email,
         row.recipient_did,
-        names.get(row.achievement_id, ""),
+        names.get(row.achievement_id or "", ""),
         _iso(row.issued_at),
         _iso(row.valid_until),
         live_state(runtime, row),

@@ -135,7 +135,10 @@ def current_user(request: Request) -> StaffUserRow | None:
         return user
     pages = get_pages(request)
     session = pages.keys.decode_session(request.cookies.get(SESSION_COOKIE))
-    user = pages.runtime.staff.get(session.user_id) if session else None
+    # The server's record of the session, not only the cookie's signature (signed out: None).
+    user = (
+        pages.runtime.staff.session_user(session.user_id, session.session_id) if session else None
+    )
     request.state.staff_user = user
     return user
 

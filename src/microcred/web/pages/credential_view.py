@@ -113,7 +113,9 @@ def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> Cred
         name=str(achievement.get("name") or document.get("name") or ""),
         description=str(achievement.get("description") or ""),
         criteria=str((achievement.get("criteria") or {}).get("narrative") or ""),
-        image_url=runtime.urls.achievement_image(row.achievement_id),
+        image_url=runtime.urls.achievement_image(row.achievement_id)
+        if row.achievement_id is not None
+        else f"{runtime.urls.credential(row.id)}/badge.svg",  # VC-API issued: the default badge
         issuer_name=str(issuer_doc.get("name") or issuer_row.name),
         issuer_url=_http(issuer_doc.get("url")),
         issuer_profile=profile,

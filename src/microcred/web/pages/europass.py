@@ -4,21 +4,24 @@ European Digital Credential; the wallet and the console show the EU elements of 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
 
+from microcred.accounts.actor import Actor
 from microcred.errors import InputError, NotFoundError, PageNotFoundError
 from microcred.europass.elements import edc_payload, eu_elements
 from microcred.runtime import Runtime
 from microcred.types import JsonObject
 from microcred.wallet.service import WalletItem
-from microcred.web.pages.core import error_page, get_pages
+from microcred.web.pages.core import SmallFormCsrf, error_page, get_pages, require
 from microcred.web.pages.credential_view import CredentialView
 from microcred.web.pages.learner_session import LearnerRequired
 
 router = APIRouter(include_in_schema=False)
+Owner = Annotated[Actor, Depends(require("owner"))]
 EDC_MEDIA_TYPE = "application/json"
 
 
@@ -81,6 +84,26 @@ def wallet_edc(request: Request, ref: str, learner: LearnerRequired) -> Response
     except InputError as error:
         return error_page(request, 409, error)
     return edc_download(sealed, item.id)
+
+
+def _field(form: object, name: str) -> str:
+    value = getattr(form, "get", lambda _n: None)(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/console/europass/legal-identifier", dependencies=[SmallFormCsrf])
+async def set_legal_identifier(request: Request, actor: Owner) -> Response:
+    """An owner sets the legal identifier from a credential's page, and goes back to it."""
+    form = await request.form()
+    credential_id = _field(form, "credential_id")
+    runtime = get_pages(request).runtime
+    assert actor.issuer_id is not None  # staff belong to one issuer
+    try:
+        runtime.europass.set_legal_identifier(actor, actor.issuer_id, _field(form, "notation"))
+    except InputError as error:
+        return error_page(request, 422, error)
+    back = quote(credential_id[:36], safe="")
+    return RedirectResponse(f"/console/credentials/{back}?done=legal-id", 303)
 
 
 __all__ = ["can_export", "edc_download", "held_eu_elements", "our_eu_elements", "router"]

@@ -7,6 +7,7 @@ recipient chose to show it (``CredentialRow.name_public``), as on the page.
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 
 from fastapi import APIRouter, Request
@@ -39,6 +40,8 @@ def _view(request: Request, credential_id: str) -> CredentialView:
 def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | None, str | None]:
     runtime = get_pages(request).runtime
     row = runtime.credentials.get_public(credential_id)
+    if row.achievement_id is None:  # issued through the VC-API: no image of its own
+        return None, None
     achievement = runtime.achievements.get_public(row.achievement_id)
     return achievement.image, achievement.image_media_type
 
@@ -92,6 +95,8 @@ def _card(request: Request, credential_id: str, size: tuple[int, int]) -> Respon
     line = view.valid_from.date().isoformat()
     if view.state != "active":
         line = f"{line} · {view.state.upper()}"
+    if size == OG_SIZE and view.recipient_name:  # only when the recipient chose to show it
+        line = f"{view.recipient_name} · {line}"
     png = card_png(
         title=view.name,
         issuer=view.issuer_name,
@@ -102,6 +107,14 @@ def _card(request: Request, credential_id: str, size: tuple[int, int]) -> Respon
         height=size[1],
     )
     return Response(png, media_type="image/png", headers={"Cache-Control": CACHE})
+
+
+def og_image_url(view: CredentialView) -> str:
+    """The preview image's address, changing with what the image shows (the name, once the
+    recipient shows or hides it; the state), so that no cached copy outlives a choice."""
+    shown = f"{view.recipient_name or ''}|{view.state}"
+    version = hashlib.sha256(shown.encode()).hexdigest()[:12]
+    return f"{view.url}/og.png?v={version}"
 
 
 def signature_snippet(view: CredentialView, urls: PublicUrls) -> str:

@@ -15,11 +15,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from microcred.errors import LearnerSignInRequiredError, RateLimitedError
 from microcred.learners.service import SESSION_MAX
 from microcred.store.tables import LearnerRow
+from microcred.web.errors import error_body
 from microcred.web.pages.core import (
     SMALL_FORM_BYTES,
     csrf,
@@ -28,6 +29,9 @@ from microcred.web.pages.core import (
     render,
 )
 from microcred.web.pages.security import LEARNER_COOKIE
+
+# Requests answered in JSON when rate limited (every other limit is a learner's page).
+JSON_PATHS = ("/api/", "/credentials/verify", "/credentials/issue", "/presentations/verify")
 
 SIGN_IN_PATH = "/sign-in"
 
@@ -98,6 +102,12 @@ def install_learner_error_pages(app: FastAPI) -> None:
     @app.exception_handler(RateLimitedError)
     async def _rate_limited(request: Request, error: RateLimitedError) -> Response:
         seconds = max(1, math.ceil(error.retry_after))
+        if request.url.path.startswith(JSON_PATHS):  # the public verify APIs' limits
+            return JSONResponse(
+                error_body(error.code, error.message, expected=error.expected, found=error.found),
+                status_code=429,
+                headers={"Retry-After": str(seconds)},
+            )
         return render(
             request,
             "learner/rate_limited.html",

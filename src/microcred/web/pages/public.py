@@ -20,6 +20,7 @@ from microcred.errors import (
     PermissionDeniedError,
 )
 from microcred.issuing.recipients import LINK_PARAMETER
+from microcred.runtime import Runtime
 from microcred.store.tables import CredentialRow
 from microcred.web.pages import i18n, links
 from microcred.web.pages.core import (
@@ -31,7 +32,7 @@ from microcred.web.pages.core import (
     safe_next,
 )
 from microcred.web.pages.credential_view import build_view, wallet_offer
-from microcred.web.pages.extras import signature_snippet
+from microcred.web.pages.extras import og_image_url, signature_snippet
 from microcred.web.pages.security import EMBED_CSP
 from microcred.web.pages.wallet import claim_sign_in_path
 
@@ -78,13 +79,14 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "qr": links.qr_svg(view.url, view.name),
             "embed": links.embed_snippet(f"{view.url}/embed", view.name),
             "signature": signature_snippet(view, runtime.urls),
-            "og_image": f"{view.url}/og.png",
+            "og_image": og_image_url(view),
             "certificate_url": f"/credentials/{view.id}/certificate.pdf",
             "share": {channel: share_path(view.id, channel) for channel in links.SHARE_CHANNELS},
             "recipient": _recipient_panel(row, token) if recipient else None,
             "done": request.query_params.get("done") if recipient else None,
             "wallet_offer": wallet_offer(runtime, row, token) if recipient else None,
             "claim_sign_in": claim_sign_in_path(row.id, token) if recipient else None,
+            "micro_degree": _micro_degree(runtime, row.id, row.document),
         },
     )
     if recipient:
@@ -96,6 +98,33 @@ def credential_page(request: Request, credential_id: str) -> Response:
         if current_user(request) is None:
             response.background = BackgroundTask(runtime.events.record, row.id, "claimed")
     return response
+
+
+def _micro_degree(
+    runtime: Runtime, credential_id: str, document: dict[str, Any]
+) -> dict[str, Any] | None:
+    """A micro-degree's parts (each linked to its credential, with its digest) in its
+    evidence's order, its CLR and its pathway; None for any other credential."""
+    try:
+        award, parts = runtime.pathways.award_of(credential_id)
+    except NotFoundError:
+        return None
+    failing = set(award.failing or [])
+    order = [e.get("id") for e in document.get("evidence") or [] if isinstance(e, dict)]
+    parts.sort(key=lambda part: order.index(part.url) if part.url in order else len(order))
+    return {
+        "pathway": f"/pathways/{award.pathway_id}",
+        "clr": f"/credentials/{credential_id}/clr",
+        "parts": [
+            {
+                "name": part.name or part.url or part.part_ref,
+                "url": part.url,
+                "digest": part.digest,
+                "failing": part.part_ref in failing,
+            }
+            for part in parts
+        ],
+    }
 
 
 def _public_row(request: Request, credential_id: str) -> CredentialRow:

@@ -1,8 +1,9 @@
 """Browser-facing protections: security headers, signed session cookies and CSRF tokens.
 
-Sessions are stateless signed cookies (HMAC-SHA256 with a key derived from the master secret),
-so signing out on one device does not need a session table; a session is dropped when the user
-is gone, and it expires after ``SESSION_LIFETIME``.
+Sessions are signed cookies (HMAC-SHA256 with a key derived from the master secret) naming a
+session the server keeps (``StaffService.open_session``): signing out ends it there, so a copied
+cookie stops working too. A session is dropped when the user is gone, and it expires after
+``SESSION_LIFETIME``.
 
 CSRF uses a *signed* double submit: a random nonce in an HttpOnly cookie, and in each form
 the HMAC of that nonce and the session id. A cookie planted from a sibling domain is useless
@@ -34,7 +35,8 @@ CSRF_COOKIE = "mc_csrf"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = 12 * 3600
 
-# Everything from our own origin, nothing inline: pages need no script at all.
+# Everything from our own origin, nothing inline: the few scripts (copy buttons, passkeys) are
+# files under /static, and a page works without them.
 PAGE_CSP = (
     "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -92,8 +94,11 @@ class Keys:
 
     # ---- sessions -----------------------------------------------------------------------------
 
-    def encode_session(self, user_id: str, now: float | None = None) -> str:
-        payload = {"u": user_id, "s": secrets.token_urlsafe(16), "t": int(now or time.time())}
+    def encode_session(
+        self, user_id: str, now: float | None = None, session_id: str | None = None
+    ) -> str:
+        session_id = session_id or secrets.token_urlsafe(16)
+        payload = {"u": user_id, "s": session_id, "t": int(now or time.time())}
         body = _b64(json.dumps(payload, separators=(",", ":")).encode())
         return f"{body}.{_b64(self._sign(self.session_key, body))}"
 
@@ -111,16 +116,19 @@ class Keys:
         age = (now or time.time()) - session.issued_at
         return session if 0 <= age < SESSION_LIFETIME else None
 
-    def set_session(self, response: Response, user_id: str) -> None:
+    def set_session(self, response: Response, user_id: str) -> str:
+        """Put a new session in a cookie; returns its id, for the server to record."""
+        session_id = secrets.token_urlsafe(16)
         response.set_cookie(
             SESSION_COOKIE,
-            self.encode_session(user_id),
+            self.encode_session(user_id, session_id=session_id),
             max_age=SESSION_LIFETIME,
             httponly=True,
             samesite="lax",
             secure=self.secure_cookies,
             path="/",
         )
+        return session_id
 
     def clear_session(self, response: Response) -> None:
         response.delete_cookie(

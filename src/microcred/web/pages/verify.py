@@ -5,18 +5,21 @@ in the reader's language. Fetching goes through the guarded client in
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from microcred.errors import RateLimitedError
 from microcred.verification.service import QrOutcome
 from microcred.verify import Status, VerificationResult
 from microcred.verify import messages as m
 from microcred.verify.messages import localised_format
 from microcred.verify.qr import MAX_IMAGE_BYTES, is_plain_picture
+from microcred.web.deps import client_of
 from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n
 from microcred.web.pages.core import csrf, get_pages, language_of, render
@@ -33,13 +36,6 @@ REVOKED_TEMPLATES = frozenset({m.REVOKED, m.REVOKED_BECAUSE, m.OB2_REVOKED, m.OB
 SUSPENDED_TEMPLATES = frozenset({m.SUSPENDED})
 # Two file inputs (badge image, QR photo): a browser sends both parts, even the empty one.
 VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
-
-
-@router.get("/")
-def home() -> Response:
-    """The address ``serve`` prints: the verifier is the public start page (the header links
-    to the console and staff sign-in)."""
-    return RedirectResponse("/verify", status_code=307)
 
 
 @router.get("/verify")
@@ -66,27 +62,52 @@ async def verify_submit(request: Request) -> Response:
     policy = policy_for(request.app.state, get_pages(request).runtime.settings)
     fetch_document, fetcher = policy.fetcher(accept=ACCEPT), policy.fetcher()
     given_url = url.strip() if isinstance(url, str) else ""
-    if picture is not None:
-        if len(picture) > MAX_IMAGE_BYTES:
-            return _too_large(request)
-        outcome = await run_in_threadpool(
-            service.verify_qr, picture, fetch_document=fetch_document, fetcher=fetcher
-        )
-    elif data is not None:
-        # Photos of QR codes may be larger than credentials and badges.
-        limit = MAX_IMAGE_BYTES if is_plain_picture(data) else MAX_INPUT_BYTES
-        if len(data) > limit:
-            return _too_large(request)
-        outcome = await run_in_threadpool(
-            service.verify_upload, data, fetch_document=fetch_document, fetcher=fetcher
-        )
-    elif given_url:
-        result = await run_in_threadpool(
-            service.verify_url, given_url, fetch_document=fetch_document, fetcher=fetcher
-        )
-        outcome = QrOutcome(result, None)
-    else:
+    if picture is not None and len(picture) > MAX_IMAGE_BYTES:
+        return _too_large(request)
+    # Photos of QR codes may be larger than credentials and badges.
+    if data is not None and len(data) > (
+        MAX_IMAGE_BYTES if is_plain_picture(data) else MAX_INPUT_BYTES
+    ):
+        return _too_large(request)
+    if picture is None and data is None and not given_url:
         return render(request, "verify.html", {"result": None, "empty": True}, status_code=422)
+    try:
+        # Bounded per client like the API; a graph refused for its cost shows as a failed check.
+        with get_pages(request).runtime.verify_throttle.admit(client_of(request)) as budget:
+            if picture is not None:
+                outcome = await run_in_threadpool(
+                    service.verify_qr,
+                    picture,
+                    fetch_document=fetch_document,
+                    fetcher=fetcher,
+                    budget=budget,
+                )
+            elif data is not None:
+                outcome = await run_in_threadpool(
+                    service.verify_upload,
+                    data,
+                    fetch_document=fetch_document,
+                    fetcher=fetcher,
+                    budget=budget,
+                )
+            else:
+                result = await run_in_threadpool(
+                    service.verify_url,
+                    given_url,
+                    fetch_document=fetch_document,
+                    fetcher=fetcher,
+                    budget=budget,
+                )
+                outcome = QrOutcome(result, None)
+    except RateLimitedError as error:
+        minutes = max(1, math.ceil(error.retry_after / 60))
+        return render(
+            request,
+            "verify.html",
+            {"result": None, "limited": minutes},
+            status_code=429,
+            headers={"Retry-After": str(error.retry_after)},
+        )
     return render(
         request,
         "verify.html",
@@ -101,6 +122,9 @@ async def verify_submit(request: Request) -> Response:
             "issuer": service.issuer_of(outcome.result),
             "withdrawn": withdrawn(outcome.result),
             "reason": service.status_reason(outcome.result) or _stated_reason(outcome.result),
+            "failing_parts": get_pages(request).runtime.pathways.failing_parts(
+                outcome.result.summary.get("id")
+            ),
             "pasted": text if isinstance(text, str) else "",
             "url": given_url,
         },
@@ -143,6 +167,7 @@ def _parts(request: Request, result: VerificationResult) -> list[dict[str, Any]]
             "role": part.role,
             "path": part.path,
             "verified": part.result.verified,
+            "outcome": part.result.outcome.value,
             "name": part.result.summary.get("achievement") or part.result.summary.get("name"),
             "issuer": (part.result.summary.get("issuer") or {}).get("name")
             or (part.result.summary.get("issuer") or {}).get("id"),

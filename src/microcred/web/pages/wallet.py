@@ -82,6 +82,8 @@ def wallet_page(request: Request, learner: LearnerRequired) -> Response:
         "pages": max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
         "public": runtime.showcase.public_refs(learner.id),
         "notices": runtime.wallet_notices.notices(learner.id),
+        # Pathways the learner has begun (one part done) or completed.
+        "pathways": [p for p in runtime.pathways.learner_progress(learner.id) if p.tree.used()],
         "profile_slug": learner.profile_slug,
         "profile_url": runtime.urls.learner_profile(learner.profile_slug)
         if learner.profile_slug

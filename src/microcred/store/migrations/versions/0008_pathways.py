@@ -1,4 +1,5 @@
-"""Pathways and micro-degrees: pathways, their co-issuers, awards and the parts awards count
+"""Pathways and micro-degrees: pathways, their co-issuers, awards, the parts awards count,
+and endorsements
 
 Revision ID: 0008
 Revises: 0007
@@ -107,8 +108,41 @@ def upgrade() -> None:
             batch_op.f("ix_pathway_award_parts_part_ref"), ["part_ref"], unique=False
         )
 
+    op.create_table(
+        "pathway_endorsements",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("pathway_id", sa.String(length=36), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column("status_list_seq", sa.Integer(), nullable=False),
+        sa.Column("status_index", sa.Integer(), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("withdrawn_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_pathway_endorsements_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["pathway_id"],
+            ["pathways.id"],
+            name=op.f("fk_pathway_endorsements_pathway_id_pathways"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_pathway_endorsements")),
+    )
+    with op.batch_alter_table("pathway_endorsements", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_pathway_endorsements_issuer_id"), ["issuer_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_pathway_endorsements_pathway_id"), ["pathway_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("pathway_endorsements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_pathway_endorsements_pathway_id"))
+        batch_op.drop_index(batch_op.f("ix_pathway_endorsements_issuer_id"))
+    op.drop_table("pathway_endorsements")
     with op.batch_alter_table("pathway_award_parts", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_pathway_award_parts_part_ref"))
     op.drop_table("pathway_award_parts")

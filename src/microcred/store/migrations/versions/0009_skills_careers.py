@@ -1,4 +1,4 @@
-"""skills and careers: O*NET / ESCO occupations, skills, their links; achievement offers
+"""skills and careers: O*NET / ESCO taxonomy, achievement offers, employers and consented search
 
 Revision ID: 0009
 Revises: 0007
@@ -81,8 +81,76 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("achievement_id", name=op.f("pk_career_offers")),
     )
 
+    op.create_table(
+        "employers",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_employers")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_employers_token_hash")),
+    )
+    op.create_table(
+        "skill_shares",
+        sa.Column("learner_id", sa.String(length=36), nullable=False),
+        sa.Column("ref", sa.String(length=36), nullable=False),
+        sa.Column("skill_id", sa.String(length=300), nullable=False),
+        sa.Column("shared_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["learner_id"], ["learners.id"], name=op.f("fk_skill_shares_learner_id_learners")
+        ),
+        sa.PrimaryKeyConstraint("learner_id", "ref", "skill_id", name=op.f("pk_skill_shares")),
+    )
+    with op.batch_alter_table("skill_shares", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_skill_shares_skill_id"), ["skill_id"], unique=False)
+    op.create_table(
+        "employer_searches",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("employer_id", sa.String(length=36), nullable=False),
+        sa.Column("query", sa.String(length=500), nullable=False),
+        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["employer_id"],
+            ["employers.id"],
+            name=op.f("fk_employer_searches_employer_id_employers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_employer_searches")),
+    )
+    with op.batch_alter_table("employer_searches", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_employer_searches_employer_at", ["employer_id", "at"], unique=False
+        )
+    op.create_table(
+        "employer_hits",
+        sa.Column("search_id", sa.String(length=36), nullable=False),
+        sa.Column("learner_id", sa.String(length=36), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["learner_id"], ["learners.id"], name=op.f("fk_employer_hits_learner_id_learners")
+        ),
+        sa.ForeignKeyConstraint(
+            ["search_id"],
+            ["employer_searches.id"],
+            name=op.f("fk_employer_hits_search_id_employer_searches"),
+        ),
+        sa.PrimaryKeyConstraint("search_id", "learner_id", name=op.f("pk_employer_hits")),
+    )
+    with op.batch_alter_table("employer_hits", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_employer_hits_learner_id"), ["learner_id"], unique=False
+        )
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("employer_hits", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_employer_hits_learner_id"))
+    op.drop_table("employer_hits")
+    with op.batch_alter_table("employer_searches", schema=None) as batch_op:
+        batch_op.drop_index("ix_employer_searches_employer_at")
+    op.drop_table("employer_searches")
+    with op.batch_alter_table("skill_shares", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_skill_shares_skill_id"))
+    op.drop_table("skill_shares")
+    op.drop_table("employers")
     op.drop_table("career_offers")
     with op.batch_alter_table("skill_links", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_skill_links_skill_id"))

@@ -185,6 +185,30 @@ def upgrade() -> None:
         op.f("ix_lms_statements_lrs_key_id"), "lms_statements", ["lrs_key_id"], unique=False
     )
     op.create_table(
+        "lti_contexts",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("platform_id", sa.String(length=36), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("context_id", sa.String(length=255), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=True),
+        sa.Column("memberships_url", sa.String(length=2000), nullable=True),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_contexts_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_contexts_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_contexts")),
+        sa.UniqueConstraint("platform_id", "context_id", name=op.f("uq_lti_contexts_platform_id")),
+    )
+    op.create_index(op.f("ix_lti_contexts_issuer_id"), "lti_contexts", ["issuer_id"], unique=False)
+    op.create_index(
+        op.f("ix_lti_contexts_platform_id"), "lti_contexts", ["platform_id"], unique=False
+    )
+    op.create_table(
         "lti_launches",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("platform_id", sa.String(length=36), nullable=False),
@@ -211,6 +235,54 @@ def upgrade() -> None:
     op.create_index(op.f("ix_lti_launches_issuer_id"), "lti_launches", ["issuer_id"], unique=False)
     op.create_index(
         op.f("ix_lti_launches_platform_id"), "lti_launches", ["platform_id"], unique=False
+    )
+    op.create_table(
+        "lti_line_items",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("platform_id", sa.String(length=36), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("url", sa.String(length=2000), nullable=False),
+        sa.Column("url_hash", sa.String(length=64), nullable=False),
+        sa.Column("activity_id", sa.String(length=2000), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("pulled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_line_items_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_line_items_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_lti_line_items")),
+        sa.UniqueConstraint("platform_id", "url_hash", name=op.f("uq_lti_line_items_platform_id")),
+    )
+    op.create_index(
+        op.f("ix_lti_line_items_issuer_id"), "lti_line_items", ["issuer_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_lti_line_items_platform_id"), "lti_line_items", ["platform_id"], unique=False
+    )
+    op.create_table(
+        "lti_registrations",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("issuer_id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("platform_id", sa.String(length=36), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["issuer_id"], ["issuers.id"], name=op.f("fk_lti_registrations_issuer_id_issuers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["platform_id"],
+            ["lti_platforms.id"],
+            name=op.f("fk_lti_registrations_platform_id_lti_platforms"),
+        ),
+        sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_lti_registrations")),
+    )
+    op.create_index(
+        op.f("ix_lti_registrations_issuer_id"), "lti_registrations", ["issuer_id"], unique=False
     )
     op.create_table(
         "lti_states",
@@ -362,7 +434,10 @@ def downgrade() -> None:
         "webhook_deliveries",
         "lti_used_nonces",
         "lti_states",
+        "lti_registrations",
+        "lti_line_items",
         "lti_launches",
+        "lti_contexts",
         "lms_statements",
         "lms_rules",
         "webhook_subscriptions",

@@ -1,0 +1,290 @@
+"""Employers search learners who opted in, by skill or occupation, ranked by verified evidence.
+
+A learner opts in per credential (``share``) and withdraws at any time (``withdraw``); only
+credentials shared and still active (verified, not revoked, suspended or expired) are ever
+read, so a learner who did not opt in cannot be found, counted or inferred: the search reads
+``skill_shares`` and nothing else. A hit names the learner by a handle of their own per
+employer (an HMAC, not linkable across employers) and shows the shared credentials only.
+Searches are rate limited per employer and logged; learners see the searches that found them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from microcred.careers.repository import EmployersRepository
+from microcred.crypto import jose
+from microcred.errors import ConflictError, InputError, MicrocredError, RateLimitedError
+from microcred.skills.alignment import achievement_of_credential
+from microcred.skills.service import SkillsService
+from microcred.store.db import transaction
+from microcred.store.tables import EmployerRow, EmployerSearchRow
+from microcred.wallet.service import WalletItem, WalletService
+
+SEARCHES_PER_HOUR = 60
+MAX_RESULTS = 50
+TOKEN_PREFIX = "mce_"  # noqa: S105 (a prefix, not a secret)
+
+
+@dataclass(frozen=True)
+class SharedCredential:
+    name: str
+    issuer: str
+    skills: tuple[str, ...]
+    """The searched skills it shows (names)."""
+
+
+@dataclass(frozen=True)
+class Hit:
+    handle: str
+    score: float
+    credentials: tuple[SharedCredential, ...]
+
+
+@dataclass(frozen=True)
+class Shareable:
+    ref: str
+    name: str
+    issuer: str
+    skills: tuple[str, ...]
+    shared: bool
+
+
+@dataclass(frozen=True)
+class FoundBy:
+    employer: str
+    query: str
+    at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class EmployerSearchService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        *,
+        clock: Callable[[], datetime],
+        skills: SkillsService,
+        wallet: WalletService,
+        secret: bytes,
+    ) -> None:
+        """``secret``: keys the per-employer learner handles."""
+        self.sessions = sessions
+        self.clock = clock
+        self.skills = skills
+        self.wallet = wallet
+        self._secret = secret
+
+    # ---- employers --------------------------------------------------------------------------
+
+    def create_employer(self, name: str) -> tuple[str, str]:
+        """A new employer; returns its id and its API token (shown once, stored hashed)."""
+        name = " ".join(name.split())
+        if not name or len(name) > 200:
+            raise InputError("an employer needs a name", expected="1 to 200 characters")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        row = EmployerRow(
+            id=str(uuid.uuid4()), name=name, token_hash=token_hash(token), created_at=self.clock()
+        )
+        with transaction(self.sessions) as session:
+            EmployersRepository(session).add_employer(row)
+        return row.id, token
+
+    def authenticate(self, token: str) -> EmployerRow | None:
+        if not token.startswith(TOKEN_PREFIX):
+            return None
+        with self.sessions() as session:
+            row = EmployersRepository(session).employer_by_token(token_hash(token))
+            if row is not None:
+                session.expunge(row)
+            return row
+
+    # ---- the learner's consent ------------------------------------------------------------
+
+    def _skills_of(self, item: WalletItem) -> frozenset[str]:
+        document = item.document
+        if isinstance(document, str):
+            try:
+                document = jose.decode_unverified(document)[1]
+            except MicrocredError:
+                return frozenset()
+        if not isinstance(document, dict):
+            return frozenset()
+        return self.skills.names().of_achievement(achievement_of_credential(document))
+
+    def share(self, learner_id: str, ref: str) -> frozenset[str]:
+        """Let employers find this credential (the learner's own, active, naming a skill)."""
+        item = self.wallet.get(learner_id, ref)  # another learner's: not found
+        if item.state != "active":
+            raise ConflictError(
+                "only a verified, current credential can be shared",
+                expected="an active credential",
+                found=item.state,
+            )
+        skills = self._skills_of(item)
+        if not skills:
+            raise InputError(
+                "this credential names no skill an employer could search for",
+                expected="an achievement aligned to O*NET or ESCO skills",
+            )
+        with transaction(self.sessions) as session:
+            EmployersRepository(session).replace_share(learner_id, ref, skills, self.clock())
+        return skills
+
+    def shareable(self, learner_id: str, *, limit: int = 200) -> list[Shareable]:
+        """The learner's active credentials that name a skill, and whether each is shared."""
+        shared = self.shared_refs(learner_id)
+        names = self.skills.taxonomy().skills
+        page, _total = self.wallet.list_credentials(learner_id, limit=limit)
+        found = []
+        for item in page:
+            if item.state != "active":
+                continue
+            skills = self._skills_of(item)
+            if skills:
+                found.append(
+                    Shareable(
+                        ref=item.id,
+                        name=item.name or "",
+                        issuer=item.issuer_name or "",
+                        skills=tuple(sorted(names[s].name for s in skills if s in names)),
+                        shared=item.id in shared,
+                    )
+                )
+        return found
+
+    def withdraw(self, learner_id: str, ref: str) -> None:
+        with transaction(self.sessions) as session:
+            EmployersRepository(session).withdraw(learner_id, ref)
+
+    def shared_refs(self, learner_id: str) -> set[str]:
+        with self.sessions() as session:
+            return {ref for ref, _skill in EmployersRepository(session).shares_of(learner_id)}
+
+    def found_by(self, learner_id: str) -> list[FoundBy]:
+        with self.sessions() as session:
+            rows = EmployersRepository(session).searches_finding(learner_id)
+        return [FoundBy(name, query, at) for name, query, at in rows]
+
+    # ---- search -----------------------------------------------------------------------------
+
+    def _wanted(self, skills: list[str] | None, occupation: str | None) -> dict[str, float]:
+        names = self.skills.names()
+        if occupation:
+            found = self.skills.occupation(occupation)
+            links = self.skills.taxonomy().links.get(found.id, [])
+            return {link.skill_id: link.weight for link in links}
+        wanted: dict[str, float] = {}
+        unknown = []
+        for name in skills or []:
+            ids = names.named(name)
+            if not ids:
+                unknown.append(name)
+            wanted.update(dict.fromkeys(ids, 1.0))
+        if unknown:
+            raise InputError(
+                "unknown skill",
+                expected="skill names or ids from /api/v1/skills/suggest",
+                found=", ".join(repr(u[:60]) for u in unknown[:5]),
+            )
+        if not wanted:
+            raise InputError("nothing to search for", expected='"skills" or "occupation"')
+        return wanted
+
+    def search(
+        self,
+        employer: EmployerRow,
+        *,
+        skills: list[str] | None = None,
+        occupation: str | None = None,
+        limit: int = 20,
+    ) -> list[Hit]:
+        now = self.clock()
+        with self.sessions() as session:
+            done = EmployersRepository(session).searches_since(
+                employer.id, now - timedelta(hours=1)
+            )
+        if done >= SEARCHES_PER_HOUR:
+            raise RateLimitedError(
+                "too many searches", retry_after=3600, expected=f"{SEARCHES_PER_HOUR} an hour"
+            )
+        wanted = self._wanted(skills, occupation)
+        with self.sessions() as session:
+            rows = EmployersRepository(session).shares_with(wanted)
+        evidence: dict[str, dict[str, set[str]]] = {}
+        for learner, ref, skill in rows:
+            evidence.setdefault(learner, {}).setdefault(ref, set()).add(skill)
+        taxonomy = self.skills.taxonomy()
+        ranked = sorted(
+            evidence.items(),
+            key=lambda kv: (-sum(wanted[s] for s in set().union(*kv[1].values())), -len(kv[1])),
+        )
+        hits: list[Hit] = []
+        found: list[str] = []
+        for learner, refs in ranked:
+            if len(hits) >= max(1, min(limit, MAX_RESULTS)):
+                break
+            # Only what is still active counts: a credential revoked since it was shared drops.
+            held = self.wallet.get_many(learner, list(refs))
+            active = {ref: refs[ref] for ref, item in held.items() if item.state == "active"}
+            if not active:
+                continue
+            shown = set().union(*active.values())
+            found.append(learner)
+            hits.append(
+                Hit(
+                    handle=self._handle(employer.id, learner),
+                    score=round(sum(wanted[s] for s in shown), 2),
+                    credentials=tuple(
+                        SharedCredential(
+                            name=held[ref].name or "",
+                            issuer=held[ref].issuer_name or "",
+                            skills=tuple(sorted(taxonomy.skills[s].name for s in shows)),
+                        )
+                        for ref, shows in sorted(active.items())
+                    ),
+                )
+            )
+        query = f"occupation={occupation}" if occupation else "skills=" + ",".join(skills or [])
+        with transaction(self.sessions) as session:
+            EmployersRepository(session).log_search(
+                EmployerSearchRow(
+                    id=str(uuid.uuid4()), employer_id=employer.id, query=query[:500], at=now
+                ),
+                {
+                    learner
+                    for learner, _ in ranked
+                    if self._handle(employer.id, learner) in {h.handle for h in hits}
+                },
+            )
+        return hits
+
+    def _handle(self, employer_id: str, learner_id: str) -> str:
+        digest = hmac.new(self._secret, f"{employer_id}:{learner_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:20]
+
+    # ---- the learner's export and deletion (LearnerDataHook) --------------------------------
+
+    def export(self, session: Session, learner_id: str) -> dict[str, object]:
+        repo = EmployersRepository(session)
+        return {
+            "shared_with_employers": sorted({ref for ref, _ in repo.shares_of(learner_id)}),
+            "found_by": [
+                {"employer": name, "query": query, "at": at.isoformat()}
+                for name, query, at in repo.searches_finding(learner_id, limit=10_000)
+            ],
+        }
+
+    def delete(self, session: Session, learner_id: str) -> None:
+        EmployersRepository(session).forget_learner(learner_id)
