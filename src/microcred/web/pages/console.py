@@ -114,7 +114,10 @@ def dashboard(request: Request, actor: Viewer) -> Response:
 
 @router.get("/issue")
 def issue_form(request: Request, actor: Issuer) -> Response:
-    return _issue_page(request, actor, {})
+    # "Issue" beside an achievement links here with it chosen (an unknown id selects nothing).
+    chosen = str(request.query_params.get("achievement") or "")[:100]
+    values = {"achievement": chosen, "email": "", "name": "", "did": ""}
+    return _issue_page(request, actor, {"values": values} if chosen else {})
 
 
 @router.post("/issue", dependencies=[SmallFormCsrf])
