@@ -205,3 +205,18 @@ export function didDocumentsLoader(documents, base = documentLoader) {
     return base(url);
   };
 }
+
+/**
+ * Wraps a loader so that the given status list credentials (read from files the caller vouches
+ * for, like DID documents above) are served at their `id`: the status check stays offline.
+ */
+export function statusListsLoader(documents, base = documentLoader) {
+  const byId = new Map(documents.map(document => [document.id, document]));
+  return async function statusListLoader(url) {
+    const document = typeof url === 'string' ? byId.get(url) : undefined;
+    if(document) {
+      return {contextUrl: null, documentUrl: url, document: deepFreeze(structuredClone(document))};
+    }
+    return base(url);
+  };
+}

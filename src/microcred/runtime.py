@@ -56,6 +56,7 @@ from microcred.oid4vci.service import Oid4vciService, copies_in
 from microcred.operations.health import OperationsService
 from microcred.operations.metrics import Metrics
 from microcred.pathways.endorsements import EndorsementService
+from microcred.pathways.endorsing import EndorsementBook
 from microcred.pathways.service import EVALUATE_JOB, PathwayService
 from microcred.settings import Settings
 from microcred.skills.service import SkillsService
@@ -451,6 +452,22 @@ class Runtime:
             issuers=self.issuers,
             lifecycle=lambda: self.lifecycle,
             status_list_length=self.settings.status_list_length,
+        )
+
+    @cached_property
+    def endorsement_book(self) -> EndorsementBook:
+        """Endorsements of achievements and issuers by our issuers, and external organisations'
+        (by DID) that the endorsed issuer submits, verified on the way in."""
+        return EndorsementBook(
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            issuers=self.issuers,
+            lifecycle=lambda: self.lifecycle,
+            verification=lambda: self.verification,
+            status_list_length=self.settings.status_list_length,
+            # Other organisations' did:web documents and status lists, through the guarded client.
+            fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
         )
 
     # ---- Open Badges API (apps a learner authorised read and add credentials) -------------------

@@ -1,11 +1,12 @@
 """A micro-degree and its CLR, made by the platform, verified by Digital Bazaar's reference stack
-(offline: the issuers' did:web documents are handed to it as files)."""
+(offline: the issuers' did:web documents and the status list credentials are handed to it as
+files)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,16 @@ NODE = node_or_skip()
 pytestmark = pytest.mark.interop
 
 
-def js_verify(document: dict[str, Any], tmp: Path, did_documents: list[Path]) -> dict[str, Any]:
+def js_verify(
+    document: dict[str, Any],
+    tmp: Path,
+    did_documents: list[Path],
+    status_lists: Sequence[Path] = (),
+) -> dict[str, Any]:
     path = tmp / "doc.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     flags = [arg for doc in did_documents for arg in ("--did-document", str(doc))]
+    flags += [arg for doc in status_lists for arg in ("--status-list", str(doc))]
     done = subprocess.run(
         [NODE, str(JS_DIR / "verify.mjs"), *flags, str(path)],
         capture_output=True,
@@ -39,6 +46,20 @@ def js_verify(document: dict[str, Any], tmp: Path, did_documents: list[Path]) ->
     assert done.returncode in (0, 1), done.stderr
     verdict: dict[str, Any] = json.loads(done.stdout)
     return verdict
+
+
+def status_list_files(runtime: Runtime, document: dict[str, Any], tmp: Path) -> list[Path]:
+    """The current signed status list credential of each of the document's status entries, as
+    the server publishes it, written to a file for the harness."""
+    files = []
+    for n, entry in enumerate(document["credentialStatus"]):
+        address = runtime.urls.status_list_address(entry["statusListCredential"])
+        assert address is not None, entry
+        path = tmp / f"status-{n}.json"
+        listed = runtime.status_lists.signed_list(address.slug, address.purpose, address.seq)
+        path.write_text(json.dumps(listed), encoding="utf-8")
+        files.append(path)
+    return files
 
 
 @pytest.fixture
@@ -62,7 +83,7 @@ def test_the_micro_degree_and_its_clr_verify_in_the_reference(
     b = make_achievement(runtime, other_issuer, "Databases", credits=4, eqf=5)
     two_part_pathway(runtime, issuer, [a, b])
     issue(runtime, issuer, a)
-    issue(runtime, other_issuer, b)
+    part_b = issue(runtime, other_issuer, b)
     with runtime.sessions() as session:
         award = session.scalars(select(PathwayAwardRow)).one()
         degree = session.get(CredentialRow, award.credential_id)
@@ -73,11 +94,20 @@ def test_the_micro_degree_and_its_clr_verify_in_the_reference(
         path.write_text(json.dumps(runtime.issuers.did_document(fixture.slug)), encoding="utf-8")
         dids.append(path)
 
-    # The micro-degree: its proof verifies; the harness refuses to judge status lists (it is
-    # offline), and that is the only thing it says against it.
+    # The micro-degree: verified in full, its status lists (revocation and suspension, fetched
+    # from the server as published) checked by the reference status list library.
     verdict = js_verify(degree.document, tmp_path, dids)
     assert verdict["proofVerified"] is True, verdict
     assert [e for e in verdict["errors"] if "credentialStatus" not in e] == [], verdict
+    lists = status_list_files(runtime, degree.document, tmp_path)
+    assert len(lists) == 2
+    verdict = js_verify(degree.document, tmp_path, dids, lists)
+    assert verdict == {
+        "verified": True,
+        "errors": [],
+        "proofVerified": True,
+        "proofErrors": [],
+    }, verdict
 
     # The CLR has no status of its own: verified in full, and each part's proof too.
     clr = runtime.pathways.clr(degree.id)
@@ -92,3 +122,12 @@ def test_the_micro_degree_and_its_clr_verify_in_the_reference(
     verdict = js_verify(endorsement.document, tmp_path, dids)
     assert verdict["proofVerified"] is True, verdict
     assert [e for e in verdict["errors"] if "credentialStatus" not in e] == [], verdict
+
+    # A part revoked: the cascade suspends the micro-degree, and the reference, reading the
+    # suspension list as now published, refuses it for that reason alone.
+    runtime.lifecycle.revoke(SYSTEM, other_issuer.id, part_b.id, "issued in error")
+    lists = status_list_files(runtime, degree.document, tmp_path)
+    verdict = js_verify(degree.document, tmp_path, dids, lists)
+    assert verdict["verified"] is False, verdict
+    assert verdict["proofVerified"] is True, verdict
+    assert verdict["errors"] == ["credentialStatus: status bit set (suspension)"], verdict

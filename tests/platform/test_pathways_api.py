@@ -159,4 +159,5 @@ def test_another_issuer_endorses_a_pathway_and_withdraws_it(
     assert status is not None
     assert status.status == Status.FAILED
     page = web.get(f"/pathways/{view.row.id}", headers={"Accept": "text/html"}).text
-    assert "Our hiring managers trust it." not in page
+    assert "Our hiring managers trust it." in page  # still listed, saying it was withdrawn
+    assert "Withdrawn by the endorser" in page

@@ -33,6 +33,9 @@ from microcred.notifications.status_mail import (
     StatusMailService,
 )
 from microcred.pathways.service import (
+    CASCADE_JOB,
+    CASCADE_RETRIES,
+    CASCADE_RETRY_DELAY,
     EVALUATE_JOB,
     EVALUATE_RETRIES,
     EVALUATE_RETRY_DELAY,
@@ -145,6 +148,15 @@ def register_tasks(
 
         queue.register(
             EVALUATE_JOB, evaluate, retries=EVALUATE_RETRIES, retry_delay=EVALUATE_RETRY_DELAY
+        )
+
+        # A part many micro-degrees depend on moved: one chunk of their cascade (idempotent:
+        # it applies the part's current state, and what is done already is left as it is).
+        def cascade(ref: str, award_ids: list[str]) -> int:
+            return get_pathways().cascade_job(ref, award_ids)
+
+        queue.register(
+            CASCADE_JOB, cascade, retries=CASCADE_RETRIES, retry_delay=CASCADE_RETRY_DELAY
         )
 
     # Webhooks out: one attempt per job (the queue's own retries stay off: the delivery row

@@ -119,9 +119,12 @@ class PathwayRepository(Repository):
             select(PathwayAwardRow).where(PathwayAwardRow.credential_id == credential_id)
         ).scalar_one_or_none()
 
-    def awards_with_part(self, part_ref: str) -> list[PathwayAwardRow]:
-        """Awards that counted this credential, locked (a cascade rewrites ``failing``)."""
-        rows = self.session.execute(
+    def awards_with_part(
+        self, part_ref: str, only: Sequence[str] | None = None
+    ) -> list[PathwayAwardRow]:
+        """Awards that counted this credential (``only`` these award ids, when given), locked
+        (a cascade rewrites ``failing``)."""
+        query = (
             select(PathwayAwardRow)
             .join(PathwayAwardPartRow, PathwayAwardPartRow.award_id == PathwayAwardRow.id)
             .where(
@@ -130,6 +133,21 @@ class PathwayRepository(Repository):
             )
             .order_by(PathwayAwardRow.id)
             .with_for_update(of=PathwayAwardRow)
+        )
+        if only is not None:
+            query = query.where(PathwayAwardRow.id.in_(list(only)))
+        return list(self.session.execute(query).scalars())
+
+    def award_ids_with_part(self, part_ref: str) -> list[str]:
+        """The ids of the awards that counted this credential, unlocked (to plan chunks)."""
+        rows = self.session.execute(
+            select(PathwayAwardRow.id)
+            .join(PathwayAwardPartRow, PathwayAwardPartRow.award_id == PathwayAwardRow.id)
+            .where(
+                PathwayAwardPartRow.part_ref == part_ref,
+                PathwayAwardRow.credential_id.is_not(None),
+            )
+            .order_by(PathwayAwardRow.id)
         )
         return list(rows.scalars())
 

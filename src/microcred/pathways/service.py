@@ -78,6 +78,12 @@ EVALUATE_JOB = "pathways.evaluate"
 EVALUATE_RETRIES = 3
 EVALUATE_RETRY_DELAY = 30
 NOTIFY_JOB = "wallet.notify"  # the wallet's notice mail (microcred.wallet.reverify)
+CASCADE_JOB = "pathways.cascade"
+CASCADE_RETRIES = 3
+CASCADE_RETRY_DELAY = 10
+CASCADE_INLINE = 50  # a part counted by more awards than this cascades in jobs, by chunks
+CASCADE_CHUNK = 250
+_TARGET = {"revoke": "revoked", "suspend": "suspended", "reinstate": "active"}
 MAX_HELD = 5000
 CLR_CONTEXTS = [
     "https://www.w3.org/ns/credentials/v2",
@@ -163,9 +169,14 @@ class PathwayService:
         wallet: WalletService,
         queue: JobQueue,
         lifecycle: Callable[[], LifecycleService] | None = None,
+        cascade_inline: int = CASCADE_INLINE,
+        cascade_chunk: int = CASCADE_CHUNK,
     ) -> None:
         """``lifecycle``: called when an imported part moves (the lifecycle service takes
-        this one as a hook, so it is looked up when needed)."""
+        this one as a hook, so it is looked up when needed). A part of ours that more than
+        ``cascade_inline`` awards counted moves their micro-degrees in jobs of
+        ``cascade_chunk`` awards each, after its own move commits (one transaction over
+        thousands of micro-degrees would hold the status lists' locks throughout)."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -175,6 +186,8 @@ class PathwayService:
         self.wallet = wallet
         self.queue = queue
         self._lifecycle = lifecycle
+        self.cascade_inline = cascade_inline
+        self.cascade_chunk = max(1, cascade_chunk)
         self._cache = _FactsCache()
         self._plans: dict[tuple[str, int], Plan] = {}
         self._counted_key: tuple[tuple[str, int], ...] | None = None
@@ -719,9 +732,12 @@ class PathwayService:
         are only flagged; the issuer's audit log and the learner's wallet hear of it."""
         repo = PathwayRepository(session)
         dependents: list[Dependent] = []
-        for award in repo.awards_with_part(moved.ref):
+        if moved.scope is None and self._chunked(repo, moved.ref):
+            return dependents  # too many for this transaction: after_move queues the chunks
+        for award in repo.awards_with_part(moved.ref, moved.scope):
             pathway = repo.get(award.pathway_id)
-            failing = set(award.failing or [])
+            before = sorted(award.failing or [])
+            failing = set(before)
             if moved.action in ("revoked", "suspended"):
                 failing.add(moved.ref)
             else:
@@ -734,6 +750,8 @@ class PathwayService:
             move = _cascade(pathway.policy, moved.action, failing, degree)
             if move is not None:
                 dependents.append(Dependent(pathway.issuer_id, degree.id, move, reason))
+            if award.failing == before and (move is None or degree.state == _TARGET[move]):
+                continue  # a chunk run again (a retried job): done and told already
             record_audit(
                 session,
                 "system",
@@ -784,12 +802,40 @@ class PathwayService:
             title = parts[0].name or parts[0].url or ref
             self.lifecycle().followed(Moved(ref, action, title, parts[0].url or ref))
 
+    def _chunked(self, repo: PathwayRepository, ref: str) -> bool:
+        """Whether a move of ``ref`` cascades in jobs: one of our credentials that more than
+        ``cascade_inline`` awards counted (an import is one learner's: a few awards)."""
+        if repo.credential(ref) is None:
+            return False
+        return len(repo.award_ids_with_part(ref)) > self.cascade_inline
+
+    def cascade_job(self, ref: str, award_ids: list[str]) -> int:
+        """One chunk of a large cascade: these awards' micro-degrees follow the part's state
+        as it is now (not as it was when queued: a later move's chunks may have run first),
+        in one transaction. Idempotent: run again, it moves and tells nothing twice."""
+        with self.sessions() as session:
+            part = session.get(CredentialRow, ref)
+            if part is None:
+                return 0
+            action = {"revoked": "revoked", "suspended": "suspended"}.get(part.state, "reinstated")
+            title = _credential_title(part)
+        self.lifecycle().followed(
+            Moved(ref, action, title, self.urls.credential(ref), scope=tuple(award_ids))
+        )
+        return len(award_ids)
+
     def after_move(self, row: CredentialRow, action: str) -> None:
-        """A micro-degree moved because of a part: mail the learner their wallet notices."""
+        """A part with many awards moved: queue its cascade by chunks. A micro-degree moved
+        because of a part: mail the learner their wallet notices."""
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            ids = repo.award_ids_with_part(row.id)
+            award = repo.award_of_credential(row.id)
+        if len(ids) > self.cascade_inline:
+            for start in range(0, len(ids), self.cascade_chunk):
+                self.queue.enqueue(CASCADE_JOB, row.id, ids[start : start + self.cascade_chunk])
         if action not in ("revoked", "suspended"):
             return
-        with self.sessions() as session:
-            award = PathwayRepository(session).award_of_credential(row.id)
         if award is not None and award.learner_key.startswith("learner:"):
             self.queue.enqueue(NOTIFY_JOB, award.learner_key.removeprefix("learner:"))
 
@@ -958,6 +1004,7 @@ def check_email(email: Any) -> str:
 
 
 __all__ = [
+    "CASCADE_JOB",
     "EVALUATE_JOB",
     "PathwayService",
     "PathwayView",

@@ -68,6 +68,9 @@ class Moved:
     action: str  # revoked | suspended | reinstated
     title: str
     url: str
+    scope: tuple[str, ...] | None = None
+    """Only these dependents (a hook's own keys: one chunk of a large cascade run as jobs);
+    None: all of them."""
 
 
 class LifecycleHook(Protocol):

@@ -1291,3 +1291,33 @@ class SignInLimitRow(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     count: Mapped[int] = mapped_column(Integer)
     window_ends_at: Mapped[datetime] = mapped_column(index=True)
+
+
+# --- endorsements of achievements, issuers and pathways (issue 15; migration 0016b) ---------------
+
+
+class EndorsementRow(Base):
+    """An OB 3.0 EndorsementCredential of an achievement, an issuer or a pathway (``subject_type``,
+    ``subject_id``): signed here by one of our issuers (``endorser_issuer_id``, withdrawn by its
+    revocation bit), or signed elsewhere by ``endorser`` (a DID) and submitted by the endorsed
+    issuer, verified on the way in; ``state`` is the last check's verdict (``verified``,
+    ``withdrawn``, ``not_verified``) at ``checked_at``."""
+
+    __tablename__ = "endorsements"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[str] = mapped_column(String(36), index=True)
+    endorsed_issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    endorser_issuer_id: Mapped[str | None] = mapped_column(ForeignKey("issuers.id"), index=True)
+    endorser: Mapped[str] = mapped_column(String(2000))
+    endorser_name: Mapped[str] = mapped_column(String(500))
+    comment: Mapped[str | None] = mapped_column(Text)
+    status_list_seq: Mapped[int | None] = mapped_column(Integer)
+    status_index: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text)
+    checked_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]

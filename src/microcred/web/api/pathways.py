@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Response
 
 from microcred.errors import InputError, NotFoundError
 from microcred.pathways.service import check_email
+from microcred.store.tables import EndorsementRow
 from microcred.web.deps import ActorDep, RawBody, RuntimeDep, json_body
 
 router = APIRouter(tags=["pathways"])
@@ -95,12 +96,81 @@ def endorse_pathway(
     return _json(row.document, "application/vc+ld+json", status=201)
 
 
+@router.post("/api/v1/issuers/{issuer_id}/endorsements", status_code=201)
+def endorse(issuer_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep) -> Response:
+    """The issuer endorses another issuer's achievement or another issuer: body
+    ``{"achievement": ID}`` or ``{"issuer": ID}``, optional ``"comment"``; the answer is the
+    signed EndorsementCredential."""
+    actor.require(issuer_id, "issuer")
+    data = json_body(body)
+    if not isinstance(data, dict):
+        raise InputError("the body must be a JSON object", found=type(data).__name__)
+    named = [key for key in ("achievement", "issuer") if key in data]
+    if len(named) != 1 or not isinstance(data[named[0]], str):
+        raise InputError(
+            "name what is endorsed",
+            expected='exactly one of "achievement" or "issuer", an id',
+            found=", ".join(sorted(data)) or "nothing",
+        )
+    comment = data.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise InputError("comment must be text", found=type(comment).__name__)
+    row = runtime.endorsement_book.endorse(actor, issuer_id, named[0], data[named[0]], comment)
+    return _json(row.document, "application/vc+ld+json", status=201)
+
+
+@router.post("/api/v1/issuers/{issuer_id}/endorsements/external", status_code=201)
+def submit_external_endorsement(
+    issuer_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The endorsed issuer submits an EndorsementCredential an external organisation signed
+    (the body, as JSON); stored only once our verifier verified it."""
+    row = runtime.endorsement_book.submit(actor, issuer_id, body)
+    return _json(_endorsement_json(runtime.endorsement_book.url(row.id), row), status=201)
+
+
+@router.post("/api/v1/issuers/{issuer_id}/endorsements/{endorsement_id}/check")
+def recheck_endorsement(
+    issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """Verify an external endorsement of the issuer's again (its endorser may have withdrawn it)."""
+    actor.require(issuer_id, "issuer")
+    if runtime.endorsement_book.get(endorsement_id).endorsed_issuer_id != issuer_id:
+        raise NotFoundError("no such endorsement", found=endorsement_id[:40])
+    row = runtime.endorsement_book.recheck(endorsement_id)
+    return _json(_endorsement_json(runtime.endorsement_book.url(row.id), row))
+
+
 @router.delete("/api/v1/issuers/{issuer_id}/endorsements/{endorsement_id}")
 def withdraw_endorsement(
     issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
 ) -> Response:
-    row = runtime.endorsements.withdraw(actor, issuer_id, endorsement_id)
+    try:
+        row = runtime.endorsements.withdraw(actor, issuer_id, endorsement_id)
+    except NotFoundError:
+        other = runtime.endorsement_book.withdraw(actor, issuer_id, endorsement_id)
+        return _json({"id": other.document["id"], "withdrawn": True})
     return _json({"id": row.document["id"], "withdrawn": True})
+
+
+@router.get("/endorsements/{endorsement_id}")
+def any_endorsement(endorsement_id: str, runtime: RuntimeDep) -> Response:
+    """An endorsement of an achievement or issuer as signed (ours), or as submitted (external)."""
+    row = runtime.endorsement_book.get(endorsement_id)
+    return _json(row.document, "application/vc+ld+json")
+
+
+def _endorsement_json(url: str, row: EndorsementRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "url": url,
+        "subjectType": row.subject_type,
+        "subjectId": row.subject_id,
+        "endorser": row.endorser,
+        "state": row.state,
+        "reason": row.reason,
+        "checkedAt": row.checked_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 @router.get("/pathways/{pathway_id}/endorsements/{endorsement_id}")

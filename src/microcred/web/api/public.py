@@ -40,6 +40,9 @@ def issuer_profile(slug: str, runtime: RuntimeDep) -> Response:
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
         **runtime.issuers.profile(issuer),
     }
+    endorsements = runtime.endorsement_book.standing_documents("issuer", issuer.id)
+    if endorsements:
+        profile["endorsement"] = endorsements
     return _json(profile, JSON_LD)
 
 
@@ -59,7 +62,11 @@ def issuer_logo(slug: str, runtime: RuntimeDep) -> Response:
 @router.get("/achievements/{achievement_id}")
 def achievement(achievement_id: str, runtime: RuntimeDep) -> Response:
     row = runtime.achievements.get_public(achievement_id)
-    return _json(runtime.achievements.to_json(row), JSON_LD)
+    document = runtime.achievements.to_json(row)
+    endorsements = runtime.endorsement_book.standing_documents("achievement", row.id)
+    if endorsements:
+        document = {**document, "endorsement": endorsements}
+    return _json(document, JSON_LD)
 
 
 @router.get("/achievements/{achievement_id}/image")

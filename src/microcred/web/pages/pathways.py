@@ -110,14 +110,25 @@ def pathway_page(request: Request, pathway_id: str) -> Response:
     titles = runtime.pathways.titles(view.definition)
     rows = rows_of(view, titles, progress)
     award = progress.award if progress is not None else None
+    # Ours (withdrawn ones too, saying so) and external organisations', with their state.
     endorsements = [
         {
             "issuer": runtime.issuers.get_public(row.issuer_id).name,
             "comment": row.comment,
             "url": f"/pathways/{pathway_id}/endorsements/{row.id}",
+            "state": "withdrawn" if row.withdrawn_at is not None else "verified",
+            "external": False,
         }
         for row in runtime.endorsements.of_pathway(pathway_id)
-        if row.withdrawn_at is None
+    ] + [
+        {
+            "issuer": shown.endorser,
+            "comment": shown.comment,
+            "url": shown.url,
+            "state": shown.state,
+            "external": shown.external,
+        }
+        for shown in runtime.endorsement_book.shown("pathway", pathway_id)
     ]
     return render(
         request,

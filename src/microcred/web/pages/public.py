@@ -64,6 +64,26 @@ def prefers_html(request: Request) -> bool:
     return html > json
 
 
+def _endorsements(
+    runtime: Runtime, achievement_id: str | None, issuer_id: str
+) -> list[dict[str, object]]:
+    """The achievement's and the issuer's endorsements, ours and external, with their state."""
+    book = runtime.endorsement_book
+    shown = book.shown("issuer", issuer_id)
+    if achievement_id is not None:
+        shown = book.shown("achievement", achievement_id) + shown
+    return [
+        {
+            "issuer": e.endorser,
+            "comment": e.comment,
+            "url": e.url,
+            "state": e.state,
+            "external": e.external,
+        }
+        for e in shown
+    ]
+
+
 def credential_page(request: Request, credential_id: str) -> Response:
     pages = get_pages(request)
     runtime = pages.runtime
@@ -87,6 +107,7 @@ def credential_page(request: Request, credential_id: str) -> Response:
             "wallet_offer": wallet_offer(runtime, row, token) if recipient else None,
             "claim_sign_in": claim_sign_in_path(row.id, token) if recipient else None,
             "micro_degree": _micro_degree(runtime, row.id, row.document),
+            "endorsements": _endorsements(runtime, row.achievement_id, row.issuer_id),
         },
     )
     if recipient:
