@@ -47,6 +47,7 @@ from microcred.lms.lti.registration import RegistrationService
 from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
+from microcred.notifications.mail_settings import MailSettingsService
 from microcred.notifications.service import NotificationService
 from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
@@ -260,6 +261,12 @@ class Runtime:
             queue=self.queue,
             recipients=self.recipients,
             settings=self.settings,
+        )
+
+    @cached_property
+    def mail_settings(self) -> MailSettingsService:
+        return MailSettingsService(
+            self.sessions, clock=self.clock, mail_from=self.settings.mail_from
         )
 
     @cached_property
