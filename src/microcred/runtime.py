@@ -48,6 +48,8 @@ from microcred.lms.lti.registration import RegistrationService
 from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
+from microcred.notifications.expiry import ExpiryReminderService
+from microcred.notifications.mail_settings import MailSettingsService
 from microcred.notifications.service import NotificationService
 from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
@@ -140,6 +142,7 @@ class Runtime:
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
             lti_ags=lambda: self.lti_ags,
+            expiry_reminders=lambda: self.expiry_reminders,
         )
         return queue
 
@@ -262,6 +265,18 @@ class Runtime:
             queue=self.queue,
             recipients=self.recipients,
             settings=self.settings,
+        )
+
+    @cached_property
+    def expiry_reminders(self) -> ExpiryReminderService:
+        return ExpiryReminderService(
+            self.sessions, clock=self.clock, urls=self.urls, settings=self.settings
+        )
+
+    @cached_property
+    def mail_settings(self) -> MailSettingsService:
+        return MailSettingsService(
+            self.sessions, clock=self.clock, mail_from=self.settings.mail_from
         )
 
     @cached_property

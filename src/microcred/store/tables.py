@@ -1321,3 +1321,48 @@ class EndorsementRow(Base):
     checked_at: Mapped[datetime]
     created_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+# --- issuer mail settings and expiry reminders (issue 19) -----------------------------------
+
+
+class IssuerMailSettingsRow(Base):
+    """How an issuer's e-mails name their sender. The envelope and From address stay the
+    server's (SPF and DKIM hold); only the display name and the Reply-To are the issuer's."""
+
+    __tablename__ = "issuer_mail_settings"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime]
+
+
+class IssuerMailTemplateRow(Base):
+    """An issuer's own wording of the credential e-mail in one language (Jinja2, sandboxed)."""
+
+    __tablename__ = "issuer_mail_templates"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class AchievementRenewalRow(Base):
+    """Where a recipient renews a credential of this achievement (told in expiry reminders)."""
+
+    __tablename__ = "achievement_renewals"
+
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+
+
+class ExpiryReminderRow(Base):
+    """One reminder per credential: the primary key is the "once" guarantee."""
+
+    __tablename__ = "expiry_reminders"
+
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    sent_at: Mapped[datetime]
