@@ -18,7 +18,9 @@ Run: ``python interop/w3c_suites.py --suites DIR``. Without ``--url`` it starts
 key from its banner, and stops it at the end. A TLS proxy on another loopback port fronts the
 server, because the data model suite sends the configured headers (our bearer key) only over
 ``https:``; the suites turn certificate checks off. Each suite gets a ``localConfig.cjs`` naming
-our three endpoints only, so nothing but loopback is contacted at run time. Exit 0 when every
+our three endpoints only, so nothing but loopback is contacted at run time. The vc-di-eddsa
+suite's issuer entry names the did:key the demo server also signs as (its resolver reads did:key
+only); the others name the did:web issuer. Exit 0 when every
 suite ran (whatever its counts), 2 when one could not be run.
 """
 

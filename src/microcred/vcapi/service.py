@@ -8,6 +8,8 @@ presentation.
   ``options.credentialStatus`` (``{type: BitstringStatusListEntry, statusPurpose: revocation
   | suspension | [both]}``) attaches a status entry at a fresh index of the issuer's lists,
   which this server serves.
+  With ``settings.vcapi_did_key``, a credential whose issuer is the issuer's did:key is signed
+  with that key instead (for verifiers that resolve did:key only; no status entry then).
   Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
   oracle for that issuer, so it takes an API key of that issuer with the issuer role. What it
   signs is stored as the platform's own credentials are (a status index, an audit event, a
