@@ -98,7 +98,8 @@ class IssuerRow(Base):
 
 
 class IssuerKeyRow(Base):
-    """A signing key. ``purpose`` is ``assertion`` (credentials) or ``log`` (checkpoints).
+    """A signing key. ``purpose`` is ``assertion`` (credentials), ``log`` (checkpoints) or
+    ``didkey`` (an issuer's did:key for the VC-API, not in its DID document).
 
     Retired keys stay listed in the issuer's DID document so old credentials keep verifying.
     """
