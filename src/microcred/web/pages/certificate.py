@@ -96,6 +96,10 @@ def render_certificate(
         colour = _PALETTE[hashlib.sha256(t.achievement.encode()).digest()[0] % len(_PALETTE)]
         pdf.set_fill_color(*colour)
         pdf.ellipse(MARGIN + 2, 26, badge, badge, style="F")
+        pdf.set_draw_color(255, 255, 255)  # the ring of the default badge (achievements/images)
+        pdf.set_line_width(1.2)
+        pdf.ellipse(MARGIN + 5.5, 29.5, badge - 7, badge - 7, style="D")
+        pdf.set_draw_color(*ACCENT)
     logo_box = 30.0
     _picture(pdf, pictures.logo, pictures.logo_media_type, width - MARGIN - logo_box, 20, logo_box)
 
