@@ -188,6 +188,7 @@ class LifecycleService:
         self.on_change = on_change
         self.hooks = hooks if hooks is not None else []
         self.status_hooks = list(status_hooks)
+        self.batch_flush = True
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -247,7 +248,13 @@ class LifecycleService:
         done: list[tuple[CredentialRow, str]] = []
         with transaction(self.sessions) as session:
             log: list[tuple[CredentialRow, str, datetime]] = []
-            self._dependents(session, moved, SYSTEM, now, done, log)
+            if moved.scope is None or not self.batch_flush:
+                self._dependents(session, moved, SYSTEM, now, done, log)
+            else:
+                # A chunk of a large cascade: its many small writes flushed together (what it
+                # reads back, the status lists, it holds in the session already).
+                with session.no_autoflush:
+                    self._dependents(session, moved, SYSTEM, now, done, log)
             self.transparency.record_status_changes(session, log)
         self._tell(done, now)
 
