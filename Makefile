@@ -53,6 +53,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/wallet_bench.py
 	$(BIN)/python bench/europass_bench.py
 	$(BIN)/python bench/pathways_bench.py
+	$(BIN)/python bench/pathways_cascade_bench.py --learners 10000
 	$(BIN)/python bench/careers_bench.py
 	$(BIN)/python bench/hostile_canon_bench.py
 	$(BIN)/python bench/lms_bench.py

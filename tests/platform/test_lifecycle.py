@@ -175,12 +175,14 @@ def test_status_change_reaches_the_transparency_log_in_the_same_transaction(
     row = issue(runtime, issuer, achievement_id)
     seen: list[tuple[str, str, datetime]] = []
 
-    def record(session: Session, credential: CredentialRow, action: str, at: datetime) -> None:
+    def record(session: Session, changes: list[tuple[CredentialRow, str, datetime]]) -> None:
         # Inside the transaction: the new state is visible to the same session already.
-        assert session.get(CredentialRow, credential.id) is credential
-        seen.append((credential.id, action, at))
+        for credential, action, at in changes:
+            assert session.get(CredentialRow, credential.id) is credential
+            seen.append((credential.id, action, at))
 
-    monkeypatch.setattr(runtime.transparency, "record_status_change", record)
+    # One call per move, with every credential it moved (a cascade's entries together).
+    monkeypatch.setattr(runtime.transparency, "record_status_changes", record)
     runtime.lifecycle.suspend(SYSTEM, issuer.id, row.id, "hold")
     runtime.lifecycle.reinstate(SYSTEM, issuer.id, row.id)
     runtime.lifecycle.revoke(SYSTEM, issuer.id, row.id, "gone")
@@ -198,7 +200,7 @@ def test_a_failing_log_entry_undoes_the_whole_change(
     def broken(*_args: object) -> None:
         raise ConflictError("log is sealed")
 
-    monkeypatch.setattr(runtime.transparency, "record_status_change", broken)
+    monkeypatch.setattr(runtime.transparency, "record_status_changes", broken)
     with pytest.raises(ConflictError, match="log is sealed"):
         runtime.lifecycle.revoke(SYSTEM, issuer.id, row.id, "fraud")
     assert runtime.credentials.get(SYSTEM, issuer.id, row.id).state == "active"

@@ -805,9 +805,9 @@ class PathwayService:
     def _chunked(self, repo: PathwayRepository, ref: str) -> bool:
         """Whether a move of ``ref`` cascades in jobs: one of our credentials that more than
         ``cascade_inline`` awards counted (an import is one learner's: a few awards)."""
-        if repo.credential(ref) is None:
+        if len(repo.award_ids_with_part(ref)) <= self.cascade_inline:
             return False
-        return len(repo.award_ids_with_part(ref)) > self.cascade_inline
+        return repo.credential(ref) is not None
 
     def cascade_job(self, ref: str, award_ids: list[str]) -> int:
         """One chunk of a large cascade: these awards' micro-degrees follow the part's state

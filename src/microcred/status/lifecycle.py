@@ -188,6 +188,7 @@ class LifecycleService:
         self.on_change = on_change
         self.hooks = hooks if hooks is not None else []
         self.status_hooks = list(status_hooks)
+        self.batch_flush = True
 
     def revoke(
         self, actor: Actor, issuer_id: str, credential_id: str, reason: str | None
@@ -227,13 +228,16 @@ class LifecycleService:
                     found=row.state,
                 )
             _check_named(move, row)
-            self._apply(session, move, row, text, actor, now)
+            log: list[tuple[CredentialRow, str, datetime]] = []
+            self._apply(session, move, row, text, actor, now, log)
             for follower_id in self.followers(session, row.id) if self.followers else ():
                 follower = CredentialRepository(session).lock(issuer_id, follower_id)
                 if follower.state in move.allowed_from:
-                    self._apply(session, move, follower, text, actor, now)
+                    self._apply(session, move, follower, text, actor, now, log)
             moved: list[tuple[CredentialRow, str]] = [(row, move.action)]
-            self._dependents(session, self._moved(row, move.action), actor, now, moved)
+            self._dependents(session, self._moved(row, move.action), actor, now, moved, log)
+            # The log entries of every credential moved here: one append, one checkpoint.
+            self.transparency.record_status_changes(session, log)
         self._tell(moved, now)
         return row
 
@@ -243,7 +247,15 @@ class LifecycleService:
         now = self.clock().replace(microsecond=0)
         done: list[tuple[CredentialRow, str]] = []
         with transaction(self.sessions) as session:
-            self._dependents(session, moved, SYSTEM, now, done)
+            log: list[tuple[CredentialRow, str, datetime]] = []
+            if moved.scope is None or not self.batch_flush:
+                self._dependents(session, moved, SYSTEM, now, done, log)
+            else:
+                # A chunk of a large cascade: its many small writes flushed together (what it
+                # reads back, the status lists, it holds in the session already).
+                with session.no_autoflush:
+                    self._dependents(session, moved, SYSTEM, now, done, log)
+            self.transparency.record_status_changes(session, log)
         self._tell(done, now)
 
     def _tell(self, moved: list[tuple[CredentialRow, str]], now: datetime) -> None:
@@ -267,6 +279,7 @@ class LifecycleService:
         actor: Actor,
         now: datetime,
         done: list[tuple[CredentialRow, str]],
+        log: list[tuple[CredentialRow, str, datetime]],
         depth: int = 0,
     ) -> None:
         """Move what depends on ``moved`` (and, a few levels deep, on those), in this
@@ -281,10 +294,10 @@ class LifecycleService:
                 )
                 if target.state not in move.allowed_from:
                     continue
-                self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now)
+                self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now, log)
                 done.append((target, move.action))
                 self._dependents(
-                    session, self._moved(target, move.action), actor, now, done, depth + 1
+                    session, self._moved(target, move.action), actor, now, done, log, depth + 1
                 )
 
     def _apply(
@@ -295,8 +308,10 @@ class LifecycleService:
         reason: str | None,
         actor: Actor,
         now: datetime,
+        log: list[tuple[CredentialRow, str, datetime]],
     ) -> None:
-        """One credential's move: its status bits, state, audit event and log entry."""
+        """One credential's move: its status bits, state and audit event; its log entry goes
+        on ``log``, which the caller appends before its transaction ends."""
         previous = row.state
         status_lists = StatusListRepository(session)
         for purpose, value in move.bits.items():
@@ -319,7 +334,7 @@ class LifecycleService:
             at=now,
             details={"reason": reason, "from": previous},
         )
-        self.transparency.record_status_change(session, row, move.action, now)
+        log.append((row, move.action, now))
         for status_hook in self.status_hooks:
             status_hook.status_changed(session, row, move.action, now)
 

@@ -121,8 +121,20 @@ class TransparencyService:
     ) -> None:
         """Append a commitment to a revocation, suspension or reinstatement, in the caller's
         transaction (``action`` is ``revoked``, ``suspended`` or ``reinstated``)."""
-        entry = status_entry(self.urls.credential(credential.id), action, at)
-        self._append(session, [NewEntry(entry, credential.id, at)])
+        self.record_status_changes(session, [(credential, action, at)])
+
+    def record_status_changes(
+        self, session: Session, changes: Sequence[tuple[CredentialRow, str, datetime]]
+    ) -> None:
+        """Several status changes of one transaction (a cascade's), in order: one append, one
+        checkpoint, rather than one of each per credential."""
+        self._append(
+            session,
+            [
+                NewEntry(status_entry(self.urls.credential(row.id), action, at), row.id, at)
+                for row, action, at in changes
+            ],
+        )
 
     def _append(self, session: Session, entries: Sequence[NewEntry]) -> None:
         if not entries:
