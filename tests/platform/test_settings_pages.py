@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from microcred.accounts.actor import Role
+from microcred.accounts.actor import Actor, Role
 from microcred.runtime import Runtime
 from microcred.web.app import create_app
 from tests.platform.conftest import IssuerFixture
@@ -112,8 +112,7 @@ def test_an_owner_words_the_mail_previews_and_saves_it(
     assert unknown.status_code == 422
 
 
-def _owner(runtime: Runtime, issuer: IssuerFixture):  # type: ignore[no-untyped-def]
-    from microcred.accounts.actor import Actor
+def _owner(runtime: Runtime, issuer: IssuerFixture) -> Actor:
 
     return Actor(issuer_id=issuer.id, name="t", role="owner")
 
@@ -146,3 +145,78 @@ def test_signed_out_means_sign_in(web: TestClient) -> None:
     ):
         answer = web.get(path, follow_redirects=False)
         assert answer.status_code in (303, 401), path
+
+
+def test_an_owner_adds_staff_and_changes_roles_keeping_one_owner(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, other_issuer: IssuerFixture
+) -> None:
+    console(web, runtime, issuer, "owner")
+    page = web.get("/console/settings/staff")
+    assert page.status_code == 200
+    token = csrf(page.text)
+    added = web.post(
+        "/console/settings/staff",
+        data={
+            "csrf_token": token,
+            "email": "vic@alpha.example",
+            "name": "Vic <V>",
+            "role": "viewer",
+            "password": "another long enough password",
+        },
+        follow_redirects=False,
+    )
+    assert added.status_code == 303
+    page = web.get("/console/settings/staff")
+    assert "Vic &lt;V&gt;" in page.text
+    users = {u.email: u for u in runtime.staff.list(_owner(runtime, issuer), issuer.id)}
+    vic, me = users["vic@alpha.example"], users["owner@alpha.example"]
+    promoted = web.post(
+        f"/console/settings/staff/{vic.id}/role",
+        data={"csrf_token": token, "role": "issuer"},
+        follow_redirects=False,
+    )
+    assert promoted.status_code == 303
+    assert runtime.staff.get(vic.id).role == "issuer"  # type: ignore[union-attr]
+    last = web.post(
+        f"/console/settings/staff/{me.id}/role", data={"csrf_token": token, "role": "viewer"}
+    )
+    assert last.status_code == 409
+    assert "at least one owner" in last.text
+    bad = web.post(
+        f"/console/settings/staff/{vic.id}/role", data={"csrf_token": token, "role": "god"}
+    )
+    assert bad.status_code == 422
+    # Someone of another issuer is not found here.
+    other = runtime.staff.create(
+        _owner(runtime, other_issuer),
+        other_issuer.id,
+        email="x@beta.example",
+        name="X",
+        role="viewer",
+        password="another long enough password",
+    )
+    elsewhere = web.post(
+        f"/console/settings/staff/{other.id}/role", data={"csrf_token": token, "role": "owner"}
+    )
+    assert elsewhere.status_code == 404
+    assert runtime.staff.get(other.id).role == "viewer"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("role", ["viewer", "issuer"])
+def test_only_owners_see_and_change_staff(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, role: Role
+) -> None:
+    console(web, runtime, issuer, role)
+    assert web.get("/console/settings/staff").status_code == 403
+    token = csrf(web.get("/console/settings").text)
+    answer = web.post(
+        "/console/settings/staff",
+        data={
+            "csrf_token": token,
+            "email": "a@b.example",
+            "name": "A",
+            "role": "owner",
+            "password": "another long enough password",
+        },
+    )
+    assert answer.status_code == 403

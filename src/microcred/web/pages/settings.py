@@ -10,8 +10,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from microcred.accounts.actor import Actor
-from microcred.errors import InputError, MicrocredError
+from microcred.accounts.actor import ROLES, Actor
+from microcred.errors import (
+    ConflictError,
+    InputError,
+    MicrocredError,
+    NotFoundError,
+    PageNotFoundError,
+)
 from microcred.notifications.branding import LANGUAGES, VARIABLES, IssuerTemplate
 from microcred.web.pages.core import SmallFormCsrf, csrf, get_pages, render, require
 from microcred.web.pages.i18n import language_name
@@ -85,6 +91,61 @@ async def save_logo(request: Request, actor: Owner) -> Response:
     finally:
         await form.close()  # the spooled upload
     return RedirectResponse("/console/settings?done=logo", 303)
+
+
+# ---- staff and roles (owners only: the list shows everyone's address) ----------------------
+
+
+@router.get("/staff")
+def staff_page(request: Request, actor: Owner) -> Response:
+    return _staff(request, actor, {"done": request.query_params.get("done")})
+
+
+def _staff(
+    request: Request, actor: Actor, context: dict[str, Any], status_code: int = 200
+) -> Response:
+    users = get_pages(request).runtime.staff.list(actor, _issuer(actor))
+    response = render(
+        request,
+        "console/staff.html",
+        {"users": users, "roles": ROLES, **context},
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/staff", dependencies=[SmallFormCsrf])
+async def add_staff(request: Request, actor: Owner) -> Response:
+    form = await request.form()
+    entered = {k: str(form.get(k) or "").strip() for k in ("email", "name", "role")}
+    try:
+        get_pages(request).runtime.staff.create(
+            actor,
+            _issuer(actor),
+            email=entered["email"],
+            name=entered["name"],
+            role=entered["role"],  # type: ignore[arg-type]  # checked by the service
+            password=str(form.get("password") or ""),
+        )
+    except MicrocredError as error:
+        return _staff(request, actor, {"error": error, "entered": entered}, 422)
+    return RedirectResponse("/console/settings/staff?done=added", 303)
+
+
+@router.post("/staff/{user_id}/role", dependencies=[SmallFormCsrf])
+async def change_role(request: Request, user_id: str, actor: Owner) -> Response:
+    form = await request.form()
+    try:
+        get_pages(request).runtime.staff.set_role(
+            actor, _issuer(actor), user_id, str(form.get("role") or "")
+        )
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except MicrocredError as error:
+        status = 409 if isinstance(error, ConflictError) else 422
+        return _staff(request, actor, {"error": error}, status)
+    return RedirectResponse("/console/settings/staff?done=role", 303)
 
 
 # ---- e-mail ---------------------------------------------------------------------------------
