@@ -220,3 +220,38 @@ def test_only_owners_see_and_change_staff(
         },
     )
     assert answer.status_code == 403
+
+
+def test_an_issuer_sets_a_renewal_link_a_viewer_cannot(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    console(web, runtime, issuer, "issuer")
+    token = csrf(web.get("/console/settings").text)
+    path = f"/console/settings/renewal/{achievement_id}"
+    saved = web.post(
+        path,
+        data={"csrf_token": token, "renewal_url": "https://alpha.example/renew"},
+        follow_redirects=False,
+    )
+    assert saved.status_code == 303
+    assert runtime.expiry_reminders.renewal_url(achievement_id) == "https://alpha.example/renew"
+    assert 'value="https://alpha.example/renew"' in web.get("/console/settings").text
+    bad = web.post(path, data={"csrf_token": token, "renewal_url": "javascript:alert(1)"})
+    assert bad.status_code == 422
+    missing = web.post(
+        "/console/settings/renewal/nope", data={"csrf_token": token, "renewal_url": ""}
+    )
+    assert missing.status_code == 404
+
+
+def test_a_viewer_cannot_set_a_renewal_link(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    console(web, runtime, issuer, "viewer")
+    token = csrf(web.get("/console/settings").text)
+    answer = web.post(
+        f"/console/settings/renewal/{achievement_id}",
+        data={"csrf_token": token, "renewal_url": "https://x.example/"},
+    )
+    assert answer.status_code == 403
+    assert runtime.expiry_reminders.renewal_url(achievement_id) is None

@@ -25,6 +25,7 @@ from microcred.web.pages.i18n import language_name
 router = APIRouter(prefix="/console/settings", include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
+Issuer = Annotated[Actor, Depends(require("issuer"))]
 Owner = Annotated[Actor, Depends(require("owner"))]
 LOGO_BYTES = 512 * 1024
 LogoCsrf = csrf(max_bytes=LOGO_BYTES + 16 * 1024, signed_in=True)
@@ -49,11 +50,16 @@ def profile_page(request: Request, actor: Viewer) -> Response:
 def _profile(
     request: Request, actor: Actor, context: dict[str, Any], status_code: int = 200
 ) -> Response:
-    issuer = get_pages(request).runtime.issuers.get(actor, _issuer(actor))
+    runtime = get_pages(request).runtime
+    issuer = runtime.issuers.get(actor, _issuer(actor))
+    renewals = [
+        (a, runtime.expiry_reminders.renewal_url(a.id))
+        for a in runtime.achievements.public_names(issuer.id)
+    ]
     return render(
         request,
         "console/settings.html",
-        {"issuer": issuer, **context},
+        {"issuer": issuer, "renewals": renewals, **context},
         status_code=status_code,
     )
 
@@ -91,6 +97,21 @@ async def save_logo(request: Request, actor: Owner) -> Response:
     finally:
         await form.close()  # the spooled upload
     return RedirectResponse("/console/settings?done=logo", 303)
+
+
+@router.post("/renewal/{achievement_id}", dependencies=[SmallFormCsrf])
+async def save_renewal(request: Request, achievement_id: str, actor: Issuer) -> Response:
+    """Where recipients renew a credential of this achievement (told in expiry reminders)."""
+    form = await request.form()
+    try:
+        get_pages(request).runtime.expiry_reminders.set_renewal_url(
+            actor, achievement_id, str(form.get("renewal_url") or "")
+        )
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except MicrocredError as error:
+        return _profile(request, actor, {"error": error}, 422)
+    return RedirectResponse("/console/settings?done=renewal#renewals-h", 303)
 
 
 # ---- staff and roles (owners only: the list shows everyone's address) ----------------------
