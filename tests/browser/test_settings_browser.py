@@ -45,6 +45,10 @@ def test_settings_and_issuer_pages(browser: Any, server: Server, width: int) -> 
         fits(page, width, "settings")
         check_accessibility(page, f"settings-{tag}")
 
+        page.goto(f"{server.url}/console/settings/staff")
+        fits(page, width, "staff")
+        check_accessibility(page, f"staff-{tag}")
+
         page.goto(f"{server.url}/console/settings/mail")
         fits(page, width, "mail settings")
         check_accessibility(page, f"mail-settings-{tag}")
