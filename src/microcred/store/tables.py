@@ -1366,6 +1366,8 @@ class ExpiryReminderRow(Base):
 
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
     sent_at: Mapped[datetime]
+
+
 # --- LRS pull (migration 0018, microcred.lms.lrs_pull): existing LRSs an issuer reads xAPI
 # statements from on a schedule. Credentials are sealed (bound to the source's id); ``since``
 # is the LRS's own ``stored`` time of the last statement of the last page stored.
