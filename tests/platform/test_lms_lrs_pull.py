@@ -241,9 +241,13 @@ def test_the_periodic_job_pulls_every_source(
         SYSTEM, issuer.id, achievement_id=achievement_id, spec=RuleSpec("completed", (QUIZ,))
     )
     lrs.hold(statement("ada@example.org", QUIZ))
+    with socket.socket() as probe:  # a source that is down does not stop the others
+        probe.bind(("127.0.0.1", 0))
+        down = add(runtime, issuer, f"http://127.0.0.1:{probe.getsockname()[1]}/xapi")
     add(runtime, issuer, lrs.endpoint)
     runtime.queue.enqueue(LRS_PULL_JOB)  # the registered periodic job, run here and now
     assert count(runtime, CredentialRow) == 1
+    assert source_row(runtime, down).last_error is not None
 
 
 def test_an_unreachable_lrs_is_a_failed_pull(runtime: Runtime, issuer: IssuerFixture) -> None:

@@ -24,7 +24,15 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import AuditRepository, record_audit
-from microcred.errors import FetchError, InputError, ModelError, NotFoundError, short
+from microcred.errors import (
+    ConflictError,
+    FetchError,
+    InputError,
+    MicrocredError,
+    ModelError,
+    NotFoundError,
+    short,
+)
 from microcred.lms.repository import LmsRepository
 from microcred.lms.service import LRS_KEY_PREFIX, LmsService, LrsIdentity, _hash_secret
 from microcred.lms.xapi import Statement, Version, parse_statement, version_of
@@ -181,7 +189,13 @@ class LrsPullService:
         """Pull every source (the periodic job); returns the awards made."""
         with self.sessions() as session:
             ids = LmsRepository(session).lrs_source_ids()
-        return sum(self.pull_source(source_id).awards for source_id in ids)
+        awards = 0
+        for source_id in ids:
+            try:
+                awards += self.pull_source(source_id).awards
+            except MicrocredError as exc:  # one source's trouble must not stop the others
+                log.warning("LRS source %s not pulled: %s", source_id, exc)
+        return awards
 
     def pull_source(self, source_id: str) -> PullResult:
         """Pull one source up to ``MAX_PAGES`` pages; a failure is recorded on the source
@@ -217,7 +231,7 @@ class LrsPullService:
                 )
                 pages += 1
                 url = more
-        except (FetchError, InputError) as exc:
+        except (FetchError, InputError, ConflictError) as exc:
             error = str(exc)[:500]
             log.warning("LRS source %s (%s) not pulled: %s", source_id, endpoint, error)
         with transaction(self.sessions) as session:
