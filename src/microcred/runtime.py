@@ -42,6 +42,7 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lrs_pull import LrsPullService
 from microcred.lms.lti.ags import AgsService
 from microcred.lms.lti.deep_linking import DeepLinkingService
 from microcred.lms.lti.registration import RegistrationService
@@ -143,6 +144,7 @@ class Runtime:
             lms=lambda: self.lms,
             lti_ags=lambda: self.lti_ags,
             expiry_reminders=lambda: self.expiry_reminders,
+            lrs_pull=lambda: self.lrs_pull,
         )
         return queue
 
@@ -548,6 +550,31 @@ class Runtime:
             urls=self.urls,
             queue=self.queue,
             issuance=self.issuance,
+        )
+
+    @cached_property
+    def lrs_pull(self) -> LrsPullService:
+        """Statements pulled from existing LRSs: their addresses are the issuer's to choose,
+        so the guarded client's policy (public, plus the configured networks), no redirects."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, headers: dict[str, str]) -> bytes:
+            extra = {k: v for k, v in headers.items() if k != "Authorization"}
+            return fetch(
+                url,
+                policy,
+                accept="application/json",
+                authorization=headers.get("Authorization"),
+                headers=extra,
+            ).body
+
+        return LrsPullService(
+            self.sessions,
+            clock=self.clock,
+            sealer=self.sealer,
+            lms=self.lms,
+            get=get,
+            check_url=lambda url: check_target(url, policy),
         )
 
     @cached_property

@@ -456,7 +456,11 @@ def test_dynamic_registration_then_a_launch(
     }
     answer = client.get(path, params=params, headers={"Accept-Language": "de"})
     assert answer.status_code == 200, answer.text
-    assert "org.imsglobal.lti.close" in answer.text
+    # The close message is sent by /static/lti.js (no inline script under the page's CSP).
+    assert "<body data-lti-close>" in answer.text
+    assert '<script src="/static/lti.js">' in answer.text
+    assert "org.imsglobal.lti.close" in client.get("/static/lti.js").text
+    assert "frame-ancestors *" in answer.headers["Content-Security-Policy"]
     assert "microcred ist registriert" in answer.text
     (asked,) = platform.registrations
     assert asked["initiate_login_uri"] == "https://badges.example.org/lti/login"
@@ -616,6 +620,11 @@ def test_deep_linking_places_an_achievement_that_a_launch_then_earns(
     )
     assert chosen.status_code == 200, chosen.text
     assert 'action="https://moodle.example.edu/mod/lti/contentitem_return.php"' in chosen.text
+    # The form may post there (and nowhere else off our origin).
+    assert (
+        "form-action 'self' https://moodle.example.edu;"
+        in chosen.headers["Content-Security-Policy"]
+    )
     response_jwt = chosen.text.split('name="JWT" value="', 1)[1].split('"', 1)[0]
     # The platform checks the answer with the tool's published keys.
     keys = KeySet.import_key_set(client.get("/lti/jwks").json())

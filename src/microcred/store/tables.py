@@ -1367,3 +1367,29 @@ class ExpiryReminderRow(Base):
 
     credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
     sent_at: Mapped[datetime]
+
+
+# --- LRS pull (migration 0018, microcred.lms.lrs_pull): existing LRSs an issuer reads xAPI
+# statements from on a schedule. Credentials are sealed (bound to the source's id); ``since``
+# is the LRS's own ``stored`` time of the last statement of the last page stored.
+
+
+class LrsSourceRow(Base):
+    """An LRS to pull statements from; what it yields is stored under ``key_id``, a key of
+    its own whose secret nobody holds (so the statements name where they came from)."""
+
+    __tablename__ = "lms_lrs_sources"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("lms_lrs_keys.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(2000))
+    version: Mapped[str] = mapped_column(String(16))
+    sealed_credentials: Mapped[bytes]
+    since: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    last_pulled_at: Mapped[datetime | None]
+    last_stored: Mapped[int] = mapped_column(Integer, default=0)
+    last_refused: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -5,7 +5,8 @@ post of the id_token) and ``/lti/jwks`` (the tool's public keys)."""
 from __future__ import annotations
 
 import html
-from urllib.parse import parse_qsl
+import re
+from urllib.parse import parse_qsl, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -62,7 +63,7 @@ def launch(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
         cookie_state=request.cookies.get(STATE_COOKIE),
     )
     if isinstance(done, DeepLinking):
-        page: Response = HTMLResponse(_choice_page(request, done), headers=NO_STORE)
+        page: Response = HTMLResponse(_choice_page(request, done), headers=_lti_headers())
     else:
         page = RedirectResponse(done.redirect, status_code=303)
     page.delete_cookie(STATE_COOKIE, path="/lti/launch", secure=True, samesite="none")
@@ -70,14 +71,39 @@ def launch(request: Request, runtime: RuntimeDep, raw: RawBody) -> Response:
 
 
 NO_STORE = {"Cache-Control": "no-store"}
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?")
+
+
+def _lti_headers(form_to: str | None = None) -> dict[str, str]:
+    """The LTI pages are shown in the LMS's frame (or a window it opened and listens to): any
+    ancestor may frame them (a page is useless without the single-use ticket or code its
+    launch carried), the opener is kept, scripts and styles come from our files only, and a
+    form may post to the platform's return URL alone."""
+    forms = "'self'"
+    if form_to:
+        parts = urlsplit(form_to)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if _ORIGIN.fullmatch(origin):
+            forms += f" {origin}"
+    policy = (
+        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+        f"object-src 'none'; base-uri 'none'; form-action {forms}; frame-ancestors *"
+    )
+    return {
+        **NO_STORE,
+        "Content-Security-Policy": policy,
+        "Cross-Origin-Opener-Policy": "unsafe-none",
+    }
+
+
 _PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:1rem;max-width:40rem}}
-label{{display:block;margin:.5rem 0}}select,input,button{{font-size:1rem;max-width:100%}}
-button{{display:block;margin-top:1rem;padding:.5rem 1rem}}</style></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/lti.css"></head>
+<body><main><h1>{title}</h1>{body}</main>
+<script src="/static/lti.js"></script></body></html>"""
 
 
 _MINIMUM = "Minimum score (0 to 1) from the gradebook; empty: earned by opening the link"
@@ -122,11 +148,11 @@ def deep_link(request: Request, runtime: RuntimeDep, raw: RawBody) -> HTMLRespon
         f'<form id="back" method="post" action="{html.escape(answer.return_url)}">'
         f'<input type="hidden" name="JWT" value="{html.escape(answer.jwt)}">'
         f'<button type="submit">{html.escape(gettext("Continue"))}</button></form>'
-        '<script>document.getElementById("back").submit();</script>'
     )
     title = html.escape(gettext("Returning to the course"))
     return HTMLResponse(
-        _PAGE.format(lang=language_of(request), title=title, body=body), headers=NO_STORE
+        _PAGE.format(lang=language_of(request), title=title, body=body),
+        headers=_lti_headers(answer.return_url),
     )
 
 
@@ -140,11 +166,11 @@ def jwks(runtime: RuntimeDep) -> JSONResponse:
 _REGISTERED = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title></head>
-<body><main><h1>{title}</h1><p>{text}</p></main>
-<script>(window.opener || window.parent)
-.postMessage({{subject: "org.imsglobal.lti.close"}}, "*");</script>
-</body></html>"""
+<title>{title}</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="/static/lti.css"></head>
+<body data-lti-close><main><h1>{title}</h1><p>{text}</p></main>
+<script src="/static/lti.js"></script></body></html>"""
 
 
 @router.get("/register/{code}")
@@ -166,4 +192,4 @@ def register(
             gettext("The learning platform has registered microcred. You can close this window.")
         ),
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page, headers=_lti_headers())
