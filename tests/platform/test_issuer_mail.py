@@ -174,3 +174,26 @@ def test_only_owners_change_mail_settings_and_only_their_own(
         preview.subject == "Alpha Academy le ha emitido una credencial: Data Analysis with Python"
     )
     assert "Aceptar su insignia" in preview.html
+
+
+def test_status_mail_names_the_issuers_sender_too(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, smtp: SmtpServer
+) -> None:
+    runtime.mail_settings.save_sender(SYSTEM, issuer.id, "Alpha Registrar", "desk@alpha.example")
+    credential_id = issue(runtime, issuer, achievement_id)
+    runtime.lifecycle.revoke(SYSTEM, issuer.id, credential_id, "issued in error")
+    revoked = smtp.inbox.messages[-1]
+    assert revoked["Subject"].startswith("Your credential was revoked")
+    assert revoked["From"] == "Alpha Registrar <no-reply@localhost>"
+    assert revoked["Reply-To"] == "desk@alpha.example"
+    assert smtp.inbox.envelopes[-1][0] == "no-reply@localhost"
+
+
+def test_changes_to_mail_settings_are_audited(runtime: Runtime, issuer: IssuerFixture) -> None:
+    owner = Actor(issuer_id=issuer.id, name="staff:olga@alpha.example", role="owner")
+    runtime.mail_settings.save_sender(owner, issuer.id, "Alpha", None)
+    runtime.mail_settings.save_template(owner, issuer.id, "de", IssuerTemplate("Hallo", "Hallo"))
+    events = runtime.audit.list(owner, issuer.id).events
+    subjects = [(e.actor, e.subject) for e in events if e.action == "settings.changed"]
+    assert ("staff:olga@alpha.example", "mail:sender") in subjects
+    assert ("staff:olga@alpha.example", "mail:template.de") in subjects

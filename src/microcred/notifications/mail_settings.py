@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
+from microcred.audit.repository import record_audit
 from microcred.notifications.branding import (
     LANGUAGES,
     SAMPLE,
@@ -52,6 +53,7 @@ class MailSettingsService:
         actor.require(issuer_id, "owner")
         with transaction(self.sessions) as session:
             BrandingRepository(session).save_sender(issuer_id, sender_name, reply_to, self.clock())
+            _audit(session, actor, issuer_id, "sender", self.clock())
 
     def save_template(
         self, actor: Actor, issuer_id: str, language: str, template: IssuerTemplate | None
@@ -59,6 +61,7 @@ class MailSettingsService:
         actor.require(issuer_id, "owner")
         with transaction(self.sessions) as session:
             BrandingRepository(session).save_template(issuer_id, language, template, self.clock())
+            _audit(session, actor, issuer_id, f"template.{language}", self.clock())
 
     def preview(
         self,
@@ -89,6 +92,18 @@ class MailSettingsService:
             text=text,
             html=html,
         )
+
+
+def _audit(session: Session, actor: Actor, issuer_id: str, what: str, at: datetime) -> None:
+    record_audit(
+        session,
+        actor.name,
+        "settings.changed",
+        f"mail:{what}",
+        issuer_id=issuer_id,
+        at=at,
+        details={"fields": [f"mail.{what}"]},
+    )
 
 
 __all__ = ["MailSettingsService", "Preview"]

@@ -23,6 +23,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from microcred.errors import MailError
+from microcred.notifications.branding import BrandingRepository
 from microcred.notifications.compose import two_part_message
 from microcred.notifications.mail import Mailer, mailer_for
 from microcred.notifications.repository import NotificationRepository
@@ -218,6 +219,7 @@ class StatusMailService:
                 return "skipped"
             language = repo.learner_language(address) or "en"
             reason = row.state_reason if move != "reinstated" else None
+            branding = BrandingRepository(session).branding(row.issuer_id)
         message = status_message(
             move=move,
             language=language,
@@ -226,8 +228,10 @@ class StatusMailService:
             reason=reason,
             link=self.urls.credential(credential_id),
             to=address,
-            sender=self.settings.mail_from,
+            sender=branding.sender(self.settings.mail_from),
         )
+        if branding.reply_to:
+            message["Reply-To"] = branding.reply_to
         stamp = datetime.fromisoformat(at).strftime("%Y%m%dT%H%M%S")
         message.replace_header(
             "Message-ID", f"<status-{move}-{credential_id}-{stamp}@{self.urls.hostname}>"
