@@ -60,6 +60,7 @@ class FakeLrs:
         self.statements: list[dict[str, Any]] = []
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.fail_page: int | None = None  # the n-th page request (1-based) answers 500
+        self.more_host: str | None = None  # a more link to another host (to be refused)
         lrs = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,6 +87,8 @@ class FakeLrs:
                 if start + lrs.page < len(held):
                     rest = f"&since={since}" if since else ""
                     more = f"/xapi/statements?more={start + lrs.page}{rest}"
+                    if lrs.more_host:
+                        more = f"http://{lrs.more_host}{more}"
                 return self._send(200, {"statements": chunk, "more": more})
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
@@ -308,3 +311,16 @@ def test_sources_listed_and_removed_per_issuer(
         runtime.lrs_pull.remove_source(SYSTEM, other_issuer.id, source_id)
     runtime.lrs_pull.remove_source(SYSTEM, issuer.id, source_id)
     assert runtime.lrs_pull.sources(SYSTEM, issuer.id) == []
+
+
+def test_a_more_link_to_another_host_is_refused(
+    runtime: Runtime, issuer: IssuerFixture, lrs: FakeLrs
+) -> None:
+    lrs.hold(*(statement(f"l{i}@example.org", QUIZ) for i in range(3)))
+    lrs.more_host = "127.0.0.2:9"  # the credentials must not follow it
+    source_id = add(runtime, issuer, lrs.endpoint)
+    result = runtime.lrs_pull.pull_source(source_id)
+    assert (result.stored, result.pages) == (2, 1)  # the first page is kept, not followed
+    assert result.error is not None
+    assert "another host" in result.error
+    assert len(lrs.requests) == 1

@@ -222,7 +222,7 @@ class LrsPullService:
         error: str | None = None
         try:
             while url is not None and pages < MAX_PAGES:
-                statements, more = self._page(url, headers, endpoint)
+                statements, more = self._page(url, headers)
                 page = self._store_page(source_id, identity, version, statements)
                 stored, refused, awards = (
                     stored + page[0],
@@ -230,7 +230,7 @@ class LrsPullService:
                     awards + page[2],
                 )
                 pages += 1
-                url = more
+                url = _following(more, endpoint)
         except (FetchError, InputError, ConflictError) as exc:
             error = str(exc)[:500]
             log.warning("LRS source %s (%s) not pulled: %s", source_id, endpoint, error)
@@ -251,10 +251,8 @@ class LrsPullService:
                     )
         return PullResult(stored, refused, awards, pages, error)
 
-    def _page(
-        self, url: str, headers: dict[str, str], endpoint: str
-    ) -> tuple[list[Any], str | None]:
-        """One StatementResult: its statements and the absolute ``more`` URL, if any."""
+    def _page(self, url: str, headers: dict[str, str]) -> tuple[list[Any], object]:
+        """One StatementResult: its statements and its ``more`` value as sent."""
         body = self.get(url, headers)
         try:
             answer = json.loads(body)
@@ -268,20 +266,7 @@ class LrsPullService:
                 expected='{"statements": [...], "more": "..."}',
                 found=type(answer).__name__,
             )
-        more = answer.get("more")
-        if not more:
-            return answer["statements"], None
-        if not isinstance(more, str):
-            raise InputError("the LRS's more link is not a string", found=type(more).__name__)
-        following = urljoin(endpoint + "/", more)
-        if urlsplit(following).netloc != urlsplit(endpoint).netloc:
-            # Our credentials go only to the LRS they were given for.
-            raise InputError(
-                "the LRS's more link leads to another host",
-                expected=urlsplit(endpoint).netloc,
-                found=short(urlsplit(following).netloc),
-            )
-        return answer["statements"], following
+        return answer["statements"], answer.get("more")
 
     def _store_page(
         self, source_id: str, identity: LrsIdentity, version: Version, items: list[Any]
@@ -337,6 +322,23 @@ class LrsPullService:
                     ]
                 )
         return stored, len(refusals), len(awards)
+
+
+def _following(more: object, endpoint: str) -> str | None:
+    """The absolute URL of a ``more`` link (None when there is none); one to another host is
+    refused: the credentials go only to the LRS they were given for."""
+    if not more:
+        return None
+    if not isinstance(more, str):
+        raise InputError("the LRS's more link is not a string", found=type(more).__name__)
+    following = urljoin(endpoint + "/", more)
+    if urlsplit(following).netloc != urlsplit(endpoint).netloc:
+        raise InputError(
+            "the LRS's more link leads to another host",
+            expected=urlsplit(endpoint).netloc,
+            found=short(urlsplit(following).netloc),
+        )
+    return following
 
 
 __all__ = ["LRS_PULL_JOB", "LRS_PULL_MINUTES", "LrsPullService", "PullResult"]
