@@ -19,22 +19,17 @@ from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
-
 from microcred.accounts.actor import Actor
 from microcred.errors import InputError, MailError, NotFoundError
-from microcred.notifications.branding import BrandingRepository
+from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.compose import two_part_message
+from microcred.notifications.expiry_repository import ExpiryRepository
 from microcred.notifications.mail import Mailer, mailer_for
 from microcred.notifications.repository import NotificationRepository
 from microcred.notifications.templates import one_line
 from microcred.store.db import transaction
 from microcred.store.tables import (
-    AchievementRenewalRow,
-    AchievementRow,
     CredentialRow,
-    ExpiryReminderRow,
 )
 
 if TYPE_CHECKING:
@@ -133,45 +128,23 @@ class ExpiryReminderService:
         """Where recipients renew credentials of this achievement (None: nowhere)."""
         checked = check_renewal_url(url) if url and url.strip() else None
         with transaction(self.sessions) as session:
-            issuer_id = session.scalar(
-                select(AchievementRow.issuer_id).where(AchievementRow.id == achievement_id)
-            )
+            repo = ExpiryRepository(session)
+            issuer_id = repo.achievement_issuer(achievement_id)
             if issuer_id is None:
                 raise NotFoundError("no such achievement", found=achievement_id)
             actor.require(issuer_id, "issuer")
-            row = session.get(AchievementRenewalRow, achievement_id)
-            if checked is None:
-                if row is not None:
-                    session.delete(row)
-            elif row is None:
-                session.add(AchievementRenewalRow(achievement_id=achievement_id, url=checked))
-            else:
-                row.url = checked
+            repo.set_renewal(achievement_id, checked)
 
     def renewal_url(self, achievement_id: str) -> str | None:
         with self.sessions() as session:
-            row = session.get(AchievementRenewalRow, achievement_id)
-            return row.url if row else None
+            return ExpiryRepository(session).renewal(achievement_id)
 
     # ---- the job ---------------------------------------------------------------------------
 
     def run(self) -> ExpiryReport:
         now = self.clock()
         with self.sessions() as session:
-            due = session.scalars(
-                select(CredentialRow.id)
-                .outerjoin(ExpiryReminderRow, ExpiryReminderRow.credential_id == CredentialRow.id)
-                .where(
-                    ExpiryReminderRow.credential_id.is_(None),
-                    CredentialRow.state == "active",
-                    CredentialRow.recipient_email.is_not(None),
-                    CredentialRow.valid_until.is_not(None),
-                    CredentialRow.valid_until > now,
-                    CredentialRow.valid_until <= now + REMIND_BEFORE,
-                )
-                .order_by(CredentialRow.valid_until)
-                .limit(RUN_LIMIT)
-            ).all()
+            due = ExpiryRepository(session).due(now, now + REMIND_BEFORE, RUN_LIMIT)
         sent = failed = 0
         for credential_id in due:
             outcome = self.remind(credential_id, now)
@@ -185,11 +158,9 @@ class ExpiryReminderService:
 
     def remind(self, credential_id: str, now: datetime) -> str:
         """``sent``, ``skipped`` (reminded already), ``failed`` or ``retry``."""
-        try:
-            with transaction(self.sessions) as session:
-                session.add(ExpiryReminderRow(credential_id=credential_id, sent_at=now))
-        except IntegrityError:
-            return "skipped"  # another run has it
+        with transaction(self.sessions) as session:
+            if not ExpiryRepository(session).claim(credential_id, now):
+                return "skipped"  # another run has it
         with self.sessions() as session:
             message = self._message(session, credential_id)
         try:
@@ -197,11 +168,7 @@ class ExpiryReminderService:
         except MailError as error:
             if error.temporary:
                 with transaction(self.sessions) as session:
-                    session.execute(
-                        delete(ExpiryReminderRow).where(
-                            ExpiryReminderRow.credential_id == credential_id
-                        )
-                    )
+                    ExpiryRepository(session).release(credential_id)
                 log.warning("expiry reminder for %s: will retry: %s", credential_id, error)
                 return "retry"
             log.warning("expiry reminder for %s not delivered: %s", credential_id, error)
@@ -215,7 +182,7 @@ class ExpiryReminderService:
         assert row.valid_until
         branding = BrandingRepository(session).branding(row.issuer_id)
         renewal = (
-            session.get(AchievementRenewalRow, row.achievement_id) if row.achievement_id else None
+            ExpiryRepository(session).renewal(row.achievement_id) if row.achievement_id else None
         )
         subject_doc = row.document.get("credentialSubject")
         achievement_doc = subject_doc.get("achievement") if isinstance(subject_doc, dict) else None
@@ -232,8 +199,8 @@ class ExpiryReminderService:
         text = f"{said}\n\n"
         body = f"<p>{escape(said)}</p>\n"
         if renewal is not None:
-            text += f"{strings.renew}:\n{renewal.url}\n\n"
-            body += f'<p><a href="{escape(renewal.url)}">{escape(strings.renew)}</a></p>\n'
+            text += f"{strings.renew}:\n{renewal}\n\n"
+            body += f'<p><a href="{escape(renewal)}">{escape(strings.renew)}</a></p>\n'
         text += f"{strings.view}:\n{link}\n"
         body += f'<p><a href="{escape(link)}">{escape(strings.view)}</a></p>\n'
         message = two_part_message(

@@ -17,10 +17,10 @@ from microcred.audit.repository import record_audit
 from microcred.notifications.branding import (
     LANGUAGES,
     SAMPLE,
-    BrandingRepository,
     IssuerTemplate,
     MailBranding,
 )
+from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.templates import CredentialMail
 from microcred.store.db import transaction
 

@@ -191,5 +191,17 @@ class NotificationRepository(Repository):
         language = (settings or {}).get("language")
         return str(language) if language else None
 
+    def learner_languages(self, addresses: Sequence[str]) -> dict[str, str]:
+        """The UI language of the learner account holding each address, where there is one
+        (one query for a slice, not one per message)."""
+        if not addresses:
+            return {}
+        found = self.session.execute(
+            select(LearnerEmailRow.email, LearnerRow.settings)
+            .join(LearnerRow, LearnerEmailRow.learner_id == LearnerRow.id)
+            .where(LearnerEmailRow.email.in_(set(addresses)))
+        ).all()
+        return {email: str((settings or {}).get("language", "en")) for email, settings in found}
+
 
 __all__ = ["MailFields", "NotificationRepository"]

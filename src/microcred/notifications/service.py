@@ -29,11 +29,11 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.errors import MailError
-from microcred.notifications.branding import BrandingRepository, Image, MailBranding
+from microcred.notifications.branding import Image, MailBranding
+from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.mail import Mailer, Message, RawMessage, mailer_for, sending
 from microcred.notifications.repository import MailFields, NotificationRepository
 from microcred.notifications.templates import STRINGS, CredentialMail, one_line
@@ -42,8 +42,6 @@ from microcred.store.tables import (
     AchievementRow,
     CredentialRow,
     IssuerRow,
-    LearnerEmailRow,
-    LearnerRow,
 )
 
 if TYPE_CHECKING:
@@ -268,8 +266,8 @@ class NotificationService:
         with self.sessions() as session:
             notifications = NotificationRepository(session)
             credentials = notifications.mail_fields([claim.credential_id for claim in claimed])
-            languages = _languages(
-                session, [c.recipient_email for c in credentials.values() if c.recipient_email]
+            languages = notifications.learner_languages(
+                [c.recipient_email for c in credentials.values() if c.recipient_email]
             )
             for claim in claimed:
                 credential = credentials[claim.credential_id]  # the foreign key guarantees it
@@ -596,19 +594,6 @@ def _part(boundary: str, subtype: str, body: str) -> str:
         "Content-Transfer-Encoding: base64\n\n"
         f"{encoded}"
     )
-
-
-def _languages(session: Session, addresses: Sequence[str]) -> dict[str, str]:
-    """The UI language of the learner account holding each address, where there is one (one
-    query for a slice, not one per message)."""
-    if not addresses:
-        return {}
-    found = session.execute(
-        select(LearnerEmailRow.email, LearnerRow.settings)
-        .join(LearnerRow, LearnerEmailRow.learner_id == LearnerRow.id)
-        .where(LearnerEmailRow.email.in_(set(addresses)))
-    ).all()
-    return {email: str((settings or {}).get("language", "en")) for email, settings in found}
 
 
 def _name(value: Any) -> str | None:

@@ -23,7 +23,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from microcred.errors import MailError
-from microcred.notifications.branding import BrandingRepository
+from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.compose import two_part_message
 from microcred.notifications.mail import Mailer, mailer_for
 from microcred.notifications.repository import NotificationRepository
