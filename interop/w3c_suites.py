@@ -18,7 +18,9 @@ Run: ``python interop/w3c_suites.py --suites DIR``. Without ``--url`` it starts
 key from its banner, and stops it at the end. A TLS proxy on another loopback port fronts the
 server, because the data model suite sends the configured headers (our bearer key) only over
 ``https:``; the suites turn certificate checks off. Each suite gets a ``localConfig.cjs`` naming
-our three endpoints only, so nothing but loopback is contacted at run time. Exit 0 when every
+our three endpoints only, so nothing but loopback is contacted at run time. The vc-di-eddsa
+suite's issuer entry names the did:key the demo server also signs as (its resolver reads did:key
+only); the others name the did:web issuer. Exit 0 when every
 suite ran (whatever its counts), 2 when one could not be run.
 """
 
@@ -53,6 +55,9 @@ SUITES: dict[str, list[str]] = {
     "vc-bitstring-status-list-test-suite": ["BitstringStatusList"],
 }
 CRYPTOSUITES = ("eddsa-rdfc-2022", "eddsa-jcs-2022")
+# Suites that resolve the issuer's verification method with a did:key-only resolver: their
+# issuer entry names the server's did:key, so the issue route signs with that key.
+DID_KEY_SUITES = frozenset({"vc-di-eddsa-test-suite"})
 # Files left out: they need a JWT issuer (the VC-API suites' JWT and VP files).
 SKIPPED_FILES: dict[str, list[str]] = {
     "vc-api-issuer-test-suite": ["11-issuer-jwt.js"],
@@ -66,6 +71,17 @@ class Counts:
     failed: int
     pending: int
     failures: list[str]
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The server under test: URL, VC-API key, issuer DID (did:web), and the did:key the issue
+    route also signs as when a credential names it (None: not offered)."""
+
+    url: str
+    api_key: str
+    did: str
+    did_key: str | None
 
 
 def free_port() -> int:
@@ -89,10 +105,10 @@ def wait_up(url: str, seconds: float = 60.0) -> None:
 
 
 @contextmanager
-def demo_server(workdir: Path, public_url: str) -> Iterator[tuple[str, str, str]]:
+def demo_server(workdir: Path, public_url: str) -> Iterator[Issuer]:
     """Start ``microcred serve --demo`` with ``public_url`` (the TLS proxy's address, so that
     what it signs names URLs the suites can fetch: status lists, did:web documents); yield
-    (its own http URL, demo API key, issuer DID)."""
+    its own http URL, the demo API key and the issuer's DIDs."""
     port = free_port()
     exe = shutil.which("microcred") or str(Path(sys.executable).with_name("microcred"))
     env = dict(
@@ -110,7 +126,7 @@ def demo_server(workdir: Path, public_url: str) -> Iterator[tuple[str, str, str]
         text=True,
     )
     try:
-        key = did = None
+        key = did = did_key = None
         assert proc.stdout is not None
         for line in proc.stdout:
             found = re.search(r"demo API key\s+(\S+)", line)
@@ -119,6 +135,9 @@ def demo_server(workdir: Path, public_url: str) -> Iterator[tuple[str, str, str]
             found = re.search(r"demo issuer\s+(did:\S+)", line)
             if found:
                 did = found.group(1)
+            found = re.search(r"VC-API did:key\s+(did:key:\S+)", line)
+            if found:
+                did_key = found.group(1)
             if "try: curl" in line:
                 break
         if key is None or did is None:
@@ -126,7 +145,7 @@ def demo_server(workdir: Path, public_url: str) -> Iterator[tuple[str, str, str]
         threading.Thread(target=proc.stdout.read, daemon=True).start()
         base = f"http://127.0.0.1:{port}"
         wait_up(base + "/docs")
-        yield base, key, did
+        yield Issuer(base, key, did, did_key)
     finally:
         proc.terminate()
         try:
@@ -285,6 +304,9 @@ def main() -> int:
     parser.add_argument("--url", help="a running server (default: start serve --demo)")
     parser.add_argument("--api-key", help="bearer key of the VC-API issuer, with --url")
     parser.add_argument("--issuer-did", help="the VC-API issuer's DID, with --url")
+    parser.add_argument(
+        "--issuer-did-key", help="the did:key the VC-API issuer also signs as, with --url"
+    )
     parser.add_argument("--only", nargs="*", help="suite folders to run (default: all five)")
     parser.add_argument("--out", type=Path, help="where reports go (default: a temp dir)")
     args = parser.parse_args()
@@ -302,11 +324,14 @@ def main() -> int:
         proxy_port = free_port()
         public = f"https://127.0.0.1:{proxy_port}"
         with (
-            _server(args, work, public) as (base, key, did),
-            tls_proxy(base, self_signed(work), proxy_port) as https,
+            _server(args, work, public) as issuer,
+            tls_proxy(issuer.url, self_signed(work), proxy_port) as https,
         ):
             results = {
-                n: run_suite(args.suites / n, https, key, did, SUITES[n], out) for n in names
+                n: run_suite(
+                    args.suites / n, https, issuer.api_key, _did(issuer, n), SUITES[n], out
+                )
+                for n in names
             }
     for name, counts in results.items():
         print(f"{name}: {counts.passed} passed / {counts.failed} failed / {counts.pending} pending")
@@ -316,14 +341,19 @@ def main() -> int:
 
 
 @contextmanager
-def _server(
-    args: argparse.Namespace, work: Path, public_url: str
-) -> Iterator[tuple[str, str, str]]:
+def _server(args: argparse.Namespace, work: Path, public_url: str) -> Iterator[Issuer]:
     if args.url:
-        yield args.url.rstrip("/"), args.api_key, args.issuer_did
+        yield Issuer(args.url.rstrip("/"), args.api_key, args.issuer_did, args.issuer_did_key)
     else:
-        with demo_server(work, public_url) as pair:
-            yield pair
+        with demo_server(work, public_url) as issuer:
+            yield issuer
+
+
+def _did(issuer: Issuer, suite: str) -> str:
+    """The issuer id the suite's config names (the suites copy it into what they send)."""
+    if suite in DID_KEY_SUITES and issuer.did_key:
+        return issuer.did_key
+    return issuer.did
 
 
 if __name__ == "__main__":

@@ -10,7 +10,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   ├── FormTooLargeError    an HTML form past its size limit
     │   ├── NoQrCodeError        a picture with no QR code that decodes
     │   ├── BundleError          a log proof bundle that does not fit the format
-    │   └── PathwayError         a pathway definition that cannot be saved (names the node)
+    │   ├── PathwayError         a pathway definition that cannot be saved (names the node)
+    │   └── GoalError            a career goal the matcher cannot read (empty, too long, script)
     ├── ContextError             a JSON-LD context the bundle does not hold, or a bad @context
     ├── CanonicalizationError    RDF conversion or canonicalization failed or exceeded a limit
     │   └── WorkLimitError       a graph refused for the work it would cost (hostile input)
@@ -129,6 +130,12 @@ class PathwayError(InputError):
         super().__init__(f"node {node!r}: {message}", expected=expected, found=found)
         self.node = node
         self.reason = reason
+
+
+class GoalError(InputError):
+    """A career goal the matcher cannot read: empty, too long, or in a script it does not handle."""
+
+    code = "invalid_goal"
 
 
 class ContextError(MicrocredError):

@@ -42,11 +42,15 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lrs_pull import LrsPullService
 from microcred.lms.lti.ags import AgsService
+from microcred.lms.lti.deep_linking import DeepLinkingService
 from microcred.lms.lti.registration import RegistrationService
 from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
+from microcred.notifications.expiry import ExpiryReminderService
+from microcred.notifications.mail_settings import MailSettingsService
 from microcred.notifications.service import NotificationService
 from microcred.notifications.status_mail import StatusMailService
 from microcred.obapi.learner_data import OAuthLearnerData
@@ -139,6 +143,8 @@ class Runtime:
             webhooks=lambda: self.webhooks,
             lms=lambda: self.lms,
             lti_ags=lambda: self.lti_ags,
+            expiry_reminders=lambda: self.expiry_reminders,
+            lrs_pull=lambda: self.lrs_pull,
         )
         return queue
 
@@ -261,6 +267,18 @@ class Runtime:
             queue=self.queue,
             recipients=self.recipients,
             settings=self.settings,
+        )
+
+    @cached_property
+    def expiry_reminders(self) -> ExpiryReminderService:
+        return ExpiryReminderService(
+            self.sessions, clock=self.clock, urls=self.urls, settings=self.settings
+        )
+
+    @cached_property
+    def mail_settings(self) -> MailSettingsService:
+        return MailSettingsService(
+            self.sessions, clock=self.clock, mail_from=self.settings.mail_from
         )
 
     @cached_property
@@ -535,6 +553,31 @@ class Runtime:
         )
 
     @cached_property
+    def lrs_pull(self) -> LrsPullService:
+        """Statements pulled from existing LRSs: their addresses are the issuer's to choose,
+        so the guarded client's policy (public, plus the configured networks), no redirects."""
+        policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
+
+        def get(url: str, headers: dict[str, str]) -> bytes:
+            extra = {k: v for k, v in headers.items() if k != "Authorization"}
+            return fetch(
+                url,
+                policy,
+                accept="application/json",
+                authorization=headers.get("Authorization"),
+                headers=extra,
+            ).body
+
+        return LrsPullService(
+            self.sessions,
+            clock=self.clock,
+            sealer=self.sealer,
+            lms=self.lms,
+            get=get,
+            check_url=lambda url: check_target(url, policy),
+        )
+
+    @cached_property
     def lti(self) -> LtiService:
         return LtiService(
             self.sessions,
@@ -545,6 +588,17 @@ class Runtime:
             # The platform's JWKS through the guarded client (public addresses, plus the
             # configured networks), cached by the service.
             fetch_jwks=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
+            achievement_names=self.achievements.public_names,
+        )
+
+    @cached_property
+    def lti_deep_linking(self) -> DeepLinkingService:
+        return DeepLinkingService(
+            sealer=self.sealer,
+            urls=self.urls,
+            lms=self.lms,
+            platform=self.lti.platform,
+            signing_key=self.lti.signing_key,
         )
 
     @cached_property

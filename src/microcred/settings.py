@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     demo_issuer: str | None = Field(
         default=None, description="Slug of the issuer that signs VC-API requests"
     )
+    vcapi_did_key: bool = Field(
+        default=False,
+        description="VC-API issue also signs as the issuer's did:key when a credential names it",
+    )
     # The log's outside witness (docs/design/transparency.md): off unless asked for.
     anchor_enabled: bool = False
     anchor_rpc_url: str | None = Field(

@@ -9,8 +9,10 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -55,8 +57,10 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+@contextmanager
+def running_server(tmp_path: Path, **settings_extra: Any) -> Iterator[Server]:
+    """A server on a free loopback port; ``settings_extra`` adds settings (a test that must
+    reach its own loopback services opens ``fetch_allow_networks``)."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     settings = Settings(
@@ -65,6 +69,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
         public_url=url,
         queue_immediate=True,
         status_list_length=131_072,
+        **settings_extra,
     )
     runtime = Runtime(settings)
     issuer = runtime.issuers.create(
@@ -94,6 +99,12 @@ def server(tmp_path: Path) -> Iterator[Server]:
         uv.should_exit = True
         thread.join(timeout=10)
         runtime.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    with running_server(tmp_path) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

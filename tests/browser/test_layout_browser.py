@@ -36,13 +36,13 @@ HEADER_ROWS = """() => [...document.querySelectorAll('header.site a, header.site
   .map(e => { const r = e.getBoundingClientRect(); return r.top + r.height / 2; })"""
 
 
-def layout_problems(page: Any, width: int, name: str) -> list[str]:
+def layout_problems(page: Any, width: int, name: str, *, header: bool = True) -> list[str]:
     """What is wrong with the page's layout at this width (nothing, we hope)."""
     problems = []
     scroll = page.evaluate("document.scrollingElement.scrollWidth")
     if scroll > width:
         problems.append(f"{name} is {scroll} px wide: {page.evaluate(WIDEST, width)}")
-    if width >= 1280:
+    if width >= 1280 and header:
         centres = page.evaluate(HEADER_ROWS)
         if not centres or max(centres) - min(centres) > 6:
             problems.append(f"{name}: the header wraps ({centres})")
@@ -81,8 +81,8 @@ def test_every_page_type_fits_the_screen(
     name = f"layout-{language}-{width}"
     problems: list[str] = []
 
-    def look(page: Any, part: str) -> None:
-        problems.extend(layout_problems(page, width, f"{name}-{part}"))
+    def look(page: Any, part: str, *, header: bool = True) -> None:
+        problems.extend(layout_problems(page, width, f"{name}-{part}", header=header))
         check_accessibility(page, f"{name}-{part}")
 
     # ---- public pages -------------------------------------------------------------------------
@@ -98,6 +98,17 @@ def test_every_page_type_fits_the_screen(
     ):
         page.goto(f"{base}{path}")
         look(page, part)
+
+    # The language menu, opened, stays on the screen (the anonymous header ends with it).
+    page.goto(f"{base}/verify")
+    page.click("details.language-menu summary")
+    edges = page.locator("form.languages button").evaluate_all(
+        "e => e.map(b => [b.getBoundingClientRect().left, b.getBoundingClientRect().right])"
+    )
+    assert len(edges) == 4
+    if not all(left >= 0 and right <= width for left, right in edges):
+        problems.append(f"{name}: the open language menu leaves the screen: {edges}")
+    look(page, "language-menu", header=False)  # the open menu hangs below the header
 
     # The verify result, for a foreign did:key credential and for our own with its hashes.
     for text, part in (

@@ -7,9 +7,10 @@ from functools import cache
 
 import pytest
 
-from microcred.careers.goals import GoalError, english_terms
+from microcred.careers.goals import english_terms
 from microcred.careers.matching import GoalMatcher
 from microcred.careers.semantic import default_embedder, passage, shipped_vectors
+from microcred.errors import GoalError
 from microcred.skills.onet import onet_taxonomy
 
 

@@ -110,3 +110,31 @@ def test_lrs_keys_and_rules(env: Path) -> None:
     assert "scaled minimum" in no_score.output
     listed = runner.invoke(app, ["lms", "rules", "list", "--issuer", "acme"])
     assert [json.loads(line)["minScore"] for line in listed.stdout.splitlines()] == [0.8]
+
+
+def test_lrs_sources_add_list_remove(env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    made = runner.invoke(app, ["issuers", "create", "--slug", "acme", "--name", "A"])
+    assert made.exit_code == 0, made.output
+    source = ["lms", "lrs-sources", "add", "--issuer", "acme", "--name", "Ralph"]
+    creds = ["--username", "key-1"]
+    private = runner.invoke(app, [*source, "--endpoint", "http://10.0.0.7/xapi", *creds], "pw\n")
+    assert private.exit_code == 2
+    assert "private or reserved network" in private.output
+    monkeypatch.setenv("MICROCRED_FETCH_ALLOW_NETWORKS", '["127.0.0.0/8"]')
+    monkeypatch.setenv("MICROCRED_LRS_PASSWORD", "pw-from-env")
+    added = runner.invoke(app, [*source, "--endpoint", "http://127.0.0.1:9/xapi/", *creds])
+    assert added.exit_code == 0, added.output
+    row = json.loads(added.stdout)
+    assert row["endpoint"] == "http://127.0.0.1:9/xapi"
+    assert "pw-from-env" not in added.output
+    listed = runner.invoke(app, ["lms", "lrs-sources", "list", "--issuer", "acme"])
+    (shown,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert shown["id"] == row["id"]
+    assert shown["lastPulledAt"] is None
+    assert "pw-from-env" not in listed.output
+    removed = runner.invoke(app, ["lms", "lrs-sources", "remove", "--issuer", "acme", row["id"]])
+    assert removed.exit_code == 0, removed.output
+    assert runner.invoke(app, ["lms", "lrs-sources", "list", "--issuer", "acme"]).stdout == ""
+    again = runner.invoke(app, ["lms", "lrs-sources", "remove", "--issuer", "acme", row["id"]])
+    assert again.exit_code == 2

@@ -159,3 +159,69 @@ def test_restore_refuses_another_master_secret_and_a_foreign_file(
     )
     assert foreign.exit_code == 2
     assert "cannot read the backup" in foreign.output
+
+
+@pytest.mark.postgres
+def test_an_embedded_backup_restores_into_postgresql(tmp_path: Path) -> None:
+    """Moving from the embedded SQLite set-up to PostgreSQL is a backup and a restore."""
+    from tests.platform.conftest import SIMPLE_ACHIEVEMENT, _postgres_available, make_issuer
+
+    if not _postgres_available():
+        pytest.skip(f"no PostgreSQL server at {POSTGRES_SERVER}")
+    source = Settings(
+        data_dir=tmp_path / "embedded",
+        public_url="https://badges.example.org",
+        queue_immediate=True,
+    )
+    embedded = Runtime(source)
+    try:
+        issuer = make_issuer(embedded, "alpha")
+        achievement = embedded.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT)
+        embedded.issuance.issue(
+            SYSTEM,
+            issuer.id,
+            [IssueRequest(achievement.id, email=f"p{i}@example.org") for i in range(3)],
+        )
+        before = _documents(embedded)
+    finally:
+        embedded.close()
+    runner = CliRunner()
+    file = tmp_path / "embedded.tar.gz"
+    made = runner.invoke(
+        app, ["backup", "create", str(file)], env=_env(source, source.data_dir, None)
+    )
+    assert made.exit_code == 0, made.output
+    assert "sqlite-online-backup" in made.output
+    name = f"microcred_restore_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(f"{POSTGRES_SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        url = f"{POSTGRES_SERVER}/{name}"
+        env = _env(source, tmp_path / "server", url)
+        restored = runner.invoke(app, ["backup", "restore", str(file)], env=env)
+        assert restored.exit_code == 0, restored.output
+        server = Runtime(
+            Settings(
+                data_dir=tmp_path / "server",
+                database_url=url,
+                public_url="https://badges.example.org",
+                queue_immediate=True,
+            )
+        )
+        try:
+            assert _documents(server) == before
+            for document in before.values():
+                assert server.verification.verify_bytes(json.dumps(document).encode()).verified
+            # The ids PostgreSQL hands out next continue after the restored ones.
+            (more,) = server.issuance.issue(
+                SYSTEM, issuer.id, [IssueRequest(achievement.id, email="next@example.org")]
+            )
+            assert server.verification.verify_bytes(json.dumps(more.document).encode()).verified
+            server.transparency.recheck()
+        finally:
+            server.close()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()

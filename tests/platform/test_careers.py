@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from microcred.accounts.actor import SYSTEM
-from microcred.careers.goals import GoalError
 from microcred.careers.report import plan_json
-from microcred.errors import InputError, NotFoundError
+from microcred.errors import GoalError, InputError, NotFoundError
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue

@@ -134,3 +134,28 @@ def test_a_deleted_learner_leaves_no_share_behind(runtime: Runtime, issuer: Issu
     assert export["careers"]["shared_with_employers"]
     runtime.learners.delete(ada, confirmation="ada@example.org")
     assert runtime.employer_search.search(employer, skills=["Python"]) == []
+
+
+def test_learners_are_ranked_by_the_evidence_they_shared(
+    runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    ids = make_catalogue(runtime, issuer.id)
+    ada = make_learner(runtime, "ada@example.org")
+    grace = make_learner(runtime, "grace@example.org")
+    runtime.employer_search.share(
+        ada, _issue(runtime, issuer, ids["Python basics"], "ada@example.org")
+    )
+    runtime.employer_search.share(
+        grace, _issue(runtime, issuer, ids["Everything data"], "grace@example.org")
+    )
+    _, token = runtime.employer_search.create_employer("Acme Hiring")
+    employer = runtime.employer_search.authenticate(token)
+    assert employer is not None
+    hits = runtime.employer_search.search(
+        employer, skills=["Python", "Tableau", "Structured query language SQL"]
+    )
+    assert [h.score for h in hits] == [3.0, 1.0]
+    assert [c.name for c in hits[0].credentials] == ["Everything data"]
+    # One result asked for: the best one; pages past revoked learners fill the places.
+    [best] = runtime.employer_search.search(employer, skills=["Python", "Tableau"], limit=1)
+    assert best.credentials[0].name == "Everything data"

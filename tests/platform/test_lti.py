@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
-from joserfc.jwk import RSAKey
+from joserfc import jwt
+from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import func, select
 
 from microcred.accounts.actor import SYSTEM
@@ -25,11 +26,12 @@ from microcred.settings import Settings
 from microcred.store.tables import (
     CredentialRow,
     LmsAwardRow,
+    LmsRuleRow,
     LtiLaunchRow,
     LtiPlatformRow,
     LtiToolKeyRow,
 )
-from tests.platform.conftest import IssuerFixture
+from tests.platform.conftest import SIMPLE_ACHIEVEMENT, IssuerFixture
 from tests.platform.lti_platform import LTI, Platform, platform
 
 __all__ = ["platform"]
@@ -178,8 +180,8 @@ BAD_CLAIMS: list[tuple[str, Callable[[Platform, str], dict[str, Any]], str]] = [
     ),
     ("wrong version", lambda p, n: p.claims(n, TARGET, lti_version="1.1"), "version"),
     (
-        "deep linking",
-        lambda p, n: p.claims(n, TARGET, lti_message_type="LtiDeepLinkingRequest"),
+        "another message type",
+        lambda p, n: p.claims(n, TARGET, lti_message_type="LtiSubmissionReviewRequest"),
         "message type",
     ),
     ("no resource link", lambda p, n: p.claims(n, TARGET, lti_resource_link=None), "resource_link"),
@@ -454,7 +456,11 @@ def test_dynamic_registration_then_a_launch(
     }
     answer = client.get(path, params=params, headers={"Accept-Language": "de"})
     assert answer.status_code == 200, answer.text
-    assert "org.imsglobal.lti.close" in answer.text
+    # The close message is sent by /static/lti.js (no inline script under the page's CSP).
+    assert "<body data-lti-close>" in answer.text
+    assert '<script src="/static/lti.js">' in answer.text
+    assert "org.imsglobal.lti.close" in client.get("/static/lti.js").text
+    assert "frame-ancestors *" in answer.headers["Content-Security-Policy"]
     assert "microcred ist registriert" in answer.text
     (asked,) = platform.registrations
     assert asked["initiate_login_uri"] == "https://badges.example.org/lti/login"
@@ -569,3 +575,115 @@ def test_roster_award_issues_to_the_courses_learners_once(
         headers=issuer.headers,
     )
     assert unknown.status_code == 404
+
+
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
+
+
+def deep_linking_claims(platform: Platform, nonce: str, **changes: Any) -> dict[str, Any]:
+    settings = {
+        "lti_message_type": "LtiDeepLinkingRequest",
+        "lti_resource_link": None,
+        "lti_roles": [INSTRUCTOR],
+        **changes,
+    }
+    claims = platform.claims(nonce, TARGET, **settings)
+    claims[DL + "deep_linking_settings"] = {
+        "deep_link_return_url": "https://moodle.example.edu/mod/lti/contentitem_return.php",
+        "accept_types": ["ltiResourceLink"],
+        "accept_presentation_document_targets": ["iframe", "window"],
+        "data": "opaque-platform-data",
+    }
+    return claims
+
+
+def test_deep_linking_places_an_achievement_that_a_launch_then_earns(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+    registered: LtiPlatformRow,
+) -> None:
+    query = start(client, platform)
+    answer = post_launch(
+        client, platform.sign(deep_linking_claims(platform, query["nonce"])), query["state"]
+    )
+    assert answer.status_code == 200, answer.text
+    assert 'name="ticket"' in answer.text
+    assert f'value="{achievement_id}"' in answer.text
+    ticket = answer.text.split('name="ticket" value="', 1)[1].split('"', 1)[0]
+
+    chosen = client.post(
+        "/lti/deep-link", data={"ticket": ticket, "achievement_id": achievement_id, "min_score": ""}
+    )
+    assert chosen.status_code == 200, chosen.text
+    assert 'action="https://moodle.example.edu/mod/lti/contentitem_return.php"' in chosen.text
+    # The form may post there (and nowhere else off our origin).
+    assert (
+        "form-action 'self' https://moodle.example.edu;"
+        in chosen.headers["Content-Security-Policy"]
+    )
+    response_jwt = chosen.text.split('name="JWT" value="', 1)[1].split('"', 1)[0]
+    # The platform checks the answer with the tool's published keys.
+    keys = KeySet.import_key_set(client.get("/lti/jwks").json())
+    token = jwt.decode(response_jwt, keys, algorithms=["RS256"])
+    claims = token.claims
+    assert claims["iss"] == platform.client_id
+    assert claims["aud"] == platform.issuer
+    assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"
+    assert claims[LTI + "deployment_id"] == platform.deployment_id
+    assert claims[DL + "data"] == "opaque-platform-data"
+    (item,) = claims[DL + "content_items"]
+    assert item["type"] == "ltiResourceLink"
+    assert item["url"] == "https://badges.example.org/lti/launch"
+    activity = item["custom"]["activity_id"]
+
+    # A learner opens the placed link: the rule made by the choice awards.
+    query = start(client, platform)
+    learner = platform.claims(query["nonce"], TARGET, lti_custom={"activity_id": activity})
+    assert post_launch(client, platform.sign(learner), query["state"]).status_code == 303
+    with runtime.sessions() as session:
+        (credential,) = session.scalars(select(CredentialRow))
+    assert credential.achievement_id == achievement_id
+    assert credential.recipient_email == "learner@example.org"
+
+
+def test_deep_linking_refusals(
+    client: TestClient,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    other_issuer: IssuerFixture,
+    achievement_id: str,
+    platform: Platform,
+    registered: LtiPlatformRow,
+) -> None:
+    query = start(client, platform)
+    learner = deep_linking_claims(
+        platform,
+        query["nonce"],
+        lti_roles=["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+    )
+    refused(client, platform.sign(learner), query["state"], "only instructors")
+    query = start(client, platform)
+    answer = post_launch(
+        client, platform.sign(deep_linking_claims(platform, query["nonce"])), query["state"]
+    )
+    ticket = answer.text.split('name="ticket" value="', 1)[1].split('"', 1)[0]
+    forged = client.post(
+        "/lti/deep-link",
+        data={"ticket": ticket[:-8] + "AAAAAAA=", "achievement_id": achievement_id},
+    )
+    assert forged.status_code == 401
+    theirs = runtime.achievements.create(SYSTEM, other_issuer.id, SIMPLE_ACHIEVEMENT).id
+    other = client.post("/lti/deep-link", data={"ticket": ticket, "achievement_id": theirs})
+    assert other.status_code == 401
+    assert "not one of this issuer's" in other.json()["error"]["message"]
+    bad_score = client.post(
+        "/lti/deep-link",
+        data={"ticket": ticket, "achievement_id": achievement_id, "min_score": "lots"},
+    )
+    assert bad_score.status_code == 422
+    with runtime.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(LmsRuleRow)) == 0

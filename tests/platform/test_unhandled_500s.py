@@ -109,6 +109,7 @@ LIST_ROUTES = [
     "/api/v1/issuers/{issuer_id}/audit",
     "/api/v1/issuers/{issuer_id}/batches",
     "/api/v1/issuers/{issuer_id}/credentials",
+    "/api/v1/issuers/{issuer_id}/lms/awards",
     "/ims/ob/v3p0/credentials",
 ]
 

@@ -31,6 +31,7 @@ from microcred.errors import (
     AccountLockedError,
     ConflictError,
     InputError,
+    NotFoundError,
     RateLimitedError,
     SignInError,
     short,
@@ -179,6 +180,38 @@ class StaffService:
         """The user a session names, or None when it was deleted (the session then ends)."""
         with self.sessions() as session:
             return StaffRepository(session).get(user_id)
+
+    def set_role(self, actor: Actor, issuer_id: str, user_id: str, role: str) -> StaffUserRow:
+        """Give a staff user of this issuer another role. The issuer keeps at least one owner.
+        Signed-in sessions act with the new role from their next request (it is read live)."""
+        actor.require(issuer_id, "owner")
+        new_role = parse_role(role)
+        with transaction(self.sessions) as session:
+            staff = StaffRepository(session)
+            row = staff.lock(user_id)
+            if row is None or row.issuer_id != issuer_id:
+                raise NotFoundError("no such staff user", found=short(user_id))
+            if row.role == "owner" and new_role != "owner":
+                owners = [u for u in staff.for_issuer(issuer_id) if u.role == "owner"]
+                if len(owners) <= 1:
+                    raise ConflictError(
+                        "the issuer needs at least one owner",
+                        expected="another owner first",
+                        found=f"{row.email} is the only owner",
+                    )
+            old, row.role = row.role, new_role
+            record_audit(
+                session,
+                actor.name,
+                "staff.role_changed",
+                f"staff:{row.email}",
+                issuer_id=issuer_id,
+                at=self.clock(),
+                details={"from": old, "to": new_role},
+            )
+            session.flush()
+            session.expunge(row)
+        return row
 
     def list(self, actor: Actor, issuer_id: str) -> list[StaffUserRow]:
         actor.require(issuer_id, "owner")

@@ -228,6 +228,9 @@ class BatchService:
                 email=data.get("email"),
                 did=data.get("did"),
                 name=data.get("name"),
+                narrative=data.get("narrative"),
+                grade=data.get("grade"),
+                evidence_url=data.get("evidence"),
                 idempotency_key=key,
                 batch_id=batch_id,
             )

@@ -53,8 +53,15 @@ ALIASES = {
     "studentid": "id",
     "learnerid": "id",
     "idempotencykey": "id",
+    # Per recipient (issue 19): the subject's narrative, a Result's value, an Evidence's id.
+    "narrative": "narrative",
+    "grade": "grade",
+    "score": "grade",
+    "result": "grade",
+    "evidence": "evidence",
+    "evidenceurl": "evidence",
 }
-COLUMNS = "email, did, name, id"
+COLUMNS = "email, did, name, id, narrative, grade, evidence"
 DELIMITERS = (",", ";", "\t")
 # NUL and other C0 controls have no place in a name or address (and PostgreSQL refuses NUL).
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -266,6 +273,9 @@ class CsvReader:
                 email=values.get("email"),
                 did=values.get("did"),
                 name=values.get("name"),
+                narrative=values.get("narrative"),
+                grade=values.get("grade"),
+                evidence_url=values.get("evidence"),
             ).checked()
         except MicrocredError as exc:
             return BadRow(line, exc.message, expected=exc.expected, found=exc.found)
@@ -282,7 +292,14 @@ class CsvReader:
                 expected="each recipient (or id) once per file",
             )
         seen[digest] = line
-        data = {"email": request.email, "did": request.did, "name": request.name}
+        data = {
+            "email": request.email,
+            "did": request.did,
+            "name": request.name,
+            "narrative": request.narrative,
+            "grade": request.grade,
+            "evidence": request.evidence_url,
+        }
         return GoodRow(
             line,
             row_key(self.issuer_id, self.achievement_id, identity),

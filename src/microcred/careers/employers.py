@@ -25,6 +25,7 @@ from microcred.crypto import jose
 from microcred.errors import ConflictError, InputError, MicrocredError, RateLimitedError
 from microcred.skills.alignment import achievement_of_credential
 from microcred.skills.service import SkillsService
+from microcred.skills.taxonomy import Taxonomy
 from microcred.store.db import transaction
 from microcred.store.tables import EmployerRow, EmployerSearchRow
 from microcred.wallet.service import WalletItem, WalletService
@@ -184,6 +185,8 @@ class EmployerSearchService:
         if occupation:
             found = self.skills.occupation(occupation)
             links = self.skills.taxonomy().links.get(found.id, [])
+            if not links:
+                raise InputError("this occupation lists no skills to search for", found=found.title)
             return {link.skill_id: link.weight for link in links}
         wanted: dict[str, float] = {}
         unknown = []
@@ -220,55 +223,64 @@ class EmployerSearchService:
                 "too many searches", retry_after=3600, expected=f"{SEARCHES_PER_HOUR} an hour"
             )
         wanted = self._wanted(skills, occupation)
-        with self.sessions() as session:
-            rows = EmployersRepository(session).shares_with(wanted)
-        evidence: dict[str, dict[str, set[str]]] = {}
-        for learner, ref, skill in rows:
-            evidence.setdefault(learner, {}).setdefault(ref, set()).add(skill)
         taxonomy = self.skills.taxonomy()
-        ranked = sorted(
-            evidence.items(),
-            key=lambda kv: (-sum(wanted[s] for s in set().union(*kv[1].values())), -len(kv[1])),
-        )
-        hits: list[Hit] = []
-        found: list[str] = []
-        for learner, refs in ranked:
-            if len(hits) >= max(1, min(limit, MAX_RESULTS)):
+        size = max(1, min(limit, MAX_RESULTS))
+        hits: list[tuple[Hit, str]] = []
+        offset = 0
+        while len(hits) < size:
+            # A page of the best-evidenced learners at a time; those whose shared credentials
+            # are no longer active drop out, and the next page fills their places.
+            with self.sessions() as session:
+                repo = EmployersRepository(session)
+                page = repo.rank_learners(wanted, offset=offset, limit=size * 2)
+                rows = repo.shares_of_learners([learner for learner, _ in page], wanted)
+            if not page:
                 break
-            # Only what is still active counts: a credential revoked since it was shared drops.
-            held = self.wallet.get_many(learner, list(refs))
-            active = {ref: refs[ref] for ref, item in held.items() if item.state == "active"}
-            if not active:
-                continue
-            shown = set().union(*active.values())
-            found.append(learner)
-            hits.append(
-                Hit(
-                    handle=self._handle(employer.id, learner),
-                    score=round(sum(wanted[s] for s in shown), 2),
-                    credentials=tuple(
-                        SharedCredential(
-                            name=held[ref].name or "",
-                            issuer=held[ref].issuer_name or "",
-                            skills=tuple(sorted(taxonomy.skills[s].name for s in shows)),
-                        )
-                        for ref, shows in sorted(active.items())
-                    ),
-                )
-            )
+            offset += len(page)
+            evidence: dict[str, dict[str, set[str]]] = {}
+            for learner, ref, skill in rows:
+                evidence.setdefault(learner, {}).setdefault(ref, set()).add(skill)
+            for learner, _score in page:
+                hit = self._hit(employer, learner, evidence.get(learner, {}), wanted, taxonomy)
+                if hit is not None and len(hits) < size:
+                    hits.append((hit, learner))
+        hits.sort(key=lambda pair: (-pair[0].score, pair[0].handle))
         query = f"occupation={occupation}" if occupation else "skills=" + ",".join(skills or [])
         with transaction(self.sessions) as session:
             EmployersRepository(session).log_search(
                 EmployerSearchRow(
                     id=str(uuid.uuid4()), employer_id=employer.id, query=query[:500], at=now
                 ),
-                {
-                    learner
-                    for learner, _ in ranked
-                    if self._handle(employer.id, learner) in {h.handle for h in hits}
-                },
+                [learner for _hit, learner in hits],
             )
-        return hits
+        return [hit for hit, _learner in hits]
+
+    def _hit(
+        self,
+        employer: EmployerRow,
+        learner: str,
+        refs: dict[str, set[str]],
+        wanted: dict[str, float],
+        taxonomy: Taxonomy,
+    ) -> Hit | None:
+        # Only what is still active counts: a credential revoked since it was shared drops.
+        held = self.wallet.get_many(learner, list(refs))
+        active = {ref: refs[ref] for ref, item in held.items() if item.state == "active"}
+        if not active:
+            return None
+        shown = set().union(*active.values())
+        return Hit(
+            handle=self._handle(employer.id, learner),
+            score=round(sum(wanted[s] for s in shown), 2),
+            credentials=tuple(
+                SharedCredential(
+                    name=held[ref].name or "",
+                    issuer=held[ref].issuer_name or "",
+                    skills=tuple(sorted(taxonomy.skills[s].name for s in shows)),
+                )
+                for ref, shows in sorted(active.items())
+            ),
+        )
 
     def _handle(self, employer_id: str, learner_id: str) -> str:
         digest = hmac.new(self._secret, f"{employer_id}:{learner_id}".encode(), hashlib.sha256)

@@ -11,16 +11,10 @@ from functools import cache
 
 from microcred.careers.lexicon import compound_parts, lexicon
 from microcred.careers.text import LANGUAGES, STOP_WORDS, scripts, stem, words
-from microcred.errors import InputError
+from microcred.errors import GoalError
 
 MAX_GOAL_CHARS = 500
 _MAX_PHRASE = 4
-
-
-class GoalError(InputError):
-    """A goal the matcher cannot read: empty, too long, or in a script it does not handle."""
-
-    code = "invalid_goal"
 
 
 def checked_goal(goal: str) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 
 from microcred.store.repository import Repository
 from microcred.store.tables import (
@@ -103,10 +103,38 @@ class EmployersRepository(Repository):
         )
         return [(ref, skill) for ref, skill in self.session.execute(query)]
 
-    def shares_with(self, skills: Iterable[str]) -> list[tuple[str, str, str]]:
-        """(learner, credential, skill) for every shared credential showing one of ``skills``."""
+    def rank_learners(
+        self, weights: Mapping[str, float], *, offset: int, limit: int
+    ) -> list[tuple[str, float]]:
+        """Learners who shared credentials showing some of the weighted skills, by the summed
+        weight of the distinct skills shown, heaviest first (the database does the ranking:
+        only one page of learners comes back, however many shared)."""
+        shown = (
+            select(SkillShareRow.learner_id, SkillShareRow.skill_id)
+            .where(SkillShareRow.skill_id.in_(list(weights)))
+            .distinct()
+            .subquery()
+        )
+        weight = case(
+            {skill: float(w) for skill, w in weights.items()}, value=shown.c.skill_id, else_=0.0
+        )
+        score = func.sum(weight).label("score")
+        query = (
+            select(shown.c.learner_id, score)
+            .group_by(shown.c.learner_id)
+            .order_by(score.desc(), shown.c.learner_id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [(learner, float(total)) for learner, total in self.session.execute(query)]
+
+    def shares_of_learners(
+        self, learners: Iterable[str], skills: Iterable[str]
+    ) -> list[tuple[str, str, str]]:
+        """(learner, credential, skill) of these learners' shares showing one of ``skills``."""
         query = select(SkillShareRow.learner_id, SkillShareRow.ref, SkillShareRow.skill_id).where(
-            SkillShareRow.skill_id.in_(list(skills))
+            SkillShareRow.learner_id.in_(list(learners)),
+            SkillShareRow.skill_id.in_(list(skills)),
         )
         return [(learner, ref, skill) for learner, ref, skill in self.session.execute(query)]
 

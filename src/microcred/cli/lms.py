@@ -28,6 +28,10 @@ rules_app = typer.Typer(help="Award rules.", no_args_is_help=True)
 lrs_app = typer.Typer(help="Keys an LMS or LRS sends xAPI statements with.", no_args_is_help=True)
 lms_app.add_typer(rules_app, name="rules")
 lms_app.add_typer(lrs_app, name="lrs-keys")
+sources_app = typer.Typer(
+    help="Existing LRSs whose statements are pulled on a schedule.", no_args_is_help=True
+)
+lms_app.add_typer(sources_app, name="lrs-sources")
 
 IssuerOption = Annotated[str, typer.Option("--issuer", help="The issuer's slug.")]
 
@@ -152,6 +156,77 @@ def lrs_keys_add(
         raise _fail(exc) from exc
     endpoint = f"{runtime.urls.base}/xapi/"
     print(json.dumps({"id": row.id, "key": row.key, "secret": secret, "endpoint": endpoint}))
+
+
+@sources_app.command("add")
+def lrs_sources_add(
+    issuer: IssuerOption,
+    name: Annotated[str, typer.Option(help="What the LRS is (its name).")],
+    endpoint: Annotated[str, typer.Option(help="The LRS's xAPI base URL (before /statements).")],
+    username: Annotated[str, typer.Option(help="The LRS's Basic user name (its key).")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            envvar="MICROCRED_LRS_PASSWORD",
+            help="The Basic password (asked, or from MICROCRED_LRS_PASSWORD; stored sealed).",
+        ),
+    ],
+    xapi_version: Annotated[
+        str, typer.Option("--xapi-version", help="1.0.3 or 2.0.0, sent to the LRS.")
+    ] = "1.0.3",
+) -> None:
+    """Pull statements from an existing LRS every few minutes."""
+    runtime = _runtime()
+    try:
+        row = runtime.lrs_pull.add_source(
+            SYSTEM,
+            _issuer_id(runtime, issuer),
+            name=name,
+            endpoint=endpoint,
+            username=username,
+            password=password,
+            version=xapi_version,
+        )
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    print(json.dumps({"id": row.id, "name": row.name, "endpoint": row.endpoint}))
+
+
+@sources_app.command("list")
+def lrs_sources_list(issuer: IssuerOption) -> None:
+    """An issuer's LRS sources and how their last pull went, as JSON lines."""
+    runtime = _runtime()
+    for row in runtime.lrs_pull.sources(SYSTEM, _issuer_id(runtime, issuer)):
+        print(
+            json.dumps(
+                {
+                    "id": row.id,
+                    "name": row.name,
+                    "endpoint": row.endpoint,
+                    "version": row.version,
+                    "since": row.since,
+                    "lastPulledAt": row.last_pulled_at.isoformat() if row.last_pulled_at else None,
+                    "lastStored": row.last_stored,
+                    "lastRefused": row.last_refused,
+                    "lastError": row.last_error,
+                }
+            )
+        )
+
+
+@sources_app.command("remove")
+def lrs_sources_remove(
+    issuer: IssuerOption,
+    source_id: Annotated[str, typer.Argument(help="The id 'lrs-sources list' shows.")],
+) -> None:
+    """Stop pulling from an LRS (the statements it brought stay)."""
+    runtime = _runtime()
+    try:
+        runtime.lrs_pull.remove_source(SYSTEM, _issuer_id(runtime, issuer), source_id)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
 
 
 @rules_app.command("add")

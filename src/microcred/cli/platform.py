@@ -69,6 +69,9 @@ def serve(
     if demo and runtime.settings.demo_issuer is None:
         # The demo issuer signs VC-API requests unless MICROCRED_DEMO_ISSUER names another.
         runtime.settings.demo_issuer = DEMO_SLUG
+    if demo:
+        # ... and also as its did:key, when a credential names that (docs/design/interop.md).
+        runtime.settings.vcapi_did_key = True
     configure_logging(runtime.settings.log_format)
     if jobs:
         runtime.on_startup.append(runtime.queue.start)
@@ -81,6 +84,8 @@ def serve(
             raise _fail(exc) from exc
         if access is not None:
             out.print(f"  demo issuer        {access.issuer_did}")
+            if runtime.settings.vcapi_did_key:
+                out.print(f"  VC-API did:key     {runtime.issuers.did_key(access.issuer_id)}")
             out.print(f"  issuer id          {access.issuer_id}")
             out.print(f"  demo API key       {access.api_key}")
             out.print(f"  staff sign-in      {access.staff_email} / {access.staff_password}")

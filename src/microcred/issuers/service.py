@@ -36,6 +36,9 @@ from microcred.store.tables import ApiKeyRow, IssuerKeyRow, IssuerRow
 from microcred.types import JsonObject
 from microcred.urls import PublicUrls
 
+DID_KEY_PURPOSE = "didkey"
+"""Key purpose of an issuer's did:key signing key (not listed in its DID document)."""
+
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 COUNTRY = re.compile(r"^[A-Z]{2}$")
 API_KEY_PREFIX = "mc_"
@@ -288,6 +291,33 @@ class IssuerService:
         key_file = KeyFile(open_key_row(self.sealer, current), did, method)
         self._key_cache[issuer_id] = key_file
         return key_file
+
+    def did_key_signing_key(self, session: Session, issuer_id: str) -> KeyFile:
+        """The issuer's did:key signing key (purpose ``didkey``), made on first use.
+
+        It is a key of its own, sealed like the others but never listed in the issuer's DID
+        document: a credential it signs names the bare ``did:key`` as its issuer, so nothing
+        ties that credential to the institution (the VC-API's did:key option, for verifiers
+        that resolve did:key only). The caller's transaction stores a new key."""
+        repository = KeyRepository(session)
+        current = repository.current(issuer_id, DID_KEY_PURPOSE)
+        if current is None:
+            current, key = new_key_row(
+                self.sealer,
+                issuer_id=self._get(session, issuer_id).id,
+                purpose=DID_KEY_PURPOSE,
+                fragment_prefix="",
+                now=self.clock(),
+            )
+            repository.add(current)
+        else:
+            key = open_key_row(self.sealer, current)
+        return KeyFile.for_did_key(key)
+
+    def did_key(self, issuer_id: str) -> str:
+        """The DID of the issuer's did:key signing key (made now if it has none)."""
+        with transaction(self.sessions) as session:
+            return self.did_key_signing_key(session, issuer_id).controller
 
     def open_current_keys(self, limit: int) -> int:
         """Unseal up to ``limit`` signing keys in use (readiness: does the master secret open

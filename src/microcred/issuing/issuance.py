@@ -79,6 +79,12 @@ class IssueRequest:
     achievement_extra: JsonObject | None = None
     """Fields laid over the achievement for this credential only (a micro-degree's credits,
     EQF level and learning outcomes, derived from the parts this learner earned)."""
+    narrative: str | None = None
+    """What this recipient did (the subject's ``narrative``), in the issuer's words."""
+    grade: str | None = None
+    """This recipient's grade or score (a ``Result`` with this ``value``)."""
+    evidence_url: str | None = None
+    """A page showing this recipient's work (an ``Evidence`` with this ``id``)."""
 
     def checked(self) -> IssueRequest:
         """This request with its recipient normalised, or an InputError naming the problem."""
@@ -120,6 +126,15 @@ class IssueRequest:
                     expected="a date-time between years 1 and 9999 in UTC",
                     found=valid_from.isoformat(),
                 ) from None
+        narrative = _optional_text(self.narrative, "narrative", MAX_NARRATIVE)
+        grade = _optional_text(self.grade, "grade", MAX_GRADE)
+        evidence_url = _optional_text(self.evidence_url, "evidence address", 2000)
+        if evidence_url and not HTTP_URL.match(evidence_url):
+            raise InputError(
+                "the evidence address is not a web address",
+                expected="https://...",
+                found=short(evidence_url),
+            )
         return IssueRequest(
             achievement_id=self.achievement_id,
             email=email,
@@ -131,7 +146,22 @@ class IssueRequest:
             extra=self.extra,
             evidence=self.evidence,
             achievement_extra=self.achievement_extra,
+            narrative=narrative,
+            grade=grade,
+            evidence_url=evidence_url,
         )
+
+    def recipient_fields(self) -> tuple[JsonObject, tuple[JsonObject, ...]]:
+        """What this request adds to the subject (narrative, result) and to the evidence."""
+        subject: JsonObject = {}
+        if self.narrative:
+            subject["narrative"] = self.narrative
+        if self.grade:
+            subject["result"] = [{"type": ["Result"], "value": self.grade}]
+        evidence = self.evidence
+        if self.evidence_url:
+            evidence = (*evidence, {"id": self.evidence_url, "type": ["Evidence"]})
+        return subject, evidence
 
 
 class IssuanceHook(Protocol):
@@ -140,6 +170,19 @@ class IssuanceHook(Protocol):
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None: ...
 
     def after_commit(self, credentials: Sequence[CredentialRow]) -> None: ...
+
+
+MAX_NARRATIVE = 5000
+MAX_GRADE = 100
+HTTP_URL = re.compile(r"https?://[^\s]+\Z")
+
+
+def _optional_text(value: str | None, what: str, limit: int) -> str | None:
+    """A recipient's optional text, stripped; an InputError when it is too long."""
+    text = value.strip() if value else ""
+    if len(text) > limit:
+        raise InputError(f"the {what} is too long", expected=f"at most {limit} characters")
+    return text or None
 
 
 def add_months(moment: datetime, months: int) -> datetime:
@@ -269,9 +312,13 @@ class IssuanceService:
                 # is text), so the first credential of each achievement speaks for the rest.
                 check_round_trip(document)
                 numbers_checked.add(achievement.id)
-            if request.evidence:
-                document["evidence"] = [dict(item) for item in request.evidence]
-                parse_credential(document)  # the evidence is checked as the model reads it
+            subject_fields, evidence = request.recipient_fields()
+            if subject_fields:
+                document["credentialSubject"] = {**document["credentialSubject"], **subject_fields}
+            if evidence:
+                document["evidence"] = [dict(item) for item in evidence]
+            if subject_fields or evidence:
+                parse_credential(document)  # checked as the model reads it
             signed = sign_credential(document, key_file, suite=self.suite, created=now)
             assert isinstance(signed, dict)
             rows.append(

@@ -17,8 +17,14 @@ from microcred.learners.service import (
     LINK_JOB_RETRY_DELAY,
     LearnerService,
 )
+from microcred.lms.lrs_pull import LRS_PULL_JOB, LRS_PULL_MINUTES, LrsPullService
 from microcred.lms.lti.ags import AGS_PULL_JOB, AGS_PULL_MINUTES, AgsService
 from microcred.lms.service import AWARD_JOB, LMS_SWEEP_JOB, LMS_SWEEP_MINUTES, LmsService
+from microcred.notifications.expiry import (
+    EXPIRY_EVERY_MINUTES,
+    EXPIRY_JOB,
+    ExpiryReminderService,
+)
 from microcred.notifications.service import (
     MAX_ATTEMPTS,
     RETRY_DELAY_SECONDS,
@@ -71,6 +77,8 @@ def register_tasks(
     webhooks: Callable[[], WebhookService] | None = None,
     lms: Callable[[], LmsService] | None = None,
     lti_ags: Callable[[], AgsService] | None = None,
+    expiry_reminders: Callable[[], ExpiryReminderService] | None = None,
+    lrs_pull: Callable[[], LrsPullService] | None = None,
 ) -> None:
     """Add every job to ``queue``. Each service is given as a callable that returns it, read
     when the job runs: the services themselves take the queue, so they cannot exist yet."""
@@ -188,6 +196,19 @@ def register_tasks(
     if lti_ags is not None:
         get_ags = lti_ags
         queue.register_periodic(AGS_PULL_JOB, lambda: get_ags().pull(), minutes=AGS_PULL_MINUTES)
+
+    # Reminders before credentials expire: once per credential (see notifications/expiry.py).
+    if expiry_reminders is not None:
+        get_expiry = expiry_reminders
+        queue.register_periodic(
+            EXPIRY_JOB, lambda: get_expiry().run_job(), minutes=EXPIRY_EVERY_MINUTES
+        )
+
+    # xAPI statements pulled from existing LRSs (each page stored with its cursor, so a run
+    # cut short pulls again and awards nothing twice).
+    if lrs_pull is not None:
+        get_pull = lrs_pull
+        queue.register_periodic(LRS_PULL_JOB, lambda: get_pull().pull(), minutes=LRS_PULL_MINUTES)
 
     # Anchoring checkpoints on a chain: only with the witness on and an interval set.
     if witness().periodic:

@@ -20,6 +20,7 @@ from microcred.store.tables import (
     LmsRuleRow,
     LmsStatementRow,
     LrsKeyRow,
+    LrsSourceRow,
 )
 
 
@@ -78,6 +79,13 @@ class LmsRepository:
         if row is None:
             raise NotFoundError("no such LRS key", found=key_id)
         return row
+
+    def lrs_sources(self, issuer_id: str) -> list[LrsSourceRow]:
+        query = select(LrsSourceRow).where(LrsSourceRow.issuer_id == issuer_id)
+        return list(self.session.scalars(query.order_by(LrsSourceRow.created_at)))
+
+    def lrs_source_ids(self) -> list[str]:
+        return list(self.session.scalars(select(LrsSourceRow.id).order_by(LrsSourceRow.id)))
 
     # ---- statements --------------------------------------------------------------------------
 

@@ -322,47 +322,66 @@ class LmsService:
                 "a statement id is repeated within the request",
                 found=next(i for i in ids if ids.count(i) > 1),
             )
+        with transaction(self.sessions) as session:
+            stored, awards = self.store_statements(session, identity, version, parsed)
+        return Intake(ids, stored, awards)
+
+    def store_statements(
+        self,
+        session: Session,
+        identity: LrsIdentity,
+        version: Version,
+        parsed: Sequence[Statement],
+        *,
+        skip_changed: bool = False,
+    ) -> tuple[int, list[str]]:
+        """Store the statements not stored before and judge the rules on them, in the
+        caller's transaction; returns how many were new and the awards made. An id stored
+        before with other content is a conflict, or (``skip_changed``, a pull) skipped."""
         now = self.clock()
         stamp = now.isoformat().replace("+00:00", "Z")
         authority = {
             "objectType": "Agent",
             "account": {"homePage": self.urls.base, "name": identity.key},
         }
-        with transaction(self.sessions) as session:
-            repository = LmsRepository(session)
-            existing = repository.statements(identity.issuer_id, ids)
-            fresh = []
-            for statement in parsed:
-                old = existing.get(statement.id)
-                if old is None:
-                    fresh.append(statement)
-                elif _without_lrs_fields(old) != _without_lrs_fields(statement.document):
+        repository = LmsRepository(session)
+        existing = repository.statements(identity.issuer_id, [s.id for s in parsed])
+        fresh = []
+        for statement in parsed:
+            old = existing.get(statement.id)
+            if old is None:
+                fresh.append(statement)
+            elif _without_lrs_fields(old) != _without_lrs_fields(statement.document):
+                if not skip_changed:
                     raise ConflictError(
                         "a different statement with this id is stored", found=statement.id
                     )
-            repository.add_statements(
-                [
-                    {
-                        "issuer_id": identity.issuer_id,
-                        "id": s.id,
-                        "lrs_key_id": identity.key_id,
-                        "version": version,
-                        "learner": s.event.learner,
-                        "verb": s.verb,
-                        "activity_id": s.event.activity_id,
-                        "statement": {
-                            **s.document,
-                            "stored": stamp,
-                            "authority": authority,
-                            "version": s.document.get("version", version),
-                        },
-                        "stored_at": now,
-                    }
-                    for s in fresh
-                ]
-            )
-            awards = self.judge(session, identity.issuer_id, [s.event for s in fresh])
-        return Intake(ids, len(fresh), awards)
+                log.warning(
+                    "statement %s changed since it was stored; kept as it was", statement.id
+                )
+        repository.add_statements(
+            [
+                {
+                    "issuer_id": identity.issuer_id,
+                    "id": s.id,
+                    "lrs_key_id": identity.key_id,
+                    "version": version,
+                    "learner": s.event.learner,
+                    "verb": s.verb,
+                    "activity_id": s.event.activity_id,
+                    "statement": {
+                        **s.document,
+                        "stored": stamp,
+                        "authority": authority,
+                        "version": s.document.get("version", version),
+                    },
+                    "stored_at": now,
+                }
+                for s in fresh
+            ]
+        )
+        awards = self.judge(session, identity.issuer_id, [s.event for s in fresh])
+        return len(fresh), awards
 
     # ---- judging -----------------------------------------------------------------------------
 

@@ -22,6 +22,8 @@ from microcred.store.tables import (
     Base,
     CredentialRow,
     IssuerRow,
+    LearnerEmailRow,
+    LearnerRow,
     NotificationRow,
 )
 
@@ -167,6 +169,27 @@ class NotificationRepository(Repository):
             .where(NotificationRow.state == "pending")
             .order_by(NotificationRow.created_at)
         ).all()
+
+    def status_mail_fields(self, credential_id: str) -> tuple[CredentialRow, str, str] | None:
+        """A credential with its achievement's and issuer's names, for its status e-mail
+        (``None`` for no such credential, or one issued without an achievement of ours)."""
+        found = self.session.execute(
+            select(CredentialRow, AchievementRow.name, IssuerRow.name)
+            .join(AchievementRow, AchievementRow.id == CredentialRow.achievement_id)
+            .join(IssuerRow, IssuerRow.id == CredentialRow.issuer_id)
+            .where(CredentialRow.id == credential_id)
+        ).first()
+        return None if found is None else (found[0], found[1], found[2])
+
+    def learner_language(self, address: str) -> str | None:
+        """The UI language of the learner account that verified ``address``, if there is one."""
+        settings = self.session.execute(
+            select(LearnerRow.settings)
+            .join(LearnerEmailRow, LearnerEmailRow.learner_id == LearnerRow.id)
+            .where(LearnerEmailRow.email == address)
+        ).scalar_one_or_none()
+        language = (settings or {}).get("language")
+        return str(language) if language else None
 
 
 __all__ = ["MailFields", "NotificationRepository"]

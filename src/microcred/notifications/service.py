@@ -29,14 +29,22 @@ from email.utils import format_datetime, formataddr, parseaddr
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.errors import MailError
+from microcred.notifications.branding import BrandingRepository, Image, MailBranding
 from microcred.notifications.mail import Mailer, Message, RawMessage, mailer_for, sending
 from microcred.notifications.repository import MailFields, NotificationRepository
-from microcred.notifications.templates import CredentialMail, one_line
+from microcred.notifications.templates import STRINGS, CredentialMail, one_line
 from microcred.store.db import transaction
-from microcred.store.tables import AchievementRow, CredentialRow, IssuerRow
+from microcred.store.tables import (
+    AchievementRow,
+    CredentialRow,
+    IssuerRow,
+    LearnerEmailRow,
+    LearnerRow,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -260,10 +268,15 @@ class NotificationService:
         with self.sessions() as session:
             notifications = NotificationRepository(session)
             credentials = notifications.mail_fields([claim.credential_id for claim in claimed])
+            languages = _languages(
+                session, [c.recipient_email for c in credentials.values() if c.recipient_email]
+            )
             for claim in claimed:
                 credential = credentials[claim.credential_id]  # the foreign key guarantees it
                 try:
-                    message = self._message(notifications, credential, now, names, composer)
+                    message = self._message(
+                        notifications, credential, now, names, composer, languages
+                    )
                 except (ValueError, HeaderParseError) as error:
                     # An address Python's e-mail package cannot write.
                     unusable.append((claim, "failed", f"unusable address: {error}"))
@@ -309,8 +322,14 @@ class NotificationService:
         now: datetime,
         names: dict[tuple[type, str], str],
         composer: _Composer,
+        languages: dict[str, str],
     ) -> Message:
         assert credential.recipient_email is not None  # rows exist only for these
+        branding = composer.branding(notifications.session, credential.issuer_id)
+        badge = composer.badge(notifications.session, credential.achievement_id)
+        language = languages.get(credential.recipient_email, "en")
+        if language not in STRINGS:
+            language = "en"
         # Names as the credential states them, which may predate a later rename.
         document = credential.document
         subject = document.get("credentialSubject")
@@ -327,13 +346,23 @@ class NotificationService:
             ),
             credential_url=self.urls.credential(credential.id),
             private_url=self.recipients.private_url(credential.id),
+            language=language,
+            custom=branding.templates.get(language),
+            badge_cid=self._cid("badge", credential.achievement_id) if badge else None,
+            logo_cid=self._cid("logo", credential.issuer_id) if branding.logo else None,
         )
         message_id = self.message_id(credential.id)
-        raw = composer.compose(content, credential.recipient_email, message_id)
+        images = [
+            (content.logo_cid, branding.logo),
+            (content.badge_cid, badge),
+        ]
+        raw = composer.compose(content, credential.recipient_email, message_id, branding, images)
         if raw is not None:
             return raw
         message = EmailMessage(policy=_POLICY)
-        message["From"] = self.settings.mail_from
+        message["From"] = branding.sender(self.settings.mail_from)
+        if branding.reply_to:
+            message["Reply-To"] = branding.reply_to
         message["To"] = Address(
             display_name=content.recipient_name or "", addr_spec=credential.recipient_email
         )
@@ -344,7 +373,19 @@ class NotificationService:
         text, html = content.render()
         message.set_content(text)
         message.add_alternative(html, subtype="html")
+        html_part = message.get_body(preferencelist=("html",))
+        assert html_part is not None
+        for cid, image in images:
+            if cid and image:
+                maintype, _, subtype = image.media_type.partition("/")
+                html_part.add_related(
+                    image.data, maintype, subtype, cid=f"<{cid}>", disposition="inline"
+                )
+        message["Content-Language"] = content.language
         return message
+
+    def _cid(self, kind: str, row_id: str) -> str:
+        return f"{kind}-{row_id}@{self.urls.hostname}"
 
     def message_id(self, credential_id: str) -> str:
         """The same for every attempt, so a duplicate could be recognised downstream."""
@@ -434,16 +475,65 @@ class _Composer:
     for addresses that are not ASCII."""
 
     def __init__(self, mail_from: str, now: datetime) -> None:
+        self.mail_from = mail_from
         self.sender = parseaddr(mail_from)[1]
         self.common = (
-            _POLICY.fold("From", mail_from)
-            + _POLICY.fold("Date", format_datetime(now))
+            _POLICY.fold("Date", format_datetime(now))
             + "Auto-Submitted: auto-generated\n"  # RFC 3834: no auto-replies, please
             + "MIME-Version: 1.0\n"
         )
         self._subjects: dict[str, str] = {}
+        self._brandings: dict[str, MailBranding] = {}
+        self._badges: dict[str, Image | None] = {}
+        self._senders: dict[str, str] = {}
+        self._images: dict[str, str] = {}
 
-    def compose(self, content: CredentialMail, address: str, message_id: str) -> RawMessage | None:
+    def branding(self, session: Session, issuer_id: str) -> MailBranding:
+        """The issuer's mail settings, read once per job."""
+        found = self._brandings.get(issuer_id)
+        if found is None:
+            found = self._brandings[issuer_id] = BrandingRepository(session).branding(issuer_id)
+        return found
+
+    def badge(self, session: Session, achievement_id: str) -> Image | None:
+        if achievement_id not in self._badges:
+            self._badges[achievement_id] = BrandingRepository(session).badge_image(achievement_id)
+        return self._badges[achievement_id]
+
+    def _sender_headers(self, branding: MailBranding) -> str:
+        key = f"{branding.sender_name}\0{branding.reply_to}"
+        folded = self._senders.get(key)
+        if folded is None:
+            folded = _POLICY.fold("From", branding.sender(self.mail_from))
+            if branding.reply_to:
+                folded += _POLICY.fold("Reply-To", branding.reply_to)
+            self._senders[key] = folded
+        return folded
+
+    def _image_part(self, boundary: str, cid: str, image: Image) -> str:
+        """An inline image part; its base64 is written once per job."""
+        encoded = self._images.get(cid)
+        if encoded is None:
+            encoded = self._images[cid] = base64.encodebytes(image.data).decode("ascii")
+        extension = image.media_type.rpartition("/")[2].split("+")[0]
+        name = cid.split("-")[0]  # "badge" or "logo"
+        return (
+            f"--{boundary}\n"
+            f"Content-Type: {image.media_type}\n"
+            "Content-Transfer-Encoding: base64\n"
+            f"Content-ID: <{cid}>\n"
+            f'Content-Disposition: inline; filename="{name}.{extension}"\n\n'
+            f"{encoded}"
+        )
+
+    def compose(
+        self,
+        content: CredentialMail,
+        address: str,
+        message_id: str,
+        branding: MailBranding,
+        images: Sequence[tuple[str | None, Image | None]] = (),
+    ) -> RawMessage | None:
         if not (address.isascii() and self.sender):
             return None
         # The fast path writes the address as given, so it must be exactly one address as the
@@ -458,18 +548,43 @@ class _Composer:
         boundary = f"=_{secrets.token_hex(16)}"
         to = formataddr((content.recipient_name or "", address), charset="utf-8")
         text, html = content.render()
-        data = "".join(
+        alternative = "".join(
             (
-                f"To: {to}\n",
-                subject,
-                self.common,
-                f"Message-ID: {message_id}\n",
-                f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n',
                 _part(boundary, "plain", text),
                 _part(boundary, "html", html),
                 f"--{boundary}--\n",
             )
         )
+        carried = [(cid, image) for cid, image in images if cid and image]
+        if carried:
+            # multipart/related: the HTML and the images its cid: addresses name.
+            outer = f"=_r{boundary[2:]}"
+            body = "".join(
+                (
+                    f'Content-Type: multipart/related; boundary="{outer}"; '
+                    'type="multipart/alternative"\n\n',
+                    f"--{outer}\n",
+                    f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n',
+                    alternative,
+                    *(self._image_part(outer, cid, image) for cid, image in carried),
+                    f"--{outer}--\n",
+                )
+            )
+        else:
+            body = f'Content-Type: multipart/alternative; boundary="{boundary}"\n\n' + alternative
+        data = "".join(
+            (
+                f"To: {to}\n",
+                subject,
+                self._sender_headers(branding),
+                self.common,
+                f"Message-ID: {message_id}\n",
+                f"Content-Language: {content.language}\n",
+                body,
+            )
+        )
+        if not data.isascii():  # a header the fold left as UTF-8: the e-mail package's path
+            return None
         return RawMessage(self.sender, address, message_id, data.encode("ascii"))
 
 
@@ -481,6 +596,19 @@ def _part(boundary: str, subtype: str, body: str) -> str:
         "Content-Transfer-Encoding: base64\n\n"
         f"{encoded}"
     )
+
+
+def _languages(session: Session, addresses: Sequence[str]) -> dict[str, str]:
+    """The UI language of the learner account holding each address, where there is one (one
+    query for a slice, not one per message)."""
+    if not addresses:
+        return {}
+    found = session.execute(
+        select(LearnerEmailRow.email, LearnerRow.settings)
+        .join(LearnerRow, LearnerEmailRow.learner_id == LearnerRow.id)
+        .where(LearnerEmailRow.email.in_(set(addresses)))
+    ).all()
+    return {email: str((settings or {}).get("language", "en")) for email, settings in found}
 
 
 def _name(value: Any) -> str | None:

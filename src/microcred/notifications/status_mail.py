@@ -22,20 +22,12 @@ from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
-
 from microcred.errors import MailError
 from microcred.notifications.compose import two_part_message
 from microcred.notifications.mail import Mailer, mailer_for
+from microcred.notifications.repository import NotificationRepository
 from microcred.notifications.templates import one_line
 from microcred.settings import Settings
-from microcred.store.tables import (
-    AchievementRow,
-    CredentialRow,
-    IssuerRow,
-    LearnerEmailRow,
-    LearnerRow,
-)
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
@@ -216,19 +208,15 @@ class StatusMailService:
         if move not in MOVES:
             return "skipped"
         with self.sessions() as session:
-            found = session.execute(
-                select(CredentialRow, AchievementRow.name, IssuerRow.name)
-                .join(AchievementRow, AchievementRow.id == CredentialRow.achievement_id)
-                .join(IssuerRow, IssuerRow.id == CredentialRow.issuer_id)
-                .where(CredentialRow.id == credential_id)
-            ).first()
+            repo = NotificationRepository(session)
+            found = repo.status_mail_fields(credential_id)
             if found is None:
                 return "skipped"
             row, achievement, issuer = found
             address = row.recipient_email
             if not address:
                 return "skipped"
-            language = _language_of(session, address)
+            language = repo.learner_language(address) or "en"
             reason = row.state_reason if move != "reinstated" else None
         message = status_message(
             move=move,
@@ -253,16 +241,6 @@ class StatusMailService:
             log.warning("status e-mail for a credential not delivered: %s", error.message)
             return "failed"
         return "sent"
-
-
-def _language_of(session: Session, address: str) -> str:
-    """The UI language of the learner account that verified ``address``, if there is one."""
-    settings = session.execute(
-        select(LearnerRow.settings)
-        .join(LearnerEmailRow, LearnerEmailRow.learner_id == LearnerRow.id)
-        .where(LearnerEmailRow.email == address)
-    ).scalar_one_or_none()
-    return str((settings or {}).get("language", "en"))
 
 
 __all__ = ["MOVES", "STATUS_MAIL_JOB", "StatusMailService", "status_message"]

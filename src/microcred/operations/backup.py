@@ -127,9 +127,13 @@ def _dump_tables(
     members: list[tuple[str, Path]] = []
     (folder / TABLES_DIR).mkdir()
     with engine.connect() as base:
-        connection = base.execution_options(isolation_level="REPEATABLE READ")
+        postgresql = base.dialect.name == "postgresql"
+        # SQLite's own transactions are serializable already (and know no REPEATABLE READ).
+        connection = (
+            base.execution_options(isolation_level="REPEATABLE READ") if postgresql else base
+        )
         with connection.begin():
-            if connection.dialect.name == "postgresql":
+            if postgresql:
                 connection.exec_driver_sql("SET TRANSACTION READ ONLY")
             rows, log_size, revision = _describe(connection)
             for position, table in enumerate(snapshot.tables()):

@@ -98,7 +98,8 @@ class IssuerRow(Base):
 
 
 class IssuerKeyRow(Base):
-    """A signing key. ``purpose`` is ``assertion`` (credentials) or ``log`` (checkpoints).
+    """A signing key. ``purpose`` is ``assertion`` (credentials), ``log`` (checkpoints) or
+    ``didkey`` (an issuer's did:key for the VC-API, not in its DID document).
 
     Retired keys stay listed in the issuer's DID document so old credentials keep verifying.
     """
@@ -1321,3 +1322,74 @@ class EndorsementRow(Base):
     checked_at: Mapped[datetime]
     created_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+# --- issuer mail settings and expiry reminders (issue 19) -----------------------------------
+
+
+class IssuerMailSettingsRow(Base):
+    """How an issuer's e-mails name their sender. The envelope and From address stay the
+    server's (SPF and DKIM hold); only the display name and the Reply-To are the issuer's."""
+
+    __tablename__ = "issuer_mail_settings"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    reply_to: Mapped[str | None] = mapped_column(String(320))
+    updated_at: Mapped[datetime]
+
+
+class IssuerMailTemplateRow(Base):
+    """An issuer's own wording of the credential e-mail in one language (Jinja2, sandboxed)."""
+
+    __tablename__ = "issuer_mail_templates"
+
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class AchievementRenewalRow(Base):
+    """Where a recipient renews a credential of this achievement (told in expiry reminders)."""
+
+    __tablename__ = "achievement_renewals"
+
+    achievement_id: Mapped[str] = mapped_column(ForeignKey("achievements.id"), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+
+
+class ExpiryReminderRow(Base):
+    """One reminder per credential: the primary key is the "once" guarantee."""
+
+    __tablename__ = "expiry_reminders"
+
+    credential_id: Mapped[str] = mapped_column(ForeignKey("credentials.id"), primary_key=True)
+    sent_at: Mapped[datetime]
+
+
+# --- LRS pull (migration 0018, microcred.lms.lrs_pull): existing LRSs an issuer reads xAPI
+# statements from on a schedule. Credentials are sealed (bound to the source's id); ``since``
+# is the LRS's own ``stored`` time of the last statement of the last page stored.
+
+
+class LrsSourceRow(Base):
+    """An LRS to pull statements from; what it yields is stored under ``key_id``, a key of
+    its own whose secret nobody holds (so the statements name where they came from)."""
+
+    __tablename__ = "lms_lrs_sources"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
+    key_id: Mapped[str] = mapped_column(ForeignKey("lms_lrs_keys.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    endpoint: Mapped[str] = mapped_column(String(2000))
+    version: Mapped[str] = mapped_column(String(16))
+    sealed_credentials: Mapped[bytes]
+    since: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime]
+    last_pulled_at: Mapped[datetime | None]
+    last_stored: Mapped[int] = mapped_column(Integer, default=0)
+    last_refused: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,6 +8,8 @@ presentation.
   ``options.credentialStatus`` (``{type: BitstringStatusListEntry, statusPurpose: revocation
   | suspension | [both]}``) attaches a status entry at a fresh index of the issuer's lists,
   which this server serves.
+  With ``settings.vcapi_did_key``, a credential whose issuer is the issuer's did:key is signed
+  with that key instead (for verifiers that resolve did:key only; no status entry then).
   Numbers a verifier would read differently are refused (``crypto.numbers``). It is a signing
   oracle for that issuer, so it takes an API key of that issuer with the issuer role. What it
   signs is stored as the platform's own credentials are (a status index, an audit event, a
@@ -190,6 +192,15 @@ class VcApiService:
                 expected="options.credentialStatus or the credential's own, not both",
                 found=short(document["credentialStatus"]),
             )
+        as_did_key = self._as_did_key(document)
+        if purposes and as_did_key:
+            # A verifier takes a status list only from the credential's own issuer, and the
+            # lists are the did:web issuer's.
+            raise InputError(
+                "a credential issued as a did:key cannot carry a status entry",
+                expected="no options.credentialStatus with a did:key issuer",
+                found=short(document.get("issuer")),
+            )
         now = self.clock().replace(microsecond=0)
         # Every credential gets an index (as the platform's do): one the credential does not
         # name is never set (the lifecycle refuses to), and a bit nobody points at is harmless.
@@ -197,7 +208,11 @@ class VcApiService:
             [(seq, index)] = allocate_indices(
                 session, issuer.id, 1, length=self.settings.status_list_length, now=now
             )
-            key_file = self.issuers.signing_key(session, issuer.id)
+            key_file = (
+                self.issuers.did_key_signing_key(session, issuer.id)
+                if as_did_key
+                else self.issuers.signing_key(session, issuer.id)
+            )
         vc_1_1 = _first_context(document) == VC_V1
         if vc_1_1:
             # VC 1.1 requires issuanceDate, and its context does not define the proof's terms.
@@ -227,6 +242,16 @@ class VcApiService:
         for hook in self.hooks:
             hook.after_commit([row])
         return stored, row
+
+    def _as_did_key(self, document: JsonObject) -> bool:
+        """Whether to sign with the issuer's did:key key rather than its did:web one: when that
+        is enabled (``settings.vcapi_did_key``) and the credential's issuer is a did:key (for
+        the suites whose resolvers know did:key only). Signing refuses a did:key not its own."""
+        named = document.get("issuer")
+        named = named.get("id") if isinstance(named, Mapping) else named
+        return (
+            self.settings.vcapi_did_key and isinstance(named, str) and named.startswith("did:key:")
+        )
 
     def _status_entries(
         self, issuer: IssuerRow, purposes: list[StatusPurpose], seq: int, index: int

@@ -132,15 +132,17 @@ def fetch(
     *,
     accept: str = "*/*",
     authorization: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Fetched:
     """GET ``url`` under ``policy``; raises :class:`FetchError` (or UrlRefusedError).
     ``authorization`` (a bearer token for a platform's service) is sent to ``url``'s host
-    only: a redirect elsewhere goes without it."""
+    only: a redirect elsewhere goes without it. ``headers`` (no credentials in them) go
+    with every hop."""
     deadline = time.monotonic() + policy.timeout
     host = _host(url) if authorization else None
     for _hop in range(policy.max_redirects + 1):
         sent = authorization if authorization and _host(url) == host else None
-        response = _get_once(url, policy, accept, deadline, sent)
+        response = _get_once(url, policy, accept, deadline, sent, headers)
         if isinstance(response, Fetched):
             return response
         url = response  # a redirect target, checked on the next hop
@@ -227,7 +229,12 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
 
 
 def _get_once(
-    url: str, policy: FetchPolicy, accept: str, deadline: float, authorization: str | None = None
+    url: str,
+    policy: FetchPolicy,
+    accept: str,
+    deadline: float,
+    authorization: str | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Fetched | str:
     scheme, host, port, path, ip = _target(url, policy)
     remaining = deadline - time.monotonic()
@@ -238,6 +245,7 @@ def _get_once(
     response: http.client.HTTPResponse | None = None
     try:
         headers = {
+            **(extra or {}),
             "Accept": accept,
             "Accept-Encoding": "identity",
             "User-Agent": USER_AGENT,

@@ -145,6 +145,10 @@ class IssueIn(Body):
     recipient: Recipient
     idempotency_key: str | None = Field(default=None, min_length=1, max_length=200)
     valid_from: UtcMoment | None = None
+    # Per recipient (issue 19): the subject's narrative, a Result's value, an Evidence's id.
+    narrative: str | None = Field(default=None, max_length=5000)
+    grade: str | None = Field(default=None, max_length=100)
+    evidence_url: str | None = Field(default=None, max_length=2000)
 
 
 class CredentialOut(Schema):

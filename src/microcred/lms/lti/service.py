@@ -41,6 +41,8 @@ from joserfc.jwk import KeySet, RSAKey
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
 from microcred.errors import FetchError, LtiError, ModelError, short
+from microcred.lms.lti import deep_linking
+from microcred.lms.lti.deep_linking import DEEP_LINKING_REQUEST, DeepLinking
 from microcred.lms.lti.repository import LtiRepository
 from microcred.lms.xapi import LearningEvent
 from microcred.model import normalize_email
@@ -57,6 +59,7 @@ from microcred.store.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
+    from microcred.achievements.repository import AchievementName
     from microcred.crypto.sealing import Sealer
     from microcred.lms.service import LmsService
     from microcred.urls import PublicUrls
@@ -111,6 +114,7 @@ class LtiService:
         sealer: Sealer,
         lms: LmsService,
         fetch_jwks: Callable[[str], bytes],
+        achievement_names: Callable[[str], tuple[AchievementName, ...]] = lambda _issuer: (),
     ) -> None:
         """``fetch_jwks`` reads a platform's JWKS URL (the guarded client in production)."""
         self.sessions = sessions
@@ -119,6 +123,7 @@ class LtiService:
         self.sealer = sealer
         self.lms = lms
         self.fetch_jwks = fetch_jwks
+        self.achievement_names = achievement_names
         self._jwks: dict[str, tuple[float, KeySet]] = {}
         self._jwks_lock = threading.Lock()
 
@@ -304,7 +309,13 @@ class LtiService:
 
     # ---- launch ------------------------------------------------------------------------------
 
-    def launch(self, id_token: str, state: str, *, cookie_state: str | None = None) -> Launch:
+    def platform(self, platform_id: str) -> LtiPlatformRow | None:
+        with self.sessions() as session:
+            return LtiRepository(session).platform(platform_id)
+
+    def launch(
+        self, id_token: str, state: str, *, cookie_state: str | None = None
+    ) -> Launch | DeepLinking:
         """Validate the platform's ``id_token`` and record the launch; LtiError otherwise,
         with nothing recorded and nothing awarded."""
         if not id_token or not state:
@@ -337,6 +348,8 @@ class LtiService:
         # 3. The claims (Security Framework 5.1.3, LTI Core 5.3).
         self._check_claims(claims, platform, login.nonce, now)
         message_type = claims.get(LTI + "message_type")
+        if message_type == DEEP_LINKING_REQUEST:
+            return self._deep_linking(claims, platform, login.nonce, now)
         resource_link = claims.get(LTI + "resource_link")
         if not isinstance(resource_link, dict) or not isinstance(resource_link.get("id"), str):
             raise LtiError(
@@ -404,6 +417,28 @@ class LtiService:
             )
         redirect = target if self.urls.is_ours(target) else self.urls.wallet()
         return Launch(row, awards, redirect)
+
+    def _deep_linking(
+        self, claims: Mapping[str, Any], platform: LtiPlatformRow, nonce: str, now: datetime
+    ) -> DeepLinking:
+        exp = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        names = self.achievement_names(platform.issuer_id)
+        answer = deep_linking.request(self.sealer, claims, platform, now, names)
+        with transaction(self.sessions) as session:
+            if not LtiRepository(session).use_nonce(
+                platform.id, _digest(nonce), max(exp, now) + CLOCK_SKEW, now
+            ):
+                raise LtiError("the id_token's nonce was used before", expected="a fresh launch")
+            record_audit(
+                session,
+                "lti",
+                "lti.deep_linking",
+                platform.platform_issuer,
+                issuer_id=platform.issuer_id,
+                at=now,
+                details={"platform": platform.id, "user": str(claims.get("sub"))[:255]},
+            )
+        return answer
 
     def _key_set(self, platform: LtiPlatformRow, kid: str | None) -> KeySet:
         """The platform's JWKS, cached; fetched again when it is old, or when the token names
@@ -517,10 +552,10 @@ class LtiService:
                 found=short(str(claims.get(LTI + "version"))),
             )
         message_type = claims.get(LTI + "message_type")
-        if message_type != RESOURCE_LINK_REQUEST:
+        if message_type not in (RESOURCE_LINK_REQUEST, DEEP_LINKING_REQUEST):
             raise LtiError(
                 "unsupported LTI message type",
-                expected=RESOURCE_LINK_REQUEST,
+                expected=f"{RESOURCE_LINK_REQUEST} or {DEEP_LINKING_REQUEST}",
                 found=short(str(message_type)),
             )
 

@@ -34,6 +34,9 @@ def issue_credential(
         name=body.recipient.name,
         idempotency_key=key,
         valid_from=body.valid_from,
+        narrative=body.narrative,
+        grade=body.grade,
+        evidence_url=body.evidence_url,
     )
     ((row, created),) = runtime.issuance.issue_reporting(actor, issuer_id, [request])
     if not created:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 
 from microcred.lms.rules import RuleSpec
 from microcred.store.tables import LmsRuleRow, LrsKeyRow
-from microcred.web.deps import ActorDep, RuntimeDep
+from microcred.web.deps import ActorDep, Offset, RuntimeDep
 from microcred.web.schemas import Schema
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/lms", tags=["lms"])
@@ -134,7 +134,7 @@ def list_awards(
     issuer_id: str,
     actor: ActorDep,
     runtime: RuntimeDep,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[AwardOut]:
     """Newest first: which rule, which learner, which event, and the credential issued."""

@@ -14,6 +14,7 @@ from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
 from microcred.errors import NotFoundError, short
 from microcred.model import OB_V3_CONTEXT, VC_V2_CONTEXT
 from microcred.web.deps import RuntimeDep
+from microcred.web.pages.issuer_page import issuer_page
 from microcred.web.pages.public import credential_page, prefers_html
 
 router = APIRouter(tags=["public"])
@@ -33,8 +34,12 @@ def _json(
 
 
 @router.get("/issuers/{slug}")
-def issuer_profile(slug: str, runtime: RuntimeDep) -> Response:
-    """The issuer's OB 3.0 Profile: what its did:web resolves to besides the DID document."""
+def issuer_profile(slug: str, runtime: RuntimeDep, request: Request) -> Response:
+    """The issuer's OB 3.0 Profile: what its did:web resolves to besides the DID document. A
+    browser gets the issuer's page instead; ``?format=json`` asks for the JSON whatever the
+    Accept header says."""
+    if request.query_params.get("format") != "json" and prefers_html(request):
+        return issuer_page(request, slug)
     issuer = runtime.issuers.by_slug(slug)
     profile = {
         "@context": [VC_V2_CONTEXT, OB_V3_CONTEXT],
@@ -43,7 +48,9 @@ def issuer_profile(slug: str, runtime: RuntimeDep) -> Response:
     endorsements = runtime.endorsement_book.standing_documents("issuer", issuer.id)
     if endorsements:
         profile["endorsement"] = endorsements
-    return _json(profile, JSON_LD)
+    response = _json(profile, JSON_LD)
+    response.headers["Vary"] = "Accept"
+    return response
 
 
 @router.get("/issuers/{slug}/did.json")

@@ -28,6 +28,7 @@ from microcred.web.pages import (
     pathways_console,
     profile,
     public,
+    settings,
     verify,
     wallet,
     wallet_careers,
@@ -49,6 +50,7 @@ routers: tuple[APIRouter, ...] = (
     bulk_files.router,  # before bulk's /{batch_id}, which would take template.csv
     bulk.router,
     admin.router,
+    settings.router,
     charts.router,
     extras.router,
     learners.router,

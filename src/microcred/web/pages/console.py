@@ -128,19 +128,26 @@ def dashboard(request: Request, actor: Viewer) -> Response:
 
 @router.get("/issue")
 def issue_form(request: Request, actor: Issuer) -> Response:
-    return _issue_page(request, actor, {})
+    # "Issue" beside an achievement links here with it chosen (an unknown id selects nothing).
+    chosen = str(request.query_params.get("achievement") or "")[:100]
+    values = {"achievement": chosen}
+    return _issue_page(request, actor, {"values": values} if chosen else {})
 
 
 @router.post("/issue", dependencies=[SmallFormCsrf])
 async def issue(request: Request, actor: Issuer) -> Response:
     form = await request.form()
-    values = {k: str(form.get(k) or "").strip() for k in ("achievement", "email", "name", "did")}
+    fields = ("achievement", "email", "name", "did", "narrative", "grade", "evidence_url")
+    values = {k: str(form.get(k) or "").strip() for k in fields}
     key = str(form.get("key") or "")
     issue_request = IssueRequest(
         achievement_id=values["achievement"],
         email=values["email"] or None,
         did=values["did"] or None,
         name=values["name"] or None,
+        narrative=values["narrative"] or None,
+        grade=values["grade"] or None,
+        evidence_url=values["evidence_url"] or None,
         # The form's one-time key makes a double submit issue once.
         idempotency_key=f"console:{key}" if 8 <= len(key) <= 100 else None,
     )

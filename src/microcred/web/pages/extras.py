@@ -8,7 +8,9 @@ recipient chose to show it (``CredentialRow.name_public``), as on the page.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from html import escape
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -17,7 +19,11 @@ from microcred.errors import NotFoundError, PageNotFoundError
 from microcred.urls import PublicUrls
 from microcred.web.pages import i18n
 from microcred.web.pages.artwork import card_png
-from microcred.web.pages.certificate import CertificateText, render_certificate
+from microcred.web.pages.certificate import (
+    CertificateImages,
+    CertificateText,
+    render_certificate,
+)
 from microcred.web.pages.core import get_pages, language_of
 from microcred.web.pages.credential_view import CredentialView, build_view
 
@@ -35,6 +41,69 @@ def _view(request: Request, credential_id: str) -> CredentialView:
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
     return build_view(pages.runtime, row, show_name=row.name_public)
+
+
+# The EU elements as _eu.html lists them; the English labels are the catalogue's message ids.
+_EU_FIELDS = (
+    ("eqf_level", "EQF level"),
+    ("hours", "Volume of learning"),
+    ("credits", "Credit points"),
+    ("participation", "Form of participation"),
+    ("assessment", "Assessment"),
+    ("supervision", "Supervision and identity check"),
+    ("quality_assurance", "Quality assurance"),
+    ("stackability", "Stackability"),
+    ("prerequisites", "Prerequisites"),
+    ("learning_outcomes", "Learning outcomes"),
+    ("further_information", "Further information"),
+)
+_EU_VALUES = {
+    "online": "Online",
+    "onsite": "On site",
+    "blended": "Blended",
+    "volunteering": "Volunteering",
+    "work-experience": "Work experience",
+    "written-exam": "Written exam",
+    "oral-exam": "Oral exam",
+    "online-test": "Online test",
+    "practical-demonstration": "Practical demonstration",
+    "project": "Project",
+    "portfolio": "Portfolio",
+    "artefact": "Artefact",
+    "peer-assessment": "Peer assessment",
+    "continuous-assessment": "Continuous assessment",
+    "internal": "Internal",
+    "external": "External",
+    "accreditation": "Accreditation",
+    "unsupervised-no-id-verification": "Unsupervised, no identity check",
+    "supervised-no-id-verification": "Supervised, no identity check",
+    "supervised-online-id-verification": "Supervised, identity checked online",
+    "supervised-onsite-id-verification": "Supervised, identity checked on site",
+    "stand-alone": "Stand-alone",
+    "stackable": "Stackable",
+}
+
+
+def eu_rows(
+    eu: dict[str, Any], gettext: Callable[[str], str], language: str
+) -> list[tuple[str, str]]:
+    """The credential's EU elements as (label, value) lines in the reader's language."""
+    rows: list[tuple[str, str]] = []
+    for key, label in _EU_FIELDS:
+        value = eu.get(key)
+        if value is None or value == "" or value == []:
+            continue
+        if key == "hours":
+            text = gettext("%(hours)s hours") % {"hours": i18n.format_number(value, language)}
+        elif isinstance(value, list):
+            separator = "; " if key == "learning_outcomes" else ", "
+            text = separator.join(
+                gettext(_EU_VALUES[v]) if v in _EU_VALUES else str(v) for v in value
+            )
+        else:
+            text = gettext(_EU_VALUES[value]) if value in _EU_VALUES else str(value)
+        rows.append((gettext(label), text))
+    return rows
 
 
 def _achievement_image(request: Request, credential_id: str) -> tuple[bytes | None, str | None]:
@@ -65,8 +134,14 @@ def certificate(request: Request, credential_id: str) -> Response:
         url=view.url,
         verify_hint=_("Check this certificate: the signed credential is at this address."),
         state=states.get(view.state),
+        eu_heading=_("European micro-credential"),
+        eu=eu_rows(view.eu, _, language),
     )
-    pdf = render_certificate(text, created=get_pages(request).runtime.clock())
+    runtime = get_pages(request).runtime
+    badge, badge_type = _achievement_image(request, credential_id)
+    issuer = runtime.issuers.get_public(runtime.credentials.get_public(credential_id).issuer_id)
+    images = CertificateImages(badge, badge_type, issuer.logo, issuer.logo_media_type)
+    pdf = render_certificate(text, created=runtime.clock(), images=images)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -9,9 +9,9 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRouter
 
-from microcred.careers.goals import MAX_GOAL_CHARS, GoalError
+from microcred.careers.goals import MAX_GOAL_CHARS
 from microcred.careers.report import plan_json
-from microcred.errors import ConflictError, InputError, NotFoundError, PageNotFoundError
+from microcred.errors import ConflictError, GoalError, InputError, NotFoundError, PageNotFoundError
 from microcred.skills.taxonomy import ONET_ATTRIBUTION
 from microcred.store.tables import LearnerRow
 from microcred.web.pages.core import get_pages, render

@@ -1,0 +1,161 @@
+"""Employers' search at size on PostgreSQL (issue 16's target: 100,000 consented learners and
+1,000,000 credentials, p99 <= 100 ms).
+
+A throw-away database gets 100,000 learners, each holding 10 imported, active credentials
+(1,000,000 wallet items), every credential shared and showing 3 of 2,000 real O*NET skills
+drawn with a skewed popularity (so "popular" skills are shared by tens of thousands). Then
+searches by 1-3 skills and by occupation, through ``EmployerSearchService.search`` (the ranking
+query, the page's shares, each hit's activity check, the logged search), 20 results each.
+Prints median and p99 in wall-clock and CPU milliseconds. Skips when no server answers.
+
+    .venv/bin/python bench/employer_search_bench.py [--learners 100000] [--searches 100]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from microcred.runtime import Runtime  # noqa: E402
+from microcred.settings import Settings  # noqa: E402
+from microcred.skills.onet import onet_taxonomy  # noqa: E402
+
+SERVER = os.environ.get("MICROCRED_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432")
+
+
+def copy(connection: object, table: str, columns: str, rows: io.StringIO) -> None:
+    rows.seek(0)
+    raw = connection.connection.driver_connection  # type: ignore[attr-defined]
+    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as out:
+        while chunk := rows.read(1 << 20):
+            out.write(chunk)
+
+
+def fill(runtime: Runtime, learners: int, per_learner: int, rng: random.Random) -> list[str]:
+    taxonomy = onet_taxonomy()
+    runtime.skills.ensure_onet()
+    counts: dict[str, int] = {}
+    for links in taxonomy.links.values():
+        for link in links:
+            counts[link.skill_id] = counts.get(link.skill_id, 0) + 1
+    pool = sorted(counts, key=lambda s: -counts[s])[:2000]
+    weights = [1.0 / (rank + 1) ** 0.8 for rank in range(len(pool))]
+    now = datetime.now(UTC).isoformat()
+    people, items, shares = io.StringIO(), io.StringIO(), io.StringIO()
+    for _ in range(learners):
+        learner = str(uuid.uuid4())
+        people.write(f"{learner}\t{{}}\t{now}\n")
+        for _ in range(per_learner):
+            item = str(uuid.uuid4())
+            items.write(
+                f"{item}\t{learner}\tbench\t{uuid.uuid4().hex}{uuid.uuid4().hex}\t{{}}\tBench badge"
+                f"\tBench Academy\tactive\t{{}}\t{now}\t{now}\n"
+            )
+            for skill in set(rng.choices(pool, weights, k=3)):
+                shares.write(f"{learner}\t{item}\t{skill}\t{now}\n")
+    with runtime.engine.begin() as connection:
+        copy(connection, "learners", "id, settings, created_at", people)
+        copy(
+            connection,
+            "wallet_items",
+            "id, learner_id, source, digest, document, name, issuer_name, state, verification,"
+            " added_at, checked_at",
+            items,
+        )
+        copy(connection, "skill_shares", "learner_id, ref, skill_id, shared_at", shares)
+        connection.execute(text("ANALYZE"))
+    return pool
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--learners", type=int, default=100_000)
+    parser.add_argument("--per-learner", type=int, default=10)
+    parser.add_argument("--searches", type=int, default=100)
+    args = parser.parse_args()
+    admin = create_engine(f"{SERVER}/postgres", isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect():
+            pass
+    except Exception as error:
+        print(f"employer search bench skipped: no PostgreSQL at {SERVER} ({type(error).__name__})")
+        return
+    name = f"microcred_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        with tempfile.TemporaryDirectory() as data:
+            settings = Settings(
+                data_dir=Path(data),
+                database_url=f"{SERVER}/{name}",
+                public_url="https://b.example.org",
+            )
+            runtime = Runtime(settings)
+            rng = random.Random(16)
+            started = time.perf_counter()
+            pool = fill(runtime, args.learners, args.per_learner, rng)
+            total = args.learners * args.per_learner
+            print(
+                f"employer search: {args.learners:,} consenting learners, {total:,} shared"
+                f" credentials (filled in {time.perf_counter() - started:.0f} s)"
+            )
+            taxonomy = onet_taxonomy()
+            names = {s: taxonomy.skills[s].name for s in pool}
+            occupations = [o for o, links in taxonomy.links.items() if len(links) >= 20]
+            service = runtime.employer_search
+            employers = [
+                service.create_employer(f"Bench {n}")[1] for n in range(args.searches // 50 + 2)
+            ]
+            kinds: dict[str, list[tuple[float, float]]] = {"skills": [], "occupation": []}
+            for n in range(args.searches):
+                employer = service.authenticate(employers[n // 50])
+                assert employer is not None
+                wall, cpu = time.perf_counter(), time.process_time()
+                if n % 5 == 4:
+                    hits = service.search(employer, occupation=rng.choice(occupations)[5:])
+                    kind = "occupation"
+                else:
+                    wanted = rng.sample(pool[:200], 1) + rng.sample(pool, rng.randint(0, 2))
+                    hits = service.search(employer, skills=[names[s] for s in wanted])
+                    kind = "skills"
+                kinds[kind].append(
+                    ((time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000)
+                )
+                assert len(hits) <= 20
+            print(
+                f"  {'search':<12}{'n':>5}{'wall p50':>10}{'wall p99':>10}"
+                f"{'cpu p50':>9}{'cpu p99':>9}"
+            )
+            for kind, times in kinds.items():
+                walls = sorted(t[0] for t in times)
+                cpus = sorted(t[1] for t in times)
+                p99 = min(len(times) - 1, int(0.99 * len(times)))
+                print(
+                    f"  {kind:<12}{len(times):>5}"
+                    f"{statistics.median(walls):>10.1f}{walls[p99]:>10.1f}"
+                    f"{statistics.median(cpus):>9.1f}{cpus[p99]:>9.1f}"
+                )
+            print("  target: p99 <= 100 ms (wall, on PostgreSQL)")
+            runtime.close()
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
