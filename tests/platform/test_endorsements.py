@@ -97,7 +97,10 @@ def test_an_issuer_endorses_an_achievement_and_an_issuer_and_withdraws(
     assert client.get(of_achievement["id"].removeprefix(runtime.urls.base)).json() == of_achievement
     public = client.get(f"/achievements/{achievement}").json()
     assert public["endorsement"] == [of_achievement]
-    assert client.get(f"/issuers/{issuer.slug}").json()["endorsement"] == [of_issuer]
+    assert client.get(f"/issuers/{issuer.slug}?format=json").json()["endorsement"] == [of_issuer]
+    issuer_page = web.get(f"/issuers/{issuer.slug}", headers={"Accept": "text/html"}).text
+    assert 'id="endorsements"' in issuer_page
+    assert "Beta Academy" in issuer_page
     text = page(web, runtime, credential.id)
     assert 'id="endorsements"' in text
     assert "Rigorous." in text

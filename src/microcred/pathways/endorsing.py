@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
@@ -27,10 +26,11 @@ from microcred.errors import ConflictError, InputError, NotFoundError, short
 from microcred.issuers.repository import IssuerRepository
 from microcred.model import parse_credential
 from microcred.pathways.endorsements import CONTEXTS, MAX_COMMENT
+from microcred.pathways.repository import EndorsementBookRepository
 from microcred.signing import sign_credential
 from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
-from microcred.store.tables import AchievementRow, EndorsementRow, IssuerRow, PathwayRow
+from microcred.store.tables import AchievementRow, EndorsementRow, IssuerRow
 from microcred.types import JsonObject
 from microcred.urls import PublicUrls
 from microcred.verify.result import Outcome, Status, VerificationResult
@@ -167,14 +167,7 @@ class EndorsementBook:
         actor.require(issuer_id, "issuer")
         now = self.clock().replace(microsecond=0)
         with transaction(self.sessions) as session:
-            row = session.execute(
-                select(EndorsementRow)
-                .where(
-                    EndorsementRow.id == endorsement_id,
-                    EndorsementRow.endorser_issuer_id == issuer_id,
-                )
-                .with_for_update()
-            ).scalar_one_or_none()
+            row = EndorsementBookRepository(session).lock_own(issuer_id, endorsement_id)
             if row is None or row.status_list_seq is None or row.status_index is None:
                 raise NotFoundError("no such endorsement", found=short(endorsement_id))
             if row.withdrawn_at is not None:
@@ -238,14 +231,7 @@ class EndorsementBook:
         with transaction(self.sessions) as session:
             issuer = IssuerRepository(session).require(issuer_id)
             subject_type, subject_id = self._own_subject(session, issuer, subject_url)
-            duplicate = session.scalar(
-                select(EndorsementRow.id).where(
-                    EndorsementRow.endorsed_issuer_id == issuer_id,
-                    EndorsementRow.subject_id == subject_id,
-                    EndorsementRow.endorser == endorser,
-                    EndorsementRow.withdrawn_at.is_(None),
-                )
-            )
+            duplicate = EndorsementBookRepository(session).standing(issuer_id, subject_id, endorser)
             if duplicate is not None:
                 raise ConflictError(
                     "this organisation's endorsement of it is stored already",
@@ -321,15 +307,7 @@ class EndorsementBook:
 
     def of_subject(self, subject_type: str, subject_id: str) -> list[EndorsementRow]:
         with self.sessions() as session:
-            rows = session.execute(
-                select(EndorsementRow)
-                .where(
-                    EndorsementRow.subject_type == subject_type,
-                    EndorsementRow.subject_id == subject_id,
-                )
-                .order_by(EndorsementRow.created_at, EndorsementRow.id)
-            )
-            return list(rows.scalars())
+            return EndorsementBookRepository(session).of_subject(subject_type, subject_id)
 
     def shown(self, subject_type: str, subject_id: str) -> list[Shown]:
         return [
@@ -384,9 +362,7 @@ class EndorsementBook:
         achievement_id = url.removeprefix(prefix) if url.startswith(prefix) else None
         achievement = session.get(AchievementRow, achievement_id) if achievement_id else None
         if achievement is not None and achievement.issuer_id == issuer.id:
-            pathway = session.scalar(
-                select(PathwayRow.id).where(PathwayRow.achievement_id == achievement.id)
-            )
+            pathway = EndorsementBookRepository(session).pathway_awarding(achievement.id)
             if pathway is not None:
                 return "pathway", pathway
             return "achievement", achievement.id

@@ -12,6 +12,7 @@ from microcred.status.expiry import effective_state_sql
 from microcred.store.repository import Repository
 from microcred.store.tables import (
     CredentialRow,
+    EndorsementRow,
     LearnerEmailRow,
     PathwayAwardPartRow,
     PathwayAwardRow,
@@ -236,4 +237,49 @@ class EndorsementRepository(Repository):
         return self.found(row, endorsement_id)
 
 
-__all__ = ["EndorsementRepository", "PathwayRepository"]
+class EndorsementBookRepository(Repository):
+    """Endorsements of achievements, issuers and pathways (``endorsements``): ours and external."""
+
+    noun = "endorsement"
+
+    def lock_own(self, endorser_issuer_id: str, endorsement_id: str) -> EndorsementRow | None:
+        """One of this issuer's own (signed here) endorsements, locked."""
+        return self.session.execute(
+            select(EndorsementRow)
+            .where(
+                EndorsementRow.id == endorsement_id,
+                EndorsementRow.endorser_issuer_id == endorser_issuer_id,
+            )
+            .with_for_update()
+        ).scalar_one_or_none()
+
+    def standing(self, endorsed_issuer_id: str, subject_id: str, endorser: str) -> str | None:
+        """The id of this endorser's standing endorsement of that subject, if any."""
+        return self.session.scalar(
+            select(EndorsementRow.id).where(
+                EndorsementRow.endorsed_issuer_id == endorsed_issuer_id,
+                EndorsementRow.subject_id == subject_id,
+                EndorsementRow.endorser == endorser,
+                EndorsementRow.withdrawn_at.is_(None),
+            )
+        )
+
+    def of_subject(self, subject_type: str, subject_id: str) -> list[EndorsementRow]:
+        rows = self.session.execute(
+            select(EndorsementRow)
+            .where(
+                EndorsementRow.subject_type == subject_type,
+                EndorsementRow.subject_id == subject_id,
+            )
+            .order_by(EndorsementRow.created_at, EndorsementRow.id)
+        )
+        return list(rows.scalars())
+
+    def pathway_awarding(self, achievement_id: str) -> str | None:
+        """The pathway whose micro-degree this achievement is, if any."""
+        return self.session.scalar(
+            select(PathwayRow.id).where(PathwayRow.achievement_id == achievement_id)
+        )
+
+
+__all__ = ["EndorsementBookRepository", "EndorsementRepository", "PathwayRepository"]

@@ -48,6 +48,17 @@ def issuer_page(request: Request, slug: str) -> Response:
             "did_document": f"/issuers/{quote(issuer.slug)}/did.json",
             "profile_json": f"/issuers/{quote(issuer.slug)}?format=json",
             "keys": keys,
+            # Its endorsements, ours and external organisations', each with its state.
+            "endorsements": [
+                {
+                    "issuer": e.endorser,
+                    "comment": e.comment,
+                    "url": e.url,
+                    "state": e.state,
+                    "external": e.external,
+                }
+                for e in runtime.endorsement_book.shown("issuer", issuer.id)
+            ],
         },
     )
     response.headers["Vary"] = "Accept"
