@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import pytest
@@ -50,12 +51,28 @@ def test_malformed_json_is_a_4xx(client: TestClient, issuer: IssuerFixture, body
 
 
 @pytest.mark.parametrize("path", ["/api/v1/verify", "/credentials/verify"])
-@pytest.mark.parametrize("body", [b"{", b"[" * 50_000 + b"]" * 50_000], ids=["bad", "nested"])
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [(b"{", "invalid_input"), (b"[" * 50_000 + b"]" * 50_000, "invalid_model")],
+    ids=["bad", "nested"],
+)
+@pytest.mark.parametrize("recursion_limit", [None, 100_000], ids=["default", "raised"])
 def test_raw_json_routes_refuse_unreadable_bodies(
-    client: TestClient, path: str, body: bytes
+    client: TestClient,
+    path: str,
+    body: bytes,
+    code: str,
+    recursion_limit: int | None,
 ) -> None:
-    response = client.post(path, content=body, headers={"Content-Type": "application/json"})
-    _error(response, 422, "invalid_input")
+    """Too deep is one answer whether json.loads gave up (the default recursion limit) or read
+    it (a library raised the limit): the nesting refusal, never "not JSON"."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(recursion_limit or previous)
+    try:
+        response = client.post(path, content=body, headers={"Content-Type": "application/json"})
+    finally:
+        sys.setrecursionlimit(previous)
+    _error(response, 422, code)
 
 
 @pytest.mark.parametrize(

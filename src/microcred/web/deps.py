@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from microcred.accounts.actor import Actor
-from microcred.errors import InputError, UnauthenticatedError
-from microcred.nesting import refuse_deep_nesting
+from microcred.errors import InputError, ModelError, UnauthenticatedError
+from microcred.nesting import MAX_DEPTH, refuse_deep_nesting
 from microcred.runtime import Runtime
 from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
 
@@ -70,7 +70,16 @@ def json_body(raw: bytes) -> Any:
     is a lone surrogate escape anywhere in it (text nothing downstream can encode)."""
     try:
         value = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
+    except RecursionError as exc:
+        # Deeper than the interpreter's recursion limit is deeper than MAX_DEPTH too: the same
+        # answer as refuse_deep_nesting gives a body json.loads could read, whatever the limit.
+        raise ModelError(
+            f"JSON is nested deeper than {MAX_DEPTH} levels",
+            field="(body)",
+            expected=f"at most {MAX_DEPTH} levels of arrays and objects",
+            found="more",
+        ) from exc
+    except ValueError as exc:
         raise InputError("the request body is not JSON", expected="a JSON object") from exc
     if may_hold_surrogate_escape(raw):
         refuse_lone_surrogates(value)
