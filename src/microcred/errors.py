@@ -444,3 +444,17 @@ class LtiError(MicrocredError):
     for another tool, an unknown platform or deployment, an unsupported message."""
 
     code = "lti_refused"
+
+
+class SignedStatementError(MicrocredError):
+    """An xAPI multipart body, attachment or statement signature an LRS must refuse (400, as
+    xAPI says): a bad signature, a payload that differs, a hash mismatch, a missing part.
+    ``field`` names the statement property or part at fault."""
+
+    code = "invalid_signed_statement"
+
+    def __init__(
+        self, message: str, *, field: str, expected: str | None = None, found: str | None = None
+    ):
+        super().__init__(f"{field}: {message}", expected=expected, found=found)
+        self.field = field

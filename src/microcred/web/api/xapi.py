@@ -1,6 +1,7 @@
 """The xAPI statements resource: an LMS or LRS sends learning records (POST a statement or
 a batch, PUT one with its id), authenticated by an issuer's LRS key (HTTP Basic). Every
-answer carries ``X-Experience-API-Version``; refusals say which property is wrong."""
+answer carries ``X-Experience-API-Version``; refusals say which property is wrong. Statements
+with attachments come as ``multipart/mixed``; signed ones are verified first (lms/xapi_signed)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 
 from microcred.errors import MicrocredError
 from microcred.lms.xapi import version_of
+from microcred.lms.xapi_signed import check_attachments, is_multipart, split_multipart
 from microcred.web.deps import RawBody, RuntimeDep, json_body
 from microcred.web.errors import error_body, status_for
 
@@ -43,9 +45,15 @@ def _receive(
 ) -> tuple[str, list[str]]:
     identity = runtime.lms.authenticate_lrs(request.headers.get("authorization"))
     version = version_of(version_header)
-    intake = runtime.lms.receive_statements(
-        identity, version, json_body(raw), statement_id=statement_id
-    )
+    content_type = request.headers.get("content-type")
+    parts: dict[str, bytes] = {}
+    if is_multipart(content_type):
+        multipart = split_multipart(content_type or "", raw)
+        raw, parts = multipart.statements, multipart.parts
+    body = json_body(raw)
+    # Attachments and signatures are checked before anything is stored: a refusal keeps nothing.
+    check_attachments(body, parts)
+    intake = runtime.lms.receive_statements(identity, version, body, statement_id=statement_id)
     return version, intake.ids
 
 
