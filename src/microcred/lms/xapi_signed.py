@@ -33,7 +33,11 @@ SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 SIGNATURE_TYPE = "application/octet-stream"
 HASH_HEADER = "x-experience-api-hash"
 MAX_PARTS = 64
-_HASHES = {"RS256": hashes.SHA256, "RS384": hashes.SHA384, "RS512": hashes.SHA512}
+_HASHES: dict[str, hashes.HashAlgorithm] = {
+    "RS256": hashes.SHA256(),
+    "RS384": hashes.SHA384(),
+    "RS512": hashes.SHA512(),
+}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 # Properties the LRS sets or may change: not part of what the signer saw (xAPI's statement
 # comparison leaves them out).
@@ -246,7 +250,7 @@ def _verify(token_bytes: bytes, statement: dict[str, Any], field: str) -> None:
             _b64url(segments[2], field),
             f"{segments[0]}.{segments[1]}".encode("ascii"),
             padding.PKCS1v15(),
-            _HASHES[header["alg"]](),
+            _HASHES[header["alg"]],
         )
     except InvalidSignature as exc:
         raise SignedStatementError(

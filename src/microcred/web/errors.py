@@ -40,8 +40,8 @@ STATUS: dict[type[e.MicrocredError], int] = {
     e.Oid4vciError: 400,  # answered in OAuth's error shape by web/api/oid4vci.py
     e.OAuthRefusedError: 400,  # shown to the learner on an HTML page (web/pages/oauth_consent.py)
     e.ObApiError: 400,  # answered as Imsx_StatusInfo by web/api/obapi.py, with its own status
-    e.LtiError: 401,
-    e.SignedStatementError: 400,  # xAPI: a signed statement or attachment refused  # the platform's id_token (or login) was not accepted
+    e.LtiError: 401,  # the platform's id_token (or login) was not accepted
+    e.SignedStatementError: 400,  # xAPI: a signature, attachment hash or part refused
 }
 
 
