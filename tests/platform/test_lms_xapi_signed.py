@@ -244,6 +244,12 @@ def test_malformed_multipart_and_signature_parts(
         post(client, ruled, junk_sent, [(junk, hashlib.sha256(junk).hexdigest())]),
         "not a compact JWS",
     )
+    deep = b".".join([b"e30", b64url(b"[" * 200_000).encode(), b"AA"])
+    deep_sent = copy.deepcopy(sent)
+    deep_sent["attachments"][0]["sha2"] = hashlib.sha256(deep).hexdigest()
+    refused(
+        post(client, ruled, deep_sent, [(deep, hashlib.sha256(deep).hexdigest())]), "not JSON"
+    )
     hs256 = b".".join([b64url(json.dumps({"alg": "HS256"}).encode()).encode(), b"e30", b"AA"])
     hs_sent = copy.deepcopy(sent)
     hs_sent["attachments"][0]["sha2"] = hashlib.sha256(hs256).hexdigest()

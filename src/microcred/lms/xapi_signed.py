@@ -232,7 +232,7 @@ def _verify(token_bytes: bytes, statement: dict[str, Any], field: str) -> None:
     try:
         header = json.loads(_b64url(segments[0], field))
         payload = json.loads(_b64url(segments[1], field))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested past any sense
         raise SignedStatementError(
             "bad signature: the JWS header or payload is not JSON", field=field, found="not JSON"
         ) from exc
