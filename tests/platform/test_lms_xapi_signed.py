@@ -247,9 +247,7 @@ def test_malformed_multipart_and_signature_parts(
     deep = b".".join([b"e30", b64url(b"[" * 200_000).encode(), b"AA"])
     deep_sent = copy.deepcopy(sent)
     deep_sent["attachments"][0]["sha2"] = hashlib.sha256(deep).hexdigest()
-    refused(
-        post(client, ruled, deep_sent, [(deep, hashlib.sha256(deep).hexdigest())]), "not JSON"
-    )
+    refused(post(client, ruled, deep_sent, [(deep, hashlib.sha256(deep).hexdigest())]), "not JSON")
     hs256 = b".".join([b64url(json.dumps({"alg": "HS256"}).encode()).encode(), b"e30", b"AA"])
     hs_sent = copy.deepcopy(sent)
     hs_sent["attachments"][0]["sha2"] = hashlib.sha256(hs256).hexdigest()
@@ -262,3 +260,39 @@ def test_malformed_multipart_and_signature_parts(
         "not any statement's attachment",
     )
     assert counts(runtime) == (0, 0)
+
+
+def test_a_statement_signed_with_joserfc_is_accepted(
+    client: TestClient, runtime: Runtime, ruled: dict[str, str]
+) -> None:
+    """The same check against a JWS made by a JOSE library rather than by hand."""
+    from joserfc import jws as joserfc_jws
+    from joserfc.jwk import RSAKey
+
+    original = statement("jose@example.org", QUIZ)
+    pem = KEY.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    token = joserfc_jws.serialize_compact(
+        {"alg": "RS512", "x5c": [CERT]},
+        json.dumps(original),
+        RSAKey.import_key(pem),
+        algorithms=["RS512"],
+    ).encode()
+    sent = {
+        **original,
+        "attachments": [
+            {
+                "usageType": SIGNATURE,
+                "display": {"en-US": "Signature"},
+                "contentType": "application/octet-stream",
+                "length": len(token),
+                "sha2": hashlib.sha256(token).hexdigest(),
+            }
+        ],
+    }
+    answer = post(client, ruled, sent, [(token, hashlib.sha256(token).hexdigest())])
+    assert answer.status_code == 200, answer.text
+    assert counts(runtime) == (1, 1)
