@@ -49,7 +49,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     ├── Oid4vciError             an OpenID4VCI request refused; ``error`` is the OAuth error code
     ├── OAuthRefusedError        an OAuth authorization request that cannot go back to its client
     ├── ObApiError               an Open Badges API call refused; ``minor`` is the imsx code
-    └── LtiError                 an LTI login or launch refused (token, nonce, deployment)
+    ├── LtiError                 an LTI login or launch refused (token, nonce, deployment)
+    └── SignedStatementError     an xAPI signature, attachment hash or part refused (400)
 
 Every class has a stable machine ``code`` that the HTTP API returns beside the message.
 """
