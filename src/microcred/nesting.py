@@ -35,6 +35,34 @@ def too_deep_at(value: object, max_depth: int = MAX_DEPTH) -> str | None:
     return None
 
 
+def text_nests_deeper(raw: bytes | str, max_depth: int = MAX_DEPTH) -> bool:
+    """Whether JSON text opens more than ``max_depth`` arrays or objects at once, read before
+    parsing: ``json.loads`` recurses in C as deep as the interpreter's recursion limit allows,
+    and a library that raised that limit turns a hostile body into a crash, not an error."""
+    text = raw if isinstance(raw, bytes) else raw.encode("utf-8", "surrogatepass")
+    if text.count(b"[") + text.count(b"{") <= max_depth:
+        return False  # cannot nest deeper than it has brackets: the common case, no scan
+    depth = 0
+    in_string = escaped = False
+    for byte in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > max_depth:
+                return True
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return False
+
+
 def refuse_deep_nesting(value: object, *, max_depth: int = MAX_DEPTH) -> None:
     """Raise :class:`ModelError` when ``value`` nests deeper than ``max_depth`` levels."""
     found = too_deep_at(value, max_depth)

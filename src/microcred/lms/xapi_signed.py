@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from microcred.errors import SignedStatementError, short
+from microcred.nesting import text_nests_deeper
 
 SIGNATURE_USAGE = "http://adlnet.gov/expapi/attachments/signature"
 SIGNATURE_TYPE = "application/octet-stream"
@@ -230,8 +231,11 @@ def _verify(token_bytes: bytes, statement: dict[str, Any], field: str) -> None:
             found=f"{len(segments)} segments",
         )
     try:
-        header = json.loads(_b64url(segments[0], field))
-        payload = json.loads(_b64url(segments[1], field))
+        header_text, payload_text = _b64url(segments[0], field), _b64url(segments[1], field)
+        if text_nests_deeper(header_text) or text_nests_deeper(payload_text):
+            raise RecursionError  # refused before json.loads could recurse that deep
+        header = json.loads(header_text)
+        payload = json.loads(payload_text)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested past any sense
         raise SignedStatementError(
             "bad signature: the JWS header or payload is not JSON", field=field, found="not JSON"

@@ -9,7 +9,7 @@ from fastapi import Depends, Query, Request
 
 from microcred.accounts.actor import Actor
 from microcred.errors import InputError, ModelError, UnauthenticatedError
-from microcred.nesting import MAX_DEPTH, refuse_deep_nesting
+from microcred.nesting import MAX_DEPTH, refuse_deep_nesting, text_nests_deeper
 from microcred.runtime import Runtime
 from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
 
@@ -69,6 +69,8 @@ def json_body(raw: bytes) -> Any:
     """A raw body read as JSON; unreadable or too deeply nested JSON is the client's error, and so
     is a lone surrogate escape anywhere in it (text nothing downstream can encode)."""
     try:
+        if text_nests_deeper(raw):
+            raise RecursionError  # refused before json.loads could recurse that deep
         value = json.loads(raw)
     except RecursionError as exc:
         # Deeper than the interpreter's recursion limit is deeper than MAX_DEPTH too: the same
