@@ -153,8 +153,15 @@ def test_another_issuer_endorses_a_pathway_and_withdraws_it(
         client.delete(url.replace(other_issuer.id, issuer.id), headers=issuer.headers).status_code
         == 404
     )
+    check = f"{url}/check"
+    assert client.post(check, headers=other_issuer.headers).json()["state"] == "verified"
+    assert (
+        client.post(check.replace(other_issuer.id, issuer.id), headers=issuer.headers).status_code
+        == 404
+    )
     assert client.delete(url, headers=other_issuer.headers).status_code == 200
     assert client.delete(url, headers=other_issuer.headers).status_code == 409
+    assert client.post(check, headers=other_issuer.headers).json()["state"] == "withdrawn"
     status = runtime.verification.verifier().verify(endorsement).check("status")
     assert status is not None
     assert status.status == Status.FAILED

@@ -166,6 +166,11 @@ class EndorsementService:
         with self.sessions() as session:
             return EndorsementRepository(session).of_pathway(pathway_id)
 
+    def own(self, issuer_id: str, endorsement_id: str) -> PathwayEndorsementRow:
+        """One of ``issuer_id``'s endorsements of a pathway; another issuer's is not found."""
+        with self.sessions() as session:
+            return EndorsementRepository(session).lock(issuer_id, endorsement_id)
+
     def get(self, pathway_id: str, endorsement_id: str) -> PathwayEndorsementRow:
         with self.sessions() as session:
             return EndorsementRepository(session).get(pathway_id, endorsement_id)

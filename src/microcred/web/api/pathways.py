@@ -133,10 +133,26 @@ def submit_external_endorsement(
 def recheck_endorsement(
     issuer_id: str, endorsement_id: str, actor: ActorDep, runtime: RuntimeDep
 ) -> Response:
-    """Verify an external endorsement of the issuer's again (its endorser may have withdrawn it)."""
+    """Verify an external endorsement of the issuer's again (its endorser may have withdrawn it).
+    One this server signed (of an achievement, an issuer or a pathway) answers its standing as
+    recorded: its withdrawal is recorded when it happens."""
     actor.require(issuer_id, "issuer")
-    if runtime.endorsement_book.get(endorsement_id).endorsed_issuer_id != issuer_id:
-        raise NotFoundError("no such endorsement", found=endorsement_id[:40])
+    try:
+        book = runtime.endorsement_book.get(endorsement_id)
+    except NotFoundError:
+        book = None
+    if book is None or book.endorsed_issuer_id != issuer_id:
+        # Not one of the book's for this issuer: one of its endorsements of a pathway, or none.
+        own = runtime.endorsements.own(issuer_id, endorsement_id)
+        return _json(
+            {
+                "id": own.id,
+                "url": runtime.endorsements.url(own.pathway_id, own.id),
+                "subjectType": "pathway",
+                "subjectId": own.pathway_id,
+                "state": "withdrawn" if own.withdrawn_at else "verified",
+            }
+        )
     row = runtime.endorsement_book.recheck(endorsement_id)
     return _json(_endorsement_json(runtime.endorsement_book.url(row.id), row))
 
