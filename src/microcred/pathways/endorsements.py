@@ -17,27 +17,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
-from microcred.crypto.statuslist import status_entry
-from microcred.errors import ConflictError, InputError, NotFoundError, short
+from microcred.errors import NotFoundError, short
 from microcred.issuers.repository import IssuerRepository
-from microcred.model import parse_credential
+from microcred.pathways.endorsement_signing import (
+    checked_comment,
+    sign_endorsement,
+    withdraw_endorsement,
+)
 from microcred.pathways.repository import EndorsementRepository
-from microcred.signing import sign_credential
-from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
 from microcred.store.tables import PathwayEndorsementRow, PathwayRow
-from microcred.types import JsonObject
 from microcred.urls import PublicUrls
 
 if TYPE_CHECKING:
     from microcred.issuers.service import IssuerService
     from microcred.status.lifecycle import LifecycleService
-
-MAX_COMMENT = 2000
-CONTEXTS = [
-    "https://www.w3.org/ns/credentials/v2",
-    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-]
 
 
 class EndorsementService:
@@ -64,58 +58,33 @@ class EndorsementService:
         """Sign the issuer's endorsement of an active pathway (the index on its revocation
         list is allocated, the credential signed and stored in one transaction)."""
         actor.require(issuer_id, "issuer")
-        text = (comment or "").strip() or None
-        if text is not None and len(text) > MAX_COMMENT:
-            raise InputError(
-                "the endorsement's comment is too long",
-                expected=f"at most {MAX_COMMENT} characters",
-                found=str(len(text)),
-            )
+        text = checked_comment(comment)
         now = self.clock().replace(microsecond=0)
         endorsement_id = str(uuid.uuid4())
         with transaction(self.sessions) as session:
             pathway = session.get(PathwayRow, pathway_id)
             if pathway is None or pathway.state != "active":
                 raise NotFoundError("no such pathway", found=short(pathway_id))
-            issuer = IssuerRepository(session).require(issuer_id)
-            ((seq, index),) = allocate_indices(
-                session, issuer_id, 1, length=self.status_list_length, now=now
+            signed = sign_endorsement(
+                session,
+                issuers=self.issuers,
+                urls=self.urls,
+                endorser=IssuerRepository(session).require(issuer_id),
+                endorsement_url=self.url(pathway_id, endorsement_id),
+                subject_url=self.urls.achievement(pathway.achievement_id),
+                subject_name=pathway.name,
+                comment=text,
+                now=now,
+                status_list_length=self.status_list_length,
             )
-            subject: JsonObject = {
-                "id": self.urls.achievement(pathway.achievement_id),
-                "type": ["EndorsementSubject"],
-            }
-            if text is not None:
-                subject["endorsementComment"] = text
-            unsigned: JsonObject = {
-                "@context": CONTEXTS,
-                "id": self.url(pathway_id, endorsement_id),
-                "type": ["VerifiableCredential", "EndorsementCredential"],
-                "name": f"{issuer.name} endorses {pathway.name}"[:500],
-                "issuer": self.issuers.profile(issuer),
-                "validFrom": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "credentialSubject": subject,
-                "credentialStatus": [
-                    status_entry(
-                        list_url=self.urls.status_list(issuer.slug, "revocation", seq),
-                        index=index,
-                        purpose="revocation",
-                    )
-                ],
-            }
-            parse_credential(unsigned)  # the model's checks, as for every credential we sign
-            signed = sign_credential(
-                unsigned, self.issuers.signing_key(session, issuer_id), created=now
-            )
-            assert isinstance(signed, dict)
             row = PathwayEndorsementRow(
                 id=endorsement_id,
                 pathway_id=pathway_id,
                 issuer_id=issuer_id,
                 comment=text,
-                status_list_seq=seq,
-                status_index=index,
-                document=signed,
+                status_list_seq=signed.status_list_seq,
+                status_index=signed.status_index,
+                document=signed.document,
                 created_at=now,
                 withdrawn_at=None,
             )
@@ -137,17 +106,13 @@ class EndorsementService:
         now = self.clock().replace(microsecond=0)
         with transaction(self.sessions) as session:
             row = EndorsementRepository(session).lock(issuer_id, endorsement_id)
-            if row.withdrawn_at is not None:
-                raise ConflictError(
-                    "the endorsement was withdrawn already", expected="a standing endorsement"
-                )
-            self.lifecycle().set_status_bit(
+            withdraw_endorsement(
                 session,
+                self.lifecycle,
                 issuer_id=issuer_id,
-                seq=row.status_list_seq,
-                index=row.status_index,
-                purpose="revocation",
-                value=True,
+                status_list_seq=row.status_list_seq,
+                status_index=row.status_index,
+                withdrawn_at=row.withdrawn_at,
                 now=now,
             )
             row.withdrawn_at = now

@@ -21,14 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from microcred.accounts.actor import Actor
 from microcred.audit.repository import record_audit
 from microcred.crypto.did import Fetcher, no_network
-from microcred.crypto.statuslist import status_entry
 from microcred.errors import ConflictError, InputError, NotFoundError, short
 from microcred.issuers.repository import IssuerRepository
-from microcred.model import parse_credential
-from microcred.pathways.endorsements import CONTEXTS, MAX_COMMENT
+from microcred.pathways.endorsement_signing import (
+    MAX_COMMENT,
+    checked_comment,
+    sign_endorsement,
+    withdraw_endorsement,
+)
 from microcred.pathways.repository import EndorsementBookRepository
-from microcred.signing import sign_credential
-from microcred.status.allocation import allocate_indices
 from microcred.store.db import transaction
 from microcred.store.tables import AchievementRow, EndorsementRow, IssuerRow
 from microcred.types import JsonObject
@@ -92,7 +93,7 @@ class EndorsementBook:
                 expected=" | ".join(SUBJECTS),
                 found=short(subject_type),
             )
-        text = _comment(comment)
+        text = checked_comment(comment)
         now = self.clock().replace(microsecond=0)
         endorsement_id = str(uuid.uuid4())
         with transaction(self.sessions) as session:
@@ -104,33 +105,18 @@ class EndorsementBook:
                     expected="another issuer's achievement, or another issuer",
                     found=short(subject_id),
                 )
-            ((seq, index),) = allocate_indices(
-                session, issuer_id, 1, length=self.status_list_length, now=now
+            signed = sign_endorsement(
+                session,
+                issuers=self.issuers,
+                urls=self.urls,
+                endorser=endorser,
+                endorsement_url=self.url(endorsement_id),
+                subject_url=subject_url,
+                subject_name=subject_name,
+                comment=text,
+                now=now,
+                status_list_length=self.status_list_length,
             )
-            subject: JsonObject = {"id": subject_url, "type": ["EndorsementSubject"]}
-            if text is not None:
-                subject["endorsementComment"] = text
-            unsigned: JsonObject = {
-                "@context": CONTEXTS,
-                "id": self.url(endorsement_id),
-                "type": ["VerifiableCredential", "EndorsementCredential"],
-                "name": f"{endorser.name} endorses {subject_name}"[:500],
-                "issuer": self.issuers.profile(endorser),
-                "validFrom": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "credentialSubject": subject,
-                "credentialStatus": [
-                    status_entry(
-                        list_url=self.urls.status_list(endorser.slug, "revocation", seq),
-                        index=index,
-                        purpose="revocation",
-                    )
-                ],
-            }
-            parse_credential(unsigned)
-            signed = sign_credential(
-                unsigned, self.issuers.signing_key(session, issuer_id), created=now
-            )
-            assert isinstance(signed, dict)
             row = EndorsementRow(
                 id=endorsement_id,
                 subject_type=subject_type,
@@ -140,9 +126,9 @@ class EndorsementBook:
                 endorser=self.urls.issuer_did(endorser.slug),
                 endorser_name=endorser.name,
                 comment=text,
-                status_list_seq=seq,
-                status_index=index,
-                document=signed,
+                status_list_seq=signed.status_list_seq,
+                status_index=signed.status_index,
+                document=signed.document,
                 state="verified",
                 reason=None,
                 checked_at=now,
@@ -170,17 +156,13 @@ class EndorsementBook:
             row = EndorsementBookRepository(session).lock_own(issuer_id, endorsement_id)
             if row is None or row.status_list_seq is None or row.status_index is None:
                 raise NotFoundError("no such endorsement", found=short(endorsement_id))
-            if row.withdrawn_at is not None:
-                raise ConflictError(
-                    "the endorsement was withdrawn already", expected="a standing endorsement"
-                )
-            self.lifecycle().set_status_bit(
+            withdraw_endorsement(
                 session,
+                self.lifecycle,
                 issuer_id=issuer_id,
-                seq=row.status_list_seq,
-                index=row.status_index,
-                purpose="revocation",
-                value=True,
+                status_list_seq=row.status_list_seq,
+                status_index=row.status_index,
+                withdrawn_at=row.withdrawn_at,
                 now=now,
             )
             row.withdrawn_at = now
@@ -371,17 +353,6 @@ class EndorsementBook:
             expected=f"{self.urls.issuer_did(issuer.slug)} or {prefix}<id> of one of its own",
             found=short(url),
         )
-
-
-def _comment(comment: str | None) -> str | None:
-    text = (comment or "").strip() or None
-    if text is not None and len(text) > MAX_COMMENT:
-        raise InputError(
-            "the endorsement's comment is too long",
-            expected=f"at most {MAX_COMMENT} characters",
-            found=str(len(text)),
-        )
-    return text
 
 
 def _document(data: bytes) -> JsonObject:
