@@ -50,6 +50,7 @@ from microcred.lms.lti.roster import RosterService
 from microcred.lms.lti.service import LtiService
 from microcred.lms.service import LmsService
 from microcred.notifications.expiry import ExpiryReminderService
+from microcred.notifications.mail import Mailer, mailer_for
 from microcred.notifications.mail_settings import MailSettingsService
 from microcred.notifications.service import NotificationService
 from microcred.notifications.status_mail import StatusMailService
@@ -243,9 +244,18 @@ class Runtime:
         )
 
     @cached_property
+    def mailer(self) -> Mailer:
+        """The one transport every feature's e-mail goes out by (outbox, or SMTP when set)."""
+        return mailer_for(self.settings)
+
+    @cached_property
     def status_mail(self) -> StatusMailService:
         return StatusMailService(
-            self.sessions, queue=self.queue, urls=self.urls, settings=self.settings
+            self.sessions,
+            queue=self.queue,
+            urls=self.urls,
+            settings=self.settings,
+            mailer=self.mailer,
         )
 
     @cached_property
@@ -267,12 +277,17 @@ class Runtime:
             queue=self.queue,
             recipients=self.recipients,
             settings=self.settings,
+            mailer=self.mailer,
         )
 
     @cached_property
     def expiry_reminders(self) -> ExpiryReminderService:
         return ExpiryReminderService(
-            self.sessions, clock=self.clock, urls=self.urls, settings=self.settings
+            self.sessions,
+            clock=self.clock,
+            urls=self.urls,
+            settings=self.settings,
+            mailer=self.mailer,
         )
 
     @cached_property
@@ -394,6 +409,7 @@ class Runtime:
             sealer=self.sealer,
             settings=self.settings,
             hooks=self.learner_hooks,
+            mailer=self.mailer,
         )
 
     @cached_property
@@ -436,6 +452,7 @@ class Runtime:
             fetcher=FetchPolicy.allowing(self.settings.fetch_allow_networks).fetcher(),
             # An import found revoked, suspended or reinstated: micro-degrees built on it follow.
             on_change=lambda changes: self.pathways.imports_changed(changes),
+            mailer=self.mailer,
         )
 
     @cached_property

@@ -60,6 +60,7 @@ def test_importing_the_last_part_awards_and_its_revocation_found_later_suspends(
         queue=runtime.queue,
         settings=runtime.settings,
         urls=runtime.urls,
+        mailer=runtime.mailer,
         fetcher=partner,
         on_change=runtime.pathways.imports_changed,
     )

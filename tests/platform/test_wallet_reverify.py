@@ -86,6 +86,7 @@ def service(runtime: Runtime, partner: StatusServer) -> ReverificationService:
         queue=runtime.queue,
         settings=runtime.settings,
         urls=runtime.urls,
+        mailer=runtime.mailer,
         fetcher=partner,
         batch=2,  # several pages in every test
     )
@@ -489,6 +490,7 @@ def test_re_checks_per_run_are_capped_oldest_first(
         queue=runtime.queue,
         settings=runtime.settings,
         urls=runtime.urls,
+        mailer=runtime.mailer,
         fetcher=partner,
         batch=2,
         max_rechecks=3,

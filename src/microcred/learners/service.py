@@ -18,7 +18,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,7 +40,7 @@ from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.mail import ADD_EMAIL, SIGN_IN, link_message
 from microcred.learners.repository import LearnerRepository
 from microcred.model import normalize_email
-from microcred.notifications.mail import Mailer, mailer_for
+from microcred.notifications.mail import Mailer
 from microcred.settings import Settings
 from microcred.store.db import transaction
 from microcred.store.tables import LearnerRow, LearnerSessionRow, LearnerTokenRow
@@ -127,12 +126,11 @@ class LearnerService:
         sealer: Sealer,
         settings: Settings,
         hooks: Sequence[LearnerDataHook] = (),
-        mailer: Mailer | None = None,
+        mailer: Mailer,
         links_per_address: int = LINKS_PER_ADDRESS,
         links_per_client: int = LINKS_PER_CLIENT,
     ) -> None:
-        """``hooks``: every other feature's part of a learner's export and deletion.
-        ``mailer`` replaces the one the settings name (tests)."""
+        """``hooks``: every other feature's part of a learner's export and deletion."""
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
@@ -142,12 +140,7 @@ class LearnerService:
         self.hooks = tuple(hooks)
         self.links_per_address = links_per_address
         self.links_per_client = links_per_client
-        if mailer is not None:
-            self.mailer = mailer
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        return mailer_for(self.settings)
+        self.mailer = mailer
 
     # ---- reading --------------------------------------------------------------------------------
 

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -24,7 +23,7 @@ from microcred.errors import InputError, MailError, NotFoundError
 from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.compose import two_part_message
 from microcred.notifications.expiry_repository import ExpiryRepository
-from microcred.notifications.mail import Mailer, mailer_for
+from microcred.notifications.mail import Mailer
 from microcred.notifications.repository import NotificationRepository
 from microcred.notifications.templates import one_line
 from microcred.store.db import transaction
@@ -109,18 +108,13 @@ class ExpiryReminderService:
         clock: Callable[[], datetime],
         urls: PublicUrls,
         settings: Settings,
-        mailer: Mailer | None = None,
+        mailer: Mailer,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
         self.urls = urls
         self.settings = settings
-        if mailer is not None:
-            self.mailer = mailer
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        return mailer_for(self.settings)
+        self.mailer = mailer
 
     # ---- the issuer's renewal link ---------------------------------------------------------
 

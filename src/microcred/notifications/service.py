@@ -26,7 +26,6 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy.orm import Session
@@ -34,7 +33,7 @@ from sqlalchemy.orm import Session
 from microcred.errors import MailError
 from microcred.notifications.branding import Image, MailBranding
 from microcred.notifications.branding_repository import BrandingRepository
-from microcred.notifications.mail import Mailer, Message, RawMessage, mailer_for, sending
+from microcred.notifications.mail import Mailer, Message, RawMessage, sending
 from microcred.notifications.repository import MailFields, NotificationRepository
 from microcred.notifications.templates import STRINGS, CredentialMail, one_line
 from microcred.store.db import transaction
@@ -102,7 +101,7 @@ class NotificationService:
         queue: JobQueue,
         recipients: RecipientService,
         settings: Settings,
-        mailer: Mailer | None = None,
+        mailer: Mailer,
     ) -> None:
         """``settings``: the sender address and the transport (outbox or SMTP) it names."""
         self.sessions = sessions
@@ -111,12 +110,7 @@ class NotificationService:
         self.queue = queue
         self.recipients = recipients
         self.settings = settings
-        if mailer is not None:
-            self.mailer = mailer
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        return mailer_for(self.settings)
+        self.mailer = mailer
 
     # ---- the issuance hook -----------------------------------------------------------------
 

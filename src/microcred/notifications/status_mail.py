@@ -18,14 +18,13 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from functools import cached_property
 from html import escape
 from typing import TYPE_CHECKING
 
 from microcred.errors import MailError
 from microcred.notifications.branding_repository import BrandingRepository
 from microcred.notifications.compose import two_part_message
-from microcred.notifications.mail import Mailer, mailer_for
+from microcred.notifications.mail import Mailer
 from microcred.notifications.repository import NotificationRepository
 from microcred.notifications.templates import one_line
 from microcred.settings import Settings
@@ -180,18 +179,13 @@ class StatusMailService:
         queue: JobQueue,
         urls: PublicUrls,
         settings: Settings,
-        mailer: Mailer | None = None,
+        mailer: Mailer,
     ) -> None:
         self.sessions = sessions
         self.queue = queue
         self.urls = urls
         self.settings = settings
-        if mailer is not None:
-            self.mailer = mailer
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        return mailer_for(self.settings)
+        self.mailer = mailer
 
     def changed(self, credential_id: str, move: str, at: datetime) -> None:
         """After a move committed: queue its message. The move stands whatever happens here

@@ -21,14 +21,13 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.crypto.did import Fetcher, no_network
 from microcred.errors import MailError
 from microcred.jobs.queue import JobQueue
-from microcred.notifications.mail import Mailer, mailer_for
+from microcred.notifications.mail import Mailer
 from microcred.settings import Settings
 from microcred.status.expiry import effective_state, is_expired
 from microcred.store.db import transaction
@@ -98,13 +97,13 @@ class ReverificationService:
         settings: Settings,
         urls: PublicUrls,
         fetcher: Fetcher = no_network,
-        mailer: Mailer | None = None,
+        mailer: Mailer,
         batch: int = BATCH,
         max_rechecks: int = MAX_RECHECKS,
         on_change: Callable[[list[tuple[str, str, str]]], None] | None = None,
     ) -> None:
         """``fetcher``: other servers' status lists and keys (the guarded client; our own
-        never reach it). ``mailer`` replaces the one the settings name (tests)."""
+        never reach it)."""
         self.sessions = sessions
         self.clock = clock
         self.verification = verification
@@ -117,12 +116,7 @@ class ReverificationService:
         # (item id, state before, state after) of re-checked imports, after their commit:
         # what is built on them (a micro-degree that counted one) follows.
         self.on_change = on_change
-        if mailer is not None:
-            self.mailer = mailer
-
-    @cached_property
-    def mailer(self) -> Mailer:
-        return mailer_for(self.settings)
+        self.mailer = mailer
 
     # ---- the periodic job ----------------------------------------------------------------------
 
