@@ -192,6 +192,7 @@ class CredentialRow(Base):
     __table_args__ = (
         UniqueConstraint("issuer_id", "idempotency_key"),
         Index("ix_credentials_issuer_issued", "issuer_id", "issued_at"),
+        Index("ix_credentials_recipient_email", "recipient_email"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
