@@ -184,6 +184,20 @@ def test_every_template_message_is_translated() -> None:
         assert not untranslated, (language, sorted(untranslated)[:5])
 
 
+def test_no_catalogue_gives_one_message_twice() -> None:
+    # A repeated msgid is not an error to the reader: the later entry silently wins, so a
+    # string translated one way for a button and another for a heading shows only one.
+    import collections
+    import re
+
+    from microcred.web.pages.core import TEMPLATES
+
+    for po in sorted((TEMPLATES.parent / "locale").glob("*/LC_MESSAGES/messages.po")):
+        ids = re.findall(r'^msgid "(.+)"$', po.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        twice = [m for m, n in collections.Counter(ids).items() if n > 1]
+        assert not twice, (po.parent.parent.name, twice[:5])
+
+
 # Words that are the same in a language (checked by eye).
 SAME = {"Online", "Portfolio", "Console", "Status", "Credits", "Wallet", "Collections", "Public"}
 SAME |= {"Badge", "Certification", "Diploma"}  # fr, es: achievement types (issue 19)
