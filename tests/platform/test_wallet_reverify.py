@@ -104,10 +104,12 @@ class Revoked:
 def revoked(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str, request: pytest.FixtureRequest
 ) -> Revoked:
-    """Ada's account and a credential issued to her and revoked; when the test uses the SMTP
-    server, its inbox is emptied of the issuance mail."""
+    """Ada's account and a credential issued to her old address, claimed into her wallet and
+    revoked (so the wallet's mail, to her account's address, is the news there); when the test
+    uses the SMTP server, its inbox is emptied of the issuance and status mail."""
     learner = make_learner(runtime, ADA)
-    credential = issue(runtime, issuer, achievement_id, ADA)
+    credential = issue(runtime, issuer, achievement_id, "ada@old-school.example")
+    runtime.wallet.claim(learner, credential, runtime.recipients.token(credential))
     runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
     if "smtp" in request.fixturenames:
         smtp: SmtpServer = request.getfixturevalue("smtp")
@@ -172,27 +174,26 @@ def test_a_revoked_credential_is_told_once_with_one_email(
     achievement_id: str,
     clock: FakeClock,
 ) -> None:
+    """Held by the address it was issued to: the issuer's status mail tells her, once; the
+    wallet shows the notice and sends no second message about it."""
     ada = make_learner(runtime, ADA)
     revoked = issue(runtime, issuer, achievement_id, ADA)
     suspended = issue(runtime, issuer, achievement_id, ADA)
     issue(runtime, issuer, achievement_id, ADA)  # stays active, far from expiry
+    smtp.inbox.messages.clear()  # the issuance e-mails
     runtime.lifecycle.revoke(SYSTEM, issuer.id, revoked, "issued in error")
     runtime.lifecycle.suspend(SYSTEM, issuer.id, suspended, "under review")
-    smtp.inbox.messages.clear()  # the issuance e-mails
+    status_mail = list(smtp.inbox.messages)
+    assert len(status_mail) == 2
+    assert all(message["To"] == ADA for message in status_mail)
 
     report = service.run()
-    assert (report.notices, report.mails_queued) == (2, 1)
+    assert (report.notices, report.mails_queued) == (2, 0)
     assert [(n.ref, n.what) for n in notice_rows(runtime)] == [
         (revoked, "revoked"),
         (suspended, "suspended"),
     ]
-    [message] = smtp.inbox.messages
-    assert message["To"] == ADA
-    assert message["Content-Language"] == "en"
-    text = plain(message)
-    assert "Data Analysis with Python: revoked by its issuer" in text
-    assert "Data Analysis with Python: suspended by its issuer" in text
-    assert "https://badges.example.org/wallet" in text
+    assert smtp.inbox.messages == status_mail  # nothing more
     assert all(row.mailed_at == clock.now for row in notice_rows(runtime))
     shown = runtime.wallet_notices.notices(ada)
     assert {(n.ref, n.what, n.name) for n in shown} == {
@@ -203,8 +204,34 @@ def test_a_revoked_credential_is_told_once_with_one_email(
     clock.advance(hours=1)
     again = service.run()
     assert (again.notices, again.mails_queued) == (0, 0)
-    assert len(smtp.inbox.messages) == 1
+    assert smtp.inbox.messages == status_mail
     assert len(notice_rows(runtime)) == 2
+
+
+def test_the_wallets_mail_lists_what_it_found(
+    runtime: Runtime,
+    service: ReverificationService,
+    smtp: SmtpServer,
+    revoked: Revoked,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    clock: FakeClock,
+) -> None:
+    suspended = issue(runtime, issuer, achievement_id, "ada@old-school.example")
+    runtime.wallet.claim(revoked.learner, suspended, runtime.recipients.token(suspended))
+    runtime.lifecycle.suspend(SYSTEM, issuer.id, suspended, "under review")
+    smtp.inbox.messages.clear()
+
+    report = service.run()
+    assert (report.notices, report.mails_queued) == (2, 1)
+    [message] = smtp.inbox.messages
+    assert message["To"] == ADA
+    assert message["Content-Language"] == "en"
+    text = plain(message)
+    assert "Data Analysis with Python: revoked by its issuer" in text
+    assert "Data Analysis with Python: suspended by its issuer" in text
+    assert "https://badges.example.org/wallet" in text
+    assert all(row.mailed_at == clock.now for row in notice_rows(runtime))
 
 
 def test_the_mail_is_in_the_learners_language(
@@ -257,7 +284,7 @@ def test_expiring_within_30_days_then_expired_each_told_once(
     assert service.run().notices == 1
     [notice] = runtime.wallet_notices.notices(ada)
     assert (notice.ref, notice.what, notice.created_at) == (credential, "expiring", clock.now)
-    assert "expires within 30 days" in plain(smtp.inbox.messages[-1])
+    assert smtp.inbox.messages == []  # the issuer's expiry reminder tells her address
     clock.advance(days=1)
     assert service.run().notices == 0
 
@@ -267,7 +294,8 @@ def test_expiring_within_30_days_then_expired_each_told_once(
         "expired",
         "expiring",
     ]  # newest first
-    assert len(smtp.inbox.messages) == 2
+    [message] = smtp.inbox.messages  # no issuer mail says "expired": the wallet's does
+    assert "has expired" in plain(message)
 
 
 def test_an_expiry_long_past_is_not_news(
@@ -379,10 +407,12 @@ def test_many_credentials_and_learners_are_read_in_pages_and_each_learner_mailed
     for name in ("ada", "bob", "cy"):
         address = f"{name}@example.org"
         learners[address] = make_learner(runtime, address)
-        for _ in range(3):
-            runtime.lifecycle.revoke(
-                SYSTEM, issuer.id, issue(runtime, issuer, achievement_id, address), "x"
+        for _ in range(3):  # issued to a school address, claimed: the wallet's mail tells
+            credential = issue(runtime, issuer, achievement_id, f"{name}@school.example")
+            runtime.wallet.claim(
+                learners[address], credential, runtime.recipients.token(credential)
             )
+            runtime.lifecycle.revoke(SYSTEM, issuer.id, credential, "x")
     smtp.inbox.messages.clear()
     report = service.run()  # pages of 2: several pages of credentials and of learners
     assert (report.notices, report.mails_queued) == (9, 3)

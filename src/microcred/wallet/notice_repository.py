@@ -138,6 +138,18 @@ class NoticeRepository(Repository):
         ).all()
         return [(str(learner_id), row) for learner_id, row in rows]
 
+    def addresses(self, learner_ids: set[str]) -> dict[str, set[str]]:
+        """Each learner's verified addresses."""
+        rows = self.session.execute(
+            select(LearnerEmailRow.learner_id, LearnerEmailRow.email).where(
+                LearnerEmailRow.learner_id.in_(learner_ids)
+            )
+        )
+        found: dict[str, set[str]] = {}
+        for learner_id, email in rows:
+            found.setdefault(str(learner_id), set()).add(str(email))
+        return found
+
     def imports_expiring(
         self,
         now: datetime,

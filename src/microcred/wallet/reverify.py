@@ -50,6 +50,11 @@ NOTIFY_RETRY_DELAY = 300
 RECHECK_AFTER = timedelta(days=1)
 """An imported credential is verified again when its last check is older than this."""
 WARN_BEFORE = timedelta(days=30)
+TOLD_BY_ISSUER_MAIL = frozenset({"revoked", "suspended", "expiring"})
+"""What our own credentials' mail already tells the address they were issued to (the status
+mail on a revoke or suspension, the expiry reminder): a learner who holds one by that address
+sees the notice in the wallet without a second e-mail about it. Held by a claim from another
+address, or expired (no issuer mail says so), the wallet's mail tells them."""
 """A credential expiring within this is told of as ``expiring``."""
 EXPIRED_NEWS = timedelta(days=30)
 """An expiry further back than this is old news: not told (the first run after an upgrade
@@ -188,12 +193,18 @@ class ReverificationService:
                     cursor=cursor,
                     limit=self.batch,
                 )
+                addresses = repo.addresses({learner_id for learner_id, _ in page})
                 notices = []
                 for learner_id, row in page:
                     state = effective_state(row, now)
                     what = "expiring" if state == "active" else state
                     name = credential_name(dict(row.document), None)
-                    notices.append(_notice(learner_id, row.id, what, name, now))
+                    mailed = what in TOLD_BY_ISSUER_MAIL and row.recipient_email in addresses.get(
+                        learner_id, ()
+                    )
+                    notice = _notice(learner_id, row.id, what, name, now)
+                    notice.mailed_at = now if mailed else None
+                    notices.append(notice)
                 told += repo.add_notices(notices)
             if len(page) < self.batch:
                 return told
