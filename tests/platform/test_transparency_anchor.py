@@ -5,6 +5,8 @@ turned on."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +46,7 @@ from microcred.transparency.witness import (
     SharedAnchorReader,
     Web3AnchorReader,
     WitnessService,
+    recursion_limit_kept,
 )
 from microcred.verify.log_check import check_anchor, check_transparency
 from microcred.verify.result import Status
@@ -51,8 +54,11 @@ from microcred.web.app import create_app
 from tests.platform.conftest import FakeClock, IssuerFixture
 from tests.platform.test_pages import csrf
 
-web3 = pytest.importorskip("web3")
-pytest.importorskip("eth_tester")
+# Imported as the server imports them, with the recursion limit kept (py_ecc and py-evm raise
+# it; the rest of the suite's deep-input tests rely on the usual limit).
+with recursion_limit_kept():
+    web3 = pytest.importorskip("web3")
+    pytest.importorskip("eth_tester")
 
 runner = CliRunner()
 
@@ -732,3 +738,27 @@ def test_a_reverted_anchor_is_dropped_then_signed_anew(
     assert sender_nonce(witness) == nonce + 2
     assert "anchoring failed" not in caplog.text
     assert witness.verify(2).succeeded
+
+
+def test_the_chain_libraries_leave_the_recursion_limit_as_it_was() -> None:
+    """py_ecc raises the limit to 100,000 when web3 is imported; the server keeps its own, so a
+    request nested 200,000 deep is a RecursionError to refuse, not a crash of the process."""
+    script = """
+import json, sys
+from microcred.settings import Settings
+from microcred.transparency.witness import WitnessService
+before = sys.getrecursionlimit()
+settings = Settings(anchor_rpc_url="http://127.0.0.1:9")
+WitnessService(None, clock=None, settings=settings, latest_checkpoint=None).web3()
+assert "web3" in sys.modules and "py_ecc" in sys.modules, sorted(sys.modules)[:20]
+assert sys.getrecursionlimit() == before, (before, sys.getrecursionlimit())
+try:
+    json.loads("[" * 200_000 + "]" * 200_000)
+except RecursionError:
+    print("refused")
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "refused"

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -76,6 +78,19 @@ _KEY = re.compile(r"^(0x)?[0-9a-fA-F]{64}$")
 _T = TypeVar("_T")
 
 
+@contextmanager
+def recursion_limit_kept() -> Iterator[None]:
+    """Import the chain libraries with the interpreter's recursion limit as it was: py_ecc
+    (which web3 loads) raises it to 100,000 on import, and py-evm to 12,288. At such a depth a
+    deeply nested request body overflows the C stack, a segmentation fault of the whole
+    process, where the usual limit gives a RecursionError the caller refuses cleanly."""
+    limit = sys.getrecursionlimit()
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
+
+
 @dataclass(frozen=True)
 class AnchorOutcome:
     anchor: Anchor
@@ -99,7 +114,8 @@ class Web3AnchorReader:
         return int(_ask(lambda: self.web3.eth.chain_id))
 
     def transaction(self, tx_hash: str) -> ChainTransaction | None:
-        from web3.exceptions import TransactionNotFound
+        with recursion_limit_kept():
+            from web3.exceptions import TransactionNotFound
 
         try:
             tx = _ask(lambda: self.web3.eth.get_transaction(tx_hash))  # type: ignore[arg-type]
@@ -217,7 +233,8 @@ class WitnessService:
     def web3(self) -> Web3:
         if self._web3 is None:
             try:
-                from web3 import HTTPProvider, Web3
+                with recursion_limit_kept():
+                    from web3 import HTTPProvider, Web3
             except ImportError as error:
                 raise NotConfiguredError(
                     "anchoring needs web3", expected="pip install web3", found="no web3"
@@ -244,7 +261,8 @@ class WitnessService:
                 web3 = self.web3()
             else:
                 try:
-                    from web3 import HTTPProvider, Web3
+                    with recursion_limit_kept():
+                        from web3 import HTTPProvider, Web3
                 except ImportError as error:
                     raise NotConfiguredError(
                         "reading anchors needs web3", expected="pip install web3", found="no web3"
@@ -295,7 +313,8 @@ class WitnessService:
             return CheckpointRepository(session).require(size).anchor
 
     def _signed_transaction(self, size: int) -> dict[str, Any]:
-        from eth_account import Account
+        with recursion_limit_kept():
+            from eth_account import Account
 
         key = self.settings.anchor_key
         assert key is not None  # checked by anchor()
@@ -344,7 +363,8 @@ class WitnessService:
             return dict(row.anchor)
 
     def _broadcast_and_wait(self, size: int, record: dict[str, Any]) -> Anchor:
-        from web3.exceptions import TransactionNotFound
+        with recursion_limit_kept():
+            from web3.exceptions import TransactionNotFound
 
         web3 = self.web3()
         tx_hash = str(record["txHash"])
@@ -492,7 +512,8 @@ class WitnessService:
 
 def _ask(call: Any) -> Any:
     """Run one chain call; its failures become :class:`ChainUnavailableError` (chained)."""
-    from web3.exceptions import Web3Exception
+    with recursion_limit_kept():
+        from web3.exceptions import Web3Exception
 
     try:
         return call()
