@@ -42,6 +42,7 @@ from microcred.jobs.tasks import register_tasks
 from microcred.learners.hooks import LearnerDataHook
 from microcred.learners.passkeys import PasskeyService
 from microcred.learners.service import LearnerService
+from microcred.lms.lrs_pull import ACCEPT as LRS_ACCEPT
 from microcred.lms.lrs_pull import LrsPullService
 from microcred.lms.lti.ags import AgsService
 from microcred.lms.lti.deep_linking import DeepLinkingService
@@ -575,15 +576,16 @@ class Runtime:
         so the guarded client's policy (public, plus the configured networks), no redirects."""
         policy = FetchPolicy.allowing(self.settings.fetch_allow_networks, max_redirects=0)
 
-        def get(url: str, headers: dict[str, str]) -> bytes:
+        def get(url: str, headers: dict[str, str]) -> tuple[str, bytes]:
             extra = {k: v for k, v in headers.items() if k != "Authorization"}
-            return fetch(
+            answer = fetch(
                 url,
                 policy,
-                accept="application/json",
+                accept=LRS_ACCEPT,
                 authorization=headers.get("Authorization"),
                 headers=extra,
-            ).body
+            )
+            return answer.content_type_header, answer.body
 
         return LrsPullService(
             self.sessions,

@@ -34,6 +34,8 @@ from microcred.store.tables import (
 from microcred.web.fetch import FetchPolicy, fetch
 from tests.platform.conftest import IssuerFixture
 from tests.platform.lms_support import COURSE, statement
+from tests.platform.test_lms_xapi_signed import BOUNDARY, OTHER_KEY, multipart, signed
+from tests.platform.test_lms_xapi_signed import QUIZ as SIGNED_QUIZ
 
 QUIZ = f"{COURSE}/quiz/9"
 USER, PASSWORD = "ralph-key", "s3cret-pass"
@@ -61,6 +63,10 @@ class FakeLrs:
         self.requests: list[tuple[str, dict[str, str]]] = []
         self.fail_page: int | None = None  # the n-th page request (1-based) answers 500
         self.more_host: str | None = None  # a more link to another host (to be refused)
+        # Attachment contents by SHA-256: with ``attachments=true`` the answer is multipart
+        # (StatementResult, then these parts), as xAPI says; without, plain JSON.
+        self.parts: dict[str, bytes] = {}
+        self.ignores_attachments = False  # an LRS that answers plain JSON whatever is asked
         lrs = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -86,10 +92,25 @@ class FakeLrs:
                 more = ""
                 if start + lrs.page < len(held):
                     rest = f"&since={since}" if since else ""
+                    if query.get("attachments") == "true":  # the more link keeps the query
+                        rest += "&attachments=true"
                     more = f"/xapi/statements?more={start + lrs.page}{rest}"
                     if lrs.more_host:
                         more = f"http://{lrs.more_host}{more}"
+                if query.get("attachments") == "true" and not lrs.ignores_attachments:
+                    named = {a["sha2"] for s in chunk for a in s.get("attachments", [])}
+                    parts = [(lrs.parts[sha], sha) for sha in sorted(named) if sha in lrs.parts]
+                    data = multipart({"statements": chunk, "more": more}, parts)
+                    return self._send_bytes(200, data, f"multipart/mixed; boundary={BOUNDARY}")
                 return self._send(200, {"statements": chunk, "more": more})
+
+            def _send_bytes(self, status: int, data: bytes, content_type: str) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("X-Experience-API-Version", "1.0.3")
+                self.end_headers()
+                self.wfile.write(data)
 
             def _send(self, status: int, body: dict[str, Any]) -> None:
                 data = json.dumps(body).encode()
@@ -180,9 +201,16 @@ def test_paged_pull_awards_once_and_refuses_a_bad_statement(
     # The first request asked since nothing, ascending, with the version and Basic auth;
     # the next two followed the LRS's more links.
     first, first_headers = lrs.requests[0]
-    assert parse_qs(urlsplit(first).query) == {"ascending": ["true"], "limit": ["100"]}
+    assert parse_qs(urlsplit(first).query) == {
+        "ascending": ["true"],
+        "attachments": ["true"],
+        "limit": ["100"],
+    }
     assert first_headers["X-Experience-API-Version"] == "1.0.3"
-    assert [urlsplit(p).query for p, _ in lrs.requests[1:]] == ["more=2", "more=4"]
+    assert [urlsplit(p).query for p, _ in lrs.requests[1:]] == [
+        "more=2&attachments=true",
+        "more=4&attachments=true",
+    ]
     # The bad statement is refused with its reason, logged and audited; the rest landed.
     (refused,) = audits(runtime, "lms.lrs_statement_refused")
     assert refused["statement"] == bad["id"]
@@ -281,10 +309,11 @@ def test_private_addresses_are_refused(
     source_id = add(runtime, issuer, lrs.endpoint)
     public_only = FetchPolicy()
 
-    def get(url: str, headers: dict[str, str]) -> bytes:
-        return fetch(
+    def get(url: str, headers: dict[str, str]) -> tuple[str, bytes]:
+        answer = fetch(
             url, public_only, authorization=headers.pop("Authorization"), headers=headers
-        ).body
+        )
+        return answer.content_type_header, answer.body
 
     strict = LrsPullService(
         runtime.sessions,
@@ -324,3 +353,56 @@ def test_a_more_link_to_another_host_is_refused(
     assert result.error is not None
     assert "another host" in result.error
     assert len(lrs.requests) == 1
+
+
+# ---- signed statements ---------------------------------------------------------------------
+
+
+def test_signed_statements_are_pulled_with_their_signatures_and_checked(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str, lrs: FakeLrs
+) -> None:
+    runtime.lms.add_rule(
+        SYSTEM,
+        issuer.id,
+        achievement_id=achievement_id,
+        spec=RuleSpec("completed", (SIGNED_QUIZ,)),
+    )
+    good, good_jws = signed("good@example.org")
+    forged, forged_jws = signed("forged@example.org", key=OTHER_KEY)  # not the x5c's key
+    tampered, tampered_jws = signed("tampered@example.org")
+    tampered["actor"]["mbox"] = "mailto:someone-else@example.org"  # signed for another
+    unsent, _unsent_jws = signed("unsent@example.org")  # its part never comes
+    for body, token in ((good, good_jws), (forged, forged_jws), (tampered, tampered_jws)):
+        lrs.parts[body["attachments"][0]["sha2"]] = token
+    lrs.hold(good, forged, tampered, unsent)
+    source_id = add(runtime, issuer, lrs.endpoint)
+
+    result = runtime.lrs_pull.pull_source(source_id)
+
+    assert (result.stored, result.refused, result.awards, result.error) == (1, 3, 1, None)
+    assert all("attachments=true" in path for path, _ in lrs.requests)
+    assert all(h.get("Accept", "").startswith("multipart/mixed") for _, h in lrs.requests)
+    assert count(runtime, CredentialRow, CredentialRow.recipient_email == "good@example.org") == 1
+    reasons = {a["statement"]: a["error"] for a in audits(runtime, "lms.lrs_statement_refused")}
+    assert set(reasons) == {forged["id"], tampered["id"], unsent["id"]}
+    assert "signature" in reasons[forged["id"]]
+    assert "payload" in reasons[tampered["id"]] or "differs" in reasons[tampered["id"]]
+    assert "missing part" in reasons[unsent["id"]]
+    assert source_row(runtime, source_id).since == lrs.statements[-1]["stored"]
+
+
+def test_a_signed_statement_from_an_lrs_that_sends_no_parts_is_refused(
+    runtime: Runtime, issuer: IssuerFixture, lrs: FakeLrs
+) -> None:
+    """An LRS that ignores ``attachments=true`` (plain JSON): the signature cannot be checked,
+    so the statement is refused, not stored as if it had been."""
+    body, token = signed("plain@example.org")
+    lrs.parts[body["attachments"][0]["sha2"]] = token  # held, but never sent
+    lrs.ignores_attachments = True
+    lrs.hold(body, statement("unsigned@example.org", QUIZ))
+    source_id = add(runtime, issuer, lrs.endpoint)
+    result = runtime.lrs_pull.pull_source(source_id)
+    assert (result.stored, result.refused) == (1, 1)
+    [refusal] = audits(runtime, "lms.lrs_statement_refused")
+    assert refusal["statement"] == body["id"]
+    assert "missing part" in refusal["error"]

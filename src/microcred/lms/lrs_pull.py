@@ -8,6 +8,12 @@ Each page is stored in one transaction with the cursor (the LRS's ``stored`` tim
 last statement), so a crash between pages pulls the unfinished page again, and a statement id
 stored before is skipped: nothing is awarded twice. A statement that fails validation is
 refused alone, its reason logged and audited, while the rest of its page lands.
+
+The pull asks for attachments (``attachments=true``), so a signed statement comes with its
+JWS part (xAPI's multipart/mixed answer) and is judged as one POSTed to us: its signature must
+verify and its payload equal the statement, or the statement is refused. An LRS that answers
+plain JSON sends no parts: a signed statement from it is refused for its missing signature,
+never stored as if it had been checked.
 """
 
 from __future__ import annotations
@@ -31,11 +37,14 @@ from microcred.errors import (
     MicrocredError,
     ModelError,
     NotFoundError,
+    SignedStatementError,
     short,
 )
 from microcred.lms.repository import LmsRepository
 from microcred.lms.service import LRS_KEY_PREFIX, LmsService, LrsIdentity, _hash_secret
 from microcred.lms.xapi import Statement, Version, parse_statement, version_of
+from microcred.lms.xapi_signed import check_attachments, is_multipart, split_multipart
+from microcred.nesting import text_nests_deeper
 from microcred.store.db import transaction
 from microcred.store.tables import LrsKeyRow, LrsSourceRow
 
@@ -51,8 +60,9 @@ LRS_PULL_MINUTES = 10
 MAX_PAGES = 20  # per source and run: one busy LRS must not hold the worker
 PAGE_LIMIT = 100  # statements asked per page
 
-# url, headers -> body (the guarded client; raises FetchError)
-Getter = Callable[[str, dict[str, str]], bytes]
+# url, headers -> (Content-Type, body) (the guarded client; raises FetchError)
+Getter = Callable[[str, dict[str, str]], tuple[str, bytes]]
+ACCEPT = "multipart/mixed, application/json"
 
 
 @dataclass(frozen=True)
@@ -214,7 +224,7 @@ class LrsPullService:
             "Authorization": "Basic " + base64.b64encode(credentials).decode(),
             "X-Experience-API-Version": version,
         }
-        query = {"ascending": "true", "limit": str(PAGE_LIMIT)}
+        query = {"ascending": "true", "attachments": "true", "limit": str(PAGE_LIMIT)}
         if since:
             query["since"] = since
         url: str | None = f"{endpoint}/statements?{urlencode(query)}"
@@ -222,8 +232,8 @@ class LrsPullService:
         error: str | None = None
         try:
             while url is not None and pages < MAX_PAGES:
-                statements, more = self._page(url, headers)
-                page = self._store_page(source_id, identity, version, statements)
+                statements, more, parts = self._page(url, headers)
+                page = self._store_page(source_id, identity, version, statements, parts)
                 stored, refused, awards = (
                     stored + page[0],
                     refused + page[1],
@@ -231,7 +241,7 @@ class LrsPullService:
                 )
                 pages += 1
                 url = _following(more, endpoint)
-        except (FetchError, InputError, ConflictError) as exc:
+        except (FetchError, InputError, ConflictError, SignedStatementError) as exc:
             error = str(exc)[:500]
             log.warning("LRS source %s (%s) not pulled: %s", source_id, endpoint, error)
         with transaction(self.sessions) as session:
@@ -251,9 +261,18 @@ class LrsPullService:
                     )
         return PullResult(stored, refused, awards, pages, error)
 
-    def _page(self, url: str, headers: dict[str, str]) -> tuple[list[Any], object]:
-        """One StatementResult: its statements and its ``more`` value as sent."""
-        body = self.get(url, headers)
+    def _page(
+        self, url: str, headers: dict[str, str]
+    ) -> tuple[list[Any], object, dict[str, bytes]]:
+        """One StatementResult: its statements, its ``more`` value as sent, and the attachment
+        parts of a multipart answer by their SHA-256 (a broken multipart fails the page)."""
+        content_type, body = self.get(url, headers)
+        parts: dict[str, bytes] = {}
+        if is_multipart(content_type):
+            multipart = split_multipart(content_type, body)
+            body, parts = multipart.statements, multipart.parts
+        if text_nests_deeper(body):
+            raise InputError("the LRS's answer nests too deep", found=f"{len(body)} bytes")
         try:
             answer = json.loads(body)
         except ValueError as exc:
@@ -266,10 +285,15 @@ class LrsPullService:
                 expected='{"statements": [...], "more": "..."}',
                 found=type(answer).__name__,
             )
-        return answer["statements"], answer.get("more")
+        return answer["statements"], answer.get("more"), parts
 
     def _store_page(
-        self, source_id: str, identity: LrsIdentity, version: Version, items: list[Any]
+        self,
+        source_id: str,
+        identity: LrsIdentity,
+        version: Version,
+        items: list[Any],
+        parts: dict[str, bytes],
     ) -> tuple[int, int, int]:
         """Store a page's valid statements and move the cursor past it, in one transaction."""
         parsed: list[Statement] = []
@@ -284,8 +308,9 @@ class LrsPullService:
                     raise ModelError(
                         "a pulled statement has no id", field="statement.id", found="no id"
                     )
+                check_attachments(item, _named_parts(item, parts))
                 statement = parse_statement(item, version)
-            except ModelError as exc:
+            except (ModelError, SignedStatementError) as exc:
                 found = item.get("id") if isinstance(item, dict) else None
                 reason = str(exc)[:500]
                 log.warning(
@@ -322,6 +347,20 @@ class LrsPullService:
                     ]
                 )
         return stored, len(refusals), len(awards)
+
+
+def _named_parts(item: dict[str, Any], parts: dict[str, bytes]) -> dict[str, bytes]:
+    """The parts of a page that this statement's attachments name: each statement is judged
+    with its own (the others' are theirs, not parts it fails to name)."""
+    attachments = item.get("attachments")
+    if not isinstance(attachments, list):
+        return {}
+    named = {
+        a["sha2"].lower()
+        for a in attachments
+        if isinstance(a, dict) and isinstance(a.get("sha2"), str)
+    }
+    return {sha: parts[sha] for sha in named if sha in parts}
 
 
 def _following(more: object, endpoint: str) -> str | None:

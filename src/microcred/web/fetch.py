@@ -122,8 +122,9 @@ class FetchPolicy:
 class Fetched:
     url: str  # after redirects
     status: int
-    content_type: str
+    content_type: str  # the media type, lower case, without parameters
     body: bytes
+    content_type_header: str = ""  # as sent, parameters too (a multipart's boundary)
 
 
 def fetch(
@@ -268,8 +269,9 @@ def _get_once(
                 found=f"HTTP {response.status}",
             )
         body = _read_limited(response, sock, policy, deadline)
-        content_type = (response.getheader("Content-Type") or "").split(";")[0].strip().lower()
-        return Fetched(url, response.status, content_type, body)
+        header = response.getheader("Content-Type") or ""
+        content_type = header.split(";")[0].strip().lower()
+        return Fetched(url, response.status, content_type, body, header[:1000])
     except (OSError, http.client.HTTPException) as exc:
         if isinstance(exc, FetchError):  # pragma: no cover - FetchError is no OSError
             raise
