@@ -137,11 +137,17 @@ employers_app = typer.Typer(help="Employers who search consented skills.", no_ar
 
 
 @employers_app.command("create")
-def employers_create(name: Annotated[str, typer.Option(help="The organisation's name.")]) -> None:
+def employers_create(
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+    domain: Annotated[
+        str | None,
+        typer.Option(help="Its host name, which the presentations behind its hits are bound to."),
+    ] = None,
+) -> None:
     """Create an employer; prints its id and its API token (shown once, stored hashed)."""
     runtime = _runtime()
     try:
-        employer_id, token = runtime.employer_search.create_employer(name)
+        employer_id, token = runtime.employer_search.create_employer(name, domain=domain)
     except MicrocredError as exc:
         raise _fail(exc) from exc
     _print_json({"id": employer_id, "token": token})

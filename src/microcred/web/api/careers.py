@@ -135,20 +135,25 @@ class SearchIn(BaseModel):
 @router.post("/employers/search")
 def employer_search(body: SearchIn, employer: EmployerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Learners who shared credentials showing these skills (or the occupation's), best
-    evidenced first; each shows only what its learner shared."""
-    hits = runtime.employer_search.search(
+    evidenced first; each shows only what its learner shared, and carries a Verifiable
+    Presentation of those credentials bound to this search's ``challenge`` and the employer's
+    ``domain`` (verify it with ``POST /presentations/verify`` and these two as options)."""
+    found = runtime.employer_presentations.search(
         employer, skills=body.skills, occupation=body.occupation, limit=body.limit
     )
     return {
+        "challenge": found.challenge,
+        "domain": found.domain,
         "results": [
             {
-                "learner": hit.handle,
-                "score": hit.score,
+                "learner": presented.hit.handle,
+                "score": presented.hit.score,
                 "credentials": [
                     {"name": c.name, "issuer": c.issuer, "skills": list(c.skills)}
-                    for c in hit.credentials
+                    for c in presented.hit.credentials
                 ],
+                "presentation": presented.presentation,
             }
-            for hit in hits
-        ]
+            for presented in found.hits
+        ],
     }

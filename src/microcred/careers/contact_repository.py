@@ -1,0 +1,100 @@
+"""The SQL of employers' contact requests and of the handles their searches found."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, func, select
+
+from microcred.store.repository import Repository
+from microcred.store.tables import ContactRequestRow, EmployerHandleRow, EmployerRow, SkillShareRow
+
+
+class ContactRepository(Repository):
+    noun = "contact request"
+
+    # ---- handles ------------------------------------------------------------------------------
+
+    def remember_handles(
+        self, employer_id: str, found: Iterable[tuple[str, str]], at: datetime
+    ) -> None:
+        """(handle, learner) pairs a search of this employer just found."""
+        for handle, learner_id in found:
+            row = self.session.get(EmployerHandleRow, (employer_id, handle))
+            if row is None:
+                self.session.add(
+                    EmployerHandleRow(
+                        employer_id=employer_id, handle=handle, learner_id=learner_id, found_at=at
+                    )
+                )
+            else:
+                row.found_at = at
+
+    def learner_found(self, employer_id: str, handle: str) -> str | None:
+        """The learner this employer's searches found under ``handle``, if she still shares
+        something (one who withdrew everything cannot be asked any more)."""
+        query = (
+            select(EmployerHandleRow.learner_id)
+            .where(EmployerHandleRow.employer_id == employer_id, EmployerHandleRow.handle == handle)
+            .where(
+                select(SkillShareRow.learner_id)
+                .where(SkillShareRow.learner_id == EmployerHandleRow.learner_id)
+                .exists()
+            )
+        )
+        return self.session.scalar(query)
+
+    # ---- requests -----------------------------------------------------------------------------
+
+    def add(self, row: ContactRequestRow) -> None:
+        self.session.add(row)
+
+    def between(self, employer_id: str, learner_id: str) -> ContactRequestRow | None:
+        return self.session.scalar(
+            select(ContactRequestRow).where(
+                ContactRequestRow.employer_id == employer_id,
+                ContactRequestRow.learner_id == learner_id,
+            )
+        )
+
+    def made_since(self, employer_id: str, since: datetime) -> int:
+        query = select(func.count()).where(
+            ContactRequestRow.employer_id == employer_id, ContactRequestRow.created_at >= since
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def of_employer(self, employer_id: str, *, limit: int) -> list[ContactRequestRow]:
+        query = (
+            select(ContactRequestRow)
+            .where(ContactRequestRow.employer_id == employer_id)
+            .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(query))
+
+    def of_learner(self, learner_id: str, *, limit: int) -> list[tuple[ContactRequestRow, str]]:
+        """The learner's requests with the employer's name, newest first."""
+        query = (
+            select(ContactRequestRow, EmployerRow.name)
+            .join(EmployerRow, EmployerRow.id == ContactRequestRow.employer_id)
+            .where(ContactRequestRow.learner_id == learner_id)
+            .order_by(ContactRequestRow.created_at.desc(), ContactRequestRow.id)
+            .limit(limit)
+        )
+        return [(row, name) for row, name in self.session.execute(query)]
+
+    def learners_request(self, learner_id: str, request_id: str) -> ContactRequestRow:
+        """One of the learner's requests (another learner's is not found)."""
+        row = self.session.get(ContactRequestRow, request_id)
+        return self.found(
+            row if row is not None and row.learner_id == learner_id else None, request_id
+        )
+
+    def forget_learner(self, learner_id: str) -> None:
+        self.session.execute(
+            delete(ContactRequestRow).where(ContactRequestRow.learner_id == learner_id)
+        )
+        self.session.execute(
+            delete(EmployerHandleRow).where(EmployerHandleRow.learner_id == learner_id)
+        )
