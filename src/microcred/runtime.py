@@ -643,6 +643,7 @@ class Runtime:
             search=self.employer_search,
             wallet=self.wallet,
             learners=self.learners,
+            catalogue=lambda: self.careers.catalogue(),
             secret=hashlib.sha256(
                 b"microcred/employer-holders/"
                 + self.settings.master_secret.get_secret_value().encode()

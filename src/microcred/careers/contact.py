@@ -69,6 +69,14 @@ class ContactService:
         self.clock = clock
         self._learners = learners
 
+    def employer(self, employer_id: str) -> EmployerRow | None:
+        """The employer a console session names (its token's hash checked by the caller)."""
+        with self.sessions() as session:
+            row = ContactRepository(session).employer(employer_id)
+            if row is not None:
+                session.expunge(row)
+            return row
+
     # ---- the employer's side ------------------------------------------------------------------
 
     def ask(self, employer: EmployerRow, handle: str, message: str) -> EmployersRequest:

@@ -14,6 +14,9 @@ from microcred.store.tables import ContactRequestRow, EmployerHandleRow, Employe
 class ContactRepository(Repository):
     noun = "contact request"
 
+    def employer(self, employer_id: str) -> EmployerRow | None:
+        return self.session.get(EmployerRow, employer_id)
+
     # ---- handles ------------------------------------------------------------------------------
 
     def remember_handles(

@@ -26,9 +26,11 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.careers.catalogue import Catalogue
 from microcred.careers.contact_repository import ContactRepository
 from microcred.careers.employers import EmployerSearchService, Hit
 from microcred.crypto.keys import KeyFile, PublicKey, SigningKey
+from microcred.errors import InputError
 from microcred.learners.service import LearnerService
 from microcred.store.db import transaction
 from microcred.store.tables import EmployerRow
@@ -67,6 +69,7 @@ class PresentationService:
         search: EmployerSearchService,
         wallet: WalletService,
         learners: LearnerService,
+        catalogue: Callable[[], Catalogue],
         secret: bytes,
     ) -> None:
         """``secret``: derives the holder keys the server signs with on a learner's behalf."""
@@ -75,6 +78,7 @@ class PresentationService:
         self.search_service = search
         self.wallet = wallet
         self.learners = learners
+        self.catalogue = catalogue
         self._secret = secret
 
     def search(
@@ -83,12 +87,20 @@ class PresentationService:
         *,
         skills: list[str] | None = None,
         occupation: str | None = None,
+        credential: str | None = None,
         limit: int = 20,
     ) -> PresentedSearch:
-        """The consented search (rate limited and logged there), each hit presented."""
+        """The consented search (rate limited and logged there), each hit presented.
+        ``credential``: an achievement's name; its skills are searched and only learners who
+        shared a credential of that name are kept."""
+        wanted = " ".join((credential or "").split()).casefold()
+        if wanted:
+            skills = self._skills_of_achievement(wanted)
         hits = self.search_service.search(
             employer, skills=skills, occupation=occupation, limit=limit
         )
+        if wanted:
+            hits = [h for h in hits if any(c.name.casefold() == wanted for c in h.credentials)]
         challenge = secrets.token_urlsafe(24)
         domain = domain_of(employer)
         presented = tuple(
@@ -100,6 +112,21 @@ class PresentationService:
                 employer.id, [(hit.handle, hit.learner_id) for hit in hits], self.clock()
             )
         return PresentedSearch(challenge, domain, presented)
+
+    def _skills_of_achievement(self, name: str) -> list[str]:
+        skills = {
+            skill
+            for entry in self.catalogue().entries
+            if " ".join(entry.name.split()).casefold() == name
+            for skill in entry.skills
+        }
+        if not skills:
+            raise InputError(
+                "no achievement on this server has this name and names a skill",
+                expected="the name of an achievement, as its credentials show it",
+                found=name[:80],
+            )
+        return sorted(skills)
 
     def present(
         self, employer: EmployerRow, hit: Hit, *, challenge: str, domain: str

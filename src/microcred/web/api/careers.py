@@ -129,6 +129,9 @@ class SearchIn(BaseModel):
 
     skills: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
     occupation: str | None = Field(default=None, max_length=300)
+    credential: str | None = Field(
+        default=None, max_length=300, description="An achievement's name: who shared one"
+    )
     limit: int = Field(default=20, ge=1, le=50)
 
 
@@ -139,7 +142,11 @@ def employer_search(body: SearchIn, employer: EmployerDep, runtime: RuntimeDep) 
     Presentation of those credentials bound to this search's ``challenge`` and the employer's
     ``domain`` (verify it with ``POST /presentations/verify`` and these two as options)."""
     found = runtime.employer_presentations.search(
-        employer, skills=body.skills, occupation=body.occupation, limit=body.limit
+        employer,
+        skills=body.skills,
+        occupation=body.occupation,
+        credential=body.credential,
+        limit=body.limit,
     )
     return {
         "challenge": found.challenge,
