@@ -162,7 +162,7 @@ function render(hit, checks, labels) {
   hit.dataset.verified = verified ? "yes" : "no";
 }
 
-async function verifyAll(results) {
+export async function verifyAll(results) {
   const { challenge, domain } = results.dataset;
   const d = results.dataset;
   const labels = {
