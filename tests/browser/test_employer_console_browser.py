@@ -144,7 +144,7 @@ ACCEPTED = {
     "en": "The employer can now see the address you chose.",
     "de": "Der Arbeitgeber sieht jetzt die gewählte Adresse.",
     "fr": "L’employeur voit maintenant l’adresse choisie.",
-    "es": "El empleador ya ve la dirección elegida.",
+    "es": "La empresa ya ve la dirección que elegiste.",
 }
 
 

@@ -115,30 +115,41 @@ def test_the_holder_is_the_wallet_did_or_a_key_per_employer(
 def test_nothing_is_presented_for_a_learner_who_did_not_opt_in(
     client: TestClient, runtime: Runtime, issuer: IssuerFixture
 ) -> None:
-    """Totals and paging: the answer names no count, and a learner who did not share makes no
-    difference to it (the same number of results at every limit)."""
+    """Totals and paging: the answer names no count, and learners who did not share what is
+    searched for (nothing at all, or another credential) change nothing in it, at any limit."""
     ids = make_catalogue(runtime, issuer.id)
+    _share(runtime, issuer, ids["Python basics"], "ada@example.org")
     _, token = runtime.employer_search.create_employer("Acme Hiring")
     headers = {"Authorization": f"Bearer {token}"}
 
-    def answer(limit: int) -> dict[str, Any]:
+    def answer(limit: int) -> list[dict[str, Any]]:
         found = client.post(
             "/api/v1/employers/search", json={"skills": ["Python"], "limit": limit}, headers=headers
         )
         assert found.status_code == 200, found.text
         body: dict[str, Any] = found.json()
-        return body
+        assert set(body) == {"challenge", "domain", "results"}  # no total, no next page
+        return [{k: v for k, v in r.items() if k != "presentation"} for r in body["results"]]
 
     before = {limit: answer(limit) for limit in (1, 2, 50)}
-    assert all(set(b) == {"challenge", "domain", "results"} for b in before.values())
-    for email in ("grace@example.org", "linus@example.org"):
-        make_learner(runtime, email)
-        runtime.issuance.issue(
-            SYSTEM, issuer.id, [IssueRequest(achievement_id=ids["Python basics"], email=email)]
-        )
+    assert all(len(b) == 1 for b in before.values())
+    # Grace holds a better-matching credential and shares nothing; Linus shares another one
+    # and holds a Python credential he did not share.
+    make_learner(runtime, "grace@example.org")
+    runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [IssueRequest(achievement_id=ids["Everything data"], email="grace@example.org")],
+    )
+    linus = _share(runtime, issuer, ids["Tableau dashboards"], "linus@example.org")
+    runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [IssueRequest(achievement_id=ids["Python basics"], email="linus@example.org")],
+    )
     after = {limit: answer(limit) for limit in (1, 2, 50)}
-    for limit in before:
-        assert after[limit]["results"] == before[limit]["results"] == []
+    assert after == before
+    assert runtime.employer_search.found_by(linus) == []
 
 
 def test_contact_requests_the_learner_answers(

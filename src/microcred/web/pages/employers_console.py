@@ -19,10 +19,10 @@ from fastapi.routing import APIRouter
 from microcred.careers.contact import MAX_MESSAGE
 from microcred.errors import (
     ConflictError,
+    EmployerSignInRequiredError,
     InputError,
     NotFoundError,
     RateLimitedError,
-    SignInRequiredError,
 )
 from microcred.store.tables import EmployerRow
 from microcred.web.pages.core import SmallFormCsrf, get_pages, render
@@ -45,10 +45,6 @@ def current_employer(request: Request) -> EmployerRow | None:
     if row is None or not hmac.compare_digest(row.token_hash[:_HASH_PART], hash_part):
         return None
     return row
-
-
-class EmployerSignInRequiredError(SignInRequiredError):
-    """An employer's page without an employer's session: to the employers' sign-in."""
 
 
 def require_employer(request: Request) -> EmployerRow:
