@@ -145,7 +145,7 @@ class PresentationService:
         )
 
     def _holder_key(self, employer: EmployerRow, learner_id: str) -> KeyFile:
-        if self.learners.account(learner_id).learner.did is not None:
+        if self.learners.get(learner_id).did is not None:
             return self.learners.signing_key(learner_id)
         seed = hmac.new(
             self._secret, f"{employer.id}:{learner_id}".encode(), hashlib.sha256
