@@ -19,24 +19,27 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 sys.path.insert(0, str(ROOT))
+
+from tests.platform.careers_support import make_catalogue  # noqa: E402
+from tests.platform.wallet_support import make_learner  # noqa: E402
 
 from microcred.accounts.actor import SYSTEM  # noqa: E402
 from microcred.issuers.service import IssuerInput  # noqa: E402
 from microcred.issuing.issuance import IssueRequest  # noqa: E402
 from microcred.runtime import Runtime  # noqa: E402
 from microcred.settings import Settings  # noqa: E402
-from tests.platform.careers_support import make_catalogue  # noqa: E402
-from tests.platform.wallet_support import make_learner  # noqa: E402
 
 
-def timed(call: object) -> tuple[float, float, object]:
+def timed(call: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[float, float, Any]:
     wall, cpu = time.perf_counter(), time.process_time()
-    result = call()  # type: ignore[operator]
+    result = call(*args, **kwargs)
     return (time.perf_counter() - wall) * 1000, (time.process_time() - cpu) * 1000, result
 
 
@@ -88,19 +91,18 @@ def main() -> None:
                 _, token = runtime.employer_search.create_employer(f"Employer {round_}")
                 employer = runtime.employer_search.authenticate(token)
             assert employer is not None
-            query = {"skills": ["Python", "Tableau"], "limit": 20}
-            wall, cpu, _ = timed(lambda: runtime.employer_search.search(employer, **query))
+            query: dict[str, Any] = {"skills": ["Python", "Tableau"], "limit": 20}
+            wall, cpu, _ = timed(runtime.employer_search.search, employer, **query)
             plain[0].append(wall)
             plain[1].append(cpu)
-            wall, cpu, found = timed(
-                lambda: runtime.employer_presentations.search(employer, **query)
-            )
+            wall, cpu, found = timed(runtime.employer_presentations.search, employer, **query)
             presented[0].append(wall)
             presented[1].append(cpu)
-            vp = found.hits[0].presentation  # type: ignore[attr-defined]
-            options = {"challenge": found.challenge, "domain": found.domain}  # type: ignore[attr-defined]
-            wall, cpu, result = timed(lambda: runtime.vcapi.verify_presentation(vp, options))
-            assert result.verified, result.errors  # type: ignore[attr-defined]
+            options = {"challenge": found.challenge, "domain": found.domain}
+            wall, cpu, result = timed(
+                runtime.vcapi.verify_presentation, found.hits[0].presentation, options
+            )
+            assert result.verified, result.errors
             verify[0].append(wall)
             verify[1].append(cpu)
         runtime.close()
