@@ -61,3 +61,12 @@ def test_skills_import_esco_and_attribution(env: Path) -> None:
     employer = runner.invoke(app, ["employers", "create", "--name", "Acme Hiring"])
     assert employer.exit_code == 0
     assert json.loads(employer.stdout)["token"].startswith("mce_")
+    bound = runner.invoke(
+        app, ["employers", "create", "--name", "Beta", "--domain", "Hiring.Beta.example"]
+    )
+    assert bound.exit_code == 0, bound.output
+    bad_domain = runner.invoke(
+        app, ["employers", "create", "--name", "Gamma", "--domain", "https://gamma.example/"]
+    )
+    assert bad_domain.exit_code == 2
+    assert "not a host name" in bad_domain.output

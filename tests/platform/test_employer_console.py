@@ -11,6 +11,7 @@ import re
 from fastapi.testclient import TestClient
 
 from microcred.accounts.actor import SYSTEM
+from microcred.careers.employers import SEARCHES_PER_HOUR
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
@@ -179,3 +180,15 @@ def test_the_console_speaks_german(web: TestClient, runtime: Runtime) -> None:
     assert "Trouver des compétences vérifiées" in html.unescape(page.text)
     page = web.get("/employers/requests", headers={"Accept-Language": "es"})
     assert "Solicitudes de contacto" in html.unescape(page.text)
+
+
+def test_console_searches_are_rate_limited(web: TestClient, runtime: Runtime) -> None:
+    _, token = runtime.employer_search.create_employer("Acme Hiring")
+    employer = runtime.employer_search.authenticate(token)
+    assert employer is not None
+    for _ in range(SEARCHES_PER_HOUR):
+        runtime.employer_search.search(employer, skills=["Python"])
+    _sign_in_employer(web, token)
+    status, text = _search(web, skills="Python")
+    assert status == 429
+    assert "too many searches" in text
