@@ -24,6 +24,7 @@ from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
 from microcred.careers.contact import ContactService
+from microcred.careers.employer_staff import EmployerStaffService
 from microcred.careers.employers import EmployerSearchService
 from microcred.careers.presentations import PresentationService
 from microcred.careers.semantic import default_embedder
@@ -649,6 +650,11 @@ class Runtime:
                 + self.settings.master_secret.get_secret_value().encode()
             ).digest(),
         )
+
+    @cached_property
+    def employer_staff(self) -> EmployerStaffService:
+        """People at an employer with tokens of their own."""
+        return EmployerStaffService(self.sessions, clock=self.clock, employers=self.employer_search)
 
     @cached_property
     def employer_contact(self) -> ContactService:

@@ -54,9 +54,10 @@ def test_an_employer_finds_verifies_and_asks(
     browser: Any, server: Server, language: str, width: int
 ) -> None:
     _learners(server, f"{language}{width}")
-    _, token = server.runtime.employer_search.create_employer(
+    acme, _ = server.runtime.employer_search.create_employer(
         "Acme Hiring", domain="hiring.acme.test"
     )
+    _, token = server.runtime.employer_staff.add(acme, "Ines Recruiter")  # her own token
     context = browser.new_context(
         locale=LOCALES[language], viewport={"width": width, "height": 900}
     )
@@ -135,6 +136,7 @@ def test_an_employer_finds_verifies_and_asks(
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/employers/requests?done=asked")
     assert page.locator('#requests tr[data-status="pending"]').count() == 1
+    assert "Ines Recruiter" in page.inner_text("#requests")
     look(page, width, f"{name}-requests")
     assert errors == []
     context.close()

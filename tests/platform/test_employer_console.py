@@ -8,15 +8,18 @@ import html
 import json
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 
 from microcred.accounts.actor import SYSTEM
 from microcred.careers.employers import SEARCHES_PER_HOUR
+from microcred.errors import NotFoundError
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
 from tests.platform.conftest import IssuerFixture
 from tests.platform.learners_support import browser, csrf, sign_in, web
+from tests.platform.wallet_support import make_learner
 
 __all__ = ["web"]  # a fixture used here
 
@@ -192,3 +195,50 @@ def test_console_searches_are_rate_limited(web: TestClient, runtime: Runtime) ->
     status, text = _search(web, skills="Python")
     assert status == 429
     assert "too many searches" in text
+
+
+def test_staff_tokens_act_for_their_employer_only_until_revoked(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    ids = make_catalogue(runtime, issuer.id)
+    learner = make_learner(runtime, "ada@example.org")
+    [row] = runtime.issuance.issue(
+        SYSTEM,
+        issuer.id,
+        [IssueRequest(achievement_id=ids["Python basics"], email="ada@example.org")],
+    )
+    runtime.employer_search.share(learner, row.id)
+    acme_id, _ = runtime.employer_search.create_employer("Acme Hiring")
+    beta_id, _ = runtime.employer_search.create_employer("Beta Corp")
+    ines_id, ines = runtime.employer_staff.add(acme_id, "Ines Recruiter")
+    _, bob = runtime.employer_staff.add(beta_id, "Bob")
+    with pytest.raises(NotFoundError):
+        runtime.employer_staff.add("no-such-employer", "Eve")
+    with pytest.raises(NotFoundError):
+        runtime.employer_staff.revoke(beta_id, ines_id)  # not Beta's to revoke
+
+    # The API takes a staff token for its employer; what she asks carries her name.
+    headers = {"Authorization": f"Bearer {ines}"}
+    found = web.post("/api/v1/employers/search", json={"skills": ["Python"]}, headers=headers)
+    assert found.status_code == 200, found.text
+    [hit] = found.json()["results"]
+    made = web.post(
+        "/api/v1/employers/contact-requests",
+        json={"learner": hit["learner"], "message": "Hello"},
+        headers=headers,
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["asked_by"] == "Ines Recruiter"
+    bobs = {"Authorization": f"Bearer {bob}"}
+    assert web.get("/api/v1/employers/contact-requests", headers=bobs).json() == {"requests": []}
+
+    # In the console too, until her token is revoked: then the session ends at once.
+    _sign_in_employer(web, ines)
+    page = web.get("/employers/requests")
+    assert "Ines Recruiter, Acme Hiring" in page.text
+    assert 'data-status="pending"' in page.text
+    runtime.employer_staff.revoke(acme_id, ines_id)
+    assert web.get("/employers/requests").status_code == 303
+    gone = web.get("/api/v1/employers/contact-requests", headers=headers)
+    assert gone.status_code == 401
+    assert [s.revoked_at is not None for s in runtime.employer_staff.staff(acme_id)] == [True]

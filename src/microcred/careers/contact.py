@@ -40,6 +40,7 @@ class EmployersRequest:
     answered_at: datetime | None
     email: str | None
     name: str | None
+    asked_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,10 @@ class ContactService:
 
     # ---- the employer's side ------------------------------------------------------------------
 
-    def ask(self, employer: EmployerRow, handle: str, message: str) -> EmployersRequest:
+    def ask(
+        self, employer: EmployerRow, handle: str, message: str, *, asked_by: str | None = None
+    ) -> EmployersRequest:
+        """``asked_by``: the staff member's name (None: the organisation's token)."""
         message = message.strip()
         if not message or len(message) > MAX_MESSAGE:
             raise InputError(
@@ -115,6 +119,7 @@ class ContactService:
                 message=message,
                 status="pending",
                 created_at=now,
+                asked_by=asked_by,
             )
             repo.add(row)
             return _employers(row)
@@ -199,6 +204,7 @@ def _employers(row: ContactRequestRow) -> EmployersRequest:
         answered_at=row.answered_at,
         email=row.contact_email if accepted else None,
         name=row.contact_name if accepted else None,
+        asked_by=row.asked_by,
     )
 
 

@@ -8,7 +8,13 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 
 from microcred.store.repository import Repository
-from microcred.store.tables import ContactRequestRow, EmployerHandleRow, EmployerRow, SkillShareRow
+from microcred.store.tables import (
+    ContactRequestRow,
+    EmployerHandleRow,
+    EmployerRow,
+    EmployerStaffRow,
+    SkillShareRow,
+)
 
 
 class ContactRepository(Repository):
@@ -101,3 +107,40 @@ class ContactRepository(Repository):
         self.session.execute(
             delete(EmployerHandleRow).where(EmployerHandleRow.learner_id == learner_id)
         )
+
+
+class EmployerStaffRepository(Repository):
+    noun = "staff member"
+
+    def add(self, row: EmployerStaffRow) -> None:
+        self.session.add(row)
+
+    def by_token(self, token_hash: str) -> tuple[EmployerStaffRow, EmployerRow] | None:
+        query = (
+            select(EmployerStaffRow, EmployerRow)
+            .join(EmployerRow, EmployerRow.id == EmployerStaffRow.employer_id)
+            .where(EmployerStaffRow.token_hash == token_hash, EmployerStaffRow.revoked_at.is_(None))
+        )
+        found = self.session.execute(query).first()
+        return (found[0], found[1]) if found is not None else None
+
+    def get(self, employer_id: str, staff_id: str) -> EmployerStaffRow:
+        """One of this employer's staff (another employer's is not found)."""
+        row = self.session.get(EmployerStaffRow, staff_id)
+        return self.found(
+            row if row is not None and row.employer_id == employer_id else None, staff_id
+        )
+
+    def current(self, employer_id: str, staff_id: str) -> EmployerStaffRow | None:
+        """This employer's staff member, unless revoked."""
+        row = self.session.get(EmployerStaffRow, staff_id)
+        ok = row is not None and row.employer_id == employer_id and row.revoked_at is None
+        return row if ok else None
+
+    def of_employer(self, employer_id: str) -> list[EmployerStaffRow]:
+        query = (
+            select(EmployerStaffRow)
+            .where(EmployerStaffRow.employer_id == employer_id)
+            .order_by(EmployerStaffRow.created_at, EmployerStaffRow.id)
+        )
+        return list(self.session.scalars(query))

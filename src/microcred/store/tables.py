@@ -953,6 +953,20 @@ class EmployerHitRow(Base):
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True, index=True)
 
 
+class EmployerStaffRow(Base):
+    """A person at an employer with a token of their own (kept as SHA-256): what they do is
+    theirs, and revoking it ends their console sessions without touching anyone else's."""
+
+    __tablename__ = "employer_staff"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
 class EmployerHandleRow(Base):
     """A learner an employer's search found, under the handle that employer sees (how a
     contact request names the learner: only learners found can be asked)."""
@@ -983,6 +997,8 @@ class ContactRequestRow(Base):
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
     contact_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    asked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The staff member's name (None: the organisation's own token)."""
 
 
 # --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from microcred.careers.employer_staff import SignedInStaff
 from microcred.careers.report import match_json, plan_json, skill_json
 from microcred.errors import InputError, UnauthenticatedError
 from microcred.store.tables import EmployerRow
@@ -108,20 +109,24 @@ def set_offer(
 # ---- employers: search over what learners chose to share ----------------------------------------
 
 
-def _employer(request: Request, runtime: RuntimeDep) -> EmployerRow:
-    """``Authorization: Bearer mce_...``: an employer's token (issuer keys are not accepted)."""
+def signed_in_employer(request: Request, runtime: RuntimeDep) -> SignedInStaff:
+    """``Authorization: Bearer mce_...`` (the organisation's token) or ``mces_...`` (one of its
+    staff); issuer keys are not accepted."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    row = (
-        runtime.employer_search.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-    )
-    if row is None:
+    who = runtime.employer_staff.who(token.strip()) if scheme.lower() == "bearer" else None
+    if who is None:
         raise UnauthenticatedError(
-            "this needs an employer token", expected="Authorization: Bearer mce_..."
+            "this needs an employer token", expected="Authorization: Bearer mce_... or mces_..."
         )
-    return row
+    return who
+
+
+def _employer(who: Annotated[SignedInStaff, Depends(signed_in_employer)]) -> EmployerRow:
+    return who.employer
 
 
 EmployerDep = Annotated[EmployerRow, Depends(_employer)]
+SignedInDep = Annotated[SignedInStaff, Depends(signed_in_employer)]
 
 
 class SearchIn(BaseModel):

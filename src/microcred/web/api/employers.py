@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from microcred.careers.contact import MAX_MESSAGE, EmployersRequest
-from microcred.web.api.careers import EmployerDep
+from microcred.web.api.careers import EmployerDep, SignedInDep
 from microcred.web.deps import RuntimeDep
 
 router = APIRouter(prefix="/api/v1/employers", tags=["careers"])
@@ -32,13 +32,17 @@ def request_json(row: EmployersRequest) -> dict[str, Any]:
         "created": row.created_at.isoformat(),
         "answered": row.answered_at.isoformat() if row.answered_at else None,
         "contact": {"email": row.email, "name": row.name} if row.status == "accepted" else None,
+        "asked_by": row.asked_by,
     }
 
 
 @router.post("/contact-requests", status_code=201)
-def ask(body: ContactIn, employer: EmployerDep, runtime: RuntimeDep) -> dict[str, Any]:
+def ask(body: ContactIn, who: SignedInDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Ask a learner one of your searches found to get in touch (she accepts or declines)."""
-    return request_json(runtime.employer_contact.ask(employer, body.learner, body.message))
+    made = runtime.employer_contact.ask(
+        who.employer, body.learner, body.message, asked_by=who.staff_name
+    )
+    return request_json(made)
 
 
 @router.get("/contact-requests")

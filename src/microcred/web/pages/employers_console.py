@@ -2,14 +2,15 @@
 in (by skill, occupation or credential), see only what each shared with a presentation the
 browser verifies (``/static/employer-verify.js``), and ask to contact them.
 
-The session is a signed cookie (``mc_employer``) naming the employer and the first characters
-of its token's hash, so a new token ends every session of the old one. Every route reads the
-employer from it: an employer's pages show its own searches and requests, nobody else's.
+The organisation's token or a staff member's own (``careers/employer_staff.py``) signs in. The
+session is a signed cookie (``mc_employer``) naming the employer, the staff member and the
+first characters of that token's hash, so revoking a staff token ends that person's sessions at
+once. Every route reads the employer from it: an employer's pages show its own searches and
+requests, nobody else's.
 """
 
 from __future__ import annotations
 
-import hmac
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -17,6 +18,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRouter
 
 from microcred.careers.contact import MAX_MESSAGE
+from microcred.careers.employer_staff import SignedInStaff
 from microcred.errors import (
     ConflictError,
     EmployerSignInRequiredError,
@@ -24,7 +26,6 @@ from microcred.errors import (
     NotFoundError,
     RateLimitedError,
 )
-from microcred.store.tables import EmployerRow
 from microcred.web.pages.core import SmallFormCsrf, get_pages, render
 from microcred.web.pages.security import SESSION_LIFETIME
 from microcred.web.pages.wallet import form_field
@@ -35,39 +36,41 @@ EMPLOYER_COOKIE = "mc_employer"
 _HASH_PART = 16
 
 
-def current_employer(request: Request) -> EmployerRow | None:
+def current_employer(request: Request) -> SignedInStaff | None:
+    """Who the console session names (``employer:<id>:<staff id or ->:<token hash start>``),
+    if that token still stands."""
     pages = get_pages(request)
     session = pages.keys.decode_session(request.cookies.get(EMPLOYER_COOKIE))
     if session is None or not session.user_id.startswith("employer:"):
         return None
-    employer_id, _, hash_part = session.user_id.removeprefix("employer:").partition(":")
-    row = pages.runtime.employer_contact.employer(employer_id)
-    if row is None or not hmac.compare_digest(row.token_hash[:_HASH_PART], hash_part):
+    parts = session.user_id.removeprefix("employer:").split(":")
+    if len(parts) != 3:
         return None
-    return row
+    employer_id, staff_id, hash_part = parts
+    return pages.runtime.employer_staff.session_of(
+        employer_id, None if staff_id == "-" else staff_id, hash_part
+    )
 
 
-def require_employer(request: Request) -> EmployerRow:
-    employer = current_employer(request)
-    if employer is None:
+def require_employer(request: Request) -> SignedInStaff:
+    who = current_employer(request)
+    if who is None:
         raise EmployerSignInRequiredError("sign in as an employer")
-    return employer
+    return who
 
 
-EmployerRequired = Annotated[EmployerRow, Depends(require_employer)]
+EmployerRequired = Annotated[SignedInStaff, Depends(require_employer)]
 
 
-def _employer_form(request: Request, _form: None = SmallFormCsrf) -> EmployerRow:
+def _employer_form(request: Request, _form: None = SmallFormCsrf) -> SignedInStaff:
     return require_employer(request)
 
 
 EmployerFormCsrf = Depends(_employer_form)
 
 
-def _page(
-    request: Request, template: str, employer: EmployerRow | None, **context: Any
-) -> Response:
-    response = render(request, template, {"employer": employer, **context})
+def _page(request: Request, template: str, who: SignedInStaff | None, **context: Any) -> Response:
+    response = render(request, template, {"who": who, **context})
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -90,14 +93,16 @@ def sign_in_form(request: Request) -> Response:
 async def sign_in(request: Request) -> Response:
     form = await request.form()
     runtime = get_pages(request).runtime
-    employer = runtime.employer_search.authenticate(form_field(form, "token").strip()[:200])
-    if employer is None:
+    who = runtime.employer_staff.who(form_field(form, "token").strip()[:200])
+    if who is None:
         return render(request, "employers/sign_in.html", {"problem": "wrong"}, status_code=401)
     keys = get_pages(request).keys
     redirect = RedirectResponse("/employers/search", 303)
     redirect.set_cookie(
         EMPLOYER_COOKIE,
-        keys.encode_session(f"employer:{employer.id}:{employer.token_hash[:_HASH_PART]}"),
+        keys.encode_session(
+            f"employer:{who.employer.id}:{who.staff_id or '-'}:{who.token_hash[:_HASH_PART]}"
+        ),
         max_age=SESSION_LIFETIME,
         httponly=True,
         samesite="lax",
@@ -125,12 +130,12 @@ def sign_out(request: Request) -> Response:
 
 
 @router.get("/employers/search")
-def search_form(request: Request, employer: EmployerRequired) -> Response:
-    return _page(request, "employers/search.html", employer, found=None, query={}, problem=None)
+def search_form(request: Request, who: EmployerRequired) -> Response:
+    return _page(request, "employers/search.html", who, found=None, query={}, problem=None)
 
 
 @router.post("/employers/search")
-async def search(request: Request, employer: EmployerRow = EmployerFormCsrf) -> Response:
+async def search(request: Request, who: SignedInStaff = EmployerFormCsrf) -> Response:
     """A search runs on POST: it is rate limited and logged, so no link may start one."""
     form = await request.form()
     query = {
@@ -147,7 +152,7 @@ async def search(request: Request, employer: EmployerRow = EmployerFormCsrf) -> 
         if not (skills or query["occupation"] or query["credential"]):
             raise InputError("nothing to search for")
         found = runtime.employer_presentations.search(
-            employer,
+            who.employer,
             skills=skills or None,
             occupation=query["occupation"] or None,
             credential=query["credential"] or None,
@@ -162,7 +167,7 @@ async def search(request: Request, employer: EmployerRow = EmployerFormCsrf) -> 
         request,
         "employers/search.html",
         {
-            "employer": employer,
+            "who": who,
             "found": found,
             "query": query,
             "problem": problem,
@@ -179,14 +184,15 @@ async def search(request: Request, employer: EmployerRow = EmployerFormCsrf) -> 
 
 
 @router.post("/employers/contact")
-async def ask(request: Request, employer: EmployerRow = EmployerFormCsrf) -> Response:
+async def ask(request: Request, who: SignedInStaff = EmployerFormCsrf) -> Response:
     form = await request.form()
     runtime = get_pages(request).runtime
     try:
         runtime.employer_contact.ask(
-            employer,
+            who.employer,
             form_field(form, "learner")[:40],
             form_field(form, "message")[: MAX_MESSAGE * 2],
+            asked_by=who.staff_name,
         )
     except RateLimitedError:
         return RedirectResponse("/employers/requests?done=limited", 303)
@@ -198,13 +204,13 @@ async def ask(request: Request, employer: EmployerRow = EmployerFormCsrf) -> Res
 
 
 @router.get("/employers/requests")
-def requests(request: Request, employer: EmployerRequired, done: str = "") -> Response:
+def requests(request: Request, who: EmployerRequired, done: str = "") -> Response:
     runtime = get_pages(request).runtime
     return _page(
         request,
         "employers/requests.html",
-        employer,
-        requests=runtime.employer_contact.requests_of(employer),
+        who,
+        requests=runtime.employer_contact.requests_of(who.employer),
         done=done if done in ("asked", "limited", "already", "refused") else "",
     )
 

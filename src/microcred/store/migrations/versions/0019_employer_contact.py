@@ -1,4 +1,4 @@
-"""employers: the domain presentations are bound to, handles found, contact requests
+"""employers: presentations' domain, staff tokens, handles found, contact requests
 
 Revision ID: 0019
 Revises: 0018
@@ -19,6 +19,23 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("employers") as batch:
         batch.add_column(sa.Column("domain", sa.String(length=253), nullable=True))
+    op.create_table(
+        "employer_staff",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("employer_id", sa.String(length=36), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["employer_id"], ["employers.id"], name=op.f("fk_employer_staff_employer_id_employers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_employer_staff")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_employer_staff_token_hash")),
+    )
+    op.create_index(
+        op.f("ix_employer_staff_employer_id"), "employer_staff", ["employer_id"], unique=False
+    )
     op.create_table(
         "employer_handles",
         sa.Column("employer_id", sa.String(length=36), nullable=False),
@@ -50,6 +67,7 @@ def upgrade() -> None:
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("contact_email", sa.String(length=320), nullable=True),
         sa.Column("contact_name", sa.String(length=200), nullable=True),
+        sa.Column("asked_by", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["employer_id"],
             ["employers.id"],
@@ -91,5 +109,7 @@ def downgrade() -> None:
     op.drop_table("employer_contact_requests")
     op.drop_index(op.f("ix_employer_handles_learner_id"), table_name="employer_handles")
     op.drop_table("employer_handles")
+    op.drop_index(op.f("ix_employer_staff_employer_id"), table_name="employer_staff")
+    op.drop_table("employer_staff")
     with op.batch_alter_table("employers") as batch:
         batch.drop_column("domain")
