@@ -5,6 +5,7 @@ one, else a key of hers per employer (two employers cannot link her through it).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -12,10 +13,12 @@ from fastapi.testclient import TestClient
 
 from microcred.accounts.actor import SYSTEM
 from microcred.careers.contact import REQUESTS_PER_DAY
+from microcred.careers.contact_repository import ContactRepository
 from microcred.careers.presentations import domain_of
 from microcred.errors import InputError, NotFoundError, RateLimitedError
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
+from microcred.store.tables import ContactRequestRow
 from microcred.wallet.presentation import JCS_SUITE
 from tests.platform.careers_support import make_catalogue
 from tests.platform.conftest import IssuerFixture
@@ -247,3 +250,34 @@ def test_contact_requests_are_rate_limited(runtime: Runtime, issuer: IssuerFixtu
         runtime.employer_contact.ask(acme, presented.hit.handle, "Hello")
     with pytest.raises(RateLimitedError):
         runtime.employer_contact.ask(acme, hits[-1].hit.handle, "Hello")
+
+
+def test_racing_writes_are_decided_by_the_keys(runtime: Runtime, issuer: IssuerFixture) -> None:
+    """Two requests (or two searches' handles) written at once: the unique keys decide, the
+    second is a conflict (a 409), never a server error."""
+    ids = make_catalogue(runtime, issuer.id)
+    ada = _share(runtime, issuer, ids["Python basics"], "ada@example.org")
+    employer_id, _ = runtime.employer_search.create_employer("Acme Hiring")
+    now = runtime.clock()
+
+    def request() -> ContactRequestRow:
+        return ContactRequestRow(
+            id=str(uuid.uuid4()),
+            employer_id=employer_id,
+            learner_id=ada,
+            handle="h" * 20,
+            message="Hello",
+            status="pending",
+            created_at=now,
+        )
+
+    with runtime.sessions.begin() as session:
+        assert ContactRepository(session).add(request()) is True
+    with runtime.sessions.begin() as session:
+        assert ContactRepository(session).add(request()) is False
+    with runtime.sessions.begin() as session:
+        repo = ContactRepository(session)
+        repo.remember_handles(employer_id, [("h" * 20, ada), ("h" * 20, ada)], now)
+    with runtime.sessions.begin() as session:
+        ContactRepository(session).remember_handles(employer_id, [("h" * 20, ada)], now)
+        assert ContactRepository(session).learner_found(employer_id, "h" * 20) == ada

@@ -121,7 +121,10 @@ class ContactService:
                 created_at=now,
                 asked_by=asked_by,
             )
-            repo.add(row)
+            if not repo.add(row):
+                raise ConflictError(
+                    "you have already asked this learner", expected="one request per learner"
+                )
             return _employers(row)
 
     def requests_of(self, employer: EmployerRow, *, limit: int = 200) -> list[EmployersRequest]:

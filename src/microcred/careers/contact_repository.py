@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 
 from microcred.store.repository import Repository
 from microcred.store.tables import (
@@ -31,14 +32,21 @@ class ContactRepository(Repository):
         """(handle, learner) pairs a search of this employer just found."""
         for handle, learner_id in found:
             row = self.session.get(EmployerHandleRow, (employer_id, handle))
-            if row is None:
-                self.session.add(
-                    EmployerHandleRow(
-                        employer_id=employer_id, handle=handle, learner_id=learner_id, found_at=at
-                    )
-                )
-            else:
+            if row is not None:
                 row.found_at = at
+                continue
+            try:  # two searches at once may both find her: the first row stands
+                with self.session.begin_nested():
+                    self.session.add(
+                        EmployerHandleRow(
+                            employer_id=employer_id,
+                            handle=handle,
+                            learner_id=learner_id,
+                            found_at=at,
+                        )
+                    )
+            except IntegrityError:
+                continue
 
     def learner_found(self, employer_id: str, handle: str) -> str | None:
         """The learner this employer's searches found under ``handle``, if she still shares
@@ -56,8 +64,15 @@ class ContactRepository(Repository):
 
     # ---- requests -----------------------------------------------------------------------------
 
-    def add(self, row: ContactRequestRow) -> None:
-        self.session.add(row)
+    def add(self, row: ContactRequestRow) -> bool:
+        """False when this employer already asked this learner (the unique key decides, so
+        two requests racing cannot both be made)."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return False
+        return True
 
     def between(self, employer_id: str, learner_id: str) -> ContactRequestRow | None:
         return self.session.scalar(
