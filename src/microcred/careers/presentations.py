@@ -93,31 +93,32 @@ class PresentationService:
         """The consented search (rate limited and logged there), each hit presented.
         ``credential``: an achievement's name; its skills are searched and only learners who
         shared a credential of that name are kept."""
-        wanted = " ".join((credential or "").split()).casefold()
+        wanted = _folded(credential or "")
         if wanted:
             skills = self._skills_of_achievement(wanted)
         hits = self.search_service.search(
             employer, skills=skills, occupation=occupation, limit=limit
         )
         if wanted:
-            hits = [h for h in hits if any(c.name.casefold() == wanted for c in h.credentials)]
+            hits = [h for h in hits if any(_folded(c.name) == wanted for c in h.credentials)]
         challenge = secrets.token_urlsafe(24)
         domain = domain_of(employer)
-        presented = tuple(
-            PresentedHit(hit, self.present(employer, hit, challenge=challenge, domain=domain))
-            for hit in hits
-        )
+        presented = []
+        for hit in hits:
+            vp = self.present(employer, hit, challenge=challenge, domain=domain)
+            if vp is not None:  # None: gone from the wallet since the search read it
+                presented.append(PresentedHit(hit, vp))
         with transaction(self.sessions) as session:
             ContactRepository(session).remember_handles(
-                employer.id, [(hit.handle, hit.learner_id) for hit in hits], self.clock()
+                employer.id, [(p.hit.handle, p.hit.learner_id) for p in presented], self.clock()
             )
-        return PresentedSearch(challenge, domain, presented)
+        return PresentedSearch(challenge, domain, tuple(presented))
 
     def _skills_of_achievement(self, name: str) -> list[str]:
         skills = {
             skill
             for entry in self.catalogue().entries
-            if " ".join(entry.name.split()).casefold() == name
+            if _folded(entry.name) == name
             for skill in entry.skills
         }
         if not skills:
@@ -130,13 +131,16 @@ class PresentationService:
 
     def present(
         self, employer: EmployerRow, hit: Hit, *, challenge: str, domain: str
-    ) -> JsonObject:
+    ) -> JsonObject | None:
         """The hit's credentials (those it shows, as issued) in a presentation bound to the
-        challenge and domain."""
+        challenge and domain; None if none of them is held any more."""
         held = self.wallet.get_many(hit.learner_id, list(hit.refs))
         documents = [held[ref].document for ref in hit.refs if ref in held]
+        chosen = [d for d in documents if d is not None]
+        if not chosen:
+            return None
         return present(
-            [d for d in documents if d is not None],
+            chosen,
             self._holder_key(employer, hit.learner_id),
             challenge=challenge,
             domain=domain,
@@ -152,6 +156,10 @@ class PresentationService:
         ).digest()
         secret = ed25519.Ed25519PrivateKey.from_private_bytes(seed)
         return KeyFile.for_did_key(SigningKey(PublicKey("Ed25519", secret.public_key()), secret))
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.split()).casefold()
 
 
 __all__ = ["PresentationService", "PresentedHit", "PresentedSearch", "domain_of"]
