@@ -1,6 +1,6 @@
 """employers: presentations' domain, staff tokens, handles found, contact requests
 
-Revision ID: 0019
+Revision ID: 0019b
 Revises: 0018
 Create Date: 2026-12-07
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0019"
+revision = "0019b"
 down_revision = "0018"
 branch_labels = None
 depends_on = None
