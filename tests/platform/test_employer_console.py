@@ -237,6 +237,10 @@ def test_staff_tokens_act_for_their_employer_only_until_revoked(
     page = web.get("/employers/requests")
     assert "Ines Recruiter, Acme Hiring" in page.text
     assert 'data-status="pending"' in page.text
+    signed_out = web.post("/employers/sign-out", data={"csrf_token": csrf(page.text)})
+    assert signed_out.status_code == 303
+    assert web.get("/employers/requests").status_code == 303
+    _sign_in_employer(web, ines)
     runtime.employer_staff.revoke(acme_id, ines_id)
     assert web.get("/employers/requests").status_code == 303
     gone = web.get("/api/v1/employers/contact-requests", headers=headers)
