@@ -40,7 +40,8 @@ public function: they are re-raised as one of these, chained with ``raise ... fr
     │   └── CsrfError            a form without a valid anti-forgery token
     ├── UnauthenticatedError     an API call without a valid API key
     ├── SignInRequiredError      a page that needs a signed-in user
-    │   └── LearnerSignInRequiredError  a learner's page, and no learner signed in
+    │   ├── LearnerSignInRequiredError  a learner's page, and no learner signed in
+    │   └── EmployerSignInRequiredError  an employer's console page, and no employer signed in
     ├── SignInError              wrong e-mail or password (not told apart)
     │   └── AccountLockedError   too many failed sign-ins; ``until`` says when to retry
     ├── RateLimitedError         too many requests of one kind; ``retry_after`` in seconds
@@ -377,6 +378,13 @@ class LearnerSignInRequiredError(SignInRequiredError):
     ``/sign-in``)."""
 
     code = "learner_sign_in_required"
+
+
+class EmployerSignInRequiredError(SignInRequiredError):
+    """An employer's console page opened without an employer's session (pages send them to
+    ``/employers/sign-in``)."""
+
+    code = "employer_sign_in_required"
 
 
 class RateLimitedError(MicrocredError):

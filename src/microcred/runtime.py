@@ -23,7 +23,10 @@ from microcred.achievements.service import AchievementService
 from microcred.audit.service import AuditService
 from microcred.bulk.batches import BatchService
 from microcred.bulk.uploads import StagedUploads
+from microcred.careers.contact import ContactService
+from microcred.careers.employer_staff import EmployerStaffService
 from microcred.careers.employers import EmployerSearchService
+from microcred.careers.presentations import PresentationService
 from microcred.careers.semantic import default_embedder
 from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
@@ -398,7 +401,7 @@ class Runtime:
     @cached_property
     def learner_hooks(self) -> list[LearnerDataHook]:
         """Every feature's part of a learner's export and deletion (the wallet's, OAuth's...)."""
-        return [OAuthLearnerData(), self.wallet, self.employer_search]
+        return [OAuthLearnerData(), self.wallet, self.employer_search, self.employer_contact]
 
     @cached_property
     def learners(self) -> LearnerService:
@@ -633,6 +636,33 @@ class Runtime:
                 + self.settings.master_secret.get_secret_value().encode()
             ).digest(),
         )
+
+    @cached_property
+    def employer_presentations(self) -> PresentationService:
+        """The search with a Verifiable Presentation behind each hit (challenge, domain)."""
+        return PresentationService(
+            self.sessions,
+            clock=self.clock,
+            search=self.employer_search,
+            wallet=self.wallet,
+            learners=self.learners,
+            catalogue=lambda: self.careers.catalogue(),
+            secret=hashlib.sha256(
+                b"microcred/employer-holders/"
+                + self.settings.master_secret.get_secret_value().encode()
+            ).digest(),
+        )
+
+    @cached_property
+    def employer_staff(self) -> EmployerStaffService:
+        """People at an employer with tokens of their own."""
+        return EmployerStaffService(self.sessions, clock=self.clock, employers=self.employer_search)
+
+    @cached_property
+    def employer_contact(self) -> ContactService:
+        """Employers' requests to contact a learner they found; the learner answers."""
+        # The learners' service is handed lazily: it takes this service among its hooks.
+        return ContactService(self.sessions, clock=self.clock, learners=lambda: self.learners)
 
     @cached_property
     def lti_ags(self) -> AgsService:

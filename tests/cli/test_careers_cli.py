@@ -61,3 +61,29 @@ def test_skills_import_esco_and_attribution(env: Path) -> None:
     employer = runner.invoke(app, ["employers", "create", "--name", "Acme Hiring"])
     assert employer.exit_code == 0
     assert json.loads(employer.stdout)["token"].startswith("mce_")
+    bound = runner.invoke(
+        app, ["employers", "create", "--name", "Beta", "--domain", "Hiring.Beta.example"]
+    )
+    assert bound.exit_code == 0, bound.output
+    bad_domain = runner.invoke(
+        app, ["employers", "create", "--name", "Gamma", "--domain", "https://gamma.example/"]
+    )
+    assert bad_domain.exit_code == 2
+    assert "not a host name" in bad_domain.output
+    employer_id = json.loads(employer.stdout)["id"]
+    staff = runner.invoke(
+        app, ["employers", "add-staff", "--employer", employer_id, "--name", "Ines"]
+    )
+    assert staff.exit_code == 0, staff.output
+    made = json.loads(staff.stdout)
+    assert made["token"].startswith("mces_")
+    revoked = runner.invoke(
+        app, ["employers", "revoke-staff", "--employer", employer_id, "--staff", made["id"]]
+    )
+    assert revoked.exit_code == 0, revoked.output
+    listed = runner.invoke(app, ["employers", "staff", "--employer", employer_id])
+    [member] = json.loads(listed.stdout)
+    assert member["name"] == "Ines"
+    assert member["revoked"] is not None
+    unknown = runner.invoke(app, ["employers", "add-staff", "--employer", "nope", "--name", "X"])
+    assert unknown.exit_code == 2

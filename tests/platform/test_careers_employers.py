@@ -94,7 +94,7 @@ def test_search_input_rate_limit_and_tokens(
     headers = {"Authorization": f"Bearer {token}"}
     answer = client.post("/api/v1/employers/search", json={"skills": ["Python"]}, headers=headers)
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"results": []}
+    assert answer.json()["results"] == []
     assert client.post("/api/v1/employers/search", json={"skills": ["Python"]}).status_code == 401
     issuer_key = client.post(
         "/api/v1/employers/search", json={"skills": ["Python"]}, headers=issuer.headers

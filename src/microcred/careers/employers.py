@@ -15,7 +15,7 @@ import hmac
 import secrets
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -48,6 +48,9 @@ class Hit:
     handle: str
     score: float
     credentials: tuple[SharedCredential, ...]
+    # For the presentation behind the hit (careers/presentations.py); never sent as such.
+    learner_id: str = field(default="", repr=False, compare=False)
+    refs: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,23 @@ class FoundBy:
     employer: str
     query: str
     at: datetime
+
+
+def checked_domain(domain: str) -> str:
+    """A host name (``hiring.example.com``), as a presentation's ``domain`` names a verifier."""
+    value = domain.strip().lower()
+    labels = value.split(".")
+    if not (
+        0 < len(value) <= 253
+        and all(0 < len(label) <= 63 for label in labels)
+        and all(c.isascii() and (c.isalnum() or c == "-") for c in value.replace(".", ""))
+    ):
+        raise InputError(
+            "the employer's domain is not a host name",
+            expected="letters, digits, hyphens and dots, e.g. hiring.example.com",
+            found=domain[:60],
+        )
+    return value
 
 
 def token_hash(token: str) -> str:
@@ -89,14 +109,19 @@ class EmployerSearchService:
 
     # ---- employers --------------------------------------------------------------------------
 
-    def create_employer(self, name: str) -> tuple[str, str]:
-        """A new employer; returns its id and its API token (shown once, stored hashed)."""
+    def create_employer(self, name: str, *, domain: str | None = None) -> tuple[str, str]:
+        """A new employer; returns its id and its API token (shown once, stored hashed).
+        ``domain``: where it verifies the presentations behind its hits (their ``domain``)."""
         name = " ".join(name.split())
         if not name or len(name) > 200:
             raise InputError("an employer needs a name", expected="1 to 200 characters")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
         row = EmployerRow(
-            id=str(uuid.uuid4()), name=name, token_hash=token_hash(token), created_at=self.clock()
+            id=str(uuid.uuid4()),
+            name=name,
+            token_hash=token_hash(token),
+            created_at=self.clock(),
+            domain=checked_domain(domain) if domain is not None else None,
         )
         with transaction(self.sessions) as session:
             EmployersRepository(session).add_employer(row)
@@ -280,6 +305,8 @@ class EmployerSearchService:
                 )
                 for ref, shows in sorted(active.items())
             ),
+            learner_id=learner,
+            refs=tuple(sorted(active)),
         )
 
     def _handle(self, employer_id: str, learner_id: str) -> str:

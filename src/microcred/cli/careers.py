@@ -137,14 +137,65 @@ employers_app = typer.Typer(help="Employers who search consented skills.", no_ar
 
 
 @employers_app.command("create")
-def employers_create(name: Annotated[str, typer.Option(help="The organisation's name.")]) -> None:
+def employers_create(
+    name: Annotated[str, typer.Option(help="The organisation's name.")],
+    domain: Annotated[
+        str | None,
+        typer.Option(help="Its host name, which the presentations behind its hits are bound to."),
+    ] = None,
+) -> None:
     """Create an employer; prints its id and its API token (shown once, stored hashed)."""
     runtime = _runtime()
     try:
-        employer_id, token = runtime.employer_search.create_employer(name)
+        employer_id, token = runtime.employer_search.create_employer(name, domain=domain)
     except MicrocredError as exc:
         raise _fail(exc) from exc
     _print_json({"id": employer_id, "token": token})
+
+
+@employers_app.command("add-staff")
+def employers_add_staff(
+    employer: Annotated[str, typer.Option(help="The employer's id.")],
+    name: Annotated[str, typer.Option(help="The person's name.")],
+) -> None:
+    """Give a person at an employer a token of their own (printed once, stored hashed)."""
+    runtime = _runtime()
+    try:
+        staff_id, token = runtime.employer_staff.add(employer, name)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    _print_json({"id": staff_id, "token": token})
+
+
+@employers_app.command("staff")
+def employers_staff(employer: Annotated[str, typer.Option(help="The employer's id.")]) -> None:
+    """An employer's staff: id, name, created, revoked."""
+    runtime = _runtime()
+    _print_json(
+        [
+            {
+                "id": s.id,
+                "name": s.name,
+                "created": s.created_at.isoformat(),
+                "revoked": s.revoked_at.isoformat() if s.revoked_at else None,
+            }
+            for s in runtime.employer_staff.staff(employer)
+        ]
+    )
+
+
+@employers_app.command("revoke-staff")
+def employers_revoke_staff(
+    employer: Annotated[str, typer.Option(help="The employer's id.")],
+    staff: Annotated[str, typer.Option(help="The staff member's id.")],
+) -> None:
+    """End a staff member's token (and their console sessions) at once."""
+    runtime = _runtime()
+    try:
+        runtime.employer_staff.revoke(employer, staff)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    _print_json({"revoked": staff})
 
 
 def register(app: typer.Typer) -> None:

@@ -513,7 +513,9 @@ class LearnerService:
                 "credentials": [row.document for row in credentials],
             }
             for hook in self.hooks:
-                data[_section(hook)] = hook.export(session, learner_id)
+                # Two hooks of one feature (careers: shares, contact requests) share its section.
+                section = data.setdefault(_section(hook), {})
+                section.update(hook.export(session, learner_id))
         return data
 
     def delete(self, learner_id: str, *, confirmation: str) -> None:

@@ -916,6 +916,8 @@ class EmployerRow(Base):
     name: Mapped[str] = mapped_column(String(200))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+    domain: Mapped[str | None] = mapped_column(String(253), default=None)
+    """Where the employer verifies presentations (their proofs' ``domain``); None: its urn:uuid."""
 
 
 class SkillShareRow(Base):
@@ -950,6 +952,54 @@ class EmployerHitRow(Base):
 
     search_id: Mapped[str] = mapped_column(ForeignKey("employer_searches.id"), primary_key=True)
     learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True, index=True)
+
+
+class EmployerStaffRow(Base):
+    """A person at an employer with a token of their own (kept as SHA-256): what they do is
+    theirs, and revoking it ends their console sessions without touching anyone else's."""
+
+    __tablename__ = "employer_staff"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class EmployerHandleRow(Base):
+    """A learner an employer's search found, under the handle that employer sees (how a
+    contact request names the learner: only learners found can be asked)."""
+
+    __tablename__ = "employer_handles"
+
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(40), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    found_at: Mapped[datetime]
+
+
+class ContactRequestRow(Base):
+    """An employer asks to contact a learner it found; the learner accepts (and chooses the
+    address given) or declines. One request per employer and learner."""
+
+    __tablename__ = "employer_contact_requests"
+    __table_args__ = (UniqueConstraint("employer_id", "learner_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), index=True)
+    handle: Mapped[str] = mapped_column(String(40))
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    """pending, accepted or declined"""
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    contact_email: Mapped[str | None] = mapped_column(String(320), default=None)
+    contact_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    asked_by: Mapped[str | None] = mapped_column(String(200), default=None)
+    """The staff member's name (None: the organisation's own token)."""
 
 
 # --- instance settings (issue 20, defect 4: the public URL is kept with the data) -----------------

@@ -48,6 +48,7 @@ from microcred.verify.verifier import Verifier
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 SUITE: proofs.Cryptosuite = "eddsa-rdfc-2022"
+JCS_SUITE: proofs.Cryptosuite = "eddsa-jcs-2022"
 PURPOSE = "authentication"
 MAX_CREDENTIALS = 100  # a presentation is signed and verified in one request
 CHECK_NAMES = ("presentation", "proof", "challenge", "domain", "holder", "credentials")
@@ -108,12 +109,19 @@ def sign_presentation(
     domain: str | None,
     created: datetime | None = None,
     clock: proofs.Clock = proofs.utc_now,
+    suite: proofs.Cryptosuite = SUITE,
 ) -> JsonObject:
     """A copy of ``presentation`` with the holder's ``authentication`` proof.
 
     ``challenge`` and ``domain`` are the verifier's; pass None only where the verifier gave
     none (a presentation without a challenge can be replayed by anyone who sees it).
+    ``suite``: ``eddsa-jcs-2022`` where a browser checks the proof itself (JSON in canonical
+    order, no RDF), whose proof carries the presentation's ``@context``.
     """
+    if suite not in (SUITE, JCS_SUITE):
+        raise ProofError(
+            "presentations are signed with EdDSA", expected=f"{SUITE} or {JCS_SUITE}", found=suite
+        )
     holder = holder_id(presentation.get("holder"))
     if holder != key.controller:
         raise ProofError(
@@ -123,7 +131,7 @@ def sign_presentation(
         )
     if key.key.algorithm != "Ed25519":
         raise ProofError(
-            f"{SUITE} signs with Ed25519", expected="an Ed25519 key", found=key.key.algorithm
+            f"{suite} signs with Ed25519", expected="an Ed25519 key", found=key.key.algorithm
         )
     if "proof" in presentation:
         raise ProofError(
@@ -131,7 +139,7 @@ def sign_presentation(
         )
     proof: JsonObject = {
         "type": "DataIntegrityProof",
-        "cryptosuite": SUITE,
+        "cryptosuite": suite,
         "created": proofs.xsd_datetime(created or clock()),
         "verificationMethod": key.verification_method,
         "proofPurpose": PURPOSE,
@@ -142,9 +150,11 @@ def sign_presentation(
         if not isinstance(value, str) or not value:
             raise InputError(f"the {name} is not a string", found=short(value))
         proof[name] = value
+    if suite == JCS_SUITE:
+        proof["@context"] = presentation.get("@context")
     # The proof options (challenge, domain) are part of the signed proof configuration, which
     # proofs.sign does not take: hash with its code, then sign as it does.
-    data = proofs._hash_data(presentation, proof, SUITE, limits=None)
+    data = proofs._hash_data(presentation, proof, suite, limits=None)
     proof["proofValue"] = multibase.encode_b58btc(key.key.sign(data))
     return {**presentation, "proof": proof}
 
@@ -158,13 +168,14 @@ def present(
     presentation_id: str | None = None,
     created: datetime | None = None,
     clock: proofs.Clock = proofs.utc_now,
+    suite: proofs.Cryptosuite = SUITE,
 ) -> JsonObject:
     """Build and sign in one step: the holder is the key's controller (the learner's DID)."""
     unsigned = build_presentation(
         credentials, holder=key.controller, presentation_id=presentation_id
     )
     return sign_presentation(
-        unsigned, key, challenge=challenge, domain=domain, created=created, clock=clock
+        unsigned, key, challenge=challenge, domain=domain, created=created, clock=clock, suite=suite
     )
 
 

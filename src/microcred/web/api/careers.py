@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from microcred.careers.employer_staff import SignedInStaff
 from microcred.careers.report import match_json, plan_json, skill_json
 from microcred.errors import InputError, UnauthenticatedError
 from microcred.store.tables import EmployerRow
@@ -108,20 +109,24 @@ def set_offer(
 # ---- employers: search over what learners chose to share ----------------------------------------
 
 
-def _employer(request: Request, runtime: RuntimeDep) -> EmployerRow:
-    """``Authorization: Bearer mce_...``: an employer's token (issuer keys are not accepted)."""
+def signed_in_employer(request: Request, runtime: RuntimeDep) -> SignedInStaff:
+    """``Authorization: Bearer mce_...`` (the organisation's token) or ``mces_...`` (one of its
+    staff); issuer keys are not accepted."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    row = (
-        runtime.employer_search.authenticate(token.strip()) if scheme.lower() == "bearer" else None
-    )
-    if row is None:
+    who = runtime.employer_staff.who(token.strip()) if scheme.lower() == "bearer" else None
+    if who is None:
         raise UnauthenticatedError(
-            "this needs an employer token", expected="Authorization: Bearer mce_..."
+            "this needs an employer token", expected="Authorization: Bearer mce_... or mces_..."
         )
-    return row
+    return who
+
+
+def _employer(who: Annotated[SignedInStaff, Depends(signed_in_employer)]) -> EmployerRow:
+    return who.employer
 
 
 EmployerDep = Annotated[EmployerRow, Depends(_employer)]
+SignedInDep = Annotated[SignedInStaff, Depends(signed_in_employer)]
 
 
 class SearchIn(BaseModel):
@@ -129,26 +134,38 @@ class SearchIn(BaseModel):
 
     skills: list[Annotated[str, Field(max_length=300)]] | None = Field(default=None, max_length=50)
     occupation: str | None = Field(default=None, max_length=300)
+    credential: str | None = Field(
+        default=None, max_length=300, description="An achievement's name: who shared one"
+    )
     limit: int = Field(default=20, ge=1, le=50)
 
 
 @router.post("/employers/search")
 def employer_search(body: SearchIn, employer: EmployerDep, runtime: RuntimeDep) -> dict[str, Any]:
     """Learners who shared credentials showing these skills (or the occupation's), best
-    evidenced first; each shows only what its learner shared."""
-    hits = runtime.employer_search.search(
-        employer, skills=body.skills, occupation=body.occupation, limit=body.limit
+    evidenced first; each shows only what its learner shared, and carries a Verifiable
+    Presentation of those credentials bound to this search's ``challenge`` and the employer's
+    ``domain`` (verify it with ``POST /presentations/verify`` and these two as options)."""
+    found = runtime.employer_presentations.search(
+        employer,
+        skills=body.skills,
+        occupation=body.occupation,
+        credential=body.credential,
+        limit=body.limit,
     )
     return {
+        "challenge": found.challenge,
+        "domain": found.domain,
         "results": [
             {
-                "learner": hit.handle,
-                "score": hit.score,
+                "learner": presented.hit.handle,
+                "score": presented.hit.score,
                 "credentials": [
                     {"name": c.name, "issuer": c.issuer, "skills": list(c.skills)}
-                    for c in hit.credentials
+                    for c in presented.hit.credentials
                 ],
+                "presentation": presented.presentation,
             }
-            for hit in hits
-        ]
+            for presented in found.hits
+        ],
     }

@@ -19,6 +19,7 @@ from microcred.web.pages import (
     charts,
     console,
     console_credentials,
+    employers_console,
     europass,
     extras,
     home,
@@ -36,6 +37,7 @@ from microcred.web.pages import (
     wallet_showcase,
 )
 from microcred.web.pages.core import install_error_pages
+from microcred.web.pages.employers_console import install_employer_error_pages
 from microcred.web.pages.learner_session import install_learner_error_pages
 from microcred.web.pages.security import SecurityHeaders
 
@@ -60,6 +62,7 @@ routers: tuple[APIRouter, ...] = (
     wallet_showcase.router,
     wallet_present.router,
     wallet_careers.router,
+    employers_console.router,
     profile.router,
     pathways.router,
     pathways_console.router,
@@ -70,6 +73,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     install_error_pages(app)
     install_learner_error_pages(app)
+    install_employer_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routers:
         app.include_router(router)

@@ -42,6 +42,8 @@ def careers_page(
     }
     context["shareable"] = runtime.employer_search.shareable(learner.id)
     context["found_by"] = runtime.employer_search.found_by(learner.id)
+    context["contact_requests"] = runtime.employer_contact.requests_to(learner.id)
+    context["addresses"] = runtime.learners.emails(learner.id)
     context["done"] = request.query_params.get("done")
     status = 200
     try:
@@ -112,3 +114,28 @@ async def share(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Resp
     except (NotFoundError, ConflictError, InputError) as error:
         raise PageNotFoundError(error.message, found=error.found) from error
     return RedirectResponse(f"/wallet/careers?done={action}#employers", 303)
+
+
+@router.post("/wallet/careers/contact")
+async def answer_contact(request: Request, learner: LearnerRow = LearnerFormCsrf) -> Response:
+    """Accept an employer's contact request (giving one of her addresses, and her name if she
+    ticks it) or decline it (also after accepting: the employer no longer sees them)."""
+    form = await request.form()
+    runtime = get_pages(request).runtime
+    request_id = form_field(form, "request")[:36]
+    action = form_field(form, "action")
+    try:
+        if action == "accept":
+            runtime.employer_contact.accept(
+                learner.id,
+                request_id,
+                email=form_field(form, "email")[:320],
+                share_name=form_field(form, "share_name") == "yes",
+            )
+        elif action == "decline":
+            runtime.employer_contact.decline(learner.id, request_id)
+        else:
+            raise PageNotFoundError("no such action", found=action[:20])
+    except (NotFoundError, InputError) as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    return RedirectResponse(f"/wallet/careers?done={action}#contact-requests", 303)
