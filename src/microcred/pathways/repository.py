@@ -19,6 +19,7 @@ from microcred.store.tables import (
     PathwayEndorsementRow,
     PathwayIssuerRow,
     PathwayRow,
+    PathwayVersionRow,
 )
 
 
@@ -63,6 +64,32 @@ class PathwayRepository(Repository):
             .order_by(PathwayRow.created_at, PathwayRow.id)
         )
         return list(rows.scalars())
+
+    def add_version(self, row: PathwayVersionRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def version(self, pathway_id: str, version: int) -> PathwayVersionRow | None:
+        return self.session.get(PathwayVersionRow, (pathway_id, version))
+
+    def versions(self, pathway_id: str) -> list[PathwayVersionRow]:
+        rows = self.session.execute(
+            select(PathwayVersionRow)
+            .where(PathwayVersionRow.pathway_id == pathway_id)
+            .order_by(PathwayVersionRow.version)
+        )
+        return list(rows.scalars())
+
+    def set_issuers(self, pathway_id: str, rows: Sequence[PathwayIssuerRow]) -> None:
+        """The issuers taking part become exactly ``rows`` (those left out are removed)."""
+        keep = {row.issuer_id for row in rows}
+        for row in self.issuers(pathway_id):
+            if row.issuer_id not in keep:
+                self.session.delete(row)
+        self.session.flush()
+        for row in rows:
+            self.session.merge(row)
+        self.session.flush()
 
     def issuers(self, pathway_id: str) -> list[PathwayIssuerRow]:
         rows = self.session.execute(
