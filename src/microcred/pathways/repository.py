@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from microcred.status.expiry import effective_state_sql
@@ -179,6 +179,52 @@ class PathwayRepository(Repository):
         )
         return list(rows.scalars())
 
+    def award_count_with_part(self, part_ref: str) -> int:
+        return self.award_counts_with_parts([part_ref]).get(part_ref, 0)
+
+    def award_counts_with_parts(self, part_refs: Sequence[str]) -> dict[str, int]:
+        """How many awarded micro-degrees counted each of these credentials (those none did
+        are left out)."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(part_refs):
+            rows = self.session.execute(
+                select(PathwayAwardPartRow.part_ref, func.count())
+                .join(PathwayAwardRow, PathwayAwardPartRow.award_id == PathwayAwardRow.id)
+                .where(
+                    PathwayAwardPartRow.part_ref.in_(chunk),
+                    PathwayAwardRow.credential_id.is_not(None),
+                )
+                .group_by(PathwayAwardPartRow.part_ref)
+            )
+            found.update((str(ref), int(count)) for ref, count in rows)
+        return found
+
+    def counted_parts(self, refs: Sequence[str]) -> set[str]:
+        """Which of these credentials some award counted as a part."""
+        found: set[str] = set()
+        for chunk in _chunks(refs):
+            found.update(
+                self.session.scalars(
+                    select(PathwayAwardPartRow.part_ref)
+                    .where(PathwayAwardPartRow.part_ref.in_(chunk))
+                    .distinct()
+                )
+            )
+        return found
+
+    def learner_keys_of_credentials(self, credential_ids: Sequence[str]) -> list[str]:
+        """The learner keys of the awards whose micro-degrees these are."""
+        found: list[str] = []
+        for chunk in _chunks(credential_ids):
+            found.extend(
+                self.session.scalars(
+                    select(PathwayAwardRow.learner_key).where(
+                        PathwayAwardRow.credential_id.in_(chunk)
+                    )
+                )
+            )
+        return found
+
     def part_rows(self, part_ref: str) -> list[PathwayAwardPartRow]:
         """Every award's row for this part (its name and address as the award saw them)."""
         rows = self.session.execute(
@@ -223,11 +269,21 @@ class PathwayRepository(Repository):
         return [(str(ref), str(state)) for ref, state in rows]
 
     def credentials(self, ids: Sequence[str]) -> list[CredentialRow]:
-        rows = self.session.execute(select(CredentialRow).where(CredentialRow.id.in_(ids)))
-        return list(rows.scalars())
+        found: list[CredentialRow] = []
+        for chunk in _chunks(ids):
+            found.extend(
+                self.session.scalars(select(CredentialRow).where(CredentialRow.id.in_(chunk)))
+            )
+        return found
 
     def credential(self, credential_id: str) -> CredentialRow | None:
         return self.session.get(CredentialRow, credential_id)
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[list[str]]:
+    """``items`` (deduplicated, in order) in lists short enough for one IN (...)."""
+    unique = list(dict.fromkeys(items))
+    return [unique[start : start + size] for start in range(0, len(unique), size)]
 
 
 class EndorsementRepository(Repository):

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import SYSTEM, Actor
-from microcred.audit.repository import record_audit
+from microcred.audit.repository import AuditRepository, record_audit
 from microcred.crypto import jose
 from microcred.crypto.jcs import canonicalize
 from microcred.errors import (
@@ -1000,56 +1000,74 @@ class PathwayService:
 
     def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]:
         """A part moved: per pathway policy, its micro-degrees follow (suspend, revoke) or
-        are only flagged; the issuer's audit log and the learner's wallet hear of it."""
+        are only flagged; the issuer's audit log and the learner's wallet hear of it. The
+        awards' micro-degrees are read in one query, the events and notices written in one
+        statement each (a chunk of a cascade is 250 of them)."""
         repo = PathwayRepository(session)
         dependents: list[Dependent] = []
         if moved.scope is None and self._chunked(repo, moved.ref):
-            return dependents  # too many for this transaction: after_move queues the chunks
-        for award in repo.awards_with_part(moved.ref, moved.scope):
-            pathway = repo.get(award.pathway_id)
+            return dependents  # too many for this transaction: after_moves queues the chunks
+        awards = repo.awards_with_part(moved.ref, moved.scope)
+        if not awards:
+            return dependents
+        degrees = {row.id: row for row in repo.credentials([a.credential_id or "" for a in awards])}
+        pathways: dict[str, PathwayRow] = {}
+        events: list[JsonObject] = []
+        notices: list[WalletNoticeRow] = []
+        reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
+        for award in awards:
+            pathway = pathways.get(award.pathway_id)
+            if pathway is None:
+                pathway = pathways[award.pathway_id] = repo.get(award.pathway_id)
             before = sorted(award.failing or [])
             failing = set(before)
             if moved.action in ("revoked", "suspended"):
                 failing.add(moved.ref)
             else:
                 failing.discard(moved.ref)
-            award.failing = sorted(failing)
-            degree = repo.credential(award.credential_id or "")
+            if sorted(failing) != before:
+                award.failing = sorted(failing)
+            degree = degrees.get(award.credential_id or "")
             if degree is None:
                 continue
-            reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
             move = _cascade(pathway.policy, moved.action, failing, degree)
             if move is not None:
                 dependents.append(Dependent(pathway.issuer_id, degree.id, move, reason))
-            if award.failing == before and (move is None or degree.state == _TARGET[move]):
+            if sorted(failing) == before and (move is None or degree.state == _TARGET[move]):
                 continue  # a chunk run again (a retried job): done and told already
-            record_audit(
-                session,
-                "system",
-                f"pathway.part_{moved.action}",
-                self.urls.credential(degree.id),
-                issuer_id=pathway.issuer_id,
-                at=now,
-                details={"part": moved.url, "policy": pathway.policy},
+            events.append(
+                {
+                    "issuer_id": pathway.issuer_id,
+                    "actor": "system",
+                    "action": f"pathway.part_{moved.action}",
+                    "subject": self.urls.credential(degree.id),
+                    "details": {"part": moved.url, "policy": pathway.policy},
+                    "at": now,
+                }
             )
-            learner = award.learner_key.removeprefix("learner:")
             if move in ("suspend", "revoke") and award.learner_key.startswith("learner:"):
                 # The wallet's own notice rows (the banner and its mail); told once per state.
-                NoticeRepository(session).add_notices(
-                    [
-                        WalletNoticeRow(
-                            id=str(uuid.uuid4()),
-                            learner_id=learner,
-                            ref=degree.id,
-                            what="revoked" if move == "revoke" else "suspended",
-                            name=_credential_title(degree)[:500],
-                            created_at=now,
-                            mailed_at=None,
-                            dismissed_at=None,
-                        )
-                    ]
+                notices.append(
+                    WalletNoticeRow(
+                        id=str(uuid.uuid4()),
+                        learner_id=award.learner_key.removeprefix("learner:"),
+                        ref=degree.id,
+                        what="revoked" if move == "revoke" else "suspended",
+                        name=_credential_title(degree)[:500],
+                        created_at=now,
+                        mailed_at=None,
+                        dismissed_at=None,
+                    )
                 )
+        if events:
+            AuditRepository(session).record_many(events)
+        NoticeRepository(session).add_notices(notices)
         return dependents
+
+    def depended_on(self, session: Session, refs: Sequence[str]) -> set[str]:
+        """Which of these credentials (micro-degrees that just moved) an award counted as a
+        part: only those can move anything further."""
+        return PathwayRepository(session).counted_parts(refs)
 
     def lifecycle(self) -> LifecycleService:
         if self._lifecycle is None:
@@ -1076,7 +1094,7 @@ class PathwayService:
     def _chunked(self, repo: PathwayRepository, ref: str) -> bool:
         """Whether a move of ``ref`` cascades in jobs: one of our credentials that more than
         ``cascade_inline`` awards counted (an import is one learner's: a few awards)."""
-        if len(repo.award_ids_with_part(ref)) <= self.cascade_inline:
+        if repo.award_count_with_part(ref) <= self.cascade_inline:
             return False
         return repo.credential(ref) is not None
 
@@ -1095,20 +1113,28 @@ class PathwayService:
         )
         return len(award_ids)
 
-    def after_move(self, row: CredentialRow, action: str) -> None:
-        """A part with many awards moved: queue its cascade by chunks. A micro-degree moved
-        because of a part: mail the learner their wallet notices."""
+    def after_moves(self, moved: Sequence[tuple[CredentialRow, str]]) -> None:
+        """Credentials moved (a part, and the micro-degrees that followed it): a part with
+        many awards has its cascade queued by chunks; a micro-degree moved because of a part
+        has its learner mailed their wallet notices (once per learner)."""
+        refs = [row.id for row, _action in moved]
+        failed = [row.id for row, action in moved if action in ("revoked", "suspended")]
         with self.sessions() as session:
             repo = PathwayRepository(session)
-            ids = repo.award_ids_with_part(row.id)
-            award = repo.award_of_credential(row.id)
-        if len(ids) > self.cascade_inline:
+            many = [
+                ref
+                for ref, count in repo.award_counts_with_parts(refs).items()
+                if count > self.cascade_inline
+            ]
+            chunks = {ref: repo.award_ids_with_part(ref) for ref in many}
+            learners = repo.learner_keys_of_credentials(failed)
+        for ref in refs:
+            ids = chunks.get(ref, [])
             for start in range(0, len(ids), self.cascade_chunk):
-                self.queue.enqueue(CASCADE_JOB, row.id, ids[start : start + self.cascade_chunk])
-        if action not in ("revoked", "suspended"):
-            return
-        if award is not None and award.learner_key.startswith("learner:"):
-            self.queue.enqueue(NOTIFY_JOB, award.learner_key.removeprefix("learner:"))
+                self.queue.enqueue(CASCADE_JOB, ref, ids[start : start + self.cascade_chunk])
+        for key in sorted(set(learners)):
+            if key.startswith("learner:"):
+                self.queue.enqueue(NOTIFY_JOB, key.removeprefix("learner:"))
 
 
 class _FactsCache:
