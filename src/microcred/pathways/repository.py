@@ -11,8 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from microcred.status.expiry import effective_state_sql
 from microcred.store.repository import Repository
 from microcred.store.tables import (
+    AchievementRow,
     CredentialRow,
     EndorsementRow,
+    IssuerRow,
     LearnerEmailRow,
     PathwayAwardPartRow,
     PathwayAwardRow,
@@ -245,6 +247,34 @@ class PathwayRepository(Repository):
         self.session.flush()
 
     # ---- who holds what (read-only lookups of other features' tables) ---------------------------
+
+    def achievement_matches(self, text: str, limit: int) -> list[tuple[str, str, str, str]]:
+        """(achievement id, name, issuer id, issuer name) of unarchived achievements of this
+        server whose name contains ``text`` (case-insensitive), for a part chooser; a
+        pathway's own micro-degree achievements are left out."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        degrees = select(PathwayRow.achievement_id)
+        rows = self.session.execute(
+            select(AchievementRow.id, AchievementRow.name, IssuerRow.id, IssuerRow.name)
+            .join(IssuerRow, IssuerRow.id == AchievementRow.issuer_id)
+            .where(
+                AchievementRow.archived.is_(False),
+                func.lower(AchievementRow.name).like(pattern.lower(), escape="\\"),
+                AchievementRow.id.not_in(degrees),
+            )
+            .order_by(AchievementRow.name, AchievementRow.id)
+            .limit(limit)
+        )
+        return [(str(a), str(n), str(i), str(m)) for a, n, i, m in rows]
+
+    def achievement_names(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                select(AchievementRow.id, AchievementRow.name).where(AchievementRow.id.in_(chunk))
+            )
+            found.update((str(ref), str(name)) for ref, name in rows)
+        return found
 
     def learner_of(self, email: str) -> str | None:
         row = self.session.get(LearnerEmailRow, email)

@@ -588,6 +588,31 @@ class PathwayService:
             proposed=parse_tree(proposal.definition) if proposal is not None else None,
         )
 
+    def find_parts(self, actor: Actor, issuer_id: str, text: str) -> list[JsonObject]:
+        """Achievements of this server a pathway of ``issuer_id`` may name as parts, by a
+        piece of their name (the console's part chooser): the id the definition takes, the
+        name and the issuer's name."""
+        actor.require(issuer_id, "issuer")
+        text = text.strip()[:100]
+        if not text:
+            return []
+        with self.sessions() as session:
+            found = PathwayRepository(session).achievement_matches(text, 20)
+        return [
+            {"id": ref, "name": name, "issuer": issuer_name, "ours": owner == issuer_id}
+            for ref, name, owner, issuer_name in found
+        ]
+
+    def part_names(self, references: Sequence[str]) -> dict[str, str]:
+        """Our achievements' names by the references parts use (ids or URLs); another
+        server's, or none, are left out."""
+        refs = {ref: self._local_achievement_id(ref) for ref in references}
+        with self.sessions() as session:
+            names = PathwayRepository(session).achievement_names(
+                [local for local in refs.values() if local]
+            )
+        return {ref: names[local] for ref, local in refs.items() if local and local in names}
+
     def titles(self, definition: PathwayDefinition) -> dict[str, str]:
         """What a person reads for each node: its label, else our achievement's name, else
         the node's own description (another issuer's achievement id, the skill's URI)."""
