@@ -213,6 +213,7 @@ def test_co_issuers_approve_a_change_while_the_live_version_keeps_awarding(
     # The public sees the live version only, and learners are judged by it meanwhile.
     public = client.get(f"/api/v1/pathways/{pid}").json()
     assert len(public["definition"]["requirement"]["of"]) == 2
+    assert public["proposed"] is None  # a change awaiting approval is not public
     issue(runtime, issuer, a)
     issue(runtime, other_issuer, b)
     assert awards(runtime)[LEARNER].version == 1
@@ -324,3 +325,30 @@ def test_a_co_issuer_approves_but_does_not_edit(
 def make_issuer_key(runtime: Runtime, issuer: IssuerFixture, role: str) -> dict[str, str]:
     _key, token = runtime.issuers.create_api_key(SYSTEM, issuer.id, role, role)  # type: ignore[arg-type]
     return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_micro_degree_stacked_into_another_follows_its_part_two_levels_deep(
+    runtime: Runtime, issuer: IssuerFixture
+) -> None:
+    """The cascade asks once which moved micro-degrees count elsewhere, and follows those."""
+    a = make_achievement(runtime, issuer, "Statistics")
+    b = make_achievement(runtime, issuer, "Databases")
+    inner = runtime.pathways.create(SYSTEM, issuer.id, definition(a, name="Inner"))
+    outer = runtime.pathways.create(
+        SYSTEM, issuer.id, definition(inner.row.achievement_id, b, name="Outer")
+    )
+    part = issue(runtime, issuer, a)  # awards Inner, whose credential is a part of Outer
+    issue(runtime, issuer, b)  # awards Outer
+    with runtime.sessions() as session:
+        by_pathway = {row.pathway_id: row for row in session.scalars(select(PathwayAwardRow))}
+    degrees = {k: by_pathway[k].credential_id for k in (inner.row.id, outer.row.id)}
+    assert all(degrees.values())
+
+    def states() -> list[str]:
+        return [runtime.credentials.get_public(str(degrees[k])).state for k in degrees]
+
+    assert states() == ["active", "active"]
+    runtime.lifecycle.suspend(SYSTEM, issuer.id, part.id, "under review")
+    assert states() == ["suspended", "suspended"]
+    runtime.lifecycle.reinstate(SYSTEM, issuer.id, part.id)
+    assert states() == ["active", "active"]

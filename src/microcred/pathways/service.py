@@ -106,7 +106,8 @@ class PathwayView:
     proposed: PathwayDefinition | None = None
     """A change awaiting the co-issuers' approval (the row's ``proposed_version``)."""
 
-    def to_json(self, urls: PublicUrls) -> JsonObject:
+    def to_json(self, urls: PublicUrls, *, public: bool = False) -> JsonObject:
+        """``public``: for anyone (a change awaiting approval is its issuers' business)."""
         return {
             "id": self.row.id,
             "url": urls.pathway(self.row.id),
@@ -128,7 +129,7 @@ class PathwayView:
                 "version": self.row.proposed_version,
                 "definition": self.proposed.to_json(),
             }
-            if self.proposed is not None
+            if self.proposed is not None and not public
             else None,
         }
 

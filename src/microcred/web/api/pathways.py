@@ -25,7 +25,7 @@ def _json(data: Any, media_type: str = "application/json", status: int = 200) ->
 def list_pathways(runtime: RuntimeDep) -> Response:
     """Active pathways (public: a pathway is an offer to learners)."""
     views = runtime.pathways.all(state="active")
-    return _json([view.to_json(runtime.urls) for view in views])
+    return _json([view.to_json(runtime.urls, public=True) for view in views])
 
 
 @router.get("/api/v1/pathways/{pathway_id}")
@@ -34,7 +34,7 @@ def get_pathway(pathway_id: str, runtime: RuntimeDep) -> Response:
     if view.row.state not in ("active", "archived"):
         raise NotFoundError("no such pathway", found=pathway_id)  # drafts are not public
     # An archived one is not listed, but awarded micro-degrees still point at it.
-    return _json(view.to_json(runtime.urls))
+    return _json(view.to_json(runtime.urls, public=True))
 
 
 @router.get("/api/v1/issuers/{issuer_id}/pathways")
