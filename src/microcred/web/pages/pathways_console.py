@@ -224,6 +224,7 @@ def _editor(
             "text": text,
             "problem": problem,
             "action": f"/console/pathways/{view.row.id}/edit" if view else "/console/pathways/new",
+            "achievements": all_achievements(runtime, actor, mine),
             "editor": {
                 "types": [*GROUPS, *PARTS],
                 "groups": list(GROUPS),

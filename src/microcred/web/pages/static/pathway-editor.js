@@ -322,7 +322,10 @@
 
   function relabel() {
     const item = items.get(selected);
-    if (item) { item.querySelector(".tree-label").textContent = title(selected); }
+    if (item) {
+      item.querySelector(".tree-label").textContent = title(selected);
+      item.dataset.node = selected.id;
+    }
   }
 
   function drawDetails() {
