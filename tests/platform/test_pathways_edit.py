@@ -255,9 +255,12 @@ def test_archive_stops_awards_hides_it_from_lists_and_keeps_credentials_valid(
     # Editing waits for unarchiving.
     assert client.put(url, json=definition(a, name="X"), headers=issuer.headers).status_code == 409
 
-    # No new awards; the awarded one still verifies.
+    # No new awards; the awarded one still verifies, and its learner still sees what it was for.
     runtime.issuance.issue(SYSTEM, issuer.id, [_request(a, OTHER_LEARNER)])
     assert OTHER_LEARNER not in awards(runtime)
+    assert runtime.pathways.progress(OTHER_LEARNER) == []
+    (kept,) = runtime.pathways.progress(LEARNER)
+    assert (kept.pathway.state, kept.award is not None) == ("archived", True)
     row = runtime.credentials.get_public(credential)
     assert runtime.verification.verifier().verify(row.document).verified
 

@@ -768,8 +768,17 @@ class PathwayService:
         now = self.clock()
         with self.sessions() as session:
             repo = PathwayRepository(session)
-            rows = [repo.get(pathway_id)] if pathway_id else repo.all(state="active")
             awards = {a.pathway_id: a for a in repo.awards_for([key])}
+            if pathway_id:
+                rows = [repo.get(pathway_id)]
+            else:
+                # Active ones, and archived ones the learner was awarded (their wallet keeps
+                # showing what the micro-degree was for).
+                rows = [
+                    row
+                    for row in repo.all()
+                    if row.state == "active" or (row.state == "archived" and row.id in awards)
+                ]
         result = []
         for row in rows:
             plan = self._plan(row)
@@ -882,7 +891,11 @@ class PathwayService:
                     self.urls.credential(credential.id),
                     issuer_id=pathway.issuer_id,
                     at=now,
-                    details={"pathway": pathway.id, "parts": len(parts)},
+                    details={
+                        "pathway": pathway.id,
+                        "parts": len(parts),
+                        "version": pathway.version,
+                    },
                 )
             session.flush()
             session.expunge(row)
