@@ -5,13 +5,14 @@ links its CLR."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 
 from microcred.accounts.actor import SYSTEM
 from microcred.issuing.issuance import IssueRequest
-from tests.browser.conftest import Server
+from tests.browser.conftest import SCREENSHOTS, Server
 from tests.browser.test_pages_browser import check_accessibility
 
 pytestmark = pytest.mark.browser
@@ -163,4 +164,146 @@ def test_staff_make_a_pathway_with_the_tree_form(
     assert page.locator("svg[role=img] g.node").count() == 2
     page.goto(f"{server.url}/console/pathways")
     look(page, width, f"{name}-list")
+    context.close()
+
+
+def sign_in_staff(page: Any, server: Server) -> None:
+    page.goto(f"{server.url}/console/sign-in")
+    page.fill("#email", server.email)
+    page.fill("#password", server.password)
+    page.click("button.primary")
+    page.wait_for_url(f"{server.url}/console")
+
+
+def definition_in(page: Any) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(page.input_value("#definition"))
+    return data
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_staff_edit_a_pathway_in_the_visual_tree_by_keyboard(
+    browser: Any, server: Server, language: str, width: int
+) -> None:
+    runtime = server.runtime
+    ids = {
+        name: runtime.achievements.create(
+            SYSTEM,
+            server.issuer_id,
+            {"name": name, "description": "A module.", "criteria": {"narrative": "Passed."}},
+        ).id
+        for name in ("Statistics", "Databases", "Data visualisation")
+    }
+    view = runtime.pathways.create(
+        SYSTEM,
+        server.issuer_id,
+        {
+            "name": "Micro-degree in Data Work",
+            "requirement": {
+                "id": "root",
+                "type": "allOf",
+                "of": [
+                    {"id": "stats", "type": "achievement", "achievement": ids["Statistics"]},
+                    {"id": "viz", "type": "achievement", "achievement": ids["Data visualisation"]},
+                ],
+            },
+        },
+    )
+    name = f"pathway-editor-{language}-{width}"
+    context = browser.new_context(
+        locale=LOCALES[language], viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    sign_in_staff(page, server)
+    page.goto(f"{server.url}/console/pathways")
+    page.click(f'a[href="/console/pathways/{view.row.id}/edit"]')
+    assert page.locator("#tree-editor").is_visible()
+    assert page.locator("[role=tree] [role=treeitem]").count() == 3
+    # The part names are shown, not bare ids.
+    assert "Statistics" in page.inner_text('[data-node="stats"] > .tree-label')
+    look(page, width, f"{name}-open")
+
+    # Keyboard only: the root, then a new part in it, chosen by searching its name.
+    page.click('[data-node="root"] > .tree-label')
+    page.keyboard.press("Insert")
+    assert page.locator("[role=treeitem]").count() == 4
+    new_id = page.evaluate("document.activeElement.dataset.node")
+    page.keyboard.press("Enter")  # into the chosen node's fields
+    page.fill("#te-search", "datab")
+    page.wait_for_selector("#te-search-list [role=option]:not([aria-disabled])")
+    page.focus("#te-search")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    assert page.input_value("#te-achievement") == ids["Databases"]
+    look(page, width, f"{name}-part")
+
+    # Move the new part up above "viz" with Alt+ArrowUp, from the tree.
+    page.focus(f'[data-node="{new_id}"]')
+    page.keyboard.press("Alt+ArrowUp")
+    order = [n["id"] for n in definition_in(page)["requirement"]["of"]]
+    assert order == ["stats", new_id, "viz"]
+    assert page.evaluate("document.activeElement.dataset.node") == new_id
+
+    # "viz" removed with Delete; the root becomes "2 of" its parts.
+    page.focus('[data-node="viz"]')
+    page.keyboard.press("Delete")
+    assert page.locator('[data-node="viz"]').count() == 0
+    page.focus('[data-node="stats"]')
+    page.keyboard.press("Home")
+    page.select_option("#te-type", "nOf")
+    page.fill("#te-n", "3")  # more than its two parts: refused by the server, naming the root
+    saved = definition_in(page)
+    assert (saved["requirement"]["type"], saved["requirement"]["n"]) == ("nOf", 3)
+    page.click("#pathway-editor-form button.primary")
+    assert page.locator("#problem").count() == 1
+    assert page.locator('[data-node="root"].tree-problem').count() == 1
+    look(page, width, f"{name}-refused")
+    page.fill("#te-n", "2")
+    page.click("#pathway-editor-form button.primary")
+    page.wait_for_url("**/console/pathways?done=updated")
+    look(page, width, f"{name}-saved")
+    after = runtime.pathways.get(view.row.id)
+    assert after.row.version == 2
+    root = after.definition.root
+    assert (root.type, root.n) == ("nOf", 2)
+    assert [c.achievement for c in root.children] == [ids["Statistics"], ids["Databases"]]
+    assert errors == []
+    context.close()
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_without_script_the_editor_is_the_json_textarea(
+    browser: Any, server: Server, width: int
+) -> None:
+    runtime = server.runtime
+    part = runtime.achievements.create(
+        SYSTEM,
+        server.issuer_id,
+        {"name": "Statistics", "description": "A module.", "criteria": {"narrative": "Passed."}},
+    ).id
+    view = runtime.pathways.create(
+        SYSTEM,
+        server.issuer_id,
+        {
+            "name": "Micro-degree",
+            "requirement": {"id": "p", "type": "achievement", "achievement": part},
+        },
+    )
+    context = browser.new_context(
+        java_script_enabled=False, viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    sign_in_staff(page, server)
+    page.goto(f"{server.url}/console/pathways/{view.row.id}/edit")
+    assert not page.locator("#tree-editor").is_visible()
+    assert page.locator("#definition").is_visible()
+    page.screenshot(path=str(SCREENSHOTS / f"pathway-editor-nojs-{width}.png"), full_page=True)
+    data = json.loads(page.input_value("#definition"))
+    data["description"] = "Edited without script."
+    page.fill("#definition", json.dumps(data))
+    page.click("#pathway-editor-form button.primary")
+    page.wait_for_url("**/console/pathways?done=updated")
+    assert runtime.pathways.get(view.row.id).definition.description == "Edited without script."
     context.close()

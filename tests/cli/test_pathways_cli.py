@@ -81,3 +81,43 @@ def test_create_from_a_file_and_a_refusal_names_the_node(env: Path, tmp_path: Pa
     )
     assert progress.exit_code == 0, progress.output
     assert "in progress" in progress.output
+
+
+def test_update_archive_and_unarchive(env: Path, tmp_path: Path) -> None:
+    from microcred.accounts.actor import SYSTEM
+    from microcred.issuers.service import IssuerInput
+
+    runtime = Runtime(Settings())
+    issuer = runtime.issuers.create(SYSTEM, IssuerInput(slug="cli", name="CLI University"))
+    a, b = (
+        runtime.achievements.create(
+            SYSTEM, issuer.id, {"name": n, "description": n, "criteria": {"narrative": n}}
+        ).id
+        for n in ("Statistics", "Databases")
+    )
+
+    def definition(*parts: str, **root: object) -> dict[str, object]:
+        of = [{"id": f"p{i}", "type": "achievement", "achievement": r} for i, r in enumerate(parts)]
+        return {"name": "Degree", "requirement": {"id": "root", "type": "allOf", "of": of, **root}}
+
+    view = runtime.pathways.create(SYSTEM, issuer.id, definition(a))
+    runtime.close()
+    runner = CliRunner()
+    file = tmp_path / "def.json"
+    file.write_text(json.dumps(definition(a, b)), encoding="utf-8")
+    result = runner.invoke(app, ["pathways", "update", view.row.id, "--file", str(file)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["version"] == 2
+    file.write_text(json.dumps(definition(a, b, type="nOf", n=5)), encoding="utf-8")
+    refused = runner.invoke(app, ["pathways", "update", view.row.id, "--file", str(file)])
+    assert refused.exit_code == 2
+    assert "'root'" in refused.output
+    archived = runner.invoke(app, ["pathways", "archive", view.row.id])
+    assert archived.exit_code == 0
+    assert "archived" in archived.stdout
+    assert json.loads(runner.invoke(app, ["pathways", "list", "--json"]).stdout)[0]["state"] == (
+        "archived"
+    )
+    unarchived = runner.invoke(app, ["pathways", "unarchive", view.row.id])
+    assert unarchived.exit_code == 0
+    assert "active" in unarchived.stdout

@@ -1,4 +1,5 @@
-"""``microcred pathways ...``: list, show and create pathways, and a learner's progress.
+"""``microcred pathways ...``: list, show, create, update, archive and unarchive pathways, and
+a learner's progress.
 
 They read settings from ``MICROCRED_*`` like the other operator commands; the operator acts
 for every issuer (``create`` names the owning issuer).
@@ -97,14 +98,54 @@ def create(
     """Create a pathway from a JSON file; prints it as JSON."""
     runtime = _runtime()
     try:
-        try:
-            data = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise InputError("cannot read the pathway file", found=str(exc)) from exc
-        view = runtime.pathways.create(SYSTEM, issuer, data)
+        view = runtime.pathways.create(SYSTEM, issuer, _read(file))
     except MicrocredError as exc:
         raise _fail(exc) from exc
     _print_json(view.to_json(runtime.urls))
+
+
+def _read(file: Path) -> Any:
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError("cannot read the pathway file", found=str(exc)) from exc
+
+
+@pathways_app.command("update")
+def update(
+    pathway_id: Annotated[str, typer.Argument(help="The pathway's id.")],
+    file: Annotated[Path, typer.Option("--file", help="The new definition (JSON).")],
+) -> None:
+    """Save a new version of the definition, checked as on create (with co-issuers: live
+    once each approves it); prints the pathway as JSON."""
+    runtime = _runtime()
+    try:
+        view = runtime.pathways.update(SYSTEM, pathway_id, _read(file))
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    _print_json(view.to_json(runtime.urls))
+
+
+@pathways_app.command("archive")
+def archive(pathway_id: Annotated[str, typer.Argument(help="The pathway's id.")]) -> None:
+    """Award no more and hide it from public lists; awarded micro-degrees stay valid."""
+    runtime = _runtime()
+    try:
+        view = runtime.pathways.archive(SYSTEM, pathway_id)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    out.print(f"{view.row.id}  {view.row.state}")
+
+
+@pathways_app.command("unarchive")
+def unarchive(pathway_id: Annotated[str, typer.Argument(help="The pathway's id.")]) -> None:
+    """Back to the state it was archived from."""
+    runtime = _runtime()
+    try:
+        view = runtime.pathways.unarchive(SYSTEM, pathway_id)
+    except MicrocredError as exc:
+        raise _fail(exc) from exc
+    out.print(f"{view.row.id}  {view.row.state}")
 
 
 @pathways_app.command("progress")

@@ -76,6 +76,22 @@ class CredentialRepository(Repository):
         )
         return self.found(row, credential_id)
 
+    def lock_many(self, pairs: Sequence[tuple[str, str]]) -> dict[str, CredentialRow]:
+        """(issuer id, credential id) pairs, locked in one statement (a cascade's many
+        dependents), by id; a pair whose credential is another issuer's is left out."""
+        wanted = {credential_id: issuer_id for issuer_id, credential_id in pairs}
+        found: dict[str, CredentialRow] = {}
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 500):
+            rows = self.session.scalars(
+                select(CredentialRow)
+                .where(CredentialRow.id.in_(ids[start : start + 500]))
+                .order_by(CredentialRow.id)
+                .with_for_update()
+            )
+            found.update((row.id, row) for row in rows if wanted[row.id] == row.issuer_id)
+        return found
+
     def set_name_public(self, credential_id: str, public: bool) -> None:
         self.session.execute(
             update(CredentialRow)

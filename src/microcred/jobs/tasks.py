@@ -163,8 +163,14 @@ def register_tasks(
         def cascade(ref: str, award_ids: list[str]) -> int:
             return get_pathways().cascade_job(ref, award_ids)
 
+        # Ahead of e-mail (a cascade queues a status mail per micro-degree it moves): the
+        # micro-degrees' states are what verifiers see.
         queue.register(
-            CASCADE_JOB, cascade, retries=CASCADE_RETRIES, retry_delay=CASCADE_RETRY_DELAY
+            CASCADE_JOB,
+            cascade,
+            retries=CASCADE_RETRIES,
+            retry_delay=CASCADE_RETRY_DELAY,
+            priority=CHUNK_PRIORITY,
         )
 
     # Webhooks out: one attempt per job (the queue's own retries stay off: the delivery row

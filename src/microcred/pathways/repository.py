@@ -5,20 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from microcred.status.expiry import effective_state_sql
 from microcred.store.repository import Repository
 from microcred.store.tables import (
+    AchievementRow,
     CredentialRow,
     EndorsementRow,
+    IssuerRow,
     LearnerEmailRow,
     PathwayAwardPartRow,
     PathwayAwardRow,
     PathwayEndorsementRow,
     PathwayIssuerRow,
     PathwayRow,
+    PathwayVersionRow,
 )
 
 
@@ -63,6 +66,32 @@ class PathwayRepository(Repository):
             .order_by(PathwayRow.created_at, PathwayRow.id)
         )
         return list(rows.scalars())
+
+    def add_version(self, row: PathwayVersionRow) -> None:
+        self.session.add(row)
+        self.session.flush()
+
+    def version(self, pathway_id: str, version: int) -> PathwayVersionRow | None:
+        return self.session.get(PathwayVersionRow, (pathway_id, version))
+
+    def versions(self, pathway_id: str) -> list[PathwayVersionRow]:
+        rows = self.session.execute(
+            select(PathwayVersionRow)
+            .where(PathwayVersionRow.pathway_id == pathway_id)
+            .order_by(PathwayVersionRow.version)
+        )
+        return list(rows.scalars())
+
+    def set_issuers(self, pathway_id: str, rows: Sequence[PathwayIssuerRow]) -> None:
+        """The issuers taking part become exactly ``rows`` (those left out are removed)."""
+        keep = {row.issuer_id for row in rows}
+        for row in self.issuers(pathway_id):
+            if row.issuer_id not in keep:
+                self.session.delete(row)
+        self.session.flush()
+        for row in rows:
+            self.session.merge(row)
+        self.session.flush()
 
     def issuers(self, pathway_id: str) -> list[PathwayIssuerRow]:
         rows = self.session.execute(
@@ -152,6 +181,52 @@ class PathwayRepository(Repository):
         )
         return list(rows.scalars())
 
+    def award_count_with_part(self, part_ref: str) -> int:
+        return self.award_counts_with_parts([part_ref]).get(part_ref, 0)
+
+    def award_counts_with_parts(self, part_refs: Sequence[str]) -> dict[str, int]:
+        """How many awarded micro-degrees counted each of these credentials (those none did
+        are left out)."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(part_refs):
+            rows = self.session.execute(
+                select(PathwayAwardPartRow.part_ref, func.count())
+                .join(PathwayAwardRow, PathwayAwardPartRow.award_id == PathwayAwardRow.id)
+                .where(
+                    PathwayAwardPartRow.part_ref.in_(chunk),
+                    PathwayAwardRow.credential_id.is_not(None),
+                )
+                .group_by(PathwayAwardPartRow.part_ref)
+            )
+            found.update((str(ref), int(count)) for ref, count in rows)
+        return found
+
+    def counted_parts(self, refs: Sequence[str]) -> set[str]:
+        """Which of these credentials some award counted as a part."""
+        found: set[str] = set()
+        for chunk in _chunks(refs):
+            found.update(
+                self.session.scalars(
+                    select(PathwayAwardPartRow.part_ref)
+                    .where(PathwayAwardPartRow.part_ref.in_(chunk))
+                    .distinct()
+                )
+            )
+        return found
+
+    def learner_keys_of_credentials(self, credential_ids: Sequence[str]) -> list[str]:
+        """The learner keys of the awards whose micro-degrees these are."""
+        found: list[str] = []
+        for chunk in _chunks(credential_ids):
+            found.extend(
+                self.session.scalars(
+                    select(PathwayAwardRow.learner_key).where(
+                        PathwayAwardRow.credential_id.in_(chunk)
+                    )
+                )
+            )
+        return found
+
     def part_rows(self, part_ref: str) -> list[PathwayAwardPartRow]:
         """Every award's row for this part (its name and address as the award saw them)."""
         rows = self.session.execute(
@@ -172,6 +247,34 @@ class PathwayRepository(Repository):
         self.session.flush()
 
     # ---- who holds what (read-only lookups of other features' tables) ---------------------------
+
+    def achievement_matches(self, text: str, limit: int) -> list[tuple[str, str, str, str]]:
+        """(achievement id, name, issuer id, issuer name) of unarchived achievements of this
+        server whose name contains ``text`` (case-insensitive), for a part chooser; a
+        pathway's own micro-degree achievements are left out."""
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        degrees = select(PathwayRow.achievement_id)
+        rows = self.session.execute(
+            select(AchievementRow.id, AchievementRow.name, IssuerRow.id, IssuerRow.name)
+            .join(IssuerRow, IssuerRow.id == AchievementRow.issuer_id)
+            .where(
+                AchievementRow.archived.is_(False),
+                func.lower(AchievementRow.name).like(pattern.lower(), escape="\\"),
+                AchievementRow.id.not_in(degrees),
+            )
+            .order_by(AchievementRow.name, AchievementRow.id)
+            .limit(limit)
+        )
+        return [(str(a), str(n), str(i), str(m)) for a, n, i, m in rows]
+
+    def achievement_names(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for chunk in _chunks(ids):
+            rows = self.session.execute(
+                select(AchievementRow.id, AchievementRow.name).where(AchievementRow.id.in_(chunk))
+            )
+            found.update((str(ref), str(name)) for ref, name in rows)
+        return found
 
     def learner_of(self, email: str) -> str | None:
         row = self.session.get(LearnerEmailRow, email)
@@ -196,11 +299,21 @@ class PathwayRepository(Repository):
         return [(str(ref), str(state)) for ref, state in rows]
 
     def credentials(self, ids: Sequence[str]) -> list[CredentialRow]:
-        rows = self.session.execute(select(CredentialRow).where(CredentialRow.id.in_(ids)))
-        return list(rows.scalars())
+        found: list[CredentialRow] = []
+        for chunk in _chunks(ids):
+            found.extend(
+                self.session.scalars(select(CredentialRow).where(CredentialRow.id.in_(chunk)))
+            )
+        return found
 
     def credential(self, credential_id: str) -> CredentialRow | None:
         return self.session.get(CredentialRow, credential_id)
+
+
+def _chunks(items: Sequence[str], size: int = 500) -> list[list[str]]:
+    """``items`` (deduplicated, in order) in lists short enough for one IN (...)."""
+    unique = list(dict.fromkeys(items))
+    return [unique[start : start + size] for start in range(0, len(unique), size)]
 
 
 class EndorsementRepository(Repository):

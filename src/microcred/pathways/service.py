@@ -25,14 +25,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import SYSTEM, Actor
-from microcred.audit.repository import record_audit
+from microcred.audit.repository import AuditRepository, record_audit
 from microcred.crypto import jose
 from microcred.crypto.jcs import canonicalize
 from microcred.errors import (
+    ConflictError,
     InputError,
     NotConfiguredError,
     NotFoundError,
     PathwayError,
+    PermissionDeniedError,
     short,
 )
 from microcred.issuers.repository import IssuerRepository
@@ -62,6 +64,7 @@ from microcred.store.tables import (
     PathwayAwardRow,
     PathwayIssuerRow,
     PathwayRow,
+    PathwayVersionRow,
     WalletNoticeRow,
 )
 from microcred.types import JsonObject
@@ -98,9 +101,13 @@ class PathwayView:
     row: PathwayRow
     definition: PathwayDefinition
     issuers: tuple[tuple[str, str, datetime | None], ...]
-    """(issuer id, issuer name, approved at) for the owner and each co-issuer."""
+    """(issuer id, issuer name, approved at) for the owner and each co-issuer: approved at
+    means of the version awaiting approval, when one does."""
+    proposed: PathwayDefinition | None = None
+    """A change awaiting the co-issuers' approval (the row's ``proposed_version``)."""
 
-    def to_json(self, urls: PublicUrls) -> JsonObject:
+    def to_json(self, urls: PublicUrls, *, public: bool = False) -> JsonObject:
+        """``public``: for anyone (a change awaiting approval is its issuers' business)."""
         return {
             "id": self.row.id,
             "url": urls.pathway(self.row.id),
@@ -118,6 +125,12 @@ class PathwayView:
                 for issuer_id, name, at in self.issuers
             ],
             "definition": self.definition.to_json(),
+            "proposed": {
+                "version": self.row.proposed_version,
+                "definition": self.proposed.to_json(),
+            }
+            if self.proposed is not None and not public
+            else None,
         }
 
 
@@ -145,6 +158,8 @@ class Progress:
             "pathway": self.pathway.id,
             "name": self.definition.name,
             "url": urls.pathway(self.pathway.id),
+            "version": self.pathway.version,
+            "awardedVersion": award.version if award is not None else None,
             "complete": self.tree.done,
             "credits": self.tree.credits,
             "remaining": self.tree.remaining(),
@@ -210,44 +225,39 @@ class PathwayService:
         now = self.clock().replace(microsecond=0)
         pathway_id = str(uuid.uuid4())
         with transaction(self.sessions) as session:
-            issuers = IssuerRepository(session)
-            issuers.require(issuer_id)
-            for co_issuer in definition.co_issuers:
-                if co_issuer == issuer_id:
-                    continue
-                if issuers.get(co_issuer) is None:
-                    raise PathwayError(
-                        "coIssuers names no issuer of this server",
-                        node="definition",
-                        reason="unknown_issuer",
-                        found=short(co_issuer),
-                    )
+            IssuerRepository(session).require(issuer_id)
+            others = self._co_issuers(session, issuer_id, definition)
             achievement = self.achievements.create(
                 actor,
                 issuer_id,
                 self._award_achievement(pathway_id, definition),
                 session=session,
             )
-            others = [i for i in definition.co_issuers if i != issuer_id]
+            stored = definition.to_json()
             row = PathwayRow(
                 id=pathway_id,
                 issuer_id=issuer_id,
                 achievement_id=achievement.id,
                 name=definition.name,
-                definition=definition.to_json(),
+                definition=stored,
                 policy=definition.policy,
                 state="pending" if others else "active",
                 version=1,
+                proposed_version=None,
+                archived_from=None,
                 created_at=now,
                 updated_at=now,
             )
-            PathwayRepository(session).add(
-                row,
-                [PathwayIssuerRow(pathway_id=pathway_id, issuer_id=issuer_id, approved_at=now)]
-                + [
-                    PathwayIssuerRow(pathway_id=pathway_id, issuer_id=other, approved_at=None)
-                    for other in others
-                ],
+            repo = PathwayRepository(session)
+            repo.add(row, self._taking_part(pathway_id, issuer_id, others, 1, now, actor, {}))
+            repo.add_version(
+                PathwayVersionRow(
+                    pathway_id=pathway_id,
+                    version=1,
+                    definition=stored,
+                    created_at=now,
+                    created_by=actor.name[:200],
+                )
             )
             record_audit(
                 session,
@@ -260,10 +270,225 @@ class PathwayService:
             )
         return self.get(pathway_id)
 
-    def approve(self, actor: Actor, pathway_id: str, issuer_id: str) -> PathwayView:
-        """A co-issuer agrees; the pathway is active once every issuer has."""
+    def _co_issuers(
+        self, session: Session, owner_id: str, definition: PathwayDefinition
+    ) -> list[str]:
+        """The definition's co-issuers other than the owner, each an issuer of this server."""
+        issuers = IssuerRepository(session)
+        others = []
+        for co_issuer in definition.co_issuers:
+            if co_issuer == owner_id or co_issuer in others:
+                continue
+            if issuers.get(co_issuer) is None:
+                raise PathwayError(
+                    "coIssuers names no issuer of this server",
+                    node="definition",
+                    reason="unknown_issuer",
+                    found=short(co_issuer),
+                )
+            others.append(co_issuer)
+        return others
+
+    @staticmethod
+    def _taking_part(
+        pathway_id: str,
+        owner_id: str,
+        others: Sequence[str],
+        version: int,
+        now: datetime,
+        actor: Actor,
+        before: Mapping[str, PathwayIssuerRow],
+    ) -> list[PathwayIssuerRow]:
+        """The owner, who approves ``version`` by saving it, and the co-issuers, each keeping
+        what it approved before (an earlier version: it approves this one anew)."""
+        rows = [
+            PathwayIssuerRow(
+                pathway_id=pathway_id,
+                issuer_id=owner_id,
+                approved_at=now,
+                approved_by=actor.name[:200],
+                approved_version=version,
+            )
+        ]
+        for other in others:
+            kept = before.get(other)
+            rows.append(
+                PathwayIssuerRow(
+                    pathway_id=pathway_id,
+                    issuer_id=other,
+                    approved_at=kept.approved_at if kept else None,
+                    approved_by=kept.approved_by if kept else None,
+                    approved_version=kept.approved_version if kept else None,
+                )
+            )
+        return rows
+
+    def _owned(
+        self, session: Session, actor: Actor, row: PathwayRow, issuer_id: str | None
+    ) -> PathwayRow:
+        """The pathway, if ``issuer_id`` (the actor's issuer; None: the operator's, for the
+        owner) owns it. Staff of another issuer are refused as if it did not exist; a
+        co-issuer, which sees it, is told that only the owner edits it."""
+        owner = issuer_id or row.issuer_id
+        actor.require(owner, "issuer")
+        if row.issuer_id != owner:
+            if owner in {r.issuer_id for r in PathwayRepository(session).issuers(row.id)}:
+                raise PermissionDeniedError(
+                    "only the owning issuer edits, archives or unarchives a pathway",
+                    expected="the owner's staff",
+                    found="a co-issuer",
+                )
+            raise NotFoundError("no such pathway", found=short(row.id))
+        return row
+
+    def update(
+        self, actor: Actor, pathway_id: str, data: Any, *, issuer_id: str | None = None
+    ) -> PathwayView:
+        """A new definition for the pathway, checked exactly as on create, saved as the next
+        version. Without co-issuers it is live at once. With co-issuers, an active pathway
+        keeps awarding by its live version while the change waits for each co-issuer's
+        approval (``proposed_version``); a pending one, never live, is replaced and waits
+        for approvals as before. Awards already made are left as they are (each names the
+        version it was judged against); the same definition again changes nothing."""
+        with self.sessions() as session:
+            self._owned(session, actor, PathwayRepository(session).get(pathway_id), issuer_id)
+        definition = self.parse(data)
+        stored = definition.to_json()
+        now = self.clock().replace(microsecond=0)
+        with transaction(self.sessions) as session:
+            repo = PathwayRepository(session)
+            row = self._owned(session, actor, repo.lock(pathway_id), issuer_id)
+            if row.state == "archived":
+                raise ConflictError(
+                    "an archived pathway is not edited",
+                    expected="unarchive it first",
+                    found="archived",
+                )
+            others = self._co_issuers(session, row.issuer_id, definition)
+            proposed = repo.version(pathway_id, row.proposed_version or 0)
+            before = {r.issuer_id: r for r in repo.issuers(pathway_id)}
+            if stored == (proposed.definition if proposed else row.definition):
+                return self._view(session, row, list(before.values()))
+            if proposed is not None and stored == row.definition and row.state == "active":
+                # Back to the live definition, which everyone approved: the proposal is dropped.
+                row.proposed_version, row.updated_at = None, now
+                self._audit(session, actor, row, "pathway.change_withdrawn", now, {})
+                return self._view(session, row, repo.issuers(pathway_id))
+            version = max(row.version, row.proposed_version or 0) + 1
+            repo.add_version(
+                PathwayVersionRow(
+                    pathway_id=pathway_id,
+                    version=version,
+                    definition=stored,
+                    created_at=now,
+                    created_by=actor.name[:200],
+                )
+            )
+            repo.set_issuers(
+                pathway_id,
+                self._taking_part(pathway_id, row.issuer_id, others, version, now, actor, before),
+            )
+            waits = bool(others) and row.state == "active"
+            if waits:
+                row.proposed_version = version
+            else:
+                self._go_live(row, version, stored, definition)
+                row.state = "pending" if others else "active"
+            row.updated_at = now
+            self._audit(
+                session,
+                actor,
+                row,
+                "pathway.updated",
+                now,
+                {"version": version, "awaitingApproval": waits or bool(others)},
+            )
+            live_changed = not waits
+        if live_changed:
+            self._follow_achievement(pathway_id)
+        return self.get(pathway_id)
+
+    def _go_live(
+        self, row: PathwayRow, version: int, stored: JsonObject, definition: PathwayDefinition
+    ) -> None:
+        row.definition, row.version = stored, version
+        row.name, row.policy = definition.name, definition.policy
+        row.proposed_version = None
+
+    def _follow_achievement(self, pathway_id: str) -> None:
+        """The micro-degree's achievement says what the live definition says (name,
+        description, the parts named in its criteria); awarded credentials keep theirs."""
+        view = self.get(pathway_id)
+        self.achievements.update(
+            SYSTEM,
+            view.row.issuer_id,
+            view.row.achievement_id,
+            data=self._award_achievement(pathway_id, view.definition),
+        )
+
+    def archive(
+        self, actor: Actor, pathway_id: str, *, issuer_id: str | None = None
+    ) -> PathwayView:
+        """No more awards, not listed to the public; awarded micro-degrees stay valid (they
+        verify, and still follow their parts)."""
+        now = self.clock().replace(microsecond=0)
+        with transaction(self.sessions) as session:
+            repo = PathwayRepository(session)
+            row = self._owned(session, actor, repo.lock(pathway_id), issuer_id)
+            if row.state != "archived":
+                row.archived_from, row.state, row.updated_at = row.state, "archived", now
+                self._audit(session, actor, row, "pathway.archived", now, {})
+        return self.get(pathway_id)
+
+    def unarchive(
+        self, actor: Actor, pathway_id: str, *, issuer_id: str | None = None
+    ) -> PathwayView:
+        """Back to the state it was archived from (active, or pending approval)."""
+        now = self.clock().replace(microsecond=0)
+        with transaction(self.sessions) as session:
+            repo = PathwayRepository(session)
+            row = self._owned(session, actor, repo.lock(pathway_id), issuer_id)
+            if row.state == "archived":
+                row.state, row.archived_from = row.archived_from or "active", None
+                row.updated_at = now
+                self._audit(session, actor, row, "pathway.unarchived", now, {})
+        return self.get(pathway_id)
+
+    def _audit(
+        self,
+        session: Session,
+        actor: Actor,
+        row: PathwayRow,
+        action: str,
+        now: datetime,
+        details: JsonObject,
+    ) -> None:
+        record_audit(
+            session,
+            actor.name,
+            action,
+            self.urls.pathway(row.id),
+            issuer_id=row.issuer_id,
+            at=now,
+            details={"name": row.name, **details},
+        )
+
+    def awaited_version(self, row: PathwayRow) -> int | None:
+        """The version approvals are gathered for: a proposed change, or a pending pathway's
+        own; None when nothing waits."""
+        if row.proposed_version is not None:
+            return row.proposed_version
+        return row.version if row.state == "pending" else None
+
+    def approve(
+        self, actor: Actor, pathway_id: str, issuer_id: str, *, version: int | None = None
+    ) -> PathwayView:
+        """A co-issuer agrees to the version awaiting approval (``version``, when given, must
+        be that one: nobody approves a definition other than the one they read). Once every
+        issuer has, a pending pathway opens, or a proposed change goes live."""
         actor.require(issuer_id, "issuer")
         now = self.clock().replace(microsecond=0)
+        went_live = False
         with transaction(self.sessions) as session:
             repo = PathwayRepository(session)
             row = repo.lock(pathway_id)
@@ -271,8 +496,16 @@ class PathwayService:
             mine = taking_part.get(issuer_id)
             if mine is None:
                 raise NotFoundError("no such pathway", found=short(pathway_id))
-            if mine.approved_at is None:
+            awaited = self.awaited_version(row)
+            if version is not None and version != (awaited or row.version):
+                raise ConflictError(
+                    "that version is not the one awaiting approval",
+                    expected=str(awaited or row.version),
+                    found=str(version),
+                )
+            if awaited is not None and mine.approved_version != awaited:
                 mine.approved_at, mine.approved_by = now, actor.name
+                mine.approved_version = awaited
                 record_audit(
                     session,
                     actor.name,
@@ -280,13 +513,43 @@ class PathwayService:
                     self.urls.pathway(pathway_id),
                     issuer_id=issuer_id,
                     at=now,
-                    details={},
+                    details={"version": awaited},
                 )
-            if row.state == "pending" and all(
-                r.approved_at is not None for r in taking_part.values()
+            if awaited is not None and all(
+                r.approved_version == awaited for r in taking_part.values()
             ):
-                row.state, row.updated_at = "active", now
+                if row.proposed_version is not None:
+                    proposal = repo.version(pathway_id, row.proposed_version)
+                    assert proposal is not None
+                    definition = parse_tree(proposal.definition)
+                    self._go_live(row, proposal.version, proposal.definition, definition)
+                    went_live = True
+                if row.state == "pending":
+                    row.state = "active"
+                row.updated_at = now
+        if went_live:
+            self._follow_achievement(pathway_id)
         return self.get(pathway_id)
+
+    def versions(self, actor: Actor, pathway_id: str, issuer_id: str) -> list[JsonObject]:
+        """Every definition the pathway has had or has proposed, for its issuers."""
+        actor.require(issuer_id, "viewer")
+        with self.sessions() as session:
+            repo = PathwayRepository(session)
+            row = repo.get(pathway_id)
+            if issuer_id not in {r.issuer_id for r in repo.issuers(pathway_id)}:
+                raise NotFoundError("no such pathway", found=short(pathway_id))
+            return [
+                {
+                    "version": v.version,
+                    "live": v.version == row.version,
+                    "proposed": v.version == row.proposed_version,
+                    "createdAt": v.created_at.isoformat(),
+                    "createdBy": v.created_by,
+                    "definition": v.definition,
+                }
+                for v in repo.versions(pathway_id)
+            ]
 
     def get(self, pathway_id: str) -> PathwayView:
         with self.sessions() as session:
@@ -305,10 +568,17 @@ class PathwayService:
     def _view(
         self, session: Session, row: PathwayRow, taking_part: Sequence[PathwayIssuerRow]
     ) -> PathwayView:
+        awaited = self.awaited_version(row)
         names = {
-            r.issuer_id: (session.get(IssuerRow, r.issuer_id), r.approved_at) for r in taking_part
+            r.issuer_id: (
+                session.get(IssuerRow, r.issuer_id),
+                # Approved means: the version that waits, when one does.
+                r.approved_at if awaited is None or r.approved_version == awaited else None,
+            )
+            for r in taking_part
         }
         ordered = sorted(names.items(), key=lambda item: item[0] != row.issuer_id)
+        proposal = PathwayRepository(session).version(row.id, row.proposed_version or 0)
         return PathwayView(
             row=row,
             definition=parse_tree(row.definition),
@@ -316,7 +586,33 @@ class PathwayService:
                 (issuer_id, issuer.name if issuer else issuer_id, at)
                 for issuer_id, (issuer, at) in ordered
             ),
+            proposed=parse_tree(proposal.definition) if proposal is not None else None,
         )
+
+    def find_parts(self, actor: Actor, issuer_id: str, text: str) -> list[JsonObject]:
+        """Achievements of this server a pathway of ``issuer_id`` may name as parts, by a
+        piece of their name (the console's part chooser): the id the definition takes, the
+        name and the issuer's name."""
+        actor.require(issuer_id, "issuer")
+        text = text.strip()[:100]
+        if not text:
+            return []
+        with self.sessions() as session:
+            found = PathwayRepository(session).achievement_matches(text, 20)
+        return [
+            {"id": ref, "name": name, "issuer": issuer_name, "ours": owner == issuer_id}
+            for ref, name, owner, issuer_name in found
+        ]
+
+    def part_names(self, references: Sequence[str]) -> dict[str, str]:
+        """Our achievements' names by the references parts use (ids or URLs); another
+        server's, or none, are left out."""
+        refs = {ref: self._local_achievement_id(ref) for ref in references}
+        with self.sessions() as session:
+            names = PathwayRepository(session).achievement_names(
+                [local for local in refs.values() if local]
+            )
+        return {ref: names[local] for ref, local in refs.items() if local and local in names}
 
     def titles(self, definition: PathwayDefinition) -> dict[str, str]:
         """What a person reads for each node: its label, else our achievement's name, else
@@ -472,8 +768,17 @@ class PathwayService:
         now = self.clock()
         with self.sessions() as session:
             repo = PathwayRepository(session)
-            rows = [repo.get(pathway_id)] if pathway_id else repo.all(state="active")
             awards = {a.pathway_id: a for a in repo.awards_for([key])}
+            if pathway_id:
+                rows = [repo.get(pathway_id)]
+            else:
+                # Active ones, and archived ones the learner was awarded (their wallet keeps
+                # showing what the micro-degree was for).
+                rows = [
+                    row
+                    for row in repo.all()
+                    if row.state == "active" or (row.state == "archived" and row.id in awards)
+                ]
         result = []
         for row in rows:
             plan = self._plan(row)
@@ -530,6 +835,7 @@ class PathwayService:
                 credential_id=None,
                 clr=None,
                 failing=[],
+                version=pathway.version,  # the definition this learner was judged by
                 created_at=now,
             )
             if not repo.claim_award(claim):
@@ -585,7 +891,11 @@ class PathwayService:
                     self.urls.credential(credential.id),
                     issuer_id=pathway.issuer_id,
                     at=now,
-                    details={"pathway": pathway.id, "parts": len(parts)},
+                    details={
+                        "pathway": pathway.id,
+                        "parts": len(parts),
+                        "version": pathway.version,
+                    },
                 )
             session.flush()
             session.expunge(row)
@@ -729,56 +1039,74 @@ class PathwayService:
 
     def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]:
         """A part moved: per pathway policy, its micro-degrees follow (suspend, revoke) or
-        are only flagged; the issuer's audit log and the learner's wallet hear of it."""
+        are only flagged; the issuer's audit log and the learner's wallet hear of it. The
+        awards' micro-degrees are read in one query, the events and notices written in one
+        statement each (a chunk of a cascade is 250 of them)."""
         repo = PathwayRepository(session)
         dependents: list[Dependent] = []
         if moved.scope is None and self._chunked(repo, moved.ref):
-            return dependents  # too many for this transaction: after_move queues the chunks
-        for award in repo.awards_with_part(moved.ref, moved.scope):
-            pathway = repo.get(award.pathway_id)
+            return dependents  # too many for this transaction: after_moves queues the chunks
+        awards = repo.awards_with_part(moved.ref, moved.scope)
+        if not awards:
+            return dependents
+        degrees = {row.id: row for row in repo.credentials([a.credential_id or "" for a in awards])}
+        pathways: dict[str, PathwayRow] = {}
+        events: list[JsonObject] = []
+        notices: list[WalletNoticeRow] = []
+        reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
+        for award in awards:
+            pathway = pathways.get(award.pathway_id)
+            if pathway is None:
+                pathway = pathways[award.pathway_id] = repo.get(award.pathway_id)
             before = sorted(award.failing or [])
             failing = set(before)
             if moved.action in ("revoked", "suspended"):
                 failing.add(moved.ref)
             else:
                 failing.discard(moved.ref)
-            award.failing = sorted(failing)
-            degree = repo.credential(award.credential_id or "")
+            if sorted(failing) != before:
+                award.failing = sorted(failing)
+            degree = degrees.get(award.credential_id or "")
             if degree is None:
                 continue
-            reason = f"{_PART_REASON}{moved.title} ({moved.url}) was {moved.action}"
             move = _cascade(pathway.policy, moved.action, failing, degree)
             if move is not None:
                 dependents.append(Dependent(pathway.issuer_id, degree.id, move, reason))
-            if award.failing == before and (move is None or degree.state == _TARGET[move]):
+            if sorted(failing) == before and (move is None or degree.state == _TARGET[move]):
                 continue  # a chunk run again (a retried job): done and told already
-            record_audit(
-                session,
-                "system",
-                f"pathway.part_{moved.action}",
-                self.urls.credential(degree.id),
-                issuer_id=pathway.issuer_id,
-                at=now,
-                details={"part": moved.url, "policy": pathway.policy},
+            events.append(
+                {
+                    "issuer_id": pathway.issuer_id,
+                    "actor": "system",
+                    "action": f"pathway.part_{moved.action}",
+                    "subject": self.urls.credential(degree.id),
+                    "details": {"part": moved.url, "policy": pathway.policy},
+                    "at": now,
+                }
             )
-            learner = award.learner_key.removeprefix("learner:")
             if move in ("suspend", "revoke") and award.learner_key.startswith("learner:"):
                 # The wallet's own notice rows (the banner and its mail); told once per state.
-                NoticeRepository(session).add_notices(
-                    [
-                        WalletNoticeRow(
-                            id=str(uuid.uuid4()),
-                            learner_id=learner,
-                            ref=degree.id,
-                            what="revoked" if move == "revoke" else "suspended",
-                            name=_credential_title(degree)[:500],
-                            created_at=now,
-                            mailed_at=None,
-                            dismissed_at=None,
-                        )
-                    ]
+                notices.append(
+                    WalletNoticeRow(
+                        id=str(uuid.uuid4()),
+                        learner_id=award.learner_key.removeprefix("learner:"),
+                        ref=degree.id,
+                        what="revoked" if move == "revoke" else "suspended",
+                        name=_credential_title(degree)[:500],
+                        created_at=now,
+                        mailed_at=None,
+                        dismissed_at=None,
+                    )
                 )
+        if events:
+            AuditRepository(session).record_many(events)
+        NoticeRepository(session).add_notices(notices)
         return dependents
+
+    def depended_on(self, session: Session, refs: Sequence[str]) -> set[str]:
+        """Which of these credentials (micro-degrees that just moved) an award counted as a
+        part: only those can move anything further."""
+        return PathwayRepository(session).counted_parts(refs)
 
     def lifecycle(self) -> LifecycleService:
         if self._lifecycle is None:
@@ -805,7 +1133,7 @@ class PathwayService:
     def _chunked(self, repo: PathwayRepository, ref: str) -> bool:
         """Whether a move of ``ref`` cascades in jobs: one of our credentials that more than
         ``cascade_inline`` awards counted (an import is one learner's: a few awards)."""
-        if len(repo.award_ids_with_part(ref)) <= self.cascade_inline:
+        if repo.award_count_with_part(ref) <= self.cascade_inline:
             return False
         return repo.credential(ref) is not None
 
@@ -824,20 +1152,28 @@ class PathwayService:
         )
         return len(award_ids)
 
-    def after_move(self, row: CredentialRow, action: str) -> None:
-        """A part with many awards moved: queue its cascade by chunks. A micro-degree moved
-        because of a part: mail the learner their wallet notices."""
+    def after_moves(self, moved: Sequence[tuple[CredentialRow, str]]) -> None:
+        """Credentials moved (a part, and the micro-degrees that followed it): a part with
+        many awards has its cascade queued by chunks; a micro-degree moved because of a part
+        has its learner mailed their wallet notices (once per learner)."""
+        refs = [row.id for row, _action in moved]
+        failed = [row.id for row, action in moved if action in ("revoked", "suspended")]
         with self.sessions() as session:
             repo = PathwayRepository(session)
-            ids = repo.award_ids_with_part(row.id)
-            award = repo.award_of_credential(row.id)
-        if len(ids) > self.cascade_inline:
+            many = [
+                ref
+                for ref, count in repo.award_counts_with_parts(refs).items()
+                if count > self.cascade_inline
+            ]
+            chunks = {ref: repo.award_ids_with_part(ref) for ref in many}
+            learners = repo.learner_keys_of_credentials(failed)
+        for ref in refs:
+            ids = chunks.get(ref, [])
             for start in range(0, len(ids), self.cascade_chunk):
-                self.queue.enqueue(CASCADE_JOB, row.id, ids[start : start + self.cascade_chunk])
-        if action not in ("revoked", "suspended"):
-            return
-        if award is not None and award.learner_key.startswith("learner:"):
-            self.queue.enqueue(NOTIFY_JOB, award.learner_key.removeprefix("learner:"))
+                self.queue.enqueue(CASCADE_JOB, ref, ids[start : start + self.cascade_chunk])
+        for key in sorted(set(learners)):
+            if key.startswith("learner:"):
+                self.queue.enqueue(NOTIFY_JOB, key.removeprefix("learner:"))
 
 
 class _FactsCache:

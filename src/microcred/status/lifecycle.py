@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeAlias
 from sqlalchemy.orm import Session
 
 from microcred.accounts.actor import SYSTEM, Actor
-from microcred.audit.repository import record_audit
+from microcred.audit.repository import AuditRepository
 from microcred.crypto import jose
 from microcred.crypto.statuslist import BitstringStatusList
 from microcred.errors import ConflictError, InputError, MicrocredError, NotFoundError
@@ -79,14 +79,20 @@ class LifecycleHook(Protocol):
 
     def on_move(self, session: Session, moved: Moved, now: datetime) -> list[Dependent]: ...
 
-    def after_move(self, row: CredentialRow, action: str) -> None: ...
+    def depended_on(self, session: Session, refs: Sequence[str]) -> set[str]:
+        """Which of ``refs`` (credentials just moved as dependents) something depends on in
+        turn: only those are asked about with :meth:`on_move` (one question for a whole
+        cascade rather than one per credential)."""
+        ...
+
+    def after_moves(self, moved: Sequence[tuple[CredentialRow, str]]) -> None: ...
 
 
 class StatusHook(Protocol):
-    """Work that lands with a status change, in its transaction (webhook events)."""
+    """Work that lands with status changes, in their transaction (webhook events)."""
 
-    def status_changed(
-        self, session: Session, credential: CredentialRow, action: str, at: datetime
+    def statuses_changed(
+        self, session: Session, changes: Sequence[tuple[CredentialRow, str]], at: datetime
     ) -> None: ...
 
 
@@ -263,8 +269,8 @@ class LifecycleService:
         for moved_row, action in moved:
             if self.on_change is not None:
                 self.on_change(moved_row.id, action, now)
-            for hook in self.hooks:
-                hook.after_move(moved_row, action)
+        for hook in self.hooks:
+            hook.after_moves(moved)
 
     def _moved(self, row: CredentialRow, action: str) -> Moved:
         subject = row.document.get("credentialSubject") or {}
@@ -283,22 +289,36 @@ class LifecycleService:
         depth: int = 0,
     ) -> None:
         """Move what depends on ``moved`` (and, a few levels deep, on those), in this
-        transaction; a dependent already in the target state is left as it is."""
+        transaction; a dependent already in the target state is left as it is. The
+        dependents of one move are locked, their bits set and their events written together
+        (a part thousands of micro-degrees counted moves them in a few statements)."""
         if depth > 4:
             return
         for hook in self.hooks:
-            for dependent in hook.on_move(session, moved, now):
+            dependents = hook.on_move(session, moved, now)
+            if not dependents:
+                continue
+            targets = CredentialRepository(session).lock_many(
+                [(d.issuer_id, d.credential_id) for d in dependents]
+            )
+            moves: list[tuple[_Move, CredentialRow, str | None]] = []
+            for dependent in dependents:
+                target = targets.get(dependent.credential_id)
+                if target is None:
+                    raise NotFoundError("no such credential", found=dependent.credential_id)
                 move = _MOVES[dependent.move]
-                target = CredentialRepository(session).lock(
-                    dependent.issuer_id, dependent.credential_id
-                )
-                if target.state not in move.allowed_from:
-                    continue
-                self._apply(session, move, target, dependent.reason[:MAX_REASON], actor, now, log)
-                done.append((target, move.action))
-                self._dependents(
-                    session, self._moved(target, move.action), actor, now, done, log, depth + 1
-                )
+                if target.state in move.allowed_from:
+                    moves.append((move, target, dependent.reason[:MAX_REASON]))
+            self._apply_many(session, moves, actor, now, log)
+            done.extend((target, move.action) for move, target, _reason in moves)
+            onward = set().union(
+                *(h.depended_on(session, [t.id for _m, t, _r in moves]) for h in self.hooks)
+            )
+            for move, target, _reason in moves:
+                if target.id in onward:
+                    self._dependents(
+                        session, self._moved(target, move.action), actor, now, done, log, depth + 1
+                    )
 
     def _apply(
         self,
@@ -310,33 +330,50 @@ class LifecycleService:
         now: datetime,
         log: list[tuple[CredentialRow, str, datetime]],
     ) -> None:
-        """One credential's move: its status bits, state and audit event; its log entry goes
-        on ``log``, which the caller appends before its transaction ends."""
-        previous = row.state
+        self._apply_many(session, [(move, row, reason)], actor, now, log)
+
+    def _apply_many(
+        self,
+        session: Session,
+        moves: Sequence[tuple[_Move, CredentialRow, str | None]],
+        actor: Actor,
+        now: datetime,
+        log: list[tuple[CredentialRow, str, datetime]],
+    ) -> None:
+        """Credentials' moves: their status bits (each list read, changed and written once),
+        states and audit events; their log entries go on ``log``, which the caller appends
+        before its transaction ends."""
+        if not moves:
+            return
+        bits: dict[tuple[str, str, int], dict[int, bool]] = {}
+        for move, row, _reason in moves:
+            for purpose, value in move.bits.items():
+                key = (row.issuer_id, purpose, row.status_list_seq)
+                bits.setdefault(key, {})[row.status_index] = value
         status_lists = StatusListRepository(session)
-        for purpose, value in move.bits.items():
-            _set_bit(
-                status_lists,
-                row.issuer_id,
-                row.status_list_seq,
-                row.status_index,
-                purpose,
-                value,
-                now,
+        for (issuer_id, purpose, seq), changes in sorted(bits.items()):
+            _set_bits(status_lists, issuer_id, seq, purpose, changes, now)
+        events = []
+        by_action: dict[str, list[tuple[CredentialRow, str]]] = {}
+        for move, row, reason in moves:
+            previous = row.state
+            row.state, row.state_reason = move.to_state, reason
+            events.append(
+                {
+                    "issuer_id": row.issuer_id,
+                    "actor": actor.name,
+                    "action": f"credential.{move.action}",
+                    "subject": self.urls.credential(row.id),
+                    "details": {"reason": reason, "from": previous},
+                    "at": now,
+                }
             )
-        row.state, row.state_reason = move.to_state, reason
-        record_audit(
-            session,
-            actor.name,
-            f"credential.{move.action}",
-            self.urls.credential(row.id),
-            issuer_id=row.issuer_id,
-            at=now,
-            details={"reason": reason, "from": previous},
-        )
-        log.append((row, move.action, now))
-        for status_hook in self.status_hooks:
-            status_hook.status_changed(session, row, move.action, now)
+            log.append((row, move.action, now))
+            by_action.setdefault(move.action, []).append((row, move.action))
+        AuditRepository(session).record_many(events)
+        for changed in by_action.values():
+            for status_hook in self.status_hooks:
+                status_hook.statuses_changed(session, changed, now)
 
     def set_status_bit(
         self,
@@ -363,6 +400,18 @@ def _set_bit(
     value: bool,
     now: datetime,
 ) -> None:
+    _set_bits(status_lists, issuer_id, seq, purpose, {index: value}, now)
+
+
+def _set_bits(
+    status_lists: StatusListRepository,
+    issuer_id: str,
+    seq: int,
+    purpose: str,
+    changes: dict[int, bool],
+    now: datetime,
+) -> None:
+    """Bits of one list (index -> value), in one read and one write of the list."""
     # Locked: two status changes on one list must not both rewrite the bits from one read.
     status_list = status_lists.lock(issuer_id, purpose, seq)
     if status_list is None:
@@ -372,9 +421,11 @@ def _set_bit(
             found="none",
         )
     bits = BitstringStatusList.from_bytes(status_list.bits, allow_small=True)
-    if bits.get(index) == value:
+    changed = [(index, value) for index, value in changes.items() if bits.get(index) != value]
+    if not changed:
         return
-    bits.set(index, value)
+    for index, value in changed:
+        bits.set(index, value)
     status_list.bits = bits.to_bytes()
     status_list.changed_at = now
     status_list.signed = None  # the kept signature no longer says the truth

@@ -774,7 +774,9 @@ class EuropassLegalIdentifierRow(Base):
 class PathwayRow(Base):
     """A stackable pathway: its requirement tree (``definition``, as checked on save), the
     owning issuer who awards the micro-degree, and the micro-degree's achievement. ``state``:
-    ``pending`` until every co-issuer approved, then ``active``; ``archived`` awards no more."""
+    ``pending`` until every co-issuer approved, then ``active``; ``archived`` awards no more
+    (``archived_from``: the state it goes back to). ``version`` is the live definition's; a
+    change its co-issuers have not all approved yet waits as ``proposed_version``."""
 
     __tablename__ = "pathways"
 
@@ -786,12 +788,28 @@ class PathwayRow(Base):
     policy: Mapped[str] = mapped_column(String(16))
     state: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    proposed_version: Mapped[int | None] = mapped_column(Integer)
+    archived_from: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
+class PathwayVersionRow(Base):
+    """Every definition a pathway has had or has been proposed to have, by version: progress
+    and awards name the version they were judged against."""
+
+    __tablename__ = "pathway_versions"
+
+    pathway_id: Mapped[str] = mapped_column(ForeignKey("pathways.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(String(200))
+
+
 class PathwayIssuerRow(Base):
-    """An issuer taking part in a pathway (the owner too); ``approved_at`` once it agreed."""
+    """An issuer taking part in a pathway (the owner too); ``approved_at`` once it agreed, to
+    the definition ``approved_version``."""
 
     __tablename__ = "pathway_issuers"
 
@@ -799,6 +817,7 @@ class PathwayIssuerRow(Base):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), primary_key=True, index=True)
     approved_at: Mapped[datetime | None]
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_version: Mapped[int | None] = mapped_column(Integer)
 
 
 class PathwayAwardRow(Base):
@@ -817,6 +836,8 @@ class PathwayAwardRow(Base):
     credential_id: Mapped[str | None] = mapped_column(ForeignKey("credentials.id"), unique=True)
     clr: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     failing: Mapped[list[Any]]
+    version: Mapped[int | None] = mapped_column(Integer)
+    """The pathway's definition version the learner was judged complete against."""
     created_at: Mapped[datetime]
 
 

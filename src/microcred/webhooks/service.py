@@ -365,12 +365,20 @@ class WebhookService:
         """Nothing: :meth:`emit` queues its jobs when the transaction commits."""
 
     # The status hook (microcred.status.lifecycle.StatusHook).
-    def status_changed(
-        self, session: Session, credential: CredentialRow, action: str, at: datetime
+    def statuses_changed(
+        self, session: Session, changes: Sequence[tuple[CredentialRow, str]], at: datetime
     ) -> None:
-        event_type = _STATUS_EVENTS.get(action)
-        if event_type is not None:
-            self.emit(session, credential.issuer_id, event_type, self.credential_data(credential))
+        """One event per credential moved; the subscriptions read once for them all (a
+        cascade moves thousands in one transaction)."""
+        by_type: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        for credential, action in changes:
+            event_type = _STATUS_EVENTS.get(action)
+            if event_type is not None:
+                by_type.setdefault(event_type, []).append(
+                    (credential.issuer_id, self.credential_data(credential))
+                )
+        for event_type, events in by_type.items():
+            self.emit_many(session, event_type, events)
 
     def claimed(self, credential_id: str) -> None:
         """The recipient opened their private link for the first time (engagement's hook).

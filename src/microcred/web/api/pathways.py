@@ -25,15 +25,16 @@ def _json(data: Any, media_type: str = "application/json", status: int = 200) ->
 def list_pathways(runtime: RuntimeDep) -> Response:
     """Active pathways (public: a pathway is an offer to learners)."""
     views = runtime.pathways.all(state="active")
-    return _json([view.to_json(runtime.urls) for view in views])
+    return _json([view.to_json(runtime.urls, public=True) for view in views])
 
 
 @router.get("/api/v1/pathways/{pathway_id}")
 def get_pathway(pathway_id: str, runtime: RuntimeDep) -> Response:
     view = runtime.pathways.get(pathway_id)
-    if view.row.state != "active":
+    if view.row.state not in ("active", "archived"):
         raise NotFoundError("no such pathway", found=pathway_id)  # drafts are not public
-    return _json(view.to_json(runtime.urls))
+    # An archived one is not listed, but awarded micro-degrees still point at it.
+    return _json(view.to_json(runtime.urls, public=True))
 
 
 @router.get("/api/v1/issuers/{issuer_id}/pathways")
@@ -52,12 +53,86 @@ def create_pathway(issuer_id: str, body: RawBody, actor: ActorDep, runtime: Runt
     return _json(view.to_json(runtime.urls), status=201)
 
 
-@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/approval")
-def approve_pathway(
+@router.put("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}")
+def replace_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The body is the whole new definition, checked as on create; saved as the next version
+    (live at once without co-issuers, else once each co-issuer approved it)."""
+    actor.require(issuer_id, "issuer")
+    view = runtime.pathways.update(actor, pathway_id, json_body(body), issuer_id=issuer_id)
+    return _json(view.to_json(runtime.urls))
+
+
+@router.patch("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}")
+def patch_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """A JSON merge patch (RFC 7386) over the latest definition (a proposed change, if one
+    waits, else the live one); the result is checked and saved as PUT does."""
+    actor.require(issuer_id, "issuer")
+    patch = json_body(body)
+    if not isinstance(patch, dict):
+        raise InputError(
+            "a merge patch is a JSON object", expected="object", found=type(patch).__name__
+        )
+    view = runtime.pathways.get(pathway_id)
+    base = view.proposed if view.proposed is not None else view.definition
+    merged = merge_patch(base.to_json(), patch)
+    view = runtime.pathways.update(actor, pathway_id, merged, issuer_id=issuer_id)
+    return _json(view.to_json(runtime.urls))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/archive")
+def archive_pathway(
     issuer_id: str, pathway_id: str, actor: ActorDep, runtime: RuntimeDep
 ) -> Response:
-    view = runtime.pathways.approve(actor, pathway_id, issuer_id)
+    view = runtime.pathways.archive(actor, pathway_id, issuer_id=issuer_id)
     return _json(view.to_json(runtime.urls))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/unarchive")
+def unarchive_pathway(
+    issuer_id: str, pathway_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    view = runtime.pathways.unarchive(actor, pathway_id, issuer_id=issuer_id)
+    return _json(view.to_json(runtime.urls))
+
+
+@router.get("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/versions")
+def pathway_versions(
+    issuer_id: str, pathway_id: str, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """Every definition the pathway has had, and a proposed one, for its issuers."""
+    return _json(runtime.pathways.versions(actor, pathway_id, issuer_id))
+
+
+@router.post("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/approval")
+def approve_pathway(
+    issuer_id: str, pathway_id: str, body: RawBody, actor: ActorDep, runtime: RuntimeDep
+) -> Response:
+    """The co-issuer approves the version awaiting approval; body ``{"version": N}``
+    (optional) refuses with 409 if that is not the one waiting."""
+    actor.require(issuer_id, "issuer")
+    data = json_body(body) if body.strip() else {}
+    version = data.get("version") if isinstance(data, dict) else None
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise InputError("version must be a whole number", found=type(version).__name__)
+    view = runtime.pathways.approve(actor, pathway_id, issuer_id, version=version)
+    return _json(view.to_json(runtime.urls))
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386: objects merge key by key, null removes a key, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
 
 
 @router.get("/api/v1/issuers/{issuer_id}/pathways/{pathway_id}/progress")

@@ -101,7 +101,9 @@ def pathway_page(request: Request, pathway_id: str) -> Response:
         view = runtime.pathways.get(pathway_id)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
-    if view.row.state != "active":
+    if view.row.state not in ("active", "archived"):
+        # Pending ones are not public; archived ones are not listed but their page stays,
+        # since the micro-degrees already awarded point at it.
         raise PageNotFoundError("no such pathway", found=pathway_id)
     learner = current_learner(request)
     progress = None
