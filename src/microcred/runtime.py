@@ -67,6 +67,7 @@ from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import head_revision, make_engine, migrate, session_factory
+from microcred.store.stamps import ChangeStamps
 from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
@@ -121,6 +122,11 @@ class Runtime:
         self.on_shutdown: list[Callable[[], None]] = []
 
     # ---- shared ---------------------------------------------------------------------------------
+
+    @cached_property
+    def stamps(self) -> ChangeStamps:
+        """What each table's writes have counted up to: read by this process's caches."""
+        return ChangeStamps(self.engine)
 
     @cached_property
     def sealer(self) -> Sealer:
@@ -336,6 +342,7 @@ class Runtime:
             events=self.events,
             # Read at each verification, so a witness swapped in later (tests) is the one used.
             anchor_reader=lambda: self.witness.shared_reader(),
+            stamps=self.stamps,
         )
 
     @cached_property

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
-from microcred.issuing.repository import CredentialFilter, CredentialRepository
+from microcred.issuing.repository import CredentialFilter, CredentialRepository, PageState
 from microcred.store.tables import CredentialRow
 
 
@@ -21,6 +21,11 @@ class CredentialService:
     def get_public(self, credential_id: str) -> CredentialRow:
         with self.sessions() as session:
             return CredentialRepository(session).require_public(credential_id)
+
+    def page_state(self, credential_id: str) -> PageState | None:
+        """The mutable part of a credential's row (None: no such credential)."""
+        with self.sessions() as session:
+            return CredentialRepository(session).page_state(credential_id)
 
     def list(
         self,
