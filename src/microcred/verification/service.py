@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from microcred.crypto import jose
-from microcred.crypto.canon import Limits
+from microcred.crypto import jose, proofs
+from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, no_network
 from microcred.crypto.work import WorkBudget
 from microcred.errors import (
@@ -39,6 +39,7 @@ from microcred.store.stamps import ChangeStamps, StampedCache
 from microcred.types import JsonObject
 from microcred.verify import VerificationResult, Verifier
 from microcred.verify import messages as m
+from microcred.verify.checks import issuer_check
 from microcred.verify.ob2 import ob2_input
 from microcred.verify.qr import is_plain_picture, read_qr
 from microcred.verify.result import Status, unreadable
@@ -139,6 +140,11 @@ class VerificationService:
         self._did_documents: StampedCache[str, JsonObject] = StampedCache(
             stamps, ("issuers", "issuer_keys"), size=256
         )
+        # Our own lists, their proof checked once per signing (None: it did not verify, and the
+        # verifier then checks it itself and says why).
+        self._checked_lists: StampedCache[tuple[str, str, int], JsonObject | None] = StampedCache(
+            stamps, ("issuers", "issuer_keys", "status_lists"), size=256
+        )
         # A signed list is kept no longer than it may be served (it is re-signed after).
         self._lists: StampedCache[tuple[str, str, int], tuple[bytes, int]] = StampedCache(
             stamps, ("issuers", "issuer_keys", "status_lists"), size=256
@@ -170,6 +176,7 @@ class VerificationService:
         return Verifier(
             resolver=_LocalResolver(self.urls, self.issuers, local, self._did_documents),
             fetcher=local,
+            verified_lists=self._verified_list,
             clock=self.clock,
             limits=Limits(budget=budget or WorkBudget()),
             log_key=self._log_keys.get("", self.transparency.verifier_keys)[0],
@@ -366,6 +373,31 @@ class VerificationService:
                 raise FetchError("this server has no such status list", found=short(url)) from exc
 
         return fetch
+
+    def _verified_list(self, url: str) -> JsonObject | None:
+        """One of our bitstring lists, its proof verified as its issuer's; None for any other
+        URL (the verifier fetches and checks those itself)."""
+        address = self.urls.status_list_address(url) if self.urls.is_ours(url) else None
+        if address is None:
+            return None
+        try:
+            body, fresh_for = self._lists.get(
+                address, lambda: self._signed_list(address), lifetime=lambda kept: kept[1]
+            )
+        except NotFoundError:
+            return None
+        return self._checked_lists.get(
+            address, lambda: self._checked(body), lifetime=lambda _kept: fresh_for
+        )
+
+    def _checked(self, body: bytes) -> JsonObject | None:
+        document: JsonObject = json.loads(body)
+        resolver = _LocalResolver(self.urls, self.issuers, no_network, self._did_documents)
+        try:
+            method = proofs.verify(document, resolver, limits=DEFAULT_LIMITS).method
+        except MicrocredError:
+            return None
+        return document if issuer_check(document, [method]).status == Status.PASSED else None
 
     def _signed_list(self, address: tuple[str, str, int]) -> tuple[bytes, int]:
         published = self.status_lists.published(*address)

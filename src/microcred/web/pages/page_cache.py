@@ -22,7 +22,7 @@ unchanged page is a 304 without a body.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from fastapi import Request, Response
@@ -110,18 +110,44 @@ class PublicPageCache:
         the request is anonymous). ``keys`` give this visitor's CSRF token and cookie."""
         if not _anonymous(request):
             return render()
-        with self.runtime.stamps.pinned():
-            state = self.runtime.credentials.page_state(credential_id)
-            if state is None:  # no such credential: the page's own 404
-                return render()
-            key = (
-                credential_id,
-                language,
-                state.state,
-                state.state_reason,
-                state.name_public,
-                is_expired(state.valid_until, self.runtime.clock()),
-            )
+        reading, state = self.runtime.credentials.page_state(credential_id, self.runtime.stamps)
+        if state is None:  # no such credential: the page's own 404
+            return render()
+        key = (
+            credential_id,
+            language,
+            state.state,
+            state.state_reason,
+            state.name_public,
+            is_expired(state.valid_until, self.runtime.clock()),
+        )
+        return self._answer(request, key, reading, keys, render)
+
+    def serve_form(
+        self,
+        request: Request,
+        name: str,
+        language: str,
+        keys: Keys,
+        render: Callable[[], Response],
+    ) -> Response:
+        """A page that shows no stored row, only forms (the verifier's): kept per language, and
+        under the same stamps as the credential page (what the layout reads)."""
+        if not _anonymous(request):
+            return render()
+        return self._answer(
+            request, ("form", name, language), self.runtime.stamps.read(), keys, render
+        )
+
+    def _answer(
+        self,
+        request: Request,
+        key: tuple[object, ...],
+        reading: Mapping[str, int],
+        keys: Keys,
+        render: Callable[[], Response],
+    ) -> Response:
+        with self.runtime.stamps.pinned(reading):
             rendered: list[Response] = []
             token = keys.csrf_token(request)
 
