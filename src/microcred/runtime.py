@@ -364,13 +364,18 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(
+        service = EventService(
             self.sessions,
             engine=self.engine,
             clock=self.clock,
             urls=self.urls,
             on_claimed=lambda credential_id: self.webhooks.claimed(credential_id),
+            # A server writes verification counts about once a second; tests and scripts
+            # (jobs run in the caller) at once.
+            defer_verified=not self.settings.queue_immediate,
         )
+        self.on_shutdown.append(service.flush)
+        return service
 
     @cached_property
     def charts(self) -> ChartService:
@@ -731,6 +736,8 @@ class Runtime:
         return int(self.queue.huey.pending_count())
 
     def close(self) -> None:
+        if "events" in self.__dict__:  # verification counts still in memory
+            self.events.flush()
         self.engine.dispose()
 
 

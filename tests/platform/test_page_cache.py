@@ -281,3 +281,23 @@ def test_a_stamped_cache_computes_again_only_after_a_write(runtime: Runtime) -> 
     assert cache.get("k", compute) == 2
     assert cache.get("z", compute, lifetime=lambda _value: 0) == 3  # kept for no time
     assert cache.get("z", compute) == 4
+
+
+def test_a_server_writes_verification_counts_together(
+    settings: Settings, issuer: IssuerFixture, achievement_id: str, runtime: Runtime
+) -> None:
+    credential_id = issue(runtime, issuer, achievement_id)
+    served = Runtime(settings.model_copy(update={"queue_immediate": False}))
+    try:
+        assert served.events.defer_verified
+        served.events.flush_seconds = 3600  # only the explicit flush below writes
+        url = served.urls.credential(credential_id)
+        for _ in range(3):
+            served.events.verified(url)
+        assert runtime.events.of_credential(SYSTEM, issuer.id, credential_id)["verified"][0] == 0
+        # Its own reads see its counts; so does any process once they are written.
+        assert served.events.of_credential(SYSTEM, issuer.id, credential_id)["verified"][0] == 3
+        served.events.verified(url)
+    finally:
+        served.close()  # writes what is left
+    assert runtime.events.of_credential(SYSTEM, issuer.id, credential_id)["verified"][0] == 4
