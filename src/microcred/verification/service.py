@@ -162,6 +162,11 @@ class VerificationService:
         self._reasons: StampedCache[str, str | None] = StampedCache(
             stamps, ("credentials",), size=4096
         )
+        # What the answer adds from other features (a micro-degree's failing parts): kept while
+        # nothing at all was written (every table's stamp).
+        self._added: StampedCache[tuple[str, str], list[JsonObject]] = StampedCache(
+            stamps, (), all_but=(), size=4096
+        )
 
     def verifier(
         self, *, fetcher: Fetcher = no_network, budget: WorkBudget | None = None
@@ -294,6 +299,14 @@ class VerificationService:
             local=local,
             profile=self.urls.issuer(local.slug) if local is not None else None,
         )
+
+    def kept(
+        self, name: str, credential_url: object, compute: Callable[[], list[JsonObject]]
+    ) -> list[JsonObject]:
+        """``compute()``, kept for ``(name, credential_url)`` until anything is written."""
+        if not isinstance(credential_url, str):
+            return compute()
+        return self._added.get((name, credential_url), compute)
 
     def _issuer_or_none(self, slug: str) -> IssuerRow | None:
         try:

@@ -117,7 +117,11 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
                 },
                 "statusReason": service.status_reason(result),
                 # A micro-degree of ours: the parts that no longer hold (whatever its policy).
-                "failingParts": runtime.pathways.failing_parts(result.summary.get("id")),
+                "failingParts": service.kept(
+                    "failing parts",
+                    result.summary.get("id"),
+                    lambda: runtime.pathways.failing_parts(result.summary.get("id")),
+                ),
             }
         return outcome, answer
 
