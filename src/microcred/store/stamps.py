@@ -40,6 +40,7 @@ UNSTAMPED = frozenset(
     {
         TABLE,
         "alembic_version",
+        "api_keys",  # written on use (last_used_at); no cache reads keys
         "credential_events",
         "audit_events",
         "staff_sessions",

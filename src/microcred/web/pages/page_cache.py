@@ -34,7 +34,7 @@ from microcred.store.stamps import StampedCache
 from microcred.web.pages.security import LEARNER_COOKIE, SESSION_COOKIE, Keys
 
 SECONDS = 60.0
-SIZE = 4096  # kept pages per process (per language): ~20 KB each
+SIZE = 2048  # kept pages per process (each language counts once): ~8-20 KB each
 # Where the visitor's CSRF token goes in a kept page: NUL never occurs in rendered HTML.
 _TOKEN = "\x00csrf\x00"  # noqa: S105 (a placeholder, no secret)
 # Tables the page does not read: writing them (issuing other credentials, say) keeps it.
