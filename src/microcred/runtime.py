@@ -71,6 +71,7 @@ from microcred.skills.service import SkillsService
 from microcred.status.lifecycle import LifecycleService
 from microcred.status.lists import StatusListService
 from microcred.store.db import head_revision, make_engine, migrate, session_factory
+from microcred.store.stamps import ChangeStamps
 from microcred.store.tables import CredentialRow
 from microcred.transparency.service import TransparencyService
 from microcred.transparency.witness import WitnessService
@@ -125,6 +126,11 @@ class Runtime:
         self.on_shutdown: list[Callable[[], None]] = []
 
     # ---- shared ---------------------------------------------------------------------------------
+
+    @cached_property
+    def stamps(self) -> ChangeStamps:
+        """What each table's writes have counted up to: read by this process's caches."""
+        return ChangeStamps(self.engine)
 
     @cached_property
     def sealer(self) -> Sealer:
@@ -340,6 +346,7 @@ class Runtime:
             events=self.events,
             # Read at each verification, so a witness swapped in later (tests) is the one used.
             anchor_reader=lambda: self.witness.shared_reader(),
+            stamps=self.stamps,
         )
 
     @cached_property
@@ -361,13 +368,18 @@ class Runtime:
 
     @cached_property
     def events(self) -> EventService:
-        return EventService(
+        service = EventService(
             self.sessions,
             engine=self.engine,
             clock=self.clock,
             urls=self.urls,
             on_claimed=lambda credential_id: self.webhooks.claimed(credential_id),
+            # A server writes verification counts about once a second; tests and scripts
+            # (jobs run in the caller) at once.
+            defer_verified=not self.settings.queue_immediate,
         )
+        self.on_shutdown.append(service.flush)
+        return service
 
     @cached_property
     def charts(self) -> ChartService:
@@ -756,6 +768,8 @@ class Runtime:
         return int(self.queue.huey.pending_count())
 
     def close(self) -> None:
+        if "events" in self.__dict__:  # verification counts still in memory
+            self.events.flush()
         self.engine.dispose()
 
 

@@ -171,7 +171,12 @@ class EventRepository(Repository):
 
 
 def count_event(
-    engine: Engine, credential_id: str, kind: str, channel: str | None, now: datetime
+    engine: Engine,
+    credential_id: str,
+    kind: str,
+    channel: str | None,
+    now: datetime,
+    times: int = 1,
 ) -> bool:
     """Count one event of the credential; True when it was counted. False for an unknown
     credential, a claim already counted (or counted concurrently: the partial unique index
@@ -193,13 +198,13 @@ def count_event(
         literal(now.date(), Date()),
         CredentialRow.issuer_id,
         CredentialRow.achievement_id,
-        literal(1, Integer()),
+        literal(times, Integer()),
         literal(now, CredentialEventRow.first_at.type),
     ).where(CredentialRow.id == credential_id)
     if kind == "claimed":
         source = source.where(~_claimed(credential_id))
     try:
-        return _write(engine, source, counted_up=kind != "claimed")
+        return _write(engine, source, counted_up=kind != "claimed", times=times)
     except IntegrityError:
         return False  # a concurrent first claim won
     except SQLAlchemyError:
@@ -214,9 +219,11 @@ def _claimed(credential_id: str) -> ColumnElement[bool]:
     )
 
 
-def _upsert(dialect: str, source: Select[*tuple[Any, ...]], *, counted_up: bool) -> Executable:
-    """The day's row is added, or its count goes up by one (a claim is never counted up: its
-    conflict does nothing)."""
+def _upsert(
+    dialect: str, source: Select[*tuple[Any, ...]], *, counted_up: bool, times: int = 1
+) -> Executable:
+    """The day's row is added, or its count goes up by ``times`` (a claim is never counted
+    up: its conflict does nothing)."""
     make = sqlite_insert if dialect == "sqlite" else postgresql_insert
     statement = make(CredentialEventRow).from_select(
         [
@@ -234,7 +241,7 @@ def _upsert(dialect: str, source: Select[*tuple[Any, ...]], *, counted_up: bool)
     keys = ["credential_id", "kind", "channel", "day"]
     if counted_up:
         done = statement.on_conflict_do_update(
-            index_elements=keys, set_={"count": CredentialEventRow.count + 1}
+            index_elements=keys, set_={"count": CredentialEventRow.count + times}
         )
     else:
         done = statement.on_conflict_do_nothing(index_elements=keys)
@@ -243,7 +250,9 @@ def _upsert(dialect: str, source: Select[*tuple[Any, ...]], *, counted_up: bool)
     )  # rowcount of INSERT ... SELECT varies by driver
 
 
-def _write(engine: Engine, source: Select[*tuple[Any, ...]], *, counted_up: bool) -> bool:
+def _write(
+    engine: Engine, source: Select[*tuple[Any, ...]], *, counted_up: bool, times: int = 1
+) -> bool:
     """Run the insert, waiting at most ``LOCK_WAIT_MS`` for a lock."""
     with engine.connect() as connection:
         dialect, usual = connection.dialect.name, 0
@@ -254,7 +263,7 @@ def _write(engine: Engine, source: Select[*tuple[Any, ...]], *, counted_up: bool
                     connection.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
                 elif dialect == "postgresql":
                     connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'")
-                statement = _upsert(dialect, source, counted_up=counted_up)
+                statement = _upsert(dialect, source, counted_up=counted_up, times=times)
                 return connection.execute(statement).first() is not None
         finally:
             if dialect == "sqlite" and usual:  # the pooled connection's own setting back

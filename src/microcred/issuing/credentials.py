@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
-from microcred.issuing.repository import CredentialFilter, CredentialRepository
+from microcred.issuing.repository import CredentialFilter, CredentialRepository, PageState
+from microcred.store.stamps import ChangeStamps
 from microcred.store.tables import CredentialRow
 
 
@@ -21,6 +24,15 @@ class CredentialService:
     def get_public(self, credential_id: str) -> CredentialRow:
         with self.sessions() as session:
             return CredentialRepository(session).require_public(credential_id)
+
+    def page_state(
+        self, credential_id: str, stamps: ChangeStamps
+    ) -> tuple[Mapping[str, int], PageState | None]:
+        """The change stamps, then the mutable part of a credential's row (None: no such
+        credential), in one transaction."""
+        with self.sessions() as session:
+            reading = stamps.read_on(session.connection())
+            return reading, CredentialRepository(session).page_state(credential_id)
 
     def list(
         self,

@@ -33,6 +33,14 @@ _DEFAULTS = {
 }
 
 
+@dataclass(frozen=True)
+class PageState:
+    state: str
+    state_reason: str | None
+    name_public: bool
+    valid_until: datetime | None
+
+
 class CredentialConflictError(Exception):
     """The credentials' INSERT broke a constraint: almost always because another worker stored
     one of the same idempotency keys first. Raised from the database's error; the transaction
@@ -133,6 +141,19 @@ class CredentialRepository(Repository):
     def get_public(self, credential_id: str) -> CredentialRow | None:
         """For the credential's public URL, which anyone may read."""
         return self.session.get(CredentialRow, credential_id)
+
+    def page_state(self, credential_id: str) -> PageState | None:
+        """What of a credential's row can change after issuance (its document cannot): the
+        version its public page is cached under."""
+        found = self.session.execute(
+            select(
+                CredentialRow.state,
+                CredentialRow.state_reason,
+                CredentialRow.name_public,
+                CredentialRow.valid_until,
+            ).where(CredentialRow.id == credential_id)
+        ).first()
+        return None if found is None else PageState(*found)
 
     def by_idempotency_keys(self, issuer_id: str, keys: Sequence[str]) -> dict[str, CredentialRow]:
         if not keys:

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from microcred.store import stamps
 from microcred.surrogates import (
     lone_surrogate_at,
     may_hold_surrogate_escape,
@@ -43,8 +44,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # writers never read the same state and then collide when the first write upgrades the
         # lock; a plain deferred BEGIN for reads, which WAL lets run beside a writer.
         event.listen(engine, "begin", _sqlite_begin)
-        return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    else:
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    stamps.install(engine)  # caches across processes learn of every write (store/stamps.py)
+    return engine
 
 
 def json_text(value: Any) -> str:
@@ -179,6 +182,7 @@ def migrate(engine: Engine) -> None:
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+        stamps.skip_stamps(connection)
 
 
 def head_revision() -> str:

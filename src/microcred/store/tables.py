@@ -1465,3 +1465,18 @@ class LrsSourceRow(Base):
     last_stored: Mapped[int] = mapped_column(Integer, default=0)
     last_refused: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+# --- change stamps (migration 0019, microcred.store.stamps): one stamp per table, drawn anew in
+# the transaction that writes the table, so every process can tell whether what it cached from
+# that table is still current with one small read.
+
+
+class ChangeStampRow(Base):
+    """A random stamp of the last committed write to the table ``name`` (a table not written
+    since the migration has no row: read as 0)."""
+
+    __tablename__ = "change_stamps"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)

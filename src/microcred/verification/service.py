@@ -20,8 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from microcred.crypto import jose
-from microcred.crypto.canon import Limits
+from microcred.crypto import jose, proofs
+from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, no_network
 from microcred.crypto.work import WorkBudget
 from microcred.errors import (
@@ -35,9 +35,11 @@ from microcred.errors import (
     short,
 )
 from microcred.ledger.anchor import AnchorReader
+from microcred.store.stamps import ChangeStamps, StampedCache
 from microcred.types import JsonObject
 from microcred.verify import VerificationResult, Verifier
 from microcred.verify import messages as m
+from microcred.verify.checks import issuer_check
 from microcred.verify.ob2 import ob2_input
 from microcred.verify.qr import is_plain_picture, read_qr
 from microcred.verify.result import Status, unreadable
@@ -55,6 +57,8 @@ if TYPE_CHECKING:
     from microcred.urls import PublicUrls
 
 log = logging.getLogger(__name__)
+
+LOG_TABLES = ("log_leaves", "log_nodes", "log_checkpoints")
 
 
 @dataclass(frozen=True)
@@ -78,10 +82,17 @@ class QrOutcome:
 class _LocalResolver(DidResolver):
     """Resolves ``did:web:<our host>:issuers:<slug>`` from the store, others as usual."""
 
-    def __init__(self, urls: PublicUrls, issuers: IssuerService, fetcher: Fetcher) -> None:
+    def __init__(
+        self,
+        urls: PublicUrls,
+        issuers: IssuerService,
+        fetcher: Fetcher,
+        documents: StampedCache[str, JsonObject],
+    ) -> None:
         super().__init__(fetcher=fetcher)
         self._urls = urls
         self._issuers = issuers
+        self._kept_documents = documents
 
     def resolve(self, did: str) -> Mapping[str, Any]:
         did = did.split("#", 1)[0]
@@ -91,7 +102,7 @@ class _LocalResolver(DidResolver):
         if slug is None or self._urls.issuer_did(slug) != did:
             raise KeyResolutionError("not an issuer of this server", found=short(did))
         try:
-            return self._issuers.did_document(slug)
+            return self._kept_documents.get(slug, lambda: self._issuers.did_document(slug))
         except NotFoundError as exc:
             raise KeyResolutionError("this server has no such issuer", found=short(did)) from exc
 
@@ -108,9 +119,15 @@ class VerificationService:
         transparency: TransparencyService,
         events: EventService,
         anchor_reader: Callable[[], AnchorReader | None],
+        stamps: ChangeStamps,
     ) -> None:
         """``anchor_reader``: the chain our anchors are read from (the witness's, shared by
-        every verification; None with the witness off). Called per verifier, not at start."""
+        every verification; None with the witness off). Called per verifier, not at start.
+
+        ``stamps``: what this process read from the store for verifications (DID documents,
+        signed status lists, log keys and bundles, issuers, a credential's stored state) is
+        kept while the tables it came from are unchanged, in any process (store/stamps.py);
+        one read of the stamps per verification instead of some twenty queries."""
         self.clock = clock
         self.urls = urls
         self.issuers = issuers
@@ -119,6 +136,37 @@ class VerificationService:
         self.transparency = transparency
         self.events = events
         self.anchor_reader = anchor_reader
+        self.stamps = stamps
+        self._did_documents: StampedCache[str, JsonObject] = StampedCache(
+            stamps, ("issuers", "issuer_keys"), size=256
+        )
+        # Our own lists, their proof checked once per signing (None: it did not verify, and the
+        # verifier then checks it itself and says why).
+        self._checked_lists: StampedCache[tuple[str, str, int], JsonObject | None] = StampedCache(
+            stamps, ("issuers", "issuer_keys", "status_lists"), size=256
+        )
+        # A signed list is kept no longer than it may be served (it is re-signed after).
+        self._lists: StampedCache[tuple[str, str, int], tuple[bytes, int]] = StampedCache(
+            stamps, ("issuers", "issuer_keys", "status_lists"), size=256
+        )
+        self._log_keys: StampedCache[str, list[str]] = StampedCache(
+            stamps, ("issuer_keys",), size=1
+        )
+        # A bundle proves inclusion under the newest checkpoint: new with each one signed.
+        self._bundles: StampedCache[str, JsonObject | None] = StampedCache(
+            stamps, ("credentials", "issuer_keys", *LOG_TABLES), size=4096
+        )
+        self._issuers: StampedCache[str, IssuerRow | None] = StampedCache(
+            stamps, ("issuers",), size=256
+        )
+        self._reasons: StampedCache[str, str | None] = StampedCache(
+            stamps, ("credentials",), size=4096
+        )
+        # What the answer adds from other features (a micro-degree's failing parts): kept while
+        # nothing at all was written (every table's stamp).
+        self._added: StampedCache[tuple[str, str], list[JsonObject]] = StampedCache(
+            stamps, (), all_but=(), size=4096
+        )
 
     def verifier(
         self, *, fetcher: Fetcher = no_network, budget: WorkBudget | None = None
@@ -131,11 +179,12 @@ class VerificationService:
         """
         local = self._local_fetcher(fetcher)
         return Verifier(
-            resolver=_LocalResolver(self.urls, self.issuers, local),
+            resolver=_LocalResolver(self.urls, self.issuers, local, self._did_documents),
             fetcher=local,
+            verified_lists=self._verified_list,
             clock=self.clock,
             limits=Limits(budget=budget or WorkBudget()),
-            log_key=self.transparency.verifier_keys()[0],
+            log_key=self._log_keys.get("", self.transparency.verifier_keys)[0],
             log_bundles=self._log_bundle,
             anchor_reader=self._anchor_reader(),
         )
@@ -148,7 +197,9 @@ class VerificationService:
         """JSON, a JWT or JWS, or a baked PNG/SVG. ``budget``: the request's (see
         :meth:`verifier`); a graph refused for its cost is a failed proof check here, and noted
         on the budget, so that the API can answer it as a refusal (422)."""
-        return self.counted(self.verifier(fetcher=fetcher, budget=budget).verify(data))
+        with self.stamps.pinned():  # one read of the stamps for every cache below
+            result = self.verifier(fetcher=fetcher, budget=budget).verify(data)
+        return self.counted(result)
 
     def counted(self, result: VerificationResult) -> VerificationResult:
         """Count the dashboard's "verified" for one of our credentials whose proof check
@@ -241,16 +292,27 @@ class VerificationService:
         slug = self.urls.issuer_slug_of_did(did) if isinstance(did, str) else None
         local = None
         if slug is not None and self.urls.issuer_did(slug) == did:
-            try:
-                local = self.issuers.by_slug(slug)
-            except NotFoundError:
-                local = None
+            local = self._issuers.get(slug, lambda: self._issuer_or_none(slug))
         return IssuerInfo(
             id=did if isinstance(did, str) else None,
             name=name if isinstance(name, str) else None,
             local=local,
             profile=self.urls.issuer(local.slug) if local is not None else None,
         )
+
+    def kept(
+        self, name: str, credential_url: object, compute: Callable[[], list[JsonObject]]
+    ) -> list[JsonObject]:
+        """``compute()``, kept for ``(name, credential_url)`` until anything is written."""
+        if not isinstance(credential_url, str):
+            return compute()
+        return self._added.get((name, credential_url), compute)
+
+    def _issuer_or_none(self, slug: str) -> IssuerRow | None:
+        try:
+            return self.issuers.by_slug(slug)
+        except NotFoundError:
+            return None
 
     def status_reason(self, result: VerificationResult) -> str | None:
         """The reason our issuer gave for revoking or suspending the credential (a status list
@@ -261,6 +323,9 @@ class VerificationService:
         )
         if credential_id is None:
             return None
+        return self._reasons.get(credential_id, lambda: self._stored_reason(credential_id))
+
+    def _stored_reason(self, credential_id: str) -> str | None:
         try:
             row = self.credentials.get_public(credential_id)
         except NotFoundError:
@@ -278,6 +343,11 @@ class VerificationService:
         credential_id = self.urls.credential_id(credential_url)
         if credential_id is None:
             return None
+        return self._bundles.get(
+            credential_url, lambda: self._stored_bundle(credential_url, credential_id)
+        )
+
+    def _stored_bundle(self, credential_url: str, credential_id: str) -> JsonObject | None:
         try:
             self.credentials.get_public(credential_id)
         except NotFoundError:
@@ -308,12 +378,44 @@ class VerificationService:
             if address is None:
                 raise FetchError("not a status list of this server", found=short(url))
             try:
-                document = self.status_lists.signed_list(*address)
+                body, _fresh_for = self._lists.get(
+                    address, lambda: self._signed_list(address), lifetime=lambda kept: kept[1]
+                )
+                return body
             except NotFoundError as exc:
                 raise FetchError("this server has no such status list", found=short(url)) from exc
-            return json.dumps(document, separators=(",", ":")).encode("utf-8")
 
         return fetch
+
+    def _verified_list(self, url: str) -> JsonObject | None:
+        """One of our bitstring lists, its proof verified as its issuer's; None for any other
+        URL (the verifier fetches and checks those itself)."""
+        address = self.urls.status_list_address(url) if self.urls.is_ours(url) else None
+        if address is None:
+            return None
+        try:
+            body, fresh_for = self._lists.get(
+                address, lambda: self._signed_list(address), lifetime=lambda kept: kept[1]
+            )
+        except NotFoundError:
+            return None
+        return self._checked_lists.get(
+            address, lambda: self._checked(body), lifetime=lambda _kept: fresh_for
+        )
+
+    def _checked(self, body: bytes) -> JsonObject | None:
+        document: JsonObject = json.loads(body)
+        resolver = _LocalResolver(self.urls, self.issuers, no_network, self._did_documents)
+        try:
+            method = proofs.verify(document, resolver, limits=DEFAULT_LIMITS).method
+        except MicrocredError:
+            return None
+        return document if issuer_check(document, [method]).status == Status.PASSED else None
+
+    def _signed_list(self, address: tuple[str, str, int]) -> tuple[bytes, int]:
+        published = self.status_lists.published(*address)
+        body = json.dumps(published.document, separators=(",", ":")).encode("utf-8")
+        return body, published.fresh_for
 
 
 __all__ = ["IssuerInfo", "QrOutcome", "VerificationService"]

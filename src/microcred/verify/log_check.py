@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from hashlib import sha256
@@ -35,7 +36,7 @@ from microcred.crypto.jcs import canonicalize
 from microcred.errors import BundleError, ChainUnavailableError, InputError, MicrocredError, short
 from microcred.ledger import leaf_hash, log_key_id, verify_checkpoint, verify_inclusion
 from microcred.ledger.anchor import Anchor, AnchorReader, verify_anchor
-from microcred.ledger.checkpoint import SIGNATURE_TYPE
+from microcred.ledger.checkpoint import SIGNATURE_TYPE, Checkpoint
 from microcred.verify import messages as m
 from microcred.verify.result import Check, Status
 
@@ -180,9 +181,8 @@ def verify_bundle(
 
     Returns (leaf index, tree size, root hash) of the verified inclusion.
     """
-    origin, public_key = parse_vkey(log_key)
     # 1. The checkpoint must be signed by the key we trust (nothing in the bundle is trusted).
-    checkpoint = verify_checkpoint(_field(bundle, "checkpoint", str), public_key, origin=origin)
+    checkpoint = _signed_checkpoint(_field(bundle, "checkpoint", str), log_key)
     # 2. The bundle must be about this credential (a proof for another one must not pass).
     credential_id = credential.get("id")
     if bundle.get("credentialId") != credential_id:
@@ -208,6 +208,15 @@ def verify_bundle(
         root=checkpoint.root_hash,
     )
     return index, size, checkpoint.root_hash
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_checkpoint(note: str, log_key: str) -> Checkpoint:
+    """:func:`verify_checkpoint` of ``note`` under ``log_key``: a function of the two texts
+    alone, so the few checkpoints that many bundles share are checked once (what does not
+    verify raises, and is never kept)."""
+    origin, public_key = parse_vkey(log_key)
+    return verify_checkpoint(note, public_key, origin=origin)
 
 
 def _field(bundle: Mapping[str, Any], name: str, kind: type) -> Any:

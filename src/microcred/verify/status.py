@@ -47,11 +47,13 @@ class StatusChecker:
         status_lists: Mapping[str, Mapping[str, Any] | str] | None,
         clock: Callable[[], datetime],
         limits: Limits,
+        verified_lists: Callable[[str], Mapping[str, Any] | None] | None = None,
     ) -> None:
         self._resolver = resolver
         self._fetcher = fetcher
         self._lists: dict[str, Mapping[str, Any] | str] = dict(status_lists or {})
         self._verified_lists: set[str] = set()
+        self._verified_elsewhere = verified_lists
         self._clock = clock
         self._limits = limits
 
@@ -102,6 +104,11 @@ class StatusChecker:
         url = entry.get("statusListCredential")
         if not isinstance(url, str):
             return _failed(m.STATUS_NO_LIST)
+        if url not in self._lists and self._verified_elsewhere is not None:
+            verified = self._verified_elsewhere(url)
+            if verified is not None:  # its proof and key were checked by the caller
+                self._lists[url] = verified
+                self._verified_lists.add(url)
         list_credential, token = self._list(url)
         issuer = issuer_id(credential)
         if issuer_id(list_credential) != issuer:

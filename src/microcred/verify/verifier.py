@@ -85,7 +85,9 @@ class Verifier:
 
     ``fetcher`` fetches status lists and did:web documents (default: offline, refuses).
     ``status_lists`` holds status lists the caller already has, by the URL credentials name:
-    credentials (JSON), VC-JWTs (text), or 1EdTech revocation lists.
+    credentials (JSON), VC-JWTs (text), or 1EdTech revocation lists. ``verified_lists`` gives
+    bitstring list credentials whose proof the caller has itself verified as the issuer's
+    (a server's own lists, checked once and kept), by URL, or None for any other.
     """
 
     def __init__(
@@ -94,6 +96,7 @@ class Verifier:
         resolver: DidResolver | None = None,
         fetcher: Fetcher = no_network,
         status_lists: Mapping[str, Mapping[str, Any] | str] | None = None,
+        verified_lists: Callable[[str], Mapping[str, Any] | None] | None = None,
         clock: Clock = proofs.utc_now,
         limits: Limits = DEFAULT_LIMITS,
         log_key: str | None = None,
@@ -119,6 +122,7 @@ class Verifier:
             resolver=self._resolver,
             fetcher=fetcher,
             status_lists=status_lists,
+            verified_lists=verified_lists,
             clock=clock,
             limits=limits,
         )

@@ -37,6 +37,8 @@ from microcred.web.api import (
     xapi,
 )
 from microcred.web.observability import Observability
+from microcred.web.pages import public as public_pages
+from microcred.web.pages import verify as verify_pages
 
 # In this order, the order they were always mounted in: where two paths could match, the first wins.
 API_ROUTERS = (
@@ -63,6 +65,12 @@ API_ROUTERS = (
     lti.router,
     xapi.router,
 )
+# Matched first, in this order: the routes strangers call most (credential pages and JSON,
+# verification). A router is a list scanned in order, and each route tried costs a few
+# microseconds, ~40 routers deep for a page. Taking these first changes no answer: no route
+# mounted before one of theirs in the order above could match a path of theirs with a common
+# method (tests/platform/test_route_order.py checks every pair).
+FIRST = (public.router, vcapi.router, verify.router, public_pages.router, verify_pages.router)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -84,9 +92,12 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.state.runtime = runtime
     errors.install(app)
-    for router in API_ROUTERS:
+    for router in FIRST:
         app.include_router(router)
-    pages.install(app)
+    for router in API_ROUTERS:
+        if router not in FIRST:
+            app.include_router(router)
+    pages.install(app, skip=FIRST)
     # Outermost: it sees every answer, the error pages' too.
     app.add_middleware(Observability, metrics=runtime.metrics)
     return app

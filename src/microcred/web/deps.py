@@ -19,7 +19,13 @@ def get_runtime(request: Request) -> Runtime:
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+async def _runtime_dependency(request: Request) -> Runtime:
+    # async: FastAPI runs a plain function dependency in the thread pool, one hand-off per
+    # request for an attribute read.
+    return get_runtime(request)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime_dependency)]
 
 
 def get_actor(request: Request, runtime: RuntimeDep) -> Actor:

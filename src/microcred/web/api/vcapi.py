@@ -142,7 +142,8 @@ def verify_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JS
     """Verify a credential offline (did:key, and this server's did:web issuers). A credential
     built to cost more canonicalization than allowed is refused (422, ``work_limit``)."""
     body = _parse(VerifyCredentialRequest, raw)
-    with runtime.verify_throttle.admit(client_of(request)) as budget:
+    # One read of the change stamps for every cache the verification looks into.
+    with runtime.verify_throttle.admit(client_of(request)) as budget, runtime.stamps.pinned():
         result = runtime.vcapi.verify_credential(
             body.verifiableCredential, body.options, budget=budget
         )
@@ -169,7 +170,7 @@ def verify_presentation(request: Request, raw: RawBody, runtime: RuntimeDep) -> 
         if body.verifiablePresentation is not None
         else body.presentation
     )
-    with runtime.verify_throttle.admit(client_of(request)) as budget:
+    with runtime.verify_throttle.admit(client_of(request)) as budget, runtime.stamps.pinned():
         result = runtime.vcapi.verify_presentation(
             presentation, body.options, proofless=body.presentation is not None, budget=budget
         )

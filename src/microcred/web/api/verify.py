@@ -83,50 +83,51 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
     policy = policy_for(request.app.state, runtime.settings)
     fetch_document, fetcher = policy.fetcher(accept=ACCEPT), policy.fetcher()
     value = request_data[given[0]]
+    picture = _picture(value) if given[0] == "qr" else None
+    url = _url(value) if given[0] == "url" else None
+    data = _credential(value) if given[0] == "credential" else None
+
+    def work() -> tuple[QrOutcome, dict[str, Any]]:
+        # In one worker thread: the verification and what the answer adds from the store, under
+        # one read of the change stamps (the caches of store/stamps.py), off the event loop.
+        with runtime.stamps.pinned():
+            if picture is not None:
+                outcome = service.verify_qr(
+                    picture, fetch_document=fetch_document, fetcher=fetcher, budget=budget
+                )
+            elif url is not None:
+                result = service.verify_url(
+                    url, fetch_document=fetch_document, fetcher=fetcher, budget=budget
+                )
+                outcome = QrOutcome(result, None)
+            else:
+                assert data is not None
+                result = service.verify_bytes(data, fetcher=fetcher, budget=budget)
+                outcome = QrOutcome(result, None)
+            budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
+            result = outcome.result
+            issuer = service.issuer_of(result)
+            answer: dict[str, Any] = {
+                **result.to_json(),
+                "issuer": {
+                    "id": issuer.id,
+                    "name": issuer.name,
+                    "registeredHere": issuer.local is not None,
+                    "profile": issuer.profile,
+                },
+                "statusReason": service.status_reason(result),
+                # A micro-degree of ours: the parts that no longer hold (whatever its policy).
+                "failingParts": service.kept(
+                    "failing parts",
+                    result.summary.get("id"),
+                    lambda: runtime.pathways.failing_parts(result.summary.get("id")),
+                ),
+            }
+        return outcome, answer
+
     # One budget of hard canonicalization work for the whole request, drawn from the client's.
     with runtime.verify_throttle.admit(client_of(request)) as budget:
-        if given[0] == "qr":
-            picture = _picture(value)
-            outcome = await run_in_threadpool(
-                service.verify_qr,
-                picture,
-                fetch_document=fetch_document,
-                fetcher=fetcher,
-                budget=budget,
-            )
-        elif given[0] == "url":
-            if not isinstance(value, str) or not value.strip():
-                raise InputError(
-                    "url must be a string", expected="an http(s) URL", found=short(value)
-                )
-            result = await run_in_threadpool(
-                service.verify_url,
-                value.strip(),
-                fetch_document=fetch_document,
-                fetcher=fetcher,
-                budget=budget,
-            )
-            outcome = QrOutcome(result, None)
-        else:
-            result = await run_in_threadpool(
-                service.verify_bytes, _credential(value), fetcher=fetcher, budget=budget
-            )
-            outcome = QrOutcome(result, None)
-    budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
-    result = outcome.result
-    issuer = service.issuer_of(result)
-    answer: dict[str, Any] = {
-        **result.to_json(),
-        "issuer": {
-            "id": issuer.id,
-            "name": issuer.name,
-            "registeredHere": issuer.local is not None,
-            "profile": issuer.profile,
-        },
-        "statusReason": service.status_reason(result),
-        # A micro-degree of ours: the parts that no longer hold (whatever its pathway's policy).
-        "failingParts": runtime.pathways.failing_parts(result.summary.get("id")),
-    }
+        outcome, answer = await run_in_threadpool(work)
     if given[0] == "qr":
         answer["qr"] = outcome.text
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
@@ -142,6 +143,12 @@ def _credential(value: Any) -> bytes:
         expected="a JSON object, or JSON / JWT text",
         found=type(value).__name__,
     )
+
+
+def _url(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InputError("url must be a string", expected="an http(s) URL", found=short(value))
+    return value.strip()
 
 
 def _picture(value: Any) -> bytes:

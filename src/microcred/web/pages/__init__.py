@@ -69,14 +69,16 @@ routers: tuple[APIRouter, ...] = (
 )
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, *, skip: tuple[APIRouter, ...] = ()) -> None:
+    """``skip``: routers the app has included already (see ``web.app.FIRST``)."""
     app.add_middleware(SecurityHeaders)
     install_error_pages(app)
     install_learner_error_pages(app)
     install_employer_error_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in routers:
-        app.include_router(router)
+        if router not in skip:
+            app.include_router(router)
 
 
 __all__ = ["install", "routers"]

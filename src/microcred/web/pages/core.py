@@ -27,6 +27,7 @@ from microcred.errors import (
 from microcred.runtime import Runtime
 from microcred.store.tables import LearnerRow, StaffUserRow
 from microcred.web.pages import i18n
+from microcred.web.pages.page_cache import PublicPageCache
 from microcred.web.pages.security import LEARNER_COOKIE, SESSION_COOKIE, Keys
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -49,6 +50,7 @@ class Pages:
             public_origin=_origin(runtime.settings.base_url),
         )
         self._environments: dict[str, Environment] = {}
+        self.credential_pages = PublicPageCache(runtime)
 
     def environment(self, language: str) -> Environment:
         if language not in self._environments:
@@ -76,7 +78,11 @@ def get_pages(request: Request) -> Pages:
     return pages
 
 
-PagesDep = Annotated[Pages, Depends(get_pages)]
+async def _pages_dependency(request: Request) -> Pages:
+    return get_pages(request)  # async: no thread-pool hand-off (see web/deps.py)
+
+
+PagesDep = Annotated[Pages, Depends(_pages_dependency)]
 
 
 def language_of(request: Request) -> str:

@@ -28,6 +28,7 @@ from microcred.web.pages.core import (
     current_user,
     error_page,
     get_pages,
+    language_of,
     render,
     safe_next,
 )
@@ -85,6 +86,18 @@ def _endorsements(
 
 
 def credential_page(request: Request, credential_id: str) -> Response:
+    """The page, from the cache of anonymous views when it may (``page_cache``)."""
+    pages = get_pages(request)
+    return pages.credential_pages.serve(
+        request,
+        credential_id,
+        language_of(request),
+        pages.keys,
+        lambda: _credential_page(request, credential_id),
+    )
+
+
+def _credential_page(request: Request, credential_id: str) -> Response:
     pages = get_pages(request)
     runtime = pages.runtime
     row = _public_row(request, credential_id)

@@ -40,7 +40,14 @@ VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
 
 @router.get("/verify")
 def verify_form(request: Request) -> Response:
-    return render(request, "verify.html", {"result": None})
+    pages = get_pages(request)
+    return pages.credential_pages.serve_form(
+        request,
+        "verify",
+        language_of(request),
+        pages.keys,
+        lambda: render(request, "verify.html", {"result": None}),
+    )
 
 
 @router.post("/verify", dependencies=[VerifyCsrf])
