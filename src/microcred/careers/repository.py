@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from itertools import combinations
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from microcred.store.repository import Repository
@@ -22,9 +23,14 @@ from microcred.store.tables import (
     SkillShareRow,
 )
 
+_LEVELS_UP_TO = 3
+"""Searches for at most this many skills go set by set (2^n - 1 sets), see ``_by_levels``."""
+_LEVEL_ROWS = 5000
+"""A set of skills is read set by set only while its rarest skill has at most this many
+learners."""
 _SCALE = 1000
 """Weights are summed in thousandths: integer scores compare and page exactly."""
-_CANDIDATE_ROWS = 3000
+_CANDIDATE_ROWS = 1000
 """At most this many learner-skill rows of the rarest searched skills give the candidates
 (each then scored by an index look-up); past that, or when they do not settle the page, every
 share of the searched skills is aggregated."""
@@ -199,7 +205,7 @@ class EmployersRepository(Repository):
         ``after`` (a previous page's last score and learner). The database ranks and limits.
 
         Exact without reading every share of popular skills where it can be: the rarest
-        searched skills (up to a few thousand rows) give the candidates, each scored over all
+        searched skills (up to 1,000 rows) give the candidates, each scored over all
         searched skills. A learner showing none of them scores at most the weight of the other
         skills; when that is below the page's last score, the page is the answer. Else the
         database aggregates every share of the searched skills (one row per learner and skill
@@ -212,11 +218,12 @@ class EmployersRepository(Repository):
             SkillLearnerCountRow.skill_id.in_(list(scaled))
         )
         counts: dict[str, int] = dict(self.session.execute(known).all())
-        if len(scaled) == 1:
-            [(skill, weight)] = scaled.items()
-            return [
-                (learner, weight / _SCALE) for learner in self._one(skill, weight, cursor, limit)
-            ]
+        if len(scaled) <= _LEVELS_UP_TO:
+            found, complete = self._by_levels(scaled, counts, cursor, limit)
+            if not complete:  # the rest of the page by aggregation, after what was found
+                after_found = (found[-1][1], found[-1][0]) if found else cursor
+                found += self._scores(scaled, None, after_found, limit - len(found))
+            return [(learner, score / _SCALE) for learner, score in found]
         order = sorted(scaled, key=lambda s: (counts.get(s, 0), -scaled[s], s))
         essential, rows = 0, 0
         for skill in order:
@@ -231,18 +238,62 @@ class EmployersRepository(Repository):
         page = self._scores(scaled, None, cursor, limit)
         return [(learner, score / _SCALE) for learner, score in page]
 
-    def _one(
-        self, skill: str, weight: int, cursor: tuple[int, str] | None, limit: int
-    ) -> list[str]:
-        # One skill: everyone showing it scores its weight, so the order is the learner id's
-        # (the primary key's own order: no aggregation).
-        query = select(SkillLearnerRow.learner_id).where(SkillLearnerRow.skill_id == skill)
-        if cursor is not None:
-            if cursor[0] < weight:
-                return []
-            if cursor[0] == weight:
-                query = query.where(SkillLearnerRow.learner_id > cursor[1])
-        return list(self.session.scalars(query.order_by(SkillLearnerRow.learner_id).limit(limit)))
+    def _by_levels(
+        self,
+        scaled: Mapping[str, int],
+        counts: Mapping[str, int],
+        cursor: tuple[int, str] | None,
+        limit: int,
+    ) -> tuple[list[tuple[str, int]], bool]:
+        """A few skills: a learner's score is that of the set of them she shows, so the sets
+        are taken heaviest first, and the learners showing exactly one set come in id order
+        from the primary key (the rarest skill of the set drives, the others are looked up),
+        until the page is full: no aggregation over every share of a popular skill. A set
+        short of all the skills whose driving skill has more than ``_LEVEL_ROWS`` learners
+        could mean reading them all for a few matches: there it stops, saying the page is not
+        complete. (All the skills: their rarest drives; when even that one is that common,
+        learners showing all of them are common too.)"""
+        skills = sorted(scaled, key=lambda s: (counts.get(s, 0), s))
+        levels: dict[int, list[list[str]]] = {}
+        for size in range(1, len(skills) + 1):
+            for subset in combinations(skills, size):
+                levels.setdefault(sum(scaled[s] for s in subset), []).append(list(subset))
+        found: list[tuple[str, int]] = []
+        for score in sorted(levels, reverse=True):
+            if cursor is not None and score > cursor[0]:
+                continue
+            if any(
+                counts.get(shown[0], 0) > _LEVEL_ROWS and len(shown) < len(skills)
+                for shown in levels[score]
+            ):
+                return found, False
+            queries = []
+            for shown in levels[score]:
+                drive = aliased(SkillLearnerRow)
+                query = select(drive.learner_id.label("learner_id")).where(
+                    drive.skill_id == shown[0]
+                )
+                for skill in skills:
+                    if skill == shown[0]:
+                        continue
+                    other = aliased(SkillLearnerRow)
+                    held = (
+                        select(other.learner_id)
+                        .where(other.skill_id == skill, other.learner_id == drive.learner_id)
+                        .exists()
+                    )
+                    query = query.where(held if skill in shown else ~held)
+                if cursor is not None and score == cursor[0]:
+                    query = query.where(drive.learner_id > cursor[1])
+                queries.append(query)
+            merged = (queries[0] if len(queries) == 1 else union_all(*queries)).subquery()
+            page = self.session.scalars(
+                select(merged.c.learner_id).order_by(merged.c.learner_id).limit(limit - len(found))
+            )
+            found.extend((learner, score) for learner in page)
+            if len(found) == limit:
+                break
+        return found, True
 
     def _scores(
         self,
