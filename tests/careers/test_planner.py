@@ -6,11 +6,13 @@ from __future__ import annotations
 import itertools
 import random
 
+import numpy as np
 import pytest
 
 from microcred.careers.catalogue import Entry, hours_of
 from microcred.careers.paths import _ordered
 from microcred.careers.planner import Candidate, cover, harmonic
+from microcred.careers.pruning import SkillIndex, useful
 
 
 def brute_force(gap: set[str], candidates: list[Candidate]) -> float:
@@ -101,3 +103,72 @@ def test_workload_from_ects_or_volume_of_learning(
     definition: dict[str, object], hours: float | None
 ) -> None:
     assert hours_of(definition) == hours
+
+
+def _dominated_by_definition(gap: set[str], candidates: list[Candidate]) -> set[str]:
+    """Who a better-ranked candidate (cost, more gap skills, id) teaches no less than."""
+    cut = {c.id: c.skills & gap for c in candidates}
+
+    def rank(c: Candidate) -> tuple[float, int, str]:
+        return (max(c.cost, 0.0), -len(cut[c.id]), c.id)
+
+    return {
+        c.id
+        for c in candidates
+        if cut[c.id]
+        and any(rank(o) < rank(c) and cut[c.id] <= cut[o.id] for o in candidates if o is not c)
+    }
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_pruning_drops_exactly_the_dominated(seed: int) -> None:
+    rng = random.Random(seed)
+    names = [f"s{i}" for i in range(rng.choice([6, 12, 90]))]  # 90: keys in a wide base
+    gap = set(rng.sample(names, len(names) * 2 // 3))
+    candidates = [
+        Candidate(
+            f"a{j:03d}",
+            frozenset(rng.sample(names, rng.randint(1, 6))),
+            float(rng.choice([-1, 2, 3, 5])),  # ties on purpose; a negative cost counts as 0
+        )
+        for j in range(rng.randint(1, 120))
+    ]
+    index = SkillIndex([c.id for c in candidates], [c.skills for c in candidates])
+    found = useful(index, sorted(gap), np.array([c.cost for c in candidates]))
+    survivors = {index.ids[n] for n in found.numbers.tolist()}
+    touching = {c.id for c in candidates if c.skills & gap}
+    assert found.touching == len(touching)
+    assert survivors == touching - _dominated_by_definition(gap, candidates)
+    for number, taught in zip(found.numbers.tolist(), found.taught, strict=True):
+        assert {found.skills[s] for s in taught.tolist()} == index.skills[number] & gap
+
+
+def test_exact_stays_optimal_where_the_relaxation_is_fractional(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Equal costs make the LP relaxation fractional now and then, so the reduced-cost fixing
+    and the ILP over what is left decide; every answer is checked against brute force."""
+    from microcred.careers import planner
+
+    solved: list[int] = []
+
+    def counted(*args: object, **kwargs: object) -> object:
+        solved.append(1)
+        return real(*args, **kwargs)
+
+    real = planner.milp
+    monkeypatch.setattr(planner, "milp", counted)
+    for seed in range(40):
+        rng = random.Random(100 + seed)
+        names = [f"s{i}" for i in range(9)]
+        candidates = [
+            Candidate(
+                f"a{j}", frozenset(rng.sample(names, rng.randint(2, 3))), float(rng.randint(1, 3))
+            )
+            for j in range(13)
+        ]
+        gap = dict.fromkeys(names, 1.0)
+        result = cover(gap, candidates, method="exact")
+        assert result.method == "exact"
+        assert result.cost == pytest.approx(brute_force(set(gap), candidates))
+    assert solved  # some instance needed the ILP

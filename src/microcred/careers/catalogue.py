@@ -10,7 +10,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from microcred.careers.planner import Candidate
+import numpy as np
+from numpy.typing import NDArray
+
+from microcred.careers.pruning import SkillIndex
 from microcred.skills.alignment import SkillNames
 
 HOURS_PER_ECTS = 25.0
@@ -99,8 +102,10 @@ class Catalogue:
     def __init__(self, entries: Iterable[Entry]) -> None:
         self.entries = list(entries)
         self.by_id = {e.id: e for e in self.entries}
-        self.memo: dict[tuple[str, str | None], list[Candidate]] = {}
-        """What the planner derives from the entries once (candidates per objective)."""
+        self.memo: dict[tuple[str, str | None], NDArray[np.float64]] = {}
+        """What the planner derives from the entries once (costs per objective)."""
+        self.index = SkillIndex([e.id for e in self.entries], [e.skills for e in self.entries])
+        """Which entries teach each skill, as arrays (what a plan prunes with)."""
         self.by_skill: dict[str, list[int]] = {}
         for n, entry in enumerate(self.entries):
             for skill in entry.skills:

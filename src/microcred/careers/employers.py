@@ -251,22 +251,28 @@ class EmployerSearchService:
         taxonomy = self.skills.taxonomy()
         size = max(1, min(limit, MAX_RESULTS))
         hits: list[tuple[Hit, str]] = []
-        offset = 0
+        after: tuple[float, str] | None = None
         while len(hits) < size:
             # A page of the best-evidenced learners at a time; those whose shared credentials
             # are no longer active drop out, and the next page fills their places.
             with self.sessions() as session:
                 repo = EmployersRepository(session)
-                page = repo.rank_learners(wanted, offset=offset, limit=size * 2)
+                page = repo.rank_learners(wanted, after=after, limit=size * 2)
                 rows = repo.shares_of_learners([learner for learner, _ in page], wanted)
             if not page:
                 break
-            offset += len(page)
-            evidence: dict[str, dict[str, set[str]]] = {}
+            after = (page[-1][1], page[-1][0])
+            evidence: dict[str, dict[str, set[str]]] = {learner: {} for learner, _ in page}
             for learner, ref, skill in rows:
-                evidence.setdefault(learner, {}).setdefault(ref, set()).add(skill)
+                evidence[learner].setdefault(ref, set()).add(skill)
+            # Whether each shared credential is still active: one wallet read for the page.
+            held = self.wallet.get_many_by_learner(
+                {learner: list(refs) for learner, refs in evidence.items()}
+            )
             for learner, _score in page:
-                hit = self._hit(employer, learner, evidence.get(learner, {}), wanted, taxonomy)
+                hit = self._hit(
+                    employer, learner, evidence[learner], held[learner], wanted, taxonomy
+                )
                 if hit is not None and len(hits) < size:
                     hits.append((hit, learner))
         hits.sort(key=lambda pair: (-pair[0].score, pair[0].handle))
@@ -285,11 +291,11 @@ class EmployerSearchService:
         employer: EmployerRow,
         learner: str,
         refs: dict[str, set[str]],
+        held: dict[str, WalletItem],
         wanted: dict[str, float],
         taxonomy: Taxonomy,
     ) -> Hit | None:
         # Only what is still active counts: a credential revoked since it was shared drops.
-        held = self.wallet.get_many(learner, list(refs))
         active = {ref: refs[ref] for ref, item in held.items() if item.state == "active"}
         if not active:
             return None

@@ -3,11 +3,15 @@ by prerequisites and EQF level, and what each step covers and was chosen over. P
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+from numpy.typing import NDArray
+
 from microcred.careers.catalogue import Catalogue, Entry
-from microcred.careers.planner import Candidate, Cover, cover
+from microcred.careers.planner import Candidate, Cover, cover_indexed
 
 OBJECTIVES = ("workload", "fewest", "fastest", "cheapest", "in_demand")
 """``workload``: least total learning hours (the plan); the rest are its alternatives."""
@@ -67,9 +71,9 @@ def build_path(
     wanted = [s for s in gap if objective != "in_demand" or s.weight > 1]
     weights = {s.id: s.weight for s in wanted}
     money = currency or catalogue.usual_currency
-    indices = catalogue.touching_indices(weights.keys())
-    every = _candidates(catalogue, objective, money)
-    result: Cover = cover(weights, [every[n] for n in indices], method=method)
+    result: Cover = cover_indexed(
+        weights, catalogue.index, _costs(catalogue, objective, money), method=method
+    )
     by_id = catalogue.by_id
     chosen = _ordered([by_id[i] for i in result.chosen])
     steps = _explained(chosen, wanted, result.considered, catalogue)
@@ -89,13 +93,14 @@ def build_path(
     )
 
 
-def _candidates(catalogue: Catalogue, objective: str, currency: str | None) -> list[Candidate]:
-    """Every entry as a candidate priced for the objective (made once per catalogue)."""
+def _costs(catalogue: Catalogue, objective: str, currency: str | None) -> NDArray[np.float64]:
+    """Every entry's cost for the objective, in the catalogue's order (made once per
+    catalogue)."""
     key = (objective, currency)
     made = catalogue.memo.get(key)
     if made is None:
         cost = _cost_function(objective, catalogue.entries, currency)
-        made = [Candidate(e.id, e.skills, cost(e)) for e in catalogue.entries]
+        made = np.fromiter((cost(e) for e in catalogue.entries), dtype=np.float64)
         catalogue.memo[key] = made
     return made
 
@@ -166,21 +171,27 @@ def _explained(
     left = {s.id: s for s in gap}
     picked = {e.id for e in chosen}
     # Alternatives come from what the solver chose among (a dominated achievement is never a
-    # better alternative than the one dominating it).
-    others = [catalogue.by_id[c.id] for c in considered if c.id not in picked]
+    # better alternative than the one dominating it), found through the skills they teach.
+    teaching: dict[str, list[Entry]] = {}
+    for c in considered:
+        if c.id not in picked:
+            for skill in c.skills:
+                teaching.setdefault(skill, []).append(catalogue.by_id[c.id])
     steps = []
     for entry in chosen:
         covers = tuple(s for s in gap if s.id in left and s.id in entry.skills)
         for s in covers:
             del left[s.id]
-        wanted = {s.id for s in covers}
-        best: tuple[int, float, str, Entry] | None = None
-        for other in others:
-            shared = len(other.skills & wanted)
-            if shared and (best is None or (-shared, other.hours, other.name) < best[:3]):
-                best = (-shared, other.hours, other.name, other)
+        shared: Counter[str] = Counter()
+        for s in covers:
+            shared.update(other.id for other in teaching.get(s.id, ()))
+        best: tuple[int, float, str, str, Entry] | None = None
+        for ident, count in shared.items():
+            other = catalogue.by_id[ident]
+            if best is None or (-count, other.hours, other.name, ident) < best[:4]:
+                best = (-count, other.hours, other.name, ident, other)
         alternative = (
-            Alternative(best[3].name, -best[0], best[3].hours) if best is not None else None
+            Alternative(best[4].name, -best[0], best[4].hours) if best is not None else None
         )
         steps.append(Step(entry, covers, alternative))
     return tuple(steps)

@@ -10,13 +10,24 @@ d being the most gap skills one achievement covers (Chvátal 1979). Pure: no SQL
 from __future__ import annotations
 
 import heapq
+import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp  # type: ignore[import-untyped]
+from numpy.typing import NDArray
+from scipy.optimize import (  # type: ignore[import-untyped]
+    Bounds,
+    LinearConstraint,
+    linprog,
+    milp,
+)
 from scipy.sparse import csc_array  # type: ignore[import-untyped]
+
+from microcred.careers.pruning import SkillIndex, useful
 
 EXACT_MAX_CANDIDATES = 4000
 """Past this many useful achievements the ILP is not tried (see bench/careers_bench.py)."""
@@ -38,9 +49,11 @@ class Cover:
     uncovered: frozenset[str]
     """Gap skills no candidate teaches."""
     method: str
-    """``exact`` (the ILP's optimum) or ``greedy``."""
+    """``exact`` (the ILP's optimum), ``greedy``, or ``incumbent`` (the best cover HiGHS found
+    before its time limit, cheaper than the greedy one but not proven optimal)."""
     bound: float
-    """1.0 for exact; H(d) for greedy: its cost is at most this times the optimum."""
+    """1.0 for exact; else the cost is at most this times the optimum: H(d) for greedy, or the
+    cost over the best lower bound the LP and HiGHS proved, where that is smaller."""
     seconds: float
     considered: tuple[Candidate, ...] = ()
     """The candidates left after cutting and dominance (what the solver chose among)."""
@@ -48,58 +61,6 @@ class Cover:
 
 def harmonic(d: int) -> float:
     return sum(1.0 / k for k in range(1, d + 1)) if d > 0 else 1.0
-
-
-_SUBSETS_UP_TO = 8
-"""Dominance is looked for through the subsets of sets of at most this many skills (2^8)."""
-
-
-def useful(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
-    """Candidates cut to the universe, less the dominated: a candidate is dropped when another
-    teaches the same skills or more for no more cost (some optimum never needs it, so the
-    ILP's answer is unchanged and the greedy one no worse).
-
-    Sets are bit masks over the universe here: this runs over every achievement touching the
-    gap, and integer masks hash and compare far faster than sets of strings."""
-    skills = sorted(universe)
-    bit = {skill: 1 << n for n, skill in enumerate(skills)}
-    first: dict[int, tuple[float, str, Candidate]] = {}
-    for candidate in candidates:
-        mask = 0
-        for skill in candidate.skills:
-            mask |= bit.get(skill, 0)
-        if not mask:
-            continue
-        key = (max(candidate.cost, 0.0), candidate.id, candidate)
-        held = first.get(mask)
-        if held is None or key[:2] < held[:2]:
-            first[mask] = key
-    # The cheapest candidate teaching at least each small set: enumerate every candidate's
-    # submasks (a course teaches a handful of gap skills; larger sets are kept unexamined).
-    cheapest: dict[int, tuple[float, int, str]] = {}
-    for mask, (cost, ident, _candidate) in first.items():
-        size = mask.bit_count()
-        if size > _SUBSETS_UP_TO:
-            continue
-        rank = (cost, -size, ident)
-        sub = mask
-        while sub:
-            found = cheapest.get(sub)
-            if found is None or rank < found:
-                cheapest[sub] = rank
-            sub = (sub - 1) & mask
-    survivors: list[Candidate] = []
-    for mask, (cost, ident, candidate) in first.items():
-        found = cheapest.get(mask)
-        if found is not None and found[2] != ident:
-            continue
-        cut = frozenset(skill for skill in skills if bit[skill] & mask)
-        survivors.append(
-            candidate
-            if cut == candidate.skills and cost == candidate.cost
-            else Candidate(ident, cut, cost)
-        )
-    return sorted(survivors, key=lambda c: c.id)
 
 
 def greedy(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Candidate]:
@@ -123,33 +84,94 @@ def greedy(candidates: Sequence[Candidate], universe: frozenset[str]) -> list[Ca
     return chosen
 
 
+def _without_redundant(chosen: list[Candidate]) -> list[Candidate]:
+    """Drop any choice the others make redundant, dearest first (never raises the cost)."""
+    for candidate in sorted(chosen, key=lambda c: -c.cost):
+        rest = [c for c in chosen if c is not candidate]
+        if rest and candidate.skills <= frozenset().union(*(c.skills for c in rest)):
+            chosen = rest
+    return chosen
+
+
+@dataclass(frozen=True)
+class _Solved:
+    chosen: list[int]
+    proven: bool
+    lower: float
+    """A lower bound on the optimum's cost."""
+
+
+_QUICKER: dict[str, object] = {"mip_heuristic_run_feasibility_jump": False}
+"""HiGHS's feasibility-jump heuristic costs ~7 ms a call whatever the size (scipy 1.17's HiGHS)
+and finds nothing here the incumbent does not. ``milp`` hands options it does not list to HiGHS
+verbatim, with a warning; a HiGHS without the option refuses it, and then it is left out."""
+
+
+def _milp(costs: NDArray[np.float64], matrix: csc_array, time_limit: float) -> Any:
+    global _QUICKER
+    options = {"time_limit": time_limit, "presolve": True, "mip_rel_gap": 0.0}
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Unrecognized options", RuntimeWarning)
+            return milp(
+                costs,
+                constraints=LinearConstraint(matrix, lb=np.ones(matrix.shape[0]), ub=np.inf),
+                integrality=np.ones(len(costs)),
+                bounds=Bounds(0, 1),
+                options={**options, **_QUICKER},
+            )
+    except (AttributeError, ValueError, TypeError):
+        if not _QUICKER:
+            raise
+        _QUICKER = {}
+        return _milp(costs, matrix, time_limit)
+
+
 def exact(
-    candidates: Sequence[Candidate], universe: frozenset[str], *, time_limit: float
-) -> list[Candidate] | None:
-    """The optimum by integer programming, or None if HiGHS did not prove it in time."""
-    skills = sorted(universe)
-    row = {skill: i for i, skill in enumerate(skills)}
-    rows: list[int] = []
-    cols: list[int] = []
-    for j, candidate in enumerate(candidates):
-        for skill in candidate.skills:
-            rows.append(row[skill])
-            cols.append(j)
-    matrix = csc_array(
-        (np.ones(len(rows)), (np.array(rows), np.array(cols))),
-        shape=(len(skills), len(candidates)),
-    )
-    costs = np.array([c.cost for c in candidates], dtype=np.float64)
-    result = milp(
-        costs,
-        constraints=LinearConstraint(matrix, lb=np.ones(len(skills)), ub=np.inf),
-        integrality=np.ones(len(candidates)),
-        bounds=Bounds(0, 1),
-        options={"time_limit": time_limit, "presolve": True},
-    )
-    if result.status != 0 or result.x is None:
+    costs: NDArray[np.float64],
+    matrix: csc_array,
+    incumbent: list[int],
+    *,
+    time_limit: float,
+) -> _Solved | None:
+    """The optimum of min costs.x, matrix.x >= 1, x binary (``matrix``: skills x candidates),
+    given a feasible ``incumbent`` (candidate columns). None if HiGHS failed.
+
+    1. The LP relaxation: when its answer is whole, it is the optimum.
+    2. Reduced-cost fixing: for any y >= 0, y.1 + sum(min(0, d)) with d = costs - A'y is a lower
+       bound on every cover, and taking candidate j costs at least that plus max(0, d_j); a
+       candidate whose bound exceeds the incumbent's cost is in no better cover.
+    3. The ILP over the candidates left, with a time limit; the better of its answer and the
+       incumbent. Unproven in time: the best found and the best lower bound."""
+    ones = np.ones(matrix.shape[0])
+    relaxed = linprog(costs, A_ub=-matrix, b_ub=-ones, bounds=(0, 1), method="highs")
+    if relaxed.status != 0 or relaxed.x is None:
         return None
-    return [c for c, x in zip(candidates, result.x, strict=True) if x > 0.5]
+    x = np.asarray(relaxed.x)
+    if np.all(np.minimum(x, 1 - x) < 1e-9):
+        return _Solved(np.flatnonzero(x > 0.5).tolist(), True, float(relaxed.fun))
+    upper = float(costs[incumbent].sum())
+    slack = 1e-9 * max(1.0, abs(upper))
+    y = np.maximum(-np.asarray(relaxed.ineqlin.marginals), 0.0)
+    reduced = costs - matrix.T @ y
+    lower = float(y.sum() + np.minimum(reduced, 0.0).sum())
+    if lower >= upper - slack:
+        return _Solved(incumbent, True, lower)
+    kept = np.flatnonzero(lower + np.maximum(reduced, 0.0) <= upper + slack)
+    sub = matrix[:, kept]
+    if np.any(sub.sum(axis=1) == 0):  # no cover cheaper than the incumbent exists
+        return _Solved(incumbent, True, lower)
+    result = _milp(costs[kept], sub, time_limit)
+    found: list[int] | None = None
+    if result.x is not None:
+        found = kept[np.asarray(result.x) > 0.5].tolist()
+    better = found if found is not None and costs[found].sum() < upper else incumbent
+    if result.status == 0:
+        return _Solved(better, True, min(upper, float(result.fun)))
+    bound = getattr(result, "mip_dual_bound", None)
+    if isinstance(bound, float) and math.isfinite(bound):
+        lower = max(lower, bound)
+    return _Solved(better, False, lower)
 
 
 def cover(
@@ -162,29 +184,64 @@ def cover(
 ) -> Cover:
     """The cheapest set of candidates covering every gap skill some candidate teaches.
     ``method``: ``auto`` (exact up to ``exact_max`` candidates), ``exact`` or ``greedy``."""
+    index = SkillIndex([c.id for c in candidates], [c.skills for c in candidates])
+    costs = np.array([c.cost for c in candidates], dtype=np.float64)
+    return cover_indexed(
+        gap, index, costs, exact_max=exact_max, time_limit=time_limit, method=method
+    )
+
+
+def cover_indexed(
+    gap: Mapping[str, float],
+    index: SkillIndex,
+    costs: NDArray[np.float64],
+    *,
+    exact_max: int = EXACT_MAX_CANDIDATES,
+    time_limit: float = EXACT_TIME_LIMIT,
+    method: str = "auto",
+) -> Cover:
+    """``cover`` over a catalogue's index (``costs`` per candidate, in the index's order)."""
     started = time.perf_counter()
     universe = frozenset(gap)
-    pool = useful(candidates, universe)
-    teachable = frozenset().union(*(c.skills for c in pool)) if pool else frozenset()
-    chosen: list[Candidate] | None = None
-    used = "greedy"
+    found = useful(index, list(gap), costs)
+    names = found.skills
+    pool = [
+        Candidate(
+            index.ids[number],
+            frozenset(names[s] for s in taught.tolist()),
+            max(float(costs[number]), 0.0),
+        )
+        for number, taught in zip(found.numbers.tolist(), found.taught, strict=True)
+    ]
+    teachable = frozenset(names)
+    picked = _without_redundant(greedy(pool, teachable))
+    used, bound = "greedy", harmonic(max((len(c.skills) for c in pool), default=0))
     if pool and method != "greedy" and (method == "exact" or len(pool) <= exact_max):
-        chosen = exact(pool, teachable, time_limit=time_limit)
-        used = "exact" if chosen is not None else "greedy"
-    if chosen is None:
-        chosen = greedy(pool, teachable)
-        # Drop any choice the later ones made redundant (never raises the cost).
-        for candidate in sorted(chosen, key=lambda c: -c.cost):
-            rest = [c for c in chosen if c is not candidate]
-            if rest and candidate.skills <= frozenset().union(*(c.skills for c in rest)):
-                chosen = rest
-    widest = max((len(c.skills) for c in pool), default=0)
+        column = {c.id: j for j, c in enumerate(pool)}
+        starts = np.zeros(len(pool) + 1, dtype=np.int64)
+        np.cumsum([len(t) for t in found.taught], out=starts[1:])
+        matrix = csc_array(
+            (np.ones(int(starts[-1])), np.concatenate(found.taught), starts),
+            shape=(len(names), len(pool)),
+        )
+        pool_costs = np.array([c.cost for c in pool], dtype=np.float64)
+        solved = exact(pool_costs, matrix, [column[c.id] for c in picked], time_limit=time_limit)
+        if solved is not None:
+            best = [pool[j] for j in solved.chosen]
+            cost = sum(c.cost for c in best)
+            if solved.proven:
+                picked, used, bound = best, "exact", 1.0
+            else:
+                if cost < sum(c.cost for c in picked):
+                    picked, used = best, "incumbent"
+                if solved.lower > 0:
+                    bound = min(bound, sum(c.cost for c in picked) / solved.lower)
     return Cover(
-        chosen=tuple(c.id for c in chosen),
-        cost=sum(c.cost for c in chosen),
+        chosen=tuple(c.id for c in picked),
+        cost=sum(c.cost for c in picked),
         uncovered=universe - teachable,
         method=used,
-        bound=1.0 if used == "exact" else harmonic(widest),
+        bound=bound,
         seconds=time.perf_counter() - started,
         considered=tuple(pool),
     )

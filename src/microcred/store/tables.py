@@ -953,6 +953,31 @@ class SkillShareRow(Base):
     shared_at: Mapped[datetime]
 
 
+class SkillLearnerRow(Base):
+    """One row per learner and skill that some credential she shared shows: what the
+    employers' search ranks by, so a search reads one row per learner and skill instead of
+    de-duplicating shares. Kept beside ``skill_shares`` by the careers repository in the same
+    transaction (share, withdraw, the learner's deletion). ``credentials``: how many shared
+    credentials show the skill."""
+
+    __tablename__ = "skill_learners"
+    __table_args__ = (Index("ix_skill_learners_learner_skill", "learner_id", "skill_id"),)
+
+    skill_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    learner_id: Mapped[str] = mapped_column(ForeignKey("learners.id"), primary_key=True)
+    credentials: Mapped[int]
+
+
+class SkillLearnerCountRow(Base):
+    """How many learners show each skill in ``skill_learners``: the search reads the rarest
+    searched skills first. Only an ordering hint: no answer depends on it being exact."""
+
+    __tablename__ = "skill_learner_counts"
+
+    skill_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    learners: Mapped[int]
+
+
 class EmployerSearchRow(Base):
     """A search an employer made (rate limits count these; learners see those that found
     them through ``employer_hits``)."""

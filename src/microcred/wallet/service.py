@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -142,6 +142,29 @@ class WalletService:
             held = set(repo.held_among(learner_id, rest))
             for ref, row in repo.credentials([ref for ref in rest if ref in held]).items():
                 found[ref] = self._ours(row, now)
+        return found
+
+    def get_many_by_learner(
+        self, refs: Mapping[str, Sequence[str]]
+    ) -> dict[str, dict[str, WalletItem]]:
+        """:meth:`get_many` for several learners at once (learner -> refs), in one session and
+        one query per kind for all of them (the employers' search checks a page this way)."""
+        found: dict[str, dict[str, WalletItem]] = {learner: {} for learner in refs}
+        with self.sessions() as session:
+            repo = WalletRepository(session)
+            now = self.clock()
+            wanted = {ref: learner for learner, own in refs.items() for ref in own}
+            for ref, row in repo.items(list(wanted)).items():
+                if row.learner_id == wanted[ref]:
+                    found[row.learner_id][ref] = self._imported(row, now)
+            held = [
+                (learner, ref)
+                for learner, own in refs.items()
+                for ref in repo.held_among(learner, [r for r in own if r not in found[learner]])
+            ]
+            rows = repo.credentials(sorted({ref for _learner, ref in held}))
+            for learner, ref in held:
+                found[learner][ref] = self._ours(rows[ref], now)
         return found
 
     def timeline(self, learner_id: str, *, limit: int = 200) -> list[WalletItem]:
