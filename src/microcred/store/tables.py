@@ -133,6 +133,9 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The staff user who made it (None: made by the operator or with another key); revoked when
+    # that person is removed from the staff. Not a foreign key: the person's row goes, this stays.
+    created_by: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
 
 
 class StaffUserRow(Base):
