@@ -173,6 +173,9 @@ class AchievementRow(Base):
     validity_months: Mapped[int | None]
     image: Mapped[bytes | None]
     image_media_type: Mapped[str | None] = mapped_column(String(40))
+    # The badge designer's parameters when ``image`` was drawn from them (None: uploaded or the
+    # default badge); only so the editor can reopen the design, the image is what is served.
+    badge_design: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
