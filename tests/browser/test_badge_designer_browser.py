@@ -176,3 +176,63 @@ def test_an_owner_removes_a_staff_member_whose_session_dies(
     assert ines.url.startswith(f"{server.url}/console/sign-in")
     owner.close()
     removed.close()
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es"])
+def test_an_issuer_picks_a_skill_from_the_taxonomy_with_the_keyboard(
+    browser: Any, server: Server, language: str, width: int
+) -> None:
+    words = i18n.translations(language).gettext
+    context = browser.new_context(
+        locale=LOCALES[language], viewport={"width": width, "height": 900}
+    )
+    page = context.new_page()
+    sign_in(page, server)
+    page.goto(f"{server.url}/console/achievements/{server.achievement_id}")
+    label = page.locator("#alignment_name_1")  # the first empty row
+    assert label.get_attribute("role") == "combobox"
+    assert label.get_attribute("aria-expanded") == "false"
+    assert label.get_attribute("aria-controls") == "skill-suggestions"
+    label.focus()
+    page.keyboard.type("tablea")
+    options = page.locator('#skill-suggestions [role="option"]')
+    # The first search loads the bundled O*NET taxonomy into the database: allow it time.
+    expect(options.first).to_be_visible(timeout=60_000)
+    assert label.get_attribute("aria-expanded") == "true"
+    expect(page.locator("#skill-status")).to_contain_text(
+        words("%(count)s skills found; up and down arrows to choose, Enter to pick.").split(" ")[1]
+    )
+    look(page, width, f"skills-open-{language}-{width}")
+    page.keyboard.press("ArrowDown")
+    assert label.get_attribute("aria-activedescendant") == "skill-option-0"
+    assert options.first.get_attribute("aria-selected") == "true"
+    picked = options.first.get_attribute("data-id")
+    page.keyboard.press("Enter")  # picks; the form is not sent
+    assert page.url.endswith(server.achievement_id)
+    assert label.get_attribute("aria-expanded") == "false"
+    assert page.input_value("#alignment_name_1") == "Tableau"
+    assert page.input_value("#alignment_framework_1") == "O*NET"
+    assert page.input_value("#alignment_code_1") == picked == "onet:tableau"
+    expect(page.locator("#skill-status")).to_contain_text("Tableau")
+    # Escape closes a list without picking.
+    page.fill("#alignment_name_2", "")
+    page.focus("#alignment_name_2")
+    page.keyboard.type("pyth")
+    expect(options.first).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#skill-suggestions")).to_be_hidden()
+    assert page.input_value("#alignment_framework_2") == ""
+    page.fill("#alignment_name_2", "")
+    page.fill("#alignment_url_1", "https://alpha.example/skills/tableau")
+    page.click("button.primary")
+    page.wait_for_selector(".notice")
+    row = server.runtime.achievements.get(SYSTEM, server.issuer_id, server.achievement_id)
+    assert row.definition["alignment"][1] == {
+        "type": ["Alignment"],
+        "targetName": "Tableau",
+        "targetUrl": "https://alpha.example/skills/tableau",
+        "targetFramework": "O*NET",
+        "targetCode": "onet:tableau",
+    }
+    context.close()

@@ -386,7 +386,7 @@ def values_from_form(form: FormData) -> Values:
     for i in range(MAX_ALIGNMENTS):
         row = {
             k: str(form.get(f"alignment_{k}_{i}") or "").strip()
-            for k in ("name", "url", "framework")
+            for k in ("name", "url", "framework", "code")
         }
         alignments.append(row)
     badge = {key: str(form.get(name) or "")[:200] for key, name in DESIGN_INPUTS.items()}
@@ -432,6 +432,7 @@ def values_from_definition(row: AchievementRow) -> Values:
             "name": str(a.get("targetName") or ""),
             "url": str(a.get("targetUrl") or ""),
             "framework": str(a.get("targetFramework") or ""),
+            "code": str(a.get("targetCode") or ""),
         }
         for a in d.get("alignment") or []
         if isinstance(a, dict)
@@ -478,6 +479,7 @@ def definition_from(values: Values, existing: dict[str, Any]) -> tuple[dict[str,
             "targetName": a["name"],
             "targetUrl": a["url"],
             **({"targetFramework": a["framework"]} if a["framework"] else {}),
+            **({"targetCode": a["code"]} if a.get("code") else {}),
         }
         for a in values.alignments
         if any(a.values())
@@ -539,7 +541,9 @@ def field_error(error: MicrocredError) -> FieldError:
         target = DESIGN_INPUTS.get(path.removeprefix("badge."), "")
     match = re.match(r"alignment\[(\d+)\]\.(\w+)", path)
     if match:
-        kind = {"targetUrl": "url", "targetFramework": "framework"}.get(match.group(2), "name")
+        kind = {"targetUrl": "url", "targetFramework": "framework", "targetCode": "code"}.get(
+            match.group(2), "name"
+        )
         target = f"alignment_{kind}_{match.group(1)}"
     message = error.message.removeprefix(f"{path}: ") if path else error.message
     return FieldError(target, path or "", message, error.expected, error.found)
