@@ -45,6 +45,7 @@ def test_an_issuer_designs_a_badge_with_the_keyboard_and_sees_it_live(
     page.goto(f"{server.url}/console/achievements/{server.achievement_id}")
     assert page.inner_text("#designer-h") == words("Badge designer")
     assert page.inner_text("#badge_shape legend") == words("Shape")
+    assert page.locator("#preview-badge").count() == 0  # live instead; Enter saves
     first = page.get_attribute("#badge-design-preview", "src")
     assert first
     assert "shape=circle" in first

@@ -1,6 +1,7 @@
 // The badge designer's live preview: as the issuer changes a parameter, the preview image is
 // drawn again by the server (the same drawing that is stored), and "Design a badge here" is
-// chosen. Without this script the form's "Preview the badge" button does the same by a post.
+// chosen. Without this script the form's "Preview the badge" button does the same by a post;
+// with it the button goes, so Enter in a field saves (the first submit button is the default).
 (function () {
   "use strict";
 
@@ -18,6 +19,8 @@
     icon: "badge_icon",
   };
   let image = document.getElementById("badge-design-preview");
+  const button = document.getElementById("preview-badge");
+  if (button) { button.remove(); }
   let timer = null;
 
   function address() {
