@@ -309,3 +309,28 @@ def test_an_upload_still_works_beside_the_designer(
     assert row.badge_design is None
     assert row.image is not None
     assert b"<script" not in row.image
+
+
+# ---- the API ---------------------------------------------------------------------------------
+
+
+def test_the_api_draws_a_design_and_names_a_bad_parameter(
+    client: TestClient, runtime: Runtime, issuer: IssuerFixture, other_issuer: IssuerFixture
+) -> None:
+    row = runtime.achievements.create(SYSTEM, issuer.id, SIMPLE_ACHIEVEMENT)
+    path = f"/api/v1/issuers/{issuer.id}/achievements/{row.id}/image/design"
+    body = {"shape": "hexagon", "background": "#0E7490", "textColour": "#ffffff", "line1": "API"}
+    answer = client.put(path, json=body, headers=issuer.headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["version"] == 2
+    stored = runtime.achievements.get(SYSTEM, issuer.id, row.id)
+    assert stored.badge_design is not None
+    assert stored.badge_design["background"] == "#0e7490"
+    assert stored.image == render_svg(parse_design(stored.badge_design))
+    bad = client.put(path, json={**body, "icon": "skull"}, headers=issuer.headers)
+    assert bad.status_code == 422
+    assert "icon" in bad.text
+    extra = client.put(path, json={**body, "onload": "x"}, headers=issuer.headers)
+    assert extra.status_code == 422
+    elsewhere = client.put(path, json=body, headers=other_issuer.headers)
+    assert elsewhere.status_code == 404
