@@ -60,6 +60,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/employer_search_bench.py
 	$(BIN)/python bench/employer_presentations_bench.py
 	$(BIN)/python bench/load_bench.py
+	$(BIN)/python bench/badge_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

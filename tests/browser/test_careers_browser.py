@@ -72,8 +72,9 @@ def test_the_achievement_editor_suggests_skills(browser: Any, server: Server) ->
     sign_in(page, server)
     page.goto(f"{server.url}/console/achievements/new")
     page.fill("[name=alignment_name_0]", "Tablea")
-    page.wait_for_selector('#skill-suggestions option[value="Tableau"]', state="attached")
-    page.fill("[name=alignment_name_0]", "Tableau")
+    page.wait_for_selector('#skill-suggestions [role="option"][data-id="onet:tableau"]')
+    page.click('#skill-suggestions [role="option"][data-id="onet:tableau"]')
+    assert page.input_value("[name=alignment_name_0]") == "Tableau"
     assert page.input_value("[name=alignment_framework_0]") == "O*NET"
     look(page, 1280, "careers-editor-suggestions")
     context.close()

@@ -9,7 +9,7 @@ from microcred.errors import InputError, NotFoundError, PermissionDeniedError, s
 
 Role = Literal["owner", "issuer", "viewer"]
 ROLES: tuple[Role, ...] = ("owner", "issuer", "viewer")
-_RANK = {"viewer": 0, "issuer": 1, "owner": 2}
+RANK: dict[str, int] = {"viewer": 0, "issuer": 1, "owner": 2}
 
 
 def parse_role(value: str) -> Role:
@@ -21,11 +21,14 @@ def parse_role(value: str) -> Role:
 
 @dataclass(frozen=True)
 class Actor:
-    """``name`` goes into the audit log: ``api-key:<prefix>``, ``staff:<email>``, ``system``."""
+    """``name`` goes into the audit log: ``api-key:<prefix>``, ``staff:<email>``, ``system``.
+    ``user_id`` is the staff user's id when a person signed in to the console acts (so what
+    they create, such as API keys, can be tied to them and revoked with them)."""
 
     issuer_id: str | None
     name: str
     role: Role
+    user_id: str | None = None
 
     def require(self, issuer_id: str, role: Role) -> None:
         """Refuse unless the actor acts for ``issuer_id`` with at least ``role``.
@@ -34,7 +37,7 @@ class Actor:
         """
         if self.issuer_id is not None and self.issuer_id != issuer_id:
             raise NotFoundError("no such issuer", found=issuer_id)
-        if _RANK[self.role] < _RANK[role]:
+        if RANK[self.role] < RANK[role]:
             raise PermissionDeniedError(
                 f"this needs the {role} role", expected=role, found=self.role
             )

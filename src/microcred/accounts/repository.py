@@ -38,6 +38,10 @@ class StaffRepository(Repository):
         failure (or both clear the count) from one read."""
         return self.session.get(StaffUserRow, user_id, with_for_update=True)
 
+    def delete(self, row: StaffUserRow) -> None:
+        self.session.delete(row)
+        self.session.flush()
+
     def for_issuer(self, issuer_id: str) -> list[StaffUserRow]:
         return list(
             self.session.scalars(
@@ -69,6 +73,13 @@ class StaffSessionRepository(Repository):
 
     def remove(self, id_hash: str) -> None:
         self.session.execute(delete(StaffSessionRow).where(StaffSessionRow.id_hash == id_hash))
+
+    def remove_all_of(self, user_id: str) -> int:
+        """End every session of this user; how many there were (expired ones included)."""
+        ended = self.session.execute(
+            delete(StaffSessionRow).where(StaffSessionRow.user_id == user_id)
+        )
+        return _rowcount(ended)
 
     # ---- failed sign-ins ----------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.accounts.actor import Actor, Role, parse_role
+from microcred.accounts.actor import RANK, Actor, Role, parse_role
 from microcred.accounts.repository import StaffRepository, StaffSessionRepository
 from microcred.audit.repository import record_audit
 from microcred.errors import (
@@ -36,10 +36,10 @@ from microcred.errors import (
     SignInError,
     short,
 )
-from microcred.issuers.repository import IssuerRepository
+from microcred.issuers.repository import ApiKeyRepository, IssuerRepository
 from microcred.model import normalize_email
 from microcred.store.db import transaction
-from microcred.store.tables import StaffUserRow
+from microcred.store.tables import ApiKeyRow, StaffUserRow
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -183,22 +183,19 @@ class StaffService:
 
     def set_role(self, actor: Actor, issuer_id: str, user_id: str, role: str) -> StaffUserRow:
         """Give a staff user of this issuer another role. The issuer keeps at least one owner.
-        Signed-in sessions act with the new role from their next request (it is read live)."""
+        Signed-in sessions act with the new role from their next request (it is read live); API
+        keys the person made with a role above the new one are revoked, so a demoted person
+        keeps no way in with their old rights."""
         actor.require(issuer_id, "owner")
         new_role = parse_role(role)
         with transaction(self.sessions) as session:
             staff = StaffRepository(session)
-            row = staff.lock(user_id)
-            if row is None or row.issuer_id != issuer_id:
-                raise NotFoundError("no such staff user", found=short(user_id))
+            row = _member(staff, issuer_id, user_id)
             if row.role == "owner" and new_role != "owner":
-                owners = [u for u in staff.for_issuer(issuer_id) if u.role == "owner"]
-                if len(owners) <= 1:
-                    raise ConflictError(
-                        "the issuer needs at least one owner",
-                        expected="another owner first",
-                        found=f"{row.email} is the only owner",
-                    )
+                _keep_an_owner(staff, issuer_id, row, "demoted")
+            now = self.clock()
+            keys = _revoke_keys(session, actor, issuer_id, row.id, now, above=new_role)
+            revoked = [key.prefix for key in keys]
             old, row.role = row.role, new_role
             record_audit(
                 session,
@@ -206,12 +203,48 @@ class StaffService:
                 "staff.role_changed",
                 f"staff:{row.email}",
                 issuer_id=issuer_id,
-                at=self.clock(),
-                details={"from": old, "to": new_role},
+                at=now,
+                details={"from": old, "to": new_role, "revoked_api_keys": revoked},
             )
             session.flush()
             session.expunge(row)
         return row
+
+    def remove(self, actor: Actor, issuer_id: str, user_id: str) -> StaffUserRow:
+        """Take a person off this issuer's staff, at once: their console sessions end and the
+        API keys they made are revoked, in the same transaction. The last owner stays."""
+        actor.require(issuer_id, "owner")
+        with transaction(self.sessions) as session:
+            staff = StaffRepository(session)
+            row = _member(staff, issuer_id, user_id)
+            if row.role == "owner":
+                _keep_an_owner(staff, issuer_id, row, "removed")
+            now = self.clock()
+            revoked = [key.prefix for key in _revoke_keys(session, actor, issuer_id, row.id, now)]
+            ended = StaffSessionRepository(session).remove_all_of(row.id)
+            staff.delete(row)
+            record_audit(
+                session,
+                actor.name,
+                "staff.removed",
+                f"staff:{row.email}",
+                issuer_id=issuer_id,
+                at=now,
+                details={
+                    "name": row.name,
+                    "role": row.role,
+                    "sessions_ended": ended,
+                    "revoked_api_keys": revoked,
+                },
+            )
+            session.expunge(row)
+        return row
+
+    def keys_made_by(self, actor: Actor, issuer_id: str, user_id: str) -> list[ApiKeyRow]:
+        """The live API keys this staff user made (what removing them would revoke)."""
+        actor.require(issuer_id, "owner")
+        with self.sessions() as session:
+            return ApiKeyRepository(session).live_of_creator(issuer_id, user_id)
 
     def list(self, actor: Actor, issuer_id: str) -> list[StaffUserRow]:
         actor.require(issuer_id, "owner")
@@ -220,7 +253,60 @@ class StaffService:
 
 
 def actor_for(user: StaffUserRow) -> Actor:
-    return Actor(issuer_id=user.issuer_id, name=f"staff:{user.email}", role=parse_role(user.role))
+    return Actor(
+        issuer_id=user.issuer_id,
+        name=f"staff:{user.email}",
+        role=parse_role(user.role),
+        user_id=user.id,
+    )
+
+
+def _member(staff: StaffRepository, issuer_id: str, user_id: str) -> StaffUserRow:
+    """The staff user, row-locked, if they belong to this issuer (else not found)."""
+    row = staff.lock(user_id)
+    if row is None or row.issuer_id != issuer_id:
+        raise NotFoundError("no such staff user", found=short(user_id))
+    return row
+
+
+def _keep_an_owner(staff: StaffRepository, issuer_id: str, row: StaffUserRow, verb: str) -> None:
+    owners = [u for u in staff.for_issuer(issuer_id) if u.role == "owner"]
+    if len(owners) <= 1:
+        raise ConflictError(
+            f"the issuer needs at least one owner, so its only owner cannot be {verb}",
+            expected="another owner first",
+            found=f"{row.email} is the only owner",
+        )
+
+
+def _revoke_keys(
+    session: Session,
+    actor: Actor,
+    issuer_id: str,
+    user_id: str,
+    now: datetime,
+    *,
+    above: Role | None = None,
+) -> list[ApiKeyRow]:
+    """Revoke the live keys this person made (only those with a role above ``above`` when it
+    is given) and return them, each audited as revoked."""
+    keys = [
+        key
+        for key in ApiKeyRepository(session).live_of_creator(issuer_id, user_id)
+        if above is None or RANK.get(key.role, 2) > RANK[above]
+    ]
+    for key in keys:
+        key.revoked_at = now
+        record_audit(
+            session,
+            actor.name,
+            "apikey.revoked",
+            f"api-key:{key.prefix}",
+            issuer_id=issuer_id,
+            at=now,
+            details={"reason": "maker removed" if above is None else "maker demoted"},
+        )
+    return keys
 
 
 def check_password(password: str) -> None:

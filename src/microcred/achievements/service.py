@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.accounts.actor import Actor
+from microcred.achievements.designer import BadgeDesign, render_svg
 from microcred.achievements.images import check_badge_image
 from microcred.achievements.repository import AchievementName, AchievementRepository
 from microcred.audit.repository import record_audit
@@ -33,6 +34,19 @@ class Unchanged:
 
 UNCHANGED = Unchanged()
 _SERVER_FIELDS = ("id", "image", "creator")
+
+
+def _designed(image: bytes | None, design: BadgeDesign | None) -> bytes | None:
+    """The image to store: the upload, or the design drawn (never both)."""
+    if design is None:
+        return image
+    if image is not None:
+        raise InputError(
+            "either upload a badge image or design one, not both",
+            expected="an image file or a design",
+            found="both",
+        )
+    return render_svg(design)
 
 
 def check_validity_months(value: Any) -> int | None:
@@ -95,14 +109,17 @@ class AchievementService:
         *,
         validity_months: int | None = None,
         image: bytes | None = None,
+        design: BadgeDesign | None = None,
         session: Session | None = None,
     ) -> AchievementRow:
         """``session``: the caller's unit of work to add it in (a pathway's micro-degree is
-        saved with its pathway), else one of its own."""
+        saved with its pathway), else one of its own. ``design``: draw the badge image with
+        the badge designer (instead of an uploaded ``image``)."""
         actor.require(issuer_id, "issuer")
         achievement_id = str(uuid.uuid4())
         definition, name = self._definition(achievement_id, data)
         months = check_validity_months(validity_months)
+        image = _designed(image, design)
         stored_image, media_type = check_badge_image(image) if image else (None, None)
         now = self.clock()
         row = AchievementRow(
@@ -113,6 +130,7 @@ class AchievementService:
             validity_months=months,
             image=stored_image,
             image_media_type=media_type,
+            badge_design=design.to_json() if design else None,
             version=1,
             archived=False,
             created_at=now,
@@ -146,9 +164,11 @@ class AchievementService:
         data: Mapping[str, Any] | None = None,
         validity_months: int | Unchanged | None = UNCHANGED,
         image: bytes | None = None,
+        design: BadgeDesign | None = None,
         archived: bool | None = None,
     ) -> AchievementRow:
-        """Change the definition, validity rule, image or archived flag; bumps ``version``."""
+        """Change the definition, validity rule, image (uploaded, or drawn from ``design``) or
+        archived flag; bumps ``version`` when anything changed."""
         actor.require(issuer_id, "issuer")
         now = self.clock()
         with transaction(self.sessions) as session:
@@ -160,9 +180,13 @@ class AchievementService:
             if not isinstance(validity_months, Unchanged):
                 row.validity_months = check_validity_months(validity_months)
                 changed.append("validityMonths")
-            if image is not None:
-                row.image, row.image_media_type = check_badge_image(image)
-                changed.append("image")
+            drawn = _designed(image, design)
+            if drawn is not None:
+                stored, media_type = check_badge_image(drawn)
+                if stored != row.image or media_type != row.image_media_type:
+                    row.image, row.image_media_type = stored, media_type
+                    changed.append("image")
+                row.badge_design = design.to_json() if design else None
             if archived is not None:
                 row.archived = archived
                 changed.append("archived")

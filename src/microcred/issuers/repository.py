@@ -119,6 +119,18 @@ class ApiKeyRepository(Repository):
             )
         )
 
+    def live_of_creator(self, issuer_id: str, user_id: str) -> list[ApiKeyRow]:
+        """The unrevoked keys of this issuer that this staff user made."""
+        return list(
+            self.session.scalars(
+                select(ApiKeyRow).where(
+                    ApiKeyRow.issuer_id == issuer_id,
+                    ApiKeyRow.created_by == user_id,
+                    ApiKeyRow.revoked_at.is_(None),
+                )
+            )
+        )
+
     def mark_used(self, key_id: str, at: datetime) -> None:
         self.session.execute(
             update(ApiKeyRow).where(ApiKeyRow.id == key_id).values(last_used_at=at)

@@ -385,6 +385,7 @@ class IssuerService:
             prefix=prefix,
             secret_hash=_hash_secret(secret),
             created_at=now,
+            created_by=actor.user_id,
         )
         with transaction(self.sessions) as session:
             self._get(session, issuer_id)

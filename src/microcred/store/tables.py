@@ -133,6 +133,9 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # The staff user who made it (None: made by the operator or with another key); revoked when
+    # that person is removed from the staff. Not a foreign key: the person's row goes, this stays.
+    created_by: Mapped[str | None] = mapped_column(String(36), index=True, default=None)
 
 
 class StaffUserRow(Base):
@@ -170,6 +173,9 @@ class AchievementRow(Base):
     validity_months: Mapped[int | None]
     image: Mapped[bytes | None]
     image_media_type: Mapped[str | None] = mapped_column(String(40))
+    # The badge designer's parameters when ``image`` was drawn from them (None: uploaded or the
+    # default badge); only so the editor can reopen the design, the image is what is served.
+    badge_design: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]

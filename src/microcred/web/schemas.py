@@ -134,6 +134,18 @@ class AchievementOut(Schema):
     updated_at: datetime
 
 
+class BadgeDesignIn(Body):
+    """The badge designer's parameters (``achievements.designer``): the server draws the SVG."""
+
+    shape: str = Field(default="circle", max_length=20)
+    background: str = Field(default="#1d4ed8", max_length=20)
+    border: str = Field(default="#f59e0b", max_length=20)
+    text_colour: str = Field(default="#ffffff", max_length=20)
+    line1: str = Field(default="", max_length=200)
+    line2: str = Field(default="", max_length=200)
+    icon: str = Field(default="", max_length=20)
+
+
 class Recipient(Body):
     email: str | None = Field(default=None, max_length=320)
     did: str | None = Field(default=None, max_length=2000)

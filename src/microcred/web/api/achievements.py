@@ -6,10 +6,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from microcred.achievements.designer import parse_design
 from microcred.achievements.service import UNCHANGED
 from microcred.web.convert import achievement_out
 from microcred.web.deps import ActorDep, Offset, RawBody, RuntimeDep
-from microcred.web.schemas import AchievementIn, AchievementOut, AchievementPatch
+from microcred.web.schemas import (
+    AchievementIn,
+    AchievementOut,
+    AchievementPatch,
+    BadgeDesignIn,
+)
 
 router = APIRouter(prefix="/api/v1/issuers/{issuer_id}/achievements", tags=["achievements"])
 
@@ -75,4 +81,19 @@ def put_image(
     runtime: RuntimeDep,
 ) -> AchievementOut:
     row = runtime.achievements.update(actor, issuer_id, achievement_id, image=image)
+    return achievement_out(runtime, row)
+
+
+@router.put("/{achievement_id}/image/design", response_model=AchievementOut)
+def put_image_design(
+    issuer_id: str,
+    achievement_id: str,
+    body: BadgeDesignIn,
+    actor: ActorDep,
+    runtime: RuntimeDep,
+) -> AchievementOut:
+    """Draw the badge image with the badge designer (shape, colours, text, icon), as the
+    console's editor does; a bad parameter is a 422 naming it."""
+    design = parse_design(body.model_dump(by_alias=False))
+    row = runtime.achievements.update(actor, issuer_id, achievement_id, design=design)
     return achievement_out(runtime, row)

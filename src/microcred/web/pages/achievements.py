@@ -3,6 +3,12 @@
 The form maps to the achievement's OB 3.0 JSON (plus the EU micro-credential elements). On
 edit, fields the form does not show (resultDescription, humanCode, ...) are kept as they were.
 Errors are the model's own ``ModelError``s; the page shows each next to the input it names.
+
+The badge image is uploaded, or drawn by the badge designer (:mod:`microcred.achievements.
+designer`) from the parameters the form posts. Its preview is an image the server draws from
+them too: live as the issuer changes them (a small script swaps the image's address), or with
+the form's "Preview" button, which shows the page again with everything as typed, saving
+nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +16,26 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from microcred.accounts.actor import Actor
+from microcred.achievements.designer import (
+    INPUTS as DESIGN_INPUTS,
+)
+from microcred.achievements.designer import (
+    SHAPES,
+    BadgeDesign,
+    contrast,
+    icon_thumbnail,
+    parse_design,
+    render_svg,
+    shape_thumbnail,
+)
+from microcred.achievements.icons import ICONS
 from microcred.achievements.images import MAX_IMAGE_BYTES, check_badge_image
 from microcred.achievements.service import MAX_VALIDITY_MONTHS
 from microcred.errors import (
@@ -47,6 +67,10 @@ EditorCsrf = csrf(max_fields=200, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed
 EQF_BASE = "http://data.europa.eu/snb/eqf/"
 MAX_ALIGNMENTS = 20
 _HOURS = re.compile(r"^PT(\d+)H$")
+# The designed preview is our own drawing, but it is shown like any badge: nothing runs.
+PREVIEW_CSP = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+BADGE_SOURCES = ("keep", "upload", "design")
+LOW_CONTRAST = 4.5  # WCAG AA for text; below it the designer warns
 
 # The JSON fields this form owns; on edit every other field of the definition is kept.
 FORM_FIELDS = (
@@ -112,6 +136,10 @@ class Values:
     text: dict[str, str] = field(default_factory=dict)
     multi: dict[str, list[str]] = field(default_factory=dict)
     alignments: list[dict[str, str]] = field(default_factory=list)
+    badge: dict[str, str] = field(default_factory=dict)
+    """The badge designer's parameters, keyed as :class:`BadgeDesign`, as typed."""
+    badge_source: str = "keep"
+    """keep (the current image), upload (a file) or design (draw it from ``badge``)."""
 
     def rows(self) -> list[dict[str, str]]:
         """The alignment rows to show: the filled ones and at least two empty ones."""
@@ -144,7 +172,7 @@ def achievement_list(request: Request, actor: Viewer) -> Response:
 
 @router.get("/new")
 def new_form(request: Request, actor: Issuer) -> Response:
-    return _form(request, None, Values(text={"validity_months": ""}))
+    return _form(request, None, Values(text={"validity_months": ""}, badge=default_badge("")))
 
 
 @router.post("/new", dependencies=[EditorCsrf])
@@ -152,17 +180,45 @@ async def create(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     values = values_from_form(form)
     runtime = get_pages(request).runtime
+    if form.get("action") == "preview_badge":
+        await form.close()
+        return _form(request, None, values, previewing=True)
     try:
-        image = await _image(form)
+        design = design_from(values)
+        image = None if design else await _image(form)
         definition, months = definition_from(values, {})
         row = runtime.achievements.create(
-            actor, _issuer(actor), definition, validity_months=months, image=image
+            actor,
+            _issuer(actor),
+            definition,
+            validity_months=months,
+            image=image,
+            design=design,
         )
     except MicrocredError as error:
         return _form(request, None, values, error, status_code=422)
     finally:
         await form.close()
     return RedirectResponse(f"/console/achievements/{row.id}?done=created", 303)
+
+
+@router.get("/badge-preview.svg")
+def badge_preview(request: Request, actor: Issuer) -> Response:
+    """The designed badge for the parameters in the query, drawn as it would be stored."""
+    wanted = {key: request.query_params.get(key, "") for key in DESIGN_INPUTS}
+    try:
+        svg = render_svg(parse_design(wanted))
+    except ModelError as error:
+        return Response(
+            f"{error.message}: expected {error.expected}, found {error.found}",
+            status_code=422,
+            media_type="text/plain",
+        )
+    return Response(
+        svg,
+        media_type="image/svg+xml",
+        headers={"Content-Security-Policy": PREVIEW_CSP, "Cache-Control": "private, max-age=300"},
+    )
 
 
 @router.get("/{achievement_id}")
@@ -178,8 +234,12 @@ async def update(request: Request, achievement_id: str, actor: Issuer) -> Respon
     form = await request.form()
     values = values_from_form(form)
     runtime = get_pages(request).runtime
+    if form.get("action") == "preview_badge":
+        await form.close()
+        return _form(request, row, values, previewing=True)
     try:
-        image = await _image(form)
+        design = design_from(values)
+        image = None if design else await _image(form)
         definition, months = definition_from(values, row.definition)
         runtime.achievements.update(
             actor,
@@ -188,6 +248,7 @@ async def update(request: Request, achievement_id: str, actor: Issuer) -> Respon
             data=definition,
             validity_months=months,
             image=image,
+            design=design,
             archived=form.get("archived") == "on",
         )
     except MicrocredError as error:
@@ -212,6 +273,7 @@ def _form(
     *,
     status_code: int = 200,
     done: str | None = None,
+    previewing: bool = False,
 ) -> Response:
     return render(
         request,
@@ -225,9 +287,50 @@ def _form(
             "problem": field_error(error) if error else None,
             "max_months": MAX_VALIDITY_MONTHS,
             "done": done,
+            "designer": designer_context(values, row, previewing=previewing),
         },
         status_code=status_code,
     )
+
+
+def designer_context(
+    values: Values, row: AchievementRow | None, *, previewing: bool
+) -> dict[str, Any]:
+    """What the badge designer partial shows: the parameters, the pickers' drawings (our own
+    markup), the preview's address and a warning when the text is hard to read."""
+    badge = values.badge
+    try:
+        design: BadgeDesign | None = parse_design(badge)
+    except ModelError:
+        design = None  # the error is shown next to its input on save; no preview meanwhile
+    ratio = contrast(design.text_colour, design.background) if design else None
+    return {
+        "badge": badge,
+        "source": values.badge_source,
+        "has_image": row is not None,
+        "previewing": previewing,
+        "preview_url": "/console/achievements/badge-preview.svg?" + urlencode(badge)
+        if design
+        else None,
+        "shapes": [(name, shape_thumbnail(name)) for name in SHAPES],
+        "icons": [(name, icon_thumbnail(name)) for name in ICONS],
+        "contrast": round(ratio, 1) if ratio is not None and ratio < LOW_CONTRAST else None,
+    }
+
+
+def design_from(values: Values) -> BadgeDesign | None:
+    """The design to draw the badge from, when the issuer chose to design it."""
+    if values.badge_source != "design":
+        return None
+    try:
+        return parse_design(values.badge)
+    except ModelError as error:
+        raise ModelError(
+            error.message.removeprefix(f"{error.field}: "),
+            field=f"badge.{error.field}",
+            expected=error.expected,
+            found=error.found,
+        ) from error
 
 
 async def _image(form: FormData) -> bytes | None:
@@ -283,10 +386,14 @@ def values_from_form(form: FormData) -> Values:
     for i in range(MAX_ALIGNMENTS):
         row = {
             k: str(form.get(f"alignment_{k}_{i}") or "").strip()
-            for k in ("name", "url", "framework")
+            for k in ("name", "url", "framework", "code")
         }
         alignments.append(row)
-    return Values(text, multi, alignments)
+    badge = {key: str(form.get(name) or "")[:200] for key, name in DESIGN_INPUTS.items()}
+    if "badge_shape" not in form:  # a form from before the designer, or a script's
+        badge = default_badge(text["name"])
+    source = str(form.get("badge_source") or "keep")
+    return Values(text, multi, alignments, badge, source if source in BADGE_SOURCES else "keep")
 
 
 def values_from_definition(row: AchievementRow) -> Values:
@@ -325,11 +432,21 @@ def values_from_definition(row: AchievementRow) -> Values:
             "name": str(a.get("targetName") or ""),
             "url": str(a.get("targetUrl") or ""),
             "framework": str(a.get("targetFramework") or ""),
+            "code": str(a.get("targetCode") or ""),
         }
         for a in d.get("alignment") or []
         if isinstance(a, dict)
     ]
-    return Values(text, multi, alignments)
+    stored = row.badge_design or {}
+    badge = {key: str(stored.get(key, "")) for key in DESIGN_INPUTS} if stored else {}
+    return Values(text, multi, alignments, badge or default_badge(text["name"]))
+
+
+def default_badge(name: str) -> dict[str, str]:
+    """The designer's starting point: the default design with the achievement's name."""
+    start = BadgeDesign().to_json()
+    start["line1"] = name if len(name) <= 30 else ""
+    return start
 
 
 def definition_from(values: Values, existing: dict[str, Any]) -> tuple[dict[str, Any], int | None]:
@@ -362,6 +479,7 @@ def definition_from(values: Values, existing: dict[str, Any]) -> tuple[dict[str,
             "targetName": a["name"],
             "targetUrl": a["url"],
             **({"targetFramework": a["framework"]} if a["framework"] else {}),
+            **({"targetCode": a["code"]} if a.get("code") else {}),
         }
         for a in values.alignments
         if any(a.values())
@@ -419,9 +537,13 @@ def field_error(error: MicrocredError) -> FieldError:
         path = "validityMonths"
     top = re.split(r"[.\[]", path, maxsplit=1)[0]
     target = INPUT_FOR.get(top, "")
+    if path.startswith("badge."):
+        target = DESIGN_INPUTS.get(path.removeprefix("badge."), "")
     match = re.match(r"alignment\[(\d+)\]\.(\w+)", path)
     if match:
-        kind = {"targetUrl": "url", "targetFramework": "framework"}.get(match.group(2), "name")
+        kind = {"targetUrl": "url", "targetFramework": "framework", "targetCode": "code"}.get(
+            match.group(2), "name"
+        )
         target = f"alignment_{kind}_{match.group(1)}"
     message = error.message.removeprefix(f"{path}: ") if path else error.message
     return FieldError(target, path or "", message, error.expected, error.found)

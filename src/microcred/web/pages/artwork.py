@@ -1,8 +1,8 @@
 """Raster cards for sharing: the 1200x630 Open Graph image and the e-mail-signature banner.
 
-Drawn with Pillow. The badge itself is drawn in when it is a PNG (Pillow cannot render SVG);
-otherwise a plain disc in the badge colour stands in. Images from uploads are opened with a
-pixel limit, and any failure to read one just falls back to the disc.
+Drawn with Pillow. The badge itself is drawn in when it is a PNG, or an SVG rendered to one
+(``raster``); otherwise a plain disc in the badge colour stands in. Images from uploads are
+opened with a pixel limit, and any failure to read one just falls back to the disc.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
+
+from microcred.web.pages.raster import png_of
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +51,10 @@ def _font(size: int, *, bold: bool = False) -> Font:
 
 
 def _badge(image: bytes | None, media_type: str | None, size: int) -> Image.Image | None:
-    if not image or media_type != "image/png":
+    as_png = png_of(image, media_type, size)
+    if as_png is None:
         return None
+    image = as_png[0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -27,6 +27,7 @@ from fpdf import FPDF
 from PIL import Image
 
 from microcred.wallet.record_pdf import RecordFonts
+from microcred.web.pages.raster import png_of
 
 log = logging.getLogger(__name__)
 
@@ -217,9 +218,12 @@ def _lines(pdf: FPDF, width: float, height: float, text: str) -> list[str]:
 def _picture(
     pdf: FPDF, data: bytes | None, media_type: str | None, x: float, y: float, box: float
 ) -> bool:
-    """Draws a PNG scaled into a square ``box``; False when there is none it can read."""
-    if not data or media_type != "image/png":
+    """Draws a PNG (or an SVG rendered to one) scaled into a square ``box``; False when there
+    is none it can read."""
+    as_png = png_of(data, media_type, 600)  # ~330 dpi across the badge's 46 mm
+    if as_png is None:
         return False
+    data = as_png[0]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

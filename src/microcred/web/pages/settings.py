@@ -169,6 +169,33 @@ async def change_role(request: Request, user_id: str, actor: Owner) -> Response:
     return RedirectResponse("/console/settings/staff?done=role", 303)
 
 
+@router.get("/staff/{user_id}/remove")
+def remove_staff_page(request: Request, user_id: str, actor: Owner) -> Response:
+    """Asks first: removing ends the person's sessions and revokes their API keys at once."""
+    runtime = get_pages(request).runtime
+    user = next((u for u in runtime.staff.list(actor, _issuer(actor)) if u.id == user_id), None)
+    if user is None:
+        raise PageNotFoundError("no such staff user", found=user_id[:40])
+    keys = runtime.staff.keys_made_by(actor, _issuer(actor), user.id)
+    response = render(request, "console/staff_remove.html", {"user": user, "keys": keys})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/staff/{user_id}/remove", dependencies=[SmallFormCsrf])
+async def remove_staff(request: Request, user_id: str, actor: Owner) -> Response:
+    try:
+        removed = get_pages(request).runtime.staff.remove(actor, _issuer(actor), user_id)
+    except NotFoundError as error:
+        raise PageNotFoundError(error.message, found=error.found) from error
+    except MicrocredError as error:
+        status = 409 if isinstance(error, ConflictError) else 422
+        return _staff(request, actor, {"error": error}, status)
+    if removed.id == actor.user_id:  # they removed themselves: their session is gone too
+        return RedirectResponse("/console/sign-in", 303)
+    return RedirectResponse("/console/settings/staff?done=removed", 303)
+
+
 # ---- e-mail ---------------------------------------------------------------------------------
 
 
