@@ -17,6 +17,7 @@ from starlette.datastructures import FormData
 
 from microcred.achievements.texts import LEARNING_OUTCOMES
 from microcred.errors import ModelError
+from microcred.model import language_tag
 from microcred.store.tables import AchievementRow
 from microcred.web.pages import i18n
 
@@ -36,6 +37,14 @@ class TranslationForm:
         """The filled blocks and one empty one (up to MAX_BLOCKS)."""
         filled = [b for b in self.blocks if any(b.values())]
         return [*filled, {}][:MAX_BLOCKS]
+
+    @staticmethod
+    def lang_of(block: Mapping[str, str]) -> str | None:
+        """The block's tag for a ``lang`` attribute: only a valid one (a typo stays text)."""
+        try:
+            return language_tag(block.get("lang"))
+        except ValueError:
+            return None
 
     @property
     def language_choices(self) -> list[str]:
