@@ -1,7 +1,7 @@
 """Issue 19, achievement text in several languages, in a real browser at 360 px and 1280 px,
 axe-core clean and never wider than the window: the credential page, the issuer page, the
-verify result and the wallet show the reader's language (the default text where there is no
-translation), and the console's achievement form edits the translations."""
+achievement page, the verify result and the wallet show the reader's language (the default
+text where there is no translation), and the console's achievement form edits them."""
 
 from __future__ import annotations
 
@@ -77,6 +77,12 @@ def test_pages_show_the_readers_language(
     assert link.inner_text() == name
     assert link.get_attribute("lang") == language
     look(page, width, f"translated-issuer-{language}-{width}")
+    link.click()
+    page.wait_for_url(f"**/achievements/{achievement_id}")
+    assert page.inner_text("h1") == name
+    assert page.get_attribute("h1", "lang") == language
+    assert page.inner_text("p.description") == description
+    look(page, width, f"translated-achievement-{language}-{width}")
 
     page.goto(f"{server.url}/verify")
     page.fill("#url", runtime.urls.credential(credential.id))

@@ -365,3 +365,50 @@ def test_console_errors_point_at_the_translation_input(
     for value in changes.values():
         if value:
             assert value.split("\n")[0] in response.text  # what was typed is kept
+
+
+# ---- the achievement's public page ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "name", "criteria", "criteria_lang"),
+    [
+        ("de", "Datenanalyse mit Python", TRANSLATIONS["de"]["criteria"], "de"),
+        ("fr", "Analyse de données avec Python", ACHIEVEMENT["criteria"]["narrative"], "en"),  # type: ignore[index]
+        ("en", "Data Analysis with Python", ACHIEVEMENT["criteria"]["narrative"], "en"),  # type: ignore[index]
+    ],
+)
+def test_the_achievement_page_is_in_the_readers_language_and_programs_get_json(
+    web: TestClient,
+    translated: dict[str, Any],
+    language: str,
+    name: str,
+    criteria: str,
+    criteria_lang: str,
+) -> None:
+    url = f"/achievements/{translated['id']}"
+    page = web.get(url, headers={**HTML, "Accept-Language": language})
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert f'<h1 lang="{language}" dir="ltr">{name}</h1>' in page.text
+    assert f'<p lang="{criteria_lang}" dir="ltr">{criteria}</p>' in page.text
+    assert 'href="/issuers/alpha"' in page.text or "/issuers/alpha" in page.text
+    for headers in ({}, {"Accept": "application/ld+json"}):
+        program = web.get(url, headers=headers)
+        assert program.headers["content-type"].startswith("application/ld+json")
+        assert program.headers["vary"] == "Accept"
+        assert program.json()["nameMap"]["de"] == "Datenanalyse mit Python"
+    forced = web.get(f"{url}?format=json", headers=HTML)
+    assert forced.json()["id"].endswith(url)
+
+
+def test_the_achievement_page_escapes_translations(
+    web: TestClient, client: TestClient, issuer: IssuerFixture
+) -> None:
+    answer = create(client, issuer, {"de": {"name": "<script>alert(1)</script>"}})
+    assert answer.status_code == 201, answer.text
+    page = web.get(
+        f"/achievements/{answer.json()['id']}", headers={**HTML, "Accept-Language": "de"}
+    )
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
+    assert "<script>alert(1)" not in page.text

@@ -143,10 +143,10 @@ def build_view(
         issued=row.issued_at,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
-        skills=[_skill(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)],
+        skills=achievement_skills(achievement),
         tags=[str(t) for t in achievement.get("tag") or []],
         credits=float(credits) if isinstance(credits, int | float) else None,
-        eu=_eu(achievement, texts.learning_outcomes),
+        eu=eu_elements(achievement, texts.learning_outcomes),
         issuer_linkedin_id=issuer_row.linkedin_organization_id,
     )
 
@@ -164,7 +164,12 @@ def _skill(alignment: dict[str, Any]) -> Skill:
     )
 
 
-def _eu(achievement: dict[str, Any], outcomes: Sequence[object]) -> dict[str, Any]:
+def achievement_skills(achievement: dict[str, Any]) -> list[Skill]:
+    """The achievement's alignments as skills to list."""
+    return [_skill(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)]
+
+
+def eu_elements(achievement: dict[str, Any], outcomes: Sequence[object]) -> dict[str, Any]:
     """The EU micro-credential elements present, as plain values for the template
     (``outcomes``: the learning outcomes' titles in the reader's language)."""
     eu: dict[str, Any] = {}
