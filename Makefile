@@ -58,6 +58,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/hostile_canon_bench.py
 	$(BIN)/python bench/lms_bench.py
 	$(BIN)/python bench/employer_search_bench.py
+	$(BIN)/python bench/translations_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules
