@@ -6,7 +6,7 @@ The translations travel in ``nameMap``, ``descriptionMap``, ``narrativeMap`` and
 terms of our ``https://w3id.org/microcred/i18n/v1`` context: language maps
 (``@container: @language``) over the same IRIs. In RDF every translation is one more value of
 schema:name (etc.), tagged with its language, as VC 2.0's language value objects would give.
-See ``docs/design/everyday.md`` ("Achievement text in several languages").
+See ``docs/design/achievement-languages.md``.
 """
 
 from __future__ import annotations
