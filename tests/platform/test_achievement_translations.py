@@ -412,3 +412,11 @@ def test_the_achievement_page_escapes_translations(
     )
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
     assert "<script>alert(1)" not in page.text
+
+
+def test_the_start_page_lists_names_in_the_readers_language(
+    web: TestClient, translated: dict[str, Any]
+) -> None:
+    page = web.get("/", headers={**HTML, "Accept-Language": "es"}).text
+    assert "Análisis de datos con Python</li>" in page
+    assert '<li lang="es" dir="ltr"><img src="/achievements/' in page

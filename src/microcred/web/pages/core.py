@@ -66,6 +66,7 @@ class Pages:
             env.filters["urlencode_path"] = lambda value: quote(str(value), safe="/")
             env.globals["lang_attrs"] = reading.lang_attrs
             env.globals["credential_name"] = _credential_name
+            env.globals["achievement_name"] = _achievement_name
             self._environments[language] = env
         return self._environments[language]
 
@@ -85,6 +86,17 @@ PagesDep = Annotated[Pages, Depends(get_pages)]
 def _credential_name(context: Any, document: object, fallback: str | None) -> reading.Localized:
     """For templates: a held credential's achievement name in the reader's language."""
     return reading.credential_name(context["request"], document, fallback)
+
+
+@pass_context
+def _achievement_name(context: Any, achievement: AchievementName) -> reading.Localized:
+    """For templates: a listed achievement's name in the reader's language."""
+    return reading.name_in(
+        achievement.translated,
+        achievement.name,
+        achievement.language,
+        reading.reader_languages(context["request"]),
+    )
 
 
 def language_of(request: Request) -> str:
