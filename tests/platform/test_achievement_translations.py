@@ -139,6 +139,17 @@ def test_bad_translations_are_a_clear_422(
         assert error["found"] == found
 
 
+def test_the_default_language_is_stored_in_its_standard_form(
+    client: TestClient, issuer: IssuerFixture
+) -> None:
+    answer = create(client, issuer, {"de": {"name": "Daten"}}, inLanguage="pt-br")
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["achievement"]["inLanguage"] == "pt-BR"
+    clash = create(client, issuer, {"PT-BR": {"name": "Dados"}}, inLanguage="pt-br")
+    assert clash.status_code == 422
+    assert clash.json()["error"]["message"].startswith("translations.PT-BR: ")
+
+
 def test_language_maps_inside_the_definition_are_refused(
     client: TestClient, issuer: IssuerFixture
 ) -> None:

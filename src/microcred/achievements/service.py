@@ -6,6 +6,7 @@ embed the achievement as it was when they were issued, so editing one only bumps
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -19,7 +20,7 @@ from microcred.achievements.repository import AchievementName, AchievementReposi
 from microcred.achievements.texts import Translations, check_translations, with_language_maps
 from microcred.audit.repository import record_audit
 from microcred.errors import InputError, ModelError, short
-from microcred.model import Achievement, parse_achievement
+from microcred.model import Achievement, language_tag, parse_achievement
 from microcred.model.texts import MAP_FIELDS
 from microcred.store.db import transaction
 from microcred.store.tables import AchievementRow
@@ -109,6 +110,12 @@ class AchievementService:
         model = parse_achievement({"id": self.urls.achievement(achievement_id), **definition})
         checked = model.to_json()
         checked.pop("id", None)
+        language = checked.get("inLanguage")
+        if isinstance(language, str):
+            # Its standard form (pt-br -> pt-BR), which OB 3.0's JSON Schema pattern expects
+            # and translations are matched against; a tag outside the registry stays as given.
+            with contextlib.suppress(ValueError):
+                checked["inLanguage"] = language_tag(language)
         return checked, model.name
 
     def _translations(
