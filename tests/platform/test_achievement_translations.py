@@ -5,12 +5,14 @@ verifies, and the pages show the reader's language, falling back to the default 
 from __future__ import annotations
 
 import copy
+import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from microcred.model import I18N_CONTEXT
 from microcred.runtime import Runtime
@@ -431,3 +433,25 @@ def test_the_start_page_lists_names_in_the_readers_language(
     page = web.get("/", headers={**HTML, "Accept-Language": "es"}).text
     assert "Análisis de datos con Python</li>" in page
     assert '<li lang="es" dir="ltr"><img src="/achievements/' in page
+
+
+@pytest.mark.parametrize("language", ["de", "ar", "zh-Hant"])
+def test_certificate_and_preview_image_render_translations(
+    web: TestClient, client: TestClient, issuer: IssuerFixture, language: str
+) -> None:
+    translations = {**TRANSLATIONS, "zh-Hant": {"name": "使用 Python 進行資料分析"}}
+    answer = create(client, issuer, translations)
+    assert answer.status_code == 201, answer.text
+    issued = issue(client, issuer, answer.json()["id"])
+    for suffix, media_type in (("certificate.pdf", "application/pdf"), ("og.png", "image/png")):
+        response = web.get(
+            f"/credentials/{issued['id']}/{suffix}", headers={"Accept-Language": language}
+        )
+        assert response.status_code == 200, (suffix, response.text[:200])
+        assert response.headers["content-type"].startswith(media_type)
+    if language == "de":  # the certificate says it in the reader's language
+        pdf = web.get(
+            f"/credentials/{issued['id']}/certificate.pdf", headers={"Accept-Language": "de"}
+        )
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+        assert "Datenanalyse mit Python" in text
