@@ -61,6 +61,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/employer_presentations_bench.py
 	$(BIN)/python bench/load_bench.py
 	$(BIN)/python bench/badge_bench.py
+	$(BIN)/python bench/translations_bench.py
 
 clean:
 	rm -rf $(VENV) demo-output microcred-data $(JS)/node_modules

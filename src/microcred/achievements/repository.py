@@ -7,7 +7,8 @@ not found.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -54,14 +55,41 @@ class AchievementRepository(Repository):
         """Id and name of every unarchived achievement of the issuer, oldest first (for
         choosers: no definition, no image)."""
         query = (
-            select(AchievementRow.id, AchievementRow.name)
+            select(
+                AchievementRow.id,
+                AchievementRow.name,
+                AchievementRow.translations,
+                AchievementRow.definition,
+            )
             .where(AchievementRow.issuer_id == issuer_id, AchievementRow.archived.is_(False))
             .order_by(AchievementRow.created_at, AchievementRow.id)
         )
-        return tuple(AchievementName(id, name) for id, name in self.session.execute(query))
+        return tuple(
+            AchievementName(id, name, _language(definition), _names(translations))
+            for id, name, translations, definition in self.session.execute(query)
+        )
 
 
 @dataclass(frozen=True)
 class AchievementName:
     id: str
     name: str
+    language: str | None = None
+    """The language of ``name`` (the definition's inLanguage)."""
+    translated: Mapping[str, str] = field(default_factory=dict)
+    """Language tag -> the name in that language."""
+
+
+def _language(definition: object) -> str | None:
+    language = definition.get("inLanguage") if isinstance(definition, dict) else None
+    return language if isinstance(language, str) else None
+
+
+def _names(translations: object) -> dict[str, str]:
+    if not isinstance(translations, dict):
+        return {}
+    return {
+        tag: texts["name"]
+        for tag, texts in translations.items()
+        if isinstance(texts, dict) and isinstance(texts.get("name"), str)
+    }

@@ -6,6 +6,7 @@ embed the achievement as it was when they were issued, so editing one only bumps
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -17,9 +18,11 @@ from microcred.accounts.actor import Actor
 from microcred.achievements.designer import BadgeDesign, render_svg
 from microcred.achievements.images import check_badge_image
 from microcred.achievements.repository import AchievementName, AchievementRepository
+from microcred.achievements.texts import Translations, check_translations, with_language_maps
 from microcred.audit.repository import record_audit
-from microcred.errors import InputError, short
-from microcred.model import Achievement, parse_achievement
+from microcred.errors import InputError, ModelError, short
+from microcred.model import Achievement, language_tag, parse_achievement
+from microcred.model.texts import MAP_FIELDS
 from microcred.store.db import transaction
 from microcred.store.tables import AchievementRow
 from microcred.types import JsonObject
@@ -65,6 +68,26 @@ def check_validity_months(value: Any) -> int | None:
     return value
 
 
+def _refuse_language_maps(data: Mapping[str, Any]) -> None:
+    # One way in for translations, so the stored definition holds the default text only.
+    criteria = data.get("criteria")
+    nested = criteria if isinstance(criteria, Mapping) else {}
+    for key in MAP_FIELDS:
+        if key in data or key in nested:
+            raise ModelError(
+                "translations are not part of the definition",
+                field=key if key in data else f"criteria.{key}",
+                expected='translations given beside the achievement: {"de": {"name": "..."}}',
+            )
+    for index, outcome in enumerate(data.get("learningOutcome") or ()):
+        if isinstance(outcome, Mapping) and "titleMap" in outcome:
+            raise ModelError(
+                "translations are not part of the definition",
+                field=f"learningOutcome.{index}.titleMap",
+                expected='translations.<language>.learningOutcomes: ["..."]',
+            )
+
+
 class AchievementService:
     def __init__(
         self,
@@ -82,7 +105,8 @@ class AchievementService:
         return parse_achievement(self.to_json(row))
 
     def to_json(self, row: AchievementRow) -> JsonObject:
-        data: JsonObject = {"id": self.urls.achievement(row.id), **row.definition}
+        definition = with_language_maps(row.definition, row.translations or {})
+        data: JsonObject = {"id": self.urls.achievement(row.id), **definition}
         data["image"] = {
             "id": self.urls.achievement_image(row.id),
             "type": "Image",
@@ -93,13 +117,40 @@ class AchievementService:
     def _definition(self, achievement_id: str, data: Mapping[str, Any]) -> tuple[JsonObject, str]:
         if not isinstance(data, Mapping):
             raise InputError("achievement is not a JSON object", found=type(data).__name__)
+        _refuse_language_maps(data)
         definition = {k: v for k, v in data.items() if k not in _SERVER_FIELDS}
         definition.setdefault("type", ["Achievement"])
         # Parse with the id the server will assign, so every model error surfaces now.
         model = parse_achievement({"id": self.urls.achievement(achievement_id), **definition})
         checked = model.to_json()
         checked.pop("id", None)
+        language = checked.get("inLanguage")
+        if isinstance(language, str):
+            # Its standard form (pt-br -> pt-BR), which OB 3.0's JSON Schema pattern expects
+            # and translations are matched against; a tag outside the registry stays as given.
+            with contextlib.suppress(ValueError):
+                checked["inLanguage"] = language_tag(language)
         return checked, model.name
+
+    def _translations(
+        self, achievement_id: str, definition: JsonObject, value: object
+    ) -> Translations | None:
+        """Checked against the definition they translate; the whole is parsed again with its
+        language maps, so a credential built from it cannot fail on them."""
+        outcomes = definition.get("learningOutcome")
+        language = definition.get("inLanguage")
+        translations = check_translations(
+            value,
+            default_language=language if isinstance(language, str) else None,
+            outcomes=len(outcomes) if isinstance(outcomes, list) else 0,
+        )
+        parse_achievement(
+            {
+                "id": self.urls.achievement(achievement_id),
+                **with_language_maps(definition, translations),
+            }
+        )
+        return translations or None
 
     def create(
         self,
@@ -110,14 +161,17 @@ class AchievementService:
         validity_months: int | None = None,
         image: bytes | None = None,
         design: BadgeDesign | None = None,
+        translations: object = None,
         session: Session | None = None,
     ) -> AchievementRow:
         """``session``: the caller's unit of work to add it in (a pathway's micro-degree is
         saved with its pathway), else one of its own. ``design``: draw the badge image with
-        the badge designer (instead of an uploaded ``image``)."""
+        the badge designer (instead of an uploaded ``image``). ``translations``: see
+        :func:`~microcred.achievements.texts.check_translations`."""
         actor.require(issuer_id, "issuer")
         achievement_id = str(uuid.uuid4())
         definition, name = self._definition(achievement_id, data)
+        texts = self._translations(achievement_id, definition, translations)
         months = check_validity_months(validity_months)
         image = _designed(image, design)
         stored_image, media_type = check_badge_image(image) if image else (None, None)
@@ -127,6 +181,7 @@ class AchievementService:
             issuer_id=issuer_id,
             name=name,
             definition=definition,
+            translations=texts,
             validity_months=months,
             image=stored_image,
             image_media_type=media_type,
@@ -166,9 +221,11 @@ class AchievementService:
         image: bytes | None = None,
         design: BadgeDesign | None = None,
         archived: bool | None = None,
+        translations: object = UNCHANGED,
     ) -> AchievementRow:
-        """Change the definition, validity rule, image (uploaded, or drawn from ``design``) or
-        archived flag; bumps ``version`` when anything changed."""
+        """Change the definition, translations, validity rule, image (uploaded, or drawn from
+        ``design``) or archived flag; bumps ``version`` when anything changed. Translations not
+        given are kept, and checked again against a new definition."""
         actor.require(issuer_id, "issuer")
         now = self.clock()
         with transaction(self.sessions) as session:
@@ -177,6 +234,12 @@ class AchievementService:
             if data is not None:
                 row.definition, row.name = self._definition(achievement_id, data)
                 changed.append("definition")
+            if data is not None or not isinstance(translations, Unchanged):
+                given = row.translations if isinstance(translations, Unchanged) else translations
+                texts = self._translations(achievement_id, row.definition, given)
+                if not isinstance(translations, Unchanged) and texts != row.translations:
+                    changed.append("translations")
+                row.translations = texts
             if not isinstance(validity_months, Unchanged):
                 row.validity_months = check_validity_months(validity_months)
                 changed.append("validityMonths")

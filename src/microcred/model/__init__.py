@@ -59,6 +59,7 @@ from microcred.model.parse import (
 )
 from microcred.model.profile import Address, GeoCoordinates, Profile
 from microcred.model.subject import AchievementSubject, Result
+from microcred.model.texts import I18N_CONTEXT, LanguageMap, language_tag
 from microcred.model.values import Timestamp
 
 AchievementCredential = OpenBadgeCredential
@@ -69,6 +70,7 @@ __all__ = [
     "ELM_NAMESPACE",
     "EU_MC_CONTEXT",
     "EU_MC_NAMESPACE",
+    "I18N_CONTEXT",
     "OB_V3_CONTEXT",
     "OB_V3_CONTEXTS",
     "VC_V2_CONTEXT",
@@ -91,6 +93,7 @@ __all__ = [
     "IdentifierEntry",
     "IdentityObject",
     "Image",
+    "LanguageMap",
     "LearningOutcome",
     "OpenBadgeCredential",
     "ParticipationForm",
@@ -108,6 +111,7 @@ __all__ = [
     "credential_to_json",
     "hashed_email_identity",
     "identity_matches",
+    "language_tag",
     "normalize_email",
     "parse_achievement",
     "parse_credential",

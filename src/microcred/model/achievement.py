@@ -19,6 +19,7 @@ from microcred.model.eu import (
     QualityAssurance,
     Stackability,
 )
+from microcred.model.texts import LanguageMap
 from microcred.model.values import (
     Duration,
     Iri,
@@ -139,6 +140,7 @@ class Image(Node):
 class Criteria(Node):
     id: Iri | None = None
     narrative: Text | None = None
+    narrative_map: LanguageMap | None = None  # translations (context microcred/i18n/v1)
 
 
 class Alignment(Node):
@@ -237,6 +239,9 @@ class Achievement(Node):
     name: Text
     description: Text
     criteria: Criteria
+    # Translations of name and description (context https://w3id.org/microcred/i18n/v1).
+    name_map: LanguageMap | None = None
+    description_map: LanguageMap | None = None
     achievement_type: Text | None = None
     alignment: list[Alignment] | None = None
     creator: Profile | None = None
@@ -277,6 +282,16 @@ class Achievement(Node):
     def _achievement_type(cls, value: str | None) -> str | None:
         return (
             None if value is None else check_ext_enum(value, ACHIEVEMENT_TYPES, "achievementType")
+        )
+
+    @property
+    def has_translations(self) -> bool:
+        """True when any text of the achievement carries a language map."""
+        return bool(
+            self.name_map
+            or self.description_map
+            or self.criteria.narrative_map
+            or any(o.title_map for o in self.learning_outcome or ())
         )
 
     @property

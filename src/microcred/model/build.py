@@ -22,6 +22,7 @@ from microcred.model.identity import IdentityObject
 from microcred.model.parse import parse_credential
 from microcred.model.profile import Profile
 from microcred.model.subject import AchievementSubject, Result
+from microcred.model.texts import I18N_CONTEXT
 from microcred.types import JsonObject
 
 
@@ -30,6 +31,8 @@ def credential_contexts(achievement: Achievement, extra: Sequence[str] = ()) -> 
     contexts = [VC_V2_CONTEXT, OB_V3_CONTEXT]
     if achievement.is_eu_microcredential:
         contexts.append(EU_MC_CONTEXT)
+    if achievement.has_translations:
+        contexts.append(I18N_CONTEXT)
     contexts.extend(c for c in extra if c not in contexts)
     return contexts
 

@@ -16,6 +16,7 @@ from microcred.model.base import Node
 from microcred.model.eu import EU_MC_CONTEXT
 from microcred.model.profile import Profile
 from microcred.model.subject import AchievementSubject
+from microcred.model.texts import I18N_CONTEXT
 from microcred.model.values import Iri, Text, Timestamp, Types, fail, require_types, type_list
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -190,6 +191,20 @@ class OpenBadgeCredential(VerifiableCredential):
             value, "VerifiableCredential", any_of=("OpenBadgeCredential", "AchievementCredential")
         )
         return value
+
+    @model_validator(mode="after")
+    def _translations_have_their_context(self) -> OpenBadgeCredential:
+        if (
+            self.credential_subject.achievement.has_translations
+            and I18N_CONTEXT not in self.context
+        ):
+            raise fail(
+                "translated achievement text is used but its context is absent",
+                f"@context including {I18N_CONTEXT!r}",
+                subfield="@context",
+                found=self.context,
+            )
+        return self
 
     @model_validator(mode="after")
     def _eu_microcredential(self) -> OpenBadgeCredential:

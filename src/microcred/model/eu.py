@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, Field, PlainSerializer, field_validator
 
 from microcred.model.base import Node
+from microcred.model.texts import LanguageMap
 from microcred.model.values import Iri, Text, Types, fail, require_types
 
 EU_MC_CONTEXT = "https://w3id.org/microcred/eu-mc/v1"
@@ -113,6 +114,7 @@ class LearningOutcome(Node):
     id: Iri | None = None
     type: Types = "LearningOutcome"
     title: Text
+    title_map: LanguageMap | None = None  # translations (context microcred/i18n/v1)
     related_esco_skill: list[Iri] | None = Field(default=None, alias="relatedESCOSkill")
 
     @field_validator("type")

@@ -170,6 +170,9 @@ class AchievementRow(Base):
     issuer_id: Mapped[str] = mapped_column(ForeignKey("issuers.id"), index=True)
     name: Mapped[str] = mapped_column(String(500))
     definition: Mapped[dict[str, Any]]
+    # BCP 47 tag -> {"name", "description", "criteria", "learningOutcomes"}; the credential
+    # carries them as language maps (see achievements/texts.py). None: no translations.
+    translations: Mapped[dict[str, Any] | None]
     validity_months: Mapped[int | None]
     image: Mapped[bytes | None]
     image_media_type: Mapped[str | None] = mapped_column(String(40))

@@ -535,7 +535,7 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
     subject = credential.get("credentialSubject")
     subject = subject[0] if isinstance(subject, list) and subject else subject
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    return {
+    summary: dict[str, Any] = {
         "id": credential.get("id"),
         "name": credential.get("name"),
         "issuer": {
@@ -547,6 +547,15 @@ def _summary(credential: Mapping[str, Any]) -> dict[str, Any]:
         "validFrom": credential.get(vc1.validity_names(credential)[0]),
         "validUntil": credential.get(vc1.validity_names(credential)[1]),
     }
+    names = achievement.get("nameMap") if isinstance(achievement, dict) else None
+    if isinstance(achievement, dict) and isinstance(names, dict):
+        # Translations of the achievement's name (language maps, context microcred/i18n/v1):
+        # a page shows the reader's; only present when the credential has them.
+        summary["achievementNames"] = {
+            str(tag): text for tag, text in names.items() if isinstance(text, str)
+        }
+        summary["achievementLanguage"] = achievement.get("inLanguage")
+    return summary
 
 
 def _explain(exc: MicrocredError) -> str:

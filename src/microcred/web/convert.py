@@ -43,6 +43,7 @@ def achievement_out(runtime: Runtime, row: AchievementRow) -> AchievementOut:
         validity_months=row.validity_months,
         archived=row.archived,
         achievement=runtime.achievements.to_json(row),
+        translations=row.translations or {},
         image_url=runtime.urls.achievement_image(row.id),
         created_at=row.created_at,
         updated_at=row.updated_at,

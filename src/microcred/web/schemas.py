@@ -113,10 +113,22 @@ class AchievementIn(Body):
         ", ...) without id; the server assigns the id and the image"
     )
     validity_months: int | None = Field(default=None, ge=1, le=1200)
+    translations: Any = Field(
+        default=None,
+        description='Achievement text in other languages: {"<BCP 47 tag>": {"name", "description"'
+        ', "criteria", "learningOutcomes": [...]}}, each optional; the achievement\'s own text is'
+        " in its inLanguage",
+    )
 
 
 class AchievementPatch(Body):
     achievement: dict[str, Any] | None = None
+    translations: Any = Field(
+        default=None,  # absent: kept; null or {}: removed
+        description='Achievement text in other languages: {"<BCP 47 tag>": {"name", "description"'
+        ', "criteria", "learningOutcomes": [...]}}, each optional; the achievement\'s own text is'
+        " in its inLanguage",
+    )
     validity_months: int | None = Field(default=None, ge=1, le=1200)
     clear_validity: bool = False
     archived: bool | None = None
@@ -129,6 +141,7 @@ class AchievementOut(Schema):
     validity_months: int | None
     archived: bool
     achievement: dict[str, Any]
+    translations: dict[str, Any]
     image_url: str
     created_at: datetime
     updated_at: datetime

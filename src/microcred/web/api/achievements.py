@@ -40,7 +40,11 @@ def create_achievement(
     issuer_id: str, body: AchievementIn, actor: ActorDep, runtime: RuntimeDep
 ) -> AchievementOut:
     row = runtime.achievements.create(
-        actor, issuer_id, body.achievement, validity_months=body.validity_months
+        actor,
+        issuer_id,
+        body.achievement,
+        validity_months=body.validity_months,
+        translations=body.translations,
     )
     return achievement_out(runtime, row)
 
@@ -68,6 +72,7 @@ def patch_achievement(
         data=body.achievement,
         validity_months=months,
         archived=body.archived,
+        translations=body.translations if "translations" in body.model_fields_set else UNCHANGED,
     )
     return achievement_out(runtime, row)
 

@@ -14,6 +14,7 @@ from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
 from microcred.errors import NotFoundError, short
 from microcred.model import OB_V3_CONTEXT, VC_V2_CONTEXT
 from microcred.web.deps import RuntimeDep
+from microcred.web.pages.achievement_page import achievement_page
 from microcred.web.pages.issuer_page import issuer_page
 from microcred.web.pages.public import credential_page, prefers_html
 
@@ -67,13 +68,19 @@ def issuer_logo(slug: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/achievements/{achievement_id}")
-def achievement(achievement_id: str, runtime: RuntimeDep) -> Response:
+def achievement(achievement_id: str, runtime: RuntimeDep, request: Request) -> Response:
+    """The OB 3.0 Achievement; a browser gets its page instead (``?format=json`` asks for the
+    JSON whatever the Accept header says)."""
+    if request.query_params.get("format") != "json" and prefers_html(request):
+        return achievement_page(request, achievement_id)
     row = runtime.achievements.get_public(achievement_id)
     document = runtime.achievements.to_json(row)
     endorsements = runtime.endorsement_book.standing_documents("achievement", row.id)
     if endorsements:
         document = {**document, "endorsement": endorsements}
-    return _json(document, JSON_LD)
+    response = _json(document, JSON_LD)
+    response.headers["Vary"] = "Accept"  # browsers get the page at the same address
+    return response
 
 
 @router.get("/achievements/{achievement_id}/image")

@@ -55,14 +55,15 @@ from microcred.model.eu import (
     Stackability,
 )
 from microcred.store.tables import AchievementRow
-from microcred.web.pages.core import csrf, get_pages, render, require
+from microcred.web.pages import achievement_translations as translations_part
+from microcred.web.pages.core import csrf, get_pages, language_of, render, require
 
 router = APIRouter(prefix="/console/achievements", include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Issuer = Annotated[Actor, Depends(require("issuer"))]
-# The editor has up to 20 alignment rows and a badge image.
-EditorCsrf = csrf(max_fields=200, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed_in=True)
+# The editor has up to 20 alignment rows, 8 translation blocks and a badge image.
+EditorCsrf = csrf(max_fields=260, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed_in=True)
 
 EQF_BASE = "http://data.europa.eu/snb/eqf/"
 MAX_ALIGNMENTS = 20
@@ -172,21 +173,29 @@ def achievement_list(request: Request, actor: Viewer) -> Response:
 
 @router.get("/new")
 def new_form(request: Request, actor: Issuer) -> Response:
-    return _form(request, None, Values(text={"validity_months": ""}, badge=default_badge("")))
+    texts = translations_part.new_form(language_of(request))
+    return _form(
+        request,
+        None,
+        Values(text={"validity_months": ""}, badge=default_badge("")),
+        texts=texts,
+    )
 
 
 @router.post("/new", dependencies=[EditorCsrf])
 async def create(request: Request, actor: Issuer) -> Response:
     form = await request.form()
     values = values_from_form(form)
+    texts = translations_part.from_form(form)
     runtime = get_pages(request).runtime
     if form.get("action") == "preview_badge":
         await form.close()
-        return _form(request, None, values, previewing=True)
+        return _form(request, None, values, previewing=True, texts=texts)
     try:
         design = design_from(values)
         image = None if design else await _image(form)
         definition, months = definition_from(values, {})
+        translations = translations_part.apply(definition, texts)
         row = runtime.achievements.create(
             actor,
             _issuer(actor),
@@ -194,9 +203,10 @@ async def create(request: Request, actor: Issuer) -> Response:
             validity_months=months,
             image=image,
             design=design,
+            translations=translations,
         )
     except MicrocredError as error:
-        return _form(request, None, values, error, status_code=422)
+        return _form(request, None, values, error, status_code=422, texts=texts)
     finally:
         await form.close()
     return RedirectResponse(f"/console/achievements/{row.id}?done=created", 303)
@@ -225,7 +235,8 @@ def badge_preview(request: Request, actor: Issuer) -> Response:
 def edit_form(request: Request, achievement_id: str, actor: Issuer) -> Response:
     row = _get(request, actor, achievement_id)
     done = request.query_params.get("done")
-    return _form(request, row, values_from_definition(row), done=done)
+    texts = translations_part.from_row(row)
+    return _form(request, row, values_from_definition(row), done=done, texts=texts)
 
 
 @router.post("/{achievement_id}", dependencies=[EditorCsrf])
@@ -233,14 +244,16 @@ async def update(request: Request, achievement_id: str, actor: Issuer) -> Respon
     row = _get(request, actor, achievement_id)
     form = await request.form()
     values = values_from_form(form)
+    texts = translations_part.from_form(form)
     runtime = get_pages(request).runtime
     if form.get("action") == "preview_badge":
         await form.close()
-        return _form(request, row, values, previewing=True)
+        return _form(request, row, values, previewing=True, texts=texts)
     try:
         design = design_from(values)
         image = None if design else await _image(form)
         definition, months = definition_from(values, row.definition)
+        translations = translations_part.apply(definition, texts)
         runtime.achievements.update(
             actor,
             _issuer(actor),
@@ -250,9 +263,10 @@ async def update(request: Request, achievement_id: str, actor: Issuer) -> Respon
             image=image,
             design=design,
             archived=form.get("archived") == "on",
+            translations=translations,
         )
     except MicrocredError as error:
-        return _form(request, row, values, error, status_code=422)
+        return _form(request, row, values, error, status_code=422, texts=texts)
     finally:
         await form.close()
     return RedirectResponse(f"/console/achievements/{achievement_id}?done=saved", 303)
@@ -274,7 +288,10 @@ def _form(
     status_code: int = 200,
     done: str | None = None,
     previewing: bool = False,
+    texts: translations_part.TranslationForm | None = None,
 ) -> Response:
+    texts = texts or translations_part.TranslationForm()
+    problem = field_error(error) if error else None
     return render(
         request,
         "console/achievement_form.html",
@@ -284,7 +301,8 @@ def _form(
             "multi": values.multi,
             "alignments": values.rows(),
             "choices": CHOICES,
-            "problem": field_error(error) if error else None,
+            "problem": translations_part.locate(problem, texts) if problem else None,
+            "texts": texts,
             "max_months": MAX_VALIDITY_MONTHS,
             "done": done,
             "designer": designer_context(values, row, previewing=previewing),

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from starlette.types import Message
 
 from microcred.accounts.actor import Actor, Role
@@ -26,7 +26,7 @@ from microcred.errors import (
 )
 from microcred.runtime import Runtime
 from microcred.store.tables import LearnerRow, StaffUserRow
-from microcred.web.pages import i18n
+from microcred.web.pages import i18n, reading
 from microcred.web.pages.page_cache import PublicPageCache
 from microcred.web.pages.security import LEARNER_COOKIE, SESSION_COOKIE, Keys
 
@@ -66,6 +66,9 @@ class Pages:
             env.filters["datetime"] = lambda value: i18n.format_datetime(value, language)
             env.filters["number"] = lambda value: i18n.format_number(value, language)
             env.filters["urlencode_path"] = lambda value: quote(str(value), safe="/")
+            env.globals["lang_attrs"] = reading.lang_attrs
+            env.globals["credential_name"] = _credential_name
+            env.globals["achievement_name"] = _achievement_name
             self._environments[language] = env
         return self._environments[language]
 
@@ -83,6 +86,23 @@ async def _pages_dependency(request: Request) -> Pages:
 
 
 PagesDep = Annotated[Pages, Depends(_pages_dependency)]
+
+
+@pass_context
+def _credential_name(context: Any, document: object, fallback: str | None) -> reading.Localized:
+    """For templates: a held credential's achievement name in the reader's language."""
+    return reading.credential_name(context["request"], document, fallback)
+
+
+@pass_context
+def _achievement_name(context: Any, achievement: AchievementName) -> reading.Localized:
+    """For templates: a listed achievement's name in the reader's language."""
+    return reading.name_in(
+        achievement.translated,
+        achievement.name,
+        achievement.language,
+        reading.reader_languages(context["request"]),
+    )
 
 
 def language_of(request: Request) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from microcred.errors import ConflictError, PermissionDeniedError
 from microcred.runtime import Runtime
 from microcred.store.tables import CredentialRow
 from microcred.web.pages import links
+from microcred.web.pages.reading import Localized, achievement_texts, lang_attrs
 
 EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
@@ -48,6 +50,14 @@ class CredentialView:
     credits: float | None
     eu: dict[str, Any] = field(default_factory=dict)
     issuer_linkedin_id: str | None = None
+    # The language each text is shown in (the reader's, else the default's; None: not stated).
+    name_lang: str | None = None
+    description_lang: str | None = None
+    criteria_lang: str | None = None
+
+    def lang_attrs(self, which: str) -> Markup:
+        """` lang=".." dir=".."` for an element holding the text ``which`` (name, ...)."""
+        return lang_attrs(Localized("", getattr(self, f"{which}_lang")))
 
     @property
     def linkedin_add(self) -> str:
@@ -98,10 +108,15 @@ def live_state(runtime: Runtime, row: CredentialRow) -> str:
     return runtime.lifecycle.effective_state(row)
 
 
-def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> CredentialView:
+def build_view(
+    runtime: Runtime, row: CredentialRow, *, show_name: bool, languages: Sequence[str] = ()
+) -> CredentialView:
+    """``languages``: the reader's, best first; the achievement's texts are shown in the first
+    it is written in (see ``reading``), else in its default language."""
     document = row.document
     subject = _first(document.get("credentialSubject"))
     achievement = _first(subject.get("achievement"))
+    texts = achievement_texts(achievement, languages)
     issuer = document.get("issuer")
     issuer_doc: dict[str, Any] = issuer if isinstance(issuer, dict) else {}
     issuer_row = runtime.issuers.get_public(row.issuer_id)
@@ -110,9 +125,12 @@ def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> Cred
     return CredentialView(
         id=row.id,
         url=runtime.urls.credential(row.id),
-        name=str(achievement.get("name") or document.get("name") or ""),
-        description=str(achievement.get("description") or ""),
-        criteria=str((achievement.get("criteria") or {}).get("narrative") or ""),
+        name=texts.name.text or str(document.get("name") or ""),
+        description=texts.description.text,
+        criteria=texts.criteria.text,
+        name_lang=texts.name.lang,
+        description_lang=texts.description.lang,
+        criteria_lang=texts.criteria.lang,
         image_url=runtime.urls.achievement_image(row.achievement_id)
         if row.achievement_id is not None
         else f"{runtime.urls.credential(row.id)}/badge.svg",  # VC-API issued: the default badge
@@ -125,10 +143,10 @@ def build_view(runtime: Runtime, row: CredentialRow, *, show_name: bool) -> Cred
         issued=row.issued_at,
         valid_from=row.valid_from,
         valid_until=row.valid_until,
-        skills=[_skill(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)],
+        skills=achievement_skills(achievement),
         tags=[str(t) for t in achievement.get("tag") or []],
         credits=float(credits) if isinstance(credits, int | float) else None,
-        eu=_eu(achievement),
+        eu=eu_elements(achievement, texts.learning_outcomes),
         issuer_linkedin_id=issuer_row.linkedin_organization_id,
     )
 
@@ -146,8 +164,14 @@ def _skill(alignment: dict[str, Any]) -> Skill:
     )
 
 
-def _eu(achievement: dict[str, Any]) -> dict[str, Any]:
-    """The EU micro-credential elements present, as plain values for the template."""
+def achievement_skills(achievement: dict[str, Any]) -> list[Skill]:
+    """The achievement's alignments as skills to list."""
+    return [_skill(a) for a in achievement.get("alignment") or [] if isinstance(a, dict)]
+
+
+def eu_elements(achievement: dict[str, Any], outcomes: Sequence[object]) -> dict[str, Any]:
+    """The EU micro-credential elements present, as plain values for the template
+    (``outcomes``: the learning outcomes' titles in the reader's language)."""
     eu: dict[str, Any] = {}
     level = achievement.get("eqfLevel")
     if isinstance(level, str) and level.startswith(EQF_PREFIX):
@@ -155,10 +179,8 @@ def _eu(achievement: dict[str, Any]) -> dict[str, Any]:
     hours = _hours(achievement.get("volumeOfLearning"))
     if hours is not None:
         eu["hours"] = hours
-    outcomes = achievement.get("learningOutcome") or []
-    titles = [str(o.get("title")) for o in outcomes if isinstance(o, dict) and o.get("title")]
-    if titles:
-        eu["learning_outcomes"] = titles
+    if outcomes:
+        eu["learning_outcomes"] = list(outcomes)
     for key, name in (
         ("assessmentType", "assessment"),
         ("qualityAssurance", "quality_assurance"),

@@ -26,6 +26,7 @@ from microcred.web.pages.certificate import (
 )
 from microcred.web.pages.core import get_pages, language_of
 from microcred.web.pages.credential_view import CredentialView, build_view
+from microcred.web.pages.reading import reader_languages
 
 router = APIRouter(include_in_schema=False)
 
@@ -40,7 +41,9 @@ def _view(request: Request, credential_id: str) -> CredentialView:
         row = pages.runtime.credentials.get_public(credential_id)
     except NotFoundError as error:
         raise PageNotFoundError(error.message, found=error.found) from error
-    return build_view(pages.runtime, row, show_name=row.name_public)
+    return build_view(
+        pages.runtime, row, show_name=row.name_public, languages=reader_languages(request)
+    )
 
 
 # The EU elements as _eu.html lists them; the English labels are the catalogue's message ids.

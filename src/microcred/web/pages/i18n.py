@@ -37,14 +37,14 @@ def negotiate(cookie: str | None, accept_language: str | None) -> str:
     """The cookie's language if it is one of ours, else the best match in Accept-Language."""
     if cookie in LANGUAGES:
         return cookie
-    for tag in _preferred(accept_language or ""):
+    for tag in preferred_tags(accept_language or ""):
         base = tag.split("-", 1)[0].lower()
         if base in LANGUAGES:
             return base
     return DEFAULT_LANGUAGE
 
 
-def _preferred(header: str) -> list[str]:
+def preferred_tags(header: str) -> list[str]:
     """Language tags from an Accept-Language header, best first (q=0 dropped)."""
     weighted: list[tuple[float, int, str]] = []
     for position, item in enumerate(header.split(",")[:20]):

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import Response
 
 from microcred.web.pages.core import get_pages, render
+from microcred.web.pages.reading import name_in, reader_languages
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class KeyEntry:
 
 def issuer_page(request: Request, slug: str) -> Response:
     runtime = get_pages(request).runtime
+    languages = reader_languages(request)
     issuer = runtime.issuers.by_slug(slug)
     document = runtime.issuers.did_document(slug)
     methods = document.get("verificationMethod")
@@ -43,7 +45,11 @@ def issuer_page(request: Request, slug: str) -> Response:
         {
             "issuer": issuer,
             "logo": f"/issuers/{quote(issuer.slug)}/logo" if issuer.logo else None,
-            "achievements": runtime.achievements.public_names(issuer.id),
+            # Each name in the reader's language where the issuer gave one.
+            "achievements": [
+                (a.id, name_in(a.translated, a.name, a.language, languages))
+                for a in runtime.achievements.public_names(issuer.id)
+            ],
             "did": runtime.urls.issuer_did(issuer.slug),
             "did_document": f"/issuers/{quote(issuer.slug)}/did.json",
             "profile_json": f"/issuers/{quote(issuer.slug)}?format=json",

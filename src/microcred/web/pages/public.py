@@ -34,6 +34,7 @@ from microcred.web.pages.core import (
 )
 from microcred.web.pages.credential_view import build_view, wallet_offer
 from microcred.web.pages.extras import og_image_url, signature_snippet
+from microcred.web.pages.reading import reader_languages
 from microcred.web.pages.security import EMBED_CSP
 from microcred.web.pages.wallet import claim_sign_in_path
 
@@ -103,7 +104,7 @@ def _credential_page(request: Request, credential_id: str) -> Response:
     row = _public_row(request, credential_id)
     token = request.query_params.get(LINK_PARAMETER)
     recipient = runtime.recipients.is_recipient(row.id, token)
-    view = build_view(runtime, row, show_name=row.name_public)
+    view = build_view(runtime, row, show_name=row.name_public, languages=reader_languages(request))
     response = render(
         request,
         "credential.html",
@@ -231,7 +232,9 @@ def credential_embed(credential_id: str, request: Request) -> Response:
     """A small card other sites may frame (the only page that allows it)."""
     pages = get_pages(request)
     row = _public_row(request, credential_id)
-    view = build_view(pages.runtime, row, show_name=row.name_public)
+    view = build_view(
+        pages.runtime, row, show_name=row.name_public, languages=reader_languages(request)
+    )
     response = render(request, "embed.html", {"c": view})
     response.headers["Content-Security-Policy"] = EMBED_CSP
     return response

@@ -23,6 +23,7 @@ from microcred.web.deps import client_of
 from microcred.web.fetch import policy_for
 from microcred.web.pages import i18n
 from microcred.web.pages.core import csrf, get_pages, language_of, render
+from microcred.web.pages.reading import Localized, name_in, reader_languages
 
 router = APIRouter(include_in_schema=False)
 
@@ -121,6 +122,7 @@ async def verify_submit(request: Request) -> Response:
         {
             "result": outcome.result,
             "checks": _localised(request, outcome.result),
+            "achievement_name": _achievement_name(request, outcome.result.summary),
             "parts": _parts(request, outcome.result),
             "input_format": localised_format(
                 outcome.result.format or "", i18n.translations(language_of(request)).gettext
@@ -150,6 +152,19 @@ def withdrawn(result: VerificationResult) -> str | None:
     return None
 
 
+def _achievement_name(request: Request, summary: dict[str, Any]) -> Localized:
+    """The achievement's name in the reader's language, when the credential translates it."""
+    name = summary.get("achievement")
+    default = summary.get("achievementLanguage")
+    names = summary.get("achievementNames")
+    return name_in(
+        names if isinstance(names, dict) else {},
+        name if isinstance(name, str) else "",
+        default if isinstance(default, str) else None,
+        reader_languages(request),
+    )
+
+
 def _stated_reason(result: VerificationResult) -> str | None:
     """The reason the status check quotes (another server's status message, or an Open
     Badges 2.0 revocation list's); ours comes from the credential's row."""
@@ -175,7 +190,8 @@ def _parts(request: Request, result: VerificationResult) -> list[dict[str, Any]]
             "path": part.path,
             "verified": part.result.verified,
             "outcome": part.result.outcome.value,
-            "name": part.result.summary.get("achievement") or part.result.summary.get("name"),
+            "name": _achievement_name(request, part.result.summary).text
+            or part.result.summary.get("name"),
             "issuer": (part.result.summary.get("issuer") or {}).get("name")
             or (part.result.summary.get("issuer") or {}).get("id"),
             "checks": _localised(request, part.result),

@@ -9,6 +9,7 @@ another learner's credential or collection is "not found", never "forbidden".
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote, urlencode
@@ -39,6 +40,7 @@ from microcred.web.pages.credential_view import CredentialView, build_view
 from microcred.web.pages.europass import can_export, held_eu_elements, our_eu_elements
 from microcred.web.pages.extras import signature_snippet
 from microcred.web.pages.learner_session import LearnerFormCsrf, LearnerRequired, learner_csrf
+from microcred.web.pages.reading import reader_languages
 
 router = APIRouter(tags=["wallet"], include_in_schema=False)
 WALLET = "/wallet"
@@ -128,9 +130,9 @@ def _held(runtime: Runtime, learner: LearnerRow, ref: str) -> WalletItem:
         raise PageNotFoundError("no such credential in your wallet", found=error.found) from error
 
 
-def _our_view(runtime: Runtime, item: WalletItem) -> CredentialView:
+def _our_view(runtime: Runtime, item: WalletItem, languages: Sequence[str] = ()) -> CredentialView:
     row = runtime.credentials.get_public(item.id)
-    return build_view(runtime, row, show_name=row.name_public)
+    return build_view(runtime, row, show_name=row.name_public, languages=languages)
 
 
 def _share_panel(
@@ -177,7 +179,7 @@ def localised_checks(request: Request, item: WalletItem) -> list[tuple[Check, st
 def held_page(request: Request, ref: str, learner: LearnerRequired) -> Response:
     runtime = get_pages(request).runtime
     item = _held(runtime, learner, ref)
-    view = _our_view(runtime, item) if item.kind == "ours" else None
+    view = _our_view(runtime, item, reader_languages(request)) if item.kind == "ours" else None
     shown = item.id in runtime.showcase.public_refs(learner.id)
     slug = runtime.showcase.profile_slug(learner.id)
     collections = runtime.showcase.collections(learner.id)
