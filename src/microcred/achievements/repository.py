@@ -54,19 +54,17 @@ class AchievementRepository(Repository):
     def names(self, issuer_id: str) -> tuple[AchievementName, ...]:
         """Id and name of every unarchived achievement of the issuer, oldest first (for
         choosers: no definition, no image)."""
+        # Of the definition only its language, extracted in SQL: a chooser lists every
+        # achievement, and definitions run to kilobytes each.
+        language = AchievementRow.definition["inLanguage"].as_string()
         query = (
-            select(
-                AchievementRow.id,
-                AchievementRow.name,
-                AchievementRow.translations,
-                AchievementRow.definition,
-            )
+            select(AchievementRow.id, AchievementRow.name, AchievementRow.translations, language)
             .where(AchievementRow.issuer_id == issuer_id, AchievementRow.archived.is_(False))
             .order_by(AchievementRow.created_at, AchievementRow.id)
         )
         return tuple(
-            AchievementName(id, name, _language(definition), _names(translations))
-            for id, name, translations, definition in self.session.execute(query)
+            AchievementName(id, name, tag if isinstance(tag, str) else None, _names(translations))
+            for id, name, translations, tag in self.session.execute(query)
         )
 
 
@@ -78,11 +76,6 @@ class AchievementName:
     """The language of ``name`` (the definition's inLanguage)."""
     translated: Mapping[str, str] = field(default_factory=dict)
     """Language tag -> the name in that language."""
-
-
-def _language(definition: object) -> str | None:
-    language = definition.get("inLanguage") if isinstance(definition, dict) else None
-    return language if isinstance(language, str) else None
 
 
 def _names(translations: object) -> dict[str, str]:

@@ -62,8 +62,11 @@ router = APIRouter(prefix="/console/achievements", include_in_schema=False)
 
 Viewer = Annotated[Actor, Depends(require("viewer"))]
 Issuer = Annotated[Actor, Depends(require("issuer"))]
-# The editor has up to 20 alignment rows, 8 translation blocks and a badge image.
-EditorCsrf = csrf(max_fields=260, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed_in=True)
+# The editor has up to 20 alignment rows, 8 translation blocks, the badge designer and an image.
+EDITOR_MAX_FIELDS = 260
+EditorCsrf = csrf(
+    max_fields=EDITOR_MAX_FIELDS, max_bytes=MAX_IMAGE_BYTES + 256 * 1024, signed_in=True
+)
 
 EQF_BASE = "http://data.europa.eu/snb/eqf/"
 MAX_ALIGNMENTS = 20
