@@ -21,6 +21,10 @@ def engine(tmp_path: Path) -> Engine:
     engine = make_engine(f"sqlite:///{tmp_path / 'lock.db'}")
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        # As in every migrated database: a commit renews the stamps of the tables it wrote.
+        connection.execute(
+            text("CREATE TABLE change_stamps (name TEXT PRIMARY KEY, version BIGINT)")
+        )
     return engine
 
 
