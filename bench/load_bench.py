@@ -266,7 +266,13 @@ def cpu_seconds(pids: list[int]) -> float:
 
 
 def drive(
-    wrk: str, port: int, endpoint: Endpoint, seconds: float, folder: Path, server: list[int]
+    wrk: str,
+    port: int,
+    endpoint: Endpoint,
+    seconds: float,
+    folder: Path,
+    server: list[int],
+    connections: int = CONNECTIONS,
 ) -> dict[str, Any]:
     script = folder / "load.lua"
     script.write_text(WRK_SCRIPT)
@@ -279,7 +285,7 @@ def drive(
         [
             wrk,
             "-t1",
-            f"-c{CONNECTIONS}",
+            f"-c{connections}",
             f"-d{seconds:g}s",
             "--timeout",
             "10s",
@@ -310,6 +316,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
     parser.add_argument("--engine-seconds", type=float, default=2.0)
     parser.add_argument("--database-url", help="e.g. a fresh PostgreSQL database; else SQLite")
+    parser.add_argument("--connections", type=int, default=CONNECTIONS, help="wrk's clients")
+    parser.add_argument("--only", help="only the endpoints whose name contains this text")
     args = parser.parse_args()
     wrk = ensure_wrk()
     if wrk is None:
@@ -351,19 +359,21 @@ def main() -> None:
             f"service in process (verify_bytes):       {service:8.0f} verifications/s per core\n"
             f"server: uvicorn --workers {args.workers}, "
             f"{'PostgreSQL' if args.database_url else 'SQLite'}; "
-            f"load: wrk, {CONNECTIONS} connections, {args.seconds:g} s each; "
+            f"load: wrk, {args.connections} connections, {args.seconds:g} s each; "
             f"{os.cpu_count()} cores shared by server and generator\n"
         )
+        if args.only:
+            endpoints = [e for e in endpoints if args.only in e.name]
         with served(env, port, args.workers, folder / "server.log") as process:
             tree = process_tree(process.pid)
             for endpoint in endpoints:  # warm every worker's caches and connections
-                drive(wrk, port, endpoint, 1, folder, tree)
+                drive(wrk, port, endpoint, 1, folder, tree, args.connections)
             print(
                 f"{'endpoint':26} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'bad':>4} "
                 f"{'x engine':>8} {'srv cores':>9} {'req/srv-cpu-s':>13} {'wrk cores':>9}  target"
             )
             for endpoint in endpoints:
-                f = drive(wrk, port, endpoint, args.seconds, folder, tree)
+                f = drive(wrk, port, endpoint, args.seconds, folder, tree, args.connections)
                 met = f["rate"] >= endpoint.target_rate and f["p99"] <= endpoint.target_p99_ms
                 target = f">= {endpoint.target_rate:g}/s" + (
                     f", p99 <= {endpoint.target_p99_ms:g} ms"

@@ -31,6 +31,7 @@ from microcred.careers.semantic import default_embedder
 from microcred.careers.service import CareersService
 from microcred.crypto.proofs import utc_now
 from microcred.crypto.sealing import Sealer
+from microcred.crypto.work import CpuLane
 from microcred.engagement.charts import ChartService
 from microcred.engagement.events import EventService
 from microcred.errors import MicrocredError, NotFoundError
@@ -352,7 +353,7 @@ class Runtime:
     @cached_property
     def verify_throttle(self) -> VerifyThrottle:
         """Public verification per client: a few at a time, bounded hard work a minute."""
-        return VerifyThrottle()
+        return VerifyThrottle(lane=CpuLane(self.settings.verify_lanes))
 
     @cached_property
     def vcapi(self) -> VcApiService:

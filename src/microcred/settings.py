@@ -40,6 +40,13 @@ class Settings(BaseSettings):
         default=False, description="Run jobs synchronously in the caller (tests, scripts)"
     )
     workers: int = 2
+    verify_lanes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Verifications one web process runs at once (Python work: more than one per "
+        "process only contends for the interpreter lock; run more processes instead)",
+    )
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from microcred.crypto import statuslist
 from microcred.crypto.statuslist import (
     MIN_LENGTH,
     BitstringStatusList,
@@ -571,3 +572,26 @@ def test_bad_status_messages_are_refused(messages: Any, text: str) -> None:
     with pytest.raises(StatusListError, match=text) as info:
         check_status_entry(_two_bit_entry(0, statusMessage=messages), _two_bit_list(bytes(raw)))
     assert info.value.expected is not None
+
+
+def test_a_list_decoded_again_is_its_own_copy_and_a_changed_list_reads_anew() -> None:
+    # Decoded bitstrings are kept by their encoded text (a verifier reads the same lists for
+    # every credential): a kept one must never be shared with a caller that changes it.
+    original = BitstringStatusList()
+    original.set(7, True)
+    encoded = original.encode()
+    first = BitstringStatusList.decode(encoded)
+    first.set(8, True)
+    second = BitstringStatusList.decode(encoded)
+    assert second.get(7)
+    assert not second.get(8)
+    original.set(9, True)
+    assert BitstringStatusList.decode(original.encode()).get(9)
+
+
+def test_lists_too_large_to_keep_are_still_read_and_not_kept() -> None:
+    large = BitstringStatusList(statuslist._KEPT_BYTES * 8)  # bits: the bound's bytes in all
+    large.set(12345, True)
+    before = len(statuslist._inflated)
+    assert BitstringStatusList.decode(large.encode()).get(12345)
+    assert len(statuslist._inflated) == before

@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import gzip
 import re
+import threading
 import zlib
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,22 +154,7 @@ class BitstringStatusList:
                 expected="a string starting with the multibase prefix 'u'",
                 found=short(encoded) + hint,
             )
-        body = encoded[1:]
-        # base64 of GZIP output can never be much longer than the limit it decompresses to.
-        if len(body) > (max_bytes + 1024) * 4 // 3:
-            raise StatusListError(
-                "encodedList is too long",
-                expected=f"a list that decompresses to at most {max_bytes} bytes",
-                found=f"{len(body)} characters",
-            )
-        if not _BASE64URL.fullmatch(body) or len(body) % 4 == 1:
-            raise StatusListError(
-                "encodedList is not base64url without padding",
-                expected="characters A-Z a-z 0-9 - _ only, no '='",
-                found=short(encoded),
-            )
-        compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-        return cls.from_bytes(_gunzip(compressed, max_bytes), allow_small=allow_small)
+        return cls.from_bytes(_bitstring_of(encoded, max_bytes), allow_small=allow_small)
 
     def _check_index(self, index: int) -> None:
         if isinstance(index, bool) or not isinstance(index, int):
@@ -202,6 +189,52 @@ def _check_length(length: int, *, allow_small: bool) -> None:
             expected=f"at least {MIN_LENGTH} entries",
             found=f"{length} entries",
         )
+
+
+# A verifier reads the same few lists for every credential (an issuer's revocation and suspension
+# lists): their bitstrings are inflated once and kept, by their encoded text (inflating is a pure
+# function of it). Bounded by the bytes kept, since a foreign list may inflate to many megabytes.
+_KEPT_BYTES = 8 * 1024 * 1024
+_inflated: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+_inflated_lock = threading.Lock()
+
+
+def _bitstring_of(encoded: str, max_bytes: int) -> bytes:
+    key = (encoded, max_bytes)
+    with _inflated_lock:
+        kept = _inflated.get(key)
+        if kept is not None:
+            _inflated.move_to_end(key)
+            return kept
+    raw = _inflate(encoded, max_bytes)
+    if len(raw) + len(encoded) <= _KEPT_BYTES // 4:
+        with _inflated_lock:
+            _inflated[key] = raw
+            held = sum(len(k[0]) + len(v) for k, v in _inflated.items())
+            while held > _KEPT_BYTES:
+                (text, _), value = _inflated.popitem(last=False)
+                held -= len(text) + len(value)
+    return raw
+
+
+def _inflate(encoded: str, max_bytes: int) -> bytes:
+    """The bitstring an ``encodedList`` (with its ``u`` prefix) holds; refusals as in decode."""
+    body = encoded[1:]
+    # base64 of GZIP output can never be much longer than the limit it decompresses to.
+    if len(body) > (max_bytes + 1024) * 4 // 3:
+        raise StatusListError(
+            "encodedList is too long",
+            expected=f"a list that decompresses to at most {max_bytes} bytes",
+            found=f"{len(body)} characters",
+        )
+    if not _BASE64URL.fullmatch(body) or len(body) % 4 == 1:
+        raise StatusListError(
+            "encodedList is not base64url without padding",
+            expected="characters A-Z a-z 0-9 - _ only, no '='",
+            found=short(encoded),
+        )
+    compressed = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    return _gunzip(compressed, max_bytes)
 
 
 def _gunzip(compressed: bytes, max_bytes: int) -> bytes:

@@ -218,19 +218,11 @@ class StampedCache(Generic[K, V]):
     ) -> V:
         """The kept value for ``key``, or ``compute()`` kept until ``until`` (a time of
         ``clock``), for ``lifetime(value)`` seconds, or ``seconds``, whichever ends first."""
-        stamps = self._stamps.read()  # before compute(): see the module's note on order
-        version: tuple[object, ...]
-        if self._all_but is None:
-            version = tuple(stamps.get(name, 0) for name in self._tables)
-        else:
-            version = tuple(sorted(i for i in stamps.items() if i[0] not in self._all_but))
+        version = self._version()  # before compute(): see the module's note on order
         now = self._clock()
-        with self._lock:
-            entry = self._entries.get(key)
-            if entry is not None and entry.version == version and now < entry.expires:
-                self._entries.move_to_end(key)
-                self.hits += 1
-                return entry.value
+        kept = self._current(key, version, now)
+        if kept is not None:
+            return kept[0]
         value = compute()
         expires = now + self._seconds
         if until is not None:
@@ -244,6 +236,27 @@ class StampedCache(Generic[K, V]):
             while len(self._entries) > self._size:
                 self._entries.popitem(last=False)
         return value
+
+    def peek(self, key: K) -> V | None:
+        """The kept value for ``key`` if it is current, else None (nothing is computed: for a
+        caller that answers a hit at once and hands a miss to a worker thread)."""
+        kept = self._current(key, self._version(), self._clock())
+        return None if kept is None else kept[0]
+
+    def _version(self) -> tuple[object, ...]:
+        stamps = self._stamps.read()
+        if self._all_but is None:
+            return tuple(stamps.get(name, 0) for name in self._tables)
+        return tuple(sorted(i for i in stamps.items() if i[0] not in self._all_but))
+
+    def _current(self, key: K, version: tuple[object, ...], now: float) -> tuple[V] | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry.version == version and now < entry.expires:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return (entry.value,)
+        return None
 
     def __len__(self) -> int:
         return len(self._entries)

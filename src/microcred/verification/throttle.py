@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from microcred.crypto.work import DEFAULT_REQUEST_SECONDS, WorkBudget
+from microcred.crypto.work import DEFAULT_REQUEST_SECONDS, CpuLane, WorkBudget
 from microcred.errors import RateLimitedError
 
 REFUSAL_CHARGE_SECONDS = 1.0
@@ -41,7 +41,11 @@ class VerifyThrottle:
         window_seconds: float = 60.0,
         request_seconds: float = DEFAULT_REQUEST_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        lane: CpuLane | None = None,
     ) -> None:
+        """``lane``: the process's verification lane, which every admitted request takes a turn
+        of for its Python work (``lane.turn()``), given up while a child canonicalizes."""
+        self.lane = lane or CpuLane()
         self.concurrent_per_client = concurrent_per_client
         self.seconds_per_client = seconds_per_client
         self.window_seconds = window_seconds
@@ -72,7 +76,9 @@ class VerifyThrottle:
                     expected=f"at most {self.seconds_per_client:g} s of such work a minute",
                 )
             state.in_flight += 1
-        budget = WorkBudget(min(self.request_seconds, self.seconds_per_client - spent))
+        budget = WorkBudget(
+            min(self.request_seconds, self.seconds_per_client - spent), lane=self.lane
+        )
         try:
             yield budget
         finally:

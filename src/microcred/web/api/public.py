@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
 from microcred.achievements.images import default_badge_svg
 from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
@@ -93,11 +94,12 @@ def achievement_image(achievement_id: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/credentials/{credential_id}")
-def credential(credential_id: str, runtime: RuntimeDep, request: Request) -> Response:
-    """The credential exactly as signed; a browser asking for HTML gets the credential page."""
+async def credential(credential_id: str, runtime: RuntimeDep, request: Request) -> Response:
+    """The credential exactly as signed; a browser asking for HTML gets the credential page
+    (async: a kept page is answered without a worker thread, see ``page_cache``)."""
     if prefers_html(request):
-        return credential_page(request, credential_id)
-    row = runtime.credentials.get_public(credential_id)
+        return await credential_page(request, credential_id)
+    row = await run_in_threadpool(runtime.credentials.get_public, credential_id)
     response = _json(row.document, "application/vc+ld+json", cache="no-cache")
     response.headers["Vary"] = "Accept"
     return response

@@ -142,8 +142,13 @@ def verify_credential(request: Request, raw: RawBody, runtime: RuntimeDep) -> JS
     """Verify a credential offline (did:key, and this server's did:web issuers). A credential
     built to cost more canonicalization than allowed is refused (422, ``work_limit``)."""
     body = _parse(VerifyCredentialRequest, raw)
-    # One read of the change stamps for every cache the verification looks into.
-    with runtime.verify_throttle.admit(client_of(request)) as budget, runtime.stamps.pinned():
+    # In a turn of the process's lane, with one read of the change stamps for every cache.
+    throttle = runtime.verify_throttle
+    with (
+        throttle.admit(client_of(request)) as budget,
+        throttle.lane.turn(),
+        runtime.stamps.pinned(),
+    ):
         result = runtime.vcapi.verify_credential(
             body.verifiableCredential, body.options, budget=budget
         )
@@ -170,7 +175,12 @@ def verify_presentation(request: Request, raw: RawBody, runtime: RuntimeDep) -> 
         if body.verifiablePresentation is not None
         else body.presentation
     )
-    with runtime.verify_throttle.admit(client_of(request)) as budget, runtime.stamps.pinned():
+    throttle = runtime.verify_throttle
+    with (
+        throttle.admit(client_of(request)) as budget,
+        throttle.lane.turn(),
+        runtime.stamps.pinned(),
+    ):
         result = runtime.vcapi.verify_presentation(
             presentation, body.options, proofless=body.presentation is not None, budget=budget
         )

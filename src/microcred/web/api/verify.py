@@ -87,10 +87,13 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
     url = _url(value) if given[0] == "url" else None
     data = _credential(value) if given[0] == "credential" else None
 
+    lane = runtime.verify_throttle.lane
+    fetch_document, fetcher = lane.waits(fetch_document), lane.waits(fetcher)
+
     def work() -> tuple[QrOutcome, dict[str, Any]]:
-        # In one worker thread: the verification and what the answer adds from the store, under
-        # one read of the change stamps (the caches of store/stamps.py), off the event loop.
-        with runtime.stamps.pinned():
+        # In one worker thread, in its turn of the process's lane (store/stamps.py: one read of
+        # the change stamps for every cache): the verification and what the answer adds.
+        with lane.turn(), runtime.stamps.pinned():
             if picture is not None:
                 outcome = service.verify_qr(
                     picture, fetch_document=fetch_document, fetcher=fetcher, budget=budget

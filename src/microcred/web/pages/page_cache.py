@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from microcred.runtime import Runtime
 from microcred.status.expiry import is_expired
@@ -98,7 +99,7 @@ class PublicPageCache:
     def hits(self) -> int:
         return self._pages.hits
 
-    def serve(
+    async def serve(
         self,
         request: Request,
         credential_id: str,
@@ -107,12 +108,16 @@ class PublicPageCache:
         render: Callable[[], Response],
     ) -> Response:
         """The page from the cache when the request may have it, else ``render()`` (kept when
-        the request is anonymous). ``keys`` give this visitor's CSRF token and cookie."""
+        the request is anonymous). ``keys`` give this visitor's CSRF token and cookie.
+
+        A kept page is answered on the event loop after one small read (the row's state and
+        the stamps): handing it to a worker thread cost as much CPU as the answer itself.
+        Rendering runs in a worker thread."""
         if not _anonymous(request):
-            return render()
+            return await run_in_threadpool(render)
         reading, state = self.runtime.credentials.page_state(credential_id, self.runtime.stamps)
         if state is None:  # no such credential: the page's own 404
-            return render()
+            return await run_in_threadpool(render)
         key = (
             credential_id,
             language,
@@ -121,9 +126,9 @@ class PublicPageCache:
             state.name_public,
             is_expired(state.valid_until, self.runtime.clock()),
         )
-        return self._answer(request, key, reading, keys, render)
+        return await self._answer(request, key, reading, keys, render)
 
-    def serve_form(
+    async def serve_form(
         self,
         request: Request,
         name: str,
@@ -134,12 +139,11 @@ class PublicPageCache:
         """A page that shows no stored row, only forms (the verifier's): kept per language, and
         under the same stamps as the credential page (what the layout reads)."""
         if not _anonymous(request):
-            return render()
-        return self._answer(
-            request, ("form", name, language), self.runtime.stamps.read(), keys, render
-        )
+            return await run_in_threadpool(render)
+        reading = self.runtime.stamps.read()
+        return await self._answer(request, ("form", name, language), reading, keys, render)
 
-    def _answer(
+    async def _answer(
         self,
         request: Request,
         key: tuple[object, ...],
@@ -147,9 +151,39 @@ class PublicPageCache:
         keys: Keys,
         render: Callable[[], Response],
     ) -> Response:
+        token = keys.csrf_token(request)
+        with self.runtime.stamps.pinned(reading):
+            found = self._pages.peek(key)
+        if found is not None:
+            kept = found
+        else:
+            kept, rendered = await run_in_threadpool(self._render, key, reading, token, render)
+            if rendered is not None:  # this request rendered it: answer with that response
+                rendered.headers["ETag"] = _etag(kept.digest, token)
+                return rendered
+        headers = dict(kept.headers)
+        headers["ETag"] = _etag(kept.digest, token)
+        answer: Response
+        if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+            answer = Response(status_code=304, headers=headers)
+        else:
+            answer = HTMLResponse(
+                kept.html.replace(_TOKEN, token), status_code=kept.status_code, headers=headers
+            )
+        keys.attach_csrf_cookie(request, answer)  # a first visit gets its nonce, as render() does
+        return answer
+
+    def _render(
+        self,
+        key: tuple[object, ...],
+        reading: Mapping[str, int],
+        token: str,
+        render: Callable[[], Response],
+    ) -> tuple[KeptPage, Response | None]:
+        """In a worker thread: the page kept (by this request, whose response comes with it,
+        or meanwhile by another)."""
         with self.runtime.stamps.pinned(reading):
             rendered: list[Response] = []
-            token = keys.csrf_token(request)
 
             def keep() -> KeptPage:
                 response = render()
@@ -164,22 +198,11 @@ class PublicPageCache:
                 return KeptPage(body.replace(token, _TOKEN), response.status_code, headers, digest)
 
             kept = self._pages.get(key, keep)
-        etag = f'W/"{kept.digest}.{hashlib.sha256(token.encode()).hexdigest()[:12]}"'
-        if rendered:  # this request rendered it: answer with that response itself
-            response = rendered[0]
-            response.headers["ETag"] = etag
-            return response
-        headers = dict(kept.headers)
-        headers["ETag"] = etag
-        answer: Response
-        if _matches(request.headers.get("if-none-match"), etag):
-            answer = Response(status_code=304, headers=headers)
-        else:
-            answer = HTMLResponse(
-                kept.html.replace(_TOKEN, token), status_code=kept.status_code, headers=headers
-            )
-        keys.attach_csrf_cookie(request, answer)  # a first visit gets its nonce, as render() does
-        return answer
+        return kept, rendered[0] if rendered else None
+
+
+def _etag(digest: str, token: str) -> str:
+    return f'W/"{digest}.{hashlib.sha256(token.encode()).hexdigest()[:12]}"'
 
 
 def _anonymous(request: Request) -> bool:

@@ -86,10 +86,10 @@ def _endorsements(
     ]
 
 
-def credential_page(request: Request, credential_id: str) -> Response:
+async def credential_page(request: Request, credential_id: str) -> Response:
     """The page, from the cache of anonymous views when it may (``page_cache``)."""
     pages = get_pages(request)
-    return pages.credential_pages.serve(
+    return await pages.credential_pages.serve(
         request,
         credential_id,
         language_of(request),

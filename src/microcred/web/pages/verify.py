@@ -40,9 +40,9 @@ VerifyCsrf = csrf(max_files=2, max_bytes=MAX_IMAGE_BYTES + 64 * 1024)
 
 
 @router.get("/verify")
-def verify_form(request: Request) -> Response:
+async def verify_form(request: Request) -> Response:
     pages = get_pages(request)
-    return pages.credential_pages.serve_form(
+    return await pages.credential_pages.serve_form(
         request,
         "verify",
         language_of(request),
@@ -81,10 +81,14 @@ async def verify_submit(request: Request) -> Response:
         return render(request, "verify.html", {"result": None, "empty": True}, status_code=422)
     try:
         # Bounded per client like the API; a graph refused for its cost shows as a failed check.
-        with get_pages(request).runtime.verify_throttle.admit(client_of(request)) as budget:
+        # Python work in a turn of the process's lane; fetches give the turn up meanwhile.
+        throttle = get_pages(request).runtime.verify_throttle
+        lane = throttle.lane
+        fetch_document, fetcher = lane.waits(fetch_document), lane.waits(fetcher)
+        with throttle.admit(client_of(request)) as budget:
             if picture is not None:
                 outcome = await run_in_threadpool(
-                    service.verify_qr,
+                    lane.in_turn(service.verify_qr),
                     picture,
                     fetch_document=fetch_document,
                     fetcher=fetcher,
@@ -92,7 +96,7 @@ async def verify_submit(request: Request) -> Response:
                 )
             elif data is not None:
                 outcome = await run_in_threadpool(
-                    service.verify_upload,
+                    lane.in_turn(service.verify_upload),
                     data,
                     fetch_document=fetch_document,
                     fetcher=fetcher,
@@ -100,7 +104,7 @@ async def verify_submit(request: Request) -> Response:
                 )
             else:
                 result = await run_in_threadpool(
-                    service.verify_url,
+                    lane.in_turn(service.verify_url),
                     given_url,
                     fetch_document=fetch_document,
                     fetcher=fetcher,
