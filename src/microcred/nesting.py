@@ -17,6 +17,8 @@ MAX_DEPTH: Final = 64
 def too_deep_at(value: object, max_depth: int = MAX_DEPTH) -> str | None:
     """Where ``value`` first nests past ``max_depth`` arrays and objects (its first two path
     segments, then "..."), or None. Iterative, so any depth is safe to ask about."""
+    if not _nests_deeper(value, max_depth):
+        return None  # the common case, asked of every request body: no paths are built
     stack: list[tuple[object, int, str]] = [(value, 0, "")]
     while stack:
         item, depth, where = stack.pop()
@@ -33,6 +35,22 @@ def too_deep_at(value: object, max_depth: int = MAX_DEPTH) -> str | None:
                 child_where = where
             stack.append((child, depth + 1, child_where))
     return None
+
+
+def _nests_deeper(value: object, max_depth: int) -> bool:
+    """Whether ``value`` nests past ``max_depth``: only containers are visited."""
+    containers = (dict, list)
+    if not isinstance(value, containers):
+        return False
+    stack: list[tuple[dict[object, object] | list[object], int]] = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth >= max_depth:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        below = depth + 1
+        stack.extend((child, below) for child in children if isinstance(child, containers))
+    return False
 
 
 def text_nests_deeper(raw: bytes | str, max_depth: int = MAX_DEPTH) -> bool:

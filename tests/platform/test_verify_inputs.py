@@ -270,9 +270,9 @@ def test_an_oversized_api_request_is_refused_before_it_is_parsed(
     parsed: list[int] = []
     real_json_body = verify_api.json_body
 
-    def counting_json_body(raw: bytes) -> Any:
+    def counting_json_body(raw: bytes, **options: Any) -> Any:
         parsed.append(len(raw))
-        return real_json_body(raw)
+        return real_json_body(raw, **options)
 
     monkeypatch.setattr(verify_api, "json_body", counting_json_body)
     depth = MAX_INPUT_BYTES // 2 + 1  # a nested array just over the limit
@@ -293,3 +293,36 @@ def test_an_oversized_api_request_is_refused_before_it_is_parsed(
     assert answer.json()["verified"] is False
     assert len(parsed) == 1
     assert parsed[0] > MAX_INPUT_BYTES
+
+
+# ---- the credential read once, strictly ----------------------------------------------------------
+
+
+def test_a_credential_object_is_verified_as_sent_and_a_repeated_key_is_refused(
+    web: TestClient, runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    # The API reads the body once and verifies the credential object as read: a key sent twice
+    # (one JSON parser keeps the first, another the last) must not verify as either reading.
+    credential_id = issue(runtime, issuer, achievement_id)
+    document = runtime.credentials.get_public(credential_id).document
+    sent = json.dumps({"credential": document})
+    answer = web.post("/api/v1/verify", content=sent, headers={"Content-Type": "application/json"})
+    assert answer.status_code == 200
+    assert answer.json()["verified"] is True
+
+    name = json.dumps(document["name"])
+    doubled = sent.replace(f'"name": {name}', f'"name": {name}, "name": "Forged"', 1)
+    assert doubled != sent
+    refused = web.post(
+        "/api/v1/verify", content=doubled, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 422
+    assert "repeats a key" in refused.text
+    assert "name" in refused.json()["error"]["found"]
+
+    constant = sent.replace('"credential": {', '"credential": {"weight": NaN, ', 1)
+    refused = web.post(
+        "/api/v1/verify", content=constant, headers={"Content-Type": "application/json"}
+    )
+    assert refused.status_code == 422
+    assert "NaN" in refused.text

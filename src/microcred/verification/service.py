@@ -197,6 +197,17 @@ class VerificationService:
         """JSON, a JWT or JWS, or a baked PNG/SVG. ``budget``: the request's (see
         :meth:`verifier`); a graph refused for its cost is a failed proof check here, and noted
         on the budget, so that the API can answer it as a refusal (422)."""
+        return self.verify_document(data, fetcher=fetcher, budget=budget)
+
+    def verify_document(
+        self,
+        data: bytes | Mapping[str, Any],
+        *,
+        fetcher: Fetcher = no_network,
+        budget: WorkBudget | None = None,
+    ) -> VerificationResult:
+        """As :meth:`verify_bytes`, or a credential already read as JSON by the caller (who
+        refused repeated keys, lone surrogates and deep nesting, as the reader of bytes does)."""
         with self.stamps.pinned():  # one read of the stamps for every cache below
             result = self.verifier(fetcher=fetcher, budget=budget).verify(data)
         return self.counted(result)

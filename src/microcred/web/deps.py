@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request
 
 from microcred.accounts.actor import Actor
-from microcred.errors import InputError, ModelError, UnauthenticatedError
+from microcred.errors import InputError, ModelError, UnauthenticatedError, short
 from microcred.nesting import MAX_DEPTH, refuse_deep_nesting, text_nests_deeper
 from microcred.runtime import Runtime
 from microcred.surrogates import may_hold_surrogate_escape, refuse_lone_surrogates
+from microcred.verify.jsontext import repeated_key
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -71,13 +72,18 @@ async def raw_body(request: Request) -> bytes:
 RawBody = Annotated[bytes, Depends(raw_body)]
 
 
-def json_body(raw: bytes) -> Any:
+def json_body(raw: bytes, *, strict: bool = False) -> Any:
     """A raw body read as JSON; unreadable or too deeply nested JSON is the client's error, and so
-    is a lone surrogate escape anywhere in it (text nothing downstream can encode)."""
+    is a lone surrogate escape anywhere in it (text nothing downstream can encode).
+    ``strict``: an object repeating a key, and NaN or Infinity, are refused too (for a body
+    whose parts are verified as they are: parsers disagree on which of two values counts)."""
     try:
         if text_nests_deeper(raw):
             raise RecursionError  # refused before json.loads could recurse that deep
-        value = json.loads(raw)
+        if strict:
+            value = json.loads(raw, object_pairs_hook=_unique, parse_constant=_no_constant)
+        else:
+            value = json.loads(raw)
     except RecursionError as exc:
         # Deeper than the interpreter's recursion limit is deeper than MAX_DEPTH too: the same
         # answer as refuse_deep_nesting gives a body json.loads could read, whatever the limit.
@@ -87,12 +93,33 @@ def json_body(raw: bytes) -> Any:
             expected=f"at most {MAX_DEPTH} levels of arrays and objects",
             found="more",
         ) from exc
+    except InputError:
+        raise  # a repeated key or a constant, named
     except ValueError as exc:
         raise InputError("the request body is not JSON", expected="a JSON object") from exc
     if may_hold_surrogate_escape(raw):
         refuse_lone_surrogates(value)
     refuse_deep_nesting(value)
     return value
+
+
+def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    duplicate = repeated_key(key for key, _ in pairs)
+    if duplicate is not None:
+        raise InputError(
+            "the request body repeats a key in one object (parsers disagree on which counts)",
+            expected="each key once per object",
+            found=short(duplicate),
+        )
+    return dict(pairs)
+
+
+def _no_constant(name: str) -> Any:
+    raise InputError(
+        "the request body holds a number JSON does not have",
+        expected="finite numbers",
+        found=name,
+    )
 
 
 MAX_OFFSET = 10**12

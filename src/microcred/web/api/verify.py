@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import re
 from typing import Any
 
@@ -105,7 +104,7 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
                 outcome = QrOutcome(result, None)
             else:
                 assert data is not None
-                result = service.verify_bytes(data, fetcher=fetcher, budget=budget)
+                result = service.verify_document(data, fetcher=fetcher, budget=budget)
                 outcome = QrOutcome(result, None)
             budget.raise_refusal()  # a graph refused for its cost: 422, not "not verified"
             result = outcome.result
@@ -136,9 +135,9 @@ async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONRe
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
 
 
-def _credential(value: Any) -> bytes:
+def _credential(value: Any) -> bytes | dict[str, Any]:
     if isinstance(value, dict):
-        return json.dumps(value).encode()
+        return value  # read once, strictly (no key twice), and verified as read
     if isinstance(value, str):
         return value.encode()
     raise InputError(
@@ -177,7 +176,7 @@ def _too_large(size: int, limit: int) -> InputError:
 
 
 def _request_object(body: bytes) -> dict[str, Any]:
-    data = json_body(body)
+    data = json_body(body, strict=True)
     if not isinstance(data, dict):
         raise InputError(
             "the request body is not a JSON object",
