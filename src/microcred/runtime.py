@@ -193,7 +193,7 @@ class Runtime:
 
     @cached_property
     def credentials(self) -> CredentialService:
-        return CredentialService(self.sessions)
+        return CredentialService(self.sessions, self.engine)
 
     @cached_property
     def europass(self) -> EuropassService:

@@ -14,6 +14,7 @@ honest signer produces.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,26 +194,7 @@ class PublicKey:
 
     @classmethod
     def from_multibase(cls, value: str) -> PublicKey:
-        if multibase.decode_b58btc(value).startswith(multibase.RSA_PUB):
-            der = multibase.decode_b58btc(value)[len(multibase.RSA_PUB) :]
-            try:
-                loaded = serialization.load_der_public_key(_pkcs1_to_spki(der))
-            except ValueError as exc:
-                raise KeyResolutionError(
-                    "RSA multikey is not a valid key", found=short(value)
-                ) from exc
-            assert isinstance(loaded, rsa.RSAPublicKey)
-            return cls._rsa(loaded)
-        prefix, raw = multibase.decode_multikey(value, _PUBLIC_PREFIXES)
-        if prefix == multibase.ED25519_PUB:
-            return cls("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(raw))
-        try:
-            point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
-        except ValueError as exc:
-            raise KeyResolutionError(
-                "P-256 public key is not a point on the curve", found=short(value)
-            ) from exc
-        return cls("P-256", point)
+        return _public_key_of_multibase(value)
 
 
 def _unsigned_bytes(value: int) -> bytes:
@@ -386,3 +368,27 @@ class KeyFile:
         path.touch(mode=0o600, exist_ok=True)
         path.chmod(0o600)
         path.write_text(json.dumps(self.to_json(), indent=2) + "\n", encoding="utf-8")
+
+
+# A verifier reads the same few issuer keys for every credential: each multikey is decoded once.
+# PublicKey is immutable; a refused value raises every time (exceptions are not kept).
+@functools.lru_cache(maxsize=512)
+def _public_key_of_multibase(value: str) -> PublicKey:
+    if multibase.decode_b58btc(value).startswith(multibase.RSA_PUB):
+        der = multibase.decode_b58btc(value)[len(multibase.RSA_PUB) :]
+        try:
+            loaded = serialization.load_der_public_key(_pkcs1_to_spki(der))
+        except ValueError as exc:
+            raise KeyResolutionError("RSA multikey is not a valid key", found=short(value)) from exc
+        assert isinstance(loaded, rsa.RSAPublicKey)
+        return PublicKey._rsa(loaded)
+    prefix, raw = multibase.decode_multikey(value, _PUBLIC_PREFIXES)
+    if prefix == multibase.ED25519_PUB:
+        return PublicKey("Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(raw))
+    try:
+        point = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), raw)
+    except ValueError as exc:
+        raise KeyResolutionError(
+            "P-256 public key is not a point on the curve", found=short(value)
+        ) from exc
+    return PublicKey("P-256", point)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
@@ -39,6 +39,21 @@ class PageState:
     state_reason: str | None
     name_public: bool
     valid_until: datetime | None
+
+
+_PAGE_STATE = select(
+    CredentialRow.state,
+    CredentialRow.state_reason,
+    CredentialRow.name_public,
+    CredentialRow.valid_until,
+).where(CredentialRow.id == bindparam("credential_id"))
+
+
+def page_state_on(connection: Connection, credential_id: str) -> PageState | None:
+    """What of a credential's row can change after issuance, on ``connection`` (one statement
+    built once: it is read on every view of a kept page)."""
+    found = connection.execute(_PAGE_STATE, {"credential_id": credential_id}).first()
+    return None if found is None else PageState(*found)
 
 
 class CredentialConflictError(Exception):
@@ -145,15 +160,7 @@ class CredentialRepository(Repository):
     def page_state(self, credential_id: str) -> PageState | None:
         """What of a credential's row can change after issuance (its document cannot): the
         version its public page is cached under."""
-        found = self.session.execute(
-            select(
-                CredentialRow.state,
-                CredentialRow.state_reason,
-                CredentialRow.name_public,
-                CredentialRow.valid_until,
-            ).where(CredentialRow.id == credential_id)
-        ).first()
-        return None if found is None else PageState(*found)
+        return page_state_on(self.session.connection(), credential_id)
 
     def by_idempotency_keys(self, issuer_id: str, keys: Sequence[str]) -> dict[str, CredentialRow]:
         if not keys:

@@ -14,7 +14,7 @@ from microcred.achievements.images import default_badge_svg
 from microcred.crypto.baking import bake_png, bake_svg, default_badge_png
 from microcred.errors import NotFoundError, short
 from microcred.model import OB_V3_CONTEXT, VC_V2_CONTEXT
-from microcred.web.deps import RuntimeDep
+from microcred.web.deps import RuntimeDep, get_runtime
 from microcred.web.pages.achievement_page import achievement_page
 from microcred.web.pages.issuer_page import issuer_page
 from microcred.web.pages.public import credential_page, prefers_html
@@ -94,11 +94,13 @@ def achievement_image(achievement_id: str, runtime: RuntimeDep) -> Response:
 
 
 @router.get("/credentials/{credential_id}")
-async def credential(credential_id: str, runtime: RuntimeDep, request: Request) -> Response:
+async def credential(credential_id: str, request: Request) -> Response:
     """The credential exactly as signed; a browser asking for HTML gets the credential page
-    (async: a kept page is answered without a worker thread, see ``page_cache``)."""
+    (async, and no dependencies to solve: a kept page is answered without a worker thread,
+    see ``page_cache``)."""
     if prefers_html(request):
         return await credential_page(request, credential_id)
+    runtime = get_runtime(request)
     row = await run_in_threadpool(runtime.credentials.get_public, credential_id)
     response = _json(row.document, "application/vc+ld+json", cache="no-cache")
     response.headers["Vary"] = "Accept"

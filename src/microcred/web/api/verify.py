@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from microcred.errors import InputError, short
 from microcred.verification.service import QrOutcome
-from microcred.web.deps import RawBody, RuntimeDep, client_of, json_body
+from microcred.web.deps import client_of, get_runtime, json_body, raw_body
 from microcred.web.fetch import policy_for
 from microcred.web.pages.verify import ACCEPT, MAX_INPUT_BYTES
 
@@ -56,14 +56,17 @@ _QR_REQUEST = re.compile(rb'\s*\{\s*"qr"\s*:\s*"')
         }
     },
 )
-async def verify(request: Request, body: RawBody, runtime: RuntimeDep) -> JSONResponse:
+async def verify(request: Request) -> JSONResponse:
     """Verify ``{"credential": ...}`` (an object, or JSON/JWT/JWS text), ``{"url": "https://..."}``
     (a credential, a baked PNG/SVG or an OB 2.0 hosted assertion) or ``{"qr": "<base64
     picture>"}``. Answers 200 with ``verified``, ``outcome`` (``verified``,
     ``issuer-not-confirmed`` or ``not-verified``) and its ``verdict`` in words, ``format``,
     ``summary``, ``checks``, ``issuer`` and ``qr`` (the code's text) whether or not it verified;
     422 only when the request itself is malformed."""
-    # The body itself is capped by RawBody (8 MB, so a QR picture up to about 6 MB in base64);
+    # Read here, not through dependencies (solving them was a tenth of a verification's cost).
+    runtime = get_runtime(request)
+    body = await raw_body(request)
+    # The body itself is capped by raw_body (8 MB, so a QR picture up to about 6 MB in base64);
     # everything but a picture must fit the smaller credential limit, refused before parsing
     # (a large nested array costs many times its size to parse).
     if len(body) > MAX_INPUT_BYTES and not _QR_REQUEST.match(body):
