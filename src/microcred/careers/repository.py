@@ -104,7 +104,8 @@ class EmployersRepository(Repository):
         return self.session.scalar(select(EmployerRow).where(EmployerRow.token_hash == token_hash))
 
     def replace_share(self, learner_id: str, ref: str, skills: Iterable[str], at: datetime) -> None:
-        self.withdraw(learner_id, ref)
+        self._log_change(learner_id)
+        self._withdraw(learner_id, ref)
         wanted = sorted(set(skills))
         self.session.add_all(
             SkillShareRow(learner_id=learner_id, ref=ref, skill_id=skill, shared_at=at)
@@ -114,6 +115,10 @@ class EmployersRepository(Repository):
         self._recount(learner_id, wanted)
 
     def withdraw(self, learner_id: str, ref: str) -> int:
+        self._log_change(learner_id)
+        return self._withdraw(learner_id, ref)
+
+    def _withdraw(self, learner_id: str, ref: str) -> int:
         skills = list(
             self.session.scalars(
                 select(SkillShareRow.skill_id).where(
@@ -161,11 +166,11 @@ class EmployersRepository(Repository):
                 self.session.delete(row)
                 self._count_learners(skill, -1)
         self.session.flush()
-        self._log_change(learner_id)
 
     def _log_change(self, learner_id: str) -> None:
-        """Number this change to the learner's rows (see ``SkillIndexHeadRow``): the UPDATE
-        locks the head row until the transaction ends, so numbers commit in order."""
+        """Number a change to the learner's rows (see ``SkillIndexHeadRow``), before making
+        it: the UPDATE locks the head row until the transaction ends, so numbers commit in
+        order, and a writer takes no other lock first (the learner counts: no cycle)."""
         head = SkillIndexHeadRow.__table__.c
         result = self.session.execute(
             update(SkillIndexHeadRow).where(head.id == 1).values(seq=head.seq + 1)
@@ -440,6 +445,7 @@ class EmployersRepository(Repository):
         return [(name, q, at) for name, q, at in self.session.execute(query)]
 
     def forget_learner(self, learner_id: str) -> None:
+        self._log_change(learner_id)
         skills = list(
             self.session.scalars(
                 select(SkillLearnerRow.skill_id).where(SkillLearnerRow.learner_id == learner_id)
