@@ -290,3 +290,16 @@ def test_changes_are_numbered_in_commit_order(runtime: Runtime) -> None:
             [(ada, 1.0), (grace, 1.0)]
         )
     assert index.builds == 1
+
+
+def test_weights_past_the_index_keys_are_ranked_by_the_database(runtime: Runtime) -> None:
+    ada, grace = _learners(runtime, 2)
+    with transaction(runtime.sessions) as session:
+        repo = EmployersRepository(session)
+        repo.replace_share(ada, "c1", ["python"], NOW)
+        repo.replace_share(grace, "c2", ["python", "sql"], NOW)
+    index = SkillIndex()
+    with runtime.sessions() as session:
+        huge = {"python": 2.0e6, "sql": 1.0e6}
+        assert index.rank_learners(session, huge, limit=5) == [(grace, 3.0e6), (ada, 2.0e6)]
+    assert index.builds == 0

@@ -169,10 +169,11 @@ class SkillIndex:
         scaled = {s: round(w * _SCALE) for s, w in weights.items() if w > 0}
         if not scaled or limit <= 0:
             return []
-        if sum(scaled.values()) >= _MAX_SCORE:
-            raise ValueError("weights too large for the search index")
+        repo = EmployersRepository(session)
+        if sum(scaled.values()) >= _MAX_SCORE:  # no taxonomy weighs this much: the database
+            return repo.rank_learners(weights, after=after, limit=limit)
         with self._lock:
-            self._catch_up(EmployersRepository(session))
+            self._catch_up(repo)
             found = self._page(scaled, after, limit)
         return [(learner, score / _SCALE) for learner, score in found]
 
