@@ -4,14 +4,22 @@ rate limited, and need an employer's token."""
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from microcred.accounts.actor import SYSTEM
 from microcred.careers.employers import SEARCHES_PER_HOUR
+from microcred.careers.repository import EmployersRepository
 from microcred.errors import ConflictError, InputError, NotFoundError, RateLimitedError
 from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
+from microcred.settings import Settings
+from microcred.store.db import transaction
+from microcred.store.tables import WalletItemRow
 from tests.platform.careers_support import DATA_SCIENTISTS, make_catalogue
 from tests.platform.conftest import IssuerFixture
 from tests.platform.wallet_support import make_learner
@@ -159,3 +167,52 @@ def test_learners_are_ranked_by_the_evidence_they_shared(
     # One result asked for: the best one; pages past revoked learners fill the places.
     [best] = runtime.employer_search.search(employer, skills=["Python", "Tableau"], limit=1)
     assert best.credentials[0].name == "Everything data"
+
+
+def test_another_process_sees_a_share_and_a_withdrawal_at_once(
+    runtime: Runtime, settings: Settings, issuer: IssuerFixture
+) -> None:
+    """Two runtimes on one database stand for two server processes, each with its own
+    in-memory index: what one commits, the other's next search answers with; an imported
+    credential that expired since it was shared drops out."""
+    ids = make_catalogue(runtime, issuer.id)
+    ada = make_learner(runtime, "ada@example.org")
+    grace = make_learner(runtime, "grace@example.org")
+    with transaction(runtime.sessions) as session:
+        # The log's head row as migrated (the emptied PostgreSQL test database has none).
+        EmployersRepository(session).rebuild_skill_learners()
+    other = Runtime(settings)
+    try:
+        _, token = runtime.employer_search.create_employer("Acme Hiring")
+        here, there = runtime.employer_search, other.employer_search
+        employer = here.authenticate(token)
+        assert employer is not None
+        assert here.search(employer, skills=["Python"]) == []
+        assert there.search(employer, skills=["Python"]) == []  # both indexes built, empty
+        ours = _issue(runtime, issuer, ids["Python basics"], "ada@example.org")
+        here.share(ada, ours)
+        [hit] = there.search(employer, skills=["Python"])
+        assert [c.name for c in hit.credentials] == ["Python basics"]
+        there.withdraw(ada, ours)
+        assert here.search(employer, skills=["Python"]) == []
+        [row] = runtime.issuance.issue(
+            SYSTEM,
+            issuer.id,
+            [IssueRequest(achievement_id=ids["Python basics"], email="ada@example.org")],
+        )
+        imported = runtime.wallet.import_bytes(
+            grace, json.dumps(row.document).encode(), source="upload"
+        )
+        there.share(grace, imported.id)
+        assert len(here.search(employer, skills=["Python"])) == 1
+        with transaction(runtime.sessions) as session:
+            session.execute(
+                update(WalletItemRow)
+                .where(WalletItemRow.id == imported.id)
+                .values(valid_until=datetime(2000, 1, 1, tzinfo=UTC))
+            )
+        assert here.search(employer, skills=["Python"]) == []
+        assert there.search(employer, skills=["Python"]) == []
+        assert (here.index and here.index.builds, there.index and there.index.builds) == (1, 1)
+    finally:
+        other.close()

@@ -21,9 +21,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from microcred.careers.repository import EmployersRepository
+from microcred.careers.skill_index import SkillIndex
 from microcred.crypto import jose
 from microcred.errors import ConflictError, InputError, MicrocredError, RateLimitedError
-from microcred.skills.alignment import achievement_of_credential
+from microcred.skills.alignment import SkillNames, achievement_of_credential
 from microcred.skills.service import SkillsService
 from microcred.skills.taxonomy import Taxonomy
 from microcred.store.db import transaction
@@ -106,6 +107,9 @@ class EmployerSearchService:
         self.skills = skills
         self.wallet = wallet
         self._secret = secret
+        # Ranks in process memory, brought up to date from the change log on every search;
+        # None: the database ranks (EmployersRepository.rank_learners, the earlier path).
+        self.index: SkillIndex | None = SkillIndex()
 
     # ---- employers --------------------------------------------------------------------------
 
@@ -205,11 +209,16 @@ class EmployerSearchService:
 
     # ---- search -----------------------------------------------------------------------------
 
-    def _wanted(self, skills: list[str] | None, occupation: str | None) -> dict[str, float]:
-        names = self.skills.names()
+    def _wanted(
+        self,
+        skills: list[str] | None,
+        occupation: str | None,
+        taxonomy: Taxonomy,
+        names: SkillNames,
+    ) -> dict[str, float]:
         if occupation:
-            found = self.skills.occupation(occupation)
-            links = self.skills.taxonomy().links.get(found.id, [])
+            found = self.skills.occupation(occupation, taxonomy)
+            links = taxonomy.links.get(found.id, [])
             if not links:
                 raise InputError("this occupation lists no skills to search for", found=found.title)
             return {link.skill_id: link.weight for link in links}
@@ -247,34 +256,30 @@ class EmployerSearchService:
             raise RateLimitedError(
                 "too many searches", retry_after=3600, expected=f"{SEARCHES_PER_HOUR} an hour"
             )
-        wanted = self._wanted(skills, occupation)
-        taxonomy = self.skills.taxonomy()
+        taxonomy, names = self.skills.current()  # one freshness check for the whole search
+        wanted = self._wanted(skills, occupation, taxonomy, names)
         size = max(1, min(limit, MAX_RESULTS))
         hits: list[tuple[Hit, str]] = []
         after: tuple[float, str] | None = None
-        while len(hits) < size:
-            # A page of the best-evidenced learners at a time; those whose shared credentials
-            # are no longer active drop out, and the next page fills their places.
-            with self.sessions() as session:
-                repo = EmployersRepository(session)
-                page = repo.rank_learners(wanted, after=after, limit=size * 2)
-                rows = repo.shares_of_learners([learner for learner, _ in page], wanted)
-            if not page:
-                break
-            after = (page[-1][1], page[-1][0])
-            evidence: dict[str, dict[str, set[str]]] = {learner: {} for learner, _ in page}
-            for learner, ref, skill in rows:
-                evidence[learner].setdefault(ref, set()).add(skill)
-            # Whether each shared credential is still active: one wallet read for the page.
-            held = self.wallet.get_many_by_learner(
-                {learner: list(refs) for learner, refs in evidence.items()}
-            )
-            for learner, _score in page:
-                hit = self._hit(
-                    employer, learner, evidence[learner], held[learner], wanted, taxonomy
-                )
-                if hit is not None and len(hits) < size:
-                    hits.append((hit, learner))
+        with self.sessions() as session:
+            repo = EmployersRepository(session)
+            while len(hits) < size:
+                # A page of the best-evidenced learners at a time; those whose shared
+                # credentials are no longer active drop out, and the next page fills their
+                # places.
+                if self.index is None:
+                    page = repo.rank_learners(wanted, after=after, limit=size * 2)
+                else:
+                    page = self.index.rank_learners(session, wanted, after=after, limit=size * 2)
+                if not page:
+                    break
+                after = (page[-1][1], page[-1][0])
+                pending = [learner for learner, _score in page]
+                # Only as many learners checked as places are left, in rank order: the rest
+                # of the page only when some of them dropped out.
+                while pending and len(hits) < size:
+                    part, pending = pending[: size - len(hits)], pending[size - len(hits) :]
+                    hits += self._hits(repo, employer, part, wanted, taxonomy)
         hits.sort(key=lambda pair: (-pair[0].score, pair[0].handle))
         query = f"occupation={occupation}" if occupation else "skills=" + ",".join(skills or [])
         with transaction(self.sessions) as session:
@@ -285,6 +290,29 @@ class EmployerSearchService:
                 [learner for _hit, learner in hits],
             )
         return [hit for hit, _learner in hits]
+
+    def _hits(
+        self,
+        repo: EmployersRepository,
+        employer: EmployerRow,
+        learners: list[str],
+        wanted: dict[str, float],
+        taxonomy: Taxonomy,
+    ) -> list[tuple[Hit, str]]:
+        """The hits of these learners, in their order (those with nothing active left: none)."""
+        evidence: dict[str, dict[str, set[str]]] = {learner: {} for learner in learners}
+        for learner, ref, skill in repo.shares_of_learners(learners, wanted):
+            evidence[learner].setdefault(ref, set()).add(skill)
+        # Whether each shared credential is still active: one wallet read for them all.
+        held = self.wallet.get_many_by_learner(
+            {learner: list(refs) for learner, refs in evidence.items()}
+        )
+        found = []
+        for learner in learners:
+            hit = self._hit(employer, learner, evidence[learner], held[learner], wanted, taxonomy)
+            if hit is not None:
+                found.append((hit, learner))
+        return found
 
     def _hit(
         self,

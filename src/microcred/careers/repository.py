@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import combinations
+from secrets import randbelow
 from typing import Any
 
 from sqlalchemy import and_, case, delete, func, insert, or_, select, union_all, update
@@ -18,6 +19,8 @@ from microcred.store.tables import (
     EmployerRow,
     EmployerSearchRow,
     IssuerRow,
+    SkillIndexHeadRow,
+    SkillIndexLogRow,
     SkillLearnerCountRow,
     SkillLearnerRow,
     SkillShareRow,
@@ -34,6 +37,8 @@ _CANDIDATE_ROWS = 1000
 """At most this many learner-skill rows of the rarest searched skills give the candidates
 (each then scored by an index look-up); past that, or when they do not settle the page, every
 share of the searched skills is aggregated."""
+_LOG_KEPT = 20_000
+"""Changes kept in ``skill_index_log``; a process further behind builds its index anew."""
 
 
 class CareersRepository(Repository):
@@ -99,7 +104,8 @@ class EmployersRepository(Repository):
         return self.session.scalar(select(EmployerRow).where(EmployerRow.token_hash == token_hash))
 
     def replace_share(self, learner_id: str, ref: str, skills: Iterable[str], at: datetime) -> None:
-        self.withdraw(learner_id, ref)
+        self._log_change(learner_id)
+        self._withdraw(learner_id, ref)
         wanted = sorted(set(skills))
         self.session.add_all(
             SkillShareRow(learner_id=learner_id, ref=ref, skill_id=skill, shared_at=at)
@@ -109,6 +115,10 @@ class EmployersRepository(Repository):
         self._recount(learner_id, wanted)
 
     def withdraw(self, learner_id: str, ref: str) -> int:
+        self._log_change(learner_id)
+        return self._withdraw(learner_id, ref)
+
+    def _withdraw(self, learner_id: str, ref: str) -> int:
         skills = list(
             self.session.scalars(
                 select(SkillShareRow.skill_id).where(
@@ -157,6 +167,48 @@ class EmployersRepository(Repository):
                 self._count_learners(skill, -1)
         self.session.flush()
 
+    def _log_change(self, learner_id: str) -> None:
+        """Number a change to the learner's rows (see ``SkillIndexHeadRow``), before making
+        it: the UPDATE locks the head row until the transaction ends, so numbers commit in
+        order, and a writer takes no other lock first (the learner counts: no cycle)."""
+        head = SkillIndexHeadRow.__table__.c
+        result = self.session.execute(
+            update(SkillIndexHeadRow).where(head.id == 1).values(seq=head.seq + 1)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            self.session.add(SkillIndexHeadRow(id=1, epoch=randbelow(2**62) + 1, seq=1))
+            self.session.flush()
+        seq = int(self.session.scalar(select(head.seq).where(head.id == 1)) or 0)
+        self.session.add(SkillIndexLogRow(seq=seq, learner_id=learner_id))
+        if seq % 1000 == 0:
+            self.session.execute(
+                delete(SkillIndexLogRow).where(SkillIndexLogRow.seq <= seq - _LOG_KEPT)
+            )
+        self.session.flush()
+
+    def index_head(self) -> tuple[int, int]:
+        """(epoch, seq) of the change log; (0, 0) before any change."""
+        head = SkillIndexHeadRow.__table__.c
+        row = self.session.execute(select(head.epoch, head.seq).where(head.id == 1)).first()
+        return (0, 0) if row is None else (int(row[0]), int(row[1]))
+
+    def changed_since(self, seq: int, upto: int) -> list[str] | None:
+        """The learners whose rows changes ``seq`` + 1 to ``upto`` changed, or None when the
+        log no longer holds all of them (pruned, or a bulk rebuild)."""
+        log = SkillIndexLogRow.__table__.c
+        rows = self.session.execute(
+            select(log.seq, log.learner_id).where(log.seq > seq, log.seq <= upto)
+        ).all()
+        if len(rows) != upto - seq:
+            return None
+        return sorted({str(learner) for _seq, learner in rows})
+
+    def skills_of_learners(self, learners: list[str]) -> list[tuple[str, str]]:
+        """(learner, skill) of these learners in ``skill_learners``."""
+        rows = SkillLearnerRow.__table__.c
+        query = select(rows.learner_id, rows.skill_id).where(rows.learner_id.in_(learners))
+        return [(str(learner), str(skill)) for learner, skill in self.session.execute(query)]
+
     def _count_learners(self, skill: str, change: int) -> None:
         # One UPDATE (atomic against concurrent shares of the same skill), else the first row.
         result = self.session.execute(
@@ -186,6 +238,11 @@ class EmployersRepository(Repository):
                 select(SkillLearnerRow.skill_id, func.count()).group_by(SkillLearnerRow.skill_id),
             )
         )
+        # No log of what changed: a new epoch has every process build its index anew.
+        self.session.execute(delete(SkillIndexLogRow))
+        self.session.execute(delete(SkillIndexHeadRow))
+        self.session.add(SkillIndexHeadRow(id=1, epoch=randbelow(2**62) + 1, seq=0))
+        self.session.flush()
 
     def shares_of(self, learner_id: str) -> list[tuple[str, str]]:
         query = select(SkillShareRow.ref, SkillShareRow.skill_id).where(
@@ -388,6 +445,7 @@ class EmployersRepository(Repository):
         return [(name, q, at) for name, q, at in self.session.execute(query)]
 
     def forget_learner(self, learner_id: str) -> None:
+        self._log_change(learner_id)
         skills = list(
             self.session.scalars(
                 select(SkillLearnerRow.skill_id).where(SkillLearnerRow.learner_id == learner_id)

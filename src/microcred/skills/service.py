@@ -66,15 +66,20 @@ class SkillsService:
                     self._cached = (counts, taxonomy, SkillNames(taxonomy))
                 return self._cached[1], self._cached[2]
 
+    def current(self) -> tuple[Taxonomy, SkillNames]:
+        """The taxonomy and its names from one freshness check (a caller that needs both)."""
+        return self._current()
+
     def taxonomy(self) -> Taxonomy:
         return self._current()[0]
 
     def names(self) -> SkillNames:
         return self._current()[1]
 
-    def occupation(self, code: str) -> Occupation:
-        """By id (``onet:15-2051.00``, an ESCO URI) or code (``15-2051.00``)."""
-        taxonomy = self.taxonomy()
+    def occupation(self, code: str, taxonomy: Taxonomy | None = None) -> Occupation:
+        """By id (``onet:15-2051.00``, an ESCO URI) or code (``15-2051.00``), in ``taxonomy``
+        (one the caller has just read) or the current one."""
+        taxonomy = self.taxonomy() if taxonomy is None else taxonomy
         found = taxonomy.occupations.get(code) or taxonomy.occupations.get(f"{ONET}:{code}")
         if found is None:
             found = next((o for o in taxonomy.occupations.values() if o.code == code), None)

@@ -987,6 +987,30 @@ class SkillLearnerCountRow(Base):
     learners: Mapped[int]
 
 
+class SkillIndexHeadRow(Base):
+    """The number of the last change to ``skill_learners`` (one row). Every transaction that
+    changes it raises ``seq`` by one and keeps the row locked until it commits, so changes
+    commit in ``seq`` order with no gap: a process that read ``seq`` knows every change up to
+    it is in ``skill_index_log``. ``epoch``: drawn anew by a bulk rebuild (no log then)."""
+
+    __tablename__ = "skill_index_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class SkillIndexLogRow(Base):
+    """Whose rows of ``skill_learners`` change ``seq`` changed: the in-process search index
+    reads these learners' rows again (careers/skill_index.py). Old entries are pruned; a
+    process further behind builds its index again."""
+
+    __tablename__ = "skill_index_log"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    learner_id: Mapped[str] = mapped_column(String(36))
+
+
 class EmployerSearchRow(Base):
     """A search an employer made (rate limits count these; learners see those that found
     them through ``employer_hits``)."""
