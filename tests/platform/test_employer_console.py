@@ -246,3 +246,27 @@ def test_staff_tokens_act_for_their_employer_only_until_revoked(
     gone = web.get("/api/v1/employers/contact-requests", headers=headers)
     assert gone.status_code == 401
     assert [s.revoked_at is not None for s in runtime.employer_staff.staff(acme_id)] == [True]
+
+
+def test_signing_out_ends_the_session_for_every_copy_of_the_cookie(
+    web: TestClient, runtime: Runtime
+) -> None:
+    # Issue 20's defect 7, in the employers' console: the session is kept on the server, so a
+    # cookie copied before signing out (another tab, a stolen copy) no longer signs in.
+    _, token = runtime.employer_search.create_employer("Acme Hiring")
+    _sign_in_employer(web, token)
+    copied = web.cookies.get("mc_employer", path="/employers")
+    assert copied
+    page = web.get("/employers/search")
+    assert page.status_code == 200
+    thief = browser(runtime)
+    thief.cookies.set("mc_employer", copied, path="/employers")
+    assert thief.get("/employers/search").status_code == 200  # the copy works while signed in
+
+    assert web.post("/employers/sign-out", data={"csrf_token": csrf(page.text)}).status_code == 303
+    assert thief.get("/employers/search").status_code == 303  # and not after signing out
+    assert thief.get("/employers/search").headers["location"] == "/employers/sign-in"
+    # Signing in again opens a new session; the old cookie stays dead.
+    _sign_in_employer(web, token)
+    assert web.get("/employers/search").status_code == 200
+    assert thief.get("/employers/search").status_code == 303

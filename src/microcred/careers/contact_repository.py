@@ -13,6 +13,7 @@ from microcred.store.tables import (
     ContactRequestRow,
     EmployerHandleRow,
     EmployerRow,
+    EmployerSessionRow,
     EmployerStaffRow,
     SkillShareRow,
 )
@@ -159,3 +160,23 @@ class EmployerStaffRepository(Repository):
             .order_by(EmployerStaffRow.created_at, EmployerStaffRow.id)
         )
         return list(self.session.scalars(query))
+
+
+class EmployerSessionRepository(Repository):
+    noun = "employer session"
+
+    def add(self, row: EmployerSessionRow) -> None:
+        self.session.add(row)
+
+    def live(self, id_hash: str, now: datetime) -> EmployerSessionRow | None:
+        row = self.session.get(EmployerSessionRow, id_hash)
+        return row if row is not None and row.expires_at > now else None
+
+    def remove(self, id_hash: str) -> None:
+        self.session.execute(
+            delete(EmployerSessionRow).where(EmployerSessionRow.id_hash == id_hash)
+        )
+
+    def remove_expired(self, now: datetime) -> None:
+        over = EmployerSessionRow.expires_at <= now
+        self.session.execute(delete(EmployerSessionRow).where(over))

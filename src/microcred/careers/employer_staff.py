@@ -1,24 +1,30 @@
 """People at an employer, each with a token of their own (``mces_...``, shown once, kept as
 SHA-256): the API and the console take it as they take the organisation's, for that
 organisation only, and what they ask is signed with their name. Revoking one ends it at once
-(console sessions are bound to the token's hash)."""
+(console sessions are bound to the token's hash). Console sessions are kept on the server
+(only their id's SHA-256): signing out ends one, whoever holds a copy of the cookie."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from microcred.careers.contact_repository import ContactRepository, EmployerStaffRepository
+from microcred.careers.contact_repository import (
+    ContactRepository,
+    EmployerSessionRepository,
+    EmployerStaffRepository,
+)
 from microcred.careers.employers import EmployerSearchService, token_hash
 from microcred.errors import InputError
 from microcred.store.db import transaction
-from microcred.store.tables import EmployerRow, EmployerStaffRow
+from microcred.store.tables import EmployerRow, EmployerSessionRow, EmployerStaffRow
 
 STAFF_TOKEN_PREFIX = "mces_"  # noqa: S105 (a prefix, not a secret)
 
@@ -90,12 +96,36 @@ class EmployerStaffService:
         employer = self.employers.authenticate(token) if len(token) <= 200 else None
         return SignedInStaff(employer, None, None, employer.token_hash) if employer else None
 
+    def open_session(self, who: SignedInStaff, session_id: str, lifetime: timedelta) -> None:
+        """Record a console session the web layer put in a cookie (only the id's digest is
+        kept); sessions past their time are cleared on the way."""
+        now = self.clock()
+        row = EmployerSessionRow(
+            id_hash=_digest(session_id),
+            employer_id=who.employer.id,
+            staff_id=who.staff_id,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        with transaction(self.sessions) as session:
+            sessions = EmployerSessionRepository(session)
+            sessions.remove_expired(now)
+            sessions.add(row)
+
+    def end_session(self, session_id: str) -> None:
+        with transaction(self.sessions) as session:
+            EmployerSessionRepository(session).remove(_digest(session_id))
+
     def session_of(
-        self, employer_id: str, staff_id: str | None, hash_part: str
+        self, session_id: str, employer_id: str, staff_id: str | None, hash_part: str
     ) -> SignedInStaff | None:
-        """Who a console session names, if its token still stands (its hash begins with
-        ``hash_part``): a revoked staff token or a replaced organisation token ends it."""
+        """Who a console session names, if it is still open on the server (not signed out,
+        not expired) and its token still stands (its hash begins with ``hash_part``): a revoked
+        staff token or a replaced organisation token ends it."""
         with self.sessions() as session:
+            kept = EmployerSessionRepository(session).live(_digest(session_id), self.clock())
+            if kept is None or kept.employer_id != employer_id or kept.staff_id != staff_id:
+                return None
             employer = ContactRepository(session).employer(employer_id)
             if employer is None:
                 return None
@@ -126,3 +156,7 @@ class EmployerStaffService:
 
 
 __all__ = ["STAFF_TOKEN_PREFIX", "EmployerStaffService", "SignedInStaff", "StaffMember"]
+
+
+def _digest(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()

@@ -44,6 +44,9 @@ UNSTAMPED = frozenset(
         "credential_events",
         "audit_events",
         "staff_sessions",
+        "employer_sessions",
+        "skill_index_head",  # the employers' index has its own numbered log (careers/skill_index)
+        "skill_index_log",
         "learner_sessions",
         "learner_rate_limits",
         "learner_challenges",

@@ -1047,6 +1047,19 @@ class EmployerStaffRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class EmployerSessionRow(Base):
+    """A sign-in to the employers' console, so signing out ends it on the server (a copied
+    cookie stops working too). The cookie carries the id; only its SHA-256 is kept."""
+
+    __tablename__ = "employer_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    employer_id: Mapped[str] = mapped_column(ForeignKey("employers.id"), index=True)
+    staff_id: Mapped[str | None] = mapped_column(ForeignKey("employer_staff.id"), default=None)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class EmployerHandleRow(Base):
     """A learner an employer's search found, under the handle that employer sees (how a
     contact request names the learner: only learners found can be asked)."""

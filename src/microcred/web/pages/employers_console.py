@@ -3,14 +3,17 @@ in (by skill, occupation or credential), see only what each shared with a presen
 browser verifies (``/static/employer-verify.js``), and ask to contact them.
 
 The organisation's token or a staff member's own (``careers/employer_staff.py``) signs in. The
-session is a signed cookie (``mc_employer``) naming the employer, the staff member and the
-first characters of that token's hash, so revoking a staff token ends that person's sessions at
-once. Every route reads the employer from it: an employer's pages show its own searches and
+session is a signed cookie (``mc_employer``) naming a session kept on the server, the employer,
+the staff member and the first characters of that token's hash: signing out ends the session
+for every copy of the cookie, and revoking a staff token ends that person's sessions at once.
+Every route reads the employer from it: an employer's pages show its own searches and
 requests, nobody else's.
 """
 
 from __future__ import annotations
 
+import secrets
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
@@ -48,7 +51,7 @@ def current_employer(request: Request) -> SignedInStaff | None:
         return None
     employer_id, staff_id, hash_part = parts
     return pages.runtime.employer_staff.session_of(
-        employer_id, None if staff_id == "-" else staff_id, hash_part
+        session.session_id, employer_id, None if staff_id == "-" else staff_id, hash_part
     )
 
 
@@ -97,11 +100,14 @@ async def sign_in(request: Request) -> Response:
     if who is None:
         return render(request, "employers/sign_in.html", {"problem": "wrong"}, status_code=401)
     keys = get_pages(request).keys
+    session_id = secrets.token_urlsafe(24)
+    runtime.employer_staff.open_session(who, session_id, timedelta(seconds=SESSION_LIFETIME))
     redirect = RedirectResponse("/employers/search", 303)
     redirect.set_cookie(
         EMPLOYER_COOKIE,
         keys.encode_session(
-            f"employer:{who.employer.id}:{who.staff_id or '-'}:{who.token_hash[:_HASH_PART]}"
+            f"employer:{who.employer.id}:{who.staff_id or '-'}:{who.token_hash[:_HASH_PART]}",
+            session_id=session_id,
         ),
         max_age=SESSION_LIFETIME,
         httponly=True,
@@ -114,7 +120,11 @@ async def sign_in(request: Request) -> Response:
 
 @router.post("/employers/sign-out", dependencies=[SmallFormCsrf])
 def sign_out(request: Request) -> Response:
-    keys = get_pages(request).keys
+    pages = get_pages(request)
+    keys = pages.keys
+    session = keys.decode_session(request.cookies.get(EMPLOYER_COOKIE))
+    if session is not None:  # ended on the server: a copy of the cookie no longer signs in
+        pages.runtime.employer_staff.end_session(session.session_id)
     redirect = RedirectResponse("/employers/sign-in", 303)
     redirect.delete_cookie(
         EMPLOYER_COOKIE,
