@@ -303,3 +303,24 @@ def test_weights_past_the_index_keys_are_ranked_by_the_database(runtime: Runtime
         huge = {"python": 2.0e6, "sql": 1.0e6}
         assert index.rank_learners(session, huge, limit=5) == [(grace, 3.0e6), (ada, 2.0e6)]
     assert index.builds == 0
+
+
+def test_a_server_start_builds_the_index_so_no_first_search_waits(runtime: Runtime) -> None:
+    ada, grace = _learners(runtime, 2)
+    with transaction(runtime.sessions) as session:
+        EmployersRepository(session).replace_share(ada, "c1", ["python"], NOW)
+    service = runtime.employer_search
+    index = service.index
+    assert index is not None
+    assert index.builds == 0
+    service.warm_index_in_background()
+    assert service.warming is not None
+    service.warming.join(timeout=30)
+    assert index.builds == 1
+    # A share after the start is caught up from the log; nothing is read whole again.
+    with transaction(runtime.sessions) as session:
+        EmployersRepository(session).replace_share(grace, "c2", ["python", "sql"], NOW)
+    with runtime.sessions() as session:
+        ranked = index.rank_learners(session, {"python": 1.0, "sql": 1.0}, limit=5)
+    assert ranked == [(grace, 2.0), (ada, 1.0)]
+    assert index.builds == 1

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +32,8 @@ from microcred.skills.taxonomy import Taxonomy
 from microcred.store.db import transaction
 from microcred.store.tables import EmployerRow, EmployerSearchRow
 from microcred.wallet.service import WalletItem, WalletService
+
+log = logging.getLogger(__name__)
 
 SEARCHES_PER_HOUR = 60
 MAX_RESULTS = 50
@@ -110,6 +114,25 @@ class EmployerSearchService:
         # Ranks in process memory, brought up to date from the change log on every search;
         # None: the database ranks (EmployersRepository.rank_learners, the earlier path).
         self.index: SkillIndex | None = SkillIndex()
+        self.warming: threading.Thread | None = None  # the start's build, while it runs
+
+    def warm_index_in_background(self) -> None:
+        """Build the search index in a thread of its own (a web process's start: building it
+        reads every shared skill, seconds at 100,000 learners, which the first search would
+        otherwise wait for). Searches meanwhile wait for it, as they would have."""
+        index = self.index
+        if index is None:
+            return
+
+        def warm() -> None:
+            try:
+                with self.sessions() as session:
+                    index.warm(session)
+            except Exception:  # a failed warm-up is a slower first search, not a failed start
+                log.warning("the employers' search index was not built at start", exc_info=True)
+
+        self.warming = threading.Thread(target=warm, name="microcred-skill-index", daemon=True)
+        self.warming.start()
 
     # ---- employers --------------------------------------------------------------------------
 

@@ -154,6 +154,11 @@ class SkillIndex:
             self._postings[number] = np.append(self._postings[number], np.int32(slot))
         self._changed[slot] = np.asarray(sorted(wanted), dtype=np.int32)
 
+    def warm(self, session: Session) -> None:
+        """Read the index now (a server's start), so no employer's first search waits for it."""
+        with self._lock:
+            self._catch_up(EmployersRepository(session))
+
     # ---- ranking --------------------------------------------------------------------------
 
     def rank_learners(

@@ -73,6 +73,7 @@ def serve(
         # ... and also as its did:key, when a credential names that (docs/design/interop.md).
         runtime.settings.vcapi_did_key = True
     configure_logging(runtime.settings.log_format)
+    runtime.on_startup.append(runtime.employer_search.warm_index_in_background)
     if jobs:
         runtime.on_startup.append(runtime.queue.start)
         runtime.on_shutdown.append(runtime.queue.stop)

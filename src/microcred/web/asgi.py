@@ -20,4 +20,5 @@ from microcred.web.app import create_app
 def create_web_app() -> FastAPI:
     runtime = Runtime(Settings())
     configure_logging(runtime.settings.log_format)
+    runtime.on_startup.append(runtime.employer_search.warm_index_in_background)
     return create_app(runtime)
