@@ -30,6 +30,7 @@ missing, otherwise it says so and stops without failing.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
 import resource
@@ -188,6 +189,67 @@ def engine_rates(
     finally:
         runtime.close()
     return engine, service
+
+
+def asgi_costs(settings: Settings, endpoints: list[Endpoint], rounds: int = 5) -> list[float]:
+    """CPU ms per request of each endpoint through the ASGI application in this process, no
+    HTTP and no server around it (the least of ``rounds`` rounds of 200, one thread): what the
+    service layer itself costs, which the machine's other load hardly moves."""
+    from microcred.web.app import create_app
+
+    runtime = Runtime(settings.model_copy(update={"queue_immediate": False}))
+    app = create_app(runtime)
+
+    async def call(endpoint: Endpoint, body_or_path: str, n: int) -> int:
+        post = endpoint.method == "POST"
+        path = endpoint.path if post else body_or_path
+        headers = [(b"host", b"127.0.0.1"), (b"x-forwarded-for", f"10.0.1.{n % 20}".encode())]
+        kind = (b"content-type", b"application/json") if post else (b"accept", b"text/html")
+        headers.append(kind)
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": endpoint.method, "scheme": "http", "path": path,
+            "raw_path": path.encode(), "query_string": b"", "root_path": "",
+            "headers": headers, "client": (f"10.0.1.{n % 20}", 40000), "server": ("127.0.0.1", 80),
+        }  # fmt: skip
+        body = body_or_path.encode() if post else b""
+        sent = False
+        status = [0]
+
+        async def receive() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await asyncio.sleep(3600)  # no disconnect while the answer is made
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+
+        await app(scope, receive, send)
+        return status[0]
+
+    async def measure() -> list[float]:
+        costs = []
+        async with app.router.lifespan_context(app):
+            for endpoint in endpoints:
+                for n in range(50):
+                    assert await call(endpoint, endpoint.bodies[n % len(endpoint.bodies)], n) == 200
+                best = float("inf")
+                for _ in range(rounds):
+                    start = time.process_time()
+                    for n in range(200):
+                        await call(endpoint, endpoint.bodies[n % len(endpoint.bodies)], n)
+                    best = min(best, (time.process_time() - start) / 200)
+                costs.append(best * 1000)
+        return costs
+
+    try:
+        return asyncio.run(measure())
+    finally:
+        runtime.close()
 
 
 @contextmanager
@@ -365,15 +427,17 @@ def main() -> None:
         )
         if args.only:
             endpoints = [e for e in endpoints if args.only in e.name]
+        in_process = asgi_costs(settings, endpoints)
         with served(env, port, args.workers, folder / "server.log") as process:
             tree = process_tree(process.pid)
             for endpoint in endpoints:  # warm every worker's caches and connections
                 drive(wrk, port, endpoint, 1, folder, tree, args.connections)
             print(
                 f"{'endpoint':26} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'bad':>4} "
-                f"{'x engine':>8} {'srv cores':>9} {'req/srv-cpu-s':>13} {'wrk cores':>9}  target"
+                f"{'x engine':>8} {'srv cores':>9} {'req/srv-cpu-s':>13} {'wrk cores':>9} "
+                f"{'asgi ms':>7}  target"
             )
-            for endpoint in endpoints:
+            for endpoint, cost in zip(endpoints, in_process, strict=True):
                 f = drive(wrk, port, endpoint, args.seconds, folder, tree, args.connections)
                 met = f["rate"] >= endpoint.target_rate and f["p99"] <= endpoint.target_p99_ms
                 target = f">= {endpoint.target_rate:g}/s" + (
@@ -384,14 +448,15 @@ def main() -> None:
                 print(
                     f"{endpoint.name:26} {f['rate']:7.0f} {f['p50']:7.1f} {f['p99']:7.1f} "
                     f"{f['bad']:4d} {f['rate'] / engine:8.2f} {f['server_cpu']:9.2f} "
-                    f"{f['per_cpu']:13.0f} {f['generator_cpu']:9.2f}  "
+                    f"{f['per_cpu']:13.0f} {f['generator_cpu']:9.2f} {cost:7.3f}  "
                     f"{target}: {'met' if met else 'NOT met'}"
                 )
             print(
                 "\nreq/s and latency are wall-clock under the generator; srv cores: CPU the "
                 "server's processes held (of 2); req/srv-cpu-s: requests per CPU second of the "
                 "server, which other load on the machine does not lower; x engine: req/s over "
-                "the engine's verifications/s per core."
+                "the engine's verifications/s per core; asgi ms: CPU per request through the "
+                "application in this process, without HTTP or server (least of 5 x 200)."
             )
 
 
