@@ -269,6 +269,8 @@ def served(
         "--port",
         str(port),
         "--no-access-log",
+        "--http",  # as microcred serve runs it (web/http_protocol.py)
+        "microcred.web.http_protocol:CoalescingHttpToolsProtocol",
         # The generator stands for 20 clients behind a proxy on loopback (X-Forwarded-For).
         "--forwarded-allow-ips",
         "127.0.0.1",

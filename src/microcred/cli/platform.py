@@ -63,6 +63,7 @@ def serve(
     from microcred.cli.seed import DEMO_SLUG, demo_sign_in_link, seed_demo
     from microcred.operations.logs import configure_logging
     from microcred.web.app import create_app
+    from microcred.web.http_protocol import CoalescingHttpToolsProtocol
 
     url = f"http://{host}:{port}"
     runtime = _runtime(url)
@@ -105,7 +106,14 @@ def serve(
             )
     # uvicorn's access log would print each path and query string, where sign-in links and
     # share tokens travel; our request log names the route template instead.
-    uvicorn.run(create_app(runtime), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(
+        create_app(runtime),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        http=CoalescingHttpToolsProtocol,  # each answer's writes in one send (web/http_protocol)
+    )
 
 
 @issuers_app.command("create")

@@ -1,7 +1,8 @@
 """An application factory for ASGI servers run by hand, e.g. several worker processes:
 
     uvicorn microcred.web.asgi:create_web_app --factory --workers 4 --host 127.0.0.1 \\
-        --port 8000 --no-access-log --log-config /dev/null
+        --port 8000 --no-access-log --log-config /dev/null \\
+        --http microcred.web.http_protocol:CoalescingHttpToolsProtocol
 
 Web only (no job consumer: run ``microcred worker`` beside it), configured by ``MICROCRED_*``
 like every command. ``microcred serve --no-jobs`` is the same with one process.
