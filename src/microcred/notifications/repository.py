@@ -71,9 +71,9 @@ def _stated_name(dialect: str, path: tuple[str, ...]) -> ColumnElement[str | Non
     return case((func.json_type(document, at) == "text", found), else_=None)
 
 
-_LEARNER_EMAILS = LearnerEmailRow.__table__
-_LEARNERS = LearnerRow.__table__
-MailFields = Row[Any, Any, Any, Any, Any, Any, Any]
+_LEARNER_EMAILS = Base.metadata.tables["learner_emails"]
+_LEARNERS = Base.metadata.tables["learners"]
+MailFields = Row[Any, Any, Any, Any, Any, Any, Any, Any]
 """A credential's columns that its message needs (:meth:`NotificationRepository.mail_fields`)."""
 
 
@@ -109,16 +109,21 @@ class NotificationRepository(Repository):
 
     def mail_fields(self, credential_ids: Sequence[str]) -> dict[str, MailFields]:
         """By credential id: the columns a message needs (id, issuer, achievement, recipient's
-        name and address, and the achievement's and issuer's names as the document states them
-        when they are strings), not ORM objects (a tenth of a mail job went there)."""
+        name and address, the achievement's and issuer's names as the document states them
+        when they are strings, and ``learner_settings``), in one query, not ORM objects."""
         dialect = self.session.get_bind().dialect.name
         stated = [_stated_name(dialect, path).label(label) for label, path in _STATED.items()]
-        return {
-            row.id: row
-            for row in self.session.execute(
-                select(*_MAIL_COLUMNS, *stated).where(_CREDENTIALS.c.id.in_(credential_ids))
-            )
-        }
+        # The settings of the learner account holding the address (its UI language), if any:
+        # the address is the key of learner_emails, so at most one row each.
+        holder = _CREDENTIALS.outerjoin(
+            _LEARNER_EMAILS, _LEARNER_EMAILS.c.email == _CREDENTIALS.c.recipient_email
+        ).outerjoin(_LEARNERS, _LEARNERS.c.id == _LEARNER_EMAILS.c.learner_id)
+        query = (
+            select(*_MAIL_COLUMNS, *stated, _LEARNERS.c.settings.label("learner_settings"))
+            .select_from(holder)
+            .where(_CREDENTIALS.c.id.in_(credential_ids))
+        )
+        return {row.id: row for row in self.session.execute(query)}
 
     def stored_name(self, table: type[IssuerRow] | type[AchievementRow], row_id: str) -> str:
         """The issuer's or achievement's current name (the foreign keys say it exists)."""

@@ -280,9 +280,11 @@ class NotificationService:
         with self.sessions() as session:
             notifications = NotificationRepository(session)
             credentials = notifications.mail_fields([claim.credential_id for claim in claimed])
-            languages = notifications.learner_languages(
-                [c.recipient_email for c in credentials.values() if c.recipient_email]
-            )
+            languages = {
+                c.recipient_email: str((c.learner_settings or {}).get("language", "en"))
+                for c in credentials.values()
+                if c.recipient_email and c.learner_settings is not None
+            }
             for claim in claimed:
                 credential = credentials[claim.credential_id]  # the foreign key guarantees it
                 try:
