@@ -904,9 +904,10 @@ def test_starttls_and_login(tls_files: TlsFiles) -> None:
 def test_the_names_a_credential_states_are_read_from_its_document_when_they_are_text(
     runtime: Runtime, issuer: IssuerFixture, achievement_id: str
 ) -> None:
-    """The e-mail reads the two names from the stored document in SQL (SQLite's json_extract,
-    PostgreSQL's #>>): a string comes back as written, anything else (a language map, a
-    number, nothing) as None, for which the message uses the stored name."""
+    """The e-mail reads the two names from the stored document in SQL, as JSON (SQLite's
+    json_extract, PostgreSQL's #>): a string comes back as written, anything else as it is
+    (a language map, a number), and the message uses the stored name for whatever is not
+    a string."""
     stated = issue(runtime, issuer, achievement_id, key="stated")
     odd = issue(runtime, issuer, achievement_id, key="odd")
     with runtime.sessions() as session:
@@ -925,7 +926,10 @@ def test_the_names_a_credential_states_are_read_from_its_document_when_they_are_
         SIMPLE_ACHIEVEMENT["name"],
         "Alpha Academy",
     )
-    assert (fields[odd].achievement_name, fields[odd].issuer_name) == (None, None)
+    assert (fields[odd].achievement_name, fields[odd].issuer_name) == (
+        42,
+        {"en": "A map", "de": "Eine Karte"},
+    )
 
 
 @pytest.mark.parametrize(

@@ -15,15 +15,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
-    ColumnElement,
     Row,
-    String,
     bindparam,
-    case,
-    func,
     insert,
-    literal_column,
     or_,
     select,
     tuple_,
@@ -50,25 +44,14 @@ _MAIL_COLUMNS = (
     _CREDENTIALS.c.recipient_name,
     _CREDENTIALS.c.recipient_email,
 )
-# The names as each credential states them (they may predate a rename), read in SQL: decoding
-# the whole document for two strings was a tenth of an e-mail job. Only a JSON string counts:
-# a language map, a number or nothing reads as NULL (the caller then uses the stored name).
-_STATED = {
-    "achievement_name": ("credentialSubject", "achievement", "name"),
-    "issuer_name": ("issuer", "name"),
-}
-
-
-def _stated_name(dialect: str, path: tuple[str, ...]) -> ColumnElement[str | None]:
-    document = _CREDENTIALS.c.document
-    at: ColumnElement[Any]
-    if dialect == "postgresql":
-        at = literal_column("'{" + ",".join(path) + "}'")  # our constant path, as text[]
-        kind = func.json_typeof(document.op("#>", return_type=JSON)(at))
-        return case((kind == "string", document.op("#>>", return_type=String)(at)), else_=None)
-    at = literal_column("'$." + ".".join(f'"{key}"' for key in path) + "'")
-    found = func.json_extract(document, at, type_=String)
-    return case((func.json_type(document, at) == "text", found), else_=None)
+# The names as each credential states them (they may predate a rename), read in SQL as JSON
+# fragments (SQLite's json_extract, PostgreSQL's #>): decoding the whole document for two
+# strings was a tenth of an e-mail job. The caller keeps only strings (a language map, a
+# number or nothing means the stored name).
+_STATED = (
+    _CREDENTIALS.c.document[("credentialSubject", "achievement", "name")].label("achievement_name"),
+    _CREDENTIALS.c.document[("issuer", "name")].label("issuer_name"),
+)
 
 
 _LEARNER_EMAILS = Base.metadata.tables["learner_emails"]
@@ -111,15 +94,13 @@ class NotificationRepository(Repository):
         """By credential id: the columns a message needs (id, issuer, achievement, recipient's
         name and address, the achievement's and issuer's names as the document states them
         when they are strings, and ``learner_settings``), in one query, not ORM objects."""
-        dialect = self.session.get_bind().dialect.name
-        stated = [_stated_name(dialect, path).label(label) for label, path in _STATED.items()]
         # The settings of the learner account holding the address (its UI language), if any:
         # the address is the key of learner_emails, so at most one row each.
         holder = _CREDENTIALS.outerjoin(
             _LEARNER_EMAILS, _LEARNER_EMAILS.c.email == _CREDENTIALS.c.recipient_email
         ).outerjoin(_LEARNERS, _LEARNERS.c.id == _LEARNER_EMAILS.c.learner_id)
         query = (
-            select(*_MAIL_COLUMNS, *stated, _LEARNERS.c.settings.label("learner_settings"))
+            select(*_MAIL_COLUMNS, *_STATED, _LEARNERS.c.settings.label("learner_settings"))
             .select_from(holder)
             .where(_CREDENTIALS.c.id.in_(credential_ids))
         )

@@ -613,7 +613,7 @@ def _part(boundary: str, subtype: str, body: str) -> str:
     )
 
 
-def _name(name: str | None) -> str | None:
+def _name(name: object) -> str | None:
     return name if isinstance(name, str) and name.strip() else None
 
 
