@@ -20,7 +20,6 @@ from sqlalchemy import (
     insert,
     or_,
     select,
-    tuple_,
     update,
 )
 
@@ -113,16 +112,20 @@ class NotificationRepository(Repository):
         return stored
 
     def mark_sent(self, claims: Sequence[tuple[str, int]], at: datetime) -> None:
-        """Mark these (id, attempt) rows sent, in one statement. A conditional UPDATE: a row
+        """Mark these (id, attempt) rows sent, in one executemany UPDATE. Conditional: a row
         is changed only while it is still that claim, in ``sending``, or ``failed`` (a slow
-        send the sweep gave up on did arrive after all)."""
+        send the sweep gave up on did arrive after all). Each row is found by its key: with
+        the pairs as one ``(id, attempts) IN`` list PostgreSQL read the state index instead,
+        every failed row there is (they are kept) for every slice."""
         self.session.execute(
             update(_TABLE)
             .where(
-                tuple_(_TABLE.c.id, _TABLE.c.attempts).in_(claims),
+                _TABLE.c.id == bindparam("b_id"),
+                _TABLE.c.attempts == bindparam("b_attempt"),
                 or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"),
             )
-            .values(state="sent", sent_at=at, changed_at=at)
+            .values(state="sent", sent_at=at, changed_at=at),
+            [{"b_id": row_id, "b_attempt": attempt} for row_id, attempt in claims],
         )
 
     def release(self, outcomes: Sequence[dict[str, object]], at: datetime) -> None:
