@@ -196,12 +196,13 @@ class CredentialMail:
             self.badge_cid,
             self.logo_cid,
         )
-        if key not in _frames:
+        # One lookup: a worker thread may empty the dict between a test and a read.
+        frame = _frames.get(key, _UNSEEN)
+        if frame is _UNSEEN:
             if len(_frames) >= FRAMES_KEPT:
                 _frames.clear()
-            _frames[key] = _Frame.of(self)
-        frame = _frames[key]
-        if frame is None:
+            frame = _frames[key] = _Frame.of(self)
+        if not isinstance(frame, _Frame):
             return self.render_templates()
         return frame.fill((self._greeting(), self.private_url, self.credential_url))
 
@@ -286,6 +287,7 @@ def _join(pieces: tuple[str | int, ...], slots: tuple[str, ...]) -> str:
 
 
 _frames: dict[tuple[str, str, str, str | None, str | None], _Frame | None] = {}
+_UNSEEN = object()
 
 
 def one_line(value: str) -> str:
