@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -33,12 +35,15 @@ from microcred.issuing.issuance import IssueRequest
 from microcred.jobs.tasks import register_tasks
 from microcred.notifications import mail
 from microcred.notifications.mail import OutboxMailer, RawMessage, SmtpMailer, mailer_for
+from microcred.notifications.repository import NotificationRepository
 from microcred.notifications.service import (
+    _PLAIN_ADDRESS,
     ABANDONED,
     MAX_ATTEMPTS,
     SETTLE_EVERY,
     SweepReport,
 )
+from microcred.notifications.templates import CredentialMail
 from microcred.runtime import Runtime
 from microcred.settings import Settings
 from microcred.store.tables import CredentialRow, NotificationRow
@@ -891,3 +896,86 @@ def test_starttls_and_login(tls_files: TlsFiles) -> None:
     assert len(inbox.messages) == 1
     assert logins[0] == (b"mailer", b"s3cret-password")
     assert "wrong-password" not in str(raised.value)
+
+
+# ---- composing fast, as the slow path would -----------------------------------------------
+
+
+def test_the_names_a_credential_states_are_read_from_its_document_when_they_are_text(
+    runtime: Runtime, issuer: IssuerFixture, achievement_id: str
+) -> None:
+    """The e-mail reads the two names from the stored document in SQL, as JSON (SQLite's
+    json_extract, PostgreSQL's #>): a string comes back as written, anything else as it is
+    (a language map, a number), and the message uses the stored name for whatever is not
+    a string."""
+    stated = issue(runtime, issuer, achievement_id, key="stated")
+    odd = issue(runtime, issuer, achievement_id, key="odd")
+    with runtime.sessions() as session:
+        document = session.scalar(select(CredentialRow.document).where(CredentialRow.id == odd))
+    assert document is not None
+    document["issuer"]["name"] = {"en": "A map", "de": "Eine Karte"}
+    document["credentialSubject"]["achievement"]["name"] = 42
+    with runtime.sessions() as session, session.begin():
+        session.execute(
+            update(CredentialRow).where(CredentialRow.id == odd).values(document=document)
+        )
+
+    with runtime.sessions() as session:
+        fields = NotificationRepository(session).mail_fields([stated, odd])
+    assert (fields[stated].achievement_name, fields[stated].issuer_name) == (
+        SIMPLE_ACHIEVEMENT["name"],
+        "Alpha Academy",
+    )
+    assert (fields[odd].achievement_name, fields[odd].issuer_name) == (
+        42,
+        {"en": "A map", "de": "Eine Karte"},
+    )
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [None, "Ada Lovelace", "<b>Ada</b> & \"Co\" 'x'", "Łukasz {0} {{ x }} %s", "mcslot"],
+)
+@pytest.mark.parametrize("images", [(None, None), ("badge-1@x.org", "logo-1@x.org")])
+@pytest.mark.parametrize("language", ["en", "de", "fr", "es", "xx"])
+def test_a_message_filled_into_its_frame_is_what_jinja_renders(
+    recipient: str | None, images: tuple[str | None, str | None], language: str
+) -> None:
+    """The bodies are rendered once per kind of message with markers for the greeting and the
+    links, and filled in per recipient: byte for byte what rendering the templates gives."""
+    mail = CredentialMail(
+        recipient_name=recipient,
+        achievement_name="Safety <b>first</b> & more",
+        issuer_name='Université "Zürich" <img src=x>',
+        credential_url="https://badges.example.org/credentials/1?a=1&b=<2>",
+        private_url="https://badges.example.org/credentials/1?t=\"x\"&u='y'",
+        language=language,
+        badge_cid=images[0],
+        logo_cid=images[1],
+    )
+    assert mail.render() == mail.render_templates()
+    assert mail.render() == mail.render_templates()  # the second time from the kept frame
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ada@example.org",
+        "a.b+c@x.y",
+        "o'neil@example.org",
+        "{}|~!#$%&*/=?^_`-@x.org",
+        "a..b@x.org",
+        ".a@x.org",
+        "a.@x.org",
+        "a@b..c",
+    ],
+)
+def test_the_plain_address_shortcut_agrees_with_the_email_package(address: str) -> None:
+    """Addresses matching the dot-atom pattern skip the e-mail package's parse; those that
+    match it are exactly the ones the package reads and writes back unchanged."""
+    try:
+        parsed = Address(addr_spec=address).addr_spec == address
+    except (ValueError, HeaderParseError):
+        parsed = False
+    if _PLAIN_ADDRESS.match(address):
+        assert parsed

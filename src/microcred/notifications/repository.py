@@ -4,8 +4,8 @@ settled, swept.
 Repositories take the caller's session and never commit: the service owns the unit of work.
 These are the statements bench/smtp_bench.py and bench/bulk_bench.py measure (see
 docs/design/notifications.md): rows are written, claimed and settled one statement per slice,
-never one per row, and the hot ones are Core statements on the table, without the ORM's
-per-object tracking.
+never one per row, and the hot ones are Core statements on the tables, without the ORM's
+per-object tracking or its statement compilation.
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    Row,
+    bindparam,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from microcred.store.repository import Repository
 from microcred.store.tables import (
@@ -28,15 +35,27 @@ from microcred.store.tables import (
 )
 
 _TABLE = Base.metadata.tables["notifications"]  # Core: executemany without the ORM's tracking
+_CREDENTIALS = Base.metadata.tables["credentials"]
 _MAIL_COLUMNS = (
-    CredentialRow.id,
-    CredentialRow.issuer_id,
-    CredentialRow.achievement_id,
-    CredentialRow.recipient_name,
-    CredentialRow.recipient_email,
-    CredentialRow.document,
+    _CREDENTIALS.c.id,
+    _CREDENTIALS.c.issuer_id,
+    _CREDENTIALS.c.achievement_id,
+    _CREDENTIALS.c.recipient_name,
+    _CREDENTIALS.c.recipient_email,
 )
-MailFields = Row[Any]
+# The names as each credential states them (they may predate a rename), read in SQL as JSON
+# fragments (SQLite's json_extract, PostgreSQL's #>): decoding the whole document for two
+# strings was a tenth of an e-mail job. The caller keeps only strings (a language map, a
+# number or nothing means the stored name).
+_STATED = (
+    _CREDENTIALS.c.document[("credentialSubject", "achievement", "name")].label("achievement_name"),
+    _CREDENTIALS.c.document[("issuer", "name")].label("issuer_name"),
+)
+
+
+_LEARNER_EMAILS = Base.metadata.tables["learner_emails"]
+_LEARNERS = Base.metadata.tables["learners"]
+MailFields = Row[Any, Any, Any, Any, Any, Any, Any, Any]
 """A credential's columns that its message needs (:meth:`NotificationRepository.mail_fields`)."""
 
 
@@ -55,12 +74,8 @@ class NotificationRepository(Repository):
         PostgreSQL with statistics from before a big batch chose the (state, changed_at)
         index and read every pending row of the batch for each job."""
         return self.session.execute(
-            select(
-                NotificationRow.id,
-                NotificationRow.state,
-                NotificationRow.attempts,
-            )
-            .where(NotificationRow.credential_id.in_(credential_ids))
+            select(_TABLE.c.id, _TABLE.c.state, _TABLE.c.attempts)
+            .where(_TABLE.c.credential_id.in_(credential_ids))
             .with_for_update()
         ).all()
 
@@ -68,21 +83,27 @@ class NotificationRepository(Repository):
         """Move these rows to ``sending``, one attempt more; returns (id, credential id,
         attempt) of each. Call with the rows locked by :meth:`lock_for_credentials`."""
         return self.session.execute(
-            update(NotificationRow)
-            .where(NotificationRow.id.in_(ids))
-            .values(state="sending", attempts=NotificationRow.attempts + 1, changed_at=at)
-            .returning(NotificationRow.id, NotificationRow.credential_id, NotificationRow.attempts)
+            update(_TABLE)
+            .where(_TABLE.c.id.in_(ids))
+            .values(state="sending", attempts=_TABLE.c.attempts + 1, changed_at=at)
+            .returning(_TABLE.c.id, _TABLE.c.credential_id, _TABLE.c.attempts)
         ).all()
 
     def mail_fields(self, credential_ids: Sequence[str]) -> dict[str, MailFields]:
         """By credential id: the columns a message needs (id, issuer, achievement, recipient's
-        name and address, document), not ORM objects (a tenth of a mail job went there)."""
-        return {
-            row.id: row
-            for row in self.session.execute(
-                select(*_MAIL_COLUMNS).where(CredentialRow.id.in_(credential_ids))
-            )
-        }
+        name and address, the achievement's and issuer's names as the document states them
+        when they are strings, and ``learner_settings``), in one query, not ORM objects."""
+        # The settings of the learner account holding the address (its UI language), if any:
+        # the address is the key of learner_emails, so at most one row each.
+        holder = _CREDENTIALS.outerjoin(
+            _LEARNER_EMAILS, _LEARNER_EMAILS.c.email == _CREDENTIALS.c.recipient_email
+        ).outerjoin(_LEARNERS, _LEARNERS.c.id == _LEARNER_EMAILS.c.learner_id)
+        query = (
+            select(*_MAIL_COLUMNS, *_STATED, _LEARNERS.c.settings.label("learner_settings"))
+            .select_from(holder)
+            .where(_CREDENTIALS.c.id.in_(credential_ids))
+        )
+        return {row.id: row for row in self.session.execute(query)}
 
     def stored_name(self, table: type[IssuerRow] | type[AchievementRow], row_id: str) -> str:
         """The issuer's or achievement's current name (the foreign keys say it exists)."""
@@ -91,16 +112,20 @@ class NotificationRepository(Repository):
         return stored
 
     def mark_sent(self, claims: Sequence[tuple[str, int]], at: datetime) -> None:
-        """Mark these (id, attempt) rows sent, in one statement. A conditional UPDATE: a row
+        """Mark these (id, attempt) rows sent, in one executemany UPDATE. Conditional: a row
         is changed only while it is still that claim, in ``sending``, or ``failed`` (a slow
-        send the sweep gave up on did arrive after all)."""
+        send the sweep gave up on did arrive after all). Each row is found by its key: with
+        the pairs as one ``(id, attempts) IN`` list PostgreSQL read the state index instead,
+        every failed row there is (they are kept) for every slice."""
         self.session.execute(
             update(_TABLE)
             .where(
-                tuple_(_TABLE.c.id, _TABLE.c.attempts).in_(claims),
+                _TABLE.c.id == bindparam("b_id"),
+                _TABLE.c.attempts == bindparam("b_attempt"),
                 or_(_TABLE.c.state == "sending", _TABLE.c.state == "failed"),
             )
-            .values(state="sent", sent_at=at, changed_at=at)
+            .values(state="sent", sent_at=at, changed_at=at),
+            [{"b_id": row_id, "b_attempt": attempt} for row_id, attempt in claims],
         )
 
     def release(self, outcomes: Sequence[dict[str, object]], at: datetime) -> None:
@@ -196,10 +221,11 @@ class NotificationRepository(Repository):
         (one query for a slice, not one per message)."""
         if not addresses:
             return {}
+        emails, learners = _LEARNER_EMAILS, _LEARNERS
         found = self.session.execute(
-            select(LearnerEmailRow.email, LearnerRow.settings)
-            .join(LearnerRow, LearnerEmailRow.learner_id == LearnerRow.id)
-            .where(LearnerEmailRow.email.in_(set(addresses)))
+            select(emails.c.email, learners.c.settings)
+            .join(learners, emails.c.learner_id == learners.c.id)
+            .where(emails.c.email.in_(set(addresses)))
         ).all()
         return {email: str((settings or {}).get("language", "en")) for email, settings in found}
 

@@ -15,7 +15,9 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from microcred.store.repository import Repository
-from microcred.store.tables import StatusIndexRow, StatusListRow
+from microcred.store.tables import Base, StatusListRow
+
+_INDICES = Base.metadata.tables["status_indices"]  # Core: executemany without the ORM's bulk path
 
 
 class StatusListRepository(Repository):
@@ -78,10 +80,10 @@ class StatusIndexRepository(Repository):
 
     def add_many(self, issuer_id: str, seq: int, indices: Sequence[int]) -> None:
         """Record these indices of list pair ``seq`` as handed out, in one executemany INSERT
-        (ORM objects per index cost more than the picking). The unique constraint refuses an
-        index handed out twice."""
+        on the table (ORM objects per index, or the ORM's bulk path, cost more than the
+        picking). The unique constraint refuses an index handed out twice."""
         self.session.execute(
-            insert(StatusIndexRow),
+            insert(_INDICES),
             [{"issuer_id": issuer_id, "seq": seq, "status_index": i} for i in indices],
         )
 
@@ -89,10 +91,10 @@ class StatusIndexRepository(Repository):
         """Those of ``candidates`` already handed out in list pair ``seq``. One IN list: the
         caller keeps it under the bind-parameter limits."""
         return self.session.scalars(
-            select(StatusIndexRow.status_index).where(
-                StatusIndexRow.issuer_id == issuer_id,
-                StatusIndexRow.seq == seq,
-                StatusIndexRow.status_index.in_(candidates),
+            select(_INDICES.c.status_index).where(
+                _INDICES.c.issuer_id == issuer_id,
+                _INDICES.c.seq == seq,
+                _INDICES.c.status_index.in_(candidates),
             )
         ).all()
 

@@ -7,6 +7,7 @@ UTC on both SQLite and PostgreSQL (see :class:`UtcDateTime`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -62,6 +63,26 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
+        """The usual processor, remembering its last answer: a bulk chunk's rows carry the
+        same moment (one datetime object) in several columns each, and SQLite's DATETIME
+        processor formats it as text every time. Keyed by identity: a datetime is immutable.
+        The (value, answer) pair is replaced whole, so threads sharing it stay consistent."""
+        process = super().bind_processor(dialect)
+        if process is None:
+            return None
+        last: list[tuple[object, Any]] = [(None, None)]
+
+        def remembering(value: Any) -> Any:
+            seen, answer = last[0]
+            if value is seen and value is not None:
+                return answer
+            answer = process(value)
+            last[0] = (value, answer)
+            return answer
+
+        return remembering
 
 
 class Base(DeclarativeBase):

@@ -355,6 +355,9 @@ class WebhookService:
 
     # The issuance hook (microcred.issuing.issuance.IssuanceHook).
     def in_transaction(self, session: Session, credentials: Sequence[CredentialRow]) -> None:
+        issuers = sorted({row.issuer_id for row in credentials})
+        if not WebhookRepository(session).listening(issuers, CREDENTIAL_ISSUED):
+            return  # nobody listens: no event data built for a bulk chunk's thousand rows
         self.emit_many(
             session,
             CREDENTIAL_ISSUED,
