@@ -46,6 +46,7 @@ bench: $(STAMP) js
 	$(BIN)/python bench/ledger_bench.py
 	$(BIN)/python bench/log_store_bench.py --quick
 	$(BIN)/python bench/bulk_bench.py --count 100000
+	$(BIN)/python bench/bulk_jobs_bench.py
 	$(BIN)/python bench/smtp_bench.py
 	$(BIN)/python bench/verify_inputs_bench.py
 	$(BIN)/python bench/verify_shapes_bench.py

@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from microcred.crypto.work import ChildSlot, CpuLane, WorkBudget
+from microcred.crypto import work
+from microcred.crypto.work import ChildSlot, CpuLane, OffLoop, WorkBudget, must_not_wait
 from microcred.verification.throttle import VerifyThrottle
 
 
@@ -116,3 +117,83 @@ def test_every_budget_the_throttle_admits_carries_its_lane() -> None:
 def test_a_lane_is_at_least_one_wide() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         CpuLane(0)
+
+
+# ---- tried on the event loop first ---------------------------------------------------------------
+
+
+def test_work_needing_nothing_but_the_database_runs_on_the_callers_thread() -> None:
+    lane = CpuLane(1)
+    caller = threading.get_ident()
+    ran_on: list[int] = []
+
+    def verify() -> str:
+        ran_on.append(threading.get_ident())
+        assert lane.held_here()  # it holds the turn: no thread verifies beside it
+        return "verified"
+
+    assert lane.on_loop(verify) == "verified"
+    assert ran_on == [caller]
+    assert not lane.held_here()
+    assert _most_at_once(lane, threads=2) == 1  # the turn was given back
+
+
+def test_work_that_would_wait_stops_and_is_handed_back() -> None:
+    lane = CpuLane(1)
+    fetched: list[str] = []
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        return b"{}"
+
+    def needs_the_network() -> bytes:
+        return lane.waits(fetch)("https://other.example/status/1")
+
+    def needs_a_child() -> None:
+        with ChildSlot(WorkBudget(5.0, lane=lane), 2.0):
+            fetched.append("child")
+
+    assert lane.on_loop(needs_the_network) is None
+    assert lane.on_loop(needs_a_child) is None
+    assert fetched == []  # neither waited: the caller runs them in a worker thread
+    with lane.turn():  # where, off the loop, both do what they do
+        assert needs_the_network() == b"{}"
+        needs_a_child()
+    assert fetched == ["https://other.example/status/1", "child"]
+    token = work._ON_LOOP.set(True)  # tried on the loop outside on_loop: the signal itself
+    try:
+        with pytest.raises(OffLoop):
+            must_not_wait()
+    finally:
+        work._ON_LOOP.reset(token)
+
+
+def test_a_busy_lane_is_not_waited_for_on_the_loop() -> None:
+    lane = CpuLane(1)
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def holder() -> None:
+        with lane.turn():
+            inside.set()
+            leave.wait(timeout=5)
+
+    thread = threading.Thread(target=holder)
+    thread.start()
+    assert inside.wait(timeout=5)
+    ran: list[bool] = []
+    assert lane.on_loop(lambda: ran.append(True)) is None  # no wait: handed to a thread
+    leave.set()
+    thread.join(timeout=5)
+    assert ran == []
+
+
+def test_a_failure_that_is_not_a_wait_is_the_callers_to_see() -> None:
+    lane = CpuLane(1)
+
+    def refused() -> None:
+        raise ValueError("a graph refused for its cost")
+
+    with pytest.raises(ValueError, match="refused"):
+        lane.on_loop(refused)
+    assert _most_at_once(lane, threads=2) == 1

@@ -9,11 +9,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from microcred.accounts.actor import SYSTEM
 from microcred.errors import FetchError, UrlRefusedError
+from microcred.issuing.issuance import IssueRequest
 from microcred.runtime import Runtime
 from microcred.web.app import create_app
 from microcred.web.fetch import FetchPolicy, fetch
@@ -407,3 +410,44 @@ def test_verify_page_by_url(
     )
     assert 'data-verified="false"' in refused.text
     assert "private or reserved network" in refused.text
+
+
+def test_a_credential_that_needs_the_network_is_verified_off_the_event_loop(
+    web_local: TestClient,
+    local: LocalServer,
+    runtime: Runtime,
+    issuer: IssuerFixture,
+    achievement_id: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The verify API tries a given credential on the event loop first (CpuLane.on_loop); one
+    # whose check fetches (a hosted OB 2.0 assertion) stops before the fetch and is verified
+    # in a worker thread: the same answer, one fetch per document, nothing waited on the loop.
+    from microcred.web.api import verify as verify_api
+
+    threads: list[str] = []
+    real = verify_api.run_in_threadpool
+
+    async def counted(func: Any, *args: Any, **kwargs: Any) -> Any:
+        threads.append(getattr(func, "__name__", "?"))
+        return await real(func, *args, **kwargs)
+
+    monkeypatch.setattr(verify_api, "run_in_threadpool", counted)
+    url = _ob2(local)
+    assertion = json.loads(local.routes["/assertions/1"].body)
+    local.seen.clear()
+    body = web_local.post("/api/v1/verify", json={"credential": assertion}).json()
+    assert body["verified"] is True, body
+    assert body["format"] == "Open Badges 2.0 hosted assertion"
+    assert threads == ["work"]
+    assert [seen["path"] for seen in local.seen].count("/assertions/1") == 1
+    assert url.endswith("/assertions/1")
+
+    # One of our own credentials needs nothing but the database: verified on the loop.
+    threads.clear()
+    [row] = runtime.issuance.issue(
+        SYSTEM, issuer.id, [IssueRequest(achievement_id=achievement_id, email="a@example.org")]
+    )
+    ours = web_local.post("/api/v1/verify", json={"credential": row.document}).json()
+    assert ours["verified"] is True, ours
+    assert threads == []

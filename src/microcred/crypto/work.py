@@ -15,6 +15,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from typing import ParamSpec, TypeVar
 
 from microcred.errors import WorkLimitError
@@ -27,6 +28,23 @@ P = ParamSpec("P")
 
 _SLOT_WAIT_SECONDS = 0.5
 _slots = threading.BoundedSemaphore(max(1, (os.cpu_count() or 2) // 2))
+
+
+class OffLoop(BaseException):
+    """This work would wait (a fetch, a child process): run it again in a worker thread.
+
+    Raised only inside :meth:`CpuLane.on_loop`. A ``BaseException``, so that no check's
+    ``except Exception`` takes it for a failure of the credential."""
+
+
+_ON_LOOP: ContextVar[bool] = ContextVar("microcred_on_loop", default=False)
+
+
+def must_not_wait() -> None:
+    """Call before waiting on anything but the database: raises :class:`OffLoop` when the work
+    is being tried on the event loop."""
+    if _ON_LOOP.get():
+        raise OffLoop
 
 
 class CpuLane:
@@ -78,6 +96,25 @@ class CpuLane:
             self._turns.acquire()
             self._mine.holding = True
 
+    def on_loop(self, call: Callable[[], T]) -> T | None:
+        """``call()`` on the caller's thread (the event loop) when the lane is free, or None: a
+        verification of a credential whose keys and lists are this server's needs nothing but
+        the database, and run there it costs no hand-off to a thread nor contention for the
+        interpreter lock. Anything it would wait on (:func:`must_not_wait`: a fetch, a child
+        canonicalization, a chain) stops it; the caller then runs it in a worker thread."""
+        if self.held_here() or not self._turns.acquire(blocking=False):
+            return None
+        self._mine.holding = True
+        token = _ON_LOOP.set(True)
+        try:
+            return call()
+        except OffLoop:
+            return None
+        finally:
+            _ON_LOOP.reset(token)
+            self._mine.holding = False
+            self._turns.release()
+
     def in_turn(self, call: Callable[P, T]) -> Callable[P, T]:
         """``call`` run in a turn of the lane."""
 
@@ -91,6 +128,7 @@ class CpuLane:
         """``call`` (a fetcher) giving the turn up while it runs."""
 
         def waited(url: str) -> T:
+            must_not_wait()
             with self.waiting():
                 return call(url)
 
@@ -145,6 +183,7 @@ class ChildSlot:
         self._waiting: contextlib.AbstractContextManager[None] | None = None
 
     def __enter__(self) -> ChildSlot:
+        must_not_wait()  # a child process is waited on: never on the event loop
         if self.seconds <= 0:
             raise self.refused(
                 "this request has spent its time for graphs with look-alike blank nodes",

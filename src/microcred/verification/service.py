@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from microcred.crypto import jose, proofs
 from microcred.crypto.canon import DEFAULT_LIMITS, Limits
 from microcred.crypto.did import DidResolver, Fetcher, no_network
-from microcred.crypto.work import WorkBudget
+from microcred.crypto.work import WorkBudget, must_not_wait
 from microcred.errors import (
     FetchError,
     InputError,
@@ -34,7 +34,7 @@ from microcred.errors import (
     NotFoundError,
     short,
 )
-from microcred.ledger.anchor import AnchorReader
+from microcred.ledger.anchor import AnchorReader, ChainTransaction
 from microcred.store.stamps import ChangeStamps, StampedCache
 from microcred.types import JsonObject
 from microcred.verify import VerificationResult, Verifier
@@ -377,9 +377,10 @@ class VerificationService:
         """With the witness on, the chain our credentials' anchors are checked on (shared by
         all verifications); None with it off, so web3 is never imported."""
         try:
-            return self.anchor_reader()
+            reader = self.anchor_reader()
         except MicrocredError:  # web3 missing: the anchor is shown but not checked
             return None
+        return None if reader is None else _AskedOffLoop(reader)
 
     def _local_fetcher(self, fallback: Fetcher) -> Fetcher:
         def fetch(url: str) -> bytes:
@@ -430,3 +431,19 @@ class VerificationService:
 
 
 __all__ = ["IssuerInfo", "QrOutcome", "VerificationService"]
+
+
+class _AskedOffLoop:
+    """A chain reader that is never asked on the event loop (it waits on the network): a
+    verification tried there stops and runs again in a worker thread (``CpuLane.on_loop``)."""
+
+    def __init__(self, reader: AnchorReader) -> None:
+        self._reader = reader
+
+    def chain_id(self) -> int:
+        must_not_wait()
+        return self._reader.chain_id()
+
+    def transaction(self, tx_hash: str) -> ChainTransaction | None:
+        must_not_wait()
+        return self._reader.transaction(tx_hash)

@@ -156,13 +156,16 @@ async def verify_credential(request: Request) -> JSONResponse:
     throttle, client = runtime.verify_throttle, client_of(request)
 
     def work() -> VcApiResult:
-        # In a worker thread, in a turn of the process's lane, one stamps read for every cache.
+        # In a turn of the process's lane, one stamps read for every cache.
         with throttle.admit(client) as budget, throttle.lane.turn(), runtime.stamps.pinned():
             return runtime.vcapi.verify_credential(
                 body.verifiableCredential, body.options, budget=budget
             )
 
-    return _verification(await run_in_threadpool(work))
+    # On the event loop when it needs nothing but the database (CpuLane.on_loop), else in a
+    # worker thread.
+    done = throttle.lane.on_loop(work)
+    return _verification(done if done is not None else await run_in_threadpool(work))
 
 
 @router.post(

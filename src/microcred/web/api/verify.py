@@ -131,8 +131,11 @@ async def verify(request: Request) -> JSONResponse:
         return outcome, answer
 
     # One budget of hard canonicalization work for the whole request, drawn from the client's.
+    # A credential given as it is is tried on the event loop first (no hand-off, no lock
+    # contention); what would wait on the network or a child process runs in a worker thread.
     with runtime.verify_throttle.admit(client_of(request)) as budget:
-        outcome, answer = await run_in_threadpool(work)
+        done = lane.on_loop(work) if data is not None else None
+        outcome, answer = done if done is not None else await run_in_threadpool(work)
     if given[0] == "qr":
         answer["qr"] = outcome.text
     return JSONResponse(answer, headers={"Cache-Control": "no-store"})
