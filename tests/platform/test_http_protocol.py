@@ -5,7 +5,6 @@ streamed, HEAD and 304 requests as uvicorn's own protocol does."""
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import socket
 import threading
@@ -58,71 +57,70 @@ class _Recorder:
         return f"info:{name}"
 
 
-def _joined() -> tuple[CoalescingTransport, _Recorder, asyncio.AbstractEventLoop]:
-    loop = asyncio.new_event_loop()
+class _Loop:
+    """The loop's one call the transport makes, ``call_soon``; a turn's end runs what it was
+    given (no real loop: a test earlier in the run may have left one running)."""
+
+    def __init__(self) -> None:
+        self.soon: list[Any] = []
+
+    def call_soon(self, callback: Any) -> None:
+        self.soon.append(callback)
+
+    def end_turn(self) -> None:
+        ready, self.soon = self.soon, []
+        for callback in ready:
+            callback()
+
+
+def _joined() -> tuple[CoalescingTransport, _Recorder, _Loop]:
+    loop = _Loop()
     real = _Recorder()
     return CoalescingTransport(real, loop), real, loop  # type: ignore[arg-type]
 
 
-def _turn(loop: asyncio.AbstractEventLoop) -> None:
-    loop.run_until_complete(asyncio.sleep(0))
-
-
 def test_the_writes_of_one_turn_reach_the_socket_as_one() -> None:
     joined, real, loop = _joined()
-    try:
-        joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
-        joined.write(memoryview(b"body"))
-        assert real.writes == []  # held until the turn ends
-        assert joined.get_write_buffer_size() == len(b"HTTP/1.1 200 OK\r\n\r\nbody")
-        _turn(loop)
-        assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
-        joined.write(b"next")
-        _turn(loop)
-        assert real.writes[1:] == [b"next"]
-        assert joined.get_extra_info("peername") == "info:peername"  # the rest is delegated
-    finally:
-        loop.close()
+    joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+    joined.write(memoryview(b"body"))
+    assert real.writes == []  # held until the turn ends
+    assert joined.get_write_buffer_size() == len(b"HTTP/1.1 200 OK\r\n\r\nbody")
+    assert len(loop.soon) == 1  # one flush scheduled for both
+    loop.end_turn()
+    assert real.writes == [b"HTTP/1.1 200 OK\r\n\r\nbody"]
+    joined.write(b"next")
+    loop.end_turn()
+    assert real.writes[1:] == [b"next"]
+    assert joined.get_extra_info("peername") == "info:peername"  # the rest is delegated
 
 
 def test_a_large_body_is_written_at_once_so_flow_control_sees_it() -> None:
     joined, real, loop = _joined()
-    try:
-        joined.write(b"h")
-        joined.write(b"x" * FLUSH_BYTES)
-        assert real.writes == [b"h" + b"x" * FLUSH_BYTES]  # before the turn ends
-        _turn(loop)
-        assert len(real.writes) == 1
-    finally:
-        loop.close()
+    joined.write(b"h")
+    joined.write(b"x" * FLUSH_BYTES)
+    assert real.writes == [b"h" + b"x" * FLUSH_BYTES]  # before the turn ends
+    loop.end_turn()
+    assert len(real.writes) == 1
 
 
 def test_closing_writes_what_is_held_first_and_aborting_drops_it() -> None:
     joined, real, loop = _joined()
-    try:
-        joined.write(b"last answer")
-        joined.close()
-        assert real.events == ["write", "close"]
-        assert real.writes == [b"last answer"]
-        _turn(loop)  # the scheduled flush finds nothing left
-        assert real.writes == [b"last answer"]
+    joined.write(b"last answer")
+    joined.close()
+    assert real.events == ["write", "close"]
+    assert real.writes == [b"last answer"]
+    loop.end_turn()  # the scheduled flush finds nothing left
+    assert real.writes == [b"last answer"]
 
-    finally:
-        loop.close()
-    joined, real, loop = _joined()
-    try:
-        joined.write(b"half")
-        joined.write_eof()
-        assert real.events == ["write", "eof"]
-    finally:
-        loop.close()
-    joined, real, loop = _joined()
-    try:
-        joined.write(b"never sent")
-        joined.abort()
-        assert real.events == ["abort"]
-    finally:
-        loop.close()
+    joined, real, _ = _joined()
+    joined.write(b"half")
+    joined.write_eof()
+    assert real.events == ["write", "eof"]
+
+    joined, real, _ = _joined()
+    joined.write(b"never sent")
+    joined.abort()
+    assert real.events == ["abort"]
 
 
 # ---- a real server ------------------------------------------------------------------------------
@@ -230,11 +228,18 @@ def test_serve_runs_uvicorn_with_it(monkeypatch: pytest.MonkeyPatch, tmp_path: A
     from typer.testing import CliRunner
 
     from microcred.cli.main import app as cli_app
+    from microcred.operations import logs
 
     monkeypatch.setenv("MICROCRED_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("MICROCRED_QUEUE_IMMEDIATE", "true")
+    # serve sends every logger to its stderr, which is CliRunner's and closes after the call.
+    monkeypatch.setattr(logs, "configure_logging", lambda *_a, **_k: None)
     served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(options))
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.update(app=app, **options))
     result = CliRunner().invoke(cli_app, ["serve", "--no-jobs", "--port", "8766"])
-    assert result.exit_code == 0, result.output
-    assert served["http"] is CoalescingHttpToolsProtocol
+    try:
+        assert result.exit_code == 0, result.output
+        assert served["http"] is CoalescingHttpToolsProtocol
+    finally:
+        if "app" in served:
+            served["app"].state.runtime.close()

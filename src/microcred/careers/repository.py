@@ -203,6 +203,14 @@ class EmployersRepository(Repository):
             return None
         return sorted({str(learner) for _seq, learner in rows})
 
+    def every_learner_skill(self, *, chunk: int) -> Iterator[tuple[str, str]]:
+        """Every (learner, skill) of ``skill_learners``, by learner, streamed ``chunk`` rows
+        at a time from the server (the search index's whole read)."""
+        rows = SkillLearnerRow.__table__.c
+        query = select(rows.learner_id, rows.skill_id).order_by(rows.learner_id)
+        result = self.session.execute(query, execution_options={"yield_per": chunk})
+        yield from result  # rows unpack as (learner, skill)
+
     def skills_of_learners(self, learners: list[str]) -> list[tuple[str, str]]:
         """(learner, skill) of these learners in ``skill_learners``."""
         rows = SkillLearnerRow.__table__.c

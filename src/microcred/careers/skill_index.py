@@ -25,11 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microcred.careers.repository import EmployersRepository
-from microcred.store.tables import SkillLearnerRow
 
 _SCALE = 1000
 """Weights in thousandths, as the SQL path: integer scores compare and page exactly."""
@@ -90,14 +88,11 @@ class SkillIndex:
     def _build(self, session: Session) -> None:
         self._clear()
         self.builds += 1
-        rows = SkillLearnerRow.__table__.c
-        query = select(rows.learner_id, rows.skill_id).order_by(rows.learner_id)
         learners = array("i")  # 4 bytes a row while reading, not a Python int's 36
         skills = array("i")
         numbers = self._skill
         last, slot = "", -1
-        result = session.execute(query, execution_options={"yield_per": _READ_ROWS})
-        for learner, skill in result:
+        for learner, skill in EmployersRepository(session).every_learner_skill(chunk=_READ_ROWS):
             if learner != last:
                 last, slot = learner, len(self._ids)
                 self._ids.append(learner)

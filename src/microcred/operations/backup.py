@@ -252,7 +252,8 @@ def _restore_rows(
 ) -> None:
     migrate(engine)
     with engine.connect() as connection:
-        filled = {name: n for name, n in snapshot.counts(connection).items() if n}
+        counts = snapshot.counts(connection).items()
+        filled = {name: n for name, n in counts if n and name not in snapshot.SEEDED}
     if filled:
         raise ConflictError(
             "restore needs an empty database",
@@ -263,6 +264,9 @@ def _restore_rows(
         reader, close = _row_source(archive, Path(work))
         try:
             with engine.begin() as connection:  # all of it or none of it
+                for table in snapshot.tables():
+                    if table.name in snapshot.SEEDED:  # the migration's row, the backup's instead
+                        connection.execute(table.delete())
                 for table in snapshot.tables():
                     written = snapshot.write_rows(connection, table, reader(table.name))
                     progress(table.name, written)

@@ -21,6 +21,8 @@ from sqlalchemy.types import JSON, Date, DateTime, LargeBinary, TypeDecorator, T
 from microcred.store.tables import Base
 
 INSERT_CHUNK = 500
+SEEDED = frozenset({"skill_index_head"})
+"""Tables a migration writes a row into, in an empty database too: a restore replaces them."""
 
 
 def tables() -> list[Table]:
